@@ -1,0 +1,74 @@
+/* log.c — libscope's own diagnostics, one line each:
+ *   2025-11-23T09:24:00.123456Z scope[4242] warning: message
+ * Never called on the hot path; callers are init, the reporting thread and the exit flush. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dest.h"
+#include "log.h"
+#include "scope.h"
+
+static struct scope_dest log_dest = {.fd = -1};
+static int log_level = SCOPE_LOG_WARNING;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread int in_log __attribute__((tls_model("initial-exec")));
+
+static const char *const level_names[] = {"none", "error", "warning", "info", "debug"};
+
+int scope_log_level_parse(const char *s)
+{
+    for (int i = 0; i <= SCOPE_LOG_DEBUG; i++)
+        if (strcasecmp(s, level_names[i]) == 0)
+            return i;
+    if (strcasecmp(s, "warn") == 0)
+        return SCOPE_LOG_WARNING;
+    return -1;
+}
+
+void scope_log_open(const char *url, int level)
+{
+    log_level = level;
+    scope_dest_open(&log_dest, url, "log");
+}
+
+/* A forked child may have been cut off while another thread held the lock. */
+void scope_log_reinit(void) { pthread_mutex_init(&log_lock, NULL); }
+
+void scope_log(int level, const char *fmt, ...)
+{
+    if (level > log_level || level <= SCOPE_LOG_NONE || !scope_dest_on(&log_dest) || in_log)
+        return;
+    int saved_errno = errno, saved_guard = scope_guard;
+    scope_guard = 1;
+    in_log = 1;
+    char line[1024];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ scope[%d] %s: ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000, (int)getpid(), level_names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    for (size_t i = (size_t)n; i < len; i++)   /* one record per line, whatever the message */
+        if (line[i] == '\n')
+            line[i] = ' ';
+    line[len++] = '\n';
+    pthread_mutex_lock(&log_lock);
+    scope_dest_write(&log_dest, line, len, 1);
+    pthread_mutex_unlock(&log_lock);
+    in_log = 0;
+    scope_guard = saved_guard;
+    errno = saved_errno;
+}

@@ -1,0 +1,49 @@
+/**
+ * Running a tool: the only place that touches process.exit. Help and version, usage errors (status 2
+ * with the usage), ScopeErrors (their status, message only), bugs (status 1 with the stack), and a
+ * closed downstream pipe (EPIPE: quiet, status 0).
+ */
+import { renderUsage } from 'citty';
+import type { ArgsDef, CommandDef } from 'citty';
+import { describeError, EXIT, ScopeError, UsageError } from './errors.js';
+
+/** End quietly with 0 when the reader of our stdout goes away (`scope-run … | head -1`). */
+export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.OK);
+    throw err;
+  });
+}
+
+/** The usage text of a command, without colour codes when stderr is not a terminal. */
+export async function usageText<T extends ArgsDef>(cmd: CommandDef<T>): Promise<string> {
+  const text = await renderUsage(cmd);
+  return process.stderr.isTTY ? text : text.replace(/\u001b\[[0-9;]*m/g, '');
+}
+
+export interface ToolRun {
+  /** The tool's name for messages: `scope-run`. */
+  name: string;
+  /** Parses argv and does the work; resolves to the exit status. */
+  main: (rawArgs: string[]) => Promise<number>;
+  /** For `--help` and usage errors. */
+  command: CommandDef<any>;
+}
+
+/** Run a tool to completion and exit with its status. */
+export async function runTool(tool: ToolRun, rawArgs: string[] = process.argv.slice(2)): Promise<never> {
+  exitQuietlyOnEpipe();
+  let status: number;
+  try {
+    status = await tool.main(rawArgs);
+  } catch (err) {
+    process.stderr.write(`${tool.name}: ${describeError(err)}\n`);
+    if (err instanceof UsageError) {
+      process.stderr.write('\n' + (await usageText(tool.command)) + '\n');
+    }
+    status = err instanceof ScopeError ? err.exitCode : EXIT.FAILURE;
+  }
+  // Let buffered output reach the pipe before leaving.
+  await new Promise<void>((resolve) => (process.stdout.writableLength === 0 ? resolve() : process.stdout.once('drain', () => resolve())));
+  process.exit(status);
+}

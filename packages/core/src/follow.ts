@@ -1,0 +1,84 @@
+/**
+ * Following files that other processes append whole lines to (a live session's events.json and
+ * metrics.json): yields each complete line once, in the order it was appended to its file.
+ */
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+
+export interface FollowOptions {
+  /** Polling period in ms; file-system notifications wake us sooner where they work. */
+  interval?: number;
+  /** When aborted, the files are read to their current end once more and the iteration ends. */
+  signal: AbortSignal;
+}
+
+interface Followed {
+  path: string;
+  handle: FileHandle | null;
+  offset: number;
+  partial: string;
+}
+
+const CHUNK = 256 * 1024;
+
+async function readNew(file: Followed, out: string[]): Promise<void> {
+  if (!file.handle) {
+    try {
+      file.handle = await open(file.path, 'r');
+    } catch {
+      return; // not created yet
+    }
+  }
+  const buf = Buffer.allocUnsafe(CHUNK);
+  for (;;) {
+    const { bytesRead } = await file.handle.read(buf, 0, CHUNK, file.offset);
+    if (bytesRead === 0) return;
+    file.offset += bytesRead;
+    const text = file.partial + buf.toString('utf8', 0, bytesRead);
+    const lines = text.split('\n');
+    file.partial = lines.pop() ?? '';
+    for (const line of lines) if (line !== '') out.push(line);
+  }
+}
+
+/**
+ * Yield lines appended to any of `paths` until `signal` aborts, then drain what is left and end.
+ * A line still without its newline at the end is not yielded (writers write whole lines).
+ */
+export async function* followLines(paths: string[], options: FollowOptions): AsyncGenerator<string> {
+  const files: Followed[] = paths.map((path) => ({ path, handle: null, offset: 0, partial: '' }));
+  const interval = options.interval ?? 50;
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const watchers: FSWatcher[] = [];
+  for (const f of files) {
+    try {
+      watchers.push(watch(f.path, { persistent: false }, poke));
+    } catch {
+      // the file does not exist yet or cannot be watched: polling covers it
+    }
+  }
+  options.signal.addEventListener('abort', poke, { once: true });
+  try {
+    for (;;) {
+      const done = options.signal.aborted;
+      const lines: string[] = [];
+      for (const f of files) await readNew(f, lines);
+      yield* lines;
+      if (done) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(poke, interval);
+      });
+    }
+  } finally {
+    for (const w of watchers) w.close();
+    for (const f of files) await f.handle?.close();
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * @scope/core: what every scope tool shares — NDJSON streams, the session directory, config, errors
+ * and exit codes, shared argument groups, and the tool runner.
+ */
+export * from './errors.js';
+export * from './ndjson.js';
+export * from './session.js';
+export * from './config.js';
+export * from './args.js';
+export * from './cli.js';
+export { SCOPE_VERSION } from './version.js';
+export * from './follow.js';

@@ -1,0 +1,145 @@
+/**
+ * NDJSON streams, the one wire format between tools: a reader that reports bad lines compiler-style
+ * and keeps going, and a writer that respects back-pressure.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { once } from 'node:events';
+import split2 from 'split2';
+
+/** Lines longer than this are reported as bad rather than buffered without bound. */
+export const DEFAULT_MAX_LINE = 4 * 1024 * 1024;
+
+/** A line that is not one JSON object. */
+export interface BadLine {
+  /** Where the line came from: `stdin` or a path. */
+  source: string;
+  /** 1-based line number. */
+  line: number;
+  reason: string;
+  /** The start of the offending text (cut to 120 characters). */
+  text: string;
+}
+
+export interface ReadOptions {
+  /** Named in messages: `stdin` or the file's path. */
+  source: string;
+  maxLineLength?: number;
+  /** Called for each bad line, in order; the reader goes on unless `strict`. */
+  onBadLine?: (bad: BadLine) => void;
+  /** Stop at the first bad line (it is still reported through onBadLine). */
+  strict?: boolean;
+}
+
+/** Counts a reader keeps while it runs; read them after the iteration ends. */
+export interface ReadStats {
+  lines: number;
+  records: number;
+  bad: number;
+}
+
+export type JsonObject = Record<string, unknown>;
+
+const OVERFLOW = Symbol('overflow');
+
+/** `scope-events: stdin:12: Unexpected token …` — the format every tool uses for a bad line. */
+export function formatBadLine(tool: string, bad: BadLine): string {
+  const shown = bad.text.length > 0 ? `\n  ${bad.text}` : '';
+  return `${tool}: ${bad.source}:${bad.line}: ${bad.reason}${shown}`;
+}
+
+/** Parse one line; a string reason when it is not a JSON object. */
+export function parseRecord(text: string): JsonObject | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return 'not a JSON object';
+  }
+  return value as JsonObject;
+}
+
+/**
+ * Read NDJSON records from a stream. Blank lines are skipped; every other line that is not a JSON
+ * object, or is longer than the maximum, goes to `onBadLine` and is counted in `stats.bad`.
+ */
+export function readNdjson(input: Readable, options: ReadOptions): {
+  records: AsyncIterable<JsonObject>;
+  stats: ReadStats;
+} {
+  const stats: ReadStats = { lines: 0, records: 0, bad: 0 };
+  const maxLength = options.maxLineLength ?? DEFAULT_MAX_LINE;
+  // skipOverflow is in split2 but missing from its type definitions.
+  const splitter = split2({ maxLength, skipOverflow: true } as Parameters<typeof split2>[0] & object);
+  // split2 skips an over-long line silently; wrap its transform to leave a marker in the stream so
+  // the line is counted and reported, and line numbers stay right.
+  const inner = splitter._transform.bind(splitter);
+  const state = splitter as unknown as { overflow: boolean };
+  splitter._transform = (chunk: Buffer, enc: BufferEncoding, cb: (err?: Error | null) => void) => {
+    const before = state.overflow;
+    inner(chunk, enc, (err?: Error | null) => {
+      if (state.overflow && (!before || chunk.includes(10))) splitter.push(OVERFLOW);
+      cb(err);
+    });
+  };
+  input.on('error', (err) => splitter.destroy(err));
+  input.pipe(splitter);
+
+  const bad = (reason: string, text: string): BadLine => {
+    stats.bad++;
+    const entry = { source: options.source, line: stats.lines, reason, text: text.slice(0, 120) };
+    options.onBadLine?.(entry);
+    return entry;
+  };
+
+  async function* iterate(): AsyncGenerator<JsonObject> {
+    for await (const item of splitter as AsyncIterable<string | typeof OVERFLOW>) {
+      stats.lines++;
+      if (item === OVERFLOW) {
+        bad(`line longer than ${maxLength} bytes`, '');
+        if (options.strict) break;
+        continue;
+      }
+      if (item.trim() === '') continue;
+      const parsed = parseRecord(item);
+      if (typeof parsed === 'string') {
+        bad(parsed, item);
+        if (options.strict) break;
+        continue;
+      }
+      stats.records++;
+      yield parsed;
+    }
+    if (options.strict && stats.bad > 0) {
+      input.unpipe(splitter);
+      splitter.destroy();
+    }
+  }
+  return { records: iterate(), stats };
+}
+
+/** Writes one record per line; `write` waits when the destination is full. */
+export interface NdjsonWriter {
+  write(record: unknown): Promise<void>;
+  /** Write a line that is already serialized JSON (no newline). */
+  writeLine(line: string): Promise<void>;
+  end(): Promise<void>;
+}
+
+export function createNdjsonWriter(out: Writable): NdjsonWriter {
+  const writeLine = async (line: string): Promise<void> => {
+    if (out.destroyed || out.writableEnded) return;
+    if (!out.write(line + '\n')) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+  };
+  return {
+    writeLine,
+    write: (record) => writeLine(JSON.stringify(record)),
+    end: async () => {
+      if (out.destroyed || out.writableEnded) return;
+      // stdout and stderr are never really ended by node; wait for their buffers to drain instead.
+      if (out.writableLength > 0) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    },
+  };
+}

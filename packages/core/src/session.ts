@@ -1,0 +1,218 @@
+/**
+ * The session directory, the contract between tools: one directory per `scope run` under
+ * $SCOPE_HOME/history, holding the manifest, the config in force and what libscope wrote. This module
+ * is the only code that knows the paths.
+ */
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
+import { ScopeError } from './errors.js';
+
+/** session.json */
+export interface SessionManifest {
+  id: number;
+  /** The command's name (argv[0] without its directory). */
+  cmd: string;
+  /** The full argv of the command. */
+  args: string[];
+  /** The command's pid; null until it has started. */
+  pid: number | null;
+  /** Whether libscope was loaded (false for static or setuid executables). */
+  scoped: boolean;
+  /** ISO 8601 times. */
+  start: string;
+  end: string | null;
+  /** The exit status as a shell would give it (128+N when killed by signal N). */
+  exitStatus: number | null;
+  signal: string | null;
+  scopeVersion: string;
+  /** Lines written by the library into events.json and metrics.json. */
+  records: { events: number; metrics: number };
+  /** Records libscope had to drop (full queue, rate limit), as it reported them. */
+  drops: number;
+  /** Anything the launcher had to say about the run (e.g. why it ran unscoped). */
+  notices: string[];
+}
+
+/** Every file of a session, by role. */
+export interface SessionPaths {
+  dir: string;
+  manifest: string;
+  config: string;
+  env: string;
+  args: string;
+  events: string;
+  metrics: string;
+  log: string;
+  payloads: string;
+}
+
+export interface Session {
+  id: number;
+  dir: string;
+  paths: SessionPaths;
+  manifest: SessionManifest;
+}
+
+/** $SCOPE_HOME, or ~/.scope. */
+export function scopeHome(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env['SCOPE_HOME'];
+  return home !== undefined && home !== '' ? home : join(homedir(), '.scope');
+}
+
+export function historyDir(home: string): string {
+  return join(home, 'history');
+}
+
+export function sessionPaths(dir: string): SessionPaths {
+  return {
+    dir,
+    manifest: join(dir, 'session.json'),
+    config: join(dir, 'scope.yml'),
+    env: join(dir, 'scope.env'),
+    args: join(dir, 'args.json'),
+    events: join(dir, 'events.json'),
+    metrics: join(dir, 'metrics.json'),
+    log: join(dir, 'libscope.log'),
+    payloads: join(dir, 'payloads'),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Take the next session id from $SCOPE_HOME/count. Several `scope run`s may start at once, so the
+ * read-increment-write is done under an exclusive lock file; a lock older than 10 s is taken as stale.
+ */
+async function nextId(home: string): Promise<number> {
+  const lock = join(home, 'count.lock');
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx', 0o600);
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 10_000) await rm(lock, { force: true });
+      else if (Date.now() > deadline) throw new ScopeError(`${lock}: locked by another scope; remove it if no scope is running`);
+      else await sleep(10 + Math.random() * 20);
+    }
+  }
+  try {
+    const countFile = join(home, 'count');
+    const text = await readFile(countFile, 'utf8').catch(() => '0');
+    const last = Number.parseInt(text.trim(), 10);
+    const id = (Number.isFinite(last) && last >= 0 ? last : 0) + 1;
+    const tmp = `${countFile}.${process.pid}`;
+    await writeFile(tmp, `${id}\n`, { mode: 0o600 });
+    await rename(tmp, countFile);
+    return id;
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+/** Characters kept from a command name in the directory name. */
+function safeName(cmd: string): string {
+  const name = basename(cmd).replace(/[^A-Za-z0-9._-]/g, '_');
+  return name === '' ? 'cmd' : name.slice(0, 64);
+}
+
+export interface CreateSessionOptions {
+  home: string;
+  args: string[];
+  scopeVersion: string;
+  scoped?: boolean;
+  notices?: string[];
+}
+
+/** Create `<cmd>_<id>_<pid>_<unix-ns>/` (0700) with its manifest, and return it. */
+export async function createSession(options: CreateSessionOptions): Promise<Session> {
+  const history = historyDir(options.home);
+  await mkdir(history, { recursive: true, mode: 0o700 });
+  const id = await nextId(options.home);
+  const cmd = basename(options.args[0] ?? 'cmd');
+  const ns = process.hrtime.bigint() + BigInt(Date.now()) * 1_000_000n;
+  const dir = join(history, `${safeName(cmd)}_${id}_${process.pid}_${ns}`);
+  await mkdir(dir, { mode: 0o700 });
+  const paths = sessionPaths(dir);
+  await mkdir(paths.payloads, { mode: 0o700 });
+  const manifest: SessionManifest = {
+    id,
+    cmd,
+    args: options.args,
+    pid: null,
+    scoped: options.scoped ?? true,
+    start: new Date().toISOString(),
+    end: null,
+    exitStatus: null,
+    signal: null,
+    scopeVersion: options.scopeVersion,
+    records: { events: 0, metrics: 0 },
+    drops: 0,
+    notices: options.notices ?? [],
+  };
+  await writeFile(paths.args, JSON.stringify(options.args) + '\n', { mode: 0o600 });
+  // The library appends to these; creating them here gives them 0600 whoever writes first.
+  for (const file of [paths.events, paths.metrics, paths.log]) {
+    await writeFile(file, '', { mode: 0o600, flag: 'a' });
+  }
+  await writeManifest(paths, manifest);
+  return { id, dir, paths, manifest };
+}
+
+/** Replace session.json atomically (readers never see half a file). */
+export async function writeManifest(paths: SessionPaths, manifest: SessionManifest): Promise<void> {
+  const tmp = `${paths.manifest}.tmp`;
+  await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600 });
+  await rename(tmp, paths.manifest);
+}
+
+/** Read one session directory; throws ScopeError naming the file when it is not a session. */
+export async function readSession(dir: string): Promise<Session> {
+  const paths = sessionPaths(dir);
+  let text: string;
+  try {
+    text = await readFile(paths.manifest, 'utf8');
+  } catch {
+    throw new ScopeError(`${dir}: not a scope session (no readable session.json)`);
+  }
+  let manifest: SessionManifest;
+  try {
+    manifest = JSON.parse(text) as SessionManifest;
+  } catch (err) {
+    throw new ScopeError(`${paths.manifest}: ${(err as Error).message}`);
+  }
+  return { id: manifest.id, dir, paths, manifest };
+}
+
+/** Every readable session under $SCOPE_HOME, oldest id first. Unreadable entries are skipped. */
+export async function listSessions(home: string): Promise<Session[]> {
+  const history = historyDir(home);
+  const names = await readdir(history).catch(() => [] as string[]);
+  const sessions: Session[] = [];
+  for (const name of names) {
+    if (!/_\d+_\d+_\d+$/.test(name)) continue;
+    try {
+      sessions.push(await readSession(join(history, name)));
+    } catch {
+      // a directory being created or removed right now; not a session to list
+    }
+  }
+  return sessions.sort((a, b) => a.id - b.id);
+}
+
+/** The session with the highest id, or null when there is none. */
+export async function lastSession(home: string): Promise<Session | null> {
+  const all = await listSessions(home);
+  return all.at(-1) ?? null;
+}
+
+/** The session with this id; throws when there is none. */
+export async function findSession(home: string, id: number): Promise<Session> {
+  const found = (await listSessions(home)).find((s) => s.id === id);
+  if (!found) throw new ScopeError(`no session with id ${id} in ${historyDir(home)}`);
+  return found;
+}

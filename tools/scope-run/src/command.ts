@@ -1,0 +1,74 @@
+/**
+ * `scope-run [options] [--] command [args…]` — arguments and wiring only; the work is in run.ts.
+ */
+import { defineCommand } from 'citty';
+import type { ArgsDef } from 'citty';
+import { fstatSync } from 'node:fs';
+import { EXIT, parseFlags, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText } from '@scope/core';
+import { run } from './run.js';
+
+export const args = {
+  ...runConfigArgs,
+  passthrough: {
+    type: 'boolean',
+    description: 'Scope without a session: no session directory, libscope takes SCOPE_* from the environment',
+  },
+  stream: {
+    type: 'boolean',
+    description: 'Write the records to stdout while the command runs (default when stdout is a pipe or socket); --no-stream leaves stdout to the command',
+  },
+  'app-stdout': {
+    type: 'string',
+    valueHint: 'FILE',
+    description: "When streaming, write the command's own stdout to FILE instead of stderr",
+  },
+  command: {
+    type: 'positional',
+    required: false,
+    description: 'The command to run, with its arguments (after -- when they start with -)',
+  },
+} as const satisfies ArgsDef;
+
+export const command = defineCommand({
+  meta: {
+    name: 'scope-run',
+    description: 'Run a command with libscope and record what it does in a new session',
+  },
+  args,
+});
+
+/** True when stdout is a pipe or a socket: records go there and the app's stdout goes to stderr. */
+function stdoutIsStream(): boolean {
+  try {
+    const st = fstatSync(1);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** Parse argv, run, and resolve to the exit status. */
+export async function main(rawArgs: string[]): Promise<number> {
+  const { flags, rest } = splitLeadingFlags(rawArgs, args);
+  if (flags.includes('--help') || flags.includes('-h')) {
+    process.stdout.write((await usageText(command)) + '\n');
+    return EXIT.OK;
+  }
+  const parsed = parseFlags(flags, args);
+  const flagPairs = runFlagPairs(parsed);
+  return run({
+    argv: rest,
+    flagPairs,
+    userconfig: parsed.userconfig,
+    librarypath: parsed.librarypath,
+    passthrough: parsed.passthrough === true,
+    stream: parsed.stream ?? stdoutIsStream(),
+    appStdout: parsed['app-stdout'],
+    env: process.env,
+    stdout: process.stdout,
+    warn: (message) => process.stderr.write(`scope-run: ${message}\n`),
+  });
+}
+
+/** For the `scope` umbrella. */
+export const tool = { name: 'scope-run', main, command };

@@ -1,0 +1,210 @@
+/**
+ * scope-run: start a command with libscope, record it in a session directory, stream the records
+ * while it runs when stdout is a pipe, and exit with the command's status.
+ */
+import { spawn } from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { existsSync, openSync, statSync } from 'node:fs';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import {
+  createNdjsonWriter,
+  createSession,
+  DEFAULTS,
+  followLines,
+  formatEnvFile,
+  loadScopeYaml,
+  pairsToYaml,
+  resolveConfig,
+  SCOPE_VERSION,
+  scopeEnvPairs,
+  ScopeError,
+  scopeHome,
+  writeManifest,
+} from '@scope/core';
+import type { ScopePairs, Session } from '@scope/core';
+import { libscopePath } from '@scope/libscope';
+import { preloadValue, resolveCommand, unscopableReason } from './launch.js';
+
+export interface RunOptions {
+  /** argv of the command; argv[0] is looked up on PATH. */
+  argv: string[];
+  /** SCOPE_* pairs from the command-line flags. */
+  flagPairs: ScopePairs;
+  userconfig?: string | undefined;
+  librarypath?: string | undefined;
+  passthrough: boolean;
+  /** Write the session's records to `stdout` while the command runs. */
+  stream: boolean;
+  /** Where the app's stdout goes when streaming (default: our stderr). */
+  appStdout?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  stdout: Writable;
+  /** Messages for people (notices, warnings). */
+  warn: (message: string) => void;
+}
+
+/** The exit status a shell reports: the code, or 128+N when killed by signal N. */
+export function shellStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (signal) return 128 + (osConstants.signals[signal] ?? 0);
+  return code ?? 1;
+}
+
+function libraryFile(librarypath: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (librarypath === undefined) return libscopePath(env);
+  let file = librarypath;
+  if (existsSync(librarypath) && statSync(librarypath).isDirectory()) file = join(librarypath, 'libscope.so');
+  if (!existsSync(file)) throw new ScopeError(`--librarypath: ${file}: no such file`, 2);
+  return file;
+}
+
+/** Count the lines libscope wrote and the drops it reported, for session.json. */
+async function tally(session: Session): Promise<{ events: number; metrics: number; drops: number }> {
+  const count = async (file: string) => {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    return text.split('\n').filter((l) => l !== '').length;
+  };
+  let drops = 0;
+  const events = await readFile(session.paths.events, 'utf8').catch(() => '');
+  for (const line of events.split('\n')) {
+    if (!line.includes('"notice"')) continue;
+    try {
+      const rec = JSON.parse(line) as { body?: { source?: string; data?: { dropped?: number } } };
+      if (rec.body?.source === 'notice' && typeof rec.body.data?.dropped === 'number') drops += rec.body.data.dropped;
+    } catch {
+      // a malformed line is for the reading tools to report
+    }
+  }
+  return { events: await count(session.paths.events), metrics: await count(session.paths.metrics), drops };
+}
+
+/** Run the command; resolves to its shell exit status. */
+export async function run(options: RunOptions): Promise<number> {
+  const [name] = options.argv;
+  if (name === undefined) throw new ScopeError('no command given (scope run [options] -- command [args…])', 2);
+  const resolved = resolveCommand(name, options.env['PATH']);
+  if ('error' in resolved) {
+    if (resolved.error === 'not-found') throw new ScopeError(`command not found: ${name}`, 127);
+    throw new ScopeError(`permission denied: ${resolved.path}`, 126);
+  }
+  const lib = libraryFile(options.librarypath, options.env);
+  if (!existsSync(lib)) throw new ScopeError(`${lib}: libscope.so is not built (run npm ci)`);
+
+  const reason = unscopableReason(resolved.path);
+  const notices: string[] = [];
+  if (reason) {
+    notices.push(`${name} ${reason}; running it unscoped`);
+    options.warn(`notice: ${name} ${reason}: libscope cannot be loaded into it, so it runs unscoped`);
+  }
+
+  const childEnv: NodeJS.ProcessEnv = { ...options.env };
+  if (!reason) childEnv['LD_PRELOAD'] = preloadValue(lib, options.env['LD_PRELOAD']);
+
+  if (options.passthrough) {
+    // No session: libscope takes its settings from SCOPE_* in the environment, as AppScope's does.
+    return spawnAndWait(resolved.path, options.argv, childEnv, 'inherit');
+  }
+
+  const yaml = options.userconfig === undefined ? undefined : await loadScopeYaml(options.userconfig);
+  const session = await createSession({
+    home: scopeHome(options.env),
+    args: options.argv,
+    scopeVersion: SCOPE_VERSION,
+    scoped: reason === null,
+    notices,
+  });
+  const sessionDests: ScopePairs = {
+    SCOPE_EVENT_DEST: `file://${session.paths.events}`,
+    SCOPE_METRIC_DEST: `file://${session.paths.metrics}`,
+    SCOPE_LOG_DEST: `file://${session.paths.log}`,
+  };
+  const pairs = resolveConfig(DEFAULTS, sessionDests, yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env));
+  if (yaml && options.userconfig) await copyFile(options.userconfig, session.paths.config);
+  else await writeFile(session.paths.config, pairsToYaml(pairs), { mode: 0o600 });
+  await writeFile(session.paths.env, formatEnvFile(pairs), { mode: 0o600 });
+  childEnv['SCOPE_CONF_PATH'] = session.paths.env;
+
+  let stdio: StdioOptions = 'inherit';
+  if (options.stream) {
+    const appOut = options.appStdout === undefined ? 2 : openSync(options.appStdout, 'w', 0o644);
+    stdio = ['inherit', appOut, 'inherit'];
+  }
+
+  const stop = new AbortController();
+  const streaming = options.stream ? pump(session, options.stdout, stop.signal) : Promise.resolve();
+  let status: number;
+  let signal: NodeJS.Signals | null = null;
+  try {
+    const result = await spawnChild(resolved.path, options.argv, childEnv, stdio, (pid) => {
+      session.manifest.pid = pid;
+      void writeManifest(session.paths, session.manifest);
+    });
+    status = result.status;
+    signal = result.signal;
+  } finally {
+    stop.abort();
+    await streaming;
+  }
+  const counts = await tally(session);
+  Object.assign(session.manifest, {
+    end: new Date().toISOString(),
+    exitStatus: status,
+    signal,
+    records: { events: counts.events, metrics: counts.metrics },
+    drops: counts.drops,
+  });
+  await writeManifest(session.paths, session.manifest);
+  if (counts.drops > 0) options.warn(`warning: libscope dropped ${counts.drops} records (see ${session.paths.log})`);
+  return status;
+}
+
+/** Copy the session's records to `out` as libscope appends them, until `signal` aborts. */
+async function pump(session: Session, out: Writable, signal: AbortSignal): Promise<void> {
+  const writer = createNdjsonWriter(out);
+  for await (const line of followLines([session.paths.events, session.paths.metrics], { signal })) {
+    await writer.writeLine(line);
+  }
+  await writer.end();
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+function spawnChild(
+  file: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  stdio: StdioOptions,
+  onStart: (pid: number) => void,
+): Promise<{ status: number; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv.slice(1), { argv0: argv[0], env, stdio });
+    // A terminal's ^C reaches the whole foreground group, the command included: let the command decide
+    // what it means and report how it ended. Signals sent to us alone are passed on.
+    const onInt = () => {};
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    process.on('SIGINT', onInt);
+    for (const sig of FORWARDED) process.on(sig, forward);
+    const cleanup = () => {
+      process.off('SIGINT', onInt);
+      for (const sig of FORWARDED) process.off(sig, forward);
+    };
+    child.once('spawn', () => {
+      if (child.pid !== undefined) onStart(child.pid);
+    });
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      cleanup();
+      reject(new ScopeError(`${argv[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`, err.code === 'ENOENT' ? 127 : 126));
+    });
+    child.once('exit', (code, sig) => {
+      cleanup();
+      resolve({ status: shellStatus(code, sig), signal: sig });
+    });
+  });
+}
+
+async function spawnAndWait(file: string, argv: string[], env: NodeJS.ProcessEnv, stdio: StdioOptions): Promise<number> {
+  return (await spawnChild(file, argv, env, stdio, () => {})).status;
+}
+

@@ -1,0 +1,32 @@
+/**
+ * The verbs `scope` knows: each is a tool package loaded only when used (no second node start).
+ * Planned verbs are listed so `scope events` says it is not built yet instead of trying to run a
+ * program called "events".
+ */
+import type { ToolRun } from '@scope/core';
+
+export interface Verb {
+  name: string;
+  summary: string;
+  load?: () => Promise<ToolRun>;
+}
+
+export const VERBS: Verb[] = [
+  { name: 'run', summary: 'start a command with libscope; make a session', load: async () => (await import('@scope/scope-run')).tool },
+  { name: 'attach', summary: 'load libscope into a running process' },
+  { name: 'detach', summary: 'stop scoping a running process' },
+  { name: 'ps', summary: 'list processes and whether each is scoped' },
+  { name: 'inspect', summary: "read a scoped process's live config and transport status" },
+  { name: 'update', summary: "replace a scoped process's live config" },
+  { name: 'events', summary: 'read, filter and follow events' },
+  { name: 'metrics', summary: 'read, aggregate and graph metrics' },
+  { name: 'filter', summary: 'multi-scope filtering of records' },
+  { name: 'flows', summary: 'network flows from net events' },
+  { name: 'snapshot', summary: 'debug snapshot of a running or crashed process' },
+  { name: 'history', summary: 'list sessions' },
+  { name: 'prune', summary: 'delete old sessions' },
+  { name: 'logs', summary: "show a session's libscope.log" },
+  { name: 'report', summary: 'unique file and network activity of a session' },
+  { name: 'export', summary: 'ship a stream to OTLP, NATS, StatsD, Prometheus, TCP' },
+  { name: 'collect', summary: 'receive streams from many processes and hosts' },
+];
