@@ -8,10 +8,10 @@ import type { ArgsDef, CommandDef } from 'citty';
 import { describeError, EXIT, ScopeError, UsageError } from './errors.js';
 
 /** End quietly with 0 when the reader of our stdout goes away (`scope-run … | head -1`). */
-export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout): void {
+export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout, exit: () => boolean = () => true): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(EXIT.OK);
-    throw err;
+    if (err.code !== 'EPIPE') throw err;
+    if (exit()) process.exit(EXIT.OK);
   });
 }
 
@@ -28,18 +28,25 @@ export interface ToolRun {
   main: (rawArgs: string[]) => Promise<number>;
   /** For `--help` and usage errors. */
   command: CommandDef<any>;
+  /** Usage text, when the tool writes its own instead of citty's. */
+  usage?: () => string;
+  /**
+   * When the reader of stdout goes away, keep going instead of exiting 0 (scope-run: the command it
+   * runs is the user's job and must finish, and its session be completed; only the stream stops).
+   */
+  keepRunningOnEpipe?: boolean;
 }
 
 /** Run a tool to completion and exit with its status. */
 export async function runTool(tool: ToolRun, rawArgs: string[] = process.argv.slice(2)): Promise<never> {
-  exitQuietlyOnEpipe();
+  exitQuietlyOnEpipe(process.stdout, () => tool.keepRunningOnEpipe !== true);
   let status: number;
   try {
     status = await tool.main(rawArgs);
   } catch (err) {
     process.stderr.write(`${tool.name}: ${describeError(err)}\n`);
     if (err instanceof UsageError) {
-      process.stderr.write('\n' + (await usageText(tool.command)) + '\n');
+      process.stderr.write('\n' + (tool.usage ? tool.usage() : await usageText(tool.command)) + '\n');
     }
     status = err instanceof ScopeError ? err.exitCode : EXIT.FAILURE;
   }

@@ -238,8 +238,8 @@ export function parseScopeYaml(text: string, file: string): ScopePairs {
   const doc = parseDocument(text, { lineCounter: src.lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
-    throw new ConfigError(file, first.message.split('\n')[0] ?? 'YAML error', pos?.line, pos?.col);
+    const pos = src.lines.linePos(first.pos[0]);
+    throw new ConfigError(file, first.message.split('\n')[0] ?? 'YAML error', pos.line, pos.col);
   }
   const root = doc.contents as YamlNode | null;
   checkKeys(src, root, '');

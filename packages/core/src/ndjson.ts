@@ -3,7 +3,6 @@
  * and keeps going, and a writer that respects back-pressure.
  */
 import type { Readable, Writable } from 'node:stream';
-import { once } from 'node:events';
 import split2 from 'split2';
 
 /** Lines longer than this are reported as bad rather than buffered without bound. */
@@ -128,10 +127,25 @@ export interface NdjsonWriter {
   end(): Promise<void>;
 }
 
+/** Resolves when the stream can take more, or can take nothing ever again (closed or failed). */
+function settled(out: Writable, event: 'drain' | 'finish'): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off(event, done).off('close', done).off('error', done);
+      resolve();
+    };
+    out.once(event, done).once('close', done).once('error', done);
+  });
+}
+
+/**
+ * A writer over `out`. A destination that fails (EPIPE when the reader went away) makes later writes
+ * no-ops; the error itself reaches the stream's own 'error' listeners (see runTool).
+ */
 export function createNdjsonWriter(out: Writable): NdjsonWriter {
   const writeLine = async (line: string): Promise<void> => {
     if (out.destroyed || out.writableEnded) return;
-    if (!out.write(line + '\n')) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (!out.write(line + '\n')) await settled(out, 'drain');
   };
   return {
     writeLine,
@@ -139,7 +153,7 @@ export function createNdjsonWriter(out: Writable): NdjsonWriter {
     end: async () => {
       if (out.destroyed || out.writableEnded) return;
       // stdout and stderr are never really ended by node; wait for their buffers to drain instead.
-      if (out.writableLength > 0) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+      if (out.writableLength > 0) await settled(out, 'drain');
     },
   };
 }

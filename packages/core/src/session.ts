@@ -134,7 +134,8 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
   await mkdir(history, { recursive: true, mode: 0o700 });
   const id = await nextId(options.home);
   const cmd = basename(options.args[0] ?? 'cmd');
-  const ns = process.hrtime.bigint() + BigInt(Date.now()) * 1_000_000n;
+  // Wall-clock nanoseconds; the sub-millisecond part comes from the monotonic clock.
+  const ns = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
   const dir = join(history, `${safeName(cmd)}_${id}_${process.pid}_${ns}`);
   await mkdir(dir, { mode: 0o700 });
   const paths = sessionPaths(dir);

@@ -4,6 +4,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import { fstatSync } from 'node:fs';
+import type { ToolRun } from '@scope/core';
 import { EXIT, parseFlags, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText } from '@scope/core';
 import { run } from './run.js';
 
@@ -71,4 +72,4 @@ export async function main(rawArgs: string[]): Promise<number> {
 }
 
 /** For the `scope` umbrella. */
-export const tool = { name: 'scope-run', main, command };
+export const tool: ToolRun = { name: 'scope-run', main, command, keepRunningOnEpipe: true };

@@ -89,6 +89,7 @@ export async function run(options: RunOptions): Promise<number> {
     if (resolved.error === 'not-found') throw new ScopeError(`command not found: ${name}`, 127);
     throw new ScopeError(`permission denied: ${resolved.path}`, 126);
   }
+  const yaml = options.userconfig === undefined ? undefined : await loadScopeYaml(options.userconfig);
   const lib = libraryFile(options.librarypath, options.env);
   if (!existsSync(lib)) throw new ScopeError(`${lib}: libscope.so is not built (run npm ci)`);
 
@@ -107,7 +108,6 @@ export async function run(options: RunOptions): Promise<number> {
     return spawnAndWait(resolved.path, options.argv, childEnv, 'inherit');
   }
 
-  const yaml = options.userconfig === undefined ? undefined : await loadScopeYaml(options.userconfig);
   const session = await createSession({
     home: scopeHome(options.env),
     args: options.argv,

@@ -61,5 +61,11 @@ export const tool: ToolRun = {
   get command() {
     return current?.command ?? command;
   },
+  get usage() {
+    return current ? current.usage : usage;
+  },
+  get keepRunningOnEpipe() {
+    return current?.keepRunningOnEpipe;
+  },
   main,
 };

@@ -1,0 +1,27 @@
+/* config.h — the SCOPE_* settings libscope runs with. */
+#ifndef SCOPE_CONFIG_H
+#define SCOPE_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+
+struct scope_kv {
+    char *key, *val;
+};
+
+struct scope_cfg {
+    bool event_enable, metric_enable, ev_fs, ev_console, execve;
+    const char *event_dest, *metric_dest, *log_dest, *statsd_prefix;
+    bool statsd;
+    int verbosity, period, log_level, statsd_maxlen;
+    size_t queue_len;
+    struct scope_kv *pairs;   /* every SCOPE_* in force, defaults included */
+    size_t npairs;
+    struct scope_kv *tags;    /* SCOPE_TAG_<name>: key is <name> */
+    size_t ntags;
+};
+extern struct scope_cfg scope_cfg;
+
+/* Defaults, then the file SCOPE_CONF_PATH names, then the environment. */
+void scope_config_load(void);
+const char *scope_cfg_get(const char *key);
+#endif

@@ -1,0 +1,156 @@
+/* emit.c — formatting: the event envelope, the process-start record, metric lines in NDJSON or
+ * StatsD. Field names and units are those of schemas/README.md. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "emit.h"
+#include "ident.h"
+#include "scope.h"
+
+void scope_emit_start(struct sbuf *o)
+{
+    const struct scope_ident *p = &scope_id;
+    sb_s(o, "{\"format\":\"ndjson\",\"info\":{\"process\":{\"libscopever\":\"" SCOPE_VERSION "\"");
+    sb_kv_i(o, "pid", p->pid);
+    sb_kv_i(o, "ppid", p->ppid);
+    sb_kv_u(o, "uid", p->uid);
+    sb_kv_u(o, "gid", p->gid);
+    sb_kv_s(o, "username", p->user);
+    sb_kv_s(o, "groupname", p->group);
+    sb_kv_s(o, "hostname", p->host);
+    sb_kv_s(o, "procname", p->proc);
+    sb_kv_s(o, "cmd", p->cmd);
+    sb_kv_s(o, "id", p->id);
+    sb_s(o, "},\"configuration\":{\"current\":{");
+    for (size_t i = 0; i < scope_cfg.npairs; i++) {
+        if (i)
+            sb_s(o, ",");
+        sb_jcstr(o, scope_cfg.pairs[i].key);
+        sb_s(o, ":");
+        sb_jcstr(o, scope_cfg.pairs[i].val);
+    }
+    sb_s(o, "}},\"environment\":{}}}\n");
+}
+
+void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourcetype,
+                           uint64_t chan, uint64_t t_ns)
+{
+    const struct scope_ident *p = &scope_id;
+    sb_s(o, "{\"type\":\"evt\",\"id\":");
+    sb_jcstr(o, p->id);
+    sb_fmt(o, ",\"_channel\":\"%llu\",\"body\":{\"sourcetype\":", (unsigned long long)chan);
+    sb_jcstr(o, sourcetype);
+    sb_s(o, ",\"_time\":");
+    sb_time(o, t_ns);
+    sb_kv_s(o, "source", source);
+    sb_kv_s(o, "host", p->host);
+    sb_kv_s(o, "proc", p->proc);
+    sb_kv_s(o, "cmd", p->cmd);
+    sb_kv_i(o, "pid", p->pid);
+    for (size_t i = 0; i < scope_cfg.ntags; i++)
+        sb_kv_s(o, scope_cfg.tags[i].key, scope_cfg.tags[i].val);
+    sb_s(o, ",\"data\":{");
+}
+
+void scope_emit_event_tail(struct sbuf *o) { sb_s(o, "}}}\n"); }
+
+void scope_emit_notice(struct sbuf *o, const char *message)
+{
+    scope_emit_event_head(o, "notice", "metric", 0, scope_now_ns());
+    sb_s(o, "\"message\":");
+    sb_jcstr(o, message);
+    scope_emit_event_tail(o);
+}
+
+static void ndjson_metric(struct sbuf *o, const char *name, const char *type, long long value,
+                          const char *unit, const struct scope_dim *dims, int ndims,
+                          uint64_t t_ns)
+{
+    const struct scope_ident *p = &scope_id;
+    sb_s(o, "{\"type\":\"metric\",\"body\":{\"_metric\":");
+    sb_jcstr(o, name);
+    sb_kv_s(o, "_metric_type", type);
+    sb_kv_i(o, "_value", value);
+    sb_kv_s(o, "proc", p->proc);
+    sb_kv_i(o, "pid", p->pid);
+    sb_kv_s(o, "host", p->host);
+    sb_kv_s(o, "unit", unit);
+    for (int i = 0; i < ndims; i++) {
+        if (dims[i].str)
+            sb_kv_s(o, dims[i].key, dims[i].str);
+        else
+            sb_kv_i(o, dims[i].key, dims[i].num);
+    }
+    for (size_t i = 0; i < scope_cfg.ntags; i++)
+        sb_kv_s(o, scope_cfg.tags[i].key, scope_cfg.tags[i].val);
+    sb_s(o, ",\"_time\":");
+    sb_time(o, t_ns);
+    sb_s(o, "}}\n");
+}
+
+/* StatsD has no quoting: characters with a meaning in the line become '_'. */
+static void statsd_clean(struct sbuf *o, const char *s)
+{
+    for (; *s; s++) {
+        char c = *s;
+        sb_raw(o, (c == ':' || c == '|' || c == ',' || c == '#' || c == '\n' || c == '@') ? "_"
+                  : &c, 1);
+    }
+}
+
+static void statsd_metric(struct sbuf *o, const char *name, const char *type, long long value,
+                          const char *unit, const struct scope_dim *dims, int ndims)
+{
+    const struct scope_ident *p = &scope_id;
+    const char *t = !strcmp(type, "counter") ? "c" : !strcmp(type, "gauge") ? "g"
+                  : !strcmp(type, "timer") ? "ms" : !strcmp(type, "histogram") ? "h" : "s";
+    size_t start = o->len, max = (size_t)scope_cfg.statsd_maxlen;
+    if (scope_cfg.statsd_prefix)
+        statsd_clean(o, scope_cfg.statsd_prefix);
+    statsd_clean(o, name);
+    sb_fmt(o, ":%lld|%s", value, t);
+    /* dimensions go in while the line stays within SCOPE_STATSD_MAXLEN */
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)p->pid);
+    int total = 4 + ndims + (int)scope_cfg.ntags;
+    bool first = true;
+    for (int i = 0; i < total; i++) {
+        const char *k, *v;
+        char num[32];
+        if (i < 4) {
+            k = (const char *[]){"proc", "pid", "host", "unit"}[i];
+            v = (const char *[]){p->proc, pid, p->host, unit}[i];
+        } else if (i < 4 + ndims) {
+            k = dims[i - 4].key;
+            v = dims[i - 4].str;
+            if (!v) {
+                snprintf(num, sizeof num, "%lld", dims[i - 4].num);
+                v = num;
+            }
+        } else {
+            k = scope_cfg.tags[i - 4 - ndims].key;
+            v = scope_cfg.tags[i - 4 - ndims].val;
+        }
+        size_t before = o->len;
+        sb_s(o, first ? "|#" : ",");
+        statsd_clean(o, k);
+        sb_s(o, ":");
+        statsd_clean(o, v);
+        if (o->len - start > max) {
+            o->len = before;
+            break;
+        }
+        first = false;
+    }
+    sb_s(o, "\n");
+}
+
+void scope_emit_metric(struct sbuf *o, const char *name, const char *type, long long value,
+                       const char *unit, const struct scope_dim *dims, int ndims, uint64_t t_ns)
+{
+    if (scope_cfg.statsd)
+        statsd_metric(o, name, type, value, unit, dims, ndims);
+    else
+        ndjson_metric(o, name, type, value, unit, dims, ndims, t_ns);
+}

@@ -1,0 +1,26 @@
+/* emit.h — the record formats of schemas/README.md, written into text buffers. */
+#ifndef SCOPE_EMIT_H
+#define SCOPE_EMIT_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "json.h"
+
+struct scope_dim {
+    const char *key;
+    const char *str;   /* NULL: use num */
+    long long num;
+};
+
+void scope_emit_start(struct sbuf *o);
+/* {"type":"evt",...,"body":{...,"data":{  — the caller writes the data keys, then _tail. */
+void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourcetype,
+                           uint64_t chan, uint64_t t_ns);
+void scope_emit_event_tail(struct sbuf *o);
+void scope_emit_notice(struct sbuf *o, const char *message);
+void scope_emit_metric(struct sbuf *o, const char *name, const char *type, long long value,
+                       const char *unit, const struct scope_dim *dims, int ndims, uint64_t t_ns);
+/* proc.* metrics: proc.start (start) or cpu/mem/thread/fd (periodic and final). */
+void scope_emit_proc_metrics(struct sbuf *o, bool start);
+void scope_metrics_reset(void);
+#endif

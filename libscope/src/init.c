@@ -1,0 +1,111 @@
+/* init.c — bringing libscope up and down: the constructor (or whichever wrapper runs first)
+ * initialises once; a forked child resets and restarts reporting under its own pid; the
+ * destructor and the _exit wrapper flush within a bounded time. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "report.h"
+#include "scope.h"
+
+__thread int scope_guard __attribute__((tls_model("initial-exec")));
+struct scope_hot scope_hot;
+_Atomic int scope_ready;   /* 0 not yet, 1 running, 2 forked child to restart, 3 restarting */
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pid_t cached_pid;
+static bool reporting;     /* a destination is on, so there is a reporting thread to have */
+
+uint64_t scope_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+pid_t scope_pid(void) { return cached_pid; }
+
+/* Channel ids start at pid * 1e8 so lifetimes from different processes writing to the same
+ * files stay distinct. */
+static void chan_base(void)
+{
+    atomic_store(&scope_hot.next_chan, (uint64_t)cached_pid * 100000000ULL + 1);
+}
+
+static void atfork_child(void)
+{
+    cached_pid = getpid();
+    if (!reporting)
+        return;
+    scope_ring_reset();
+    scope_fdtab_reset();
+    scope_log_reinit();
+    scope_report_child_reset();
+    chan_base();
+    atomic_store(&scope_ready, 2);
+}
+
+static void init_once(void)
+{
+    int saved_guard = scope_guard, saved_errno = errno;
+    scope_guard = 1;
+    scope_resolve(SCOPE_FN_open);
+    scope_config_load();
+    scope_log_open(scope_cfg.log_dest, scope_cfg.log_level);
+    scope_log_missing();
+    cached_pid = getpid();
+    scope_exec_prepare();
+
+    const char *ev = scope_cfg.event_enable ? scope_cfg.event_dest : NULL;
+    const char *met = scope_cfg.metric_enable ? scope_cfg.metric_dest : NULL;
+    if (!ev)
+        scope_log(SCOPE_LOG_INFO, "events off (SCOPE_EVENT_DEST unset or SCOPE_EVENT_ENABLE=false)");
+    if (!met)
+        scope_log(SCOPE_LOG_INFO, "metrics off (SCOPE_METRIC_DEST unset or SCOPE_METRIC_ENABLE=false)");
+    reporting = (ev || met) && scope_fdtab_init() && scope_ring_init(scope_cfg.queue_len);
+    if (reporting) {
+        scope_report_open(ev, met);
+        scope_hot.ev_fs = ev && scope_cfg.ev_fs;
+        scope_hot.ev_console = ev && scope_cfg.ev_console;
+        chan_base();
+        pthread_atfork(NULL, NULL, atfork_child);
+        atomic_store(&scope_hot.active, 1);
+        if (!scope_report_start())
+            reporting = false;
+        scope_log(SCOPE_LOG_INFO, "libscope %s loaded; queue of %zu records", SCOPE_VERSION,
+                  scope_ring_capacity());
+    }
+    atomic_store(&scope_ready, 1);
+    scope_guard = saved_guard;
+    errno = saved_errno;
+}
+
+void scope_init_slow(void)
+{
+    int state = atomic_load(&scope_ready);
+    if (state == 0) {
+        pthread_once(&once, init_once);
+    } else if (state == 2 && atomic_compare_exchange_strong(&scope_ready, &state, 3)) {
+        int saved_guard = scope_guard, saved_errno = errno;
+        scope_guard = 1;
+        scope_report_start();
+        atomic_store(&scope_ready, 1);
+        scope_guard = saved_guard;
+        errno = saved_errno;
+    }
+}
+
+void scope_flush(bool final, int timeout_ms)
+{
+    if (reporting && getpid() == cached_pid)
+        scope_report_flush(final, timeout_ms);
+}
+
+__attribute__((constructor)) static void scope_ctor(void) { scope_ensure_init(); }
+
+/* exit() and return from main arrive here (after the app's atexit handlers). */
+__attribute__((destructor)) static void scope_dtor(void) { scope_flush(true, 1000); }

@@ -1,0 +1,361 @@
+/* report.c — the reporting thread: drains the ring, keeps what it knows about each open
+ * descriptor, formats NDJSON and writes whole lines to the destinations; reports proc.* metrics
+ * every summary period. Only this thread consumes the ring, except when it is not running (a
+ * forked child that never restarted it), where a flush consumes inline. It runs with the thread
+ * guard set for good, so its own I/O is never recorded. */
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dest.h"
+#include "emit.h"
+#include "ident.h"
+#include "log.h"
+#include "report.h"
+#include "ring.h"
+#include "scope.h"
+
+#define OUT_FLUSH_AT (128 * 1024)
+enum { REQ_FLUSH = 1, REQ_FINAL = 2 };
+
+struct fdinfo {
+    uint64_t chan, t_open;
+    uint16_t fn;
+    unsigned perms, owner, group;
+    char *path;
+};
+
+static struct scope_dest ev_dest, met_dest;
+static struct sbuf ev_out, met_out;
+static size_t ev_lines, met_lines;
+static struct fdinfo *fds;
+static size_t nfds;
+static uint64_t drops_told;
+static bool begun;   /* process-start and proc.start written */
+
+static _Atomic int req;
+static _Atomic uint64_t req_gen, done_gen;
+static _Atomic int running, finished;
+static pthread_mutex_t consume = PTHREAD_MUTEX_INITIALIZER;
+
+void scope_report_open(const char *event_url, const char *metric_url)
+{
+    scope_dest_open(&ev_dest, event_url, "event");
+    scope_dest_open(&met_dest, metric_url, "metric");
+}
+
+static void write_out(void)
+{
+    if (ev_out.len)
+        scope_dest_write(&ev_dest, ev_out.p, ev_out.len, ev_lines);
+    if (met_out.len)
+        scope_dest_write(&met_dest, met_out.p, met_out.len, met_lines);
+    ev_out.len = met_out.len = 0;
+    ev_lines = met_lines = 0;
+}
+
+static struct fdinfo *fdinfo(int fd)
+{
+    if (fd < 0 || fd >= scope_fdtab_len)
+        return NULL;
+    if ((size_t)fd >= nfds) {
+        size_t n = nfds ? nfds : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        struct fdinfo *p = realloc(fds, n * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + nfds, 0, (n - nfds) * sizeof *p);
+        fds = p;
+        nfds = n;
+    }
+    return &fds[fd];
+}
+
+/* True while fd still is the descriptor the record was about (the app may have closed it). */
+static bool fd_current(int fd, uint64_t chan)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    return c && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
+}
+
+static void on_open(const struct scope_rec *r)
+{
+    struct fdinfo *fi = fdinfo(r->fd);
+    char given[SCOPE_REC_DATA + 1], path[PATH_MAX + 1];
+    memcpy(given, r->data, r->len);
+    given[r->len] = 0;
+    snprintf(path, sizeof path, "%s", given);
+    struct stat st;
+    bool have_st = false;
+    if (fd_current(r->fd, r->chan)) {
+        have_st = fstat(r->fd, &st) == 0;
+        if (given[0] != '/') {   /* relative or openat: the kernel knows the absolute path */
+            char link[64];
+            snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
+            ssize_t n = readlink(link, path, sizeof path - 1);
+            if (n > 0 && path[0] == '/')
+                path[n] = 0;
+            else
+                snprintf(path, sizeof path, "%s", given);
+        }
+    }
+    if (!have_st)
+        have_st = stat(path, &st) == 0;
+    if (path[0] != '/' && getcwd(path, sizeof path)) {
+        size_t l = strlen(path);
+        snprintf(path + l, sizeof path - l, "/%s", given);
+    }
+    if (fi) {
+        free(fi->path);
+        fi->path = strdup(path);
+        fi->chan = r->chan;
+        fi->t_open = r->t_ns;
+        fi->fn = r->fn;
+        fi->perms = have_st ? st.st_mode & 07777 : 0;
+        fi->owner = have_st ? st.st_uid : 0;
+        fi->group = have_st ? st.st_gid : 0;
+    }
+    scope_emit_event_head(&ev_out, "fs.open", "fs", r->chan, r->t_ns);
+    sb_s(&ev_out, "\"file\":");
+    sb_jcstr(&ev_out, path);
+    sb_kv_s(&ev_out, "op", scope_hooks[r->fn].name);
+    sb_kv_i(&ev_out, "fd", r->fd);
+    sb_kv_u(&ev_out, "proc_uid", scope_id.uid);
+    sb_kv_u(&ev_out, "proc_gid", scope_id.gid);
+    sb_kv_s(&ev_out, "proc_cgroup", scope_id.cgroup);
+    sb_kv_u(&ev_out, "file_perms", have_st ? st.st_mode & 07777 : 0);
+    sb_kv_u(&ev_out, "file_owner", have_st ? st.st_uid : 0);
+    sb_kv_u(&ev_out, "file_group", have_st ? st.st_gid : 0);
+    scope_emit_event_tail(&ev_out);
+    ev_lines++;
+}
+
+static void on_close(const struct scope_rec *r)
+{
+    struct fdinfo *fi = fdinfo(r->fd);
+    bool known = fi && fi->chan == r->chan;  /* else its open record was dropped */
+    uint64_t t_open = known ? fi->t_open : r->t_ns;
+    scope_emit_event_head(&ev_out, "fs.close", "fs", r->chan, r->t_ns);
+    sb_s(&ev_out, "\"file\":");
+    sb_jcstr(&ev_out, known && fi->path ? fi->path : "");
+    sb_kv_s(&ev_out, "op", scope_hooks[r->fn].name);
+    sb_kv_i(&ev_out, "fd", r->fd);
+    sb_kv_u(&ev_out, "proc_uid", scope_id.uid);
+    sb_kv_u(&ev_out, "proc_gid", scope_id.gid);
+    sb_kv_s(&ev_out, "proc_cgroup", scope_id.cgroup);
+    sb_kv_u(&ev_out, "file_perms", known ? fi->perms : 0);
+    sb_kv_u(&ev_out, "file_owner", known ? fi->owner : 0);
+    sb_kv_u(&ev_out, "file_group", known ? fi->group : 0);
+    sb_kv_u(&ev_out, "file_read_bytes", r->rbytes);
+    sb_kv_u(&ev_out, "file_read_ops", r->rops);
+    sb_kv_u(&ev_out, "file_write_bytes", r->wbytes);
+    sb_kv_u(&ev_out, "file_write_ops", r->wops);
+    sb_kv_u(&ev_out, "duration", r->t_ns > t_open ? (r->t_ns - t_open) / 1000000 : 0);
+    scope_emit_event_tail(&ev_out);
+    ev_lines++;
+    if (known) {
+        free(fi->path);
+        memset(fi, 0, sizeof *fi);
+    }
+}
+
+static void on_console(const struct scope_rec *r)
+{
+    scope_emit_event_head(&ev_out, r->fd == 2 ? "stderr" : "stdout", "console", r->chan, r->t_ns);
+    sb_s(&ev_out, "\"message\":");
+    sb_jstr(&ev_out, r->data, r->len);
+    scope_emit_event_tail(&ev_out);
+    ev_lines++;
+}
+
+static void drain(void)
+{
+    struct scope_rec *r;
+    while ((r = scope_ring_peek())) {
+        if (r->kind == SCOPE_REC_OPEN)
+            on_open(r);
+        else if (r->kind == SCOPE_REC_CLOSE)
+            on_close(r);
+        else if (r->kind == SCOPE_REC_CONSOLE)
+            on_console(r);
+        scope_ring_release();
+        if (ev_out.len > OUT_FLUSH_AT)
+            write_out();
+    }
+}
+
+static void report_drops(bool final)
+{
+    uint64_t d = atomic_load(&scope_drops);
+    if (d == drops_told || !scope_dest_on(&ev_dest))
+        return;
+    char msg[256];
+    snprintf(msg, sizeof msg, "libscope dropped %llu records (%llu in total): the queue of %zu "
+             "slots was full (SCOPE_QUEUE_LENGTH)", (unsigned long long)(d - drops_told),
+             (unsigned long long)d, scope_ring_capacity());
+    scope_emit_notice(&ev_out, msg);
+    ev_lines++;
+    scope_log(final ? SCOPE_LOG_WARNING : SCOPE_LOG_INFO, "%s", msg);
+    drops_told = d;
+}
+
+static void metrics(bool start)
+{
+    if (!scope_dest_on(&met_dest))
+        return;
+    size_t before = met_out.len;
+    scope_emit_proc_metrics(&met_out, start);
+    for (size_t i = before; i < met_out.len; i++)
+        met_lines += met_out.p[i] == '\n';
+}
+
+static void final_report(void)
+{
+    drain();
+    metrics(false);
+    report_drops(true);
+    write_out();
+    if (ev_dest.dropped || met_dest.dropped)
+        scope_log(SCOPE_LOG_WARNING, "lines not delivered: %llu events, %llu metrics",
+                  (unsigned long long)ev_dest.dropped, (unsigned long long)met_dest.dropped);
+    atomic_store(&finished, 1);
+    atomic_store(&scope_hot.active, 0);
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void begin(void)
+{
+    if (begun)
+        return;
+    begun = true;
+    scope_ident_load();
+    if (scope_dest_on(&ev_dest)) {
+        scope_emit_start(&ev_out);
+        ev_lines++;
+    }
+    metrics(true);
+    write_out();
+}
+
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    scope_guard = 1;   /* for good: nothing this thread does is the app's */
+    begin();
+    uint64_t period = (uint64_t)scope_cfg.period * 1000, next = mono_ms() + period;
+    for (;;) {
+        uint64_t g = atomic_load(&req_gen);
+        int r = atomic_exchange(&req, 0);
+        pthread_mutex_lock(&consume);
+        if (r & REQ_FINAL) {
+            final_report();
+            atomic_store(&done_gen, g);
+            return NULL;   /* the consume lock stays held: nobody reports after the end */
+        }
+        drain();
+        uint64_t now = mono_ms();
+        if (now >= next) {
+            metrics(false);
+            report_drops(false);
+            next = now + period;
+        }
+        write_out();
+        pthread_mutex_unlock(&consume);
+        if (r)
+            atomic_store(&done_gen, g);
+        now = mono_ms();
+        if (!atomic_load(&req))
+            scope_ring_wait(next > now ? (int)(next - now < 500 ? next - now : 500) : 0);
+    }
+}
+
+bool scope_report_start(void)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    sigset_t all, old;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    /* Created with every signal blocked, so the app's signals go to the app's threads and a
+     * write to a closed pipe returns EPIPE instead of killing the process. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    atomic_store(&running, 1);
+    int rc = pthread_create(&t, &attr, thread_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        atomic_store(&running, 0);
+        scope_log(SCOPE_LOG_ERROR, "cannot start the reporting thread: %s", strerror(rc));
+        return false;
+    }
+    return true;
+}
+
+/* In a forked child: the parent's thread is gone, its pending work is not ours. */
+void scope_report_child_reset(void)
+{
+    pthread_mutex_init(&consume, NULL);
+    /* The parent's buffers and fd state may have been mid-update: leak them, start empty. */
+    memset(&ev_out, 0, sizeof ev_out);
+    memset(&met_out, 0, sizeof met_out);
+    ev_lines = met_lines = 0;
+    fds = NULL;
+    nfds = 0;
+    drops_told = 0;
+    begun = false;
+    atomic_store(&req, 0);
+    atomic_store(&req_gen, 0);
+    atomic_store(&done_gen, 0);
+    atomic_store(&running, 0);
+    atomic_store(&finished, 0);
+    scope_metrics_reset();
+}
+
+void scope_report_flush(bool final, int timeout_ms)
+{
+    if (atomic_load(&finished))
+        return;
+    int saved_guard = scope_guard, saved_errno = errno;
+    scope_guard = 1;
+    if (!atomic_load(&running)) {
+        /* No thread: we are the only consumer. A child that never got to restart it still owes
+         * its process-start record. */
+        if (pthread_mutex_trylock(&consume) == 0) {
+            begin();
+            if (final)
+                final_report();
+            else {
+                drain();
+                write_out();
+                pthread_mutex_unlock(&consume);
+            }
+        }
+    } else {
+        uint64_t g = atomic_fetch_add(&req_gen, 1) + 1;
+        atomic_fetch_or(&req, final ? REQ_FINAL : REQ_FLUSH);
+        scope_ring_kick();
+        /* Bounded: a stuck destination must not keep the app from exec'ing or exiting. */
+        struct timespec nap = {0, 1000000};
+        for (int waited = 0; atomic_load(&done_gen) < g && waited < timeout_ms; waited++)
+            nanosleep(&nap, NULL);
+    }
+    scope_guard = saved_guard;
+    errno = saved_errno;
+}

@@ -1,0 +1,147 @@
+/* wrap_proc.c — process lifetime: a forked child reports under its own pid, exec flushes what
+ * is pending (the image is about to be replaced) and keeps the new image scoped, _exit flushes
+ * like exit() does. exec and _exit may run in a vfork child that shares our memory: there we
+ * touch nothing but the stack. */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "scope.h"
+
+extern char **environ;
+
+#define MAX_CARRIED 64
+static char preload_var[PATH_MAX + 16];   /* "LD_PRELOAD=<this library>" */
+static const char *self_path;
+static char *carried[MAX_CARRIED];        /* "SCOPE_X=..." as the environment had them at start */
+static int ncarried;
+static bool exec_keep;
+
+/* Init time (malloc allowed): everything execve needs later without allocating. */
+void scope_exec_prepare(void)
+{
+    Dl_info info;
+    exec_keep = scope_cfg.execve;
+    if (dladdr((void *)&scope_exec_prepare, &info) && info.dli_fname && info.dli_fname[0] == '/') {
+        snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s", info.dli_fname);
+        self_path = preload_var + 11;
+    }
+    for (char **e = environ; e && *e && ncarried < MAX_CARRIED; e++)
+        if (!strncmp(*e, "SCOPE_", 6) && strchr(*e, '='))
+            carried[ncarried++] = strdup(*e);
+}
+
+static bool has_key(char *const envp[], const char *var)
+{
+    size_t klen = strcspn(var, "=") + 1;
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (!strncmp(envp[i], var, klen))
+            return true;
+    return false;
+}
+
+/* Runs the real execve with an environment that keeps the child scoped; stack memory only. */
+static int exec_scoped(const char *path, char *const argv[], char *const envp[])
+{
+    size_t n = 0;
+    while (envp && envp[n])
+        n++;
+    if (!exec_keep || !self_path || n > 65536)
+        return scope_real_execve(path, argv, envp);
+    char *env[n + MAX_CARRIED + 2];
+    char merged[PATH_MAX + 4096];
+    size_t k = 0;
+    bool preload = false;
+    for (size_t i = 0; i < n; i++) {
+        char *v = envp[i];
+        if (!strncmp(v, "LD_PRELOAD=", 11)) {
+            preload = true;
+            if (!strstr(v + 11, self_path) &&
+                (size_t)snprintf(merged, sizeof merged, "%s:%s", preload_var, v + 11) <
+                    sizeof merged)
+                v = merged;
+        }
+        env[k++] = v;
+    }
+    if (!preload)
+        env[k++] = preload_var;
+    for (int i = 0; i < ncarried; i++)
+        if (!has_key(envp, carried[i]))
+            env[k++] = carried[i];
+    env[k] = NULL;
+    return scope_real_execve(path, argv, env);
+}
+
+/* A vfork child has another pid but our memory: flushing or touching the guard there would
+ * corrupt the parent. */
+static bool vforked(void) { return scope_pid() != 0 && (pid_t)syscall(SYS_getpid) != scope_pid(); }
+
+SCOPE_API int execve(const char *path, char *const argv[], char *const envp[])
+{
+    SCOPE_NEED_REAL(execve, -1);
+    if (!scope_guard && !vforked()) {
+        scope_ensure_init();
+        scope_flush(false, 1000);
+    }
+    return exec_scoped(path, argv, envp);
+}
+
+SCOPE_API int execv(const char *path, char *const argv[])
+{
+    SCOPE_NEED_REAL(execve, -1);
+    return execve(path, argv, environ);
+}
+
+SCOPE_API int execvp(const char *file, char *const argv[])
+{
+    SCOPE_NEED_REAL(execvp, -1);
+    if (!scope_guard && !vforked()) {
+        scope_ensure_init();
+        scope_flush(false, 1000);
+    }
+    return scope_real_execvp(file, argv);
+}
+
+SCOPE_API pid_t fork(void)
+{
+    SCOPE_NEED_REAL(fork, -1);
+    pid_t pid = scope_real_fork();
+    if (pid == 0 && !scope_guard) {
+        /* The atfork handler reset our state; bring the reporting thread back now rather than
+         * at the child's first interposed call. */
+        int saved_errno = errno;
+        scope_ensure_init();
+        errno = saved_errno;
+    }
+    return pid;
+}
+
+static void exit_flush(void)
+{
+    if (!scope_guard && !vforked())
+        scope_flush(true, 1000);
+}
+
+SCOPE_API void _exit(int status)
+{
+    if (scope_real__exit || scope_resolve(SCOPE_FN__exit)) {
+        exit_flush();
+        scope_real__exit(status);
+    }
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+SCOPE_API void _Exit(int status)
+{
+    if (scope_real__Exit || scope_resolve(SCOPE_FN__Exit)) {
+        exit_flush();
+        scope_real__Exit(status);
+    }
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}

@@ -1,0 +1,216 @@
+/**
+ * `scope run` end to end: the real bin, the real libscope, real programs; assertions on the session
+ * directory and on the stream.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, openSync, closeSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { lastSession } from '@scope/core';
+import { join } from 'node:path';
+import {
+  assertValidSession,
+  envFor,
+  events,
+  metrics,
+  newHome,
+  parseLines,
+  readLast,
+  runBin,
+  scopeBin,
+  scopeRunBin,
+  startRecords,
+} from './lib/harness.js';
+
+const hostFile = '/etc/hostname';
+const hostText = readFileSync(hostFile, 'utf8');
+
+test('scope run -- cat /etc/hostname: prints the host name, and the session holds what cat did', async () => {
+  const home = newHome();
+  // stdout a file, as at a shell with a redirect: the app keeps its stdout.
+  const outFile = join(home, 'out.txt');
+  const fd = openSync(outFile, 'w');
+  const ran = await runBin(scopeBin, ['run', '--', 'cat', hostFile], envFor(home), { stdio: ['ignore', fd, 'pipe'] });
+  closeSync(fd);
+  assert.is(ran.status, 0, ran.stderr);
+  assert.is(readFileSync(outFile, 'utf8'), hostText);
+
+  const { session, events: evs, metrics: mets } = await readLast(home);
+  assert.is(session.manifest.exitStatus, 0);
+  assert.is(session.manifest.cmd, 'cat');
+  assert.equal(session.manifest.args, ['cat', hostFile]);
+  assert.ok(session.manifest.pid !== null && session.manifest.pid > 0);
+  assert.ok(session.manifest.records.events > 0 && session.manifest.records.metrics > 0);
+
+  const opens = events(evs, 'fs.open').filter((e) => e.body.data.file === hostFile);
+  const closes = events(evs, 'fs.close').filter((e) => e.body.data.file === hostFile);
+  assert.is(opens.length, 1, 'one fs.open of /etc/hostname');
+  assert.is(closes.length, 1, 'one fs.close of /etc/hostname');
+  assert.is(closes[0]?.body.data.file_read_bytes, statSync(hostFile).size);
+  assert.is(closes[0]?._channel, opens[0]?._channel);
+  assert.is(opens[0]?.body.proc, 'cat');
+  assert.is(opens[0]?.body.pid, session.manifest.pid);
+
+  const stdoutEvents = events(evs, 'stdout');
+  assert.is(stdoutEvents.map((e) => e.body.data.message).join(''), hostText);
+  assert.is(stdoutEvents[0]?.body.sourcetype, 'console');
+
+  assert.is(startRecords(evs).length, 1, 'one process-start record');
+  assert.is(startRecords(evs)[0]?.info.process.pid, session.manifest.pid);
+  for (const name of ['proc.start', 'proc.cpu', 'proc.mem', 'proc.thread', 'proc.fd']) {
+    assert.ok(metrics(mets, name).length > 0, `${name} in metrics.json`);
+  }
+  assert.is(metrics(mets, 'proc.start')[0]?.body.host, hostname());
+  await assertValidSession(session);
+});
+
+test('the session directory holds the config in force: scope.yml, scope.env, args.json, 0700', async () => {
+  const home = newHome();
+  const ran = await runBin(scopeBin, ['run', '--no-stream', '-v', '7', '--', 'true'], envFor(home, { SCOPE_TAG_team: 'core' }));
+  assert.is(ran.status, 0, ran.stderr);
+  const { session } = await readLast(home);
+  assert.is(statSync(session.dir).mode & 0o777, 0o700);
+  const env = readFileSync(session.paths.env, 'utf8');
+  assert.match(env, /^SCOPE_METRIC_VERBOSITY=7$/m);
+  assert.match(env, /^SCOPE_TAG_team=core$/m);
+  assert.match(env, new RegExp(`^SCOPE_EVENT_DEST=file://${session.paths.events}$`, 'm'));
+  assert.match(readFileSync(session.paths.config, 'utf8'), /verbosity: 7/);
+  assert.equal(JSON.parse(readFileSync(session.paths.args, 'utf8')), ['true']);
+  assert.is(readFileSync(join(home, 'count'), 'utf8').trim(), String(session.id));
+});
+
+test('into a pipe: records stream while the command runs, children report under their own pid and proc', async () => {
+  const home = newHome();
+  const mark = join(home, 'second-phase');
+  const script = `cat ${hostFile}; sleep 2; touch ${mark}; ls / >/dev/null`;
+  const child = spawn(process.execPath, [scopeRunBin, '--', 'sh', '-c', script], { env: envFor(home), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const firstLine = new Promise<void>((resolve) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  await firstLine;
+  assert.not.ok(existsSync(mark), 'the first record arrived before the command reached its second phase');
+  const status = await exited;
+  assert.is(status, 0, err);
+  assert.is(err, hostText, "the command's stdout went to stderr");
+
+  const recs = parseLines(out);
+  const byProc = new Map<string, Set<number>>();
+  for (const r of recs.filter((x) => x.type === 'evt')) {
+    const set = byProc.get(r.body.proc) ?? new Set<number>();
+    set.add(r.body.pid);
+    byProc.set(r.body.proc, set);
+  }
+  for (const proc of ['sh', 'cat', 'ls']) assert.ok(byProc.has(proc), `events from ${proc}: ${[...byProc.keys()].join(',')}`);
+  const pids = ['sh', 'cat', 'ls'].map((p) => [...(byProc.get(p) ?? [])][0]);
+  assert.is(new Set(pids).size, 3, 'three processes, three pids');
+  const catOpen = events(recs, 'fs.open').find((e) => e.body.data.file === hostFile);
+  assert.is(catOpen?.body.proc, 'cat');
+  assert.ok(startRecords(recs).length >= 3, 'a process-start record per process');
+
+  // The stream is exactly what the session holds.
+  const { session, events: evs, metrics: mets } = await readLast(home);
+  assert.is(recs.length, evs.length + mets.length);
+  await assertValidSession(session);
+});
+
+test('exit status: the command\'s code, 128+N for signal N, 127 for a missing command', async () => {
+  const home = newHome();
+  const env = envFor(home);
+  assert.is((await runBin(scopeBin, ['sh', '-c', 'exit 3'], env)).status, 3);
+  const killed = await runBin(scopeBin, ['run', '--', 'sh', '-c', 'kill -TERM $$'], env);
+  assert.is(killed.status, 143);
+  const { session } = await readLast(home);
+  assert.is(session.manifest.exitStatus, 143);
+  assert.is(session.manifest.signal, 'SIGTERM');
+  const missing = await runBin(scopeBin, ['run', '--', 'no-such-command-here'], env);
+  assert.is(missing.status, 127);
+  assert.is(missing.stderr, 'scope-run: command not found: no-such-command-here\n');
+});
+
+test('a broken scope.yml: status 2 and file:line:col', async () => {
+  const home = newHome();
+  const yml = join(home, 'scope.yml');
+  writeFileSync(yml, 'metric:\n  enable: true\n  format:\n    type: xml\n');
+  const ran = await runBin(scopeBin, ['run', '-u', yml, '--', 'true'], envFor(home));
+  assert.is(ran.status, 2);
+  assert.is(ran.stderr, `scope-run: ${yml}:4:11: metric.format.type: expected statsd or ndjson\n`);
+  writeFileSync(yml, 'event: [a\n');
+  const syntax = await runBin(scopeBin, ['run', '-u', yml, '--', 'true'], envFor(home));
+  assert.is(syntax.status, 2);
+  assert.match(syntax.stderr, new RegExp(`^scope-run: ${yml}:\\d+:\\d+: `));
+});
+
+test('an unknown flag: status 2 with the usage', async () => {
+  const ran = await runBin(scopeBin, ['run', '--frobnicate', '--', 'true'], envFor(newHome()));
+  assert.is(ran.status, 2);
+  assert.match(ran.stderr, /^scope-run: unknown option "--frobnicate"\n/);
+  assert.match(ran.stderr, /--userconfig/);
+});
+
+test('a scope.yml given with -u is honoured and kept in the session', async () => {
+  const home = newHome();
+  const yml = join(home, 'scope.yml');
+  writeFileSync(yml, 'metric:\n  format:\n    type: statsd\n    statsdprefix: "app."\ntags:\n  service: web\n');
+  const ran = await runBin(scopeBin, ['run', '-u', yml, '--no-stream', '--', 'cat', hostFile], envFor(home));
+  assert.is(ran.status, 0, ran.stderr);
+  const session = await lastSession(home);
+  assert.ok(session);
+  const evs = parseLines(readFileSync(session.paths.events, 'utf8'));
+  assert.is(readFileSync(session.paths.config, 'utf8'), readFileSync(yml, 'utf8'));
+  const statsd = readFileSync(session.paths.metrics, 'utf8').trim().split('\n');
+  assert.ok(statsd.length > 0);
+  for (const line of statsd) assert.match(line, /^app\.proc\.[a-z_]+:\d+(\.\d+)?\|(c|g|ms|h)\|#.*service:web/);
+  assert.ok(evs.every((e) => e.type !== 'evt' || e.body.service === 'web'), 'the tag is on every event');
+});
+
+test('a static or setuid executable runs unscoped, with one clear notice', async () => {
+  const home = newHome();
+  const src = join(home, 'hello.c');
+  const bin = join(home, 'hello-static');
+  writeFileSync(src, '#include <stdio.h>\nint main(void){puts("static hello");return 4;}\n');
+  execFileSync('cc', ['-static', '-o', bin, src]);
+  const ran = await runBin(scopeBin, ['run', '--no-stream', '--', bin], envFor(home));
+  assert.is(ran.status, 4);
+  assert.is(ran.stdout, 'static hello\n');
+  assert.is(ran.stderr, `scope-run: notice: ${bin} is a static executable: libscope cannot be loaded into it, so it runs unscoped\n`);
+  const { session } = await readLast(home);
+  assert.is(session.manifest.scoped, false);
+
+  const suid = join(home, 'cat-suid');
+  copyFileSync('/bin/cat', suid);
+  chmodSync(suid, 0o4755);
+  const ran2 = await runBin(scopeBin, ['run', '--no-stream', '--', suid, hostFile], envFor(home));
+  assert.is(ran2.status, 0);
+  assert.is(ran2.stdout, hostText);
+  assert.match(ran2.stderr, /notice: .*cat-suid is a setuid executable/);
+});
+
+test('--passthrough: no session, libscope honours SCOPE_* from the environment', async () => {
+  const home = newHome();
+  const dest = join(home, 'pass-events.json');
+  const ran = await runBin(scopeBin, ['run', '--passthrough', '--', 'cat', hostFile], envFor(home, { SCOPE_EVENT_DEST: `file://${dest}` }));
+  assert.is(ran.status, 0, ran.stderr);
+  assert.is(ran.stdout, hostText);
+  assert.not.ok(existsSync(join(home, 'history')), 'no session directory');
+  const recs = parseLines(readFileSync(dest, 'utf8'));
+  assert.ok(events(recs, 'fs.open').some((e) => e.body.data.file === hostFile));
+});
+
+test('the reader going away (EPIPE) stops the stream quietly; the command and its session complete', async () => {
+  const home = newHome();
+  const script = `scope_bin='${scopeRunBin}'; node "$scope_bin" -- sh -c 'for i in 1 2 3 4 5 6 7 8; do cat ${hostFile}; done; exit 5' | head -c 1 >/dev/null; echo "status:\${PIPESTATUS[0]}"`;
+  const out = execFileSync('bash', ['-c', script], { env: envFor(home), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.is(out.trim(), 'status:5');
+  const { session } = await readLast(home);
+  assert.is(session.manifest.exitStatus, 5);
+});
+
+test.run();
