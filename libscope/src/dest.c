@@ -70,7 +70,7 @@ void scope_dest_open(struct scope_dest *d, const char *url, const char *what)
     }
     snprintf(d->url, sizeof d->url, "%s", url);
     if (strcmp(url, "file://stdout") == 0 || strcmp(url, "file://stderr") == 0) {
-        int app = url[7] == 'o' ? 1 : 2;
+        int app = strcmp(url, "file://stdout") == 0 ? 1 : 2;
         d->kind = app == 1 ? SCOPE_DEST_STDOUT : SCOPE_DEST_STDERR;
         /* A copy, so the app closing 1/2 later does not cut us off. */
         d->fd = scope_fd_high(fcntl(app, F_DUPFD_CLOEXEC, 3));

@@ -27,7 +27,7 @@ const struct scope_hook scope_hooks[SCOPE_FN_COUNT] = {
 };
 
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
-static bool missing[SCOPE_FN_COUNT];
+static bool missing[SCOPE_FN_COUNT], ours[SCOPE_FN_COUNT];
 
 static void resolve_all(void)
 {
@@ -35,8 +35,10 @@ static void resolve_all(void)
         void *p = dlsym(RTLD_NEXT, scope_hooks[i].name);
         /* Our own wrapper coming back (library loaded twice, or odd link order) would recurse
          * forever; a missing function is better. */
-        if (p == scope_hooks[i].wrapper)
+        if (p == scope_hooks[i].wrapper) {
+            ours[i] = true;
             p = NULL;
+        }
         if (!p)
             missing[i] = true;
         __atomic_store_n(scope_hooks[i].real, p, __ATOMIC_RELEASE);
@@ -53,7 +55,10 @@ bool scope_resolve(enum scope_fn fn)
 void scope_log_missing(void)
 {
     for (int i = 0; i < SCOPE_FN_COUNT; i++)
-        if (missing[i])
-            scope_log(SCOPE_LOG_DEBUG, "real %s not found (or resolved to our own wrapper); "
-                      "calls to it fail with ENOSYS", scope_hooks[i].name);
+        if (ours[i])
+            scope_log(SCOPE_LOG_ERROR, "dlsym(RTLD_NEXT, \"%s\") returned our own wrapper; "
+                      "treated as missing, calls to it fail with ENOSYS", scope_hooks[i].name);
+        else if (missing[i])
+            scope_log(SCOPE_LOG_DEBUG, "%s not found in libc; calls to it fail with ENOSYS",
+                      scope_hooks[i].name);
 }

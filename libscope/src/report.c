@@ -196,14 +196,16 @@ static void drain(void)
 static void report_drops(bool final)
 {
     uint64_t d = atomic_load(&scope_drops);
-    if (d == drops_told || !scope_dest_on(&ev_dest))
+    if (d == drops_told)
         return;
     char msg[256];
     snprintf(msg, sizeof msg, "libscope dropped %llu records (%llu in total): the queue of %zu "
              "slots was full (SCOPE_QUEUE_LENGTH)", (unsigned long long)(d - drops_told),
              (unsigned long long)d, scope_ring_capacity());
-    scope_emit_notice(&ev_out, msg);
-    ev_lines++;
+    if (scope_dest_on(&ev_dest)) {
+        scope_emit_notice(&ev_out, msg);
+        ev_lines++;
+    }
     scope_log(final ? SCOPE_LOG_WARNING : SCOPE_LOG_INFO, "%s", msg);
     drops_told = d;
 }
@@ -337,6 +339,10 @@ void scope_report_flush(bool final, int timeout_ms)
     if (!atomic_load(&running)) {
         /* No thread: we are the only consumer. A child that never got to restart it still owes
          * its process-start record. */
+        sigset_t pipe, old;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe, &old);
         if (pthread_mutex_trylock(&consume) == 0) {
             begin();
             if (final)
@@ -347,6 +353,13 @@ void scope_report_flush(bool final, int timeout_ms)
                 pthread_mutex_unlock(&consume);
             }
         }
+        /* A write to a closed pipe must not kill the app: take our SIGPIPE back out. */
+        struct timespec zero = {0, 0};
+        sigset_t pending;
+        if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) &&
+            !sigismember(&old, SIGPIPE))
+            sigtimedwait(&pipe, NULL, &zero);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     } else {
         uint64_t g = atomic_fetch_add(&req_gen, 1) + 1;
         atomic_fetch_or(&req, final ? REQ_FINAL : REQ_FLUSH);

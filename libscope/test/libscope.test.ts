@@ -361,6 +361,21 @@ test('a stuck destination does not keep the app from exiting', async () => {
   rmSync(s.dir, { recursive: true });
 });
 
+test('file://stdout and file://stderr destinations carry events and metrics next to the app output', () => {
+  const s = session({ SCOPE_EVENT_DEST: 'file://stdout', SCOPE_METRIC_DEST: 'file://stderr' });
+  const r = run('cat', ['/etc/hostname'], s.env);
+  assert.is(r.status, 0);
+  const host = readFileSync('/etc/hostname', 'utf8');
+  const outLines = r.stdout.toString().split('\n').filter((l) => l !== '');
+  assert.ok(outLines.includes(host.trimEnd()), 'the app output is still there');
+  const records = outLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown);
+  assert.ok(isStart(records[0]));
+  assert.ok(evts(records, 'fs.open').length > 0);
+  const errLines = r.stderr.toString().trimEnd().split('\n');
+  assert.ok(errLines.length >= 5 && errLines.every((l) => isMetric(JSON.parse(l) as unknown)), 'stderr holds the metrics');
+  rmSync(s.dir, { recursive: true });
+});
+
 test('unsupported destination: logged once, the app is unaffected', () => {
   const s = session({ SCOPE_METRIC_DEST: 'tcp://127.0.0.1:9' });
   const r = run('cat', ['/etc/hostname'], s.env);
