@@ -1,5 +1,4 @@
-/* report.c — the reporting thread: drains the ring, keeps what it knows about each open
- * descriptor, formats NDJSON and writes whole lines to the destinations; reports proc.* metrics
+/* report.c — the reporting thread: drains the ring, has each record formatted (events.c) and writes whole lines to the destinations; reports proc.* metrics
  * every summary period. Only this thread consumes the ring, except when it is not running (a
  * forked child that never restarted it), where a flush consumes inline. It runs with the thread
  * guard set for good, so its own I/O is never recorded. */
@@ -17,6 +16,7 @@
 #include "config.h"
 #include "dest.h"
 #include "emit.h"
+#include "events.h"
 #include "ident.h"
 #include "log.h"
 #include "report.h"
@@ -26,18 +26,10 @@
 #define OUT_FLUSH_AT (128 * 1024)
 enum { REQ_FLUSH = 1, REQ_FINAL = 2 };
 
-struct fdinfo {
-    uint64_t chan, t_open;
-    uint16_t fn;
-    unsigned perms, owner, group;
-    char *path;
-};
 
 static struct scope_dest ev_dest, met_dest;
 static struct sbuf ev_out, met_out;
 static size_t ev_lines, met_lines;
-static struct fdinfo *fds;
-static size_t nfds;
 static uint64_t drops_told;
 static bool begun;   /* process-start and proc.start written */
 
@@ -62,131 +54,11 @@ static void write_out(void)
     ev_lines = met_lines = 0;
 }
 
-static struct fdinfo *fdinfo(int fd)
-{
-    if (fd < 0 || fd >= scope_fdtab_len)
-        return NULL;
-    if ((size_t)fd >= nfds) {
-        size_t n = nfds ? nfds : 64;
-        while (n <= (size_t)fd)
-            n *= 2;
-        struct fdinfo *p = realloc(fds, n * sizeof *p);
-        if (!p)
-            return NULL;
-        memset(p + nfds, 0, (n - nfds) * sizeof *p);
-        fds = p;
-        nfds = n;
-    }
-    return &fds[fd];
-}
-
-/* True while fd still is the descriptor the record was about (the app may have closed it). */
-static bool fd_current(int fd, uint64_t chan)
-{
-    struct scope_fdc *c = scope_fdc(fd);
-    return c && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
-}
-
-static void on_open(const struct scope_rec *r)
-{
-    struct fdinfo *fi = fdinfo(r->fd);
-    char given[SCOPE_REC_DATA + 1], path[PATH_MAX + 1];
-    memcpy(given, r->data, r->len);
-    given[r->len] = 0;
-    snprintf(path, sizeof path, "%s", given);
-    struct stat st;
-    bool have_st = false;
-    if (fd_current(r->fd, r->chan)) {
-        have_st = fstat(r->fd, &st) == 0;
-        if (given[0] != '/') {   /* relative or openat: the kernel knows the absolute path */
-            char link[64];
-            snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
-            ssize_t n = readlink(link, path, sizeof path - 1);
-            if (n > 0 && path[0] == '/')
-                path[n] = 0;
-            else
-                snprintf(path, sizeof path, "%s", given);
-        }
-    }
-    if (!have_st)
-        have_st = stat(path, &st) == 0;
-    if (path[0] != '/' && getcwd(path, sizeof path)) {
-        size_t l = strlen(path);
-        snprintf(path + l, sizeof path - l, "/%s", given);
-    }
-    if (fi) {
-        free(fi->path);
-        fi->path = strdup(path);
-        fi->chan = r->chan;
-        fi->t_open = r->t_ns;
-        fi->fn = r->fn;
-        fi->perms = have_st ? st.st_mode & 07777 : 0;
-        fi->owner = have_st ? st.st_uid : 0;
-        fi->group = have_st ? st.st_gid : 0;
-    }
-    scope_emit_event_head(&ev_out, "fs.open", "fs", r->chan, r->t_ns);
-    sb_s(&ev_out, "\"file\":");
-    sb_jcstr(&ev_out, path);
-    sb_kv_s(&ev_out, "op", scope_hooks[r->fn].name);
-    sb_kv_i(&ev_out, "fd", r->fd);
-    sb_kv_u(&ev_out, "proc_uid", scope_id.uid);
-    sb_kv_u(&ev_out, "proc_gid", scope_id.gid);
-    sb_kv_s(&ev_out, "proc_cgroup", scope_id.cgroup);
-    sb_kv_u(&ev_out, "file_perms", have_st ? st.st_mode & 07777 : 0);
-    sb_kv_u(&ev_out, "file_owner", have_st ? st.st_uid : 0);
-    sb_kv_u(&ev_out, "file_group", have_st ? st.st_gid : 0);
-    scope_emit_event_tail(&ev_out);
-    ev_lines++;
-}
-
-static void on_close(const struct scope_rec *r)
-{
-    struct fdinfo *fi = fdinfo(r->fd);
-    bool known = fi && fi->chan == r->chan;  /* else its open record was dropped */
-    uint64_t t_open = known ? fi->t_open : r->t_ns;
-    scope_emit_event_head(&ev_out, "fs.close", "fs", r->chan, r->t_ns);
-    sb_s(&ev_out, "\"file\":");
-    sb_jcstr(&ev_out, known && fi->path ? fi->path : "");
-    sb_kv_s(&ev_out, "op", scope_hooks[r->fn].name);
-    sb_kv_i(&ev_out, "fd", r->fd);
-    sb_kv_u(&ev_out, "proc_uid", scope_id.uid);
-    sb_kv_u(&ev_out, "proc_gid", scope_id.gid);
-    sb_kv_s(&ev_out, "proc_cgroup", scope_id.cgroup);
-    sb_kv_u(&ev_out, "file_perms", known ? fi->perms : 0);
-    sb_kv_u(&ev_out, "file_owner", known ? fi->owner : 0);
-    sb_kv_u(&ev_out, "file_group", known ? fi->group : 0);
-    sb_kv_u(&ev_out, "file_read_bytes", r->rbytes);
-    sb_kv_u(&ev_out, "file_read_ops", r->rops);
-    sb_kv_u(&ev_out, "file_write_bytes", r->wbytes);
-    sb_kv_u(&ev_out, "file_write_ops", r->wops);
-    sb_kv_u(&ev_out, "duration", r->t_ns > t_open ? (r->t_ns - t_open) / 1000000 : 0);
-    scope_emit_event_tail(&ev_out);
-    ev_lines++;
-    if (known) {
-        free(fi->path);
-        memset(fi, 0, sizeof *fi);
-    }
-}
-
-static void on_console(const struct scope_rec *r)
-{
-    scope_emit_event_head(&ev_out, r->fd == 2 ? "stderr" : "stdout", "console", r->chan, r->t_ns);
-    sb_s(&ev_out, "\"message\":");
-    sb_jstr(&ev_out, r->data, r->len);
-    scope_emit_event_tail(&ev_out);
-    ev_lines++;
-}
-
 static void drain(void)
 {
     struct scope_rec *r;
     while ((r = scope_ring_peek())) {
-        if (r->kind == SCOPE_REC_OPEN)
-            on_open(r);
-        else if (r->kind == SCOPE_REC_CLOSE)
-            on_close(r);
-        else if (r->kind == SCOPE_REC_CONSOLE)
-            on_console(r);
+        ev_lines += scope_events_format(r, &ev_out);
         scope_ring_release();
         if (ev_out.len > OUT_FLUSH_AT)
             write_out();
@@ -318,8 +190,7 @@ void scope_report_child_reset(void)
     memset(&ev_out, 0, sizeof ev_out);
     memset(&met_out, 0, sizeof met_out);
     ev_lines = met_lines = 0;
-    fds = NULL;
-    nfds = 0;
+    scope_events_reset();
     drops_told = 0;
     begun = false;
     atomic_store(&req, 0);

@@ -1,0 +1,27 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { dispatch, usage } from '../src/command.js';
+import { VERBS } from '../src/verbs.js';
+
+test('a known verb runs its tool; anything else is `scope run`', () => {
+  assert.equal(dispatch(['run', '--', 'ls']), { verb: 'run', args: ['--', 'ls'] });
+  assert.equal(dispatch(['events', '--last', '5']), { verb: 'events', args: ['--last', '5'] });
+  assert.equal(dispatch(['cat', '/etc/hostname']), { verb: 'run', args: ['cat', '/etc/hostname'] });
+  assert.equal(dispatch(['-v', '9', 'ls']), { verb: 'run', args: ['-v', '9', 'ls'] });
+});
+
+test('every verb of the design is listed, with its state', () => {
+  const text = usage();
+  for (const v of VERBS) assert.ok(text.includes(`  ${v.name}`), v.name);
+  assert.match(text, /run\s+start a command with libscope/);
+  assert.match(text, /events\s+.*\(not built yet\)/);
+});
+
+test('each built verb loads a tool named scope-<verb>', async () => {
+  for (const v of VERBS.filter((x) => x.load)) {
+    const tool = await v.load!();
+    assert.is(tool.name, `scope-${v.name}`);
+  }
+});
+
+test.run();
