@@ -7,6 +7,7 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "scope.h"
 
 /* The mode argument only exists when the flags create a file. */
@@ -234,27 +235,57 @@ SCOPE_API size_t __fread_chk(void *ptr, size_t ptrlen, size_t size, size_t n, FI
     COUNTED(__fread_chk, size_t, (ptr, ptrlen, size, n, fp), fileno_unlocked(fp), false, r * size)
 }
 
+/* A copy to the console never passes through our hands (cat uses copy_file_range when its
+ * stdout is a file), so the text is read back from the source range it came from: pread is
+ * async-signal-safe and the bytes are in the page cache. A source that cannot be read back (a pipe,
+ * a socket) gives no console text; its bytes are still counted. */
+static void console_from(int in, const off64_t *after, ssize_t r, int out)
+{
+    if (r <= 0 || (out != 1 && out != 2))
+        return;
+    int saved_errno = errno;
+    off64_t end = after ? *after : lseek64(in, 0, SEEK_CUR);
+    if (end >= r) {
+        unsigned char buf[SCOPE_REC_DATA];
+        off64_t pos = end - r;
+        while (pos < end) {
+            size_t want = (size_t)(end - pos) < sizeof buf ? (size_t)(end - pos) : sizeof buf;
+            ssize_t got = pread64(in, buf, want, pos);
+            if (got <= 0)
+                break;
+            size_t take = (size_t)got < want || pos + got >= end ? (size_t)got
+                                                                  : scope_utf8_cut(buf, (size_t)got);
+            if (take == 0)
+                take = (size_t)got;
+            scope_console(out, buf, take);
+            pos += (off64_t)take;
+        }
+    }
+    errno = saved_errno;
+}
+
 /* Copies count as a read on the source and a write on the destination. */
-#define COPIED(name, call, in, out)                                                           \
+#define COPIED(name, call, in, inoff, out)                                                    \
     SCOPE_NEED_REAL(name, -1);                                                                \
     if (!scope_enter())                                                                       \
         return scope_real_##name call;                                                        \
     ssize_t r = scope_real_##name call;                                                       \
     scope_count(in, false, r);                                                                \
     scope_count(out, true, r);                                                                \
+    console_from(in, inoff, r, out);                                                          \
     scope_leave();                                                                            \
     return r;
 
 SCOPE_API ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t n,
                                   unsigned int flags)
 {
-    COPIED(copy_file_range, (in, inoff, out, outoff, n, flags), in, out)
+    COPIED(copy_file_range, (in, inoff, out, outoff, n, flags), in, inoff, out)
 }
 SCOPE_API ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
-    COPIED(sendfile, (out, in, off, n), in, out)
+    COPIED(sendfile, (out, in, off, n), in, (const off64_t *)off, out)
 }
 SCOPE_API ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 {
-    COPIED(sendfile64, (out, in, off, n), in, out)
+    COPIED(sendfile64, (out, in, off, n), in, off, out)
 }

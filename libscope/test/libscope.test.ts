@@ -250,8 +250,16 @@ test('forkthreads: same output and status as unscoped; children report under the
   const events = s.events();
   const starts = events.filter(isStart);
   assert.is(starts.length, 101, 'one process-start per process');
-  const parent = starts[0]?.info.process.pid;
+  const parent = scoped.pid;
   const startPids = new Set(starts.map((x) => x.info.process.pid));
+  assert.ok(startPids.has(parent));
+  // processes share the file, but each one's first line in it is its own process-start
+  const firstOf = new Map<number, unknown>();
+  for (const r of events) {
+    const pid = isStart(r) ? r.info.process.pid : isEvt(r) ? r.body.pid : -1;
+    if (!firstOf.has(pid)) firstOf.set(pid, r);
+  }
+  for (const [pid, r] of firstOf) assert.ok(isStart(r), `first record of pid ${pid} is its process-start`);
   const closes = evts(events, 'fs.close');
   let children = 0;
   let threads = 0;
