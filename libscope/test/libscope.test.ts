@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateRecord } from '@scope/schemas';
 
 const LIB = fileURLToPath(new URL('../../build/Release/libscope.so', import.meta.url));
 const prog = (name: string): string =>
@@ -69,7 +70,7 @@ function session(extra: Record<string, string> = {}): Session {
   };
 }
 
-/** Every line must be valid UTF-8 and valid JSON; a bad one fails the test. */
+/** Every line must be valid UTF-8, valid JSON and valid against schemas/; a bad one fails the test. */
 function readNdjson(path: string): unknown[] {
   if (!existsSync(path)) return [];
   const raw = readFileSync(path);
@@ -79,11 +80,16 @@ function readNdjson(path: string): unknown[] {
     .split('\n')
     .filter((l) => l !== '')
     .map((l, i) => {
+      let rec: unknown;
       try {
-        return JSON.parse(l) as unknown;
+        rec = JSON.parse(l) as unknown;
       } catch (e) {
         throw new Error(`${path}:${i + 1}: not JSON (${String(e)}): ${l.slice(0, 200)}`);
       }
+      // Every record the library writes must be one schemas/ describes.
+      const v = validateRecord(rec);
+      if (!v.ok) throw new Error(`${path}:${i + 1}: ${v.kind ?? 'unknown kind'}: ${v.errors.join('; ')}: ${l.slice(0, 200)}`);
+      return rec;
     });
 }
 
