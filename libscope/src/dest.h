@@ -1,4 +1,5 @@
-/* dest.h — where records go: a destination URL opened as a descriptor we own and keep alive. */
+/* dest.h — where records go: a destination URL, written through a descriptor the reporting thread
+ * keeps in its own table, or a transient one from any other thread (dest.c says why). */
 #ifndef SCOPE_DEST_H
 #define SCOPE_DEST_H
 #include <stdbool.h>
@@ -14,16 +15,27 @@ struct scope_dest {
     const char *what;    /* "event", "metric", "log": for diagnostics */
     char url[512];
     char path[4096];
-    int fd;              /* ours, moved high; -1 when not open */
+    int fd;              /* the reporting thread's; -1 when not open */
+    int lent;            /* a copy of the app's stdout/stderr, made for the reporting thread */
     dev_t dev;
     ino_t ino;
     bool told;           /* "unsupported"/"failed" logged once */
     uint64_t dropped;    /* lines we could not deliver */
 };
 
+/* True in the reporting thread: it keeps descriptors open; every other thread writes transiently. */
+extern __thread bool scope_dest_keeps_fds __attribute__((tls_model("initial-exec")));
+
+/* Parses the URL and checks the file can be opened; opens nothing that stays open. */
 void scope_dest_open(struct scope_dest *d, const char *url, const char *what);
-/* Writes buf (whole lines) completely, reopening the descriptor first if the app closed or
- * replaced it. Returns false (and counts) when the lines were dropped. */
+/* Handing the app's stdout/stderr to the reporting thread's own table, without a race with the app
+ * closing them: the starting thread lends a copy (lend), the reporting thread keeps it in its copy
+ * of the table (adopt returns the fd to keep, or -1), then the starting thread closes its own
+ * (unlend) — only once the reporting thread has its own table. */
+void scope_dest_lend(struct scope_dest *d);
+int scope_dest_adopt(struct scope_dest *d);
+void scope_dest_unlend(struct scope_dest *d);
+/* Writes buf (whole lines) completely; returns false (and counts) when the lines were dropped. */
 bool scope_dest_write(struct scope_dest *d, const char *buf, size_t len, size_t lines);
 bool scope_dest_on(const struct scope_dest *d);
 int scope_fd_high(int fd);

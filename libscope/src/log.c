@@ -36,6 +36,10 @@ void scope_log_open(const char *url, int level)
     scope_dest_open(&log_dest, url, "log");
 }
 
+void scope_log_lend(void) { scope_dest_lend(&log_dest); }
+int scope_log_adopt(void) { return scope_dest_adopt(&log_dest); }
+void scope_log_unlend(void) { scope_dest_unlend(&log_dest); }
+
 /* A forked child may have been cut off while another thread held the lock. */
 void scope_log_reinit(void) { pthread_mutex_init(&log_lock, NULL); }
 

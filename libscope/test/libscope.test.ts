@@ -399,4 +399,31 @@ test('unsupported destination: logged once, the app is unaffected', () => {
   rmSync(s.dir, { recursive: true });
 });
 
+test("the app's descriptor table holds nothing of ours: same open fds scoped and unscoped", () => {
+  const s = session({ SCOPE_LOG_LEVEL: 'debug' });
+  // ls lists its own /proc/self/fd: the main thread's table, which is the app's.
+  const plain = run('ls', ['/proc/self/fd'], undefined);
+  const scoped = run('ls', ['/proc/self/fd'], s.env);
+  assert.is(scoped.status, 0);
+  assert.is(scoped.stdout.toString(), plain.stdout.toString());
+  assert.not.match(s.log(), /shares the app's descriptor table/);
+  assert.ok(evts(s.events(), 'fs.open').length > 0, 'and the records were written');
+  rmSync(s.dir, { recursive: true });
+});
+
+test('the reader of a pipe the app closes sees EOF at once, not when the app exits', async () => {
+  const s = session();
+  // The app closes its stdout and lives on; a copy of the pipe kept by libscope would hold the
+  // reader until the exit. The mark is made only after the pause, so EOF must come before it.
+  const mark = join(s.dir, 'later');
+  const child = spawn('sh', ['-c', `exec >&-; sleep 2; touch ${mark}`], { env: s.env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let markAtEof: boolean | null = null;
+  child.stdout.on('end', () => (markAtEof = existsSync(mark)));
+  child.stdout.resume();
+  await new Promise((res) => child.on('close', res));
+  assert.ok(existsSync(mark), 'the app ran to its end');
+  assert.is(markAtEof, false, 'EOF arrived while the app still ran');
+  rmSync(s.dir, { recursive: true });
+});
+
 test.run();
