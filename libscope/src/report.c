@@ -42,6 +42,7 @@ static _Atomic int req;
 static _Atomic uint64_t req_gen, done_gen;
 static _Atomic int running, finished;
 static pthread_mutex_t consume = PTHREAD_MUTEX_INITIALIZER;
+static sem_t done_sem;           /* posted after each flush request is done */
 static sem_t table_ready;        /* posted by the reporting thread once its table is settled */
 static _Atomic int own_table;    /* … and it is its own */
 
@@ -196,6 +197,7 @@ static void *thread_main(void *arg)
         if (r & REQ_FINAL) {
             final_report();
             atomic_store(&done_gen, g);
+            sem_post(&done_sem);
             return NULL;   /* the consume lock stays held: nobody reports after the end */
         }
         drain();
@@ -207,8 +209,10 @@ static void *thread_main(void *arg)
         }
         write_out();
         pthread_mutex_unlock(&consume);
-        if (r)
+        if (r) {
             atomic_store(&done_gen, g);
+            sem_post(&done_sem);
+        }
         now = mono_ms();
         if (!atomic_load(&req))
             scope_ring_wait(next > now ? (int)(next - now < 500 ? next - now : 500) : 0);
@@ -231,6 +235,7 @@ bool scope_report_start(void)
     atomic_store(&running, 1);
     atomic_store(&own_table, 0);
     sem_init(&table_ready, 0, 0);
+    sem_init(&done_sem, 0, 0);
     scope_dest_lend(&ev_dest);
     scope_dest_lend(&met_dest);
     scope_log_lend();
@@ -317,9 +322,17 @@ void scope_report_flush(bool final, int timeout_ms)
         atomic_fetch_or(&req, final ? REQ_FINAL : REQ_FLUSH);
         scope_ring_kick();
         /* Bounded: a stuck destination must not keep the app from exec'ing or exiting. */
-        struct timespec nap = {0, 1000000};
-        for (int waited = 0; atomic_load(&done_gen) < g && waited < timeout_ms; waited++)
-            nanosleep(&nap, NULL);
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+        while (atomic_load(&done_gen) < g)
+            if (sem_timedwait(&done_sem, &deadline) != 0 && errno == ETIMEDOUT)
+                break;
     }
     scope_guard = saved_guard;
     errno = saved_errno;
