@@ -4,8 +4,17 @@
  * scope.yml, command-line flags, SCOPE_* in the environment.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify } from 'yaml';
-import type { Node as YamlNode, Pair, YAMLMap } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node as YamlNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+
+// yaml costs ~35 ms to load, a third of `scope run -- true`; most runs have no scope.yml, so it
+// is loaded only when a file is parsed or written.
+type YamlLib = typeof import('yaml');
+let yamlLib: YamlLib | undefined;
+const Y = (): YamlLib => (yamlLib ??= createRequire(import.meta.url)('yaml') as YamlLib);
+const isMap = (n: unknown): n is YAMLMap => Y().isMap(n);
+const isSeq = (n: unknown): n is YAMLSeq => Y().isSeq(n);
+const isScalar = (n: unknown): n is Scalar => Y().isScalar(n);
 import { ConfigError, ScopeError } from './errors.js';
 
 /** SCOPE_* name → value, as libscope reads them. */
@@ -108,7 +117,7 @@ export function destinationProblem(url: string): string | null {
 }
 
 class YamlSource {
-  readonly lines = new LineCounter();
+  readonly lines = new (Y().LineCounter)();
   constructor(readonly file: string) {}
   fail(node: YamlNode | null | undefined, why: string): never {
     const offset = node?.range?.[0];
@@ -235,7 +244,7 @@ function watchPairs(src: YamlSource, node: YamlNode | null, section: 'metric' | 
 /** Parse scope.yml text into SCOPE_* pairs; errors are ConfigError with file:line:col. */
 export function parseScopeYaml(text: string, file: string): ScopePairs {
   const src = new YamlSource(file);
-  const doc = parseDocument(text, { lineCounter: src.lines, prettyErrors: false, uniqueKeys: true });
+  const doc = Y().parseDocument(text, { lineCounter: src.lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
     const pos = src.lines.linePos(first.pos[0]);
@@ -329,6 +338,30 @@ function urlToTransport(url: string): Record<string, unknown> {
   return { type: scheme, host, port };
 }
 
+/**
+ * YAML for the plain shapes pairsToYaml builds (mappings, lists of mappings, scalars): strings in
+ * JSON's double quotes, which YAML reads the same. Written here so a run without a scope.yml never
+ * loads the yaml library.
+ */
+function emitYaml(node: Record<string, unknown>, indent: string): string {
+  const key = (k: string) => (/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) ? k : JSON.stringify(k));
+  const scalar = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+  let out = '';
+  for (const [k, v] of Object.entries(node)) {
+    if (Array.isArray(v)) {
+      out += `${indent}${key(k)}:\n`;
+      for (const item of v as Record<string, unknown>[]) {
+        out += `${indent}- ` + emitYaml(item, `${indent}  `).slice(indent.length + 2);
+      }
+    } else if (v !== null && typeof v === 'object') {
+      out += `${indent}${key(k)}:\n${emitYaml(v as Record<string, unknown>, `${indent}  `)}`;
+    } else {
+      out += `${indent}${key(k)}: ${scalar(v)}\n`;
+    }
+  }
+  return out;
+}
+
 /** scope.yml text equivalent to the given pairs (for the session's record of the config in force). */
 export function pairsToYaml(pairs: ScopePairs): string {
   const root: Record<string, unknown> = {};
@@ -359,5 +392,5 @@ export function pairsToYaml(pairs: ScopePairs): string {
   }
   const tags = Object.entries(pairs).filter(([k]) => k.startsWith('SCOPE_TAG_'));
   if (tags.length > 0) root['tags'] = Object.fromEntries(tags.map(([k, v]) => [k.slice('SCOPE_TAG_'.length), v]));
-  return stringify(root);
+  return emitYaml(root, '');
 }
