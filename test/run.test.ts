@@ -15,6 +15,7 @@ import {
   events,
   metrics,
   newHome,
+  repoRoot,
   parseLines,
   readLast,
   runBin,
@@ -211,6 +212,36 @@ test('the reader going away (EPIPE) stops the stream quietly; the command and it
   assert.is(out.trim(), 'status:5');
   const { session } = await readLast(home);
   assert.is(session.manifest.exitStatus, 5);
+});
+
+test('flags: -l picks the library, -e sends events elsewhere, --metricformat statsd, bad -l refused', async () => {
+  const home = newHome();
+  const libDir = join(repoRoot, 'libscope/build/Release');
+  const dest = join(home, 'elsewhere.json');
+  const ran = await runBin(scopeBin, ['run', '--no-stream', '-l', libDir, '-e', `file://${dest}`, '--metricformat', 'statsd', '--', 'cat', hostFile], envFor(home));
+  assert.is(ran.status, 0, ran.stderr);
+  assert.is(ran.stdout, hostText);
+  assert.ok(events(parseLines(readFileSync(dest, 'utf8')), 'fs.open').some((e) => e.body.data.file === hostFile));
+  const session = await lastSession(home);
+  assert.ok(session);
+  assert.is(readFileSync(session.paths.events, 'utf8'), '', 'events went to -e, not the session');
+  assert.match(readFileSync(session.paths.metrics, 'utf8'), /^proc\.start:1\|c\|#/m);
+  const bad = await runBin(scopeBin, ['run', '-l', join(home, 'nowhere'), '--', 'true'], envFor(home));
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /--librarypath: .*nowhere.*: no such file/);
+  const badDest = await runBin(scopeBin, ['run', '-e', 'events.json', '--', 'true'], envFor(home));
+  assert.is(badDest.status, 2);
+  assert.match(badDest.stderr, /^scope-run: --eventdest: "events.json" is not a destination URL/);
+});
+
+test('--app-stdout: while streaming, the command\'s stdout goes to the file', async () => {
+  const home = newHome();
+  const appOut = join(home, 'app.txt');
+  const ran = await runBin(scopeRunBin, ['--app-stdout', appOut, '--', 'cat', hostFile], envFor(home));
+  assert.is(ran.status, 0, ran.stderr);
+  assert.is(readFileSync(appOut, 'utf8'), hostText);
+  assert.is(ran.stderr, '');
+  assert.ok(events(parseLines(ran.stdout), 'fs.open').some((e) => e.body.data.file === hostFile));
 });
 
 test.run();
