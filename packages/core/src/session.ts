@@ -5,7 +5,7 @@
  */
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ScopeError } from './errors.js';
 
 /** session.json */
@@ -114,6 +114,25 @@ async function nextId(home: string): Promise<number> {
   }
 }
 
+/**
+ * mkdir -p with 0700 for what it creates. Not fs.mkdir's recursive mode: on a file system that
+ * answers ENOENT to every mkdir (procfs), that one never returns.
+ */
+async function makeDirs(dir: string, depth = 0): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir || depth > 64) throw err;
+    await makeDirs(parent, depth + 1);
+    await mkdir(dir, { mode: 0o700 }).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
+  }
+}
+
 /** Characters kept from a command name in the directory name. */
 function safeName(cmd: string): string {
   const name = basename(cmd).replace(/[^A-Za-z0-9._-]/g, '_');
@@ -131,7 +150,12 @@ export interface CreateSessionOptions {
 /** Create `<cmd>_<id>_<pid>_<unix-ns>/` (0700) with its manifest, and return it. */
 export async function createSession(options: CreateSessionOptions): Promise<Session> {
   const history = historyDir(options.home);
-  await mkdir(history, { recursive: true, mode: 0o700 });
+  try {
+    await makeDirs(history);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ScopeError(`cannot create the session history ${history} (SCOPE_HOME): ${e.code ?? e.message}`);
+  }
   const id = await nextId(options.home);
   const cmd = basename(options.args[0] ?? 'cmd');
   // Wall-clock nanoseconds; the sub-millisecond part comes from the monotonic clock.

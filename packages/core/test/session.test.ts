@@ -68,4 +68,21 @@ test('a directory that is not a session is refused by name', async () => {
   }
 });
 
+test('a SCOPE_HOME that cannot hold sessions is refused by name, without hanging', async () => {
+  for (const home of ['/proc/scope-nope', '/etc/hostname/sub']) {
+    try {
+      await createSession({ home, args: ['true'], scopeVersion: '0' });
+      assert.unreachable();
+    } catch (err) {
+      assert.match((err as Error).message, new RegExp(`cannot create the session history ${home}/history \\(SCOPE_HOME\\): E[A-Z]+`));
+    }
+  }
+});
+
+test('nested homes are created, 0700', async () => {
+  const home = join(newHome(), 'a', 'b');
+  await createSession({ home, args: ['true'], scopeVersion: '0' });
+  assert.is(statSync(join(home, 'history')).mode & 0o777, 0o700);
+});
+
 test.run();

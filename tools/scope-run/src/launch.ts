@@ -6,7 +6,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { elfInfo } from '@scope/libscope';
 
-export type Resolved = { path: string } | { error: 'not-found' | 'not-executable'; path: string };
+export type Resolved = { path: string } | { error: 'not-found' | 'not-executable' | 'directory'; path: string };
 
 /** Resolve a command name the way execvp does: a name with a slash is used as is. */
 export function resolveCommand(name: string, pathVar: string | undefined): Resolved {
@@ -21,7 +21,10 @@ export function resolveCommand(name: string, pathVar: string | undefined): Resol
     } catch {
       continue;
     }
-    if (!isFile) continue;
+    if (!isFile) {
+      if (name.includes('/')) return { error: 'directory', path: candidate };
+      continue;
+    }
     try {
       accessSync(candidate, constants.X_OK);
       return { path: candidate };

@@ -87,6 +87,7 @@ export async function run(options: RunOptions): Promise<number> {
   const resolved = resolveCommand(name, options.env['PATH']);
   if ('error' in resolved) {
     if (resolved.error === 'not-found') throw new ScopeError(`command not found: ${name}`, 127);
+    if (resolved.error === 'directory') throw new ScopeError(`${resolved.path}: is a directory`, 126);
     throw new ScopeError(`permission denied: ${resolved.path}`, 126);
   }
   const yaml = options.userconfig === undefined ? undefined : await loadScopeYaml(options.userconfig);

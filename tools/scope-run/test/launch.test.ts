@@ -16,7 +16,8 @@ test('commands are found on PATH as execvp finds them; a name with a slash is us
   writeFileSync(plain, 'echo hi\n');
   chmodSync(plain, 0o644);
   assert.equal(resolveCommand('not-exec', dir), { error: 'not-executable', path: plain });
-  assert.equal(resolveCommand('bin', '/usr'), { error: 'not-found', path: 'bin' }, 'a directory is not a command');
+  assert.equal(resolveCommand('bin', '/usr'), { error: 'not-found', path: 'bin' }, 'a directory on PATH is skipped');
+  assert.equal(resolveCommand('/usr/bin', ''), { error: 'directory', path: '/usr/bin' });
 });
 
 test('dynamic executables and scripts can be scoped; setuid and setgid ones cannot', () => {
