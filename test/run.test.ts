@@ -8,6 +8,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, openSync, closeSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { lastSession } from '@scope/core';
+import { testProgramDir } from '@scope/libscope';
 import { join } from 'node:path';
 import {
   assertValidSession,
@@ -242,6 +243,26 @@ test('--app-stdout: while streaming, the command\'s stdout goes to the file', as
   assert.is(readFileSync(appOut, 'utf8'), hostText);
   assert.is(ran.stderr, '');
   assert.ok(events(parseLines(ran.stdout), 'fs.open').some((e) => e.body.data.file === hostFile));
+});
+
+test('drops libscope reports reach session.json and a warning; the output is untouched', async () => {
+  const home = newHome();
+  const outFile = join(home, 'out.txt');
+  const fd = openSync(outFile, 'w');
+  const prog = join(testProgramDir, 'manywrites');
+  const ran = await runBin(scopeBin, ['run', '--', prog, '200000'], envFor(home, { SCOPE_QUEUE_LENGTH: '64' }), { stdio: ['ignore', fd, 'pipe'] });
+  closeSync(fd);
+  assert.is(ran.status, 0, ran.stderr);
+  assert.is(statSync(outFile).size, 200000);
+  const { session, events: evs } = await readLast(home);
+  const reported = events(evs, 'notice')
+    .map((e) => /libscope dropped (\d+) records/.exec(e.body.data.message)?.[1])
+    .reduce((sum, n) => sum + Number(n ?? 0), 0);
+  assert.ok(reported > 0, 'the queue overflowed');
+  assert.is(session.manifest.drops, reported);
+  const consoleEvents = events(evs, 'stdout').length;
+  assert.is(consoleEvents + reported, 200000, 'every write is either an event or a counted drop');
+  assert.match(ran.stderr, new RegExp(`scope-run: warning: libscope dropped ${reported} records`));
 });
 
 test.run();

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { existsSync, openSync, statSync } from 'node:fs';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync, openSync, statSync } from 'node:fs';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
@@ -60,24 +60,35 @@ function libraryFile(librarypath: string | undefined, env: NodeJS.ProcessEnv): s
   return file;
 }
 
-/** Count the lines libscope wrote and the drops it reported, for session.json. */
-async function tally(session: Session): Promise<{ events: number; metrics: number; drops: number }> {
-  const count = async (file: string) => {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    return text.split('\n').filter((l) => l !== '').length;
-  };
-  let drops = 0;
-  const events = await readFile(session.paths.events, 'utf8').catch(() => '');
-  for (const line of events.split('\n')) {
-    if (!line.includes('"notice"')) continue;
-    try {
-      const rec = JSON.parse(line) as { body?: { source?: string; data?: { dropped?: number } } };
-      if (rec.body?.source === 'notice' && typeof rec.body.data?.dropped === 'number') drops += rec.body.data.dropped;
-    } catch {
-      // a malformed line is for the reading tools to report
+/** Lines in a file, read in chunks (a session's files can be larger than a string may be). */
+async function countLines(file: string, onNotice?: (line: string) => void): Promise<number> {
+  let lines = 0;
+  let partial = '';
+  try {
+    for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
+      const parts = (partial + (chunk as string)).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) {
+        if (line === '') continue;
+        lines++;
+        if (onNotice && line.includes('"source":"notice"')) onNotice(line);
+      }
     }
+  } catch {
+    return lines; // not written (a destination elsewhere, or an unscoped run)
   }
-  return { events: await count(session.paths.events), metrics: await count(session.paths.metrics), drops };
+  return partial === '' ? lines : lines + 1;
+}
+
+/** Count the lines libscope wrote and the drops its notices reported, for session.json. */
+async function tally(session: Session): Promise<{ events: number; metrics: number; drops: number }> {
+  let drops = 0;
+  const events = await countLines(session.paths.events, (line) => {
+    // Each notice tells how many records were dropped since the previous one of its process.
+    const m = /"message":"libscope dropped (\d+) records/.exec(line);
+    if (m) drops += Number(m[1]);
+  });
+  return { events, metrics: await countLines(session.paths.metrics), drops };
 }
 
 /** Run the command; resolves to its shell exit status. */
