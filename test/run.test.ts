@@ -265,4 +265,15 @@ test('drops libscope reports reach session.json and a warning; the output is unt
   assert.match(ran.stderr, new RegExp(`scope-run: warning: libscope dropped ${reported} records`));
 });
 
+test('streaming with statsd metrics: the stream stays NDJSON, the StatsD lines stay in the session', async () => {
+  const home = newHome();
+  const ran = await runBin(scopeRunBin, ['--metricformat', 'statsd', '--', 'cat', hostFile], envFor(home));
+  assert.is(ran.status, 0, ran.stderr);
+  const recs = parseLines(ran.stdout);
+  assert.ok(recs.length > 0 && recs.every((r) => r.type === 'evt' || r.format === 'ndjson'));
+  const session = await lastSession(home);
+  assert.ok(session);
+  assert.match(readFileSync(session.paths.metrics, 'utf8'), /^proc\.cpu:\d+\|c\|#/m);
+});
+
 test.run();

@@ -111,10 +111,6 @@ export function readNdjson(input: Readable, options: ReadOptions): {
       stats.records++;
       yield parsed;
     }
-    if (options.strict && stats.bad > 0) {
-      input.unpipe(splitter);
-      splitter.destroy();
-    }
   }
   return { records: iterate(), stats };
 }

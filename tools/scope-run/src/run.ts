@@ -145,7 +145,9 @@ export async function run(options: RunOptions): Promise<number> {
   }
 
   const stop = new AbortController();
-  const streaming = options.stream ? pump(session, options.stdout, stop.signal) : Promise.resolve();
+  // The stream is NDJSON: StatsD metric lines stay in the session's metrics.json.
+  const streamed = [session.paths.events, ...(pairs['SCOPE_METRIC_FORMAT'] === 'statsd' ? [] : [session.paths.metrics])];
+  const streaming = options.stream ? pump(streamed, options.stdout, stop.signal) : Promise.resolve();
   let status: number;
   let signal: NodeJS.Signals | null = null;
   try {
@@ -173,9 +175,9 @@ export async function run(options: RunOptions): Promise<number> {
 }
 
 /** Copy the session's records to `out` as libscope appends them, until `signal` aborts. */
-async function pump(session: Session, out: Writable, signal: AbortSignal): Promise<void> {
+async function pump(files: string[], out: Writable, signal: AbortSignal): Promise<void> {
   const writer = createNdjsonWriter(out);
-  for await (const line of followLines([session.paths.events, session.paths.metrics], { signal })) {
+  for await (const line of followLines(files, { signal })) {
     await writer.writeLine(line);
   }
   await writer.end();
