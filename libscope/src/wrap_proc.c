@@ -44,14 +44,17 @@ static bool has_key(char *const envp[], const char *var)
     return false;
 }
 
-/* Runs the real execve with an environment that keeps the child scoped; stack memory only. */
-static int exec_scoped(const char *path, char *const argv[], char *const envp[])
+typedef int (*exec_fn)(const char *, char *const[], char *const[]);
+
+/* Runs the real exec (execve, or execvpe for a PATH search) with an environment that keeps the
+ * child scoped; stack memory only. */
+static int exec_scoped(exec_fn real, const char *path, char *const argv[], char *const envp[])
 {
     size_t n = 0;
     while (envp && envp[n])
         n++;
     if (!exec_keep || !self_path || n > 65536)
-        return scope_real_execve(path, argv, envp);
+        return real(path, argv, envp);
     char *env[n + MAX_CARRIED + 2];
     char merged[PATH_MAX + 4096];
     size_t k = 0;
@@ -73,21 +76,26 @@ static int exec_scoped(const char *path, char *const argv[], char *const envp[])
         if (!has_key(envp, carried[i]))
             env[k++] = carried[i];
     env[k] = NULL;
-    return scope_real_execve(path, argv, env);
+    return real(path, argv, env);
 }
 
 /* A vfork child has another pid but our memory: flushing or touching the guard there would
  * corrupt the parent. */
 static bool vforked(void) { return scope_pid() != 0 && (pid_t)syscall(SYS_getpid) != scope_pid(); }
 
-SCOPE_API int execve(const char *path, char *const argv[], char *const envp[])
+static void exec_flush(void)
 {
-    SCOPE_NEED_REAL(execve, -1);
     if (!scope_guard && !vforked()) {
         scope_ensure_init();
         scope_flush(false, 1000);
     }
-    return exec_scoped(path, argv, envp);
+}
+
+SCOPE_API int execve(const char *path, char *const argv[], char *const envp[])
+{
+    SCOPE_NEED_REAL(execve, -1);
+    exec_flush();
+    return exec_scoped(scope_real_execve, path, argv, envp);
 }
 
 SCOPE_API int execv(const char *path, char *const argv[])
@@ -96,14 +104,19 @@ SCOPE_API int execv(const char *path, char *const argv[])
     return execve(path, argv, environ);
 }
 
+SCOPE_API int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    SCOPE_NEED_REAL(execvpe, -1);
+    exec_flush();
+    return exec_scoped(scope_real_execvpe, file, argv, envp);
+}
+
+/* glibc's execvp searches PATH then calls its internal execve, out of our reach: go through
+ * execvpe so an app that removed LD_PRELOAD from its own environment still execs scoped. */
 SCOPE_API int execvp(const char *file, char *const argv[])
 {
-    SCOPE_NEED_REAL(execvp, -1);
-    if (!scope_guard && !vforked()) {
-        scope_ensure_init();
-        scope_flush(false, 1000);
-    }
-    return scope_real_execvp(file, argv);
+    SCOPE_NEED_REAL(execvpe, -1);
+    return execvpe(file, argv, environ);
 }
 
 SCOPE_API pid_t fork(void)

@@ -339,6 +339,19 @@ test('execve with an empty environment keeps the new image scoped', () => {
   rmSync(s.dir, { recursive: true });
 });
 
+test('execvp after the app removed LD_PRELOAD from its environment keeps the new image scoped; SCOPE_EXECVE=false lets it go', () => {
+  const s = session();
+  const r = run(prog('execvpunset'), ['cat', '/etc/hostname'], s.env);
+  assert.is(r.status, 0);
+  assert.is(r.stdout.toString(), readFileSync('/etc/hostname', 'utf8'));
+  assert.equal(s.events().filter(isStart).map((x) => x.info.process.procname), ['execvpunset', 'cat']);
+  const off = session({ SCOPE_EXECVE: 'false' });
+  assert.is(run(prog('execvpunset'), ['cat', '/etc/hostname'], off.env).status, 0);
+  assert.equal(off.events().filter(isStart).map((x) => x.info.process.procname), ['execvpunset']);
+  rmSync(s.dir, { recursive: true });
+  rmSync(off.dir, { recursive: true });
+});
+
 test('a full queue drops and counts: output unchanged, a notice record and a log line', () => {
   const s = session({ SCOPE_QUEUE_LENGTH: '64' });
   const plain = run(prog('manywrites'), ['1000000'], undefined);
