@@ -120,6 +120,19 @@ export async function run(options: RunOptions): Promise<number> {
     return spawnAndWait(resolved.path, options.argv, childEnv, 'inherit');
   }
 
+  let stdio: StdioOptions = 'inherit';
+  if (options.stream) {
+    let appOut = 2;
+    if (options.appStdout !== undefined) {
+      try {
+        appOut = openSync(options.appStdout, 'w', 0o644);
+      } catch (err) {
+        throw new ScopeError(`--app-stdout: ${options.appStdout}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+      }
+    }
+    stdio = ['inherit', appOut, 'inherit'];
+  }
+
   const session = await createSession({
     home: scopeHome(options.env),
     args: options.argv,
@@ -138,11 +151,6 @@ export async function run(options: RunOptions): Promise<number> {
   await writeFile(session.paths.env, formatEnvFile(pairs), { mode: 0o600 });
   childEnv['SCOPE_CONF_PATH'] = session.paths.env;
 
-  let stdio: StdioOptions = 'inherit';
-  if (options.stream) {
-    const appOut = options.appStdout === undefined ? 2 : openSync(options.appStdout, 'w', 0o644);
-    stdio = ['inherit', appOut, 'inherit'];
-  }
 
   const stop = new AbortController();
   // The stream is NDJSON: StatsD metric lines stay in the session's metrics.json.
@@ -150,10 +158,11 @@ export async function run(options: RunOptions): Promise<number> {
   const streaming = options.stream ? pump(streamed, options.stdout, stop.signal) : Promise.resolve();
   let status: number;
   let signal: NodeJS.Signals | null = null;
+  let started: Promise<void> = Promise.resolve();
   try {
     const result = await spawnChild(resolved.path, options.argv, childEnv, stdio, (pid) => {
       session.manifest.pid = pid;
-      void writeManifest(session.paths, session.manifest);
+      started = writeManifest(session.paths, session.manifest);
     });
     status = result.status;
     signal = result.signal;
@@ -161,6 +170,7 @@ export async function run(options: RunOptions): Promise<number> {
     stop.abort();
     await streaming;
   }
+  await started; // the manifest with the pid must not land after the final one
   const counts = await tally(session);
   Object.assign(session.manifest, {
     end: new Date().toISOString(),
