@@ -52,8 +52,7 @@ interface Session {
 /** A session directory and the environment that points libscope at it. */
 function session(extra: Record<string, string> = {}): Session {
   const dir = mkdtempSync(join(tmpdir(), 'libscope-test-'));
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SCOPE_') && k !== 'LD_PRELOAD') env[k] = v;
+  const env = stripScope();
   Object.assign(env, {
     LD_PRELOAD: LIB,
     SCOPE_EVENT_DEST: `file://${dir}/events.json`,
