@@ -20,6 +20,9 @@ static const char *const defaults[][2] = {
     {"SCOPE_EVENT_FS", "true"},       {"SCOPE_EVENT_CONSOLE", "true"},
     {"SCOPE_EXECVE", "true"},         {"SCOPE_QUEUE_LENGTH", "8192"},
     {"SCOPE_STATSD_PREFIX", ""},      {"SCOPE_STATSD_MAXLEN", "512"},
+    {"SCOPE_EVENT_LOGFILE", "true"},  {"SCOPE_EVENT_LOGFILE_NAME", SCOPE_LOGFILE_PATTERN},
+    {"SCOPE_EVENT_MAXEPS", "10000"},  {"SCOPE_ALLOW_BINARY_CONSOLE", "false"},
+    {"SCOPE_METRIC_FS", "true"},      {"SCOPE_METRIC_PROC", "true"},
 };
 
 static void set(const char *key, size_t klen, const char *val)
@@ -73,7 +76,7 @@ static void read_file(const char *path)
     fclose(f);
 }
 
-static bool truthy(const char *key)
+bool scope_cfg_bool(const char *key)
 {
     const char *v = scope_cfg_get(key);
     return v && (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") ||
@@ -113,11 +116,16 @@ void scope_config_load(void)
     }
 
     struct scope_cfg *c = &scope_cfg;
-    c->event_enable = truthy("SCOPE_EVENT_ENABLE");
-    c->metric_enable = truthy("SCOPE_METRIC_ENABLE");
-    c->ev_fs = truthy("SCOPE_EVENT_FS");
-    c->ev_console = truthy("SCOPE_EVENT_CONSOLE");
-    c->execve = truthy("SCOPE_EXECVE");
+    c->event_enable = scope_cfg_bool("SCOPE_EVENT_ENABLE");
+    c->metric_enable = scope_cfg_bool("SCOPE_METRIC_ENABLE");
+    c->ev_fs = scope_cfg_bool("SCOPE_EVENT_FS");
+    c->ev_console = scope_cfg_bool("SCOPE_EVENT_CONSOLE");
+    c->ev_file = scope_cfg_bool("SCOPE_EVENT_LOGFILE");
+    c->execve = scope_cfg_bool("SCOPE_EXECVE");
+    c->allow_binary = scope_cfg_bool("SCOPE_ALLOW_BINARY_CONSOLE");
+    c->met_fs = scope_cfg_bool("SCOPE_METRIC_FS");
+    c->met_proc = scope_cfg_bool("SCOPE_METRIC_PROC");
+    c->maxeps = number("SCOPE_EVENT_MAXEPS", 10000, 0, 1000000000);
     c->event_dest = nonempty("SCOPE_EVENT_DEST");
     c->metric_dest = nonempty("SCOPE_METRIC_DEST");
     c->log_dest = nonempty("SCOPE_LOG_DEST");

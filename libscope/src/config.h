@@ -4,12 +4,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* AppScope's default for SCOPE_EVENT_LOGFILE_NAME. */
+#define SCOPE_LOGFILE_PATTERN "(\\/logs?\\/)|(\\.log$)|(\\.log[.\\d])"
+
 struct scope_kv {
     char *key, *val;
 };
 
 struct scope_cfg {
-    bool event_enable, metric_enable, ev_fs, ev_console, execve;
+    bool event_enable, metric_enable, ev_fs, ev_console, ev_file, execve, allow_binary;
+    bool met_fs, met_proc;
+    long maxeps;              /* events per second, 0: no limit */
     const char *event_dest, *metric_dest, *log_dest, *statsd_prefix;
     bool statsd;
     int verbosity, period, log_level, statsd_maxlen;
@@ -24,4 +29,5 @@ extern struct scope_cfg scope_cfg;
 /* Defaults, then the file SCOPE_CONF_PATH names, then the environment. */
 void scope_config_load(void);
 const char *scope_cfg_get(const char *key);
+bool scope_cfg_bool(const char *key);
 #endif

@@ -72,11 +72,17 @@ static void ndjson_metric(struct sbuf *o, const char *name, const char *type, lo
     sb_jcstr(o, name);
     sb_kv_s(o, "_metric_type", type);
     sb_kv_i(o, "_value", value);
-    sb_kv_s(o, "proc", p->proc);
-    sb_kv_i(o, "pid", p->pid);
-    sb_kv_s(o, "host", p->host);
-    sb_kv_s(o, "unit", unit);
+    int v = scope_cfg.verbosity;
+    if (v >= 4) {
+        sb_kv_s(o, "proc", p->proc);
+        sb_kv_i(o, "pid", p->pid);
+        sb_kv_s(o, "host", p->host);
+    }
+    if (v >= 1)
+        sb_kv_s(o, "unit", unit);
     for (int i = 0; i < ndims; i++) {
+        if (dims[i].level > v)
+            continue;
         if (dims[i].str)
             sb_kv_s(o, dims[i].key, dims[i].str);
         else
@@ -119,9 +125,13 @@ static void statsd_metric(struct sbuf *o, const char *name, const char *type, lo
         const char *k, *v;
         char num[32];
         if (i < 4) {
+            if (i < 3 ? scope_cfg.verbosity < 4 : scope_cfg.verbosity < 1)
+                continue;
             k = (const char *[]){"proc", "pid", "host", "unit"}[i];
             v = (const char *[]){p->proc, pid, p->host, unit}[i];
         } else if (i < 4 + ndims) {
+            if (dims[i - 4].level > scope_cfg.verbosity)
+                continue;
             k = dims[i - 4].key;
             v = dims[i - 4].str;
             if (!v) {

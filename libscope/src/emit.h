@@ -10,6 +10,7 @@ struct scope_dim {
     const char *key;
     const char *str;   /* NULL: use num */
     long long num;
+    int level;         /* the metric verbosity from which this dimension is written */
 };
 
 void scope_emit_start(struct sbuf *o);
@@ -23,4 +24,5 @@ void scope_emit_metric(struct sbuf *o, const char *name, const char *type, long 
 /* proc.* metrics: proc.start (start) or cpu/mem/thread/fd (periodic and final). */
 void scope_emit_proc_metrics(struct sbuf *o, bool start);
 void scope_metrics_reset(void);
+/* Event watch type "metric": each metric also as an event (sourcetype metric). */
 #endif

@@ -1,6 +1,7 @@
-/* events.c — turning ring records into fs.open / fs.close / stdout / stderr events. Keeps what
- * it learnt about each open descriptor (absolute path, op, open time, owner and mode) until its
- * close, since the close record itself only carries the counters. Reporting thread only. */
+/* events.c — turning ring records into events: fs.open / fs.close / fs.delete / fs.rename /
+ * fs.mkdir / fs.error, console (stdout, stderr) and file (log files). Keeps what it learnt about
+ * each open descriptor (absolute path, op, open time, owner and mode, text not yet written) until
+ * its close, since later records only carry the descriptor. Reporting thread only. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,20 +9,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "emit.h"
 #include "events.h"
+#include "fsmetrics.h"
 #include "ident.h"
 #include "scope.h"
+
+#define TEXT_MAX 4096   /* joined text is written at this size at the latest */
+static const char BINARY[] = "-- binary data ignored --";
+
+struct text {
+    struct sbuf b;
+    uint64_t t_ns;
+};
 
 struct fdinfo {
     uint64_t chan, t_open;
     uint16_t fn;
     unsigned perms, owner, group;
     char *path;
+    struct text text;   /* log-file text not yet written */
 };
 
 static struct fdinfo *fds;
 static size_t nfds;
+static struct text console[3];   /* fd 1 and 2 */
+
+/* the rate limit */
+static uint64_t rate_sec, rate_n, rate_over, rate_told;
 
 static struct fdinfo *fdinfo(int fd)
 {
@@ -45,112 +61,384 @@ static struct fdinfo *fdinfo(int fd)
 static bool fd_current(int fd, uint64_t chan)
 {
     struct scope_fdc *c = scope_fdc(fd);
-    return c && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
+    return c && chan && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
 }
 
-static void on_open(const struct scope_rec *r, struct sbuf *o)
+/* What the app's fd names. This thread has a descriptor table of its own (report.c), so the
+ * app's descriptors are reached through /proc/self/fd, which is the process's table. */
+static bool fd_path(int fd, char *out, size_t cap)
 {
-    struct fdinfo *fi = fdinfo(r->fd);
-    char given[SCOPE_REC_DATA + 1], path[PATH_MAX + 1];
-    memcpy(given, r->data, r->len);
-    given[r->len] = 0;
-    snprintf(path, sizeof path, "%s", given);
-    struct stat st;
-    bool have_st = false;
-    if (fd_current(r->fd, r->chan)) {
-        have_st = fstat(r->fd, &st) == 0;
-        if (given[0] != '/') {   /* relative or openat: the kernel knows the absolute path */
-            char link[64];
-            snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
-            ssize_t n = readlink(link, path, sizeof path - 1);
-            if (n > 0 && path[0] == '/')
-                path[n] = 0;
-            else
-                snprintf(path, sizeof path, "%s", given);
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, out, cap - 1);
+    if (n <= 0)
+        return false;
+    out[n] = 0;
+    return true;
+}
+
+/* A path as the app gave it, made absolute against its directory descriptor or the cwd. */
+static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
+{
+    if (given[0] == '/') {
+        snprintf(out, cap, "%s", given);
+        return;
+    }
+    char base[PATH_MAX];
+    bool ok = dirfd1 ? fd_path((int)(dirfd1 - 1), base, sizeof base) : getcwd(base, sizeof base) != NULL;
+    if (!ok) {
+        snprintf(out, cap, "%s", given);
+        return;
+    }
+    size_t l = strlen(base);
+    snprintf(out, cap, "%s%s%s", base, l && base[l - 1] == '/' ? "" : "/",
+             given[0] == '.' && given[1] == '/' ? given + 2 : given);
+}
+
+static void data_str(const struct scope_rec *r, char *out, size_t cap)
+{
+    size_t n = r->len < cap - 1 ? r->len : cap - 1;
+    memcpy(out, r->data, n);
+    out[n] = 0;
+}
+
+static uint64_t mono_sec(void) { return scope_mono_ns() / 1000000000ULL; }
+
+void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const char *sourcetype,
+                 uint64_t chan, uint64_t t_ns, const struct scope_field *f, int nf)
+{
+    if (!scope_watch_on(w) || !scope_watch_name(w, source) || !scope_watch_value(w, f, nf))
+        return;
+    if (scope_cfg.maxeps > 0) {
+        uint64_t s = mono_sec();
+        if (s != rate_sec) {
+            rate_sec = s;
+            rate_n = 0;
+        }
+        if (++rate_n > (uint64_t)scope_cfg.maxeps) {
+            rate_over++;
+            return;
         }
     }
-    if (!have_st)
-        have_st = stat(path, &st) == 0;
-    if (path[0] != '/' && getcwd(path, sizeof path)) {
-        size_t l = strlen(path);
-        snprintf(path + l, sizeof path - l, "/%s", given);
+    scope_emit_event_head(o, source, sourcetype, chan, t_ns);
+    bool first = true;
+    for (int i = 0; i < nf; i++) {
+        if (!scope_watch_field(w, f[i].key))
+            continue;
+        sb_s(o, first ? "\"" : ",\"");
+        sb_s(o, f[i].key);
+        sb_s(o, "\":");
+        if (f[i].s)
+            sb_jstr(o, f[i].s, f[i].n);
+        else
+            sb_fmt(o, "%lld", f[i].num);
+        first = false;
     }
+    scope_emit_event_tail(o);
+}
+
+uint64_t scope_events_rate_notice(struct sbuf *o, bool force)
+{
+    if (rate_over == rate_told || (!force && mono_sec() == rate_sec))
+        return 0;
+    uint64_t n = rate_over - rate_told;
+    char msg[256];
+    snprintf(msg, sizeof msg, "libscope dropped %llu records over the event rate limit of %ld per "
+             "second (SCOPE_EVENT_MAXEPS)", (unsigned long long)n, scope_cfg.maxeps);
+    scope_emit_notice(o, msg);
+    rate_told = rate_over;
+    return n;
+}
+
+#define S(k, v) {k, v, strlen(v), 0}
+#define N(k, v) {k, NULL, 0, (long long)(v)}
+
+static void fs_event(struct sbuf *o, const char *source, const struct scope_rec *r, const char *path,
+                     const struct fdinfo *fi, bool have, bool close)
+{
+    struct scope_field f[16] = {
+        S("file", path), S("op", scope_hooks[r->fn].name), N("fd", r->fd),
+        N("proc_uid", scope_id.uid), N("proc_gid", scope_id.gid), S("proc_cgroup", scope_id.cgroup),
+        N("file_perms", have ? fi->perms : 0), N("file_owner", have ? fi->owner : 0),
+        N("file_group", have ? fi->group : 0),
+    };
+    int nf = 9;
+    if (close) {
+        uint64_t t_open = have ? fi->t_open : r->t_ns;
+        f[nf++] = (struct scope_field)N("file_read_bytes", r->rbytes);
+        f[nf++] = (struct scope_field)N("file_read_ops", r->rops);
+        f[nf++] = (struct scope_field)N("file_write_bytes", r->wbytes);
+        f[nf++] = (struct scope_field)N("file_write_ops", r->wops);
+        f[nf++] = (struct scope_field)N("duration", r->t_ns > t_open ? (r->t_ns - t_open) / 1000000 : 0);
+    }
+    scope_event(o, SCOPE_W_FS, source, "fs", r->chan, r->t_ns, f, nf);
+}
+
+/* Is it text a person could read? Valid UTF-8 without control characters other than the
+ * usual layout ones and ESC (colours). */
+static bool binary(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != '\b' &&
+            c != 0x1b)
+            return true;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t ok = scope_utf8_cut(s + i, n - i < 4 ? n - i : 4);
+        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (c < 0xc2 || c > 0xf4 || ok < len)
+            return true;
+        /* continuation bytes, no overlong 3-byte or surrogate forms */
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                return true;
+        if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0) ||
+            (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90))
+            return true;
+        i += len;
+    }
+    return false;
+}
+
+static void text_out(struct sbuf *o, struct text *t, enum scope_watch w, const char *source,
+                     const char *sourcetype, uint64_t chan)
+{
+    if (!t->b.len)
+        return;
+    bool bin = !scope_cfg.allow_binary && binary((const unsigned char *)t->b.p, t->b.len);
+    struct scope_field f[1] = {{"message", bin ? BINARY : t->b.p, bin ? sizeof BINARY - 1 : t->b.len, 0}};
+    scope_event(o, w, source, sourcetype, chan, t->t_ns, f, 1);
+    t->b.len = 0;
+}
+
+static void text_add(struct sbuf *o, struct text *t, const struct scope_rec *r, enum scope_watch w,
+                     const char *source, const char *sourcetype)
+{
+    bool joins = r->aux & (SCOPE_TEXT_STDIO | SCOPE_TEXT_MORE);
+    if (!joins || t->b.len + r->len > TEXT_MAX)
+        text_out(o, t, w, source, sourcetype, r->chan);
+    if (!t->b.len)
+        t->t_ns = r->t_ns;
+    sb_raw(&t->b, r->data, r->len);
+}
+
+static const char *console_name(int fd) { return fd == 2 ? "stderr" : "stdout"; }
+
+static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
+{
+    struct fdinfo *fi = fdinfo(r->fd);
+    char given[SCOPE_REC_DATA + 1], path[PATH_MAX + 1] = "";
+    data_str(r, given, sizeof given);
+    bool current = fd_current(r->fd, r->chan);
+    bool dup = r->len == 0 && scope_fn_cat[r->fn] == SCOPE_CAT_open && r->fn != SCOPE_FN_freopen &&
+               r->fn != SCOPE_FN_freopen64;
+    struct fdinfo *src = dup ? fdinfo(r->aux) : NULL;
+    if (src && src->chan == r->wops && src->path)
+        snprintf(path, sizeof path, "%s", src->path);
+    else if ((given[0] != '/' || !given[0]) && current && fd_path(r->fd, path, sizeof path) && path[0] == '/')
+        ;   /* the kernel's absolute name */
+    else if (given[0])
+        absolute(path, sizeof path, r->rbytes, given);
+    struct stat st;
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
+    bool have = current ? stat(link, &st) == 0 : path[0] && stat(path, &st) == 0;
     if (fi) {
+        text_out(o, &fi->text, SCOPE_W_FILE, fi->path ? fi->path : "", "file", fi->chan);
         free(fi->path);
         fi->path = strdup(path);
         fi->chan = r->chan;
         fi->t_open = r->t_ns;
         fi->fn = r->fn;
-        fi->perms = have_st ? st.st_mode & 07777 : 0;
-        fi->owner = have_st ? st.st_uid : 0;
-        fi->group = have_st ? st.st_gid : 0;
+        fi->perms = have ? st.st_mode & 07777 : 0;
+        fi->owner = have ? st.st_uid : 0;
+        fi->group = have ? st.st_gid : 0;
     }
-    scope_emit_event_head(o, "fs.open", "fs", r->chan, r->t_ns);
-    sb_s(o, "\"file\":");
-    sb_jcstr(o, path);
-    sb_kv_s(o, "op", scope_hooks[r->fn].name);
-    sb_kv_i(o, "fd", r->fd);
-    sb_kv_u(o, "proc_uid", scope_id.uid);
-    sb_kv_u(o, "proc_gid", scope_id.gid);
-    sb_kv_s(o, "proc_cgroup", scope_id.cgroup);
-    sb_kv_u(o, "file_perms", have_st ? st.st_mode & 07777 : 0);
-    sb_kv_u(o, "file_owner", have_st ? st.st_uid : 0);
-    sb_kv_u(o, "file_group", have_st ? st.st_gid : 0);
-    scope_emit_event_tail(o);
+    /* A custom log-file pattern is matched here; until now the text was copied just in case. */
+    struct scope_fdc *c = scope_fdc(r->fd);
+    if (c && current && (atomic_load(&c->flags) & SCOPE_FD_TEXT_MAYBE)) {
+        uint32_t fl = atomic_load(&c->flags);
+        uint32_t want = (fl & ~(uint32_t)SCOPE_FD_TEXT_MAYBE) |
+                        (scope_watch_name(SCOPE_W_FILE, path) ? SCOPE_FD_TEXT : 0);
+        atomic_compare_exchange_strong(&c->flags, &fl, want);
     }
+    if (scope_hot.ev_fs) {
+        struct fdinfo tmp = {.perms = have ? st.st_mode & 07777 : 0, .owner = have ? st.st_uid : 0,
+                             .group = have ? st.st_gid : 0};
+        fs_event(o, "fs.open", r, path, &tmp, true, false);
+    }
+    if (met)
+        scope_fsm_call(met, r, path);
+}
 
-static void on_close(const struct scope_rec *r, struct sbuf *o)
+static void on_close(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
 {
     struct fdinfo *fi = fdinfo(r->fd);
-    bool known = fi && fi->chan == r->chan;  /* else its open record was dropped */
-    uint64_t t_open = known ? fi->t_open : r->t_ns;
-    scope_emit_event_head(o, "fs.close", "fs", r->chan, r->t_ns);
-    sb_s(o, "\"file\":");
-    sb_jcstr(o, known && fi->path ? fi->path : "");
-    sb_kv_s(o, "op", scope_hooks[r->fn].name);
-    sb_kv_i(o, "fd", r->fd);
-    sb_kv_u(o, "proc_uid", scope_id.uid);
-    sb_kv_u(o, "proc_gid", scope_id.gid);
-    sb_kv_s(o, "proc_cgroup", scope_id.cgroup);
-    sb_kv_u(o, "file_perms", known ? fi->perms : 0);
-    sb_kv_u(o, "file_owner", known ? fi->owner : 0);
-    sb_kv_u(o, "file_group", known ? fi->group : 0);
-    sb_kv_u(o, "file_read_bytes", r->rbytes);
-    sb_kv_u(o, "file_read_ops", r->rops);
-    sb_kv_u(o, "file_write_bytes", r->wbytes);
-    sb_kv_u(o, "file_write_ops", r->wops);
-    sb_kv_u(o, "duration", r->t_ns > t_open ? (r->t_ns - t_open) / 1000000 : 0);
-    scope_emit_event_tail(o);
-        if (known) {
+    bool known = fi && fi->chan == r->chan;   /* else its open record was dropped */
+    const char *path = known && fi->path ? fi->path : "";
+    if (known)
+        text_out(o, &fi->text, SCOPE_W_FILE, path, "file", r->chan);
+    if (scope_hot.ev_fs)
+        fs_event(o, "fs.close", r, path, fi, known, true);
+    if (met)
+        scope_fsm_call(met, r, path);
+    if (known) {
         free(fi->path);
-        memset(fi, 0, sizeof *fi);
+        fi->path = NULL;
+        fi->chan = 0;
     }
 }
 
-static void on_console(const struct scope_rec *r, struct sbuf *o)
+static void on_text(const struct scope_rec *r, struct sbuf *o)
 {
-    scope_emit_event_head(o, r->fd == 2 ? "stderr" : "stdout", "console", r->chan, r->t_ns);
-    sb_s(o, "\"message\":");
-    sb_jstr(o, r->data, r->len);
-    scope_emit_event_tail(o);
+    if (r->kind == SCOPE_REC_CONSOLE) {
+        if (r->fd == 1 || r->fd == 2)
+            text_add(o, &console[r->fd], r, SCOPE_W_CONSOLE, console_name(r->fd), "console");
+        return;
     }
+    struct fdinfo *fi = fdinfo(r->fd);
+    if (!fi || fi->chan != r->chan || !fi->path)
+        return;   /* its open was dropped: no name to give it */
+    struct scope_fdc *c = scope_fdc(r->fd);
+    /* copied while a custom pattern was undecided, and then found not to be a log file */
+    if (c && fd_current(r->fd, r->chan) && !(atomic_load(&c->flags) & SCOPE_FD_TEXT))
+        return;
+    text_add(o, &fi->text, r, SCOPE_W_FILE, fi->path, "file");
+}
 
-/* A forked child: the parent's table may have been mid-update; leak it and start empty. */
+static const char *err_class(enum scope_cat c)
+{
+    switch (c) {
+    case SCOPE_CAT_read:
+    case SCOPE_CAT_write: return "read_write";
+    case SCOPE_CAT_stat: return "stat";
+    case SCOPE_CAT_seek: return "seek";
+    case SCOPE_CAT_ns: return "namespace";
+    default: return "open_close";
+    }
+}
+
+extern const char *strerrorname_np(int) __attribute__((weak));
+
+static void on_path(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
+{
+    char given[SCOPE_REC_DATA + 1], path[PATH_MAX + 1] = "", to[PATH_MAX + 1] = "";
+    data_str(r, given, sizeof given);
+    if (r->kind == SCOPE_REC_ERROR && !r->len) {
+        struct fdinfo *fi = fdinfo(r->fd);
+        if (fi && fi->chan && fi->chan == r->chan && fi->path)
+            snprintf(path, sizeof path, "%s", fi->path);
+    } else if (given[0]) {
+        absolute(path, sizeof path, r->rbytes, given);
+    }
+    const char *op = scope_hooks[r->fn].name;
+    switch (r->kind) {
+    case SCOPE_REC_DELETE: {
+        struct scope_field f[] = {S("file", path), S("op", op), S("unit", "operation")};
+        scope_event(o, SCOPE_W_FS, "fs.delete", "fs", 0, r->t_ns, f, 3);
+        break;
+    }
+    case SCOPE_REC_MKDIR: {
+        struct scope_field f[] = {S("file", path), S("op", op), N("file_perms", r->aux & 07777)};
+        scope_event(o, SCOPE_W_FS, "fs.mkdir", "fs", 0, r->t_ns, f, 3);
+        break;
+    }
+    case SCOPE_REC_RENAME: {
+        size_t a = strlen(given);
+        if (a + 1 < r->len) {
+            char second[SCOPE_REC_DATA + 1];
+            size_t n = r->len - a - 1;
+            memcpy(second, r->data + a + 1, n);
+            second[n] = 0;
+            absolute(to, sizeof to, r->wbytes, second);
+        }
+        struct scope_field f[] = {S("file", path), S("new_file", to), S("op", op)};
+        scope_event(o, SCOPE_W_FS, "fs.rename", "fs", 0, r->t_ns, f, 3);
+        break;
+    }
+    case SCOPE_REC_ERROR: {
+        const char *name = strerrorname_np ? strerrorname_np(r->aux) : NULL;
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", strerror(r->aux));
+        struct scope_field f[8] = {S("op", op), S("file", path), N("errno", r->aux),
+                                   S("errno_name", name ? name : "UNKNOWN"), S("message", msg),
+                                   S("class", err_class(scope_fn_cat[r->fn]))};
+        int nf = 6;
+        if (r->fd >= 0)
+            f[nf++] = (struct scope_field)N("fd", r->fd);
+        if (scope_hot.ev_fs)
+            scope_event(o, SCOPE_W_FS, "fs.error", "fs", r->chan, r->t_ns, f, nf);
+        if (met)
+            scope_fsm_error(met, r, path, err_class(scope_fn_cat[r->fn]));
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Per-call metrics for records that carry only a descriptor. */
+static void on_call(const struct scope_rec *r, struct sbuf *met)
+{
+    if (!met)
+        return;
+    char path[PATH_MAX + 1] = "";
+    if (r->len) {
+        char given[SCOPE_REC_DATA + 1];
+        data_str(r, given, sizeof given);
+        absolute(path, sizeof path, r->rbytes, given);
+    } else {
+        struct fdinfo *fi = fdinfo(r->fd);
+        if (fi && fi->chan == r->chan && fi->path)
+            snprintf(path, sizeof path, "%s", fi->path);
+    }
+    scope_fsm_call(met, r, path);
+}
+
+/* A line still being written waits a little for its end. */
+static bool ripe(const struct text *t, bool all)
+{
+    return t->b.len && (all || t->b.p[t->b.len - 1] == '\n' ||
+                        scope_now_ns() - t->t_ns > 200 * 1000000ULL);
+}
+
+void scope_events_flush(struct sbuf *o, bool all)
+{
+    for (int fd = 1; fd <= 2; fd++)
+        if (ripe(&console[fd], all))
+            text_out(o, &console[fd], SCOPE_W_CONSOLE, console_name(fd), "console", 0);
+    for (size_t fd = 0; fd < nfds; fd++)
+        if (ripe(&fds[fd].text, all))
+            text_out(o, &fds[fd].text, SCOPE_W_FILE, fds[fd].path ? fds[fd].path : "", "file",
+                     fds[fd].chan);
+}
+
+/* A forked child: the parent's tables may have been mid-update; leak them and start empty. */
 void scope_events_reset(void)
 {
     fds = NULL;
     nfds = 0;
+    memset(console, 0, sizeof console);
+    rate_sec = rate_n = rate_over = rate_told = 0;
 }
 
-size_t scope_events_format(const struct scope_rec *r, struct sbuf *o)
+void scope_events_format(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met)
 {
-    if (r->kind == SCOPE_REC_OPEN)
-        on_open(r, o);
-    else if (r->kind == SCOPE_REC_CLOSE)
-        on_close(r, o);
-    else if (r->kind == SCOPE_REC_CONSOLE)
-        on_console(r, o);
-    else
-        return 0;
-    return 1;
+    switch (r->kind) {
+    case SCOPE_REC_OPEN: on_open(r, ev, met); break;
+    case SCOPE_REC_CLOSE: on_close(r, ev, met); break;
+    case SCOPE_REC_CONSOLE:
+    case SCOPE_REC_TEXT: on_text(r, ev); break;
+    case SCOPE_REC_DELETE:
+    case SCOPE_REC_RENAME:
+    case SCOPE_REC_MKDIR:
+    case SCOPE_REC_ERROR: on_path(r, ev, met); break;
+    case SCOPE_REC_STAT:
+    case SCOPE_REC_SEEK:
+    case SCOPE_REC_IO: on_call(r, met); break;
+    default: break;
+    }
 }

@@ -1,12 +1,21 @@
-/* events.h — ring records to NDJSON events (reporting thread only). */
+/* events.h — ring records to NDJSON events, and the per-call metrics the verbosity asks for
+ * (reporting thread only). */
 #ifndef SCOPE_EVENTS_H
 #define SCOPE_EVENTS_H
 #include <stddef.h>
 
 #include "json.h"
 #include "scope.h"
+#include "watch.h"
 
-/* Appends the event for r to o; returns the number of lines added. */
-size_t scope_events_format(const struct scope_rec *r, struct sbuf *o);
+/* Appends what r gives to ev (events) and met (metrics; NULL when metrics are off). */
+void scope_events_format(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met);
+/* Writes the text joined so far (console, log files) as events: complete lines, or all of it. */
+void scope_events_flush(struct sbuf *ev, bool all);
+/* The rate-limit notice, when events were dropped over SCOPE_EVENT_MAXEPS; returns how many. */
+uint64_t scope_events_rate_notice(struct sbuf *ev, bool force);
 void scope_events_reset(void);
+/* One event through the watch filters and the rate limit. Notices bypass both. */
+void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const char *sourcetype,
+                 uint64_t chan, uint64_t t_ns, const struct scope_field *f, int nf);
 #endif

@@ -10,6 +10,7 @@
 
 struct scope_fdc *scope_fdtab;
 int scope_fdtab_len;
+_Atomic int scope_fd_hwm;
 
 bool scope_fdtab_init(void)
 {
@@ -31,6 +32,7 @@ bool scope_fdtab_init(void)
 /* A forked child counts from zero; dropping the pages both zeroes them and frees them. */
 void scope_fdtab_reset(void)
 {
+    atomic_store(&scope_fd_hwm, 0);
     if (scope_fdtab)
         madvise(scope_fdtab, (size_t)scope_fdtab_len * sizeof *scope_fdtab, MADV_DONTNEED);
 }

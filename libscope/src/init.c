@@ -9,7 +9,10 @@
 
 #include "config.h"
 #include "log.h"
+#include "fsmetrics.h"
 #include "report.h"
+#include "stats.h"
+#include "watch.h"
 #include "scope.h"
 
 __thread int scope_guard __attribute__((tls_model("initial-exec")));
@@ -43,10 +46,32 @@ static void atfork_child(void)
         return;
     scope_ring_reset();
     scope_fdtab_reset();
+    scope_stats_child();
+    scope_fsm_child();
     scope_log_reinit();
     scope_report_child_reset();
     chan_base();
     atomic_store(&scope_ready, 2);
+}
+
+/* What the wrappers record, decided once from the config. */
+static void set_hot(bool ev, bool met)
+{
+    struct scope_hot *h = &scope_hot;
+    int v = scope_cfg.verbosity;
+    scope_watch_load();
+    h->ev_fs = ev && scope_watch_on(SCOPE_W_FS);
+    h->ev_console = ev && scope_watch_on(SCOPE_W_CONSOLE);
+    h->ev_file = ev && scope_watch_on(SCOPE_W_FILE);
+    bool mfs = met && scope_cfg.met_fs;
+    h->met_fs = mfs;
+    h->ev_error = h->ev_fs || (mfs && v >= SCOPE_V_ERROR);
+    h->rec_open = h->ev_fs || h->ev_file || (mfs && v >= SCOPE_V_OPEN);
+    h->rec_stat = mfs && v >= SCOPE_V_STAT;
+    h->rec_seek = mfs && v >= SCOPE_V_SEEK;
+    h->rec_io = mfs && v >= SCOPE_V_IO;
+    const char *name = scope_cfg_get("SCOPE_EVENT_LOGFILE_NAME");
+    h->log_default = !name || !strcmp(name, SCOPE_LOGFILE_PATTERN);
 }
 
 static void init_once(void)
@@ -66,11 +91,11 @@ static void init_once(void)
         scope_log(SCOPE_LOG_INFO, "events off (SCOPE_EVENT_DEST unset or SCOPE_EVENT_ENABLE=false)");
     if (!met)
         scope_log(SCOPE_LOG_INFO, "metrics off (SCOPE_METRIC_DEST unset or SCOPE_METRIC_ENABLE=false)");
-    reporting = (ev || met) && scope_fdtab_init() && scope_ring_init(scope_cfg.queue_len);
+    reporting = (ev || met) && scope_fdtab_init() && scope_ring_init(scope_cfg.queue_len) &&
+                scope_stats_init();
     if (reporting) {
         scope_report_open(ev, met);
-        scope_hot.ev_fs = ev && scope_cfg.ev_fs;
-        scope_hot.ev_console = ev && scope_cfg.ev_console;
+        set_hot(ev != NULL, met != NULL);
         chan_base();
         pthread_atfork(NULL, NULL, atfork_child);
         atomic_store(&scope_hot.active, 1);

@@ -1,19 +1,26 @@
 /* metrics.c — the proc.* metrics: read from getrusage and /proc/self when the reporting thread
  * reports (start, every summary period, exit), never counted on the hot path. */
 #include <dirent.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "emit.h"
 #include "ident.h"
 #include "scope.h"
 
 static long long last_cpu_us;
+static uint64_t last_wall_ns;
 
-void scope_metrics_reset(void) { last_cpu_us = 0; }
+void scope_metrics_reset(void)
+{
+    last_cpu_us = 0;
+    last_wall_ns = 0;
+}
 
 static long long read_num_after(const char *path, const char *label, int field)
 {
@@ -39,6 +46,37 @@ static long long read_num_after(const char *path, const char *label, int field)
     return strtoll(p, NULL, 10);
 }
 
+/* Children: the pids whose parent we are, from each thread's children list when the kernel keeps
+ * one, else from every process's stat line. */
+static long long count_children(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)scope_id.pid);
+    long long n = 0;
+    DIR *d = opendir("/proc/self/task");
+    bool listed = access(path, R_OK) == 0;
+    if (listed && d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char p[300], buf[4096];
+            snprintf(p, sizeof p, "/proc/self/task/%s/children", e->d_name);
+            int fd = open(p, O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                continue;
+            ssize_t got;
+            while ((got = read(fd, buf, sizeof buf)) > 0)
+                for (ssize_t i = 0; i < got; i++)
+                    n += buf[i] == ' ';
+            close(fd);
+        }
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
 static long long count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -56,26 +94,39 @@ static long long count_fds(void)
 void scope_emit_proc_metrics(struct sbuf *o, bool start)
 {
     uint64_t now = scope_now_ns();
+    if (!scope_cfg.met_proc)
+        return;
     if (start) {
         const struct scope_ident *p = &scope_id;
         struct scope_dim dims[] = {
-            {"uid", NULL, p->uid}, {"gid", NULL, p->gid}, {"username", p->user, 0},
-            {"groupname", p->group, 0}, {"args", p->cmd, 0},
+            {"uid", NULL, p->uid, 4}, {"gid", NULL, p->gid, 4}, {"username", p->user, 0, 4},
+            {"groupname", p->group, 0, 4}, {"args", p->cmd, 0, 7},
         };
         scope_emit_metric(o, "proc.start", "counter", 1, "process", dims, 5, now);
+        last_wall_ns = scope_mono_ns();
         return;
     }
+    if (!scope_cfg.met_proc)
+        return;
     struct rusage ru;
     long long cpu = 0;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         cpu = (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
               (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
     long long delta = cpu - last_cpu_us;
+    uint64_t wall = scope_mono_ns();
+    /* the share of one CPU used since the previous report (since the start, the first time) */
+    double perc = 0;
+    if (last_wall_ns && wall > last_wall_ns)
+        perc = (double)delta * 1000.0 / (double)(wall - last_wall_ns) * 100.0;
     last_cpu_us = cpu;
+    last_wall_ns = wall;
     long long rss_kib = read_num_after("/proc/self/statm", NULL, 1) * (sysconf(_SC_PAGESIZE) / 1024);
     long long threads = read_num_after("/proc/self/status", "Threads:", 0);
     scope_emit_metric(o, "proc.cpu", "counter", delta < 0 ? 0 : delta, "microsecond", NULL, 0, now);
+    scope_emit_metric(o, "proc.cpu_perc", "gauge", (long long)(perc + 0.5), "percent", NULL, 0, now);
     scope_emit_metric(o, "proc.mem", "gauge", rss_kib, "kibibyte", NULL, 0, now);
     scope_emit_metric(o, "proc.thread", "gauge", threads, "thread", NULL, 0, now);
     scope_emit_metric(o, "proc.fd", "gauge", count_fds(), "file", NULL, 0, now);
+    scope_emit_metric(o, "proc.child", "gauge", count_children(), "process", NULL, 0, now);
 }

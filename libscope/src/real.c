@@ -5,6 +5,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <wchar.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -19,6 +23,12 @@
 #define SCOPE_FN(ret, name, params, cat) ret(*scope_real_##name) params;
 #include "interpose.def"
 #undef SCOPE_FN
+
+const unsigned char scope_fn_cat[SCOPE_FN_COUNT] = {
+#define SCOPE_FN(ret, name, params, cat) SCOPE_CAT_##cat,
+#include "interpose.def"
+#undef SCOPE_FN
+};
 
 const struct scope_hook scope_hooks[SCOPE_FN_COUNT] = {
 #define SCOPE_FN(ret, name, params, cat) {#name, #cat, (void *)&name, (void **)&scope_real_##name},

@@ -22,6 +22,7 @@
 #include "dest.h"
 #include "emit.h"
 #include "events.h"
+#include "fsmetrics.h"
 #include "ident.h"
 #include "log.h"
 #include "report.h"
@@ -52,6 +53,14 @@ void scope_report_open(const char *event_url, const char *metric_url)
     scope_dest_open(&met_dest, metric_url, "metric");
 }
 
+static size_t newlines(const struct sbuf *b, size_t from)
+{
+    size_t n = 0;
+    for (size_t i = from; i < b->len; i++)
+        n += b->p[i] == '\n';
+    return n;
+}
+
 static void write_out(void)
 {
     if (ev_out.len)
@@ -62,19 +71,38 @@ static void write_out(void)
     ev_lines = met_lines = 0;
 }
 
+static void drain_text(bool all)
+{
+    size_t e0 = ev_out.len;
+    scope_events_flush(&ev_out, all);
+    ev_lines += newlines(&ev_out, e0);
+}
+
 static void drain(void)
 {
     struct scope_rec *r;
+    bool met_on = scope_dest_on(&met_dest);
     while ((r = scope_ring_peek())) {
-        ev_lines += scope_events_format(r, &ev_out);
+        size_t e0 = ev_out.len, m0 = met_out.len;
+        scope_events_format(r, &ev_out, met_on ? &met_out : NULL);
         scope_ring_release();
-        if (ev_out.len > OUT_FLUSH_AT)
+        ev_lines += newlines(&ev_out, e0);
+        met_lines += newlines(&met_out, m0);
+        if (ev_out.len > OUT_FLUSH_AT || met_out.len > OUT_FLUSH_AT)
             write_out();
     }
+    /* text joined from many small writes goes out once the app has paused writing */
+    drain_text(false);
 }
 
 static void report_drops(bool final)
 {
+    size_t e0 = ev_out.len;
+    uint64_t over = scope_events_rate_notice(&ev_out, final);
+    ev_lines += newlines(&ev_out, e0);
+    if (over)
+        scope_log(final ? SCOPE_LOG_WARNING : SCOPE_LOG_INFO, "dropped %llu events over the rate "
+                  "limit (SCOPE_EVENT_MAXEPS)", (unsigned long long)over);
     uint64_t d = atomic_load(&scope_drops);
     if (d == drops_told)
         return;
@@ -86,7 +114,7 @@ static void report_drops(bool final)
         scope_emit_notice(&ev_out, msg);
         ev_lines++;
     }
-    scope_log(final ? SCOPE_LOG_WARNING : SCOPE_LOG_INFO, "%s", msg);
+    scope_log(SCOPE_LOG_WARNING, "%s", msg);
     drops_told = d;
 }
 
@@ -96,13 +124,15 @@ static void metrics(bool start)
         return;
     size_t before = met_out.len;
     scope_emit_proc_metrics(&met_out, start);
-    for (size_t i = before; i < met_out.len; i++)
-        met_lines += met_out.p[i] == '\n';
+    if (!start)
+        scope_fsm_summary(&met_out);
+    met_lines += newlines(&met_out, before);
 }
 
 static void final_report(void)
 {
     drain();
+    drain_text(true);
     metrics(false);
     report_drops(true);
     write_out();
@@ -204,9 +234,9 @@ static void *thread_main(void *arg)
         uint64_t now = mono_ms();
         if (now >= next) {
             metrics(false);
-            report_drops(false);
             next = now + period;
         }
+        report_drops(false);
         write_out();
         pthread_mutex_unlock(&consume);
         if (r) {

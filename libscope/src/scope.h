@@ -3,14 +3,26 @@
 #ifndef SCOPE_H
 #define SCOPE_H
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <wchar.h>
+
+/* glibc makes these macros when optimising; the table needs the functions. */
+#undef fread_unlocked
+#undef fwrite_unlocked
+#undef getc
+#undef putc
 
 #define SCOPE_API __attribute__((visibility("default")))
 #define SCOPE_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -57,8 +69,28 @@ bool scope_resolve(enum scope_fn fn);
  * for its whole life. initial-exec so reading it never calls into the TLS allocator. */
 extern __thread int scope_guard __attribute__((tls_model("initial-exec")));
 
-/* The fixed-size binary record the hot path hands to the reporting thread. */
-enum scope_rec_kind { SCOPE_REC_OPEN = 1, SCOPE_REC_CLOSE, SCOPE_REC_CONSOLE };
+/* Categories of interpose.def, as numbers (scope_fn_cat[fn]). */
+enum scope_cat { SCOPE_CAT_open, SCOPE_CAT_close, SCOPE_CAT_read, SCOPE_CAT_write, SCOPE_CAT_seek,
+                 SCOPE_CAT_stat, SCOPE_CAT_ns, SCOPE_CAT_proc };
+extern const unsigned char scope_fn_cat[SCOPE_FN_COUNT];
+
+/* The fixed-size binary record the hot path hands to the reporting thread. What the fields hold
+ * per kind:
+ *   OPEN     fd made by fn; data = the path given (none for dup/fcntl: aux = the source fd);
+ *            rbytes = dirfd + 1 for *at calls (0: relative to the cwd)
+ *   CLOSE    fd closed by fn; the counters its life saw
+ *   CONSOLE  text written to fd 1/2; TEXT text written to the log file open as fd (chan);
+ *            aux = SCOPE_TEXT_* flags
+ *   DELETE / MKDIR / STAT  data = the path; rbytes = dirfd + 1; MKDIR: aux = mode
+ *   RENAME   data = from \0 to; rbytes / wbytes = fromdir + 1 / todir + 1
+ *   ERROR    fn failed with errno aux; fd (-1 when the call had a path, given in data)
+ *   SEEK     fd (at verbosity ≥ 8);  IO  one read or write: fd, rbytes or wbytes, rops = ns taken
+ *            (at verbosity 9)
+ */
+enum scope_rec_kind { SCOPE_REC_OPEN = 1, SCOPE_REC_CLOSE, SCOPE_REC_CONSOLE, SCOPE_REC_TEXT,
+                      SCOPE_REC_DELETE, SCOPE_REC_RENAME, SCOPE_REC_MKDIR, SCOPE_REC_ERROR,
+                      SCOPE_REC_STAT, SCOPE_REC_SEEK, SCOPE_REC_IO };
+enum { SCOPE_TEXT_STDIO = 1, SCOPE_TEXT_MORE = 2 };
 #define SCOPE_SLOT_SIZE 512
 #define SCOPE_REC_HDR 64
 #define SCOPE_REC_DATA (SCOPE_SLOT_SIZE - SCOPE_REC_HDR)
@@ -67,7 +99,7 @@ struct scope_rec {
     uint16_t fn;
     int32_t fd;
     uint32_t len;   /* bytes used in data */
-    uint32_t pad;
+    int32_t aux;
     uint64_t chan;  /* descriptor lifetime id, 0 when none */
     uint64_t t_ns;  /* CLOCK_REALTIME */
     uint64_t rbytes, rops, wbytes, wops;
@@ -85,31 +117,44 @@ void scope_ring_reset(void);                           /* forked child, single-t
 size_t scope_ring_capacity(void);
 extern _Atomic uint64_t scope_drops;
 
-/* fdtab.c: atomic per-descriptor counters, indexed by fd; fds beyond the table are untracked. */
+/* fdtab.c: per-descriptor state, indexed by fd; fds beyond the table are untracked. */
+enum { SCOPE_FD_TEXT_MAYBE = 1,   /* written text is copied until the reporter decides */
+       SCOPE_FD_TEXT = 2,         /* a log file: written text is copied */
+       SCOPE_FD_STREAM = 4 };     /* opened by fopen/freopen (fcloseall ends it) */
 struct scope_fdc {
     _Atomic uint64_t chan, rbytes, rops, wbytes, wops;
+    _Atomic uint32_t flags;
+    _Atomic uint16_t rfn, wfn;    /* the last read / write function used on it */
 };
 extern struct scope_fdc *scope_fdtab;
 extern int scope_fdtab_len;
+extern _Atomic int scope_fd_hwm;   /* highest fd ever tracked */
+static inline int scope_fd_top(void) { return atomic_load_explicit(&scope_fd_hwm, memory_order_relaxed); }
 bool scope_fdtab_init(void);
 void scope_fdtab_reset(void);
 static inline struct scope_fdc *scope_fdc(int fd)
 {
     return (fd >= 0 && fd < scope_fdtab_len) ? &scope_fdtab[fd] : NULL;
 }
-static inline void scope_count(int fd, bool wr, ssize_t n)
+static inline void scope_count(int fd, bool wr, ssize_t n, enum scope_fn fn)
 {
     struct scope_fdc *c = scope_fdc(fd);
     if (!c || n < 0)
         return;
     atomic_fetch_add_explicit(wr ? &c->wbytes : &c->rbytes, (uint64_t)n, memory_order_relaxed);
     atomic_fetch_add_explicit(wr ? &c->wops : &c->rops, 1, memory_order_relaxed);
+    atomic_store_explicit(wr ? &c->wfn : &c->rfn, (uint16_t)fn, memory_order_relaxed);
 }
 
 /* What the hot path needs to know, fixed at init (and after fork). */
 struct scope_hot {
     _Atomic int active;    /* records are produced at all */
-    bool ev_fs, ev_console;
+    bool ev_fs, ev_console, ev_file;
+    bool ev_error;          /* fs.error events, or per-call fs.error metrics */
+    bool met_fs;            /* per-function counters */
+    bool rec_open;          /* OPEN/CLOSE records (events, or per-call metrics at verbosity ≥ 6) */
+    bool rec_stat, rec_seek, rec_io;  /* per-call metrics at verbosity 7, 8, 9 */
+    bool log_default;       /* the log-file pattern is the default one, tested on the hot path */
     _Atomic uint64_t next_chan;
 };
 extern struct scope_hot scope_hot;
@@ -142,11 +187,89 @@ static inline void scope_leave(void) { scope_guard = 0; }
 
 uint64_t scope_now_ns(void);
 
-/* wrap_fs.c helpers shared with the console wrappers */
-void scope_fs_opened(enum scope_fn fn, int fd, const char *path);
+/* Per-thread counters per function (stats.c): no cache line is shared between the app's threads,
+ * so counting costs a thread what an uncontended add costs. Slots outlive their thread and are
+ * reused, since only the totals over all slots matter. Durations are sampled: the first call of a
+ * function in a thread and every 16th after it are timed. */
+struct scope_fnstat {
+    _Atomic uint64_t ops, bytes, errs, dur_ns, dur_n;
+};
+struct scope_tstat {
+    _Atomic int owner;
+    struct scope_fnstat fn[SCOPE_FN_COUNT];
+};
+extern __thread struct scope_tstat *scope_my_stat __attribute__((tls_model("initial-exec")));
+struct scope_tstat *scope_stat_claim(void);
+uint64_t scope_mono_ns(void);
+
+/* One interposed call being accounted: begun after scope_enter, ended after the real call. */
+struct scope_call {
+    struct scope_fnstat *st;
+    uint64_t t0;
+    enum scope_fn fn;
+};
+static inline void scope_call_begin(struct scope_call *c, enum scope_fn fn)
+{
+    c->fn = fn;
+    c->st = NULL;
+    c->t0 = 0;
+    if (scope_hot.met_fs) {
+        struct scope_tstat *s = scope_my_stat;
+        if (SCOPE_UNLIKELY(!s))
+            s = scope_stat_claim();
+        c->st = &s->fn[fn];
+        if ((atomic_load_explicit(&c->st->ops, memory_order_relaxed) & 15) == 0)
+            c->t0 = scope_mono_ns();
+    }
+}
+/* bytes < 0: none to count. Failed calls are counted as errors (and reported by scope_fail). */
+static inline void scope_call_end(struct scope_call *c, ssize_t bytes, bool failed)
+{
+    struct scope_fnstat *st = c->st;
+    if (!st)
+        return;
+    if (c->t0) {
+        atomic_fetch_add_explicit(&st->dur_ns, scope_mono_ns() - c->t0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&st->dur_n, 1, memory_order_relaxed);
+    }
+    atomic_fetch_add_explicit(&st->ops, 1, memory_order_relaxed);
+    if (bytes > 0)
+        atomic_fetch_add_explicit(&st->bytes, (uint64_t)bytes, memory_order_relaxed);
+    if (failed)
+        atomic_fetch_add_explicit(&st->errs, 1, memory_order_relaxed);
+}
+
+/* record.c: the slow parts of the wrappers, each one ring record. All keep errno. */
+void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags);
+void scope_fs_duped(enum scope_fn fn, int fd, int from);
 void scope_fs_closing(enum scope_fn fn, int fd);
-/* wrap_console.c */
-void scope_console(int fd, const void *buf, size_t n);
+void scope_fs_path(enum scope_rec_kind kind, enum scope_fn fn, int dirfd, const char *path,
+                   int aux);
+void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir, const char *to);
+void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd);
+void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0);
+/* A failure worth reporting (not EAGAIN/EINTR): an fs.error record. */
+void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err);
+/* capture.c: text written to fd: console events for 1/2, file events for a log file. */
+void scope_text(int fd, const void *buf, size_t n, int textflags);
+static inline bool scope_wants_text(int fd)
+{
+    if (fd == 1 || fd == 2) {
+        if (!scope_hot.ev_console)
+            return false;
+    } else if (!scope_hot.ev_file) {
+        return false;
+    }
+    struct scope_fdc *c = scope_fdc(fd);
+    uint32_t f = c ? atomic_load_explicit(&c->flags, memory_order_relaxed) : 0;
+    uint64_t chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+    /* fd 1/2 is the console unless the app opened a file there itself */
+    if (fd == 1 || fd == 2)
+        return !chan || (f & (SCOPE_FD_TEXT | SCOPE_FD_TEXT_MAYBE));
+    return chan && (f & (SCOPE_FD_TEXT | SCOPE_FD_TEXT_MAYBE));
+}
+/* Whether a path looks like a log file by the default pattern (see capture.c). */
+bool scope_log_path(const char *path);
 
 /* wrap_proc.c */
 void scope_exec_prepare(void);

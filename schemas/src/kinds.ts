@@ -6,23 +6,45 @@ export const recordKinds = [
   'event',
   'fs.open',
   'fs.close',
+  'fs.delete',
+  'fs.rename',
+  'fs.mkdir',
+  'fs.error',
   'console',
+  'file',
   'notice',
   'metric',
   'proc.start',
   'proc.cpu',
+  'proc.cpu_perc',
   'proc.mem',
   'proc.thread',
   'proc.fd',
+  'proc.child',
+  'fs.open-metric',
+  'fs.close-metric',
+  'fs.read',
+  'fs.write',
+  'fs.seek',
+  'fs.stat',
+  'fs.duration',
+  'fs.error-metric',
 ] as const;
 
-/** A record kind; also the name of its schema file and of its examples directory. */
+/**
+ * A record kind; also the name of its schema file and of its examples directory. An event kind is named
+ * by its source, a metric kind by its `_metric`, with `-metric` appended where an event has that name.
+ */
 export type RecordKind = (typeof recordKinds)[number];
 
 // Maps, not object literals: a source named "constructor" must not find a prototype key.
 const eventKindBySource = new Map<string, RecordKind>([
   ['fs.open', 'fs.open'],
   ['fs.close', 'fs.close'],
+  ['fs.delete', 'fs.delete'],
+  ['fs.rename', 'fs.rename'],
+  ['fs.mkdir', 'fs.mkdir'],
+  ['fs.error', 'fs.error'],
   ['stdout', 'console'],
   ['stderr', 'console'],
   ['notice', 'notice'],
@@ -31,9 +53,25 @@ const eventKindBySource = new Map<string, RecordKind>([
 const metricKindByName = new Map<string, RecordKind>([
   ['proc.start', 'proc.start'],
   ['proc.cpu', 'proc.cpu'],
+  ['proc.cpu_perc', 'proc.cpu_perc'],
   ['proc.mem', 'proc.mem'],
   ['proc.thread', 'proc.thread'],
   ['proc.fd', 'proc.fd'],
+  ['proc.child', 'proc.child'],
+  ['fs.open', 'fs.open-metric'],
+  ['fs.close', 'fs.close-metric'],
+  ['fs.read', 'fs.read'],
+  ['fs.write', 'fs.write'],
+  ['fs.seek', 'fs.seek'],
+  ['fs.stat', 'fs.stat'],
+  ['fs.duration', 'fs.duration'],
+  ['fs.error', 'fs.error-metric'],
+]);
+
+// Sourcetypes whose events share one schema whatever their source (a file event's source is a path).
+const eventKindBySourcetype = new Map<string, RecordKind>([
+  ['console', 'console'],
+  ['file', 'file'],
 ]);
 
 type Obj = Record<string, unknown>;
@@ -46,9 +84,10 @@ function isObject(value: unknown): value is Obj {
  * The kind of a record, or null when it is not a scope record at all.
  *
  * - `format` and `info` → `process-start`
- * - `type: "evt"` (or a body with `source`/`sourcetype`) → the schema of `body.source`, `console` for any
- *   source of sourcetype console, else the generic `event` envelope
- * - `type: "metric"` (or a body with `_metric`) → `proc.*` by `body._metric`, else the generic `metric`
+ * - `type: "evt"` (or a body with `source`/`sourcetype`) → the schema of `body.source`; for a source
+ *   without one, `console` for sourcetype console, `file` for sourcetype file, else the generic `event`
+ * - `type: "metric"` (or a body with `_metric`) → the schema of `body._metric` (`fs.open` → `fs.open-metric`,
+ *   …), else the generic `metric`
  */
 export function recordKind(record: unknown): RecordKind | null {
   if (!isObject(record)) return null;
@@ -61,7 +100,8 @@ export function recordKind(record: unknown): RecordKind | null {
     const source = body?.['source'];
     const bySource = typeof source === 'string' ? eventKindBySource.get(source) : undefined;
     if (bySource !== undefined) return bySource;
-    return body?.['sourcetype'] === 'console' ? 'console' : 'event';
+    const sourcetype = body?.['sourcetype'];
+    return (typeof sourcetype === 'string' ? eventKindBySourcetype.get(sourcetype) : undefined) ?? 'event';
   }
   if (type === 'metric' || (type === undefined && looksLikeMetric)) {
     const name = body?.['_metric'];

@@ -17,6 +17,20 @@ test('events dispatch on body.source', () => {
   assert.is(recordKind(evt('stdout', 'console')), 'console');
   assert.is(recordKind(evt('stderr', 'console')), 'console');
   assert.is(recordKind(evt('notice', 'metric')), 'notice');
+  for (const source of ['fs.delete', 'fs.rename', 'fs.mkdir', 'fs.error']) assert.is(recordKind(evt(source, 'fs')), source);
+});
+
+test('file events dispatch on sourcetype file, whatever the path in source', () => {
+  assert.is(recordKind(evt('/var/log/app.log', 'file')), 'file');
+  assert.is(recordKind(evt('/tmp/fs.open', 'file')), 'file');
+  assert.is(recordKind(evt('app.log', 'file')), 'file');
+  const rec = evt('app.log', 'file');
+  const relative = validateRecord({ ...rec, body: { ...rec.body, data: { message: 'x' } } });
+  assert.is(relative.ok, false, 'a file event names its file by absolute path');
+  assert.is(relative.kind, 'file');
+  assert.equal(validateRecord({ ...rec, body: { ...rec.body, source: '/var/log/app.log', data: { message: 'x' } } }), { ok: true, kind: 'file' });
+  // A known source keeps its schema.
+  assert.is(recordKind(evt('fs.open', 'file')), 'fs.open');
 });
 
 test('a known source keeps its schema even when the sourcetype is wrong, so the error names it', () => {
@@ -33,15 +47,21 @@ test('any console sourcetype goes to the console schema, which only knows stdout
 
 test('unknown event sources get the generic envelope only', () => {
   assert.is(recordKind(evt('net.open', 'net')), 'event');
-  assert.is(recordKind(evt('fs.delete', 'fs')), 'event');
+  assert.is(recordKind(evt('fs.chmod', 'fs')), 'event');
+  assert.is(recordKind(evt('fs.open', 'metric')), 'fs.open');
   assert.is(recordKind(evt('constructor', 'x')), 'event');
   assert.equal(validateRecord(evt('http.req', 'http')), { ok: true, kind: 'event' });
 });
 
-test('metrics dispatch on body._metric: proc.* to their schemas, the rest generic', () => {
-  for (const name of ['proc.start', 'proc.cpu', 'proc.mem', 'proc.thread', 'proc.fd']) assert.is(recordKind(metric(name)), name);
-  assert.is(recordKind(metric('fs.read')), 'metric');
-  assert.is(recordKind(metric('proc.cpu_perc')), 'metric');
+test('metrics dispatch on body._metric: proc.* and fs.* to their schemas, the rest generic', () => {
+  const own = ['proc.start', 'proc.cpu', 'proc.cpu_perc', 'proc.mem', 'proc.thread', 'proc.fd', 'proc.child'];
+  for (const name of [...own, 'fs.read', 'fs.write', 'fs.seek', 'fs.stat', 'fs.duration']) assert.is(recordKind(metric(name)), name);
+  assert.is(recordKind(metric('fs.open')), 'fs.open-metric');
+  assert.is(recordKind(metric('fs.close')), 'fs.close-metric');
+  assert.is(recordKind(metric('fs.error')), 'fs.error-metric');
+  assert.is(recordKind(metric('fs.open-metric')), 'metric');
+  assert.is(recordKind(metric('fs.delete')), 'metric');
+  assert.is(recordKind(metric('proc.cpu_percent')), 'metric');
   assert.is(recordKind(metric('toString')), 'metric');
   assert.equal(validateRecord(metric('net.tcp')), { ok: true, kind: 'metric' });
 });

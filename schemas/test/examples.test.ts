@@ -26,15 +26,25 @@ for (const kind of recordKinds) {
   }
 }
 
+// Every specific schema narrows one of the envelopes.
+const envelopeOf = (kind: RecordKind): unknown => (schemas[kind] as { allOf?: readonly { $ref: string }[] }).allOf?.[0]?.$ref;
+const eventKinds = recordKinds.filter((k) => envelopeOf(k) === 'event.json');
+const metricKinds = recordKinds.filter((k) => envelopeOf(k) === 'metric.json');
+
+test('every kind but the envelopes and process-start is an event or a metric', () => {
+  assert.equal([...eventKinds, ...metricKinds, 'process-start', 'event', 'metric'].sort(), [...recordKinds].sort());
+  assert.equal(eventKinds, ['fs.open', 'fs.close', 'fs.delete', 'fs.rename', 'fs.mkdir', 'fs.error', 'console', 'file', 'notice']);
+});
+
 // A specific event or metric is always a valid generic one too: the specific schemas only narrow.
-for (const kind of ['fs.open', 'fs.close', 'console', 'notice'] as const) {
+for (const kind of eventKinds) {
   for (const { file, value } of examplesIn(kind)) {
     test(`example ${kind}/${file} is also a valid generic event`, () => {
       assert.equal(validateAs('event', value), { ok: true, kind: 'event' });
     });
   }
 }
-for (const kind of ['proc.start', 'proc.cpu', 'proc.mem', 'proc.thread', 'proc.fd'] as const) {
+for (const kind of metricKinds) {
   for (const { file, value } of examplesIn(kind)) {
     test(`example ${kind}/${file} is also a valid generic metric`, () => {
       assert.equal(validateAs('metric', value), { ok: true, kind: 'metric' });
@@ -42,9 +52,21 @@ for (const kind of ['proc.start', 'proc.cpu', 'proc.mem', 'proc.thread', 'proc.f
   }
 }
 
+// Below metric verbosity 4 a metric has no proc, pid or host; at 0 no unit either.
+for (const kind of metricKinds) {
+  const [example] = examplesIn(kind);
+  test(`${kind} is valid without proc, pid, host and unit`, () => {
+    const { proc: _p, pid: _i, host: _h, unit: _u, ...body } = (example?.value as { body: Record<string, unknown> }).body;
+    assert.equal(validateRecord({ type: 'metric', body }), { ok: true, kind });
+  });
+}
+
 const invalid = examplesIn('invalid');
 test('there are invalid examples for most kinds', () => {
   assert.ok(invalid.length >= 10);
+  const covered = new Set(invalid.map((e) => (e.value as InvalidExample).schema));
+  const missing = recordKinds.filter((k) => !covered.has(k));
+  assert.equal(missing, [], `no invalid example for ${missing.join(', ')}`);
 });
 
 for (const { file, value } of invalid) {

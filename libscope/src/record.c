@@ -1,0 +1,213 @@
+/* record.c — the slow half of the wrappers: each function here fills one ring record (or a few)
+ * from what a call did. Still the app's thread, so the hot-path rules hold: no malloc, no lock,
+ * no formatting, errno kept, async-signal-safe. A full ring drops the record and counts it. */
+#include <fcntl.h>
+#include <string.h>
+
+#include "scope.h"
+
+/* Long paths keep their start and their end (the file name), joined by "...". */
+static uint32_t copy_path(char *dst, const char *path, size_t room)
+{
+    size_t n = strlen(path);
+    if (n <= room) {
+        memcpy(dst, path, n);
+        return (uint32_t)n;
+    }
+    size_t head = room / 4, tail = room - head - 3;
+    memcpy(dst, path, head);
+    memcpy(dst + head, "...", 3);
+    memcpy(dst + head + 3, path + n - tail, tail);
+    return (uint32_t)room;
+}
+
+static struct scope_rec *claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket)
+{
+    struct scope_rec *r = scope_ring_claim(ticket);
+    if (!r)
+        return NULL;
+    r->kind = (uint16_t)kind;
+    r->fn = (uint16_t)fn;
+    r->fd = fd;
+    r->len = 0;
+    r->aux = 0;
+    r->chan = 0;
+    r->t_ns = scope_now_ns();
+    r->rbytes = r->rops = r->wbytes = r->wops = 0;
+    return r;
+}
+
+/* A new lifetime for fd: fresh counters and channel id, and whether its written text is wanted
+ * (a log file by the default pattern, or "maybe" until the reporter has matched a custom one). */
+static uint64_t new_life(int fd, uint32_t flags)
+{
+    uint64_t chan = atomic_fetch_add_explicit(&scope_hot.next_chan, 1, memory_order_relaxed);
+    struct scope_fdc *c = scope_fdc(fd);
+    if (c) {
+        atomic_store_explicit(&c->rbytes, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->rops, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->wbytes, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->wops, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->flags, flags, memory_order_relaxed);
+        atomic_store_explicit(&c->chan, chan, memory_order_release);
+        int top = scope_fd_top();
+        while (fd > top && !atomic_compare_exchange_weak(&scope_fd_hwm, &top, fd))
+            ;
+    }
+    return chan;
+}
+
+void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags)
+{
+    if (fd < 0 || !scope_fdc(fd))
+        return;
+    int saved_errno = errno;
+    uint32_t fl = 0;
+    if (scope_hot.ev_file && path && (flags & O_ACCMODE) != O_RDONLY)
+        fl = scope_hot.log_default ? (scope_log_path(path) ? SCOPE_FD_TEXT : 0) : SCOPE_FD_TEXT_MAYBE;
+    if (fn == SCOPE_FN_fopen || fn == SCOPE_FN_fopen64 || fn == SCOPE_FN_freopen ||
+        fn == SCOPE_FN_freopen64)
+        fl |= SCOPE_FD_STREAM;
+    uint64_t chan = new_life(fd, fl);
+    uint64_t ticket;
+    struct scope_rec *r;
+    if (scope_hot.rec_open && (r = claim(SCOPE_REC_OPEN, fn, fd, &ticket))) {
+        r->chan = chan;
+        r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
+        r->len = path ? copy_path(r->data, path, SCOPE_REC_DATA) : 0;
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}
+
+/* dup and friends: a new lifetime on fd that names what `from` names (the reporter copies it). */
+void scope_fs_duped(enum scope_fn fn, int fd, int from)
+{
+    struct scope_fdc *src = scope_fdc(from);
+    if (fd < 0 || !scope_fdc(fd) || !src || !atomic_load_explicit(&src->chan, memory_order_acquire))
+        return;   /* a copy of something untracked (a pipe, the console) stays untracked */
+    int saved_errno = errno;
+    uint32_t fl = atomic_load_explicit(&src->flags, memory_order_relaxed) & ~(uint32_t)SCOPE_FD_STREAM;
+    uint64_t chan = new_life(fd, fl);
+    uint64_t ticket;
+    struct scope_rec *r;
+    if (scope_hot.rec_open && (r = claim(SCOPE_REC_OPEN, fn, fd, &ticket))) {
+        r->chan = chan;
+        r->aux = from;
+        r->wops = atomic_load_explicit(&src->chan, memory_order_relaxed);
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}
+
+/* Called before the real close: afterwards the number may already belong to another open. */
+void scope_fs_closing(enum scope_fn fn, int fd)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    if (!c)
+        return;
+    uint64_t chan = atomic_exchange_explicit(&c->chan, 0, memory_order_acq_rel);
+    if (!chan)
+        return;
+    int saved_errno = errno;
+    atomic_store_explicit(&c->flags, 0, memory_order_relaxed);
+    uint64_t ticket;
+    struct scope_rec *r;
+    if (scope_hot.rec_open && (r = claim(SCOPE_REC_CLOSE, fn, fd, &ticket))) {
+        r->chan = chan;
+        r->rbytes = atomic_load_explicit(&c->rbytes, memory_order_relaxed);
+        r->rops = atomic_load_explicit(&c->rops, memory_order_relaxed);
+        r->wbytes = atomic_load_explicit(&c->wbytes, memory_order_relaxed);
+        r->wops = atomic_load_explicit(&c->wops, memory_order_relaxed);
+        r->aux = atomic_load_explicit(&c->rfn, memory_order_relaxed) |
+                 atomic_load_explicit(&c->wfn, memory_order_relaxed) << 16;
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}
+
+void scope_fs_path(enum scope_rec_kind kind, enum scope_fn fn, int dirfd, const char *path, int aux)
+{
+    if (!path)
+        return;
+    int saved_errno = errno;
+    uint64_t ticket;
+    struct scope_rec *r = claim(kind, fn, -1, &ticket);
+    if (r) {
+        r->aux = aux;
+        r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
+        r->len = copy_path(r->data, path, SCOPE_REC_DATA);
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}
+
+void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir, const char *to)
+{
+    if (!from || !to)
+        return;
+    int saved_errno = errno;
+    uint64_t ticket;
+    struct scope_rec *r = claim(SCOPE_REC_RENAME, fn, -1, &ticket);
+    if (r) {
+        r->rbytes = fromdir == AT_FDCWD || fromdir < 0 ? 0 : (uint64_t)fromdir + 1;
+        r->wbytes = todir == AT_FDCWD || todir < 0 ? 0 : (uint64_t)todir + 1;
+        uint32_t a = copy_path(r->data, from, SCOPE_REC_DATA / 2 - 1);
+        r->data[a] = 0;
+        r->len = a + 1 + copy_path(r->data + a + 1, to, SCOPE_REC_DATA - a - 1);
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}
+
+void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    uint64_t chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+    if (!chan)
+        return;
+    int saved_errno = errno;
+    uint64_t ticket;
+    struct scope_rec *r = claim(kind, fn, fd, &ticket);
+    if (r) {
+        r->chan = chan;
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}
+
+void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    uint64_t chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+    if (!chan || n < 0)
+        return;
+    int saved_errno = errno;
+    uint64_t ticket;
+    struct scope_rec *r = claim(SCOPE_REC_IO, fn, fd, &ticket);
+    if (r) {
+        r->chan = chan;
+        *(wr ? &r->wbytes : &r->rbytes) = (uint64_t)n;
+        r->rops = t0 ? scope_mono_ns() - t0 : 0;
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}
+
+void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err)
+{
+    if (err == EAGAIN || err == EINTR || err == EINPROGRESS || !scope_hot.ev_error)
+        return;
+    int saved_errno = errno;
+    uint64_t ticket;
+    struct scope_rec *r = claim(SCOPE_REC_ERROR, fn, fd, &ticket);
+    if (r) {
+        r->aux = err;
+        struct scope_fdc *c = scope_fdc(fd);
+        r->chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+        r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
+        r->len = path ? copy_path(r->data, path, SCOPE_REC_DATA) : 0;
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}

@@ -1,0 +1,14 @@
+/* stats.h — reading the per-thread function counters (reporting thread, and fork). */
+#ifndef SCOPE_STATS_H
+#define SCOPE_STATS_H
+#include "scope.h"
+
+struct scope_fntotal {
+    uint64_t ops, bytes, errs, dur_ns, dur_n;
+};
+bool scope_stats_init(void);
+/* Sums over every slot ever used, per function. */
+void scope_stats_sum(struct scope_fntotal out[SCOPE_FN_COUNT]);
+/* In a forked child: slots of threads that did not survive the fork are free again. */
+void scope_stats_child(void);
+#endif

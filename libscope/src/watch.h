@@ -1,0 +1,25 @@
+/* watch.h — AppScope's event watch types and their name / field / value filters. */
+#ifndef SCOPE_WATCH_H
+#define SCOPE_WATCH_H
+#include <stdbool.h>
+#include <stddef.h>
+
+enum scope_watch { SCOPE_W_FILE, SCOPE_W_CONSOLE, SCOPE_W_FS, SCOPE_W_COUNT };
+
+/* One data field of an event: a string (s, n bytes) or a number. */
+struct scope_field {
+    const char *key;
+    const char *s;
+    size_t n;
+    long long num;
+};
+
+void scope_watch_load(void);
+bool scope_watch_on(enum scope_watch w);
+/* The event's source passes the type's name filter. */
+bool scope_watch_name(enum scope_watch w, const char *name);
+/* Some field value passes the value filter. */
+bool scope_watch_value(enum scope_watch w, const struct scope_field *f, int nf);
+/* The field is kept by the field filter. */
+bool scope_watch_field(enum scope_watch w, const char *key);
+#endif

@@ -1,0 +1,54 @@
+/* wrap.h — the shape every fs wrapper shares: resolve the real function, step aside when we are
+ * already inside our own code (or not running), account the call around the real one. */
+#ifndef SCOPE_WRAP_H
+#define SCOPE_WRAP_H
+#include "scope.h"
+
+/* Opens a wrapper body: afterwards `sc_` is the call being accounted and the guard is held. */
+#define WRAP_BEGIN(name, failret, call)                                                       \
+    SCOPE_NEED_REAL(name, failret);                                                           \
+    if (!scope_enter())                                                                       \
+        return scope_real_##name call;                                                        \
+    struct scope_call sc_;                                                                    \
+    scope_call_begin(&sc_, SCOPE_FN_##name)
+
+/* A failure the app would call one (not "try again"). */
+static inline bool scope_failed(bool bad, int err)
+{
+    return bad && err != EAGAIN && err != EINTR && err != EINPROGRESS;
+}
+
+/* A read or write on a descriptor: bytes on the descriptor and the function, an error record on
+ * failure, the call itself at verbosity 9. */
+static inline void scope_fd_io(struct scope_call *sc, int fd, bool wr, ssize_t r)
+{
+    int err = errno;
+    scope_count(fd, wr, r, sc->fn);
+    scope_call_end(sc, r, scope_failed(r < 0, err));
+    if (SCOPE_UNLIKELY(r < 0))
+        scope_fail(sc->fn, fd, -1, NULL, err);
+    else if (SCOPE_UNLIKELY(scope_hot.rec_io))
+        scope_fs_io(sc->fn, fd, wr, r, sc->t0);
+}
+
+/* fileno for accounting: never changes errno, -1 for a stream without a descriptor. */
+static inline int scope_fileno(FILE *fp)
+{
+    if (!fp)
+        return -1;
+    int saved_errno = errno, fd = fileno_unlocked(fp);
+    errno = saved_errno;
+    return fd;
+}
+
+/* dirfd for accounting; a NULL stream (which glibc answers with EINVAL) has none. Not inline: the
+ * callers' parameters are declared nonnull, so the test would be optimised away there. */
+int scope_dirfd(DIR *dir);
+
+/* Text going to a descriptor that wants it (console, log file). */
+static inline void scope_text_if(int fd, const void *buf, ssize_t n, int flags)
+{
+    if (n > 0 && SCOPE_UNLIKELY(scope_wants_text(fd)))
+        scope_text(fd, buf, (size_t)n, flags);
+}
+#endif
