@@ -2,113 +2,11 @@
 // directory, then asserts on the records the library wrote (schemas/README.md).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
-import type { SpawnSyncReturns } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { validateRecord } from '@scope/schemas';
-
-const LIB = fileURLToPath(new URL('../../build/Release/libscope.so', import.meta.url));
-const prog = (name: string): string =>
-  fileURLToPath(new URL(`../../build/Release/test/${name}`, import.meta.url));
-
-type Json = Record<string, unknown>;
-interface Body {
-  source: string;
-  sourcetype: string;
-  pid: number;
-  proc: string;
-  cmd: string;
-  host: string;
-  _time: number;
-  data: Json;
-  [key: string]: unknown;
-}
-interface Evt {
-  type: 'evt';
-  id: string;
-  _channel: string;
-  body: Body;
-}
-interface Start {
-  format: 'ndjson';
-  info: { process: Json & { pid: number; procname: string }; configuration: { current: Json } };
-}
-interface Metric {
-  type: 'metric';
-  body: Json & { _metric: string; _metric_type: string; _value: number; pid: number; unit: string };
-}
-
-interface Session {
-  dir: string;
-  env: NodeJS.ProcessEnv;
-  events: () => unknown[];
-  metrics: () => unknown[];
-  log: () => string;
-}
-
-/** A session directory and the environment that points libscope at it. */
-function session(extra: Record<string, string> = {}): Session {
-  const dir = mkdtempSync(join(tmpdir(), 'libscope-test-'));
-  const env = stripScope();
-  Object.assign(env, {
-    LD_PRELOAD: LIB,
-    SCOPE_EVENT_DEST: `file://${dir}/events.json`,
-    SCOPE_METRIC_DEST: `file://${dir}/metrics.json`,
-    SCOPE_LOG_DEST: `file://${dir}/libscope.log`,
-    ...extra,
-  });
-  return {
-    dir,
-    env,
-    events: () => readNdjson(join(dir, 'events.json')),
-    metrics: () => readNdjson(join(dir, 'metrics.json')),
-    log: () => (existsSync(join(dir, 'libscope.log')) ? readFileSync(join(dir, 'libscope.log'), 'utf8') : ''),
-  };
-}
-
-/** Every line must be valid UTF-8, valid JSON and valid against schemas/; a bad one fails the test. */
-function readNdjson(path: string): unknown[] {
-  if (!existsSync(path)) return [];
-  const raw = readFileSync(path);
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-  assert.ok(text === '' || text.endsWith('\n'), `${path}: last line is not complete`);
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l, i) => {
-      let rec: unknown;
-      try {
-        rec = JSON.parse(l) as unknown;
-      } catch (e) {
-        throw new Error(`${path}:${i + 1}: not JSON (${String(e)}): ${l.slice(0, 200)}`);
-      }
-      // Every record the library writes must be one schemas/ describes.
-      const v = validateRecord(rec);
-      if (!v.ok) throw new Error(`${path}:${i + 1}: ${v.kind ?? 'unknown kind'}: ${v.errors.join('; ')}: ${l.slice(0, 200)}`);
-      return rec;
-    });
-}
-
-const isEvt = (r: unknown): r is Evt => (r as Json).type === 'evt';
-const isStart = (r: unknown): r is Start => (r as Json).format === 'ndjson';
-const isMetric = (r: unknown): r is Metric => (r as Json).type === 'metric';
-const evts = (rs: unknown[], source?: string): Evt[] =>
-  rs.filter(isEvt).filter((e) => source === undefined || e.body.source === source);
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv | undefined, timeout = 60_000): SpawnSyncReturns<Buffer> {
-  const r = spawnSync(cmd, args, { env: env ?? stripScope(), timeout, maxBuffer: 64 << 20 });
-  if (r.error) throw r.error;
-  return r;
-}
-
-function stripScope(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SCOPE_') && k !== 'LD_PRELOAD') env[k] = v;
-  return env;
-}
+import { evts, isEvt, isMetric, isStart, prog, run, session } from './lib.js';
 
 const FS_OPS = ['open', 'open64', 'openat', 'openat64', '__open_2', '__open64_2', '__openat_2', '__openat64_2', 'creat', 'creat64', 'fopen', 'fopen64'];
 
@@ -167,7 +65,10 @@ test('cat /etc/hostname: process-start first, fs.open/fs.close with bytes, stdou
     assert.is(m.body.proc, 'cat');
     assert.is(typeof m.body._value, 'number');
   }
-  assert.is(metrics.find((m) => m.body._metric === 'proc.start')?.body.args, 'cat /etc/hostname');
+  // args is a verbosity-7 dimension: absent at the default 4
+  const start = metrics.find((m) => m.body._metric === 'proc.start');
+  assert.is(start?.body.args, undefined);
+  assert.is(start?.body.uid, process.getuid?.());
   rmSync(s.dir, { recursive: true });
 });
 
@@ -208,19 +109,29 @@ test('config file from SCOPE_CONF_PATH, overridden by the environment; SCOPE_EVE
   rmSync(s.dir, { recursive: true });
 });
 
-test('console text with invalid UTF-8 still gives valid JSON, and long writes split on character boundaries', () => {
+test('binary console output is one "-- binary data ignored --"; a long write comes back whole', () => {
   const s = session();
   const r = run(prog('badutf8'), [], s.env);
   assert.is(r.status, 0);
-  const out = evts(s.events(), 'stdout');
-  assert.ok(out.some((e) => String(e.body.data.message).includes(' bytes\n')));
-  assert.ok(out.some((e) => String(e.body.data.message) === 'good \u20ac \u{1F600} done\n'));
-  // the last write (valid UTF-8, ~3000 bytes) comes back whole from its pieces
+  const out = evts(s.events(), 'stdout').map((e) => String(e.body.data.message));
+  // the three writes with invalid UTF-8 or control bytes, each replaced
+  assert.is(out.filter((m) => m === '-- binary data ignored --').length, 3);
+  assert.ok(out.includes('good \u20ac \u{1F600} done\n'));
+  // the last write (valid UTF-8, ~3000 bytes, several records) is one event again
   const big = r.stdout.toString('utf8').split('\n').at(-2) ?? '';
-  const pieces = out.slice(4).map((e) => String(e.body.data.message));
-  assert.ok(pieces.length > 1, 'split into several events');
-  assert.is(pieces.join(''), `${big}\n`);
-  for (const p of pieces) assert.ok(Buffer.byteLength(p) <= 448 && !p.includes('\ufffd'));
+  assert.ok(out.includes(`${big}\n`), 'the long write whole');
+  assert.ok(!out.some((m) => m.includes('\ufffd')));
+  rmSync(s.dir, { recursive: true });
+});
+
+test('SCOPE_ALLOW_BINARY_CONSOLE keeps binary output, escaped into valid JSON', () => {
+  const s = session({ SCOPE_ALLOW_BINARY_CONSOLE: 'true' });
+  const r = run(prog('badutf8'), [], s.env);
+  assert.is(r.status, 0);
+  const out = evts(s.events(), 'stdout').map((e) => String(e.body.data.message));
+  assert.ok(out.some((m) => m.includes(' bytes\n') && m.startsWith('bad ')));
+  assert.ok(out.some((m) => m.includes('ctl \u0001\u001b[0m quote " back \\\n')));
+  assert.ok(!out.includes('-- binary data ignored --'));
   rmSync(s.dir, { recursive: true });
 });
 
