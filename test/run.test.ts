@@ -169,7 +169,8 @@ test('a scope.yml given with -u is honoured and kept in the session', async () =
   assert.is(readFileSync(session.paths.config, 'utf8'), readFileSync(yml, 'utf8'));
   const statsd = readFileSync(session.paths.metrics, 'utf8').trim().split('\n');
   assert.ok(statsd.length > 0);
-  for (const line of statsd) assert.match(line, /^app\.proc\.[a-z_]+:\d+(\.\d+)?\|(c|g|ms|h)\|#.*service:web/);
+  for (const line of statsd) assert.match(line, /^app\.(proc|fs)\.[a-z_]+:\d+(\.\d+)?\|(c|g|ms|h)\|#.*service:web/);
+  assert.ok(statsd.some((l) => l.startsWith('app.fs.read:')), 'fs.read summary');
   assert.ok(evs.every((e) => e.type !== 'evt' || e.body.service === 'web'), 'the tag is on every event');
 });
 
