@@ -1,0 +1,133 @@
+// Helpers shared by the libscope tests: where the library and the C test programs are, a session
+// directory with the environment that points libscope at it, running a command scoped or not, and
+// reading back the records (schemas/README.md).
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateRecord } from '@scope/schemas';
+
+export const LIB = fileURLToPath(new URL('../../build/Release/libscope.so', import.meta.url));
+export const prog = (name: string): string =>
+  fileURLToPath(new URL(`../../build/Release/test/${name}`, import.meta.url));
+
+export type Json = Record<string, unknown>;
+export interface Body {
+  source: string;
+  sourcetype: string;
+  pid: number;
+  proc: string;
+  cmd: string;
+  host: string;
+  _time: number;
+  data: Json;
+  [key: string]: unknown;
+}
+export interface Evt {
+  type: 'evt';
+  id: string;
+  _channel: string;
+  body: Body;
+}
+export interface Start {
+  format: 'ndjson';
+  info: { process: Json & { pid: number; procname: string }; configuration: { current: Json } };
+}
+export interface Metric {
+  type: 'metric';
+  body: Json & { _metric: string; _metric_type: string; _value: number; pid: number; unit: string };
+}
+
+export interface Session {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  events: () => unknown[];
+  metrics: () => unknown[];
+  log: () => string;
+}
+
+/** A session directory and the environment that points libscope at it. */
+export function session(extra: Record<string, string> = {}): Session {
+  const dir = mkdtempSync(join(tmpdir(), 'libscope-test-'));
+  const env = stripScope();
+  Object.assign(env, {
+    LD_PRELOAD: LIB,
+    SCOPE_EVENT_DEST: `file://${dir}/events.json`,
+    SCOPE_METRIC_DEST: `file://${dir}/metrics.json`,
+    SCOPE_LOG_DEST: `file://${dir}/libscope.log`,
+    ...extra,
+  });
+  return {
+    dir,
+    env,
+    events: () => readNdjson(join(dir, 'events.json')),
+    metrics: () => readNdjson(join(dir, 'metrics.json')),
+    log: () => (existsSync(join(dir, 'libscope.log')) ? readFileSync(join(dir, 'libscope.log'), 'utf8') : ''),
+  };
+}
+
+export interface NdjsonRead {
+  records: unknown[];
+  /** `path:line: kind: errors: text` for each line that is not a valid record */
+  failures: string[];
+}
+
+/** Every line parsed and checked against schemas/; the bad ones are listed, not thrown. */
+export function readNdjsonAll(path: string): NdjsonRead {
+  if (!existsSync(path)) return { records: [], failures: [] };
+  const raw = readFileSync(path);
+  const failures: string[] = [];
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch (e) {
+    failures.push(`${path}: not valid UTF-8 (${String(e)})`);
+    text = raw.toString('utf8');
+  }
+  if (text !== '' && !text.endsWith('\n')) failures.push(`${path}: last line is not complete`);
+  const records: unknown[] = [];
+  text.split('\n').forEach((l, i) => {
+    if (l === '') return;
+    let rec: unknown;
+    try {
+      rec = JSON.parse(l) as unknown;
+    } catch (e) {
+      failures.push(`${path}:${i + 1}: not JSON (${String(e)}): ${l.slice(0, 200)}`);
+      return;
+    }
+    const v = validateRecord(rec);
+    if (!v.ok) failures.push(`${path}:${i + 1}: ${v.kind ?? 'unknown kind'}: ${v.errors.join('; ')}: ${l.slice(0, 200)}`);
+    records.push(rec);
+  });
+  return { records, failures };
+}
+
+/** Every line must be valid UTF-8, valid JSON and valid against schemas/; a bad one fails the test. */
+export function readNdjson(path: string): unknown[] {
+  const { records, failures } = readNdjsonAll(path);
+  assert.ok(!failures.some((f) => f.endsWith('last line is not complete')), `${path}: last line is not complete`);
+  if (failures.length > 0) throw new Error(failures[0]);
+  return records;
+}
+
+export const isEvt = (r: unknown): r is Evt => (r as Json).type === 'evt';
+export const isStart = (r: unknown): r is Start => (r as Json).format === 'ndjson';
+export const isMetric = (r: unknown): r is Metric => (r as Json).type === 'metric';
+export const evts = (rs: unknown[], source?: string): Evt[] =>
+  rs.filter(isEvt).filter((e) => source === undefined || e.body.source === source);
+
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv | undefined, timeout = 60_000): SpawnSyncReturns<Buffer> {
+  const r = spawnSync(cmd, args, { env: env ?? stripScope(), timeout, maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  return r;
+}
+
+/** This process's environment without LD_PRELOAD and SCOPE_*: an unscoped run. */
+export function stripScope(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SCOPE_') && k !== 'LD_PRELOAD') env[k] = v;
+  return env;
+}
