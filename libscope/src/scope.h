@@ -189,13 +189,16 @@ uint64_t scope_now_ns(void);
 
 /* Per-thread counters per function (stats.c): no cache line is shared between the app's threads,
  * so counting costs a thread what an uncontended add costs. Slots outlive their thread and are
- * reused, since only the totals over all slots matter. Durations are sampled: the first call of a
- * function in a thread and every 16th after it are timed. */
+ * reused, since only the totals over all slots matter. Only its thread writes a slot, and a signal
+ * handler interrupting it finds the guard set and is not counted, so a plain load and store is an
+ * exact add there (no locked instruction). Durations are sampled: the first call of a function in
+ * a thread and every 64th after it are timed. */
 struct scope_fnstat {
     _Atomic uint64_t ops, bytes, errs, dur_ns, dur_n;
 };
 struct scope_tstat {
     _Atomic int owner;
+    bool shared;   /* the overflow slot, written by many threads: atomic adds */
     struct scope_fnstat fn[SCOPE_FN_COUNT];
 };
 extern __thread struct scope_tstat *scope_my_stat __attribute__((tls_model("initial-exec")));
@@ -207,18 +210,29 @@ struct scope_call {
     struct scope_fnstat *st;
     uint64_t t0;
     enum scope_fn fn;
+    bool shared;
 };
+static inline void scope_add(_Atomic uint64_t *p, uint64_t v, bool shared)
+{
+    if (SCOPE_UNLIKELY(shared))
+        atomic_fetch_add_explicit(p, v, memory_order_relaxed);
+    else
+        atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v,
+                              memory_order_relaxed);
+}
 static inline void scope_call_begin(struct scope_call *c, enum scope_fn fn)
 {
     c->fn = fn;
     c->st = NULL;
     c->t0 = 0;
+    c->shared = false;
     if (scope_hot.met_fs) {
         struct scope_tstat *s = scope_my_stat;
         if (SCOPE_UNLIKELY(!s))
             s = scope_stat_claim();
         c->st = &s->fn[fn];
-        if ((atomic_load_explicit(&c->st->ops, memory_order_relaxed) & 15) == 0)
+        c->shared = s->shared;
+        if ((atomic_load_explicit(&c->st->ops, memory_order_relaxed) & 63) == 0 || scope_hot.rec_io)
             c->t0 = scope_mono_ns();
     }
 }
@@ -228,15 +242,15 @@ static inline void scope_call_end(struct scope_call *c, ssize_t bytes, bool fail
     struct scope_fnstat *st = c->st;
     if (!st)
         return;
-    if (c->t0) {
-        atomic_fetch_add_explicit(&st->dur_ns, scope_mono_ns() - c->t0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&st->dur_n, 1, memory_order_relaxed);
+    if (SCOPE_UNLIKELY(c->t0)) {
+        scope_add(&st->dur_ns, scope_mono_ns() - c->t0, c->shared);
+        scope_add(&st->dur_n, 1, c->shared);
     }
-    atomic_fetch_add_explicit(&st->ops, 1, memory_order_relaxed);
+    scope_add(&st->ops, 1, c->shared);
     if (bytes > 0)
-        atomic_fetch_add_explicit(&st->bytes, (uint64_t)bytes, memory_order_relaxed);
-    if (failed)
-        atomic_fetch_add_explicit(&st->errs, 1, memory_order_relaxed);
+        scope_add(&st->bytes, (uint64_t)bytes, c->shared);
+    if (SCOPE_UNLIKELY(failed))
+        scope_add(&st->errs, 1, c->shared);
 }
 
 /* record.c: the slow parts of the wrappers, each one ring record. All keep errno. */

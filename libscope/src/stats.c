@@ -49,6 +49,7 @@ struct scope_tstat *scope_stat_claim(void)
     struct scope_tstat *s = NULL;
     if (!slots) {
         s = &spare;
+        s->shared = true;
     } else {
         for (int i = 0; i < SCOPE_TSLOTS && !s; i++) {
             int free = 0;
@@ -61,6 +62,7 @@ struct scope_tstat *scope_stat_claim(void)
         }
         if (!s) {
             s = &slots[SCOPE_TSLOTS];
+            s->shared = true;
             atomic_store(&used, SCOPE_TSLOTS + 1);
         } else if (have_key) {
             pthread_setspecific(key, s);
