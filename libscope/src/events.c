@@ -85,7 +85,13 @@ static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
         return;
     }
     char base[PATH_MAX];
-    bool ok = dirfd1 ? fd_path((int)(dirfd1 - 1), base, sizeof base) : getcwd(base, sizeof base) != NULL;
+    /* The directory's own open came through the ring before this record, and its close (if any)
+     * comes after: what we learnt at its open still names it, even if it is closed by now. */
+    struct fdinfo *dir = dirfd1 ? fdinfo((int)(dirfd1 - 1)) : NULL;
+    bool ok = dir && dir->chan && dir->path && dir->path[0] == '/'
+                  ? snprintf(base, sizeof base, "%s", dir->path) > 0
+              : dirfd1 ? fd_path((int)(dirfd1 - 1), base, sizeof base)
+                       : getcwd(base, sizeof base) != NULL;
     if (!ok) {
         snprintf(out, cap, "%s", given);
         return;
