@@ -118,9 +118,6 @@ void scope_config_load(void)
     struct scope_cfg *c = &scope_cfg;
     c->event_enable = scope_cfg_bool("SCOPE_EVENT_ENABLE");
     c->metric_enable = scope_cfg_bool("SCOPE_METRIC_ENABLE");
-    c->ev_fs = scope_cfg_bool("SCOPE_EVENT_FS");
-    c->ev_console = scope_cfg_bool("SCOPE_EVENT_CONSOLE");
-    c->ev_file = scope_cfg_bool("SCOPE_EVENT_LOGFILE");
     c->execve = scope_cfg_bool("SCOPE_EXECVE");
     c->allow_binary = scope_cfg_bool("SCOPE_ALLOW_BINARY_CONSOLE");
     c->met_fs = scope_cfg_bool("SCOPE_METRIC_FS");

@@ -12,7 +12,7 @@ struct scope_kv {
 };
 
 struct scope_cfg {
-    bool event_enable, metric_enable, ev_fs, ev_console, ev_file, execve, allow_binary;
+    bool event_enable, metric_enable, execve, allow_binary;   /* watch types: watch.c */
     bool met_fs, met_proc;
     long maxeps;              /* events per second, 0: no limit */
     const char *event_dest, *metric_dest, *log_dest, *statsd_prefix;

@@ -24,5 +24,4 @@ void scope_emit_metric(struct sbuf *o, const char *name, const char *type, long 
 /* proc.* metrics: proc.start (start) or cpu/mem/thread/fd (periodic and final). */
 void scope_emit_proc_metrics(struct sbuf *o, bool start);
 void scope_metrics_reset(void);
-/* Event watch type "metric": each metric also as an event (sourcetype metric). */
 #endif

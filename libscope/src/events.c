@@ -159,18 +159,19 @@ uint64_t scope_events_rate_notice(struct sbuf *o, bool force)
 #define S(k, v) {k, v, strlen(v), 0}
 #define N(k, v) {k, NULL, 0, (long long)(v)}
 
+/* fi: what the open learnt (NULL when its record was dropped). */
 static void fs_event(struct sbuf *o, const char *source, const struct scope_rec *r, const char *path,
-                     const struct fdinfo *fi, bool have, bool close)
+                     const struct fdinfo *fi, bool close)
 {
     struct scope_field f[16] = {
         S("file", path), S("op", scope_hooks[r->fn].name), N("fd", r->fd),
         N("proc_uid", scope_id.uid), N("proc_gid", scope_id.gid), S("proc_cgroup", scope_id.cgroup),
-        N("file_perms", have ? fi->perms : 0), N("file_owner", have ? fi->owner : 0),
-        N("file_group", have ? fi->group : 0),
+        N("file_perms", fi ? fi->perms : 0), N("file_owner", fi ? fi->owner : 0),
+        N("file_group", fi ? fi->group : 0),
     };
     int nf = 9;
     if (close) {
-        uint64_t t_open = have ? fi->t_open : r->t_ns;
+        uint64_t t_open = fi ? fi->t_open : r->t_ns;
         f[nf++] = (struct scope_field)N("file_read_bytes", r->rbytes);
         f[nf++] = (struct scope_field)N("file_read_ops", r->rops);
         f[nf++] = (struct scope_field)N("file_write_bytes", r->wbytes);
@@ -193,16 +194,8 @@ static bool binary(const unsigned char *s, size_t n)
             i++;
             continue;
         }
-        size_t ok = scope_utf8_cut(s + i, n - i < 4 ? n - i : 4);
-        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-        if (c < 0xc2 || c > 0xf4 || ok < len)
-            return true;
-        /* continuation bytes, no overlong 3-byte or surrogate forms */
-        for (size_t k = 1; k < len; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return true;
-        if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0) ||
-            (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90))
+        size_t len = scope_utf8_seq(s + i, n - i);
+        if (!len)
             return true;
         i += len;
     }
@@ -271,11 +264,8 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
                         (scope_watch_name(SCOPE_W_FILE, path) ? SCOPE_FD_TEXT : 0);
         atomic_compare_exchange_strong(&c->flags, &fl, want);
     }
-    if (scope_hot.ev_fs) {
-        struct fdinfo tmp = {.perms = have ? st.st_mode & 07777 : 0, .owner = have ? st.st_uid : 0,
-                             .group = have ? st.st_gid : 0};
-        fs_event(o, "fs.open", r, path, &tmp, true, false);
-    }
+    if (scope_hot.ev_fs)
+        fs_event(o, "fs.open", r, path, fi, false);
     if (met)
         scope_fsm_call(met, r, path);
 }
@@ -288,7 +278,7 @@ static void on_close(const struct scope_rec *r, struct sbuf *o, struct sbuf *met
     if (known)
         text_out(o, &fi->text, SCOPE_W_FILE, path, "file", r->chan);
     if (scope_hot.ev_fs)
-        fs_event(o, "fs.close", r, path, fi, known, true);
+        fs_event(o, "fs.close", r, path, known ? fi : NULL, true);
     if (met)
         scope_fsm_call(met, r, path);
     if (known) {
@@ -313,18 +303,6 @@ static void on_text(const struct scope_rec *r, struct sbuf *o)
     if (c && fd_current(r->fd, r->chan) && !(atomic_load(&c->flags) & SCOPE_FD_TEXT))
         return;
     text_add(o, &fi->text, r, SCOPE_W_FILE, fi->path, "file");
-}
-
-static const char *err_class(enum scope_cat c)
-{
-    switch (c) {
-    case SCOPE_CAT_read:
-    case SCOPE_CAT_write: return "read_write";
-    case SCOPE_CAT_stat: return "stat";
-    case SCOPE_CAT_seek: return "seek";
-    case SCOPE_CAT_ns: return "namespace";
-    default: return "open_close";
-    }
 }
 
 extern const char *strerrorname_np(int) __attribute__((weak));
@@ -371,14 +349,14 @@ static void on_path(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
         snprintf(msg, sizeof msg, "%s", strerror(r->aux));
         struct scope_field f[8] = {S("op", op), S("file", path), N("errno", r->aux),
                                    S("errno_name", name ? name : "UNKNOWN"), S("message", msg),
-                                   S("class", err_class(scope_fn_cat[r->fn]))};
+                                   S("class", scope_err_class(scope_fn_cat[r->fn]))};
         int nf = 6;
         if (r->fd >= 0)
             f[nf++] = (struct scope_field)N("fd", r->fd);
         if (scope_hot.ev_fs)
             scope_event(o, SCOPE_W_FS, "fs.error", "fs", r->chan, r->t_ns, f, nf);
         if (met)
-            scope_fsm_error(met, r, path, err_class(scope_fn_cat[r->fn]));
+            scope_fsm_error(met, r, path, scope_err_class(scope_fn_cat[r->fn]));
         break;
     }
     default:

@@ -14,6 +14,24 @@ static struct scope_fntotal last[SCOPE_FN_COUNT];
 
 void scope_fsm_child(void) { scope_stats_sum(last); }
 
+const char *scope_err_class(enum scope_cat c)
+{
+    switch (c) {
+    case SCOPE_CAT_read:
+    case SCOPE_CAT_write: return "read_write";
+    case SCOPE_CAT_stat: return "stat";
+    case SCOPE_CAT_seek: return "seek";
+    case SCOPE_CAT_ns: return "namespace";
+    default: return "open_close";
+    }
+}
+
+/* numops is a dimension of the byte counts and durations only, as in AppScope. */
+static bool has_numops(const char *name)
+{
+    return !strcmp(name, "fs.read") || !strcmp(name, "fs.write") || !strcmp(name, "fs.duration");
+}
+
 static bool is_copy(enum scope_fn fn)
 {
     return fn == SCOPE_FN_sendfile || fn == SCOPE_FN_sendfile64 || fn == SCOPE_FN_copy_file_range ||
@@ -30,7 +48,7 @@ static void one(struct sbuf *met, const char *name, const char *unit, long long 
         {"numops", NULL, 1, 8},
     };
     int n = with_fd ? 3 : 2;
-    if (!strcmp(name, "fs.read") || !strcmp(name, "fs.write"))
+    if (has_numops(name) && strcmp(name, "fs.duration"))
         n = 4;
     scope_emit_metric(met, name, !strcmp(name, "fs.duration") ? "histogram" : "counter", value, unit,
                       dims, n, r->t_ns);
@@ -60,7 +78,7 @@ void scope_fsm_call(struct sbuf *met, const struct scope_rec *r, const char *pat
         break;
     case SCOPE_REC_IO:
         if (v >= SCOPE_V_IO) {
-            bool wr = r->wbytes > 0 || scope_fn_cat[r->fn] == SCOPE_CAT_write;
+            bool wr = r->aux;
             one(met, wr ? "fs.write" : "fs.read", "byte", (long long)(wr ? r->wbytes : r->rbytes), r,
                 path, true);
             if (r->rops)
@@ -96,7 +114,7 @@ static void put(struct sbuf *met, struct sum *sums, int *nsums, const char *name
         struct scope_dim dims[4];
         int n = 0;
         dims[n++] = (struct scope_dim){"op", scope_hooks[fn].name, 0, 3};
-        if (!strcmp(name, "fs.read") || !strcmp(name, "fs.write") || !strcmp(name, "fs.duration"))
+        if (has_numops(name))
             dims[n++] = (struct scope_dim){"numops", NULL, numops, 8};
         if (cls)
             dims[n++] = (struct scope_dim){"class", cls, 0, 2};
@@ -163,11 +181,9 @@ void scope_fsm_summary(struct sbuf *met)
         if (cat != SCOPE_CAT_proc && dn && v < SCOPE_V_IO && v >= 3)
             put(met, sums, &nsums, "fs.duration", "microsecond", "histogram",
                 (long long)(dns / dn / 1000), ops, fn, NULL, now);
-        if (errs > 0 && v < SCOPE_V_ERROR) {
-            static const char *const cls[] = {"open_close", "open_close", "read_write", "read_write",
-                                               "seek", "stat", "namespace", "open_close"};
-            put(met, sums, &nsums, "fs.error", "operation", "counter", errs, errs, fn, cls[cat], now);
-        }
+        if (errs > 0 && v < SCOPE_V_ERROR)
+            put(met, sums, &nsums, "fs.error", "operation", "counter", errs, errs, fn,
+                scope_err_class(cat), now);
     }
     for (int i = 0; i < nsums; i++) {
         struct scope_dim dims[] = {{"summary", "true", 0, 0}};

@@ -59,10 +59,10 @@ static void set_hot(bool ev, bool met)
 {
     struct scope_hot *h = &scope_hot;
     int v = scope_cfg.verbosity;
-    scope_watch_load();
-    h->ev_fs = ev && scope_watch_on(SCOPE_W_FS);
-    h->ev_console = ev && scope_watch_on(SCOPE_W_CONSOLE);
-    h->ev_file = ev && scope_watch_on(SCOPE_W_FILE);
+    scope_watch_load(ev);
+    h->ev_fs = scope_watch_on(SCOPE_W_FS);
+    h->ev_console = scope_watch_on(SCOPE_W_CONSOLE);
+    h->ev_file = scope_watch_on(SCOPE_W_FILE);
     bool mfs = met && scope_cfg.met_fs;
     h->met_fs = mfs;
     h->ev_error = h->ev_fs || (mfs && v >= SCOPE_V_ERROR);

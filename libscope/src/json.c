@@ -45,7 +45,7 @@ void sb_fmt(struct sbuf *b, const char *fmt, ...)
 }
 
 /* Length of the valid UTF-8 sequence starting at s (n bytes available), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t scope_utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
     size_t len;
@@ -124,7 +124,7 @@ void sb_jstr(struct sbuf *b, const char *str, size_t n)
             }
             i++;
         } else {
-            size_t len = utf8_seq(s + i, n - i);
+            size_t len = scope_utf8_seq(s + i, n - i);
             if (len) {
                 sb_raw(b, (const char *)s + i, len);
                 i += len;

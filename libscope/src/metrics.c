@@ -46,34 +46,68 @@ static long long read_num_after(const char *path, const char *label, int field)
     return strtoll(p, NULL, 10);
 }
 
-/* Children: the pids whose parent we are, from each thread's children list when the kernel keeps
- * one, else from every process's stat line. */
+/* Children: the pids whose parent we are. Each thread's children list when the kernel keeps one
+ * (CONFIG_PROC_CHILDREN), else the parent field of every process's stat line. */
+static long long count_listed(DIR *tasks)
+{
+    long long n = 0;
+    struct dirent *e;
+    while ((e = readdir(tasks))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[300], buf[4096];
+        snprintf(p, sizeof p, "/proc/self/task/%s/children", e->d_name);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t got;
+        while ((got = read(fd, buf, sizeof buf)) > 0)
+            for (ssize_t i = 0; i < got; i++)
+                n += buf[i] == ' ';
+        close(fd);
+    }
+    return n;
+}
+
+static long long count_by_parent(void)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    long long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char p[300], buf[512];
+        snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t got = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (got <= 0)
+            continue;
+        buf[got] = 0;
+        char *end = strrchr(buf, ')');   /* the name may hold spaces and parentheses */
+        if (end && strtol(end + 4, NULL, 10) == scope_id.pid)   /* ") S <ppid>" */
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
 static long long count_children(void)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)scope_id.pid);
-    long long n = 0;
+    if (access(path, R_OK) != 0)
+        return count_by_parent();
     DIR *d = opendir("/proc/self/task");
-    bool listed = access(path, R_OK) == 0;
-    if (listed && d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.')
-                continue;
-            char p[300], buf[4096];
-            snprintf(p, sizeof p, "/proc/self/task/%s/children", e->d_name);
-            int fd = open(p, O_RDONLY | O_CLOEXEC);
-            if (fd < 0)
-                continue;
-            ssize_t got;
-            while ((got = read(fd, buf, sizeof buf)) > 0)
-                for (ssize_t i = 0; i < got; i++)
-                    n += buf[i] == ' ';
-            close(fd);
-        }
-    }
-    if (d)
-        closedir(d);
+    if (!d)
+        return 0;
+    long long n = count_listed(d);
+    closedir(d);
     return n;
 }
 

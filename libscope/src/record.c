@@ -160,10 +160,16 @@ void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir
     errno = saved_errno;
 }
 
-void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd)
+/* The lifetime fd is in now; 0 when untracked. */
+static uint64_t live_chan(int fd)
 {
     struct scope_fdc *c = scope_fdc(fd);
-    uint64_t chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+    return c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+}
+
+void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd)
+{
+    uint64_t chan = live_chan(fd);
     if (!chan)
         return;
     int saved_errno = errno;
@@ -178,8 +184,7 @@ void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd)
 
 void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0)
 {
-    struct scope_fdc *c = scope_fdc(fd);
-    uint64_t chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+    uint64_t chan = live_chan(fd);
     if (!chan || n < 0)
         return;
     int saved_errno = errno;
@@ -187,6 +192,7 @@ void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0)
     struct scope_rec *r = claim(SCOPE_REC_IO, fn, fd, &ticket);
     if (r) {
         r->chan = chan;
+        r->aux = wr;
         *(wr ? &r->wbytes : &r->rbytes) = (uint64_t)n;
         r->rops = t0 ? scope_mono_ns() - t0 : 0;
         scope_ring_publish(ticket);
@@ -203,8 +209,7 @@ void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err)
     struct scope_rec *r = claim(SCOPE_REC_ERROR, fn, fd, &ticket);
     if (r) {
         r->aux = err;
-        struct scope_fdc *c = scope_fdc(fd);
-        r->chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+        r->chan = live_chan(fd);
         r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
         r->len = path ? copy_path(r->data, path, SCOPE_REC_DATA) : 0;
         scope_ring_publish(ticket);

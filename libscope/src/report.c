@@ -36,7 +36,7 @@ enum { REQ_FLUSH = 1, REQ_FINAL = 2 };
 static struct scope_dest ev_dest, met_dest;
 static struct sbuf ev_out, met_out;
 static size_t ev_lines, met_lines;
-static uint64_t drops_told;
+static uint64_t drops_told, drops_told_ns;
 static bool begun;   /* process-start and proc.start written */
 
 static _Atomic int req;
@@ -103,9 +103,11 @@ static void report_drops(bool final)
     if (over)
         scope_log(final ? SCOPE_LOG_WARNING : SCOPE_LOG_INFO, "dropped %llu events over the rate "
                   "limit (SCOPE_EVENT_MAXEPS)", (unsigned long long)over);
-    uint64_t d = atomic_load(&scope_drops);
-    if (d == drops_told)
+    /* one queue notice a second at most: a burst that overflows the ring for a while is one story */
+    uint64_t d = atomic_load(&scope_drops), now = scope_mono_ns();
+    if (d == drops_told || (!final && now - drops_told_ns < 1000000000ULL))
         return;
+    drops_told_ns = now;
     char msg[256];
     snprintf(msg, sizeof msg, "libscope dropped %llu records (%llu in total): the queue of %zu "
              "slots was full (SCOPE_QUEUE_LENGTH)", (unsigned long long)(d - drops_told),
@@ -307,7 +309,7 @@ void scope_report_child_reset(void)
     memset(&met_out, 0, sizeof met_out);
     ev_lines = met_lines = 0;
     scope_events_reset();
-    drops_told = 0;
+    drops_told = drops_told_ns = 0;
     begun = false;
     atomic_store(&req, 0);
     atomic_store(&req_gen, 0);

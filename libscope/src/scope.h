@@ -84,8 +84,8 @@ extern const unsigned char scope_fn_cat[SCOPE_FN_COUNT];
  *   DELETE / MKDIR / STAT  data = the path; rbytes = dirfd + 1; MKDIR: aux = mode
  *   RENAME   data = from \0 to; rbytes / wbytes = fromdir + 1 / todir + 1
  *   ERROR    fn failed with errno aux; fd (-1 when the call had a path, given in data)
- *   SEEK     fd (at verbosity ≥ 8);  IO  one read or write: fd, rbytes or wbytes, rops = ns taken
- *            (at verbosity 9)
+ *   SEEK     fd (at verbosity ≥ 8);  IO  one read or write: fd, rbytes or wbytes, aux = 1 for a
+ *            write, rops = ns taken (at verbosity 9)
  */
 enum scope_rec_kind { SCOPE_REC_OPEN = 1, SCOPE_REC_CLOSE, SCOPE_REC_CONSOLE, SCOPE_REC_TEXT,
                       SCOPE_REC_DELETE, SCOPE_REC_RENAME, SCOPE_REC_MKDIR, SCOPE_REC_ERROR,

@@ -92,11 +92,11 @@ static regex_t *compile(const char *key)
     return re;
 }
 
-void scope_watch_load(void)
+void scope_watch_load(bool events)
 {
     static const char *const part[3] = {"_NAME", "_FIELD", "_VALUE"};
     for (int t = 0; t < SCOPE_W_COUNT; t++) {
-        w[t].on = scope_cfg_bool(env[t]);
+        w[t].on = events && scope_cfg_bool(env[t]);   /* no regex compiled for nothing */
         for (int i = 0; i < 3; i++) {
             char key[64];
             snprintf(key, sizeof key, "%s%s", env[t], part[i]);

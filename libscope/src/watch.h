@@ -14,7 +14,8 @@ struct scope_field {
     long long num;
 };
 
-void scope_watch_load(void);
+/* events: an event destination is on; without one every type is off. */
+void scope_watch_load(bool events);
 bool scope_watch_on(enum scope_watch w);
 /* The event's source passes the type's name filter. */
 bool scope_watch_name(enum scope_watch w, const char *name);

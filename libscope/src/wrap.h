@@ -18,17 +18,22 @@ static inline bool scope_failed(bool bad, int err)
     return bad && err != EAGAIN && err != EINTR && err != EINPROGRESS;
 }
 
-/* A read or write on a descriptor: bytes on the descriptor and the function, an error record on
- * failure, the call itself at verbosity 9. */
+/* The end of a read or write: bytes on the descriptor and the function, an error record when it
+ * failed, the call itself at verbosity 9. n < 0: no bytes to count. */
+static inline void scope_io_end(struct scope_call *sc, int fd, bool wr, ssize_t n, bool bad, int err)
+{
+    scope_count(fd, wr, n, sc->fn);
+    scope_call_end(sc, n, scope_failed(bad, err));
+    if (SCOPE_UNLIKELY(bad))
+        scope_fail(sc->fn, fd, -1, NULL, err);
+    else if (SCOPE_UNLIKELY(scope_hot.rec_io) && n >= 0)
+        scope_fs_io(sc->fn, fd, wr, n, sc->t0);
+}
+
+/* A read or write on a descriptor: r < 0 is its failure. */
 static inline void scope_fd_io(struct scope_call *sc, int fd, bool wr, ssize_t r)
 {
-    int err = errno;
-    scope_count(fd, wr, r, sc->fn);
-    scope_call_end(sc, r, scope_failed(r < 0, err));
-    if (SCOPE_UNLIKELY(r < 0))
-        scope_fail(sc->fn, fd, -1, NULL, err);
-    else if (SCOPE_UNLIKELY(scope_hot.rec_io))
-        scope_fs_io(sc->fn, fd, wr, r, sc->t0);
+    scope_io_end(sc, fd, wr, r, r < 0, errno);
 }
 
 /* fileno for accounting: never changes errno, -1 for a stream without a descriptor. */

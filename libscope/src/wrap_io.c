@@ -150,11 +150,10 @@ static void text_from(int in, const off64_t *after, ssize_t r, int out)
     ssize_t r = scope_real_##name call;                                                       \
     int err = errno;                                                                          \
     scope_count(in, false, r, SCOPE_FN_##name);                                               \
-    scope_count(out, true, r, SCOPE_FN_##name);                                               \
-    scope_call_end(&sc_, r, scope_failed(r < 0, err));                                        \
-    if (r < 0)                                                                                \
-        scope_fail(SCOPE_FN_##name, out, -1, NULL, err);                                      \
-    else                                                                                      \
+    if (SCOPE_UNLIKELY(scope_hot.rec_io) && r >= 0)                                           \
+        scope_fs_io(SCOPE_FN_##name, in, false, r, sc_.t0);                                   \
+    scope_io_end(&sc_, out, true, r, r < 0, err);                                             \
+    if (r > 0)                                                                                \
         text_from(in, inoff, r, out);                                                         \
     errno = err;                                                                              \
     scope_leave();                                                                            \

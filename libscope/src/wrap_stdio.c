@@ -11,17 +11,12 @@
 
 #include "wrap.h"
 
-/* A stream's read: bytes counted, an error only when the stream says so. */
+/* A stream's read or write: bytes counted, an error only when the stream says so (a short count
+ * is also how end of file looks). Writes hand their text to the capture. */
 static inline void stream_read(struct scope_call *sc, FILE *fp, int fd, ssize_t n, bool short_)
 {
     int err = errno;
-    bool bad = short_ && fp && ferror_unlocked(fp);
-    scope_count(fd, false, n, sc->fn);
-    scope_call_end(sc, n, scope_failed(bad, err));
-    if (bad)
-        scope_fail(sc->fn, fd, -1, NULL, err);
-    else if (SCOPE_UNLIKELY(scope_hot.rec_io) && n >= 0)
-        scope_fs_io(sc->fn, fd, false, n, sc->t0);
+    scope_io_end(sc, fd, false, n, short_ && fp && ferror_unlocked(fp), err);
     errno = err;
 }
 
@@ -29,13 +24,7 @@ static inline void stream_write(struct scope_call *sc, FILE *fp, int fd, const v
                                 bool short_)
 {
     int err = errno;
-    bool bad = short_ && fp && ferror_unlocked(fp);
-    scope_count(fd, true, n, sc->fn);
-    scope_call_end(sc, n, scope_failed(bad, err));
-    if (bad)
-        scope_fail(sc->fn, fd, -1, NULL, err);
-    else if (SCOPE_UNLIKELY(scope_hot.rec_io) && n >= 0)
-        scope_fs_io(sc->fn, fd, true, n, sc->t0);
+    scope_io_end(sc, fd, true, n, short_ && fp && ferror_unlocked(fp), err);
     scope_text_if(fd, buf, n, SCOPE_TEXT_STDIO);
     errno = err;
 }
@@ -81,38 +70,18 @@ SCOPE_API wchar_t *__fgetws_chk(wchar_t *s, size_t size, int n, FILE *fp)
     FGETS(__fgetws_chk, wchar_t, (s, size, n, fp), fp, wcslen)
 }
 
-SCOPE_API int fgetc(FILE *fp)
-{
-    WRAP_BEGIN(fgetc, EOF, (fp));
-    int r = scope_real_fgetc(fp);
-    stream_read(&sc_, fp, scope_fileno(fp), r == EOF ? 0 : 1, r == EOF);
-    scope_leave();
+/* One character (end of file reads none). */
+#define FGETC(name, type, eof, call, fp)                                                      \
+    WRAP_BEGIN(name, eof, call);                                                              \
+    type r = scope_real_##name call;                                                          \
+    stream_read(&sc_, fp, scope_fileno(fp), r == (eof) ? 0 : 1, r == (eof));                  \
+    scope_leave();                                                                            \
     return r;
-}
-SCOPE_API int getc(FILE *fp)
-{
-    WRAP_BEGIN(getc, EOF, (fp));
-    int r = scope_real_getc(fp);
-    stream_read(&sc_, fp, scope_fileno(fp), r == EOF ? 0 : 1, r == EOF);
-    scope_leave();
-    return r;
-}
-SCOPE_API int getchar(void)
-{
-    WRAP_BEGIN(getchar, EOF, ());
-    int r = scope_real_getchar();
-    stream_read(&sc_, stdin, scope_fileno(stdin), r == EOF ? 0 : 1, r == EOF);
-    scope_leave();
-    return r;
-}
-SCOPE_API wint_t fgetwc(FILE *fp)
-{
-    WRAP_BEGIN(fgetwc, WEOF, (fp));
-    wint_t r = scope_real_fgetwc(fp);
-    stream_read(&sc_, fp, scope_fileno(fp), r == WEOF ? 0 : 1, r == WEOF);
-    scope_leave();
-    return r;
-}
+
+SCOPE_API int fgetc(FILE *fp) { FGETC(fgetc, int, EOF, (fp), fp) }
+SCOPE_API int getc(FILE *fp) { FGETC(getc, int, EOF, (fp), fp) }
+SCOPE_API int getchar(void) { FGETC(getchar, int, EOF, (), stdin) }
+SCOPE_API wint_t fgetwc(FILE *fp) { FGETC(fgetwc, wint_t, WEOF, (fp), fp) }
 
 #define GETDELIM(name, call, fp)                                                              \
     WRAP_BEGIN(name, -1, call);                                                               \
@@ -218,12 +187,9 @@ SCOPE_API int puts(const char *s)
     WRAP_BEGIN(puts, EOF, (s));
     int r = scope_real_puts(s);
     int err = errno, fd = scope_fileno(stdout);
-    bool bad = r == EOF && ferror_unlocked(stdout);
     ssize_t n = r == EOF ? 0 : (ssize_t)strlen(s);
-    scope_count(fd, true, n ? n + 1 : -1, SCOPE_FN_puts);   /* and the newline puts adds */
-    scope_call_end(&sc_, n ? n + 1 : 0, scope_failed(bad, err));
-    if (bad)
-        scope_fail(SCOPE_FN_puts, fd, -1, NULL, err);
+    /* the bytes include the newline puts adds; the text is the string, then the newline */
+    scope_io_end(&sc_, fd, true, n ? n + 1 : 0, r == EOF && ferror_unlocked(stdout), err);
     scope_text_if(fd, s, n, SCOPE_TEXT_STDIO);
     scope_text_if(fd, "\n", n ? 1 : 0, SCOPE_TEXT_STDIO);
     errno = err;
@@ -284,10 +250,17 @@ SCOPE_API wint_t putwc(wchar_t c, FILE *fp) { FPUTWC(putwc, c, fp) }
 
 /* printf and friends: the real function prints; when the stream's text is wanted it is formatted
  * a second time into a buffer of ours (text past 4 KiB is cut), which leaves the app's output and
- * return value exactly what glibc makes them. */
+ * return value exactly what glibc makes them. flag < 0: vfprintf, else __vfprintf_chk. */
 #define PRINTED_TEXT 4096
 static int printed(enum scope_fn fn, FILE *fp, int flag, const char *fmt, va_list ap)
 {
+    enum scope_fn real = flag < 0 ? SCOPE_FN_vfprintf : SCOPE_FN___vfprintf_chk;
+    if (!*scope_hooks[real].real && !scope_resolve(real)) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (!scope_enter())
+        return flag < 0 ? scope_real_vfprintf(fp, fmt, ap) : scope_real___vfprintf_chk(fp, flag, fmt, ap);
     int fd = scope_fileno(fp);
     bool text = scope_wants_text(fd);
     char buf[PRINTED_TEXT];
@@ -304,68 +277,37 @@ static int printed(enum scope_fn fn, FILE *fp, int flag, const char *fmt, va_lis
     scope_call_begin(&sc, fn);
     int r = flag < 0 ? scope_real_vfprintf(fp, fmt, ap) : scope_real___vfprintf_chk(fp, flag, fmt, ap);
     int err = errno;
-    scope_count(fd, true, r < 0 ? -1 : r, fn);
-    scope_call_end(&sc, r, r < 0);
-    if (r < 0)
-        scope_fail(fn, fd, -1, NULL, err);
-    if (text && r > 0 && len > 0)
-        scope_text(fd, buf, (size_t)(len < r ? len : r) < sizeof buf ? (size_t)(len < r ? len : r)
-                                                                      : sizeof buf - 1,
-                   SCOPE_TEXT_STDIO);
-    errno = err;
-    return r;
-}
-
-#define PRINTF_V(name, fp, flag, fmt, ap, vreal)                                              \
-    SCOPE_NEED_REAL(vreal, -1);                                                               \
-    if (!scope_enter())                                                                       \
-        return flag < 0 ? scope_real_vfprintf(fp, fmt, ap)                                   \
-                        : scope_real___vfprintf_chk(fp, flag, fmt, ap);                       \
-    int r = printed(SCOPE_FN_##name, fp, flag, fmt, ap);                                      \
-    scope_leave();                                                                            \
-    return r;
-
-#define PRINTF_VA(name, fp, flag, fmt, vreal)                                                 \
-    va_list ap;                                                                               \
-    va_start(ap, fmt);                                                                        \
-    int rv;                                                                                   \
-    {                                                                                         \
-        rv = printf_va_(SCOPE_FN_##name, fp, flag, fmt, ap);                                  \
-    }                                                                                         \
-    va_end(ap);                                                                               \
-    return rv;
-
-static int printf_va_(enum scope_fn fn, FILE *fp, int flag, const char *fmt, va_list ap)
-{
-    if (flag < 0 ? !scope_real_vfprintf && !scope_resolve(SCOPE_FN_vfprintf)
-                 : !scope_real___vfprintf_chk && !scope_resolve(SCOPE_FN___vfprintf_chk)) {
-        errno = ENOSYS;
-        return -1;
+    scope_io_end(&sc, fd, true, r, r < 0, err);
+    if (text && r > 0 && len > 0) {
+        size_t n = (size_t)(len < r ? len : r);
+        scope_text(fd, buf, n < sizeof buf ? n : sizeof buf - 1, SCOPE_TEXT_STDIO);
     }
-    if (!scope_enter())
-        return flag < 0 ? scope_real_vfprintf(fp, fmt, ap) : scope_real___vfprintf_chk(fp, flag, fmt, ap);
-    int r = printed(fn, fp, flag, fmt, ap);
+    errno = err;
     scope_leave();
     return r;
 }
 
-SCOPE_API int fprintf(FILE *fp, const char *fmt, ...) { PRINTF_VA(fprintf, fp, -1, fmt, vfprintf) }
-SCOPE_API int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...)
-{
-    PRINTF_VA(__fprintf_chk, fp, flag < 0 ? 0 : flag, fmt, __vfprintf_chk)
-}
-SCOPE_API int printf(const char *fmt, ...) { PRINTF_VA(printf, stdout, -1, fmt, vfprintf) }
-SCOPE_API int __printf_chk(int flag, const char *fmt, ...)
-{
-    PRINTF_VA(__printf_chk, stdout, flag < 0 ? 0 : flag, fmt, __vfprintf_chk)
-}
-SCOPE_API int vfprintf(FILE *fp, const char *fmt, va_list ap) { PRINTF_V(vfprintf, fp, -1, fmt, ap, vfprintf) }
+#define PRINTF_VA(name, fp, flag, fmt)                                                        \
+    va_list ap;                                                                               \
+    va_start(ap, fmt);                                                                        \
+    int r = printed(SCOPE_FN_##name, fp, flag, fmt, ap);                                      \
+    va_end(ap);                                                                               \
+    return r;
+
+/* The fortify level is passed on as given; a negative one means the plain function here. */
+#define CHK(flag) ((flag) < 0 ? 0 : (flag))
+
+SCOPE_API int fprintf(FILE *fp, const char *fmt, ...) { PRINTF_VA(fprintf, fp, -1, fmt) }
+SCOPE_API int __fprintf_chk(FILE *fp, int flag, const char *fmt, ...) { PRINTF_VA(__fprintf_chk, fp, CHK(flag), fmt) }
+SCOPE_API int printf(const char *fmt, ...) { PRINTF_VA(printf, stdout, -1, fmt) }
+SCOPE_API int __printf_chk(int flag, const char *fmt, ...) { PRINTF_VA(__printf_chk, stdout, CHK(flag), fmt) }
+SCOPE_API int vfprintf(FILE *fp, const char *fmt, va_list ap) { return printed(SCOPE_FN_vfprintf, fp, -1, fmt, ap); }
 SCOPE_API int __vfprintf_chk(FILE *fp, int flag, const char *fmt, va_list ap)
 {
-    PRINTF_V(__vfprintf_chk, fp, flag < 0 ? 0 : flag, fmt, ap, __vfprintf_chk)
+    return printed(SCOPE_FN___vfprintf_chk, fp, CHK(flag), fmt, ap);
 }
-SCOPE_API int vprintf(const char *fmt, va_list ap) { PRINTF_V(vprintf, stdout, -1, fmt, ap, vfprintf) }
+SCOPE_API int vprintf(const char *fmt, va_list ap) { return printed(SCOPE_FN_vprintf, stdout, -1, fmt, ap); }
 SCOPE_API int __vprintf_chk(int flag, const char *fmt, va_list ap)
 {
-    PRINTF_V(__vprintf_chk, stdout, flag < 0 ? 0 : flag, fmt, ap, __vfprintf_chk)
+    return printed(SCOPE_FN___vprintf_chk, stdout, CHK(flag), fmt, ap);
 }

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { evts, isMetric, readNdjsonAll, run, session } from './lib.js';
+import { evts, isMetric, isStart, readNdjsonAll, run, session } from './lib.js';
 import type { Metric } from './lib.js';
 
 const sh = (script: string, env: NodeJS.ProcessEnv) => run('sh', ['-c', script], env);
@@ -105,6 +105,17 @@ test('SCOPE_METRIC_FS=false and SCOPE_METRIC_PROC=false switch their families of
   assert.ok(![...pnames].some((n) => n.startsWith('proc.')), [...pnames].join(','));
   rmSync(s.dir, { recursive: true });
   rmSync(p.dir, { recursive: true });
+});
+
+test('proc.child counts the children alive at each report', () => {
+  const s = session({ SCOPE_SUMMARY_PERIOD: '1' });
+  assert.is(sh('sleep 2 & sleep 2 & sleep 1.5; wait', s.env).status, 0);
+  const starts = s.events().filter(isStart);
+  const shPid = starts.find((x) => x.info.process.procname === 'sh')?.info.process.pid;
+  const child = metricsOf(s.metrics()).filter((m) => m.body._metric === 'proc.child' && m.body.pid === shPid);
+  assert.ok(child.some((m) => m.body._value === 3), `three children while they sleep (${child.map((m) => m.body._value).join(',')})`);
+  assert.is(child.at(-1)?.body._value, 0, 'none left at exit');
+  rmSync(s.dir, { recursive: true });
 });
 
 test.run();
