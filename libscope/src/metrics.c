@@ -22,17 +22,25 @@ void scope_metrics_reset(void)
     last_wall_ns = 0;
 }
 
+/* The start of a small /proc file, as a string; false when it cannot be read. */
+static bool read_small(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = 0;
+    return true;
+}
+
 static long long read_num_after(const char *path, const char *label, int field)
 {
     char buf[4096];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (!read_small(path, buf, sizeof buf))
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
     char *p = buf;
     if (label) {
         p = strstr(buf, label);
@@ -81,14 +89,8 @@ static long long count_by_parent(void)
             continue;
         char p[300], buf[512];
         snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        if (!read_small(p, buf, sizeof buf))
             continue;
-        ssize_t got = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (got <= 0)
-            continue;
-        buf[got] = 0;
         char *end = strrchr(buf, ')');   /* the name may hold spaces and parentheses */
         if (end && strtol(end + 4, NULL, 10) == scope_id.pid)   /* ") S <ppid>" */
             n++;
