@@ -23,6 +23,11 @@ static const char *const defaults[][2] = {
     {"SCOPE_EVENT_LOGFILE", "true"},  {"SCOPE_EVENT_LOGFILE_NAME", SCOPE_LOGFILE_PATTERN},
     {"SCOPE_EVENT_MAXEPS", "10000"},  {"SCOPE_ALLOW_BINARY_CONSOLE", "false"},
     {"SCOPE_METRIC_FS", "true"},      {"SCOPE_METRIC_PROC", "true"},
+    {"SCOPE_EVENT_NET", "true"},      {"SCOPE_EVENT_DNS", "true"},
+    {"SCOPE_EVENT_HTTP", "true"},     {"SCOPE_EVENT_HTTP_REDACT", "true"},
+    {"SCOPE_METRIC_NET", "true"},     {"SCOPE_METRIC_HTTP", "true"},
+    {"SCOPE_METRIC_DNS", "true"},     {"SCOPE_PAYLOAD_ENABLE", "false"},
+    {"SCOPE_PAYLOAD_DIR", "/tmp"},
 };
 
 static void set(const char *key, size_t klen, const char *val)
@@ -122,6 +127,13 @@ void scope_config_load(void)
     c->allow_binary = scope_cfg_bool("SCOPE_ALLOW_BINARY_CONSOLE");
     c->met_fs = scope_cfg_bool("SCOPE_METRIC_FS");
     c->met_proc = scope_cfg_bool("SCOPE_METRIC_PROC");
+    c->met_net = scope_cfg_bool("SCOPE_METRIC_NET");
+    c->met_http = scope_cfg_bool("SCOPE_METRIC_HTTP");
+    c->met_dns = scope_cfg_bool("SCOPE_METRIC_DNS");
+    c->payload = scope_cfg_bool("SCOPE_PAYLOAD_ENABLE");
+    c->payload_dir = nonempty("SCOPE_PAYLOAD_DIR");
+    c->http_redact = scope_cfg_bool("SCOPE_EVENT_HTTP_REDACT");
+    c->http_header = nonempty("SCOPE_EVENT_HTTP_HEADER");
     c->maxeps = number("SCOPE_EVENT_MAXEPS", 10000, 0, 1000000000);
     c->event_dest = nonempty("SCOPE_EVENT_DEST");
     c->metric_dest = nonempty("SCOPE_METRIC_DEST");

@@ -13,7 +13,10 @@ struct scope_kv {
 
 struct scope_cfg {
     bool event_enable, metric_enable, execve, allow_binary;   /* watch types: watch.c */
-    bool met_fs, met_proc;
+    bool met_fs, met_proc, met_net, met_http, met_dns;
+    bool payload, http_redact;
+    const char *payload_dir;  /* SCOPE_PAYLOAD_DIR */
+    const char *http_header;  /* SCOPE_EVENT_HTTP_HEADER: names of headers put in http events */
     long maxeps;              /* events per second, 0: no limit */
     const char *event_dest, *metric_dest, *log_dest, *statsd_prefix;
     bool statsd;

@@ -14,6 +14,7 @@
 #include "events.h"
 #include "fsmetrics.h"
 #include "ident.h"
+#include "netevents.h"
 #include "scope.h"
 
 #define TEXT_MAX 4096   /* joined text is written at this size at the latest */
@@ -134,7 +135,9 @@ void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const c
         sb_s(o, first ? "\"" : ",\"");
         sb_s(o, f[i].key);
         sb_s(o, "\":");
-        if (f[i].s)
+        if (f[i].json)
+            sb_raw(o, f[i].s, f[i].n);
+        else if (f[i].s)
             sb_jstr(o, f[i].s, f[i].n);
         else
             sb_fmt(o, "%lld", f[i].num);
@@ -156,8 +159,8 @@ uint64_t scope_events_rate_notice(struct sbuf *o, bool force)
     return n;
 }
 
-#define S(k, v) {k, v, strlen(v), 0}
-#define N(k, v) {k, NULL, 0, (long long)(v)}
+#define S(k, v) {k, v, strlen(v), 0, false}
+#define N(k, v) {k, NULL, 0, (long long)(v), false}
 
 /* fi: what the open learnt (NULL when its record was dropped). */
 static void fs_event(struct sbuf *o, const char *source, const struct scope_rec *r, const char *path,
@@ -208,7 +211,7 @@ static void text_out(struct sbuf *o, struct text *t, enum scope_watch w, const c
     if (!t->b.len)
         return;
     bool bin = !scope_cfg.allow_binary && binary((const unsigned char *)t->b.p, t->b.len);
-    struct scope_field f[1] = {{"message", bin ? BINARY : t->b.p, bin ? sizeof BINARY - 1 : t->b.len, 0}};
+    struct scope_field f[1] = {{"message", bin ? BINARY : t->b.p, bin ? sizeof BINARY - 1 : t->b.len, 0, false}};
     scope_event(o, w, source, sourcetype, chan, t->t_ns, f, 1);
     t->b.len = 0;
 }
@@ -407,6 +410,7 @@ void scope_events_reset(void)
     nfds = 0;
     memset(console, 0, sizeof console);
     rate_sec = rate_n = rate_over = rate_told = 0;
+    scope_net_reset();
 }
 
 void scope_events_format(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met)
@@ -418,8 +422,16 @@ void scope_events_format(const struct scope_rec *r, struct sbuf *ev, struct sbuf
     case SCOPE_REC_TEXT: on_text(r, ev); break;
     case SCOPE_REC_DELETE:
     case SCOPE_REC_RENAME:
-    case SCOPE_REC_MKDIR:
-    case SCOPE_REC_ERROR: on_path(r, ev, met); break;
+    case SCOPE_REC_MKDIR: on_path(r, ev, met); break;
+    case SCOPE_REC_ERROR:
+        if (!scope_net_error(r, ev, met))
+            on_path(r, ev, met);
+        break;
+    case SCOPE_REC_SOCK:
+    case SCOPE_REC_CONN:
+    case SCOPE_REC_NCLOSE:
+    case SCOPE_REC_DATA:
+    case SCOPE_REC_DNS: scope_net_format(r, ev, met); break;
     case SCOPE_REC_STAT:
     case SCOPE_REC_SEEK:
     case SCOPE_REC_IO: on_call(r, met); break;

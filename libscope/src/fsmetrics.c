@@ -149,6 +149,8 @@ void scope_fsm_summary(struct sbuf *met)
         if (ops <= 0)
             continue;
         enum scope_cat cat = scope_fn_cat[fn];
+        if (cat >= SCOPE_CAT_net)   /* network calls are net.* (netevents.c) */
+            continue;
         switch (cat) {
         case SCOPE_CAT_open:
             if (v < SCOPE_V_OPEN)

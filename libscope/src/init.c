@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "fsmetrics.h"
+#include "netevents.h"
 #include "report.h"
 #include "stats.h"
 #include "watch.h"
@@ -48,6 +49,7 @@ static void atfork_child(void)
     scope_fdtab_reset();
     scope_stats_child();
     scope_fsm_child();
+    scope_net_child();
     scope_log_reinit();
     scope_report_child_reset();
     chan_base();
@@ -70,6 +72,15 @@ static void set_hot(bool ev, bool met)
     h->rec_stat = mfs && v >= SCOPE_V_STAT;
     h->rec_seek = mfs && v >= SCOPE_V_SEEK;
     h->rec_io = mfs && v >= SCOPE_V_IO;
+    bool ev_net = scope_watch_on(SCOPE_W_NET), ev_http = scope_watch_on(SCOPE_W_HTTP);
+    bool ev_dns = scope_watch_on(SCOPE_W_DNS);
+    bool mnet = met && scope_cfg.met_net, mhttp = met && scope_cfg.met_http;
+    bool mdns = met && scope_cfg.met_dns;
+    h->payload = scope_cfg.payload && scope_cfg.payload_dir;
+    h->met_net = mnet;
+    h->rec_dns = ev_dns || mdns;
+    h->copy = ev_http || mhttp || h->payload;
+    h->rec_net = ev_net || h->copy || h->rec_dns || mnet;
     const char *name = scope_cfg_get("SCOPE_EVENT_LOGFILE_NAME");
     h->log_default = !name || !strcmp(name, SCOPE_LOGFILE_PATTERN);
 }

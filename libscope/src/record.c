@@ -21,7 +21,7 @@ static uint32_t copy_path(char *dst, const char *path, size_t room)
     return (uint32_t)room;
 }
 
-static struct scope_rec *claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket)
+struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket)
 {
     struct scope_rec *r = scope_ring_claim(ticket);
     if (!r)
@@ -39,7 +39,7 @@ static struct scope_rec *claim(enum scope_rec_kind kind, enum scope_fn fn, int f
 
 /* A new lifetime for fd: fresh counters and channel id, and whether its written text is wanted
  * (a log file by the default pattern, or "maybe" until the reporter has matched a custom one). */
-static uint64_t new_life(int fd, uint32_t flags)
+uint64_t scope_new_life(int fd, uint32_t flags)
 {
     uint64_t chan = atomic_fetch_add_explicit(&scope_hot.next_chan, 1, memory_order_relaxed);
     struct scope_fdc *c = scope_fdc(fd);
@@ -68,10 +68,10 @@ void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int 
     if (fn == SCOPE_FN_fopen || fn == SCOPE_FN_fopen64 || fn == SCOPE_FN_freopen ||
         fn == SCOPE_FN_freopen64)
         fl |= SCOPE_FD_STREAM;
-    uint64_t chan = new_life(fd, fl);
+    uint64_t chan = scope_new_life(fd, fl);
     uint64_t ticket;
     struct scope_rec *r;
-    if (scope_hot.rec_open && (r = claim(SCOPE_REC_OPEN, fn, fd, &ticket))) {
+    if (scope_hot.rec_open && (r = scope_rec_claim(SCOPE_REC_OPEN, fn, fd, &ticket))) {
         r->chan = chan;
         r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
         r->len = path ? copy_path(r->data, path, SCOPE_REC_DATA) : 0;
@@ -88,12 +88,15 @@ void scope_fs_duped(enum scope_fn fn, int fd, int from)
         return;   /* a copy of something untracked (a pipe, the console) stays untracked */
     int saved_errno = errno;
     uint32_t fl = atomic_load_explicit(&src->flags, memory_order_relaxed) & ~(uint32_t)SCOPE_FD_STREAM;
-    uint64_t chan = new_life(fd, fl);
+    uint64_t chan = scope_new_life(fd, fl);
     uint64_t ticket;
     struct scope_rec *r;
-    if (scope_hot.rec_open && (r = claim(SCOPE_REC_OPEN, fn, fd, &ticket))) {
+    bool sock = fl & SCOPE_FD_SOCK;
+    if ((sock ? scope_hot.rec_net : scope_hot.rec_open) &&
+        (r = scope_rec_claim(sock ? SCOPE_REC_SOCK : SCOPE_REC_OPEN, fn, fd, &ticket))) {
         r->chan = chan;
-        r->aux = from;
+        r->aux = sock ? (int32_t)fl : from;
+        r->rbytes = sock ? (uint64_t)from + 1 : 0;   /* SOCK: a copy of the socket at from */
         r->wops = atomic_load_explicit(&src->chan, memory_order_relaxed);
         scope_ring_publish(ticket);
     }
@@ -110,17 +113,20 @@ void scope_fs_closing(enum scope_fn fn, int fd)
     if (!chan)
         return;
     int saved_errno = errno;
-    atomic_store_explicit(&c->flags, 0, memory_order_relaxed);
+    uint32_t fl = atomic_exchange_explicit(&c->flags, 0, memory_order_relaxed);
+    bool sock = fl & SCOPE_FD_SOCK;
     uint64_t ticket;
     struct scope_rec *r;
-    if (scope_hot.rec_open && (r = claim(SCOPE_REC_CLOSE, fn, fd, &ticket))) {
+    if ((sock ? scope_hot.rec_net : scope_hot.rec_open) &&
+        (r = scope_rec_claim(sock ? SCOPE_REC_NCLOSE : SCOPE_REC_CLOSE, fn, fd, &ticket))) {
         r->chan = chan;
         r->rbytes = atomic_load_explicit(&c->rbytes, memory_order_relaxed);
         r->rops = atomic_load_explicit(&c->rops, memory_order_relaxed);
         r->wbytes = atomic_load_explicit(&c->wbytes, memory_order_relaxed);
         r->wops = atomic_load_explicit(&c->wops, memory_order_relaxed);
-        r->aux = atomic_load_explicit(&c->rfn, memory_order_relaxed) |
-                 atomic_load_explicit(&c->wfn, memory_order_relaxed) << 16;
+        r->aux = sock ? (int32_t)fl
+                      : atomic_load_explicit(&c->rfn, memory_order_relaxed) |
+                            atomic_load_explicit(&c->wfn, memory_order_relaxed) << 16;
         scope_ring_publish(ticket);
     }
     errno = saved_errno;
@@ -132,7 +138,7 @@ void scope_fs_path(enum scope_rec_kind kind, enum scope_fn fn, int dirfd, const 
         return;
     int saved_errno = errno;
     uint64_t ticket;
-    struct scope_rec *r = claim(kind, fn, -1, &ticket);
+    struct scope_rec *r = scope_rec_claim(kind, fn, -1, &ticket);
     if (r) {
         r->aux = aux;
         r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
@@ -148,7 +154,7 @@ void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir
         return;
     int saved_errno = errno;
     uint64_t ticket;
-    struct scope_rec *r = claim(SCOPE_REC_RENAME, fn, -1, &ticket);
+    struct scope_rec *r = scope_rec_claim(SCOPE_REC_RENAME, fn, -1, &ticket);
     if (r) {
         r->rbytes = fromdir == AT_FDCWD || fromdir < 0 ? 0 : (uint64_t)fromdir + 1;
         r->wbytes = todir == AT_FDCWD || todir < 0 ? 0 : (uint64_t)todir + 1;
@@ -174,7 +180,7 @@ void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd)
         return;
     int saved_errno = errno;
     uint64_t ticket;
-    struct scope_rec *r = claim(kind, fn, fd, &ticket);
+    struct scope_rec *r = scope_rec_claim(kind, fn, fd, &ticket);
     if (r) {
         r->chan = chan;
         scope_ring_publish(ticket);
@@ -189,7 +195,7 @@ void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0)
         return;
     int saved_errno = errno;
     uint64_t ticket;
-    struct scope_rec *r = claim(SCOPE_REC_IO, fn, fd, &ticket);
+    struct scope_rec *r = scope_rec_claim(SCOPE_REC_IO, fn, fd, &ticket);
     if (r) {
         r->chan = chan;
         r->aux = wr;
@@ -206,7 +212,7 @@ void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err)
         return;
     int saved_errno = errno;
     uint64_t ticket;
-    struct scope_rec *r = claim(SCOPE_REC_ERROR, fn, fd, &ticket);
+    struct scope_rec *r = scope_rec_claim(SCOPE_REC_ERROR, fn, fd, &ticket);
     if (r) {
         r->aux = err;
         r->chan = live_chan(fd);

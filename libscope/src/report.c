@@ -25,6 +25,7 @@
 #include "fsmetrics.h"
 #include "ident.h"
 #include "log.h"
+#include "netevents.h"
 #include "report.h"
 #include "ring.h"
 #include "scope.h"
@@ -126,8 +127,10 @@ static void metrics(bool start)
         return;
     size_t before = met_out.len;
     scope_emit_proc_metrics(&met_out, start);
-    if (!start)
+    if (!start) {
         scope_fsm_summary(&met_out);
+        scope_net_summary(&met_out);
+    }
     met_lines += newlines(&met_out, before);
 }
 

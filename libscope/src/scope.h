@@ -15,6 +15,8 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netdb.h>
 #include <sys/uio.h>
 #include <wchar.h>
 
@@ -71,7 +73,8 @@ extern __thread int scope_guard __attribute__((tls_model("initial-exec")));
 
 /* Categories of interpose.def, as numbers (scope_fn_cat[fn]). */
 enum scope_cat { SCOPE_CAT_open, SCOPE_CAT_close, SCOPE_CAT_read, SCOPE_CAT_write, SCOPE_CAT_seek,
-                 SCOPE_CAT_stat, SCOPE_CAT_ns, SCOPE_CAT_proc };
+                 SCOPE_CAT_stat, SCOPE_CAT_ns, SCOPE_CAT_proc, SCOPE_CAT_net, SCOPE_CAT_recv,
+                 SCOPE_CAT_send, SCOPE_CAT_dns, SCOPE_CAT_tls };
 extern const unsigned char scope_fn_cat[SCOPE_FN_COUNT];
 
 /* The fixed-size binary record the hot path hands to the reporting thread. What the fields hold
@@ -86,10 +89,25 @@ extern const unsigned char scope_fn_cat[SCOPE_FN_COUNT];
  *   ERROR    fn failed with errno aux; fd (-1 when the call had a path, given in data)
  *   SEEK     fd (at verbosity ≥ 8);  IO  one read or write: fd, rbytes or wbytes, aux = 1 for a
  *            write, rops = ns taken (at verbosity 9)
+ *   SOCK     a socket made by fn (socket, socketpair): aux = the fd flags (class, datagram)
+ *   CONN     the socket's two ends became known (connect, accept, the first datagram, listen,
+ *            bind): data = scope_net_addrs; aux = the fd flags
+ *   NCLOSE   a socket closed: the counters of its life; aux = the fd flags (EOF: the peer closed)
+ *   DATA     bytes a socket call moved (or TLS plaintext), in pieces of one record each: aux =
+ *            SCOPE_DATA_* flags; rbytes = bytes the call moved, rops = offset of this piece,
+ *            wbytes = bytes copied of the call in all; data = [address][bytes]
+ *   DNS      a resolver call: data = name NUL then addresses (family byte, 4 or 16 bytes); aux =
+ *            its error (0: resolved); rbytes = ns it took
  */
 enum scope_rec_kind { SCOPE_REC_OPEN = 1, SCOPE_REC_CLOSE, SCOPE_REC_CONSOLE, SCOPE_REC_TEXT,
                       SCOPE_REC_DELETE, SCOPE_REC_RENAME, SCOPE_REC_MKDIR, SCOPE_REC_ERROR,
-                      SCOPE_REC_STAT, SCOPE_REC_SEEK, SCOPE_REC_IO };
+                      SCOPE_REC_STAT, SCOPE_REC_SEEK, SCOPE_REC_IO, SCOPE_REC_SOCK,
+                      SCOPE_REC_CONN, SCOPE_REC_NCLOSE, SCOPE_REC_DATA, SCOPE_REC_DNS };
+enum { SCOPE_DATA_TX = 1,      /* written by the app (else read) */
+       SCOPE_DATA_TLS = 2,     /* plaintext of a TLS library call */
+       SCOPE_DATA_FIRST = 4,   /* the first piece of its call */
+       SCOPE_DATA_LAST = 8,    /* the last piece of its call */
+       SCOPE_DATA_ADDR = 16 }; /* data starts with the datagram's peer: a length byte, a sockaddr */
 enum { SCOPE_TEXT_STDIO = 1, SCOPE_TEXT_MORE = 2 };
 #define SCOPE_SLOT_SIZE 512
 #define SCOPE_REC_HDR 64
@@ -120,7 +138,21 @@ extern _Atomic uint64_t scope_drops;
 /* fdtab.c: per-descriptor state, indexed by fd; fds beyond the table are untracked. */
 enum { SCOPE_FD_TEXT_MAYBE = 1,   /* written text is copied until the reporter decides */
        SCOPE_FD_TEXT = 2,         /* a log file: written text is copied */
-       SCOPE_FD_STREAM = 4 };     /* opened by fopen/freopen (fcloseall ends it) */
+       SCOPE_FD_STREAM = 4,       /* opened by fopen/freopen (fcloseall ends it) */
+       SCOPE_FD_SOCK = 8,         /* a socket: its bytes are net.rx/net.tx, not fs */
+       SCOPE_FD_COPY = 16,        /* the start of each call's bytes is copied (protocol detection) */
+       SCOPE_FD_TLSCOPY = 32,     /* … and of the TLS plaintext on it */
+       SCOPE_FD_ALL = 64,         /* every byte is copied (payloads, HTTP/2) */
+       SCOPE_FD_TLSALL = 2048,    /* every byte of the TLS plaintext is copied */
+       SCOPE_FD_EOF = 128,        /* a read saw the peer's end */
+       SCOPE_FD_DGRAM = 256,      /* datagrams: each call may have its own peer */
+       SCOPE_FD_CONN = 512,       /* its CONN record was made */
+       SCOPE_FD_LISTEN = 1024 };  /* listening (not a connection) */
+/* The socket's class (AppScope's inet_tcp …) in bits 16-18 of the flags. */
+enum scope_netclass { SCOPE_NC_INET_TCP, SCOPE_NC_INET_UDP, SCOPE_NC_UNIX_TCP, SCOPE_NC_UNIX_UDP,
+                      SCOPE_NC_OTHER, SCOPE_NC_COUNT };
+#define SCOPE_FD_CLASS(f) ((int)(((f) >> 16) & 7))
+#define SCOPE_FD_CLASS_BITS(c) ((uint32_t)(c) << 16)
 struct scope_fdc {
     _Atomic uint64_t chan, rbytes, rops, wbytes, wops;
     _Atomic uint32_t flags;
@@ -155,6 +187,11 @@ struct scope_hot {
     bool rec_open;          /* OPEN/CLOSE records (events, or per-call metrics at verbosity ≥ 6) */
     bool rec_stat, rec_seek, rec_io;  /* per-call metrics at verbosity 7, 8, 9 */
     bool log_default;       /* the log-file pattern is the default one, tested on the hot path */
+    bool rec_net;           /* socket lifetimes are recorded (net events or metrics) */
+    bool met_net;           /* net.rx / net.tx counters */
+    bool copy;              /* stream bytes are copied for HTTP detection or payloads */
+    bool payload;           /* every byte is copied (payload files) */
+    bool rec_dns;           /* resolver calls and DNS packets are recorded */
     _Atomic uint64_t next_chan;
 };
 extern struct scope_hot scope_hot;
@@ -196,10 +233,16 @@ uint64_t scope_now_ns(void);
 struct scope_fnstat {
     _Atomic uint64_t ops, bytes, errs, dur_ns, dur_n;
 };
+struct scope_netio {
+    _Atomic uint64_t bytes, ops;
+};
+enum { SCOPE_NETERR_CONN, SCOPE_NETERR_RXTX, SCOPE_NETERR_DNS, SCOPE_NETERR_COUNT };
 struct scope_tstat {
     _Atomic int owner;
     bool shared;   /* the overflow slot, written by many threads: atomic adds */
     struct scope_fnstat fn[SCOPE_FN_COUNT];
+    struct scope_netio net[SCOPE_NC_COUNT][2][2];   /* [class][clear, ssl][rx, tx] */
+    _Atomic uint64_t neterr[SCOPE_NETERR_COUNT];
 };
 extern __thread struct scope_tstat *scope_my_stat __attribute__((tls_model("initial-exec")));
 struct scope_tstat *scope_stat_claim(void);
@@ -254,6 +297,9 @@ static inline void scope_call_end(struct scope_call *c, ssize_t bytes, bool fail
 }
 
 /* record.c: the slow parts of the wrappers, each one ring record. All keep errno. */
+struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket);
+/* A new lifetime for fd with these flags; returns its channel id. */
+uint64_t scope_new_life(int fd, uint32_t flags);
 void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags);
 void scope_fs_duped(enum scope_fn fn, int fd, int from);
 void scope_fs_closing(enum scope_fn fn, int fd);
@@ -284,6 +330,27 @@ static inline bool scope_wants_text(int fd)
 }
 /* Whether a path looks like a log file by the default pattern (see capture.c). */
 bool scope_log_path(const char *path);
+
+/* netrec.c: the slow parts of the socket, TLS and resolver wrappers (same rules as record.c). */
+#define SCOPE_COPY_HEAD 4096      /* bytes of a call copied for protocol detection */
+#define SCOPE_COPY_ALL 65536      /* bytes of a call copied at most when every byte is wanted */
+void scope_net_socket(enum scope_fn fn, int fd, int domain, int type);
+void scope_net_accepted(enum scope_fn fn, int lfd, int fd, const struct sockaddr *peer, socklen_t plen);
+void scope_net_conn(enum scope_fn fn, int fd, const struct sockaddr *peer, socklen_t plen);
+void scope_net_listen(enum scope_fn fn, int fd);
+/* One socket call moved r bytes (r < 0: failed with err) from buf or iov; sa: the datagram's peer. */
+void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const void *buf,
+                  const struct iovec *iov, int iovcnt, const struct sockaddr *sa, socklen_t salen,
+                  int msgflags);
+/* The socket this thread moved bytes on last (-1: none since it was reset): wrap_tls.c. */
+extern __thread int scope_last_sock __attribute__((tls_model("initial-exec")));
+/* Plaintext a TLS library call moved on the socket fd (-1: not known). */
+void scope_tls_io(enum scope_fn fn, int fd, bool tx, ssize_t r, const void *buf);
+/* A resolver call ended: ai (getaddrinfo) or he (gethostbyname*) holds the answer, err its error. */
+void scope_dns_done(enum scope_fn fn, const char *name, uint64_t t0, int err,
+                    const struct addrinfo *ai, const struct hostent *he);
+/* Counting a failed net call under its class (connection, rx_tx, dns) for net.error. */
+void scope_net_err(int cls);
 
 /* wrap_proc.c */
 void scope_exec_prepare(void);

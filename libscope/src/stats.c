@@ -88,6 +88,23 @@ void scope_stats_sum(struct scope_fntotal out[SCOPE_FN_COUNT])
     }
 }
 
+void scope_stats_net(struct scope_nettotal *out)
+{
+    memset(out, 0, sizeof *out);
+    int n = slots ? atomic_load(&used) : 0;
+    for (int i = -1; i < n; i++) {
+        struct scope_tstat *s = i < 0 ? &spare : &slots[i];
+        for (int c = 0; c < SCOPE_NC_COUNT; c++)
+            for (int d = 0; d < 2; d++)
+                for (int t = 0; t < 2; t++) {
+                    out->bytes[c][d][t] += atomic_load_explicit(&s->net[c][d][t].bytes, memory_order_relaxed);
+                    out->ops[c][d][t] += atomic_load_explicit(&s->net[c][d][t].ops, memory_order_relaxed);
+                }
+        for (int e = 0; e < SCOPE_NETERR_COUNT; e++)
+            out->errs[e] += atomic_load_explicit(&s->neterr[e], memory_order_relaxed);
+    }
+}
+
 void scope_stats_child(void)
 {
     int n = slots ? atomic_load(&used) : 0;

@@ -9,6 +9,11 @@ struct scope_fntotal {
 bool scope_stats_init(void);
 /* Sums over every slot ever used, per function. */
 void scope_stats_sum(struct scope_fntotal out[SCOPE_FN_COUNT]);
+struct scope_nettotal {
+    uint64_t bytes[SCOPE_NC_COUNT][2][2], ops[SCOPE_NC_COUNT][2][2];   /* [class][clear, ssl][rx, tx] */
+    uint64_t errs[SCOPE_NETERR_COUNT];
+};
+void scope_stats_net(struct scope_nettotal *out);
 /* In a forked child: slots of threads that did not survive the fork are free again. */
 void scope_stats_child(void);
 #endif

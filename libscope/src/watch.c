@@ -1,4 +1,4 @@
-/* watch.c — the event watch types (file, console, fs) and their filters, from SCOPE_EVENT_<TYPE>
+/* watch.c — the event watch types (file, console, fs, net, dns, http) and their filters, from SCOPE_EVENT_<TYPE>
  * and its _NAME, _FIELD and _VALUE regexes: an event is written when its source matches the
  * name regex and one of its values matches the value regex; only fields whose names match the
  * field regex are written. AppScope's regexes are PCRE; POSIX extended regexes cover them once
@@ -14,7 +14,8 @@
 #include "watch.h"
 
 static const char *const env[SCOPE_W_COUNT] = {"SCOPE_EVENT_LOGFILE", "SCOPE_EVENT_CONSOLE",
-                                               "SCOPE_EVENT_FS"};
+                                               "SCOPE_EVENT_FS", "SCOPE_EVENT_NET",
+                                               "SCOPE_EVENT_DNS", "SCOPE_EVENT_HTTP"};
 static struct {
     bool on;
     regex_t *re[3];   /* name, field, value; NULL: everything passes */
@@ -74,7 +75,7 @@ static char *to_ere(const char *s, int *flags)
     return o;
 }
 
-static regex_t *compile(const char *key)
+regex_t *scope_watch_compile(const char *key)
 {
     const char *src = scope_cfg_get(key);
     if (!src || !*src || !strcmp(src, ".*"))
@@ -100,7 +101,7 @@ void scope_watch_load(bool events)
         for (int i = 0; i < 3; i++) {
             char key[64];
             snprintf(key, sizeof key, "%s%s", env[t], part[i]);
-            w[t].re[i] = w[t].on ? compile(key) : NULL;
+            w[t].re[i] = w[t].on ? scope_watch_compile(key) : NULL;
         }
     }
 }

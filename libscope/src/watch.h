@@ -4,7 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum scope_watch { SCOPE_W_FILE, SCOPE_W_CONSOLE, SCOPE_W_FS, SCOPE_W_COUNT };
+enum scope_watch { SCOPE_W_FILE, SCOPE_W_CONSOLE, SCOPE_W_FS, SCOPE_W_NET, SCOPE_W_DNS, SCOPE_W_HTTP,
+                   SCOPE_W_COUNT };
 
 /* One data field of an event: a string (s, n bytes) or a number. */
 struct scope_field {
@@ -12,6 +13,7 @@ struct scope_field {
     const char *s;
     size_t n;
     long long num;
+    bool json;   /* s is a JSON value written as it is (an array) */
 };
 
 /* events: an event destination is on; without one every type is off. */
@@ -23,4 +25,8 @@ bool scope_watch_name(enum scope_watch w, const char *name);
 bool scope_watch_value(enum scope_watch w, const struct scope_field *f, int nf);
 /* The field is kept by the field filter. */
 bool scope_watch_field(enum scope_watch w, const char *key);
+/* The regular expression the setting `key` holds (PCRE escapes translated), or NULL when it is
+ * unset, matches everything, or cannot be used (logged). */
+#include <regex.h>
+regex_t *scope_watch_compile(const char *key);
 #endif

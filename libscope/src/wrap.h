@@ -20,8 +20,18 @@ static inline bool scope_failed(bool bad, int err)
 
 /* The end of a read or write: bytes on the descriptor and the function, an error record when it
  * failed, the call itself at verbosity 9. n < 0: no bytes to count. */
+static inline bool scope_is_sock(int fd)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    return c && SCOPE_UNLIKELY(atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_SOCK);
+}
+
 static inline void scope_io_end(struct scope_call *sc, int fd, bool wr, ssize_t n, bool bad, int err)
 {
+    if (scope_is_sock(fd)) {   /* a stream (fdopen) on a socket: net bytes, not fs */
+        scope_net_io(sc->fn, fd, wr, bad ? -1 : n, err, NULL, NULL, 0, NULL, 0, 0);
+        return;
+    }
     scope_count(fd, wr, n, sc->fn);
     scope_call_end(sc, n, scope_failed(bad, err));
     if (SCOPE_UNLIKELY(bad))
@@ -34,6 +44,17 @@ static inline void scope_io_end(struct scope_call *sc, int fd, bool wr, ssize_t 
 static inline void scope_fd_io(struct scope_call *sc, int fd, bool wr, ssize_t r)
 {
     scope_io_end(sc, fd, wr, r, r < 0, errno);
+}
+
+/* A read or write on a descriptor that may be a socket: then its bytes (buf, or iov) go to the
+ * net accounting and the protocol detection. */
+static inline void scope_fd_iob(struct scope_call *sc, int fd, bool wr, ssize_t r, const void *buf,
+                                const struct iovec *iov, int iovcnt)
+{
+    if (scope_is_sock(fd))
+        scope_net_io(sc->fn, fd, wr, r, errno, buf, iov, iovcnt, NULL, 0, 0);
+    else
+        scope_io_end(sc, fd, wr, r, r < 0, errno);
 }
 
 /* fileno for accounting: never changes errno, -1 for a stream without a descriptor. */

@@ -10,10 +10,10 @@
 #include "json.h"
 #include "wrap.h"
 
-#define FD_IO(name, call, fd, wr)                                                             \
+#define FD_IO(name, call, fd, buf, iov, iovcnt)                                               \
     WRAP_BEGIN(name, -1, call);                                                               \
     ssize_t r = scope_real_##name call;                                                       \
-    scope_fd_io(&sc_, fd, wr, r);                                                             \
+    scope_fd_iob(&sc_, fd, false, r, buf, iov, iovcnt);                                                             \
     scope_leave();                                                                            \
     return r;
 
@@ -21,7 +21,7 @@
 #define FD_WRITE(name, call, fd, buf)                                                         \
     WRAP_BEGIN(name, -1, call);                                                               \
     ssize_t r = scope_real_##name call;                                                       \
-    scope_fd_io(&sc_, fd, true, r);                                                           \
+    scope_fd_iob(&sc_, fd, true, r, buf, NULL, 0);                                            \
     scope_text_if(fd, buf, r, 0);                                                             \
     scope_leave();                                                                            \
     return r;
@@ -42,48 +42,48 @@ static void text_iov(int fd, const struct iovec *iov, int iovcnt, ssize_t r)
 #define FD_WRITEV(name, call, fd, iov, iovcnt)                                                \
     WRAP_BEGIN(name, -1, call);                                                               \
     ssize_t r = scope_real_##name call;                                                       \
-    scope_fd_io(&sc_, fd, true, r);                                                           \
+    scope_fd_iob(&sc_, fd, true, r, NULL, iov, iovcnt);                                       \
     text_iov(fd, iov, iovcnt, r);                                                             \
     scope_leave();                                                                            \
     return r;
 
-SCOPE_API ssize_t read(int fd, void *buf, size_t n) { FD_IO(read, (fd, buf, n), fd, false) }
+SCOPE_API ssize_t read(int fd, void *buf, size_t n) { FD_IO(read, (fd, buf, n), fd, buf, NULL, 0) }
 SCOPE_API ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
-    FD_IO(__read_chk, (fd, buf, n, buflen), fd, false)
+    FD_IO(__read_chk, (fd, buf, n, buflen), fd, buf, NULL, 0)
 }
 SCOPE_API ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
-    FD_IO(readv, (fd, iov, iovcnt), fd, false)
+    FD_IO(readv, (fd, iov, iovcnt), fd, NULL, iov, iovcnt)
 }
-SCOPE_API ssize_t pread(int fd, void *buf, size_t n, off_t off) { FD_IO(pread, (fd, buf, n, off), fd, false) }
+SCOPE_API ssize_t pread(int fd, void *buf, size_t n, off_t off) { FD_IO(pread, (fd, buf, n, off), fd, buf, NULL, 0) }
 SCOPE_API ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
-    FD_IO(pread64, (fd, buf, n, off), fd, false)
+    FD_IO(pread64, (fd, buf, n, off), fd, buf, NULL, 0)
 }
 SCOPE_API ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
 {
-    FD_IO(__pread_chk, (fd, buf, n, off, buflen), fd, false)
+    FD_IO(__pread_chk, (fd, buf, n, off, buflen), fd, buf, NULL, 0)
 }
 SCOPE_API ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen)
 {
-    FD_IO(__pread64_chk, (fd, buf, n, off, buflen), fd, false)
+    FD_IO(__pread64_chk, (fd, buf, n, off, buflen), fd, buf, NULL, 0)
 }
 SCOPE_API ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t off)
 {
-    FD_IO(preadv, (fd, iov, iovcnt, off), fd, false)
+    FD_IO(preadv, (fd, iov, iovcnt, off), fd, NULL, iov, iovcnt)
 }
 SCOPE_API ssize_t preadv64(int fd, const struct iovec *iov, int iovcnt, off64_t off)
 {
-    FD_IO(preadv64, (fd, iov, iovcnt, off), fd, false)
+    FD_IO(preadv64, (fd, iov, iovcnt, off), fd, NULL, iov, iovcnt)
 }
 SCOPE_API ssize_t preadv2(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
 {
-    FD_IO(preadv2, (fd, iov, iovcnt, off, flags), fd, false)
+    FD_IO(preadv2, (fd, iov, iovcnt, off, flags), fd, NULL, iov, iovcnt)
 }
 SCOPE_API ssize_t preadv64v2(int fd, const struct iovec *iov, int iovcnt, off64_t off, int flags)
 {
-    FD_IO(preadv64v2, (fd, iov, iovcnt, off, flags), fd, false)
+    FD_IO(preadv64v2, (fd, iov, iovcnt, off, flags), fd, NULL, iov, iovcnt)
 }
 
 SCOPE_API ssize_t write(int fd, const void *buf, size_t n) { FD_WRITE(write, (fd, buf, n), fd, buf) }
