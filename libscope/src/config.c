@@ -27,7 +27,7 @@ static const char *const defaults[][2] = {
     {"SCOPE_EVENT_HTTP", "true"},     {"SCOPE_EVENT_HTTP_REDACT", "true"},
     {"SCOPE_METRIC_NET", "true"},     {"SCOPE_METRIC_HTTP", "true"},
     {"SCOPE_METRIC_DNS", "true"},     {"SCOPE_PAYLOAD_ENABLE", "false"},
-    {"SCOPE_PAYLOAD_DIR", "/tmp"},
+    {"SCOPE_PAYLOAD_DIR", "/tmp"},    {"SCOPE_DNS_PORTS", "53"},
 };
 
 static void set(const char *key, size_t klen, const char *val)

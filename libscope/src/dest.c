@@ -133,16 +133,30 @@ static void reopen(struct scope_dest *d)
 }
 
 /* Whole buffer or nothing more: a partial write ends the attempt (retrying would repeat lines). */
+/* Whole lines, at most a page per write(): a process killed by a signal (SIGPIPE, say) while the
+ * kernel copies a write into the page cache stops at a page boundary, and the rest of a longer
+ * write would be lost mid-line, with the next writer's line glued to the torn one. A write that
+ * fits in one page is copied whole or not at all (a single longer line is written alone). */
+#define WRITE_CHUNK 4096
 static size_t write_all(int fd, const char *buf, size_t len)
 {
     size_t off = 0;
     while (off < len) {
-        ssize_t n = write(fd, buf + off, len - off);
-        if (n < 0 && errno == EINTR)
+        size_t n = len - off;
+        if (n > WRITE_CHUNK) {
+            const char *nl = memrchr(buf + off, '\n', WRITE_CHUNK);
+            n = nl ? (size_t)(nl - (buf + off)) + 1 : 0;
+            if (!n) {   /* one line longer than the chunk */
+                nl = memchr(buf + off, '\n', len - off);
+                n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
+            }
+        }
+        ssize_t w = write(fd, buf + off, n);
+        if (w < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (w <= 0)
             break;
-        off += (size_t)n;
+        off += (size_t)w;
     }
     return off;
 }

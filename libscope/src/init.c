@@ -79,6 +79,17 @@ static void set_hot(bool ev, bool met)
     h->payload = scope_cfg.payload && scope_cfg.payload_dir;
     h->met_net = mnet;
     h->rec_dns = ev_dns || mdns;
+    h->ndns_port = 0;
+    const char *ports = scope_cfg_get("SCOPE_DNS_PORTS");
+    for (const char *p = ports ? ports : "53"; *p && h->ndns_port < 8;) {
+        char *end;
+        long port = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (port > 0 && port < 65536)
+            h->dns_port[h->ndns_port++] = (uint16_t)port;
+        p = *end == ',' ? end + 1 : end;
+    }
     h->copy = ev_http || mhttp || h->payload;
     h->rec_net = ev_net || h->copy || h->rec_dns || mnet;
     const char *name = scope_cfg_get("SCOPE_EVENT_LOGFILE_NAME");

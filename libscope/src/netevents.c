@@ -228,10 +228,10 @@ static void net_fields(struct fields *fl, const struct conn *c)
     if (is_unix(c->flags)) {
         fn_(fl, "unix_peer_inode", 0);
         fn_(fl, "unix_local_inode", (long long)c->inode);
-    } else if (c->lip[0] || c->pip[0]) {
-        fc(fl, "net_peer_ip", c->pip);
+    } else if (SCOPE_FD_CLASS(c->flags) != SCOPE_NC_OTHER) {   /* unknown yet: 0.0.0.0 and port 0 */
+        fc(fl, "net_peer_ip", c->pip[0] ? c->pip : "0.0.0.0");
         fn_(fl, "net_peer_port", c->pport);
-        fc(fl, "net_host_ip", c->lip);
+        fc(fl, "net_host_ip", c->lip[0] ? c->lip : "0.0.0.0");
         fn_(fl, "net_host_port", c->lport);
     }
 }
@@ -441,6 +441,36 @@ static void header_fields(struct fields *fl, const struct scope_http_msg *m, con
     }
 }
 
+/* HTTP/2 sends no reason phrase: the standard one for the code. */
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+    }
+}
+
 static const char *flavor_str(int f) { return f == 10 ? "1.0" : f == 20 ? "2.0" : "1.1"; }
 
 static void http_metric(struct sbuf *met, const char *name, const char *type, long long v,
@@ -532,7 +562,7 @@ static bool on_http(void *ctx, const struct scope_http_msg *m)
     if (m->reason.n)
         fs_(&fl, "http_status_text", m->reason.p, m->reason.n);
     else
-        fc(&fl, "http_status_text", "");
+        fc(&fl, "http_status_text", reason_of(m->status));
     fms(&fl, h->c->server ? "http_server_duration" : "http_client_duration", dur);
     if (m->content_length >= 0)
         fn_(&fl, "http_response_content_length", m->content_length);
@@ -803,7 +833,7 @@ static void on_data(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
         n -= 1 + al;
     }
     if (c->flags & SCOPE_FD_DGRAM) {   /* one datagram, whole or cut at the copy limit */
-        if ((r->aux & SCOPE_DATA_FIRST) && pport == 53)
+        if ((r->aux & SCOPE_DATA_FIRST) && scope_dns_port((unsigned)pport))
             dns_packet(r, c, p, n, peer, pport, ev, met);
         payload(c, l, tx, (const char *)p, n);
         return;

@@ -84,7 +84,7 @@ static uint32_t copy_bits(uint32_t fl, const struct sockaddr *peer)
 {
     if (fl & SCOPE_FD_DGRAM)   /* datagrams are looked at one by one (DNS), or all (payloads) */
         return (scope_hot.payload ? SCOPE_FD_ALL : 0) |
-               (scope_hot.rec_dns && port_of(peer) == 53 ? SCOPE_FD_COPY : 0);
+               (scope_hot.rec_dns && scope_dns_port(port_of(peer)) ? SCOPE_FD_COPY : 0);
     return (scope_hot.copy ? SCOPE_FD_COPY | SCOPE_FD_TLSCOPY : 0) |
            (scope_hot.payload ? SCOPE_FD_ALL | SCOPE_FD_TLSALL : 0);
 }
@@ -270,7 +270,7 @@ void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const v
         fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
     }
     size_t cap = fl & SCOPE_FD_ALL ? SCOPE_COPY_ALL : fl & SCOPE_FD_COPY ? SCOPE_COPY_HEAD : 0;
-    if (!cap && (fl & SCOPE_FD_DGRAM) && scope_hot.rec_dns && port_of(sa) == 53)
+    if (!cap && (fl & SCOPE_FD_DGRAM) && scope_hot.rec_dns && scope_dns_port(port_of(sa)))
         cap = SCOPE_COPY_HEAD;
     if (cap && r > 0 && scope_hot.rec_net)
         data_recs(fn, fd, chan, tx ? SCOPE_DATA_TX : 0, buf, iov, iovcnt, (size_t)r, cap,

@@ -192,6 +192,8 @@ struct scope_hot {
     bool copy;              /* stream bytes are copied for HTTP detection or payloads */
     bool payload;           /* every byte is copied (payload files) */
     bool rec_dns;           /* resolver calls and DNS packets are recorded */
+    uint16_t dns_port[8];   /* datagrams to or from these ports are DNS (SCOPE_DNS_PORTS) */
+    int ndns_port;
     _Atomic uint64_t next_chan;
 };
 extern struct scope_hot scope_hot;
@@ -330,6 +332,14 @@ static inline bool scope_wants_text(int fd)
 }
 /* Whether a path looks like a log file by the default pattern (see capture.c). */
 bool scope_log_path(const char *path);
+
+static inline bool scope_dns_port(unsigned port)
+{
+    for (int i = 0; i < scope_hot.ndns_port; i++)
+        if (scope_hot.dns_port[i] == port)
+            return true;
+    return false;
+}
 
 /* netrec.c: the slow parts of the socket, TLS and resolver wrappers (same rules as record.c). */
 #define SCOPE_COPY_HEAD 4096      /* bytes of a call copied for protocol detection */

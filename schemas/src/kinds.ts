@@ -13,6 +13,14 @@ export const recordKinds = [
   'console',
   'file',
   'notice',
+  'net.open',
+  'net.close',
+  'net.app',
+  'net.error',
+  'dns.req',
+  'dns.resp',
+  'http.req',
+  'http.resp',
   'metric',
   'proc.start',
   'proc.cpu',
@@ -29,6 +37,22 @@ export const recordKinds = [
   'fs.stat',
   'fs.duration',
   'fs.error-metric',
+  'net.open-metric',
+  'net.close-metric',
+  'net.rx',
+  'net.tx',
+  'net.duration',
+  'net.error-metric',
+  'net.tcp',
+  'net.udp',
+  'net.other',
+  'net.port',
+  'dns.req-metric',
+  'http.req-metric',
+  'http.duration.client',
+  'http.duration.server',
+  'http.req.content_length',
+  'http.resp.content_length',
 ] as const;
 
 /**
@@ -48,6 +72,14 @@ const eventKindBySource = new Map<string, RecordKind>([
   ['stdout', 'console'],
   ['stderr', 'console'],
   ['notice', 'notice'],
+  ['net.open', 'net.open'],
+  ['net.close', 'net.close'],
+  ['net.app', 'net.app'],
+  ['net.error', 'net.error'],
+  ['dns.req', 'dns.req'],
+  ['dns.resp', 'dns.resp'],
+  ['http.req', 'http.req'],
+  ['http.resp', 'http.resp'],
 ]);
 
 const metricKindByName = new Map<string, RecordKind>([
@@ -66,6 +98,22 @@ const metricKindByName = new Map<string, RecordKind>([
   ['fs.stat', 'fs.stat'],
   ['fs.duration', 'fs.duration'],
   ['fs.error', 'fs.error-metric'],
+  ['net.open', 'net.open-metric'],
+  ['net.close', 'net.close-metric'],
+  ['net.rx', 'net.rx'],
+  ['net.tx', 'net.tx'],
+  ['net.duration', 'net.duration'],
+  ['net.error', 'net.error-metric'],
+  ['net.tcp', 'net.tcp'],
+  ['net.udp', 'net.udp'],
+  ['net.other', 'net.other'],
+  ['net.port', 'net.port'],
+  ['dns.req', 'dns.req-metric'],
+  ['http.req', 'http.req-metric'],
+  ['http.duration.client', 'http.duration.client'],
+  ['http.duration.server', 'http.duration.server'],
+  ['http.req.content_length', 'http.req.content_length'],
+  ['http.resp.content_length', 'http.resp.content_length'],
 ]);
 
 // Sourcetypes whose events share one schema whatever their source (a file event's source is a path).
@@ -87,7 +135,7 @@ function isObject(value: unknown): value is Obj {
  * - `type: "evt"` (or a body with `source`/`sourcetype`) → the schema of `body.source`; for a source
  *   without one, `console` for sourcetype console, `file` for sourcetype file, else the generic `event`
  * - `type: "metric"` (or a body with `_metric`) → the schema of `body._metric` (`fs.open` → `fs.open-metric`,
- *   …), else the generic `metric`
+ *   `dns.req` → `dns.req-metric`, …), else the generic `metric`
  */
 export function recordKind(record: unknown): RecordKind | null {
   if (!isObject(record)) return null;

@@ -18,6 +18,9 @@ test('events dispatch on body.source', () => {
   assert.is(recordKind(evt('stderr', 'console')), 'console');
   assert.is(recordKind(evt('notice', 'metric')), 'notice');
   for (const source of ['fs.delete', 'fs.rename', 'fs.mkdir', 'fs.error']) assert.is(recordKind(evt(source, 'fs')), source);
+  for (const source of ['net.open', 'net.close', 'net.app', 'net.error']) assert.is(recordKind(evt(source, 'net')), source);
+  for (const source of ['dns.req', 'dns.resp']) assert.is(recordKind(evt(source, 'dns')), source);
+  for (const source of ['http.req', 'http.resp']) assert.is(recordKind(evt(source, 'http')), source);
 });
 
 test('file events dispatch on sourcetype file, whatever the path in source', () => {
@@ -46,24 +49,41 @@ test('any console sourcetype goes to the console schema, which only knows stdout
 });
 
 test('unknown event sources get the generic envelope only', () => {
-  assert.is(recordKind(evt('net.open', 'net')), 'event');
+  assert.is(recordKind(evt('net.conn', 'net')), 'event');
   assert.is(recordKind(evt('fs.chmod', 'fs')), 'event');
   assert.is(recordKind(evt('fs.open', 'metric')), 'fs.open');
   assert.is(recordKind(evt('constructor', 'x')), 'event');
-  assert.equal(validateRecord(evt('http.req', 'http')), { ok: true, kind: 'event' });
+  // A metric name that is not an event source (an event-form metric) has no event schema.
+  assert.equal(validateRecord(evt('net.rx', 'metric')), { ok: true, kind: 'event' });
+  assert.equal(validateRecord(evt('http.duration.client', 'http')), { ok: true, kind: 'event' });
 });
 
-test('metrics dispatch on body._metric: proc.* and fs.* to their schemas, the rest generic', () => {
+test('an event whose source has a schema is held to it: an empty data no longer passes', () => {
+  for (const source of ['net.open', 'net.close', 'net.app', 'net.error', 'dns.req', 'dns.resp', 'http.req', 'http.resp']) {
+    const result = validateRecord(evt(source, source.split('.')[0] ?? ''));
+    assert.is(result.kind, source);
+    assert.is(result.ok, false, source);
+  }
+});
+
+test('metrics dispatch on body._metric: proc.*, fs.*, net.*, dns.* and http.* to their schemas, the rest generic', () => {
   const own = ['proc.start', 'proc.cpu', 'proc.cpu_perc', 'proc.mem', 'proc.thread', 'proc.fd', 'proc.child'];
-  for (const name of [...own, 'fs.read', 'fs.write', 'fs.seek', 'fs.stat', 'fs.duration']) assert.is(recordKind(metric(name)), name);
-  assert.is(recordKind(metric('fs.open')), 'fs.open-metric');
-  assert.is(recordKind(metric('fs.close')), 'fs.close-metric');
-  assert.is(recordKind(metric('fs.error')), 'fs.error-metric');
+  const fs = ['fs.read', 'fs.write', 'fs.seek', 'fs.stat', 'fs.duration'];
+  const net = ['net.rx', 'net.tx', 'net.duration', 'net.tcp', 'net.udp', 'net.other', 'net.port'];
+  const http = ['http.duration.client', 'http.duration.server', 'http.req.content_length', 'http.resp.content_length'];
+  for (const name of [...own, ...fs, ...net, ...http]) assert.is(recordKind(metric(name)), name);
+  // A metric named like an event source has its schema under the name with -metric appended.
+  for (const name of ['fs.open', 'fs.close', 'fs.error', 'net.open', 'net.close', 'net.error', 'dns.req', 'http.req']) {
+    assert.is(recordKind(metric(name)), `${name}-metric`);
+  }
   assert.is(recordKind(metric('fs.open-metric')), 'metric');
+  assert.is(recordKind(metric('net.open-metric')), 'metric');
   assert.is(recordKind(metric('fs.delete')), 'metric');
+  assert.is(recordKind(metric('net.app')), 'metric');
+  assert.is(recordKind(metric('http.resp')), 'metric');
   assert.is(recordKind(metric('proc.cpu_percent')), 'metric');
   assert.is(recordKind(metric('toString')), 'metric');
-  assert.equal(validateRecord(metric('net.tcp')), { ok: true, kind: 'metric' });
+  assert.equal(validateRecord(metric('net.dns')), { ok: true, kind: 'metric' });
 });
 
 test('a record missing its type is still judged by its body, and fails for the missing type', () => {
@@ -89,7 +109,7 @@ test('ids are host-proc-last 32 characters of cmd', () => {
   assert.is(expectedRecordId('h', 'cat', 'cat /etc/hostname'), 'h-cat-cat /etc/hostname');
   const cmd = 'python3 -m http.server --bind 127.0.0.1 8080';
   assert.is(expectedRecordId('h', 'python3', cmd), `h-python3-${cmd.slice(-32)}`);
-  const long = { ...evt('net.open', 'net'), id: `h-python3-${cmd.slice(-32)}`, body: { ...body, proc: 'python3', cmd, source: 'net.open', sourcetype: 'net' } };
+  const long = { ...evt('net.conn', 'net'), id: `h-python3-${cmd.slice(-32)}`, body: { ...body, proc: 'python3', cmd, source: 'net.conn', sourcetype: 'net' } };
   assert.equal(validateRecord(long), { ok: true, kind: 'event' });
   assert.is(validateRecord({ ...long, id: `h-python3-${cmd}` }).ok, false);
 });

@@ -33,7 +33,10 @@ const metricKinds = recordKinds.filter((k) => envelopeOf(k) === 'metric.json');
 
 test('every kind but the envelopes and process-start is an event or a metric', () => {
   assert.equal([...eventKinds, ...metricKinds, 'process-start', 'event', 'metric'].sort(), [...recordKinds].sort());
-  assert.equal(eventKinds, ['fs.open', 'fs.close', 'fs.delete', 'fs.rename', 'fs.mkdir', 'fs.error', 'console', 'file', 'notice']);
+  assert.equal(eventKinds, [
+    'fs.open', 'fs.close', 'fs.delete', 'fs.rename', 'fs.mkdir', 'fs.error', 'console', 'file', 'notice',
+    'net.open', 'net.close', 'net.app', 'net.error', 'dns.req', 'dns.resp', 'http.req', 'http.resp',
+  ]);
 });
 
 // A specific event or metric is always a valid generic one too: the specific schemas only narrow.

@@ -20,6 +20,30 @@ import {
   type FsSeekMetric,
   type FsStatMetric,
   type FsWriteMetric,
+  type NetOpenEvent,
+  type NetCloseEvent,
+  type NetAppEvent,
+  type NetErrorEvent,
+  type DnsReqEvent,
+  type DnsRespEvent,
+  type HttpReqEvent,
+  type HttpRespEvent,
+  type NetOpenMetric,
+  type NetCloseMetric,
+  type NetRxMetric,
+  type NetTxMetric,
+  type NetDurationMetric,
+  type NetErrorMetric,
+  type NetTcpMetric,
+  type NetUdpMetric,
+  type NetOtherMetric,
+  type NetPortMetric,
+  type DnsReqMetric,
+  type HttpReqMetric,
+  type HttpDurationClientMetric,
+  type HttpDurationServerMetric,
+  type HttpReqContentLengthMetric,
+  type HttpRespContentLengthMetric,
   type NoticeEvent,
   type ProcChildMetric,
   type ProcCpuMetric,
@@ -52,6 +76,14 @@ interface Expected {
   console: ConsoleEvent;
   file: FileEvent;
   notice: NoticeEvent;
+  'net.open': NetOpenEvent;
+  'net.close': NetCloseEvent;
+  'net.app': NetAppEvent;
+  'net.error': NetErrorEvent;
+  'dns.req': DnsReqEvent;
+  'dns.resp': DnsRespEvent;
+  'http.req': HttpReqEvent;
+  'http.resp': HttpRespEvent;
   metric: ScopeMetric;
   'proc.start': ProcStartMetric;
   'proc.cpu': ProcCpuMetric;
@@ -68,13 +100,29 @@ interface Expected {
   'fs.stat': FsStatMetric;
   'fs.duration': FsDurationMetric;
   'fs.error-metric': FsErrorMetric;
+  'net.open-metric': NetOpenMetric;
+  'net.close-metric': NetCloseMetric;
+  'net.rx': NetRxMetric;
+  'net.tx': NetTxMetric;
+  'net.duration': NetDurationMetric;
+  'net.error-metric': NetErrorMetric;
+  'net.tcp': NetTcpMetric;
+  'net.udp': NetUdpMetric;
+  'net.other': NetOtherMetric;
+  'net.port': NetPortMetric;
+  'dns.req-metric': DnsReqMetric;
+  'http.req-metric': HttpReqMetric;
+  'http.duration.client': HttpDurationClientMetric;
+  'http.duration.server': HttpDurationServerMetric;
+  'http.req.content_length': HttpReqContentLengthMetric;
+  'http.resp.content_length': HttpRespContentLengthMetric;
 }
 const everyKindHasItsType: Same<Expected, RecordByKind> = true;
 const kindsAreTheTypeKeys: Same<RecordKind, keyof RecordByKind> = true;
 
 test('generated types exist for every record kind', () => {
   assert.ok(everyKindHasItsType && kindsAreTheTypeKeys);
-  assert.is(recordKinds.length, 27);
+  assert.is(recordKinds.length, 51);
 });
 
 test('the types carry the schema constraints a program relies on', () => {
@@ -107,6 +155,37 @@ test('the types carry the schema constraints a program relies on', () => {
   assert.ok(isRecordOf('fs.open', open));
   assert.ok(isRecordOf('fs.read', read));
   assert.ok(isRecordOf('fs.error', { ...open, body: { ...open.body, source: 'fs.error', data: error } }));
+});
+
+test('the net, dns and http types carry the enums and the shared parts', () => {
+  const open: NetOpenEvent['body']['data'] = {
+    net_transport: 'IP.TCP', net_peer_ip: '127.0.0.1', net_peer_port: 8080, net_host_ip: '127.0.0.1', net_host_port: 40112, fd: 5, op: 'connect',
+  };
+  // @ts-expect-error net_transport is one of six
+  const wrongTransport: NetOpenEvent['body']['data']['net_transport'] = 'TCP';
+  // @ts-expect-error net_close_reason is local or remote
+  const wrongReason: NetCloseEvent['body']['data']['net_close_reason'] = 'timeout';
+  const flavor: HttpReqEvent['body']['data']['http_flavor'] = '2.0';
+  // @ts-expect-error http_flavor is 1.0, 1.1 or 2.0
+  const wrongFlavor: HttpReqEvent['body']['data']['http_flavor'] = 'HTTP/1.1';
+  const resp: HttpRespEvent['body']['data'] = {
+    http_method: 'GET', http_target: '/', http_flavor: '1.1', http_scheme: 'http', http_host: 'h', http_status_code: 200, http_status_text: 'OK', http_client_duration: 3,
+  };
+  const addrs: DnsRespEvent['body']['data']['addrs'] = ['127.0.0.1'];
+  const netClass: NetErrorMetric['body']['class'] = 'dns';
+  // @ts-expect-error the net.rx class is one of five
+  const wrongClass: NetRxMetric['body']['class'] = 'tcp';
+  const unit: HttpDurationServerMetric['body']['unit'] = 'millisecond';
+  assert.is(open.fd, 5);
+  assert.is(wrongTransport, 'TCP');
+  assert.is(wrongReason, 'timeout');
+  assert.is(flavor, '2.0');
+  assert.is(wrongFlavor, 'HTTP/1.1');
+  assert.is(resp.http_status_code, 200);
+  assert.is(addrs.length, 1);
+  assert.is(netClass, 'dns');
+  assert.is(wrongClass, 'tcp');
+  assert.is(unit, 'millisecond');
 });
 
 test('isRecordOf narrows a parsed record to its type', () => {

@@ -22,6 +22,7 @@ export const runConfigArgs = {
   metricdest: { type: 'string', alias: 'm', valueHint: 'URL', description: 'Send metrics here' },
   metricformat: { type: 'enum', options: ['ndjson', 'statsd'], description: 'Metric format: ndjson or statsd' },
   verbosity: { type: 'string', alias: 'v', valueHint: '0-9', description: 'Metric verbosity, 0 (least) to 9' },
+  payloads: { type: 'boolean', alias: 'p', description: "Capture network payloads (TLS after decryption) in the session's payloads/" },
   librarypath: { type: 'string', alias: 'l', valueHint: 'DIR|FILE', description: 'Use the libscope.so in this directory (or this file)' },
 } as const satisfies ArgsDef;
 
@@ -43,6 +44,8 @@ export function runFlagPairs(args: Partial<RunConfigParsed>): ScopePairs {
     if (!/^[0-9]$/.test(args.verbosity)) throw new UsageError(`--verbosity: "${args.verbosity}" is not a level from 0 to 9`);
     out['SCOPE_METRIC_VERBOSITY'] = args.verbosity;
   }
+  if (args.payloads === true) out['SCOPE_PAYLOAD_ENABLE'] = 'true';
+  else if (args.payloads === false) out['SCOPE_PAYLOAD_ENABLE'] = 'false';
   return out;
 }
 

@@ -144,6 +144,7 @@ export async function run(options: RunOptions): Promise<number> {
     SCOPE_EVENT_DEST: `file://${session.paths.events}`,
     SCOPE_METRIC_DEST: `file://${session.paths.metrics}`,
     SCOPE_LOG_DEST: `file://${session.paths.log}`,
+    SCOPE_PAYLOAD_DIR: session.paths.payloads,
   };
   const pairs = resolveConfig(DEFAULTS, sessionDests, yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env));
   if (yaml && options.userconfig) await copyFile(options.userconfig, session.paths.config);

@@ -1,0 +1,268 @@
+// Sockets, DNS, HTTP and TLS under the real library: real clients (curl, python3, the net_*
+// programs) against real servers (servers.ts) on loopback ports picked here, and what libscope
+// wrote compared with what the programs and servers saw. Every record is checked against schemas/.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evts, isMetric, prog, session } from './lib.js';
+import type { Evt, Json, Metric } from './lib.js';
+import { jsonLines, runAsync, startDnsStub, startH2c, startHttp, startHttps } from './servers.js';
+
+const CURL = ['-s', '--noproxy', '*'];
+const d = (e: Evt): Json => e.body.data;
+
+async function scoped(cmd: string, args: string[], extra: Record<string, string> = {}) {
+  const s = session(extra);
+  const r = await runAsync(cmd, args, s.env);
+  assert.is(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return { s, r, ev: s.events(), met: s.metrics() };
+}
+
+test('curl over HTTP: net.open, http.req, http.resp and net.close with the bytes the server saw', async () => {
+  const srv = await startHttp({ body: 'hello from the test server\n' });
+  try {
+    const { ev, met } = await scoped('curl', [...CURL, '-H', 'X-Appscope: trace-42', `${srv.url}x?y=1`]);
+    const open = evts(ev, 'net.open');
+    assert.is(open.length, 1);
+    assert.equal(
+      [d(open[0]!).net_transport, d(open[0]!).net_peer_ip, d(open[0]!).net_peer_port, d(open[0]!).op],
+      ['IP.TCP', '127.0.0.1', srv.port, 'connect'],
+    );
+    const [req] = evts(ev, 'http.req');
+    assert.ok(req, 'an http.req');
+    assert.equal(
+      {
+        m: d(req!).http_method, t: d(req!).http_target, f: d(req!).http_flavor, s: d(req!).http_scheme,
+        h: d(req!).http_host, x: d(req!)['x-appscope'], p: d(req!).net_peer_port,
+      },
+      { m: 'GET', t: '/x?y=1', f: '1.1', s: 'http', h: `127.0.0.1:${srv.port}`, x: 'trace-42', p: srv.port },
+    );
+    assert.match(String(d(req!).http_user_agent), /^curl\//);
+    const [resp] = evts(ev, 'http.resp');
+    assert.ok(resp, 'an http.resp');
+    assert.is(d(resp!).http_status_code, 200);
+    assert.is(d(resp!).http_status_text, 'OK');
+    assert.is(d(resp!).http_response_content_length, 'hello from the test server\n'.length);
+    assert.is(d(resp!).http_target, '/x?y=1');
+    assert.is(d(resp!)['x-appscope'], 'trace-42');
+    assert.ok(Number(d(resp!).http_client_duration) > 0, 'a client duration');
+    assert.is(resp!._channel, req!._channel, 'request and response share the connection');
+    const [close] = evts(ev, 'net.close');
+    const conn = srv.stats().connections;
+    assert.is(conn.length, 1);
+    assert.is(d(close!).net_bytes_sent, conn[0]!.bytesRead, 'bytes sent = what the server read');
+    assert.is(d(close!).net_bytes_recv, conn[0]!.bytesWritten, 'bytes received = what the server wrote');
+    assert.is(d(close!).net_host_port, conn[0]!.remotePort);
+    const names = met.filter(isMetric).map((m) => m.body._metric);
+    for (const n of ['http.req', 'http.duration.client', 'http.resp.content_length', 'net.rx', 'net.tx', 'net.open', 'net.close'])
+      assert.ok(names.includes(n), `metric ${n}`);
+    const rx = met.filter(isMetric).filter((m) => m.body._metric === 'net.rx' && m.body.class === 'inet_tcp');
+    assert.is(rx.reduce((t, m) => t + m.body._value, 0), conn[0]!.bytesWritten, 'net.rx sums to the bytes received');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('dns.req and dns.resp from every resolver function, for localhost too', async () => {
+  for (const fn of ['getaddrinfo', 'gethostbyname', 'gethostbyname2', 'gethostbyname_r', 'gethostbyname2_r']) {
+    const { ev, r } = await scoped(prog('net_gai'), [fn, 'localhost', 'no-such-host.invalid']);
+    const out = jsonLines(r.stdout);
+    const reqs = evts(ev, 'dns.req').map((e) => [d(e).domain, d(e).op]);
+    assert.equal(reqs, [['localhost', fn], ['no-such-host.invalid', fn]], fn);
+    const resps = evts(ev, 'dns.resp');
+    assert.is(resps.length, 2);
+    assert.equal(d(resps[0]!).addrs, out[0]!.addrs, `${fn}: the addresses the program got`);
+    assert.ok((d(resps[0]!).addrs as string[]).includes('127.0.0.1'));
+    assert.is(d(resps[0]!).error, undefined);
+    assert.equal(d(resps[1]!).addrs, []);
+    assert.type(d(resps[1]!).error, 'string', `${fn}: the failure is named`);
+    assert.ok(Number(d(resps[0]!).duration) >= 0);
+  }
+});
+
+test('a DNS query the app builds and sends itself (sendto and connected send) is seen', async () => {
+  const stub = await startDnsStub({ a: ['10.1.2.3', '10.1.2.4'], aaaa: ['fd00::7'] });
+  try {
+    for (const [flags, type, want] of [
+      [[], 'A', ['10.1.2.3', '10.1.2.4']],
+      [['--connected'], 'AAAA', ['fd00::7']],
+      [[], 'A', []],
+    ] as const) {
+      const name = want.length ? `svc${flags.length}.example.test` : 'gone.invalid';
+      // the stub listens on a port picked here: SCOPE_DNS_PORTS says which ports carry DNS
+      const { ev, r } = await scoped(prog('net_rawdns'), [...flags, String(stub.port), name, type],
+        { SCOPE_DNS_PORTS: `53,${stub.port}` });
+      const out = jsonLines(r.stdout)[0]!;
+      const [req] = evts(ev, 'dns.req');
+      assert.equal([d(req!).domain, d(req!).query_type, d(req!).net_peer_port], [name, type, stub.port]);
+      const [resp] = evts(ev, 'dns.resp');
+      assert.equal(d(resp!).addrs, want);
+      assert.equal(d(resp!).addrs, out.addrs);
+      assert.is(d(resp!).error, want.length ? undefined : 'NXDOMAIN');
+      assert.ok(Number(d(resp!).duration) > 0, 'the answer is timed against its query');
+    }
+  } finally {
+    await stub.close();
+  }
+});
+
+test('HTTPS through OpenSSL (curl -k, python3 urllib): http events with scheme https, plaintext payload', async () => {
+  const srv = await startHttps({ body: 'secret body\n' });
+  try {
+    const payloads = mkdtempSync(join(tmpdir(), 'payloads-'));
+    const { ev } = await scoped('curl', [...CURL, '-k', `${srv.url}secure?q=1`],
+      { SCOPE_PAYLOAD_ENABLE: 'true', SCOPE_PAYLOAD_DIR: payloads });
+    const [req] = evts(ev, 'http.req');
+    assert.ok(req, 'an http.req from inside TLS');
+    assert.equal([d(req!).http_scheme, d(req!).http_target, d(req!).net_peer_port], ['https', '/secure?q=1', srv.port]);
+    const [resp] = evts(ev, 'http.resp');
+    assert.equal([d(resp!).http_scheme, d(resp!).http_status_code], ['https', 200]);
+    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'TLS'));
+    const [close] = evts(ev, 'net.close');
+    assert.is(d(close!).net_bytes_sent, srv.stats().connections[0]!.bytesRead, 'the ciphertext bytes are the connection\'s');
+    const files = readdirSync(payloads).filter((f) => f.includes(`127.0.0.1:${srv.port}`));
+    const out = files.find((f) => f.endsWith('.out'));
+    assert.ok(out, `a .out payload file among ${files.join(', ')}`);
+    assert.match(readFileSync(join(payloads, out!), 'latin1'), /^GET \/secure\?q=1 HTTP\/1\.1\r\n/);
+    const inp = files.find((f) => f.endsWith('.in'));
+    assert.match(readFileSync(join(payloads, inp!), 'latin1'), /secret body/);
+
+    const py = await scoped('python3', ['-c', `
+import ssl, urllib.request
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+print(urllib.request.urlopen('https://localhost:${srv.port}/py', context=ctx).read().decode())`]);
+    const preq = evts(py.ev, 'http.req');
+    assert.equal(preq.map((e) => [d(e).http_scheme, d(e).http_target, d(e).http_host]), [['https', '/py', `localhost:${srv.port}`]]);
+    assert.equal(evts(py.ev, 'http.resp').map((e) => d(e).http_status_code), [200]);
+    assert.ok(evts(py.ev, 'dns.req').some((e) => d(e).domain === 'localhost'), 'python resolves localhost itself');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('HTTP/2 with prior knowledge (h2c): http.req and http.resp with flavor 2.0 and the stream id', async () => {
+  const srv = await startH2c({ body: 'h2 body\n' });
+  try {
+    const { ev } = await scoped('curl', [...CURL, '--http2-prior-knowledge', '-H', 'X-Appscope: h2-trace', `${srv.url}two?k=v`]);
+    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'HTTP/2'));
+    const [req] = evts(ev, 'http.req');
+    assert.ok(req, 'an http.req from the HEADERS frame');
+    assert.equal(
+      [d(req!).http_flavor, d(req!).http_stream, d(req!).http_method, d(req!).http_target, d(req!).http_host, d(req!)['x-appscope']],
+      ['2.0', srv.requests[0]!.streamId, 'GET', '/two?k=v', `127.0.0.1:${srv.port}`, 'h2-trace'],
+    );
+    const [resp] = evts(ev, 'http.resp');
+    assert.equal([d(resp!).http_flavor, d(resp!).http_stream, d(resp!).http_status_code], ['2.0', 1, 200]);
+    assert.ok(Number(d(resp!).http_client_duration) > 0);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('pipelined requests on one connection are paired with their responses in order', async () => {
+  const srv = await startHttp();
+  try {
+    const { ev } = await scoped('python3', ['-c', `
+import socket
+s = socket.create_connection(('127.0.0.1', ${srv.port}))
+s.sendall(b''.join(b'GET /p%d HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n' % i for i in range(3)) + b'HEAD /h HTTP/1.1\\r\\nHost: h\\r\\nConnection: close\\r\\n\\r\\n')
+data = b''
+while True:
+    b = s.recv(65536)
+    if not b: break
+    data += b
+print(data.count(b'HTTP/1.1 200'))`]);
+    assert.equal(evts(ev, 'http.req').map((e) => d(e).http_target), ['/p0', '/p1', '/p2', '/h']);
+    assert.equal(evts(ev, 'http.resp').map((e) => [d(e).http_method, d(e).http_target, d(e).http_status_code]),
+      [['GET', '/p0', 200], ['GET', '/p1', 200], ['GET', '/p2', 200], ['HEAD', '/h', 200]]);
+    const [close] = evts(ev, 'net.close');
+    assert.is(d(close!).net_close_reason, 'remote', 'the server closed first');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a scoped server: http.req and http.resp from the serving side with server durations', async () => {
+  const s = session();
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = runAsync('python3', ['-c', `
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    served = 0
+    def do_GET(self):
+        body = b'ok\\n'
+        self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
+        H.served += 1
+    def log_message(self, *a): pass
+srv = http.server.HTTPServer(('127.0.0.1', ${port}), H)
+print('ready', flush=True)
+while H.served < 20:
+    srv.handle_request()
+`], s.env, 30_000);
+  await new Promise((r) => setTimeout(r, 700));
+  for (let i = 0; i < 20; i++) {
+    const c = await runAsync('curl', [...CURL, '--retry', '3', '--retry-connrefused', `http://127.0.0.1:${port}/s${i}`]);
+    assert.is(c.status, 0);
+  }
+  const done = await server;
+  assert.is(done.status, 0, done.stderr);
+  const ev = s.events();
+  const resps = evts(ev, 'http.resp');
+  assert.is(resps.length, 20);
+  assert.ok(resps.every((e) => Number(d(e).http_server_duration) > 0 && d(e).http_client_duration === undefined));
+  assert.equal(evts(ev, 'http.req').map((e) => d(e).http_target), Array.from({ length: 20 }, (_, i) => `/s${i}`));
+  assert.ok(evts(ev, 'net.open').every((e) => d(e).op === 'accept' || d(e).op === 'accept4'));
+});
+
+test('sensitive header values are redacted in events unless SCOPE_EVENT_HTTP_REDACT=false', async () => {
+  const srv = await startHttp({ headers: { 'Set-Cookie': 'session=abc123secret' } });
+  try {
+    const args = [...CURL, '-H', 'Authorization: Bearer tok-s3cret', '-H', 'Cookie: id=cookie-s3cret', '-H', 'X-Plain: visible', srv.url];
+    const on = await scoped('curl', args, { SCOPE_EVENT_HTTP_HEADER: '.*' });
+    const req = d(evts(on.ev, 'http.req')[0]!);
+    assert.is(req.http_request_header_authorization, '[REDACTED]');
+    assert.is(req.http_request_header_cookie, '[REDACTED]');
+    assert.is(req['http_request_header_x-plain'], 'visible');
+    assert.is(d(evts(on.ev, 'http.resp')[0]!)['http_response_header_set-cookie'], '[REDACTED]');
+    // (the command line itself holds them: body.cmd is the app's argv, not an HTTP record)
+    const data = JSON.stringify(evts(on.ev).map((e) => e.body.data));
+    assert.match(data, /http_request_header_x-plain/);
+    assert.not.match(data, /s3cret|abc123secret/, 'no secret in any event data');
+    const off = await scoped('curl', args, { SCOPE_EVENT_HTTP_HEADER: '(?i)authorization', SCOPE_EVENT_HTTP_REDACT: 'false' });
+    const req2 = d(evts(off.ev, 'http.req')[0]!);
+    assert.is(req2.http_request_header_authorization, 'Bearer tok-s3cret');
+    assert.is(req2.http_request_header_cookie, undefined, 'only the headers asked for');
+  } finally {
+    await srv.close();
+  }
+});
+
+type Side = { sent: number; recv: number; local_port: number | null; peer_port: number | null; fd: number };
+test('every socket call, TCP/UDP over IPv4 and IPv6 and unix sockets: per-socket bytes as the program counted them', async () => {
+  for (const [mode, transport] of [
+    ['tcp4', 'IP.TCP'], ['tcp6', 'IP.TCP'], ['udp4', 'IP.UDP'], ['udp6', 'IP.UDP'], ['unix', 'Unix.TCP'], ['peek', 'IP.TCP'],
+  ] as const) {
+    const { ev, r, met } = await scoped(prog('net_calls'), [mode]);
+    const out = jsonLines(r.stdout)[0] as unknown as { client: Side; server: Side };
+    const closes = evts(ev, 'net.close');
+    for (const side of [out.client, out.server]) {
+      const c = closes.find((e) => d(e).fd === side.fd && (transport.startsWith('Unix') || d(e).net_host_port === side.local_port));
+      assert.ok(c, `${mode}: a net.close for fd ${side.fd}`);
+      assert.is(d(c!).net_transport, transport, mode);
+      assert.is(d(c!).net_bytes_sent, side.sent, `${mode}: bytes sent on fd ${side.fd}`);
+      assert.is(d(c!).net_bytes_recv, side.recv, `${mode}: bytes received on fd ${side.fd}`);
+      if (mode === 'tcp6') assert.is(d(c!).net_peer_ip, '::1');
+    }
+    if (mode === 'tcp4') {
+      const reasons = closes.map((e) => [d(e).fd === out.client.fd ? 'client' : 'server', d(e).net_close_reason]).sort();
+      assert.equal(reasons, [['client', 'local'], ['server', 'remote']]);
+    }
+    const rx = met.filter(isMetric).filter((m: Metric) => m.body._metric === 'net.rx');
+    assert.is(rx.reduce((t, m) => t + m.body._value, 0), out.client.recv + out.server.recv, `${mode}: net.rx counts each byte once`);
+  }
+});
+
+test.run();
