@@ -142,6 +142,24 @@ print(urllib.request.urlopen('https://localhost:${srv.port}/py', context=ctx).re
   }
 });
 
+test('HTTPS through GnuTLS (gnutls_record_send/recv): the same http events, scheme https', async () => {
+  const srv = await startHttps({ body: 'gnutls body\n' });
+  try {
+    const { ev, r } = await scoped(prog('net_gnutls'), [String(srv.port), '/gt?x=2']);
+    const out = jsonLines(r.stdout)[0]!;
+    assert.is(out.status, 'HTTP/1.1 200 OK');
+    const [req] = evts(ev, 'http.req');
+    assert.ok(req, 'an http.req from gnutls_record_send');
+    assert.equal([d(req!).http_scheme, d(req!).http_target, d(req!).http_user_agent, d(req!).net_peer_port],
+      ['https', '/gt?x=2', 'net_gnutls', srv.port]);
+    const [resp] = evts(ev, 'http.resp');
+    assert.equal([d(resp!).http_scheme, d(resp!).http_status_code, d(resp!).http_response_content_length],
+      ['https', 200, 'gnutls body\n'.length]);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('HTTP/2 with prior knowledge (h2c): http.req and http.resp with flavor 2.0 and the stream id', async () => {
   const srv = await startH2c({ body: 'h2 body\n' });
   try {
