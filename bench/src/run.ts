@@ -15,12 +15,17 @@
  *       the reporting thread keeps the queue from filling: every measured call emits its event, and
  *       the run checks that all of them reached the file (a dropped record is a cheaper path).
  *  3. `scope run -- true` wall time (budget ≤ 100 ms).
+ *  4. nginx under wrk (when both are installed: Debian's nginx-light and wrk): requests per second
+ *     of one nginx worker pinned to one CPU, wrk on the other, keep-alive connections on loopback;
+ *     plain, scoped with metrics only, and scoped with every event type on (http, net, fs, console,
+ *     default rate limit); median of interleaved runs; scoped ÷ plain (budget ≥ 0.97).
  *
  * Writes bench/results/latest.json (everything) and bench/results/rwloop.json (as before).
  *
  *   npm run bench
  *   node bench/dist/src/run.js [--runs 11] [--ops 1000000] [--percall-runs 9] [--percall-ops 2000000]
- *                              [--event-ops 200000] [--cpu N] [--only rwloop|percall|startup]
+ *                              [--event-ops 200000] [--cpu N] [--nginx-runs 5] [--nginx-secs 5]
+ *                              [--only rwloop|percall|startup|nginx]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -313,6 +318,76 @@ if (doing('startup')) {
     const rw = JSON.parse(readFileSync(rwloopFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(rwloopFile, JSON.stringify({ ...rw, scope_run_true_ms_median: r1(runTrue), scope_run_true_budget_ms: 100 }, null, 2) + '\n');
   }
+}
+
+// ---- 4. nginx under wrk: requests per second, scoped ÷ plain ----------------------------------
+function which(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+async function nginxBench(): Promise<void> {
+  const nginxRuns = arg('nginx-runs', 5);
+  const secs = arg('nginx-secs', 5);
+  const dir = join(work, 'nginx');
+  mkdirSync(join(dir, 'html'), { recursive: true });
+  writeFileSync(join(dir, 'html', 'index.html'), '<p>hello from nginx</p>\n'.repeat(20));
+  const { createServer } = await import('node:net');
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const cpus = availableParallelism();
+  const conf = [
+    ...(process.getuid?.() === 0 ? ['user root;'] : []),
+    'daemon off;', 'master_process off;', 'worker_processes 1;', `pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log warn;`,
+    'events { worker_connections 1024; }',
+    `http { access_log off; server { listen 127.0.0.1:${port}; root ${dir}/html; location / { } } }`,
+  ].join('\n');
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  const pin = (cpu: number, cmd: string[]) => (cpus > 1 && which('taskset') ? ['taskset', '-c', String(cpu), ...cmd] : cmd);
+  const modes: Record<string, NodeJS.ProcessEnv> = {
+    plain: plainEnv,
+    metrics_only: { ...scopedEnv, SCOPE_EVENT_ENABLE: 'false' },
+    all_events: { ...scopedEnv, SCOPE_EVENT_ENABLE: 'true', SCOPE_EVENT_HTTP: 'true', SCOPE_EVENT_NET: 'true', SCOPE_EVENT_FS: 'true' },
+  };
+  const one = async (env: NodeJS.ProcessEnv): Promise<number> => {
+    const { spawn } = await import('node:child_process');
+    const [cmd, ...args] = pin(0, ['nginx', '-c', join(dir, 'nginx.conf'), '-p', dir]);
+    const ngx = spawn(cmd as string, args, { env, stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && spawnSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]).status !== 0; i++)
+        spawnSync('sleep', ['0.05']);
+      const [wcmd, ...wargs] = pin(cpus - 1, ['wrk', '-t1', '-c16', `-d${secs}s`, `http://127.0.0.1:${port}/index.html`]);
+      const r = spawnSync(wcmd as string, wargs, { encoding: 'utf8' });
+      const m = /Requests\/sec:\s+([0-9.]+)/.exec(r.stdout);
+      if (!m) throw new Error(`wrk: ${r.stdout}${r.stderr}`);
+      return Number(m[1]);
+    } finally {
+      ngx.kill('SIGQUIT');
+      await new Promise((resolve) => ngx.once('close', resolve));
+    }
+  };
+  const got: Record<string, number[]> = { plain: [], metrics_only: [], all_events: [] };
+  await one(plainEnv); // warm up
+  for (let i = 0; i < nginxRuns; i++) for (const [mode, env] of Object.entries(modes)) got[mode]!.push(await one(env));
+  const med = Object.fromEntries(Object.entries(got).map(([k, v]) => [k, median(v)])) as Record<string, number>;
+  const ratioM = med['metrics_only']! / med['plain']!;
+  const ratioE = med['all_events']! / med['plain']!;
+  latest['nginx'] = {
+    runs: nginxRuns, seconds: secs, connections: 16, requests_per_sec_median: Object.fromEntries(Object.entries(med).map(([k, v]) => [k, r1(v)])),
+    ratio_metrics_only: Number(ratioM.toFixed(3)), ratio_all_events: Number(ratioE.toFixed(3)), budget_ratio: 0.97,
+  };
+  budgets.push({ what: 'nginx under wrk, requests/s scoped ÷ plain (metrics only)', measured: `${ratioM.toFixed(3)} (${med['plain']!.toFixed(0)} → ${med['metrics_only']!.toFixed(0)} req/s)`, budget: '≥ 0.97', within: ratioM >= 0.97, value: ratioM });
+  budgets.push({ what: 'nginx under wrk, requests/s scoped ÷ plain (all events on)', measured: `${ratioE.toFixed(3)} (${med['plain']!.toFixed(0)} → ${med['all_events']!.toFixed(0)} req/s)`, budget: '≥ 0.97', within: ratioE >= 0.97, value: ratioE });
+  process.stdout.write(`nginx under wrk (${secs} s, 16 connections), median of ${nginxRuns}: ` +
+    `plain ${med['plain']!.toFixed(0)}, metrics only ${med['metrics_only']!.toFixed(0)}, all events ${med['all_events']!.toFixed(0)} req/s\n`);
+}
+
+if (doing('nginx')) {
+  if (which('nginx') && which('wrk')) await nginxBench();
+  else process.stdout.write('nginx: skipped (needs nginx and wrk: apt-get install nginx-light wrk)\n');
 }
 
 latest['budgets'] = budgets.map(({ what, value, budget, within, invalid }) => ({

@@ -245,7 +245,8 @@ static int tbl_add(struct scope_hpack *h, const char *name, size_t nl, const cha
     size_t need = nl + vl;
     size_t used = tbl_used(h);
     if (used + need > h->cap) {
-        if (h->buf && name >= h->buf && name < h->buf + h->cap) {
+        uintptr_t np = (uintptr_t)name, bp = (uintptr_t)h->buf;
+        if (h->buf && np >= bp && np < bp + h->cap) {
             tmp = malloc(nl ? nl : 1);
             if (!tmp)
                 return -1;

@@ -51,7 +51,10 @@ struct scope_h1 {
     long long chunk_left;       /* private */
     int chunk_state;            /* private */
     bool response_side;         /* parses responses (else requests) */
-    bool upgraded;              /* a 101 or CONNECT 2xx passed: the bytes are no longer HTTP/1 */
+    bool upgraded;              /* a 101 or CONNECT 2xx passed: the bytes are no longer HTTP/1
+                                 * (set here for a 101 and after a CONNECT request; the consumer,
+                                 * which pairs responses with requests, sets it in the callback of
+                                 * a 2xx that answers a CONNECT, and parsing stops there) */
     size_t len;                 /* private: bytes of head gathered */
     char head[SCOPE_H1_HEAD_MAX];
     struct scope_hdr hdrs[SCOPE_HTTP_MAX_HDRS];

@@ -436,8 +436,8 @@ static size_t feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, sc
         memcpy(p->head + old, b + k, take);
         p->len += take;
         k = end;
-        bool first_lf = nl && memchr(p->head, '\n', old) == NULL;
-        if (old < H1_START_CHECK && !first_lf) {
+        bool first_lf = nl && !p->chunk_state; /* chunk_state: the start line was checked */
+        if (old < H1_START_CHECK && !p->chunk_state && !first_lf) {
             size_t chk = p->len < H1_START_CHECK ? p->len : H1_START_CHECK;
             if (!start_prefix_ok(p, p->head, chk, p->state == H1_RESYNC)) {
                 lose(p);
@@ -455,6 +455,7 @@ static size_t feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, sc
                 lose(p);
                 return m;
             }
+            p->chunk_state = 1;
         }
         if (nl) {
             size_t L = p->len;

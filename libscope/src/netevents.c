@@ -186,6 +186,12 @@ struct fields {
     size_t used;
 };
 
+/* Not zeroed: 7 KiB per event would be most of the cost of a small one. */
+#define FIELDS(name)                                                                          \
+    struct fields name;                                                                       \
+    name.n = 0;                                                                               \
+    name.used = 0
+
 static void fs_(struct fields *fl, const char *k, const char *v, size_t n)
 {
     if (fl->n < 64)
@@ -319,7 +325,7 @@ static void on_conn(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
     }
     c->opened = true;
     opened_n[SCOPE_FD_CLASS(c->flags)]++;
-    struct fields fl = {.n = 0};
+    FIELDS(fl);
     net_fields(&fl, c);
     fn_(&fl, "fd", r->fd);
     fc(&fl, "op", scope_hooks[r->fn].name);
@@ -339,7 +345,7 @@ static void on_nclose(const struct scope_rec *r, struct sbuf *ev, struct sbuf *m
         closed_n[cls]++;
         dur_sum_ms += dur / 1000000;
         dur_n++;
-        struct fields fl = {.n = 0};
+        FIELDS(fl);
         net_fields(&fl, c);
         fn_(&fl, "fd", r->fd);
         fc(&fl, "op", scope_hooks[r->fn].name);
@@ -485,6 +491,100 @@ static void http_metric(struct sbuf *met, const char *name, const char *type, lo
     scope_emit_metric(met, name, type, v, unit, dims, 4, t_ns);
 }
 
+/* Below verbosity 6 the http metrics are summed per period, per side, method and status. */
+#define HTTP_SUMS 64
+static struct hsum {
+    bool used, server;
+    char method[16];
+    int status;
+    uint64_t n, dur_ns;
+    long long req_len, resp_len;
+} hsums[HTTP_SUMS];
+
+static void http_sum(bool server, const char *method, int status, uint64_t dur, long long qlen, long long rlen)
+{
+    struct hsum *free_slot = NULL, *h = NULL;
+    for (int i = 0; i < HTTP_SUMS && !h; i++) {
+        if (!hsums[i].used) {
+            if (!free_slot)
+                free_slot = &hsums[i];
+        } else if (hsums[i].server == server && hsums[i].status == status &&
+                   !strncmp(hsums[i].method, method, sizeof hsums[i].method - 1)) {
+            h = &hsums[i];
+        }
+    }
+    if (!h) {
+        h = free_slot ? free_slot : &hsums[HTTP_SUMS - 1];   /* full: the last one takes the rest */
+        if (!h->used) {
+            h->used = true;
+            h->server = server;
+            h->status = status;
+            snprintf(h->method, sizeof h->method, "%s", method);
+        }
+    }
+    h->n++;
+    h->dur_ns += dur;
+    if (qlen > 0)
+        h->req_len += qlen;
+    if (rlen > 0)
+        h->resp_len += rlen;
+}
+
+static void http_summary(struct sbuf *met, uint64_t now)
+{
+    for (int i = 0; i < HTTP_SUMS; i++) {
+        struct hsum *h = &hsums[i];
+        if (!h->used || !h->n)
+            continue;
+        struct scope_dim dims[] = {
+            {"http_method", h->method, 0, 3},
+            {"http_status_code", NULL, h->status, 4},
+            {"numops", NULL, (long long)h->n, 8},
+            {"summary", "true", 0, 0},
+        };
+        scope_emit_metric(met, "http.req", "counter", (long long)h->n, "request", dims, 4, now);
+        scope_emit_metric(met, h->server ? "http.duration.server" : "http.duration.client", "timer",
+                          (long long)(h->dur_ns / h->n / 1000000), "millisecond", dims, 4, now);
+        if (h->req_len)
+            scope_emit_metric(met, "http.req.content_length", "counter", h->req_len, "byte", dims, 4, now);
+        if (h->resp_len)
+            scope_emit_metric(met, "http.resp.content_length", "counter", h->resp_len, "byte", dims, 4, now);
+        memset(h, 0, sizeof *h);
+    }
+}
+
+static void http_resp_event(struct hctx *h, const struct scope_http_msg *m, const struct pend *q,
+                            uint64_t dur, const char *scheme, const struct scope_hdr *xapp)
+{
+    FIELDS(fl);
+    fc(&fl, "http_method", q->method);
+    fc(&fl, "http_target", q->target);
+    fc(&fl, "http_flavor", flavor_str(m->flavor));
+    fc(&fl, "http_scheme", scheme);
+    fc(&fl, "http_host", q->host);
+    if (q->ua)
+        fc(&fl, "http_user_agent", q->ua);
+    fn_(&fl, "http_status_code", m->status);
+    if (m->reason.n)
+        fs_(&fl, "http_status_text", m->reason.p, m->reason.n);
+    else
+        fc(&fl, "http_status_text", reason_of(m->status));
+    fms(&fl, h->c->server ? "http_server_duration" : "http_client_duration", dur);
+    if (m->content_length >= 0)
+        fn_(&fl, "http_response_content_length", m->content_length);
+    if (q->clen >= 0)
+        fn_(&fl, "http_request_content_length", q->clen);
+    if (xapp)
+        fs_(&fl, "x-appscope", xapp->value.p, xapp->value.n);
+    else if (q->xapp)
+        fc(&fl, "x-appscope", q->xapp);
+    if (m->flavor == 20)
+        fn_(&fl, "http_stream", m->stream);
+    net_fields(&fl, h->c);
+    header_fields(&fl, m, "http_response_header_");
+    scope_event(h->ev, SCOPE_W_HTTP, "http.resp", "http", h->r->chan, h->r->t_ns, fl.f, fl.n);
+}
+
 static bool on_http(void *ctx, const struct scope_http_msg *m)
 {
     struct hctx *h = ctx;
@@ -516,7 +616,9 @@ static bool on_http(void *ctx, const struct scope_http_msg *m)
         q->stream = m->stream;
         q->flavor = m->flavor;
         q->clen = m->content_length;
-        struct fields fl = {.n = 0};
+        if (!scope_watch_on(SCOPE_W_HTTP))
+            return false;
+        FIELDS(fl);
         fc(&fl, "http_method", q->method);
         fc(&fl, "http_target", q->target);
         fc(&fl, "http_flavor", flavor_str(m->flavor));
@@ -550,34 +652,11 @@ static bool on_http(void *ctx, const struct scope_http_msg *m)
     bool have = qi < l->nreq;
     struct pend *q = have ? &l->reqs[qi] : &none;
     uint64_t dur = h->r->t_ns > q->t_ns ? h->r->t_ns - q->t_ns : 0;
-    struct fields fl = {.n = 0};
-    fc(&fl, "http_method", q->method);
-    fc(&fl, "http_target", q->target);
-    fc(&fl, "http_flavor", flavor_str(m->flavor));
-    fc(&fl, "http_scheme", scheme);
-    fc(&fl, "http_host", q->host);
-    if (q->ua)
-        fc(&fl, "http_user_agent", q->ua);
-    fn_(&fl, "http_status_code", m->status);
-    if (m->reason.n)
-        fs_(&fl, "http_status_text", m->reason.p, m->reason.n);
-    else
-        fc(&fl, "http_status_text", reason_of(m->status));
-    fms(&fl, h->c->server ? "http_server_duration" : "http_client_duration", dur);
-    if (m->content_length >= 0)
-        fn_(&fl, "http_response_content_length", m->content_length);
-    if (q->clen >= 0)
-        fn_(&fl, "http_request_content_length", q->clen);
-    if (xapp)
-        fs_(&fl, "x-appscope", xapp->value.p, xapp->value.n);
-    else if (q->xapp)
-        fc(&fl, "x-appscope", q->xapp);
-    if (m->flavor == 20)
-        fn_(&fl, "http_stream", m->stream);
-    net_fields(&fl, h->c);
-    header_fields(&fl, m, "http_response_header_");
-    scope_event(h->ev, SCOPE_W_HTTP, "http.resp", "http", h->r->chan, h->r->t_ns, fl.f, fl.n);
-    if (h->met && scope_cfg.met_http) {
+    if (scope_watch_on(SCOPE_W_HTTP))
+        http_resp_event(h, m, q, dur, scheme, xapp);
+    if (h->met && scope_cfg.met_http && scope_cfg.verbosity < SCOPE_V_OPEN)
+        http_sum(h->c->server, q->method, m->status, dur, q->clen, m->content_length);
+    else if (h->met && scope_cfg.met_http) {
         http_metric(h->met, "http.req", "counter", 1, "request", q, m->status, h->r->t_ns);
         http_metric(h->met, h->c->server ? "http.duration.server" : "http.duration.client", "timer",
                     (long long)(dur / 1000000), "millisecond", q, m->status, h->r->t_ns);
@@ -611,7 +690,7 @@ static void copy_flags(const struct scope_rec *r, uint32_t set, uint32_t clear)
 
 static void app_event(const struct scope_rec *r, struct conn *c, const char *protocol, struct sbuf *ev)
 {
-    struct fields fl = {.n = 0};
+    FIELDS(fl);
     fc(&fl, "net_protocol", protocol);
     fn_(&fl, "fd", r->fd);
     net_fields(&fl, c);
@@ -747,7 +826,7 @@ static void dns_packet(const struct scope_rec *r, struct conn *c, const unsigned
         return;
     unsigned qtype = (unsigned)p[off] << 8 | p[off + 1];
     off += 4;
-    struct fields fl = {.n = 0};
+    FIELDS(fl);
     fc(&fl, "domain", name);
     fc(&fl, "query_type", qtype_name(qtype));
     if (peer) {
@@ -902,7 +981,7 @@ static void on_dns(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met)
     memcpy(name, r->data, nl);
     name[nl] = 0;
     const char *op = scope_hooks[r->fn].name;
-    struct fields fl = {.n = 0};
+    FIELDS(fl);
     fc(&fl, "domain", name);
     fc(&fl, "op", op);
     scope_event(ev, SCOPE_W_DNS, "dns.req", "dns", 0, r->t_ns, fl.f, fl.n);
@@ -922,7 +1001,7 @@ static void on_dns(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met)
         at += 1 + k;
     }
     sb_s(&addrs, "]");
-    struct fields fr = {.n = 0};
+    FIELDS(fr);
     fc(&fr, "domain", name);
     fc(&fr, "op", op);
     fms(&fr, "duration", r->rbytes);
@@ -951,7 +1030,7 @@ bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *me
     const char *name = strerrorname_np ? strerrorname_np(r->aux) : NULL;
     char msg[256];
     snprintf(msg, sizeof msg, "%s", strerror(r->aux));
-    struct fields fl = {.n = 0};
+    FIELDS(fl);
     fc(&fl, "op", scope_hooks[r->fn].name);
     fn_(&fl, "errno", r->aux);
     fc(&fl, "errno_name", name ? name : "UNKNOWN");
@@ -1002,6 +1081,8 @@ static void summary_metric(struct sbuf *met, const char *name, const char *type,
 
 void scope_net_summary(struct sbuf *met)
 {
+    if (scope_cfg.met_http)
+        http_summary(met, scope_now_ns());
     if (!scope_cfg.met_net)
         return;
     struct scope_nettotal now_t;
@@ -1079,4 +1160,5 @@ void scope_net_reset(void)
     dur_sum_ms = dur_n = 0;
     any_net = false;
     memset(dnsq, 0, sizeof dnsq);
+    memset(hsums, 0, sizeof hsums);
 }

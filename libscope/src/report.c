@@ -250,7 +250,7 @@ static void *thread_main(void *arg)
         }
         now = mono_ms();
         if (!atomic_load(&req))
-            scope_ring_wait(next > now ? (int)(next - now < 500 ? next - now : 500) : 0);
+            scope_ring_wait(next > now ? (int)(next - now < SCOPE_RING_NAP_MS ? next - now : SCOPE_RING_NAP_MS) : 0);
     }
 }
 

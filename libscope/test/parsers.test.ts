@@ -107,6 +107,7 @@ test('HTTP/1 responses: Content-Length, chunked with extensions and trailers, 1x
     'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\nContent-Length: 99\r\n\r\n' +
     'HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n' +
     'HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n' +
+    'HTTP/1.1 202\nContent-Length: 1\n\nx' +
     'HTTP/1.0 200 OK\r\nServer: old\r\n\r\n' +
     'until close HTTP/1.1 200 OK\r\n\r\n';
   parseAllPieces(['--h1-resp', '--final'], input, [
@@ -117,6 +118,7 @@ test('HTTP/1 responses: Content-Length, chunked with extensions and trailers, 1x
     resp(304, 'Not Modified', [['ETag', '"x"'], ['Content-Length', '99']], { content_length: 99 }),
     resp(103, 'Early Hints', [['Link', '</s.css>; rel=preload']]),
     resp(404, '', [['Content-Length', '0']], { content_length: 0 }),
+    resp(202, '', [['Content-Length', '1']], { content_length: 1 }),
     resp(200, 'OK', [['Server', 'old']], { flavor: 10 }),
     fin(false),
   ]);
