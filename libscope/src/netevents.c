@@ -36,6 +36,7 @@ struct pend {   /* a request awaiting its response */
 
 struct layer {   /* 0: the socket's bytes; 1: the TLS plaintext on it */
     int proto;
+    bool began[2];               /* a first piece was seen in this direction */
     struct scope_h1 *h1[2];   /* [rx, tx] */
     struct scope_h2 *h2[2];
     uint64_t total[2], off[2];   /* the call being received per direction, and where it is */
@@ -709,6 +710,8 @@ static void detect(const struct scope_rec *r, struct conn *c, int li, bool tx, c
         l->proto = P_HTTP1;
     } else if (!li && n >= 3 && p[0] == 0x16 && p[1] == 3 && p[2] <= 4) {
         l->proto = P_TLS;
+    } else if (!l->began[!tx]) {
+        return;   /* the other side may speak first (an HTTP/2 server sends SETTINGS at once) */
     } else {
         l->proto = P_OTHER;
         if (!scope_cfg.payload)
@@ -925,6 +928,7 @@ static void on_data(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
         l->off[tx] = 0;
         if (l->proto == P_NONE && n)
             detect(r, c, li, tx, p, n, ev);
+        l->began[tx] = true;
     }
     if (r->rops > l->off[tx])   /* pieces lost in between */
         feed(&h, p, 0, (size_t)(r->rops - l->off[tx]));

@@ -10,6 +10,7 @@
  * the connection's descriptor, which the library knows (SSL_get_fd, gnutls_transport_get_int). */
 #include <dlfcn.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wrap.h"
@@ -37,19 +38,25 @@ static void *lookup(const char *sym, const void *ours)
     void *p = dlsym(RTLD_NEXT, sym);
     if (p && p != ours)
         return p;
-    static __thread struct objs o;   /* 64 KiB: not on the app's stack */
-    o.n = 0;
-    dl_iterate_phdr(collect, &o);   /* names first: dlopen inside the iteration could deadlock */
-    for (int i = 0; i < o.n; i++) {
-        void *h = dlopen(o.names[i], RTLD_LAZY | RTLD_NOLOAD);
+    /* 64 KiB: neither on the app's stack nor thread-local (static TLS that large makes every
+     * thread the app creates with a small stack fail with EINVAL) */
+    struct objs *o = malloc(sizeof *o);
+    if (!o)
+        return NULL;
+    o->n = 0;
+    dl_iterate_phdr(collect, o);   /* names first: dlopen inside the iteration could deadlock */
+    p = NULL;
+    for (int i = 0; i < o->n && !p; i++) {
+        void *h = dlopen(o->names[i], RTLD_LAZY | RTLD_NOLOAD);
         if (!h)
             continue;
-        p = dlsym(h, sym);
+        void *q = dlsym(h, sym);
         dlclose(h);
-        if (p && p != ours)
-            return p;
+        if (q && q != ours)
+            p = q;
     }
-    return NULL;
+    free(o);
+    return p;
 }
 
 #define TLS_REAL(name)                                                                        \

@@ -72,6 +72,14 @@ test('cat /etc/hostname: process-start first, fs.open/fs.close with bytes, stdou
   rmSync(s.dir, { recursive: true });
 });
 
+test('a thread with the smallest stack still starts: libscope keeps its thread-local data tiny', () => {
+  const s = session();
+  const r = run(prog('smallstack'), [], s.env);
+  assert.is(r.stderr.toString(), '');
+  assert.is(r.stdout.toString(), 'ok\n');
+  assert.is(r.status, 0);
+});
+
 test('statsd metric format: prefix, type letters, dimensions, tags and the line length limit', () => {
   const s = session({ SCOPE_METRIC_FORMAT: 'statsd', SCOPE_STATSD_PREFIX: 'app.', SCOPE_TAG_team: 'core' });
   assert.is(run('cat', ['/etc/hostname'], s.env).status, 0);

@@ -258,6 +258,98 @@ test('sensitive header values are redacted in events unless SCOPE_EVENT_HTTP_RED
   }
 });
 
+test('a refused connection is a net.error of class connection', async () => {
+  const srv = await startHttp();
+  const port = srv.port;
+  await srv.close();   // nothing listens there now
+  const { ev } = await scoped('python3', ['-c', `
+import socket
+try:
+    socket.create_connection(('127.0.0.1', ${port}))   # blocking: connect itself fails
+except ConnectionRefusedError:
+    print('refused')`]);
+  const errs = evts(ev, 'net.error');
+  assert.is(errs.length, 1);
+  assert.equal([d(errs[0]!).op, d(errs[0]!).class, d(errs[0]!).errno_name], ['connect', 'connection', 'ECONNREFUSED']);
+  assert.is(evts(ev, 'fs.error').filter((e) => d(e).op === 'connect').length, 0, 'not an fs error');
+});
+
+test('metric verbosity: summaries at 4, one metric per connection and request at 6', async () => {
+  const srv = await startHttp();
+  try {
+    const v4 = (await scoped('curl', [...CURL, `${srv.url}m4`])).met.filter(isMetric);
+    const open4 = v4.filter((m) => m.body._metric === 'net.open');
+    assert.equal(open4.map((m) => [m.body.summary, m.body.class, m.body.proto, m.body._value]), [['true', 'inet_tcp', 'TCP', 1]]);
+    const req4 = v4.filter((m) => m.body._metric === 'http.req');
+    assert.equal(req4.map((m) => [m.body.summary, m.body.http_method, m.body.http_status_code, m.body.http_target]),
+      [['true', 'GET', 200, undefined]], 'no target below verbosity 5');
+    const v6 = (await scoped('curl', [...CURL, `${srv.url}m6`], { SCOPE_METRIC_VERBOSITY: '6' })).met.filter(isMetric);
+    const open6 = v6.filter((m) => m.body._metric === 'net.open');
+    assert.is(open6.length, 1);
+    assert.equal([open6[0]!.body.summary, open6[0]!.body.port, open6[0]!.body.op], [undefined, srv.port, 'connect']);
+    assert.ok(v6.some((m) => m.body._metric === 'net.close' && m.body.port === srv.port));
+    assert.ok(v6.some((m) => m.body._metric === 'net.duration' && m.body._metric_type === 'timer'));
+    const req6 = v6.filter((m) => m.body._metric === 'http.req');
+    assert.equal(req6.map((m) => [m.body.summary, m.body.http_target, m.body.http_status_code]), [[undefined, '/m6', 200]]);
+    for (const g of ['net.tcp', 'net.udp', 'net.other', 'net.port']) assert.ok(v4.some((m) => m.body._metric === g), g);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('HTTP/2 inside TLS (ALPN h2): http events with flavor 2.0 and scheme https', async () => {
+  const tls = await startHttps();   // only for its certificate
+  const { createSecureServer } = await import('node:http2');
+  const h2 = createSecureServer({ key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) }, (req, res) => {
+    res.setHeader('content-length', '3');
+    res.end('h2\n');
+  });
+  await new Promise<void>((r) => h2.listen(0, '127.0.0.1', () => r()));
+  const port = (h2.address() as { port: number }).port;
+  try {
+    const { ev } = await scoped('curl', [...CURL, '-k', '--http2', `https://127.0.0.1:${port}/tls2`]);
+    const [req] = evts(ev, 'http.req');
+    assert.ok(req, 'an http.req');
+    assert.equal([d(req!).http_flavor, d(req!).http_scheme, d(req!).http_target, d(req!).http_stream], ['2.0', 'https', '/tls2', 1]);
+    const [resp] = evts(ev, 'http.resp');
+    assert.equal([d(resp!).http_status_code, d(resp!).http_status_text, d(resp!).http_response_content_length], [200, 'OK', 3]);
+  } finally {
+    await new Promise((r) => h2.close(r));
+    await tls.close();
+  }
+});
+
+test('a scoped node h2c server: server-side http events per stream', async () => {
+  const s = session();
+  const portFile = join(s.dir, 'port');
+  const server = runAsync(process.execPath, ['-e', `
+const http2 = require('node:http2');
+const fs = require('node:fs');
+let n = 0;
+const srv = http2.createServer((req, res) => { res.end('ok'); if (++n === 3) setTimeout(() => srv.close(), 50); });
+srv.listen(0, '127.0.0.1', () => fs.writeFileSync(${JSON.stringify(portFile)}, String(srv.address().port)));
+`], s.env, 30_000);
+  let port = 0;
+  for (let i = 0; i < 100 && !port; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      port = Number(readFileSync(portFile, 'utf8'));
+    } catch {
+      // not written yet
+    }
+  }
+  assert.ok(port > 0, 'the server said its port');
+  for (let i = 0; i < 3; i++)
+    assert.is((await runAsync('curl', [...CURL, '--http2-prior-knowledge', `http://127.0.0.1:${port}/n${i}`])).status, 0);
+  const done = await server;
+  assert.is(done.status, 0, done.stderr);
+  const ev = s.events();
+  assert.equal(evts(ev, 'http.req').map((e) => [d(e).http_target, d(e).http_flavor]), [['/n0', '2.0'], ['/n1', '2.0'], ['/n2', '2.0']]);
+  const resps = evts(ev, 'http.resp');
+  assert.is(resps.length, 3);
+  assert.ok(resps.every((e) => d(e).http_status_code === 200 && Number(d(e).http_server_duration) > 0));
+});
+
 type Side = { sent: number; recv: number; local_port: number | null; peer_port: number | null; fd: number };
 test('every socket call, TCP/UDP over IPv4 and IPv6 and unix sockets: per-socket bytes as the program counted them', async () => {
   for (const [mode, transport] of [
