@@ -39,7 +39,9 @@ void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourc
     const struct scope_ident *p = &scope_id;
     sb_s(o, "{\"type\":\"evt\",\"id\":");
     sb_jcstr(o, p->id);
-    sb_fmt(o, ",\"_channel\":\"%llu\",\"body\":{\"sourcetype\":", (unsigned long long)chan);
+    sb_s(o, ",\"_channel\":\"");
+    sb_u(o, chan);
+    sb_s(o, "\",\"body\":{\"sourcetype\":");
     sb_jcstr(o, sourcetype);
     sb_s(o, ",\"_time\":");
     sb_time(o, t_ns);

@@ -140,10 +140,21 @@ void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const c
         else if (f[i].s)
             sb_jstr(o, f[i].s, f[i].n);
         else
-            sb_fmt(o, "%lld", f[i].num);
+            sb_i(o, f[i].num);
         first = false;
     }
     scope_emit_event_tail(o);
+}
+
+bool scope_event_room(void)
+{
+    if (scope_cfg.maxeps <= 0)
+        return true;
+    uint64_t s = mono_sec();
+    if (s != rate_sec || rate_n < (uint64_t)scope_cfg.maxeps)
+        return true;
+    rate_over++;
+    return false;
 }
 
 uint64_t scope_events_rate_notice(struct sbuf *o, bool force)
@@ -247,7 +258,9 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     struct stat st;
     char link[64];
     snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
-    bool have = current ? stat(link, &st) == 0 : path[0] && stat(path, &st) == 0;
+    /* the owner and mode are for the events: not looked up for one the rate limit will drop */
+    bool emit = scope_hot.ev_fs && scope_event_room();
+    bool have = emit && (current ? stat(link, &st) == 0 : path[0] && stat(path, &st) == 0);
     if (fi) {
         text_out(o, &fi->text, SCOPE_W_FILE, fi->path ? fi->path : "", "file", fi->chan);
         free(fi->path);
@@ -267,7 +280,7 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
                         (scope_watch_name(SCOPE_W_FILE, path) ? SCOPE_FD_TEXT : 0);
         atomic_compare_exchange_strong(&c->flags, &fl, want);
     }
-    if (scope_hot.ev_fs)
+    if (emit)
         fs_event(o, "fs.open", r, path, fi, false);
     if (met)
         scope_fsm_call(met, r, path);

@@ -15,6 +15,9 @@ void scope_events_flush(struct sbuf *ev, bool all);
 /* The rate-limit notice, when events were dropped over SCOPE_EVENT_MAXEPS; returns how many. */
 uint64_t scope_events_rate_notice(struct sbuf *ev, bool force);
 void scope_events_reset(void);
+/* Whether one more event fits in this second's SCOPE_EVENT_MAXEPS; false counts it as dropped, so
+ * the caller can skip building it. */
+bool scope_event_room(void);
 /* One event through the watch filters and the rate limit. Notices bypass both. */
 void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const char *sourcetype,
                  uint64_t chan, uint64_t t_ns, const struct scope_field *f, int nf);

@@ -148,18 +148,53 @@ void sb_kv_s(struct sbuf *b, const char *key, const char *val)
     sb_jcstr(b, val ? val : "");
 }
 
-void sb_kv_u(struct sbuf *b, const char *key, uint64_t val)
+/* Decimal without printf: the reporting thread writes several numbers per record. */
+void sb_u(struct sbuf *b, uint64_t v)
 {
-    sb_fmt(b, ",\"%s\":%llu", key, (unsigned long long)val);
+    char d[24];
+    int i = sizeof d;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while ((v /= 10));
+    sb_raw(b, d + i, sizeof d - (size_t)i);
 }
 
-void sb_kv_i(struct sbuf *b, const char *key, int64_t val)
+void sb_i(struct sbuf *b, int64_t v)
 {
-    sb_fmt(b, ",\"%s\":%lld", key, (long long)val);
+    if (v < 0) {
+        sb_raw(b, "-", 1);
+        sb_u(b, (uint64_t)0 - (uint64_t)v);
+    } else {
+        sb_u(b, (uint64_t)v);
+    }
+}
+
+static void key(struct sbuf *b, const char *k)
+{
+    sb_raw(b, ",\"", 2);
+    sb_s(b, k);
+    sb_raw(b, "\":", 2);
+}
+
+void sb_kv_u(struct sbuf *b, const char *k, uint64_t val)
+{
+    key(b, k);
+    sb_u(b, val);
+}
+
+void sb_kv_i(struct sbuf *b, const char *k, int64_t val)
+{
+    key(b, k);
+    sb_i(b, val);
 }
 
 void sb_time(struct sbuf *b, uint64_t t_ns)
 {
-    sb_fmt(b, "%llu.%06llu", (unsigned long long)(t_ns / 1000000000ULL),
-           (unsigned long long)(t_ns % 1000000000ULL / 1000ULL));
+    sb_u(b, t_ns / 1000000000ULL);
+    char us[7];
+    uint64_t f = t_ns % 1000000000ULL / 1000ULL;
+    us[0] = '.';
+    for (int i = 6; i >= 1; i--, f /= 10)
+        us[i] = (char)('0' + f % 10);
+    sb_raw(b, us, 7);
 }

@@ -22,6 +22,9 @@ void sb_kv_s(struct sbuf *b, const char *key, const char *val);
 void sb_kv_u(struct sbuf *b, const char *key, uint64_t val);
 void sb_kv_i(struct sbuf *b, const char *key, int64_t val);
 void sb_time(struct sbuf *b, uint64_t t_ns);
+/* A decimal number. */
+void sb_u(struct sbuf *b, uint64_t v);
+void sb_i(struct sbuf *b, int64_t v);
 /* Length of the valid UTF-8 sequence s starts with (1–4), 0 when it is not one. */
 size_t scope_utf8_seq(const unsigned char *s, size_t n);
 /* Length of the longest prefix of s[0..n) that ends on a UTF-8 sequence boundary. */
