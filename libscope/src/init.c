@@ -67,7 +67,9 @@ static void set_hot(bool ev, bool met)
     h->ev_file = scope_watch_on(SCOPE_W_FILE);
     bool mfs = met && scope_cfg.met_fs;
     h->met_fs = mfs;
-    h->ev_error = h->ev_fs || (mfs && v >= SCOPE_V_ERROR);
+    /* failures: fs.error and net.error events, or their per-call metrics (net: netevents.c) */
+    h->ev_error = h->ev_fs || scope_watch_on(SCOPE_W_NET) || (mfs && v >= SCOPE_V_ERROR) ||
+                  (met && scope_cfg.met_net && v >= SCOPE_V_ERROR);
     h->rec_open = h->ev_fs || h->ev_file || (mfs && v >= SCOPE_V_OPEN);
     h->rec_stat = mfs && v >= SCOPE_V_STAT;
     h->rec_seek = mfs && v >= SCOPE_V_SEEK;

@@ -669,6 +669,9 @@ static bool on_http(void *ctx, const struct scope_http_msg *m)
                         m->status, h->r->t_ns);
     }
     bool head = have && !strcmp(q->method, "HEAD");
+    /* a tunnel is open: what follows is not HTTP/1 any more */
+    if (have && m->status >= 200 && m->status < 300 && !strcmp(q->method, "CONNECT") && l->h1[h->tx])
+        l->h1[h->tx]->upgraded = true;
     if (have) {
         pend_free(q);
         memmove(q, q + 1, (l->nreq - qi - 1) * sizeof *q);
