@@ -554,17 +554,23 @@ static void http_summary(struct sbuf *met, uint64_t now)
     }
 }
 
+/* What http.req and http.resp both say of the request. */
+static void req_fields(struct fields *fl, const struct pend *q, int flavor, const char *scheme)
+{
+    fc(fl, "http_method", q->method);
+    fc(fl, "http_target", q->target);
+    fc(fl, "http_flavor", flavor_str(flavor));
+    fc(fl, "http_scheme", scheme);
+    fc(fl, "http_host", q->host);
+    if (q->ua)
+        fc(fl, "http_user_agent", q->ua);
+}
+
 static void http_resp_event(struct hctx *h, const struct scope_http_msg *m, const struct pend *q,
                             uint64_t dur, const char *scheme, const struct scope_hdr *xapp)
 {
     FIELDS(fl);
-    fc(&fl, "http_method", q->method);
-    fc(&fl, "http_target", q->target);
-    fc(&fl, "http_flavor", flavor_str(m->flavor));
-    fc(&fl, "http_scheme", scheme);
-    fc(&fl, "http_host", q->host);
-    if (q->ua)
-        fc(&fl, "http_user_agent", q->ua);
+    req_fields(&fl, q, m->flavor, scheme);
     fn_(&fl, "http_status_code", m->status);
     if (m->reason.n)
         fs_(&fl, "http_status_text", m->reason.p, m->reason.n);
@@ -620,13 +626,7 @@ static bool on_http(void *ctx, const struct scope_http_msg *m)
         if (!scope_watch_on(SCOPE_W_HTTP) || !scope_event_room())
             return false;
         FIELDS(fl);
-        fc(&fl, "http_method", q->method);
-        fc(&fl, "http_target", q->target);
-        fc(&fl, "http_flavor", flavor_str(m->flavor));
-        fc(&fl, "http_scheme", scheme);
-        fc(&fl, "http_host", q->host);
-        if (q->ua)
-            fc(&fl, "http_user_agent", q->ua);
+        req_fields(&fl, q, m->flavor, scheme);
         const struct scope_hdr *xff = header(m, "x-forwarded-for");
         if (xff)
             fs_(&fl, "http_client_ip", xff->value.p, xff->value.n);

@@ -15,20 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
+#include "jsonout.h"
+
 
 static void begin(const char *func, const char *name)
 {

@@ -21,25 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonout.h"
+
 static unsigned id;
 static const char *name, *type, *mode;
 static int local_port = -1;
 static long sent, recvd;
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
 
 static void head(void)
 {
