@@ -40,23 +40,25 @@ static struct text console[3];   /* fd 1 and 2 */
 /* the rate limit */
 static uint64_t rate_sec, rate_n, rate_over, rate_told;
 
-static struct fdinfo *fdinfo(int fd)
+void *scope_fd_slot(void **table, size_t *len, size_t elem, int fd)
 {
     if (fd < 0 || fd >= scope_fdtab_len)
         return NULL;
-    if ((size_t)fd >= nfds) {
-        size_t n = nfds ? nfds : 64;
+    if ((size_t)fd >= *len) {
+        size_t n = *len ? *len : 64;
         while (n <= (size_t)fd)
             n *= 2;
-        struct fdinfo *p = realloc(fds, n * sizeof *p);
+        char *p = realloc(*table, n * elem);
         if (!p)
             return NULL;
-        memset(p + nfds, 0, (n - nfds) * sizeof *p);
-        fds = p;
-        nfds = n;
+        memset(p + *len * elem, 0, (n - *len) * elem);
+        *table = p;
+        *len = n;
     }
-    return &fds[fd];
+    return (char *)*table + (size_t)fd * elem;
 }
+
+static struct fdinfo *fdinfo(int fd) { return scope_fd_slot((void **)&fds, &nfds, sizeof *fds, fd); }
 
 /* True while fd still is the descriptor the record was about (the app may have closed it). */
 static bool fd_current(int fd, uint64_t chan)

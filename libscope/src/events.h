@@ -15,6 +15,9 @@ void scope_events_flush(struct sbuf *ev, bool all);
 /* The rate-limit notice, when events were dropped over SCOPE_EVENT_MAXEPS; returns how many. */
 uint64_t scope_events_rate_notice(struct sbuf *ev, bool force);
 void scope_events_reset(void);
+/* The entry for fd in a table indexed by descriptor (grown, zeroed, as fds appear); NULL for an fd
+ * beyond the descriptor table or when memory runs out. */
+void *scope_fd_slot(void **table, size_t *len, size_t elem, int fd);
 /* Whether one more event fits in this second's SCOPE_EVENT_MAXEPS; false counts it as dropped, so
  * the caller can skip building it. */
 bool scope_event_room(void);

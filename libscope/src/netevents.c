@@ -76,23 +76,7 @@ static unsigned dnsq_next;
 static regex_t *hdr_re;
 static bool hdr_re_loaded;
 
-static struct conn *conn_at(int fd)
-{
-    if (fd < 0 || fd >= scope_fdtab_len)
-        return NULL;
-    if ((size_t)fd >= nconns) {
-        size_t n = nconns ? nconns : 64;
-        while (n <= (size_t)fd)
-            n *= 2;
-        struct conn *p = realloc(conns, n * sizeof *p);
-        if (!p)
-            return NULL;
-        memset(p + nconns, 0, (n - nconns) * sizeof *p);
-        conns = p;
-        nconns = n;
-    }
-    return &conns[fd];
-}
+static struct conn *conn_at(int fd) { return scope_fd_slot((void **)&conns, &nconns, sizeof *conns, fd); }
 
 /* The connection a record is about, when its SOCK record came first. */
 static struct conn *conn_of(const struct scope_rec *r)
