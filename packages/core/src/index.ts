@@ -10,3 +10,4 @@ export * from './args.js';
 export * from './cli.js';
 export { SCOPE_VERSION } from './version.js';
 export * from './follow.js';
+export * from './input.js';

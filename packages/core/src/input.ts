@@ -1,0 +1,151 @@
+/**
+ * Where the reading tools (events, metrics, flows) take their records from: NDJSON on stdin when
+ * stdin is a pipe or a file, else a session (`--session DIR`, `--id N`, or the last one), optionally
+ * followed as it grows. Bad lines are reported as `scope-<tool>: <where>:<line>: <why>` and counted;
+ * the tool goes on (or stops, with --strict) and exits 1 at the end when there were any.
+ */
+import { createReadStream, fstatSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { ArgsDef } from 'citty';
+import { ScopeError, UsageError } from './errors.js';
+import { followLines } from './follow.js';
+import { formatBadLine, parseRecord, readNdjson } from './ndjson.js';
+import type { BadLine, JsonObject } from './ndjson.js';
+import { findSession, historyDir, lastSession, readSession, scopeHome } from './session.js';
+import type { Session } from './session.js';
+
+/** The input flags the reading tools share. */
+export const inputArgs = {
+  id: { type: 'string', alias: 'i', valueHint: 'N', description: 'Read session N (default: the last session)' },
+  session: { type: 'string', valueHint: 'DIR', description: 'Read the session in this directory' },
+  follow: { type: 'boolean', alias: 'f', description: 'Keep reading records as they are appended (Ctrl-C stops)' },
+  strict: { type: 'boolean', description: 'Stop at the first bad input line' },
+} as const satisfies ArgsDef;
+
+export interface InputOptions {
+  /** For messages: `scope-events`. */
+  tool: string;
+  id?: string | undefined;
+  session?: string | undefined;
+  follow?: boolean | undefined;
+  strict?: boolean | undefined;
+  /** Which files of a session: events.json, metrics.json, or both (events first). */
+  files: 'events' | 'metrics' | 'both';
+  stdin: Readable & { fd?: number };
+  env: NodeJS.ProcessEnv;
+  /** Where bad-line messages go. */
+  warn: (message: string) => void;
+  /** Ends --follow (SIGINT in the tools). */
+  signal?: AbortSignal | undefined;
+}
+
+export interface RecordInput {
+  records: AsyncIterable<JsonObject>;
+  /** Bad lines seen so far. */
+  bad: () => number;
+  /** `stdin` or the session directory. */
+  source: string;
+  session: Session | null;
+}
+
+/** True when stdin carries data for us: a pipe, a file or a socket (not a terminal, not /dev/null). */
+export function stdinHasData(fd = 0): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFIFO() || st.isFile() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** The session the flags name, or the last one. */
+export async function chooseSession(options: Pick<InputOptions, 'id' | 'session' | 'env'>): Promise<Session> {
+  if (options.session !== undefined) return readSession(options.session);
+  const home = scopeHome(options.env);
+  if (options.id !== undefined) {
+    if (!/^\d+$/.test(options.id)) throw new UsageError(`--id: "${options.id}" is not a session id (a number)`);
+    return findSession(home, Number(options.id));
+  }
+  const last = await lastSession(home);
+  if (!last) throw new ScopeError(`no session in ${historyDir(home)}: run a command with "scope run" first`);
+  return last;
+}
+
+async function* parsedLines(lines: AsyncIterable<[string, string, number]>, onBad: (b: BadLine) => boolean): AsyncGenerator<JsonObject> {
+  for await (const [source, text, line] of lines) {
+    if (text.trim() === '') continue;
+    const parsed = parseRecord(text);
+    if (typeof parsed === 'string') {
+      if (!onBad({ source, line, reason: parsed, text: text.slice(0, 120) })) return;
+      continue;
+    }
+    yield parsed;
+  }
+}
+
+/** Lines of each file with their file and line number; followed while `signal` has not aborted. */
+async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal | undefined): AsyncGenerator<[string, string, number]> {
+  const counts = new Map<string, number>();
+  if (follow) {
+    // followLines interleaves files as they grow; its lines carry no file name, so each file is
+    // followed on its own iterator and merged here in arrival order.
+    const stop = signal ?? new AbortController().signal;
+    const iters = paths.map((p) => ({ path: p, it: followLines([p], { signal: stop })[Symbol.asyncIterator]() }));
+    const pending = new Map<number, Promise<{ i: number; r: IteratorResult<string> }>>();
+    const next = (i: number) => pending.set(i, iters[i]!.it.next().then((r) => ({ i, r })));
+    iters.forEach((_, i) => next(i));
+    while (pending.size > 0) {
+      const { i, r } = await Promise.race(pending.values());
+      if (r.done) {
+        pending.delete(i);
+        continue;
+      }
+      const path = iters[i]!.path;
+      const n = (counts.get(path) ?? 0) + 1;
+      counts.set(path, n);
+      next(i);
+      yield [path, r.value, n];
+    }
+    return;
+  }
+  for (const path of paths) {
+    let n = 0;
+    const stream = createReadStream(path, { encoding: 'utf8' }).on('error', () => undefined);
+    let partial = '';
+    try {
+      for await (const chunk of stream as AsyncIterable<string>) {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop() ?? '';
+        for (const text of parts) yield [path, text, ++n];
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ScopeError(`${path}: ${(err as Error).message}`);
+    }
+    if (partial !== '') yield [path, partial, ++n];
+  }
+}
+
+/** Open the input the flags and stdin say. */
+export async function openInput(options: InputOptions): Promise<RecordInput> {
+  let bad = 0;
+  const onBad = (b: BadLine): boolean => {
+    bad++;
+    options.warn(formatBadLine(options.tool, b));
+    return !options.strict;
+  };
+  const fromStdin = options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0);
+  if (fromStdin) {
+    const { records } = readNdjson(options.stdin, { source: 'stdin', onBadLine: onBad, strict: options.strict === true });
+    return { records, bad: () => bad, source: 'stdin', session: null };
+  }
+  const session = await chooseSession(options);
+  const paths = options.files === 'events' ? [session.paths.events]
+    : options.files === 'metrics' ? [session.paths.metrics]
+    : [session.paths.events, session.paths.metrics];
+  return {
+    records: parsedLines(fileLines(paths, options.follow === true, options.signal), onBad),
+    bad: () => bad,
+    source: session.dir,
+    session,
+  };
+}

@@ -1,0 +1,84 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appendFileSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createSession, openInput } from '../src/index.js';
+import type { JsonObject } from '../src/index.js';
+
+async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    assert.match((err as Error).message, re);
+    return;
+  }
+  assert.unreachable(`expected a rejection matching ${re}`);
+}
+
+const newHome = () => mkdtempSync(join(tmpdir(), 'scope-input-'));
+const tty = Object.assign(Readable.from([]), { fd: openSync('/dev/null', 'r') });   // not a pipe or a file
+
+async function all(it: AsyncIterable<JsonObject>): Promise<JsonObject[]> {
+  const out: JsonObject[] = [];
+  for await (const r of it) out.push(r);
+  return out;
+}
+
+test('the last session, --id and --session; events, metrics or both; bad lines named by file and line', async () => {
+  const home = newHome();
+  const one = await createSession({ home, args: ['a'], scopeVersion: '0' });
+  const two = await createSession({ home, args: ['b'], scopeVersion: '0' });
+  writeFileSync(one.paths.events, '{"n":1}\n');
+  writeFileSync(two.paths.events, '{"n":2}\nnot json\n{"n":3}\n');
+  writeFileSync(two.paths.metrics, '{"m":1}\n');
+  const warned: string[] = [];
+  const base = { tool: 'scope-x', stdin: tty, env: { SCOPE_HOME: home }, warn: (m: string) => warned.push(m) };
+  const last = await openInput({ ...base, files: 'both' });
+  assert.equal(await all(last.records), [{ n: 2 }, { n: 3 }, { m: 1 }]);
+  assert.is(last.bad(), 1);
+  assert.match(warned[0]!, new RegExp(`^scope-x: ${two.paths.events}:2: `));
+  assert.equal(await all((await openInput({ ...base, files: 'events', id: '1' })).records), [{ n: 1 }]);
+  assert.equal(await all((await openInput({ ...base, files: 'metrics', session: two.dir })).records), [{ m: 1 }]);
+  const strict = await openInput({ ...base, files: 'events', strict: true });
+  assert.equal(await all(strict.records), [{ n: 2 }], '--strict stops at the bad line');
+  await rejects(openInput({ ...base, files: 'events', id: '9' }), /no session with id 9/);
+  await rejects(openInput({ ...base, files: 'events', id: 'x' }), /--id: "x" is not a session id/);
+  await rejects(openInput({ ...base, env: { SCOPE_HOME: newHome() }, files: 'events' }), /no session in .*scope run/);
+});
+
+test('NDJSON on stdin when stdin is a pipe or a file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scope-input-'));
+  const file = join(dir, 'in.json');
+  writeFileSync(file, '{"a":1}\n[1]\n{"a":2}\n');
+  const fd = openSync(file, 'r');
+  const stdin = Object.assign(Readable.from(['{"a":1}\n[1]\n{"a":2}\n']), { fd });
+  const warned: string[] = [];
+  const input = await openInput({ tool: 'scope-x', stdin, env: {}, files: 'events', warn: (m) => warned.push(m) });
+  assert.is(input.source, 'stdin');
+  assert.equal(await all(input.records), [{ a: 1 }, { a: 2 }]);
+  assert.equal(warned, ['scope-x: stdin:2: not a JSON object\n  [1]']);
+});
+
+test('--follow yields records appended later, from both files, until aborted', async () => {
+  const home = newHome();
+  const s = await createSession({ home, args: ['f'], scopeVersion: '0' });
+  writeFileSync(s.paths.events, '{"e":1}\n');
+  const stop = new AbortController();
+  const input = await openInput({ tool: 'scope-x', stdin: tty, env: { SCOPE_HOME: home }, files: 'both', follow: true, signal: stop.signal, warn: () => undefined });
+  const seen: JsonObject[] = [];
+  const done = (async () => {
+    for await (const r of input.records) {
+      seen.push(r);
+      if (seen.length === 3) stop.abort();
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 100));
+  appendFileSync(s.paths.metrics, '{"m":1}\n');
+  appendFileSync(s.paths.events, '{"e":2}\n');
+  await done;
+  assert.equal(seen.map((r) => JSON.stringify(r)).sort(), ['{"e":1}', '{"e":2}', '{"m":1}']);
+});
+
+test.run();
