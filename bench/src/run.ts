@@ -19,16 +19,20 @@
  *     of one nginx worker pinned to one CPU, wrk on the other, keep-alive connections on loopback;
  *     plain, scoped with metrics only, and scoped with every event type on (http, net, fs, console,
  *     default rate limit); median of interleaved runs; scoped ÷ plain (budget ≥ 0.97).
+ *  5. events: scope-events on 2 M generated events (fs, net, http, console) from a file, NDJSON out to
+ *     /dev/null: --match TEXT and --sourcetype net, lines per second (budget ≥ 500 000) and against
+ *     `jq -c 'select(…)'` on the same query (budget ≥ 3×); both are checked to select the same lines.
  *
  * Writes bench/results/latest.json (everything) and bench/results/rwloop.json (as before).
  *
  *   npm run bench
  *   node bench/dist/src/run.js [--runs 11] [--ops 1000000] [--percall-runs 9] [--percall-ops 2000000]
  *                              [--event-ops 200000] [--cpu N] [--nginx-runs 5] [--nginx-secs 5]
- *                              [--only rwloop|percall|startup|nginx]
+ *                              [--events-lines 2000000] [--events-runs 3]
+ *                              [--only rwloop|percall|startup|nginx|events]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -388,6 +392,86 @@ async function nginxBench(): Promise<void> {
 if (doing('nginx')) {
   if (which('nginx') && which('wrk')) await nginxBench();
   else process.stdout.write('nginx: skipped (needs nginx and wrk: apt-get install nginx-light wrk)\n');
+}
+
+// ---- 5. scope-events on NDJSON: lines per second, and against jq on the same query -----------------
+/** One line of a realistic session: fs, net, http and console events of an nginx worker. */
+function benchEventLine(i: number): string {
+  const k = i % 10;
+  const t = (1763890000 + i * 0.00001).toFixed(6);
+  const cmd = 'nginx: worker process';
+  const ev = (st: string, src: string, ch: string, data: unknown) =>
+    `{"type":"evt","id":"bench-nginx-${cmd}","_channel":"${ch}","body":{"sourcetype":"${st}","_time":${t},"source":"${src}","host":"bench","proc":"nginx","cmd":"${cmd}","pid":4300,"data":${JSON.stringify(data)}}}`;
+  if (k < 4) return ev('fs', k % 2 ? 'fs.close' : 'fs.open', String(430000000000 + (i % 97)), { file: `/var/www/html/page${i % 500}.html`, op: 'openat', fd: 10 + (i % 50), proc_uid: 33, proc_gid: 33, file_perms: 420, file_owner: 0, file_group: 0 });
+  if (k < 7) return ev('net', k === 6 ? 'net.close' : 'net.open', String(430000000000 + (i % 89)), { net_transport: 'IP.TCP', net_peer_ip: `10.0.${i % 250}.${i % 200}`, net_peer_port: 40000 + (i % 20000), net_host_ip: '10.0.0.1', net_host_port: 80, fd: 9, op: 'accept4', duration: i % 300, net_bytes_sent: i % 5000, net_bytes_recv: i % 7000, net_close_reason: 'remote' });
+  if (k < 9) return ev('http', k === 8 ? 'http.resp' : 'http.req', '430000000009', { http_method: 'GET', http_target: `/api/items/${i % 1000}`, http_flavor: '1.1', http_scheme: 'http', http_host: 'example.org', http_status_code: 200, http_status_text: 'OK', http_server_duration: (i % 100) / 7 });
+  return ev('console', 'stderr', '0', { message: `worker ${i % 8}: request ${i} served in ${((i % 100) / 7).toFixed(3)}ms\n` });
+}
+
+if (doing('events')) {
+  const lines = arg('events-lines', 2_000_000);
+  const eventsRuns = arg('events-runs', 3);
+  const file = join(work, 'events.ndjson');
+  const small = join(work, 'events-small.ndjson');
+  {
+    const fd = openSync(file, 'w');
+    for (let i = 0; i < lines; ) {
+      let chunk = '';
+      for (let j = 0; j < 2000 && i < lines; j++) chunk += benchEventLine(i++) + '\n';
+      writeSync(fd, chunk);
+      if (i === Math.min(lines, 100_000)) writeFileSync(small, readFileSync(file));
+    }
+    closeSync(fd);
+  }
+  const eventsBin = join(benchDir, '../tools/scope-events/bin/scope-events.js');
+  const jq = '/usr/bin/jq';
+  const queries = [
+    { name: '--match', args: ['--match', 'page42.html'], jq: 'select(tojson | contains("page42.html"))' },
+    { name: '--sourcetype net', args: ['--sourcetype', 'net'], jq: 'select(.body.sourcetype == "net")' },
+  ];
+  /** Seconds for one run with stdin from `input` and stdout to `out`. */
+  const timed = (cmd: string, argv: string[], input: string, out: string): number => {
+    const inFd = openSync(input, 'r');
+    const outFd = openSync(out, 'w');
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, argv, { stdio: [inFd, outFd, 'inherit'], env: { ...plainEnv, TZ: 'UTC' } });
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    closeSync(inFd);
+    closeSync(outFd);
+    if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}`);
+    return secs;
+  };
+  const haveJq = existsSync(jq);
+  const eventsResults: Record<string, unknown> = { lines, bytes: statSync(file).size };
+  for (const q of queries) {
+    // Same selection as jq on the first 100 000 lines.
+    const ours = join(work, 'ours.ndjson');
+    const theirs = join(work, 'theirs.ndjson');
+    timed(process.execPath, [eventsBin, '--json', ...q.args], small, ours);
+    const count = (f: string) => readFileSync(f, 'utf8').split('\n').length - 1;
+    if (haveJq) {
+      timed(jq, ['-c', q.jq], small, theirs);
+      if (count(ours) !== count(theirs)) throw new Error(`scope-events ${q.name}: ${count(ours)} lines, jq: ${count(theirs)}`);
+    }
+    const ourSecs = median(Array.from({ length: eventsRuns }, () => timed(process.execPath, [eventsBin, '--json', ...q.args], file, '/dev/null')));
+    const rate = lines / ourSecs;
+    const entry: Record<string, unknown> = { scope_events_s: Number(ourSecs.toFixed(3)), lines_per_s: Math.round(rate), selected_of_100k: count(ours) };
+    budgets.push({ what: `scope-events ${q.name}, lines/s`, measured: `${Math.round(rate).toLocaleString('en')} lines/s`, budget: '≥ 500 000', within: rate >= 500_000, value: rate });
+    let line = `scope-events ${q.name}: ${ourSecs.toFixed(2)} s for ${lines} lines, ${Math.round(rate)} lines/s`;
+    if (haveJq) {
+      const jqSecs = timed(jq, ['-c', q.jq], file, '/dev/null');
+      const ratio = jqSecs / ourSecs;
+      entry['jq_s'] = Number(jqSecs.toFixed(3));
+      entry['ratio_vs_jq'] = Number(ratio.toFixed(2));
+      budgets.push({ what: `scope-events ${q.name}, speed ÷ jq`, measured: `${ratio.toFixed(2)}× (jq ${Math.round(lines / jqSecs)} lines/s)`, budget: '≥ 3×', within: ratio >= 3, value: ratio });
+      line += `; jq -c '${q.jq}': ${jqSecs.toFixed(2)} s, ${ratio.toFixed(2)}× slower`;
+    }
+    eventsResults[q.name] = entry;
+    process.stdout.write(line + '\n');
+  }
+  if (!haveJq) process.stdout.write('events: jq comparison skipped (no /usr/bin/jq)\n');
+  latest['events'] = eventsResults;
+  rmSync(file, { force: true });
 }
 
 latest['budgets'] = budgets.map(({ what, value, budget, within, invalid }) => ({

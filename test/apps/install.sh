@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough). Installed only
-# when missing; needs root (CI runs as root).
+# What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough) and promtool
+# (package prometheus). Each installed only when missing; needs root (CI runs as root).
 set -euo pipefail
+updated=no
+install() {
+  if [ "$updated" = no ]; then
+    apt-get update -qq
+    updated=yes
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 if ! command -v nginx >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+  install nginx-light
+fi
+if ! command -v promtool >/dev/null; then
+  install prometheus
 fi

@@ -1,0 +1,3 @@
+import { runTool } from '@scope/core';
+import { logsTool } from './command.js';
+await runTool(logsTool);

@@ -1,0 +1,3 @@
+import { runTool } from '@scope/core';
+import { pruneTool } from './command.js';
+await runTool(pruneTool);

@@ -1,0 +1,136 @@
+/**
+ * Prometheus text exposition format 0.0.4, aggregated over the whole input (as a node_exporter
+ * textfile or a scrape would want it): one family per metric name, one sample per family + label set.
+ *
+ *   counter            → counter `<name>_total`, the sum
+ *   gauge              → gauge `<name>`, the last value
+ *   set                → gauge `<name>`, the number of distinct values
+ *   timer, histogram   → summary `<name>` without quantiles: `<name>_sum` and `<name>_count`
+ *
+ * Names: every character outside [a-zA-Z0-9_] becomes `_` (so `.` → `_`), and a leading digit gets a
+ * `_` before it. Labels are the dimensions: names snake_cased (fooBar → foo_bar), lowercased, other
+ * characters `_`, no leading digit, no reserved `__` prefix, `quantile` renamed `quantile_`; two
+ * dimensions that come out the same get `_2`, `_3`, … Values are escaped (\\, \", \n). Families are
+ * sorted by name, samples by their label text, and carry no timestamp. Each family has a HELP line
+ * (`scope metric fs.read (counter, byte)`) since promtool's linter asks for one.
+ */
+import type { DimValue, Metric } from './parse.js';
+
+type PromType = 'counter' | 'gauge' | 'summary';
+
+interface Sample {
+  labels: string;
+  count: number;
+  sum: number;
+  last: number;
+  distinct: Set<number>;
+}
+
+interface Family {
+  name: string;
+  type: PromType;
+  /** The scope metric type it came from. */
+  source: Metric['type'];
+  help: string;
+  samples: Map<string, Sample>;
+}
+
+export function promMetricName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_]/g, '_');
+  return /^[0-9]/.test(s) || s === '' ? `_${s}` : s;
+}
+
+export function promLabelName(key: string): string {
+  let s = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  if (s === '' || /^[0-9]/.test(s)) s = `_${s}`;
+  if (s.startsWith('__')) s = s.replace(/^_+/, '_');
+  if (s === 'quantile') s = 'quantile_';
+  return s;
+}
+
+export function escapeLabelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function escapeHelp(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** `{a="x",b="y"}` (sorted by label name), or '' without dimensions. */
+export function promLabels(dims: Record<string, DimValue>): string {
+  const pairs: [string, string][] = [];
+  const used = new Set<string>();
+  for (const key of Object.keys(dims).sort()) {
+    const base = promLabelName(key);
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
+    used.add(name);
+    pairs.push([name, escapeLabelValue(String(dims[key]))]);
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return pairs.length === 0 ? '' : `{${pairs.map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+}
+
+export function promValue(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return '+Inf';
+  if (n === -Infinity) return '-Inf';
+  return String(n);
+}
+
+export class PrometheusWriter {
+  private readonly families = new Map<string, Family>();
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly warn: (message: string) => void) {}
+
+  add(m: Metric): void {
+    const base = promMetricName(m.name);
+    const type: PromType = m.type === 'counter' ? 'counter' : m.type === 'timer' || m.type === 'histogram' ? 'summary' : 'gauge';
+    const name = type === 'counter' && !base.endsWith('_total') ? `${base}_total` : base;
+    let family = this.families.get(name);
+    if (!family) {
+      const unit = m.dims['unit'];
+      const help = `scope metric ${m.name} (${m.type}${unit === undefined ? '' : `, ${unit}`})`;
+      family = { name, type, source: m.type, help, samples: new Map() };
+      this.families.set(name, family);
+    } else if (family.type !== type || (type === 'gauge' && family.source !== m.type)) {
+      if (!this.warned.has(name)) {
+        this.warned.add(name);
+        this.warn(`prometheus: ${m.name} is a ${m.type} here but ${name} is already a ${family.source}; its ${m.type} records are left out`);
+      }
+      return;
+    }
+    const labels = promLabels(m.dims);
+    let sample = family.samples.get(labels);
+    if (!sample) {
+      sample = { labels, count: 0, sum: 0, last: 0, distinct: new Set() };
+      family.samples.set(labels, sample);
+    }
+    sample.count++;
+    sample.sum += m.value;
+    sample.last = m.value;
+    if (m.type === 'set') sample.distinct.add(m.value);
+  }
+
+  /** The exposition text, one line per element. */
+  lines(): string[] {
+    const out: string[] = [];
+    const names = [...this.families.keys()].sort();
+    for (const name of names) {
+      const f = this.families.get(name) as Family;
+      out.push(`# HELP ${name} ${escapeHelp(f.help)}`, `# TYPE ${name} ${f.type}`);
+      const samples = [...f.samples.values()].sort((a, b) => (a.labels < b.labels ? -1 : a.labels > b.labels ? 1 : 0));
+      for (const s of samples) {
+        if (f.type === 'summary') {
+          out.push(`${name}_sum${s.labels} ${promValue(s.sum)}`, `${name}_count${s.labels} ${s.count}`);
+        } else if (f.type === 'counter') {
+          out.push(`${name}${s.labels} ${promValue(s.sum)}`);
+        } else {
+          out.push(`${name}${s.labels} ${promValue(f.source === 'set' ? s.distinct.size : s.last)}`);
+        }
+      }
+    }
+    return out;
+  }
+}
