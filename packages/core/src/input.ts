@@ -71,6 +71,69 @@ export async function chooseSession(options: Pick<InputOptions, 'id' | 'session'
   return last;
 }
 
+
+/** One file's lines, or stdin's: raw text, for tools that look at a line before parsing it. */
+export interface LineInput {
+  /** Batches of lines as read (blank ones included, without their newlines), in order. */
+  batches: AsyncIterable<string[]>;
+  /** `stdin` or the file's path, for messages about a line. */
+  where: string;
+  /** `stdin` or the session directory, for messages about the input as a whole. */
+  source: string;
+  session: Session | null;
+  /** When following a file: the complete non-blank lines it held when we started. */
+  backlog?: number;
+}
+
+export type LineInputOptions = Pick<InputOptions, 'id' | 'session' | 'follow' | 'stdin' | 'env' | 'signal'> & {
+  /** Which file of a session. */
+  file: 'events' | 'metrics';
+};
+
+/** Split a stream into batches of lines, one batch per chunk read; a last unterminated line is kept. */
+export async function* streamLines(stream: Readable, where: string): AsyncGenerator<string[]> {
+  stream.setEncoding('utf8');
+  let partial = '';
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() as string;
+      if (parts.length > 0) yield parts;
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') return; // a session whose program wrote nothing there yet
+    throw new ScopeError(`${where}: ${e.message}`);
+  }
+  if (partial !== '') yield [partial];
+}
+
+/** Complete non-blank lines of a file now (0 when it does not exist). */
+async function countLines(path: string): Promise<number> {
+  let n = 0;
+  for await (const batch of streamLines(createReadStream(path, { highWaterMark: 1 << 20 }), path))
+    for (const line of batch) if (line !== '') n++;
+  return n;
+}
+
+async function* followBatches(path: string, signal: AbortSignal): AsyncGenerator<string[]> {
+  for await (const line of followLines([path], { signal })) yield [line];
+}
+
+/** The raw lines of stdin (a pipe or a file) or of one file of a session, followed or not. */
+export async function openLines(options: LineInputOptions): Promise<LineInput> {
+  const fromStdin = options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0);
+  if (fromStdin) return { batches: streamLines(options.stdin, 'stdin'), where: 'stdin', source: 'stdin', session: null };
+  const session = await chooseSession(options);
+  const path = options.file === 'events' ? session.paths.events : session.paths.metrics;
+  if (options.follow === true) {
+    const backlog = await countLines(path);
+    const signal = options.signal ?? new AbortController().signal;
+    return { batches: followBatches(path, signal), where: path, source: session.dir, session, backlog };
+  }
+  return { batches: streamLines(createReadStream(path, { highWaterMark: 1 << 20 }), path), where: path, source: session.dir, session };
+}
+
 async function* parsedLines(lines: AsyncIterable<[string, string, number]>, onBad: (b: BadLine) => boolean): AsyncGenerator<JsonObject> {
   for await (const [source, text, line] of lines) {
     if (text.trim() === '') continue;
@@ -110,18 +173,8 @@ async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal 
   }
   for (const path of paths) {
     let n = 0;
-    const stream = createReadStream(path, { encoding: 'utf8' }).on('error', () => undefined);
-    let partial = '';
-    try {
-      for await (const chunk of stream as AsyncIterable<string>) {
-        const parts = (partial + chunk).split('\n');
-        partial = parts.pop() ?? '';
-        for (const text of parts) yield [path, text, ++n];
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ScopeError(`${path}: ${(err as Error).message}`);
-    }
-    if (partial !== '') yield [path, partial, ++n];
+    for await (const batch of streamLines(createReadStream(path, { highWaterMark: 1 << 20 }), path))
+      for (const text of batch) yield [path, text, ++n];
   }
 }
 

@@ -5,9 +5,8 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { checkFlags, createNdjsonWriter, EXIT, inputArgs, outputArgs, parseFlags, ScopeError, UsageError, usageText } from '@scope/core';
+import { checkFlags, createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseFlags, ScopeError, UsageError, usageText } from '@scope/core';
 import { parseShortId, runEvents } from './events.js';
-import { openLines } from './source.js';
 
 const NAME = 'scope-events';
 /** Events shown on a terminal when nothing selects them and --all is not given. */
@@ -78,6 +77,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   const input = await openLines({
+    file: 'events',
     id: parsed.id,
     session: parsed.session,
     follow,

@@ -5,8 +5,8 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { checkFlags, createNdjsonWriter, EXIT, inputArgs, outputArgs, parseFlags, UsageError, usageText } from '@scope/core';
-import { openLines } from './input.js';
+import { checkFlags, createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseFlags, UsageError, usageText } from '@scope/core';
+import { numbered } from './input.js';
 import { FORMATS, runMetrics } from './metrics.js';
 import type { Format, View } from './metrics.js';
 
@@ -85,6 +85,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   const input = await openLines({
+    file: 'metrics',
     id: parsed.id,
     session: parsed.session,
     follow,
@@ -98,7 +99,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const writer = createNdjsonWriter(process.stdout);
   const tty = process.stdout.isTTY === true;
   try {
-    const result = await runMetrics(input.lines, {
+    const result = await runMetrics(numbered(input), {
       tool: NAME,
       names,
       view,
