@@ -39,8 +39,17 @@ export interface InputOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** A record and where it was read: `stdin` or the file's path, and its 1-based line. */
+export interface InputRecord {
+  record: JsonObject;
+  where: string;
+  line: number;
+}
+
 export interface RecordInput {
+  /** The records; or, for messages about a record, `entries` (consume one of the two, once). */
   records: AsyncIterable<JsonObject>;
+  entries: AsyncIterable<InputRecord>;
   /** Bad lines seen so far. */
   bad: () => number;
   /** `stdin` or the session directory. */
@@ -134,7 +143,7 @@ export async function openLines(options: LineInputOptions): Promise<LineInput> {
   return { batches: streamLines(createReadStream(path, { highWaterMark: 1 << 20 }), path), where: path, source: session.dir, session };
 }
 
-async function* parsedLines(lines: AsyncIterable<[string, string, number]>, onBad: (b: BadLine) => boolean): AsyncGenerator<JsonObject> {
+async function* parsedLines(lines: AsyncIterable<[string, string, number]>, onBad: (b: BadLine) => boolean): AsyncGenerator<InputRecord> {
   for await (const [source, text, line] of lines) {
     if (text.trim() === '') continue;
     const parsed = parseRecord(text);
@@ -142,8 +151,12 @@ async function* parsedLines(lines: AsyncIterable<[string, string, number]>, onBa
       if (!onBad({ source, line, reason: parsed, text: text.slice(0, 120) })) return;
       continue;
     }
-    yield parsed;
+    yield { record: parsed, where: source, line };
   }
+}
+
+async function* recordsOf(entries: AsyncIterable<InputRecord>): AsyncGenerator<JsonObject> {
+  for await (const e of entries) yield e.record;
 }
 
 /** Lines of each file with their file and line number; followed while `signal` has not aborted. */
@@ -188,15 +201,20 @@ export async function openInput(options: InputOptions): Promise<RecordInput> {
   };
   const fromStdin = options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0);
   if (fromStdin) {
-    const { records } = readNdjson(options.stdin, { source: 'stdin', onBadLine: onBad, strict: options.strict === true });
-    return { records, bad: () => bad, source: 'stdin', session: null };
+    const { records, stats } = readNdjson(options.stdin, { source: 'stdin', onBadLine: onBad, strict: options.strict === true });
+    const entries = (async function* () {
+      for await (const record of records) yield { record, where: 'stdin', line: stats.lines };
+    })();
+    return { records: recordsOf(entries), entries, bad: () => bad, source: 'stdin', session: null };
   }
   const session = await chooseSession(options);
   const paths = options.files === 'events' ? [session.paths.events]
     : options.files === 'metrics' ? [session.paths.metrics]
     : [session.paths.events, session.paths.metrics];
+  const entries = parsedLines(fileLines(paths, options.follow === true, options.signal), onBad);
   return {
-    records: parsedLines(fileLines(paths, options.follow === true, options.signal), onBad),
+    records: recordsOf(entries),
+    entries,
     bad: () => bad,
     source: session.dir,
     session,

@@ -41,6 +41,9 @@ test('the last session, --id and --session; events, metrics or both; bad lines n
   assert.match(warned[0]!, new RegExp(`^scope-x: ${two.paths.events}:2: `));
   assert.equal(await all((await openInput({ ...base, files: 'events', id: '1' })).records), [{ n: 1 }]);
   assert.equal(await all((await openInput({ ...base, files: 'metrics', session: two.dir })).records), [{ m: 1 }]);
+  const where: string[] = [];
+  for await (const e of (await openInput({ ...base, files: 'events' })).entries) where.push(`${e.where}:${e.line}:${JSON.stringify(e.record)}`);
+  assert.equal(where, [`${two.paths.events}:1:{"n":2}`, `${two.paths.events}:3:{"n":3}`], 'entries carry file and line');
   const strict = await openInput({ ...base, files: 'events', strict: true });
   assert.equal(await all(strict.records), [{ n: 2 }], '--strict stops at the bad line');
   await rejects(openInput({ ...base, files: 'events', id: '9' }), /no session with id 9/);
@@ -59,6 +62,10 @@ test('NDJSON on stdin when stdin is a pipe or a file', async () => {
   assert.is(input.source, 'stdin');
   assert.equal(await all(input.records), [{ a: 1 }, { a: 2 }]);
   assert.equal(warned, ['scope-x: stdin:2: not a JSON object\n  [1]']);
+  const lines = Object.assign(Readable.from(['{"a":1}\n\n{"a":2}\n']), { fd });
+  const got: number[] = [];
+  for await (const e of (await openInput({ tool: 'scope-x', stdin: lines, env: {}, files: 'events', warn: () => undefined })).entries) got.push(e.line);
+  assert.equal(got, [1, 3], 'stdin entries carry their line');
 });
 
 test('--follow yields records appended later, from both files, until aborted', async () => {

@@ -78,13 +78,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   if (follow) process.once('SIGINT', onSigint);
-  // The line of each bad-line message tells where the next record comes from (see README).
-  const cursor = { line: 0 };
-  const warn = (message: string) => {
-    const m = /^scope-flows: .+?:(\d+): /.exec(message);
-    if (m) cursor.line = Number(m[1]);
-    process.stderr.write(message + '\n');
-  };
+  const warn = (message: string) => process.stderr.write(message + '\n');
   try {
     const input = await openInput({
       tool: 'scope-flows',
@@ -103,7 +97,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     }
     const pretty = parsed.pretty === true || (parsed.json !== true && process.stdout.isTTY === true);
     const result = await flows({
-      records: numbered(input.records, cursor),
+      records: numbered(input.entries),
       source: input.session ? input.session.paths.events : 'stdin',
       strict: parsed.strict === true,
       warn,

@@ -7,14 +7,14 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { createNdjsonWriter, formatBadLine, ScopeError } from '@scope/core';
-import type { JsonObject } from '@scope/core';
+import type { InputRecord, JsonObject } from '@scope/core';
 import { FlowTracker, flowId, payloadBases, peerMatches, shapeProblem, sortFlows, toRecord } from './flows.js';
 import type { Flow, FlowRecord, SortField } from './flows.js';
 import type { Cidr } from './ip.js';
 import { followHeader, followRow, renderTable } from './table.js';
 
 export interface FlowsOptions {
-  /** Records with the (estimated) line each came from. */
+  /** Records with the line each came from. */
   records: AsyncIterable<[JsonObject, number]>;
   /** `stdin` or the events file, for messages. */
   source: string;
@@ -48,12 +48,9 @@ export function payloadPath(dir: string, flow: Flow, which: 'in' | 'out'): strin
   return null;
 }
 
-/** Number each record by the line it (most likely) came from; see README on blank lines. */
-export async function* numbered(records: AsyncIterable<JsonObject>, cursor: { line: number }): AsyncGenerator<[JsonObject, number]> {
-  for await (const record of records) {
-    cursor.line++;
-    yield [record, cursor.line];
-  }
+/** Each record with the line it came from (core's openInput entries). */
+export async function* numbered(entries: AsyncIterable<InputRecord>): AsyncGenerator<[JsonObject, number]> {
+  for await (const e of entries) yield [e.record, e.line];
 }
 
 async function writeFile(path: string, out: Writable): Promise<void> {

@@ -139,6 +139,12 @@ test('bad lines are named; every good flow is still printed; status 1', () => {
   assert.match(r.stderr, 'scope-flows: stdin:7: net.close event without an integer body.pid');
 });
 
+test('a wrong-shaped record after blank lines is named by its own line', () => {
+  const r = run([], { input: '\n\n{"type":"evt","body":{"source":"net.close","pid":"x"}}\n' });
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /^scope-flows: stdin:3: /);
+});
+
 test('--strict stops at the first bad line', () => {
   const r = run(['--strict'], { input: readFileSync(`${fixtures}bad.ndjson`, 'utf8') });
   assert.is(r.status, 1);
