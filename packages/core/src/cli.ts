@@ -4,7 +4,8 @@
  * closed downstream pipe (EPIPE: quiet, status 0).
  */
 import { renderUsage } from 'citty';
-import type { ArgsDef, CommandDef } from 'citty';
+import type { ArgsDef, CommandDef, ParsedArgs } from 'citty';
+import { checkFlags, parseFlags } from './args.js';
 import { describeError, EXIT, ScopeError, UsageError } from './errors.js';
 
 /** End quietly with 0 when the reader of our stdout goes away (`scope-run … | head -1`). */
@@ -19,6 +20,20 @@ export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout, 
 export async function usageText<T extends ArgsDef>(cmd: CommandDef<T>): Promise<string> {
   const text = await renderUsage(cmd);
   return process.stderr.isTTY ? text : text.replace(/\u001b\[[0-9;]*m/g, '');
+}
+
+/**
+ * The start of a tool's main: `--help`/`-h` prints the usage on stdout and gives null (nothing more
+ * to do); otherwise the flags, strictly checked (an unknown one is a UsageError naming it).
+ */
+export async function parseToolArgs<T extends ArgsDef>(rawArgs: string[], cmd: CommandDef<T>, def: T,
+  out: NodeJS.WritableStream = process.stdout): Promise<ParsedArgs<T> | null> {
+  if (rawArgs.includes('--help') || rawArgs.includes('-h')) {
+    out.write((await usageText(cmd)) + '\n');
+    return null;
+  }
+  checkFlags(rawArgs, def);
+  return parseFlags(rawArgs, def);
 }
 
 export interface ToolRun {

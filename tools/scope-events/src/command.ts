@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { checkFlags, createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseFlags, ScopeError, UsageError, usageText } from '@scope/core';
+import { createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseToolArgs, ScopeError, UsageError } from '@scope/core';
 import { parseShortId, runEvents } from './events.js';
 
 const NAME = 'scope-events';
@@ -41,12 +41,8 @@ function list(flag: string, value: string | undefined): string[] | undefined {
 
 /** Parse argv, run, and resolve to the exit status. */
 export async function main(rawArgs: string[]): Promise<number> {
-  if (rawArgs.includes('--help') || rawArgs.includes('-h')) {
-    process.stdout.write((await usageText(command)) + '\n');
-    return EXIT.OK;
-  }
-  checkFlags(rawArgs, args);
-  const parsed = parseFlags(rawArgs, args);
+  const parsed = await parseToolArgs(rawArgs, command, args);
+  if (!parsed) return EXIT.OK;
   const positionals = (parsed._ ?? []).map(String);
   if (positionals.length > 1) throw new UsageError(`one event id at most (got ${positionals.join(' ')})`);
   const idText = positionals[0];

@@ -7,8 +7,8 @@ export const pkg = fileURLToPath(new URL('../../', import.meta.url));
 export const bin = `${pkg}bin/scope-events.js`;
 export const fixtures = `${pkg}test/fixtures/`;
 export const golden = `${pkg}test/golden/`;
-export const scopeRunBin = '/work/main/tools/scope-run/bin/scope-run.js';
-export const scopeBin = '/work/main/tools/scope/bin/scope.js';
+export const scopeRunBin = fileURLToPath(new URL('../../../scope-run/bin/scope-run.js', import.meta.url));
+export const scopeBin = fileURLToPath(new URL('../../../scope/bin/scope.js', import.meta.url));
 
 export interface Ran {
   status: number | null;

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { checkFlags, EXIT, inputArgs, openInput, outputArgs, parseFlags, UsageError, usageText } from '@scope/core';
+import { EXIT, inputArgs, openInput, outputArgs, parseToolArgs, UsageError } from '@scope/core';
 import { SORT_FIELDS } from './flows.js';
 import type { SortField } from './flows.js';
 import { parseCidr } from './ip.js';
@@ -53,12 +53,8 @@ export function parsePeers(value: string): Cidr[] {
 
 /** Parse argv, run, and resolve to the exit status. */
 export async function main(rawArgs: string[]): Promise<number> {
-  if (rawArgs.includes('--help') || rawArgs.includes('-h')) {
-    process.stdout.write((await usageText(command)) + '\n');
-    return EXIT.OK;
-  }
-  checkFlags(rawArgs, args);
-  const parsed = parseFlags(rawArgs, args);
+  const parsed = await parseToolArgs(rawArgs, command, args);
+  if (!parsed) return EXIT.OK;
   const extra = parsed._.filter((word) => word !== '');
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (parsed.json === true && parsed.pretty === true) throw new UsageError('use one of --json and --pretty');

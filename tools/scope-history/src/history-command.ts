@@ -4,7 +4,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { Session, ToolRun } from '@scope/core';
-import { checkFlags, createNdjsonWriter, EXIT, historyDir, outputArgs, parseFlags, ScopeError, scopeHome, usageText, UsageError } from '@scope/core';
+import { createNdjsonWriter, EXIT, historyDir, outputArgs, parseToolArgs, ScopeError, scopeHome, UsageError } from '@scope/core';
 import { formatTable, historyRecord, historyRows } from './history.js';
 import { noPositionals, peopleFormat, processIo } from './io.js';
 import type { Io } from './io.js';
@@ -28,12 +28,8 @@ export const historyCommand = defineCommand({
 export const DEFAULT_LAST = 20;
 
 export async function historyMain(rawArgs: string[], io: Io = processIo()): Promise<number> {
-  checkFlags(rawArgs, historyArgs);
-  const parsed = parseFlags(rawArgs, historyArgs);
-  if (parsed.help === true) {
-    io.stdout.write((await usageText(historyCommand)) + '\n');
-    return EXIT.OK;
-  }
+  const parsed = await parseToolArgs(rawArgs, historyCommand, historyArgs, io.stdout);
+  if (!parsed) return EXIT.OK;
   noPositionals(parsed);
   const people = peopleFormat(parsed, io.stdout);
   const last = countOption('--last', parsed.last);

@@ -4,7 +4,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { checkFlags, chooseSession, EXIT, parseFlags, usageText } from '@scope/core';
+import { chooseSession, EXIT, parseToolArgs } from '@scope/core';
 import { noPositionals, processIo } from './io.js';
 import type { Io } from './io.js';
 import { logOutput } from './logs.js';
@@ -23,12 +23,8 @@ export const logsCommand = defineCommand({
 });
 
 export async function logsMain(rawArgs: string[], io: Io = processIo(), signals: NodeJS.EventEmitter = process): Promise<number> {
-  checkFlags(rawArgs, logsArgs);
-  const parsed = parseFlags(rawArgs, logsArgs);
-  if (parsed.help === true) {
-    io.stdout.write((await usageText(logsCommand)) + '\n');
-    return EXIT.OK;
-  }
+  const parsed = await parseToolArgs(rawArgs, logsCommand, logsArgs, io.stdout);
+  if (!parsed) return EXIT.OK;
   noPositionals(parsed);
   const last = countOption('--last', parsed.last);
   const session = await chooseSession({ id: parsed.id, session: parsed.session, env: io.env });

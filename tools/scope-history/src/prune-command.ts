@@ -4,7 +4,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { checkFlags, createNdjsonWriter, EXIT, outputArgs, parseFlags, ScopeError, scopeHome, usageText, UsageError } from '@scope/core';
+import { createNdjsonWriter, EXIT, outputArgs, parseToolArgs, ScopeError, scopeHome, UsageError } from '@scope/core';
 import { noPositionals, peopleFormat, processIo } from './io.js';
 import type { Io } from './io.js';
 import { ask, isYes, planPrune, plural, promptText, prunedRecord, removeSession } from './prune.js';
@@ -25,12 +25,8 @@ export const pruneCommand = defineCommand({
 });
 
 export async function pruneMain(rawArgs: string[], io: Io = processIo()): Promise<number> {
-  checkFlags(rawArgs, pruneArgs);
-  const parsed = parseFlags(rawArgs, pruneArgs);
-  if (parsed.help === true) {
-    io.stdout.write((await usageText(pruneCommand)) + '\n');
-    return EXIT.OK;
-  }
+  const parsed = await parseToolArgs(rawArgs, pruneCommand, pruneArgs, io.stdout);
+  if (!parsed) return EXIT.OK;
   noPositionals(parsed);
   const people = peopleFormat(parsed, io.stdout);
   const keep = countOption('--keep', parsed.keep);

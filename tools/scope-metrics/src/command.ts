@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { checkFlags, createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseFlags, UsageError, usageText } from '@scope/core';
+import { createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseToolArgs, UsageError } from '@scope/core';
 import { numbered } from './input.js';
 import { FORMATS, runMetrics } from './metrics.js';
 import type { Format, View } from './metrics.js';
@@ -38,12 +38,8 @@ function chartWidth(): number {
 
 /** Parse argv, run, and resolve to the exit status. */
 export async function main(rawArgs: string[]): Promise<number> {
-  if (rawArgs.includes('--help') || rawArgs.includes('-h')) {
-    process.stdout.write((await usageText(command)) + '\n');
-    return EXIT.OK;
-  }
-  checkFlags(rawArgs, args);
-  const parsed = parseFlags(rawArgs, args);
+  const parsed = await parseToolArgs(rawArgs, command, args);
+  if (!parsed) return EXIT.OK;
   const positionals = (parsed._ ?? []).map(String);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (scope-metrics takes options only)`);
 
