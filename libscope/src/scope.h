@@ -168,14 +168,18 @@ static inline struct scope_fdc *scope_fdc(int fd)
 {
     return (fd >= 0 && fd < scope_fdtab_len) ? &scope_fdtab[fd] : NULL;
 }
-static inline void scope_count(int fd, bool wr, ssize_t n, enum scope_fn fn)
+/* The bytes and op of one read or write on a descriptor's counters (c: its entry, or NULL). */
+static inline void scope_count_fdc(struct scope_fdc *c, bool wr, ssize_t n, enum scope_fn fn)
 {
-    struct scope_fdc *c = scope_fdc(fd);
     if (!c || n < 0)
         return;
     atomic_fetch_add_explicit(wr ? &c->wbytes : &c->rbytes, (uint64_t)n, memory_order_relaxed);
     atomic_fetch_add_explicit(wr ? &c->wops : &c->rops, 1, memory_order_relaxed);
     atomic_store_explicit(wr ? &c->wfn : &c->rfn, (uint16_t)fn, memory_order_relaxed);
+}
+static inline void scope_count(int fd, bool wr, ssize_t n, enum scope_fn fn)
+{
+    scope_count_fdc(scope_fdc(fd), wr, n, fn);
 }
 
 /* What the hot path needs to know, fixed at init (and after fork). */

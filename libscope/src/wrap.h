@@ -18,21 +18,20 @@ static inline bool scope_failed(bool bad, int err)
     return bad && err != EAGAIN && err != EINTR && err != EINPROGRESS;
 }
 
-/* The end of a read or write: bytes on the descriptor and the function, an error record when it
- * failed, the call itself at verbosity 9. n < 0: no bytes to count. */
-static inline bool scope_is_sock(int fd)
+/* Whether a descriptor's entry says socket (its bytes are then net.*, not fs.*). */
+static inline bool scope_fdc_sock(const struct scope_fdc *c)
 {
-    struct scope_fdc *c = scope_fdc(fd);
     return c && SCOPE_UNLIKELY(atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_SOCK);
 }
+static inline bool scope_is_sock(int fd) { return scope_fdc_sock(scope_fdc(fd)); }
 
-static inline void scope_io_end(struct scope_call *sc, int fd, bool wr, ssize_t n, bool bad, int err)
+/* The end of a read or write on a descriptor that is not a socket (c: its entry, or NULL): bytes
+ * on the descriptor and the function, an error record when it failed, the call itself at
+ * verbosity 9. n < 0: no bytes to count. */
+static inline void scope_fs_end(struct scope_call *sc, struct scope_fdc *c, int fd, bool wr, ssize_t n,
+                                bool bad, int err)
 {
-    if (scope_is_sock(fd)) {   /* a stream (fdopen) on a socket: net bytes, not fs */
-        scope_net_io(sc->fn, fd, wr, bad ? -1 : n, err, NULL, NULL, 0, NULL, 0, 0);
-        return;
-    }
-    scope_count(fd, wr, n, sc->fn);
+    scope_count_fdc(c, wr, n, sc->fn);
     scope_call_end(sc, n, scope_failed(bad, err));
     if (SCOPE_UNLIKELY(bad))
         scope_fail(sc->fn, fd, -1, NULL, err);
@@ -40,10 +39,13 @@ static inline void scope_io_end(struct scope_call *sc, int fd, bool wr, ssize_t 
         scope_fs_io(sc->fn, fd, wr, n, sc->t0);
 }
 
-/* A read or write on a descriptor: r < 0 is its failure. */
-static inline void scope_fd_io(struct scope_call *sc, int fd, bool wr, ssize_t r)
+static inline void scope_io_end(struct scope_call *sc, int fd, bool wr, ssize_t n, bool bad, int err)
 {
-    scope_io_end(sc, fd, wr, r, r < 0, errno);
+    struct scope_fdc *c = scope_fdc(fd);
+    if (scope_fdc_sock(c))   /* a stream (fdopen) on a socket: net bytes, not fs */
+        scope_net_io(sc->fn, fd, wr, bad ? -1 : n, err, NULL, NULL, 0, NULL, 0, 0);
+    else
+        scope_fs_end(sc, c, fd, wr, n, bad, err);
 }
 
 /* A read or write on a descriptor that may be a socket: then its bytes (buf, or iov) go to the
@@ -51,10 +53,11 @@ static inline void scope_fd_io(struct scope_call *sc, int fd, bool wr, ssize_t r
 static inline void scope_fd_iob(struct scope_call *sc, int fd, bool wr, ssize_t r, const void *buf,
                                 const struct iovec *iov, int iovcnt)
 {
-    if (scope_is_sock(fd))
+    struct scope_fdc *c = scope_fdc(fd);
+    if (scope_fdc_sock(c))
         scope_net_io(sc->fn, fd, wr, r, errno, buf, iov, iovcnt, NULL, 0, 0);
     else
-        scope_io_end(sc, fd, wr, r, r < 0, errno);
+        scope_fs_end(sc, c, fd, wr, r, r < 0, errno);
 }
 
 /* fileno for accounting: never changes errno, -1 for a stream without a descriptor. */
