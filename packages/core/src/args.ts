@@ -130,3 +130,23 @@ export function parseFlags<T extends ArgsDef>(flags: string[], def: T): ParsedAr
     throw new UsageError((err as Error).message.replace(/\u001b\[[0-9;]*m/g, ''));
   }
 }
+
+/**
+ * Every value given for a repeatable string flag, in order (citty keeps only the last): `-f V`,
+ * `-fV`, `--filter V`, `--filter=V`. Stops at `--`.
+ */
+export function flagValues(rawArgs: string[], long: string, short?: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const w = rawArgs[i] as string;
+    if (w === '--') break;
+    const next = () => {
+      if (i + 1 >= rawArgs.length) throw new UsageError(`option "${w}" needs a value`);
+      out.push(rawArgs[++i] as string);
+    };
+    if (w === `--${long}` || (short !== undefined && w === `-${short}`)) next();
+    else if (w.startsWith(`--${long}=`)) out.push(w.slice(long.length + 3));
+    else if (short !== undefined && w.startsWith(`-${short}`) && !w.startsWith('--')) out.push(w.slice(2));
+  }
+  return out;
+}

@@ -11,3 +11,4 @@ export * from './cli.js';
 export { SCOPE_VERSION } from './version.js';
 export * from './follow.js';
 export * from './input.js';
+export * from './records.js';

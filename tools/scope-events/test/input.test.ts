@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatValue, parseShortId, shortId, sortItems } from '../src/events.js';
+import { formatValue } from '@scope/core';
+import { parseShortId, shortId, sortItems } from '../src/events.js';
 import { bin, fixtures, run, toolEnv } from './helpers.js';
 import { tool } from '../src/command.js';
 

@@ -20,7 +20,7 @@ export const VERBS: Verb[] = [
   { name: 'update', summary: "replace a scoped process's live config" },
   { name: 'events', summary: 'read, filter and follow events', load: async () => (await import('@scope/scope-events')).tool },
   { name: 'metrics', summary: 'read, aggregate and graph metrics', load: async () => (await import('@scope/scope-metrics')).tool },
-  { name: 'filter', summary: 'multi-scope filtering of records' },
+  { name: 'filter', summary: 'multi-scope filtering of records', load: async () => (await import('@scope/scope-filter')).tool },
   { name: 'flows', summary: 'network flows from net events', load: async () => (await import('@scope/scope-flows')).tool },
   { name: 'snapshot', summary: 'debug snapshot of a running or crashed process' },
   { name: 'history', summary: 'list sessions', load: async () => (await import('@scope/scope-history')).historyTool },
