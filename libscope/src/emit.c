@@ -22,6 +22,15 @@ void scope_emit_start(struct sbuf *o)
     sb_kv_s(o, "procname", p->proc);
     sb_kv_s(o, "cmd", p->cmd);
     sb_kv_s(o, "id", p->id);
+    if (p->exe[0])
+        sb_kv_s(o, "exe", p->exe);
+    if (p->cgroup[0])
+        sb_kv_s(o, "cgroup", p->cgroup);
+    sb_kv_s(o, "containerid", p->containerid);
+    if (p->mntns)
+        sb_kv_u(o, "mntns", p->mntns);
+    if (p->pidns)
+        sb_kv_u(o, "pidns", p->pidns);
     sb_s(o, "},\"configuration\":{\"current\":{");
     for (size_t i = 0; i < scope_cfg.npairs; i++) {
         if (i)
@@ -50,6 +59,8 @@ void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourc
     sb_kv_s(o, "proc", p->proc);
     sb_kv_s(o, "cmd", p->cmd);
     sb_kv_i(o, "pid", p->pid);
+    sb_kv_u(o, "uid", p->uid);
+    sb_kv_u(o, "gid", p->gid);
     for (size_t i = 0; i < scope_cfg.ntags; i++)
         sb_kv_s(o, scope_cfg.tags[i].key, scope_cfg.tags[i].val);
     sb_s(o, ",\"data\":{");

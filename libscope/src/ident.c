@@ -1,5 +1,7 @@
-/* ident.c — the process identity (pid, names, command line, id) read by the reporting thread
- * from /proc and /etc rather than NSS, so no module gets loaded into the app behind its back. */
+/* ident.c — the process identity (pid, names, command line, id, executable, container and
+ * namespaces) read from /proc and /etc rather than NSS, so no module gets loaded into the app
+ * behind its back. Read by the reporting thread, or at init when SCOPE_FILTER needs it first. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +54,46 @@ static void name_of(const char *file, unsigned id, char *out, size_t cap)
     fclose(f);
 }
 
+/* The container id: the first run of exactly 64 lowercase hex digits standing alone between
+ * separators, which is how docker (docker-<id>.scope, /docker/<id>), containerd
+ * (cri-containerd-<id>), cri-o (crio-<id>), podman (libpod-<id>) and kubernetes
+ * (/kubepods/.../<id>) name a container's cgroup. */
+static void container_id(const char *s, size_t n, char out[65])
+{
+    out[0] = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && (isdigit((unsigned char)s[j]) || (s[j] >= 'a' && s[j] <= 'f')))
+            j++;
+        if (j - i == 64 && (i == 0 || !isalnum((unsigned char)s[i - 1])) &&
+            (j == n || !isalnum((unsigned char)s[j]))) {
+            memcpy(out, s + i, 64);
+            out[64] = 0;
+            return;
+        }
+        i = j > i ? j : i + 1;
+    }
+}
+
+/* "mnt:[4026531841]" → 4026531841; 0 when unreadable. */
+static uint64_t ns_inode(const char *link)
+{
+    char buf[64];
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *b = strchr(buf, '[');
+    return b ? strtoull(b + 1, NULL, 10) : 0;
+}
+
 void scope_ident_load(void)
 {
+    static pid_t loaded_for;   /* init may have read it already (SCOPE_FILTER) */
     struct scope_ident *p = &scope_id;
+    if (loaded_for == getpid())
+        return;
+    loaded_for = getpid();
     p->pid = getpid();
     p->ppid = getppid();
     p->uid = getuid();
@@ -95,7 +134,18 @@ void scope_ident_load(void)
     p->id[hl + 1 + pl] = '-';
     copy_str(p->id + hl + pl + 2, sizeof p->id - hl - pl - 2, p->cmd + from);
 
+    ssize_t x = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
+    p->exe[x > 0 ? x : 0] = 0;
+    p->mntns = ns_inode("/proc/self/ns/mnt");
+    p->pidns = ns_inode("/proc/self/ns/pid");
+
+    char cg[8192];
+    ssize_t cgn = slurp("/proc/self/cgroup", cg, sizeof cg);
     p->cgroup[0] = 0;
-    if (slurp("/proc/self/cgroup", p->cgroup, sizeof p->cgroup) > 0)
-        p->cgroup[strcspn(p->cgroup, "\n")] = 0;
+    p->containerid[0] = 0;
+    if (cgn > 0) {
+        container_id(cg, (size_t)cgn, p->containerid);
+        cg[strcspn(cg, "\n")] = 0;
+        copy_str(p->cgroup, sizeof p->cgroup, cg);
+    }
 }

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evts, isEvt, isMetric, isStart, prog, run, session } from './lib.js';
@@ -24,6 +24,16 @@ test('cat /etc/hostname: process-start first, fs.open/fs.close with bytes, stdou
   assert.is(first.info.process.libscopever, '0.1.0');
   assert.is(first.info.configuration.current.SCOPE_EVENT_DEST, s.env.SCOPE_EVENT_DEST);
   assert.is(first.info.configuration.current.SCOPE_SUMMARY_PERIOD, '10');
+  // what a filter needs to know of the process: its executable, container and namespaces
+  const proc = first.info.process;
+  assert.is(proc.pid, r.pid);
+  assert.is(proc.ppid, process.pid);
+  assert.is(proc.exe, realpathSync('/bin/cat'));
+  assert.is(proc.mntns, statSync('/proc/self/ns/mnt').ino, 'the mount namespace it shares with this test');
+  assert.is(proc.pidns, statSync('/proc/self/ns/pid').ino);
+  const cgroup = readFileSync('/proc/self/cgroup', 'utf8');
+  assert.is(proc.cgroup, cgroup.split('\n')[0]);
+  assert.is(proc.containerid, /(?<![A-Za-z0-9])[0-9a-f]{64}(?![A-Za-z0-9])/.exec(cgroup)?.[0] ?? '');
 
   const open = evts(events, 'fs.open').find((e) => e.body.data.file === '/etc/hostname');
   const close = evts(events, 'fs.close').find((e) => e.body.data.file === '/etc/hostname');
@@ -39,6 +49,10 @@ test('cat /etc/hostname: process-start first, fs.open/fs.close with bytes, stdou
   assert.is(open.body.sourcetype, 'fs');
   assert.is(open.body.proc, 'cat');
   assert.is(open.body.pid, first.info.process.pid);
+  for (const e of evts(events)) {
+    assert.is(e.body.uid, process.getuid?.(), `${e.body.source}: uid`);
+    assert.is(e.body.gid, process.getgid?.(), `${e.body.source}: gid`);
+  }
   assert.is(open.id, `${open.body.host}-cat-cat /etc/hostname`);
   assert.ok(Number.isFinite(open.body._time) && open.body._time > 1.6e9);
   for (const k of ['fd', 'proc_uid', 'proc_gid', 'file_perms', 'file_owner', 'file_group'])
