@@ -4,14 +4,14 @@
  * body.matchedPolicies. Metrics and other records pass through; process-start records too, unless a
  * scope names start.msg.
  *
- * Speed: when no scope takes every event, an event line that does not contain any selected event
- * name in quotes cannot match, so it is not parsed (only checked to be framed as one object). A kept
- * line is written as it came with the two keys spliced in, never re-serialised, where its shape
- * allows (libscope's always does).
+ * Speed: an event line of libscope's shape is not parsed whole (fastline.ts), and a kept line is
+ * written as it came with the two keys spliced in, never re-serialised, where its shape allows
+ * (libscope's always does).
  */
-import { classify, formatBadLine, formatTime, formatValue, framed, parseRecord } from '@scope/core';
+import { classify, formatBadLine, formatTime, formatValue, parseRecord } from '@scope/core';
 import type { JsonObject } from '@scope/core';
-import { Matcher } from './match.js';
+import { Matcher, viewOfBody } from './match.js';
+import { fastEvent } from './fastline.js';
 import type { MatcherOptions } from './match.js';
 import type { Scopes } from './parse.js';
 import { infoOfStart } from './procs.js';
@@ -32,19 +32,6 @@ export interface FilterResult {
   /** Records read and records written. */
   read: number;
   written: number;
-}
-
-/** The quoted names an event line must contain to be selectable, or null when any line may be. */
-function quickNames(scopes: Scopes): string[] | null {
-  const names: string[] = [];
-  for (const s of scopes.values()) {
-    if (s.allEvents || s.event.eq.size === 0) return null;
-    for (const n of s.event.eq.exact) names.push(`"${n}"`);
-    for (const p of s.event.eq.prefix) names.push(`"${p}`);
-    for (const p of s.event.eq.suffix) names.push(`${p}"`);
-    for (const p of s.event.eq.contains) names.push(p);
-  }
-  return names;
 }
 
 function hasOwnObjectsBefore(rec: JsonObject, key: string): boolean {
@@ -117,7 +104,6 @@ function tableRow(mask: bigint, rec: JsonObject, start: boolean): string {
 /** Filter the lines; resolves when the input ends (or, with strict, at the first bad line). */
 export async function runFilter(batches: AsyncIterable<string[]>, scopes: Scopes, o: FilterOptions): Promise<FilterResult> {
   const m = new Matcher(scopes, o);
-  const quick = quickNames(scopes);
   const fragments = new Map<bigint, string>();
   const fragment = (mask: bigint): string => {
     let f = fragments.get(mask);
@@ -141,13 +127,20 @@ export async function runFilter(batches: AsyncIterable<string[]>, scopes: Scopes
     for (const line of batch) {
       n++;
       if (line.length === 0 || (line.charCodeAt(0) !== 123 && line.trim() === '')) continue;
-      if (quick !== null && line.startsWith('{"type":"evt"')) {
-        let maybe = false;
-        for (const q of quick) if (line.includes(q)) { maybe = true; break; }
-        if (!maybe) {
-          if (!framed(line)) bad(n, 'not one JSON object (a truncated or joined line?)', line);
-          else res.read++;
-          if (stop) break;
+      const fast = fastEvent(line);
+      if (fast !== null) {
+        let mask: bigint | null;
+        try {
+          mask = m.matchEvent(fast);
+        } catch {
+          mask = null; // its data did not parse: the whole line is parsed below and reported
+        }
+        if (mask !== null) {
+          res.read++;
+          if (mask === 0n) continue;
+          const at = fast.bodyStart;
+          out.push(o.format === 'table' ? tableRow(mask, JSON.parse(line) as JsonObject, false) : `${line.slice(0, at)}${fragment(mask)},${line.slice(at)}`);
+          res.written++;
           continue;
         }
       }
@@ -160,7 +153,7 @@ export async function runFilter(batches: AsyncIterable<string[]>, scopes: Scopes
       res.read++;
       const kind = classify(rec);
       if (kind === 'event') {
-        const mask = m.matchEvent(rec['body'] as JsonObject);
+        const mask = m.matchEvent(viewOfBody(rec['body'] as JsonObject));
         if (mask === 0n) continue;
         out.push(o.format === 'table' ? tableRow(mask, rec, false) : withInBody(line, rec, fragment(mask)));
       } else if (kind === 'other') {

@@ -10,6 +10,55 @@ import type { ProcInfo } from './procs.js';
 
 const bit = (n: number): bigint => 1n << BigInt(n - 1);
 
+/** An event record as matching needs it; data is read only when a data or error filter asks. */
+export interface EventView {
+  source: string;
+  sourcetype: string | undefined;
+  pid: number | undefined;
+  proc: string | undefined;
+  host: string | undefined;
+  uid: number | undefined;
+  gid: number | undefined;
+  /** body.data[name], read when a data or error filter asks. */
+  field: (name: string) => unknown;
+}
+
+/** The view of a parsed event body. */
+export function viewOfBody(body: JsonObject): EventView {
+  const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+  const num = (k: string) => (typeof body[k] === 'number' ? (body[k] as number) : undefined);
+  return {
+    source: body['source'] as string,
+    sourcetype: str('sourcetype'),
+    pid: num('pid'),
+    proc: str('proc'),
+    host: str('host'),
+    uid: num('uid'),
+    gid: num('gid'),
+    field: (name: string) => {
+      const d = body['data'];
+      return d !== null && typeof d === 'object' ? (d as JsonObject)[name] : undefined;
+    },
+  };
+}
+
+interface Combo {
+  mask: bigint;
+  constrained: Scope[];
+  /** The data fields the constrained scopes read. */
+  fields: string[];
+  byFailures: Map<number, bigint>;
+  /** The failures for the values of `fields` already seen (bounded). */
+  byValues: Map<string, number>;
+}
+
+/** A map key for field values: the same key exactly when every value is the same. */
+function valuesKey(values: unknown[]): string {
+  let key = '';
+  for (const v of values) key += typeof v === 'number' ? `n${v}\u0001` : typeof v === 'string' ? `s${v}\u0001` : v === undefined ? 'u\u0001' : `j${JSON.stringify(v)}\u0001`;
+  return key;
+}
+
 /** What a record says of its process (the body's fields, or the start record's). */
 interface ProcContext {
   pid: number | undefined;
@@ -20,10 +69,9 @@ interface ProcContext {
 }
 
 /** A record is a failure: it carries an errno, or an HTTP status of 400 or more. */
-export function isFailure(data: JsonObject | undefined): boolean {
-  if (!data) return false;
-  if (data['errno'] !== undefined) return true;
-  const status = data['http_status_code'];
+export function isFailure(field: (name: string) => unknown): boolean {
+  if (field('errno') !== undefined) return true;
+  const status = field('http_status_code');
   return typeof status === 'number' && status >= 400;
 }
 
@@ -47,7 +95,8 @@ export class Matcher {
   /** Scopes with data or error filters, by event. */
   private readonly dataScopes = new Map<string, Scope[]>();
   private readonly eventCache = new Map<string, bigint>();
-  private readonly procCache = new Map<number, { version: number; proc: unknown; host: unknown; uid: unknown; gid: unknown; mask: bigint }>();
+  private readonly comboCache = new Map<string, Map<bigint, Combo>>();
+  private readonly procCache = new Map<number, { version: number; proc: string | undefined; host: string | undefined; uid: number | undefined; gid: number | undefined; mask: bigint }>();
 
   constructor(scopes: Scopes, options: MatcherOptions) {
     this.list = [...scopes.values()];
@@ -143,51 +192,71 @@ export class Matcher {
     return info.mask & this.eventMask(START_MSG, undefined);
   }
 
-  /** The mask of an event record (its body already checked to be an object with source). */
-  matchEvent(body: JsonObject): bigint {
-    const source = body['source'] as string;
-    const sourcetype = typeof body['sourcetype'] === 'string' ? body['sourcetype'] : undefined;
-    const em = this.eventMask(source, sourcetype);
-    if (em === 0n) return 0n;
-    const pid = typeof body['pid'] === 'number' ? body['pid'] : undefined;
-    const proc = body['proc'];
-    const host = body['host'];
-    const uid = body['uid'];
-    const gid = body['gid'];
+  /** What the event set and the process kinds leave, and which of those scopes filter data. */
+  private combo(source: string, sourcetype: string | undefined, pm: bigint): Combo {
+    const key = sourcetype === undefined ? source : `${source}\u0000${sourcetype}`;
+    let bySource = this.comboCache.get(key);
+    if (!bySource) this.comboCache.set(key, (bySource = new Map()));
+    let c = bySource.get(pm);
+    if (c) return c;
+    const mask = this.eventMask(source, sourcetype) & pm;
+    const constrained = (this.dataScopes.get(source) ?? []).filter((s) => (mask & bit(s.n)) !== 0n);
+    const fields = new Set<string>();
+    for (const s of constrained) {
+      for (const f of s.data.get(source)?.keys() ?? []) fields.add(f);
+      if (s.error.has(source)) fields.add('errno').add('http_status_code');
+    }
+    c = { mask, constrained, fields: [...fields], byFailures: new Map(), byValues: new Map() };
+    bySource.set(pm, c);
+    return c;
+  }
+
+  /** The mask of an event record. */
+  matchEvent(v: EventView): bigint {
+    const { pid, proc, host, uid, gid } = v;
     let pm: bigint;
     const cached = pid === undefined ? undefined : this.procCache.get(pid);
     if (cached && cached.version === this.table.version && cached.proc === proc && cached.host === host && cached.uid === uid && cached.gid === gid) {
       pm = cached.mask;
     } else {
-      const info = pid === undefined ? undefined : this.table.get(pid, typeof host === 'string' ? host : undefined);
-      const ctx: ProcContext = {
-        pid,
-        proc: typeof proc === 'string' ? proc : undefined,
-        host: typeof host === 'string' ? host : undefined,
-        uid: typeof uid === 'number' ? uid : undefined,
-        gid: typeof gid === 'number' ? gid : undefined,
-      };
-      pm = this.processMask(ctx, info, this.all);
+      const info = pid === undefined ? undefined : this.table.get(pid, host);
+      pm = this.processMask({ pid, proc, host, uid, gid }, info, this.all);
       if (pid !== undefined) this.procCache.set(pid, { version: this.table.version, proc, host, uid, gid, mask: pm });
     }
-    let m = em & pm;
-    if (m === 0n) return 0n;
-    const constrained = this.dataScopes.get(source);
-    if (constrained) {
-      const data = body['data'] as JsonObject | undefined;
-      for (const s of constrained) {
-        const b = bit(s.n);
-        if ((m & b) !== 0n && !this.dataMatch(s, source, data)) m &= ~b;
+    const c = this.combo(v.source, v.sourcetype, pm);
+    const n = c.constrained.length;
+    if (n === 0) return c.mask;
+    // Which constrained scopes fail, as a small integer while there are at most 30 of them, so the
+    // mask for each pattern of failures is worked out once.
+    if (n <= 30) {
+      // The same values give the same failures: looked up by the values of the fields read.
+      const key = valuesKey(c.fields.map((f) => v.field(f)));
+      let fails = c.byValues.get(key);
+      if (fails === undefined) {
+        fails = 0;
+        for (let i = 0; i < n; i++) if (!this.dataMatch(c.constrained[i] as Scope, v)) fails |= 1 << i;
+        if (c.byValues.size >= 8192) c.byValues.clear();
+        c.byValues.set(key, fails);
       }
+      if (fails === 0) return c.mask;
+      let m = c.byFailures.get(fails);
+      if (m === undefined) {
+        m = c.mask;
+        for (let i = 0; i < n; i++) if (fails & (1 << i)) m &= ~bit((c.constrained[i] as Scope).n);
+        c.byFailures.set(fails, m);
+      }
+      return m;
     }
+    let m = c.mask;
+    for (const s of c.constrained) if (!this.dataMatch(s, v)) m &= ~bit(s.n);
     return m;
   }
 
-  private dataMatch(s: Scope, source: string, data: JsonObject | undefined): boolean {
-    const failure = s.error.get(source);
-    if (failure !== undefined && isFailure(data) !== failure) return false;
-    const fields = s.data.get(source);
-    if (fields) for (const [field, f] of fields) if (!f.match(scalar(data?.[field]))) return false;
+  private dataMatch(s: Scope, v: EventView): boolean {
+    const failure = s.error.get(v.source);
+    if (failure !== undefined && isFailure(v.field) !== failure) return false;
+    const fields = s.data.get(v.source);
+    if (fields) for (const [field, f] of fields) if (!f.match(scalar(v.field(field)))) return false;
     return true;
   }
 

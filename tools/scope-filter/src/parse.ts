@@ -24,6 +24,11 @@ export class ValueSet {
     return this.written.length;
   }
 
+  /** Whether any value is a `*` pattern. */
+  get patterns(): boolean {
+    return this.prefix.length + this.suffix.length + this.contains.length > 0;
+  }
+
   add(text: string, pattern: boolean): void {
     this.written.push(text);
     const n = numberOf(text);
@@ -64,9 +69,26 @@ export class KindFilter {
     return this.lo !== undefined || this.hi !== undefined;
   }
 
+  /** Results for strings already seen, when patterns make a lookup more than one Set.has. */
+  private memo: Map<string, boolean> | undefined;
+
   /** FILTER.md's semantics table; a missing value (undefined) fails. */
   match(v: string | number | undefined): boolean {
     if (v === undefined) return false;
+    if (typeof v === 'string' && (this.eq.patterns || this.ne.patterns)) {
+      this.memo ??= new Map();
+      let r = this.memo.get(v);
+      if (r === undefined) {
+        r = this.compute(v);
+        if (this.memo.size >= 4096) this.memo.clear();
+        this.memo.set(v, r);
+      }
+      return r;
+    }
+    return this.compute(v);
+  }
+
+  private compute(v: string | number): boolean {
     const inEq = this.eq.size > 0 && this.eq.has(v);
     const inNe = this.ne.size > 0 && this.ne.has(v);
     if (this.setSemantics) return (this.eq.size === 0 || inEq) && !inNe;

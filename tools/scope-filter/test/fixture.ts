@@ -90,6 +90,17 @@ export const RECORDS: object[] = [
 
 export const LINES: string[] = RECORDS.map((r) => JSON.stringify(r));
 
+/**
+ * The same records with body.data first: not libscope's layout, so every line is parsed whole
+ * instead of read by fastline.ts; both ways must give the same answers.
+ */
+export const LINES_PARSED: string[] = RECORDS.map((r) => {
+  const rec = r as { body?: Record<string, unknown> };
+  if (!rec.body || !('data' in rec.body)) return JSON.stringify(r);
+  const { data, ...rest } = rec.body;
+  return JSON.stringify({ ...rec, body: { data, ...rest } });
+});
+
 /** The fixture as a file, for the tool itself. */
 export function fixtureFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'scope-filter-test-'));
@@ -119,6 +130,6 @@ export async function filtered(flags: string[] | Scopes, lines: string[] = LINES
 }
 
 /** Only the event tags (start records and metrics that passed unchanged are left out). */
-export async function events(flags: string[] | Scopes): Promise<string[]> {
-  return (await filtered(flags)).filter((t) => !t.startsWith('start-') && !t.startsWith('proc.'));
+export async function events(flags: string[] | Scopes, lines: string[] = LINES): Promise<string[]> {
+  return (await filtered(flags, lines)).filter((t) => !t.startsWith('start-') && !t.startsWith('proc.'));
 }

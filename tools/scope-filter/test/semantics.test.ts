@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { events, filtered } from './fixture.js';
+import { events, filtered, LINES_PARSED } from './fixture.js';
 
 const SH = ['sh-open'];
 const LS = ['ls-open', 'ls-close', 'ls-error', 'ls-stdout'];
@@ -108,6 +108,7 @@ const semantics: Row[] = [
 for (const row of [...kinds, ...semantics]) {
   test(row.name, async () => {
     assert.equal(await events(row.flags), row.want, row.flags.join(' '));
+    assert.equal(await events(row.flags, LINES_PARSED), row.want, `parsed whole: ${row.flags.join(' ')}`);
   });
 }
 
