@@ -26,6 +26,12 @@ export const runConfigArgs = {
   librarypath: { type: 'string', alias: 'l', valueHint: 'DIR|FILE', description: 'Use the libscope.so in this directory (or this file)' },
 } as const satisfies ArgsDef;
 
+/** Scopes of filters (scope-filter's language), which `scope run` hands to libscope too. */
+export const filterArgs = {
+  filter: { type: 'string', alias: 'f', valueHint: '[N:]KIND OP VALUES', description: 'A filter of scope N (1-64, default 1); repeat it. E.g. -f comm=curl -f 2:event=dns.*' },
+  policy: { type: 'string', valueHint: 'FILE|DIR', description: 'Policies in YAML (one scope each); repeatable' },
+} as const satisfies ArgsDef;
+
 type RunConfigParsed = ParsedArgs<typeof runConfigArgs>;
 
 /** The SCOPE_* pairs that the run flags set (validated; a bad value is a UsageError naming the flag). */

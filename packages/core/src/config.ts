@@ -50,6 +50,9 @@ const TABLE: Entry[] = [
   { path: ['libscope', 'log', 'transport'], key: 'SCOPE_LOG_DEST', kind: 'transport' },
   { path: ['libscope', 'snapshot', 'coredump'], key: 'SCOPE_SNAPSHOT_COREDUMP', kind: 'bool' },
   { path: ['libscope', 'snapshot', 'backtrace'], key: 'SCOPE_SNAPSHOT_BACKTRACE', kind: 'bool' },
+  // scope-filter's scopes, as `scope run -f` / `--policy` hand them to libscope (FILTER.md).
+  { path: ['libscope', 'filter'], key: 'SCOPE_FILTER', kind: 'string' },
+  { path: ['libscope', 'filternames'], key: 'SCOPE_FILTER_NAMES', kind: 'string' },
 ];
 
 /** metric.watch types → their switch. */
@@ -81,7 +84,7 @@ const KNOWN: Record<string, string[]> = {
   event: ['enable', 'format', 'watch', 'transport'],
   'event.format': ['type', 'maxeventpersec', 'enhancefs'],
   payload: ['enable', 'dir'],
-  libscope: ['configevent', 'summaryperiod', 'commanddir', 'log', 'snapshot'],
+  libscope: ['configevent', 'summaryperiod', 'commanddir', 'log', 'snapshot', 'filter', 'filternames'],
   'libscope.log': ['level', 'transport'],
   'libscope.snapshot': ['coredump', 'backtrace'],
 };

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, flagValues, inputArgs, openLines, outputArgs, parseToolArgs, UsageError } from '@scope/core';
+import { createNdjsonWriter, EXIT, filterArgs, flagValues, inputArgs, openLines, outputArgs, parseToolArgs, UsageError } from '@scope/core';
 import { scopeFilterPairs } from './env.js';
 import { explain } from './explain.js';
 import { runFilter } from './filter.js';
@@ -15,12 +15,6 @@ import type { Scopes } from './parse.js';
 import { loadPolicies } from './policy.js';
 
 const NAME = 'scope-filter';
-
-/** The two ways to give scopes; `scope run` takes them too. */
-export const filterArgs = {
-  filter: { type: 'string', alias: 'f', valueHint: '[N:]KIND OP VALUES', description: 'A filter of scope N (1-64, default 1); repeat it. E.g. -f comm=curl -f 2:event=dns.*' },
-  policy: { type: 'string', valueHint: 'FILE|DIR', description: 'Policies in YAML (one scope each); repeatable' },
-} as const satisfies ArgsDef;
 
 export const args = {
   ...filterArgs,

@@ -1,5 +1,5 @@
 /** @scope/scope-filter: the tool, and the filter language for other tools (scope run -f). */
-export { main, tool, command, filterArgs, scopesFromArgs } from './command.js';
+export { main, tool, command, scopesFromArgs } from './command.js';
 export { parseFilters, MAX_SCOPES } from './parse.js';
 export type { Scope, Scopes } from './parse.js';
 export { loadPolicies } from './policy.js';

@@ -5,11 +5,13 @@ import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import { fstatSync } from 'node:fs';
 import type { ToolRun } from '@scope/core';
-import { EXIT, parseFlags, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText } from '@scope/core';
+import { EXIT, filterArgs, flagValues, parseFlags, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText } from '@scope/core';
+import type { ScopePairs } from '@scope/core';
 import { run } from './run.js';
 
 export const args = {
   ...runConfigArgs,
+  ...filterArgs,
   passthrough: {
     type: 'boolean',
     description: 'Scope without a session: no session directory, libscope takes SCOPE_* from the environment',
@@ -48,6 +50,17 @@ function stdoutIsStream(): boolean {
   }
 }
 
+/**
+ * SCOPE_FILTER (and SCOPE_FILTER_NAMES) from -f / --policy, checked as scope-filter checks them (a
+ * bad filter is a usage error before anything runs). scope-filter is loaded only when they are given.
+ */
+async function filterPairs(flags: string[]): Promise<ScopePairs> {
+  if (flagValues(flags, 'filter', 'f').length === 0 && flagValues(flags, 'policy').length === 0) return {};
+  const { scopesFromArgs, scopeFilterPairs } = await import('@scope/scope-filter');
+  const scopes = scopesFromArgs(flags);
+  return scopes ? scopeFilterPairs(scopes) : {};
+}
+
 /** Parse argv, run, and resolve to the exit status. */
 export async function main(rawArgs: string[]): Promise<number> {
   const { flags, rest } = splitLeadingFlags(rawArgs, args);
@@ -56,7 +69,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     return EXIT.OK;
   }
   const parsed = parseFlags(flags, args);
-  const flagPairs = runFlagPairs(parsed);
+  const flagPairs = { ...runFlagPairs(parsed), ...(await filterPairs(flags)) };
   return run({
     argv: rest,
     flagPairs,
