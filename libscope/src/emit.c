@@ -5,11 +5,15 @@
 
 #include "config.h"
 #include "emit.h"
+#include "filter.h"
 #include "ident.h"
 #include "scope.h"
 
-void scope_emit_start(struct sbuf *o)
+bool scope_emit_start(struct sbuf *o)
 {
+    uint64_t matched;
+    if (!scope_filter_start(&matched))
+        return false;
     const struct scope_ident *p = &scope_id;
     sb_s(o, "{\"format\":\"ndjson\",\"info\":{\"process\":{\"libscopever\":\"" SCOPE_VERSION "\"");
     sb_kv_i(o, "pid", p->pid);
@@ -39,7 +43,11 @@ void scope_emit_start(struct sbuf *o)
         sb_s(o, ":");
         sb_jcstr(o, scope_cfg.pairs[i].val);
     }
-    sb_s(o, "}},\"environment\":{}}}\n");
+    sb_s(o, "}},\"environment\":{}}");
+    if (matched)
+        scope_filter_write(o, matched);
+    sb_s(o, "}\n");
+    return true;
 }
 
 void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourcetype,
@@ -61,19 +69,36 @@ void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourc
     sb_kv_i(o, "pid", p->pid);
     sb_kv_u(o, "uid", p->uid);
     sb_kv_u(o, "gid", p->gid);
-    for (size_t i = 0; i < scope_cfg.ntags; i++)
-        sb_kv_s(o, scope_cfg.tags[i].key, scope_cfg.tags[i].val);
+    for (size_t i = 0; i < scope_cfg.ntags; i++) {
+        const char *k = scope_cfg.tags[i].key;
+        if (scope_filter_on && (!strcmp(k, "matchedScopes") || !strcmp(k, "matchedPolicies")))
+            continue;   /* the filter's own keys replace a tag of that name */
+        sb_kv_s(o, k, scope_cfg.tags[i].val);
+    }
     sb_s(o, ",\"data\":{");
 }
 
-void scope_emit_event_tail(struct sbuf *o) { sb_s(o, "}}}\n"); }
-
-void scope_emit_notice(struct sbuf *o, const char *message)
+void scope_emit_event_tail(struct sbuf *o, uint64_t matched)
 {
+    sb_s(o, "}");
+    if (matched)
+        scope_filter_write(o, matched);
+    sb_s(o, "}}\n");
+}
+
+bool scope_emit_notice(struct sbuf *o, const char *message)
+{
+    uint64_t matched = 0;
+    if (scope_filter_on) {
+        struct scope_field f = {"message", message, strlen(message), 0, false};
+        if (!(matched = scope_filter_event("notice", "metric", SCOPE_W_COUNT, &f, 1)))
+            return false;
+    }
     scope_emit_event_head(o, "notice", "metric", 0, scope_now_ns());
     sb_s(o, "\"message\":");
     sb_jcstr(o, message);
-    scope_emit_event_tail(o);
+    scope_emit_event_tail(o, matched);
+    return true;
 }
 
 static void ndjson_metric(struct sbuf *o, const char *name, const char *type, long long value,

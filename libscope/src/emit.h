@@ -13,12 +13,15 @@ struct scope_dim {
     int level;         /* the metric verbosity from which this dimension is written */
 };
 
-void scope_emit_start(struct sbuf *o);
+/* The process-start record; false when SCOPE_FILTER leaves it out. */
+bool scope_emit_start(struct sbuf *o);
 /* {"type":"evt",...,"body":{...,"data":{  — the caller writes the data keys, then _tail. */
 void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourcetype,
                            uint64_t chan, uint64_t t_ns);
-void scope_emit_event_tail(struct sbuf *o);
-void scope_emit_notice(struct sbuf *o, const char *message);
+/* matched: the SCOPE_FILTER scopes it matched (0: none, unfiltered). */
+void scope_emit_event_tail(struct sbuf *o, uint64_t matched);
+/* A notice event (source notice, sourcetype metric); false when SCOPE_FILTER leaves it out. */
+bool scope_emit_notice(struct sbuf *o, const char *message);
 void scope_emit_metric(struct sbuf *o, const char *name, const char *type, long long value,
                        const char *unit, const struct scope_dim *dims, int ndims, uint64_t t_ns);
 /* proc.* metrics: proc.start (start) or cpu/mem/thread/fd (periodic and final). */

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "emit.h"
 #include "events.h"
+#include "filter.h"
 #include "fsmetrics.h"
 #include "ident.h"
 #include "netevents.h"
@@ -118,6 +119,9 @@ void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const c
 {
     if (!scope_watch_on(w) || !scope_watch_name(w, source) || !scope_watch_value(w, f, nf))
         return;
+    uint64_t matched = 0;
+    if (scope_filter_on && !(matched = scope_filter_event(source, sourcetype, w, f, nf)))
+        return;
     if (scope_cfg.maxeps > 0) {
         uint64_t s = mono_sec();
         if (s != rate_sec) {
@@ -145,11 +149,18 @@ void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const c
             sb_i(o, f[i].num);
         first = false;
     }
-    scope_emit_event_tail(o);
+    scope_emit_event_tail(o, matched);
 }
 
-bool scope_event_room(void)
+bool scope_event_room(const char *source)
 {
+    if (scope_filter_on) {
+        int may = scope_filter_may(source);
+        if (may == SCOPE_FILTER_NO)
+            return false;   /* filtered: not a drop */
+        if (may == SCOPE_FILTER_DATA)
+            return true;    /* built, and then filtered or counted */
+    }
     if (scope_cfg.maxeps <= 0)
         return true;
     uint64_t s = mono_sec();
@@ -261,7 +272,7 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     char link[64];
     snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
     /* the owner and mode are for the events: not looked up for one the rate limit will drop */
-    bool emit = scope_hot.ev_fs && scope_event_room();
+    bool emit = scope_hot.ev_fs && scope_event_room("fs.open");
     bool have = emit && (current ? stat(link, &st) == 0 : path[0] && stat(path, &st) == 0);
     if (fi) {
         text_out(o, &fi->text, SCOPE_W_FILE, fi->path ? fi->path : "", "file", fi->chan);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "filter.h"
 #include "log.h"
 #include "fsmetrics.h"
 #include "netevents.h"
@@ -23,6 +24,7 @@ _Atomic int scope_ready;   /* 0 not yet, 1 running, 2 forked child to restart, 3
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pid_t cached_pid;
 static bool reporting;     /* a destination is on, so there is a reporting thread to have */
+static bool met_on;        /* a metric destination is on */
 
 uint64_t scope_now_ns(void)
 {
@@ -40,11 +42,18 @@ static void chan_base(void)
     atomic_store(&scope_hot.next_chan, (uint64_t)cached_pid * 100000000ULL + 1);
 }
 
+static void set_flags(void);
+
 static void atfork_child(void)
 {
     cached_pid = getpid();
+    scope_filter_child();
     if (!reporting)
         return;
+    if (scope_filter_on) {   /* a child may match where its parent did not, or the reverse */
+        scope_watch_mute(!scope_filter_events());
+        set_flags();
+    }
     scope_ring_reset();
     scope_fdtab_reset();
     scope_stats_child();
@@ -56,12 +65,13 @@ static void atfork_child(void)
     atomic_store(&scope_ready, 2);
 }
 
-/* What the wrappers record, decided once from the config. */
-static void set_hot(bool ev, bool met)
+/* What the wrappers record, from the config and the watch types in force. No allocation: it runs
+ * again in a forked child. */
+static void set_flags(void)
 {
     struct scope_hot *h = &scope_hot;
     int v = scope_cfg.verbosity;
-    scope_watch_load(ev);
+    bool met = met_on;
     h->ev_fs = scope_watch_on(SCOPE_W_FS);
     h->ev_console = scope_watch_on(SCOPE_W_CONSOLE);
     h->ev_file = scope_watch_on(SCOPE_W_FILE);
@@ -98,6 +108,15 @@ static void set_hot(bool ev, bool met)
     h->log_default = !name || !strcmp(name, SCOPE_LOGFILE_PATTERN);
 }
 
+/* Decided once from the config; a process no filter scope can take an event of makes none. */
+static void set_hot(bool ev, bool met)
+{
+    met_on = met;
+    scope_watch_load(ev);
+    scope_watch_mute(!scope_filter_events());
+    set_flags();
+}
+
 static void init_once(void)
 {
     int saved_guard = scope_guard, saved_errno = errno;
@@ -107,6 +126,7 @@ static void init_once(void)
     scope_log_open(scope_cfg.log_dest, scope_cfg.log_level);
     scope_log_missing();
     cached_pid = getpid();
+    scope_filter_load();
     scope_exec_prepare();
 
     const char *ev = scope_cfg.event_enable ? scope_cfg.event_dest : NULL;

@@ -113,10 +113,8 @@ static void report_drops(bool final)
     snprintf(msg, sizeof msg, "libscope dropped %llu records (%llu in total): the queue of %zu "
              "slots was full (SCOPE_QUEUE_LENGTH)", (unsigned long long)(d - drops_told),
              (unsigned long long)d, scope_ring_capacity());
-    if (scope_dest_on(&ev_dest)) {
-        scope_emit_notice(&ev_out, msg);
+    if (scope_dest_on(&ev_dest) && scope_emit_notice(&ev_out, msg))
         ev_lines++;
-    }
     scope_log(SCOPE_LOG_WARNING, "%s", msg);
     drops_told = d;
 }
@@ -161,10 +159,8 @@ static void begin(void)
         return;
     begun = true;
     scope_ident_load();
-    if (scope_dest_on(&ev_dest)) {
-        scope_emit_start(&ev_out);
+    if (scope_dest_on(&ev_dest) && scope_emit_start(&ev_out))
         ev_lines++;
-    }
     metrics(true);
     write_out();
 }

@@ -20,6 +20,7 @@ static struct {
     bool on;
     regex_t *re[3];   /* name, field, value; NULL: everything passes */
 } w[SCOPE_W_COUNT];
+static bool muted;
 
 /* PCRE → POSIX ERE for the escapes that differ. Inside brackets a class's contents are inlined. */
 static char *to_ere(const char *s, int *flags)
@@ -106,7 +107,9 @@ void scope_watch_load(bool events)
     }
 }
 
-bool scope_watch_on(enum scope_watch t) { return w[t].on; }
+bool scope_watch_on(enum scope_watch t) { return w[t].on && !muted; }
+
+void scope_watch_mute(bool mute) { muted = mute; }
 
 static bool match(regex_t *re, const char *s, size_t n)
 {

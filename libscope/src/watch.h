@@ -19,6 +19,8 @@ struct scope_field {
 /* events: an event destination is on; without one every type is off. */
 void scope_watch_load(bool events);
 bool scope_watch_on(enum scope_watch w);
+/* Every type off (or back as loaded): SCOPE_FILTER found that no event of this process can match. */
+void scope_watch_mute(bool mute);
 /* The event's source passes the type's name filter. */
 bool scope_watch_name(enum scope_watch w, const char *name);
 /* Some field value passes the value filter. */

@@ -1,6 +1,6 @@
 /* wrap_proc.c — process lifetime: a forked child reports under its own pid, exec flushes what
- * is pending (the image is about to be replaced) and keeps the new image scoped, _exit flushes
- * like exit() does. exec and _exit may run in a vfork child that shares our memory: there we
+ * is pending (the image is about to be replaced) and keeps the new image scoped (and tells it, in
+ * SCOPE_FILTER_FOLLOW, which filter scopes its parent matched), _exit flushes like exit() does. exec and _exit may run in a vfork child that shares our memory: there we
  * touch nothing but the stack. */
 #include <dlfcn.h>
 #include <limits.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "filter.h"
 #include "scope.h"
 
 extern char **environ;
@@ -46,22 +47,36 @@ static bool has_key(char *const envp[], const char *var)
 
 typedef int (*exec_fn)(const char *, char *const[], char *const[]);
 
+/* A vfork child has another pid but our memory: flushing or touching the guard there would
+ * corrupt the parent. */
+static bool vforked(void) { return scope_pid() != 0 && (pid_t)syscall(SYS_getpid) != scope_pid(); }
+
+#define FOLLOW_KEY "SCOPE_FILTER_FOLLOW="
+
 /* Runs the real exec (execve, or execvpe for a PATH search) with an environment that keeps the
- * child scoped; stack memory only. */
+ * child scoped and names the filter scopes it may follow; stack memory only. */
 static int exec_scoped(exec_fn real, const char *path, char *const argv[], char *const envp[])
 {
     size_t n = 0;
     while (envp && envp[n])
         n++;
-    if (!exec_keep || !self_path || n > 65536)
+    /* The new image keeps this pid and so its parent: what it may follow is what our parent
+     * matched, whatever value the environment inherited (even when the image is scoped only
+     * because the app kept LD_PRELOAD). */
+    const char *follow = scope_filter_follow_var(vforked());
+    bool keep = exec_keep && self_path;
+    if ((!keep && !follow) || n > 65536)
         return real(path, argv, envp);
-    char *env[n + MAX_CARRIED + 2];
+    size_t flen = follow ? sizeof FOLLOW_KEY - 1 : 0;
+    char *env[n + MAX_CARRIED + 3];
     char merged[PATH_MAX + 4096];
     size_t k = 0;
-    bool preload = false;
+    bool preload = !keep;
     for (size_t i = 0; i < n; i++) {
         char *v = envp[i];
-        if (!strncmp(v, "LD_PRELOAD=", 11)) {
+        if (flen && !strncmp(v, FOLLOW_KEY, flen))
+            continue;
+        if (keep && !strncmp(v, "LD_PRELOAD=", 11)) {
             preload = true;
             if (!strstr(v + 11, self_path) &&
                 (size_t)snprintf(merged, sizeof merged, "%s:%s", preload_var, v + 11) <
@@ -72,16 +87,14 @@ static int exec_scoped(exec_fn real, const char *path, char *const argv[], char 
     }
     if (!preload)
         env[k++] = preload_var;
-    for (int i = 0; i < ncarried; i++)
-        if (!has_key(envp, carried[i]))
+    for (int i = 0; keep && i < ncarried; i++)
+        if (!has_key(envp, carried[i]) && !(flen && !strncmp(carried[i], FOLLOW_KEY, flen)))
             env[k++] = carried[i];
+    if (follow)
+        env[k++] = (char *)follow;
     env[k] = NULL;
     return real(path, argv, env);
 }
-
-/* A vfork child has another pid but our memory: flushing or touching the guard there would
- * corrupt the parent. */
-static bool vforked(void) { return scope_pid() != 0 && (pid_t)syscall(SYS_getpid) != scope_pid(); }
 
 static void exec_flush(void)
 {
