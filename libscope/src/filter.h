@@ -1,5 +1,5 @@
 /* filter.h — SCOPE_FILTER: up to 64 Tracee-style scopes over this process's records, with the
- * semantics of tools/scope-filter/SPEC.draft.md (the stream filter implements the same). */
+ * semantics of tools/scope-filter/README.md (the stream filter implements the same). */
 #ifndef SCOPE_FILTER_H
 #define SCOPE_FILTER_H
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-// SCOPE_FILTER in libscope (tools/scope-filter/SPEC.draft.md): real programs under the library with
+// SCOPE_FILTER in libscope (tools/scope-filter/README.md): real programs under the library with
 // filters in their environment; the records they leave, and their matchedScopes / matchedPolicies.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -60,7 +60,6 @@ export function explainScope(s: Scope): string[] {
       procs.push([eq, ne].filter((x) => x !== '').join(' and '));
     } else procs.push(`${KIND_WORDS[kind] ?? kind} ${describeKind(f)}`);
   }
-  for (const [path, ns] of s.binaryNs) procs.push(`${path} only in mount namespace ${ns}`);
   if (s.pidNew !== undefined) procs.push(s.pidNew ? 'the process started after the filter began' : 'the process was running before the filter began');
   if (s.inContainer !== undefined) procs.push(s.inContainer ? 'the process runs in a container' : 'the process runs outside any container');
   if (procs.length > 0) lines.push(`  from processes where ${procs.join(', and ')}${s.follow ? ', and their descendants' : ''}`);

@@ -139,9 +139,7 @@ export class Matcher {
         case 'comm': ok = f.match(ctx.proc); break;
         case 'binary': {
           const exe = info?.exe;
-          ok = f.match(exe);
-          const ns = exe === undefined ? undefined : s.binaryNs.get(exe);
-          if (ok && ns !== undefined && info?.mntns !== ns) ok = false;
+          ok = exe !== undefined && f.matchAny(info?.mntns === undefined ? [exe] : [exe, `${info.mntns}:${exe}`]);
           break;
         }
         case 'pid': ok = f.match(ctx.pid); break;

@@ -89,8 +89,18 @@ export class KindFilter {
   }
 
   private compute(v: string | number): boolean {
-    const inEq = this.eq.size > 0 && this.eq.has(v);
-    const inNe = this.ne.size > 0 && this.ne.has(v);
+    return this.decide(v, this.eq.size > 0 && this.eq.has(v), this.ne.size > 0 && this.ne.has(v));
+  }
+
+  /** The match when any of several spellings of one value counts (binary: PATH and MNTNS:PATH). */
+  matchAny(vs: (string | number)[]): boolean {
+    if (vs.length === 0) return false;
+    const inEq = this.eq.size > 0 && vs.some((v) => this.eq.has(v));
+    const inNe = this.ne.size > 0 && vs.some((v) => this.ne.has(v));
+    return this.decide(vs[0] as string | number, inEq, inNe);
+  }
+
+  private decide(v: string | number, inEq: boolean, inNe: boolean): boolean {
     if (this.setSemantics) return (this.eq.size === 0 || inEq) && !inNe;
     if (this.hasRange) {
       if (inEq) return true;
@@ -122,8 +132,6 @@ export interface Scope {
   /** Bare `container` / `not-container`. */
   inContainer: boolean | undefined;
   follow: boolean | undefined;
-  /** `binary=MNTNS:PATH`: the mount namespace each such path needs. */
-  binaryNs: Map<string, number>;
   event: KindFilter;
   /** Whether `*` was given: every event record. */
   allEvents: boolean;
@@ -137,7 +145,7 @@ export interface Scope {
 function newScope(n: number): Scope {
   return {
     n, name: String(n), texts: [], process: new Map(), pidNew: undefined, inContainer: undefined, follow: undefined,
-    binaryNs: new Map(), event: new KindFilter('event', true), allEvents: false, sourcetype: undefined, data: new Map(), error: new Map(),
+    event: new KindFilter('event', true), allEvents: false, sourcetype: undefined, data: new Map(), error: new Map(),
   };
 }
 
@@ -317,15 +325,8 @@ export function addFilter(scope: Scope, where: string, rest: string): void {
         vals = values.filter((v) => v !== 'new');
       }
     }
-    if (kind === 'binary') {
-      vals = vals.map((v) => {
-        const m = /^(host|\d+):(.+)$/.exec(v);
-        if (!m) return v;
-        const path = m[2] as string;
-        if (m[1] !== 'host') scope.binaryNs.set(path, Number(m[1]));
-        return path;
-      });
-    }
+    // `host:PATH` is PATH; `MNTNS:PATH` stays as written and is matched against `<mntns>:<exe>`.
+    if (kind === 'binary') vals = vals.map((v) => v.replace(/^host:(?=.)/, ''));
     if (kind === 'container') vals = vals.map((v) => (v.endsWith('*') ? v : `${v}*`));
     if (vals.length > 0) {
       let f = scope.process.get(kind);

@@ -50,6 +50,8 @@ const kinds: Row[] = [
   { name: 'binary: host: prefix', flags: ['binary=host:/usr/bin/curl'], want: one(CURL) },
   { name: 'binary: MNTNS: prefix, its namespace', flags: ['binary=4026532000:/usr/bin/curl'], want: one(CURL) },
   { name: 'binary: MNTNS: prefix, another namespace', flags: ['binary=4026531841:/usr/bin/curl'], want: [] },
+  { name: 'binary: MNTNS: per value, a plain path beside it', flags: ['binary=4026531841:/usr/bin/curl,/usr/bin/curl'], want: one(CURL) },
+  { name: 'binary: MNTNS: and !=', flags: ['binary!=4026532000:/usr/bin/curl'], want: one(without(CURL, GHOST)) },
   { name: 'binary: suffix wildcard', flags: ['binary=*/nginx'], want: one(NGINX) },
   { name: 'pid =', flags: ['pid=101'], want: one(LS, NOTICE) },
   { name: 'pid >', flags: ['pid>103'], want: one(LONG, GHOST) },
