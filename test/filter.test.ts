@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envFor, freePort, newHome, parseLines, readLast, repoRoot, scopeBin, assertValidSession } from './lib/harness.js';
 import type { Rec } from './lib/harness.js';
+import { validateRecord } from '@scope/schemas';
 
 const filterBin = join(repoRoot, 'tools/scope-filter/bin/scope-filter.js');
 
@@ -69,7 +70,13 @@ test('scope run -f gives the same records and matchedScopes as scope run | scope
   const streamed = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${scopeBin} run -- sh ${script} | node ${filterBin} ${FILTERS.map((f) => `'${f}'`).join(' ')}`],
     { env: envFor(home1), encoding: 'utf8', timeout: 60_000 });
   assert.is(streamed.status, 0, streamed.stderr);
-  const viaStream = parseLines(streamed.stdout).filter((r) => r['type'] !== 'metric');
+  const streamedRecords = parseLines(streamed.stdout);
+  // What scope filter wrote (matchedScopes and all) is what schemas/ allows.
+  for (const r of streamedRecords) {
+    const v = validateRecord(r);
+    if (!v.ok) assert.unreachable(`${JSON.stringify(r)}\n${v.errors.join('\n')}`);
+  }
+  const viaStream = streamedRecords.filter((r) => r['type'] !== 'metric');
 
   const home2 = newHome();
   const pushed = spawnSync(process.execPath, [scopeBin, 'run', '--no-stream', ...FILTERS, '--', 'sh', script], { env: envFor(home2), encoding: 'utf8', timeout: 60_000 });

@@ -167,7 +167,7 @@ export async function runFilter(batches: AsyncIterable<string[]>, scopes: Scopes
             if (stop) break;
             continue;
           }
-          const mask = m.matchStart(rec, info);
+          const mask = m.matchStart(info);
           if (!m.filtersStart) {
             if (o.format === 'json') out.push(line);
             else continue;

@@ -182,11 +182,10 @@ export class Matcher {
   }
 
   /** The mask of a process-start record; remembers the image for later records of its pid. */
-  matchStart(rec: JsonObject, info: ProcInfo): bigint {
+  matchStart(info: ProcInfo): bigint {
     this.table.start(info);
     const ctx: ProcContext = { pid: info.pid, proc: info.procname, host: info.host, uid: info.uid, gid: info.gid };
     info.mask = this.processMask(ctx, info, this.all);
-    void rec;
     return info.mask & this.eventMask(START_MSG, undefined);
   }
 

@@ -169,16 +169,16 @@ function scopePrefix(where: string, flag: string): { n: number; rest: string } {
   return { n, rest: flag.slice(colon + 1) };
 }
 
-function splitOp(flag: string, rest: string): { name: string; op: Op; values: string[] } | { name: string; op: null } {
+function splitOp(where: string, rest: string): { name: string; op: Op; values: string[] } | { name: string; op: null } {
   const at = rest.search(/[=!<>]/);
   if (at < 0) return { name: rest, op: null };
   const name = rest.slice(0, at);
   const op = OPS.find((o) => rest.startsWith(o, at));
-  if (!op) fail(flag, `"${rest.slice(at)}" does not start with an operator (=, !=, <, >, <=, >=)`);
+  if (!op) fail(where, `"${rest.slice(at)}" does not start with an operator (=, !=, <, >, <=, >=)`);
   const valueText = rest.slice(at + op.length);
-  if (valueText === '') fail(flag, `the operator ${op} has no value`);
+  if (valueText === '') fail(where, `the operator ${op} has no value`);
   const values = valueText.split(',');
-  if (values.some((v) => v === '')) fail(flag, 'an empty value in the list');
+  if (values.some((v) => v === '')) fail(where, 'an empty value in the list');
   return { name, op, values };
 }
 
@@ -191,7 +191,7 @@ type KindRef =
   | { k: 'data'; event: string; field: string }
   | { k: 'error'; event: string };
 
-function kindOf(flag: string, name: string): KindRef {
+function kindOf(where: string, name: string): KindRef {
   if ((PROCESS_KINDS as readonly string[]).includes(name)) return { k: 'process', kind: name as ProcessKind };
   if (name === 'event') return { k: 'event' };
   if (name === 'sourcetype') return { k: 'sourcetype' };
@@ -199,49 +199,49 @@ function kindOf(flag: string, name: string): KindRef {
   const data = /^(.+)\.data\.(.+)$/.exec(name);
   if (data) {
     const [, event, field] = data as unknown as [string, string, string];
-    checkDataEvent(flag, event);
-    if (!isDataField(event, field)) fail(flag, `${event} has no data field "${field}" (its fields: ${dataFields(event).join(', ')})`);
+    checkDataEvent(where, event);
+    if (!isDataField(event, field)) fail(where, `${event} has no data field "${field}" (its fields: ${dataFields(event).join(', ')})`);
     return { k: 'data', event, field };
   }
   const err = /^(.+)\.error$/.exec(name);
   if (err) {
     const event = err[1] as string;
-    checkDataEvent(flag, event);
+    checkDataEvent(where, event);
     return { k: 'error', event };
   }
-  fail(flag, `unknown kind "${name}" (kinds: event, sourcetype, ${PROCESS_KINDS.join(', ')}, follow, EVENT.data.FIELD, EVENT.error)`);
+  fail(where, `unknown kind "${name}" (kinds: event, sourcetype, ${PROCESS_KINDS.join(', ')}, follow, EVENT.data.FIELD, EVENT.error)`);
 }
 
-function checkDataEvent(flag: string, event: string): void {
-  if (event === START_MSG) fail(flag, 'the process-start record (start.msg) has no data fields');
-  if (event.endsWith('*')) fail(flag, `"${event}": data and error filters name one event, not a family`);
-  if (!isEventName(event) && !isFileEventName(event)) fail(flag, `unknown event "${event}"`);
+function checkDataEvent(where: string, event: string): void {
+  if (event === START_MSG) fail(where, 'the process-start record (start.msg) has no data fields');
+  if (event.endsWith('*')) fail(where, `"${event}": data and error filters name one event, not a family`);
+  if (!isEventName(event) && !isFileEventName(event)) fail(where, `unknown event "${event}"`);
 }
 
-function checkEventValue(flag: string, value: string): void {
+function checkEventValue(where: string, value: string): void {
   if (value === '*') return;
   const name = value.startsWith('-') ? value.slice(1) : value;
-  if (name === '' || name === '*') fail(flag, `"${value}" names no event`);
+  if (name === '' || name === '*') fail(where, `"${value}" names no event`);
   if (isFileEventName(name)) return;
   const family = /^([^*]+)\.\*$/.exec(name);
   if (family) {
-    if (!EVENT_FAMILIES.includes(family[1] as string)) fail(flag, `unknown event family "${name}" (families: ${EVENT_FAMILIES.map((f) => `${f}.*`).join(', ')})`);
+    if (!EVENT_FAMILIES.includes(family[1] as string)) fail(where, `unknown event family "${name}" (families: ${EVENT_FAMILIES.map((f) => `${f}.*`).join(', ')})`);
     return;
   }
-  if (!isEventName(name)) fail(flag, `unknown event "${name}"`);
+  if (!isEventName(name)) fail(where, `unknown event "${name}"`);
 }
 
-function checkValue(flag: string, kindName: string, numeric: boolean, value: string, op: Op): void {
-  if (value === '*') fail(flag, 'a lone * matches everything; leave the filter out instead');
+function checkValue(where: string, kindName: string, numeric: boolean, value: string, op: Op): void {
+  if (value === '*') fail(where, 'a lone * matches everything; leave the filter out instead');
   if (numeric && !(kindName === 'pid' && value === 'new' && (op === '=' || op === '!=')) && !/^\d+$/.test(value)) {
-    fail(flag, `"${value}" is not a number${kindName === 'pid' ? ' (or new)' : ''}`);
+    fail(where, `"${value}" is not a number${kindName === 'pid' ? ' (or new)' : ''}`);
   }
 }
 
-function addValues(f: KindFilter, flag: string, op: Op, values: string[], pattern: boolean): void {
+function addValues(f: KindFilter, where: string, op: Op, values: string[], pattern: boolean): void {
   const nums = (): number[] => values.map((v) => {
     const n = numberOf(v);
-    if (n === undefined) fail(flag, `"${v}" is not a number (${op} compares numbers)`);
+    if (n === undefined) fail(where, `"${v}" is not a number (${op} compares numbers)`);
     return n;
   });
   switch (op) {
@@ -264,64 +264,63 @@ function addValues(f: KindFilter, flag: string, op: Op, values: string[], patter
   }
 }
 
-function setBool(flag: string, current: boolean | undefined, value: boolean, what: string): boolean {
-  if (current !== undefined && current !== value) fail(flag, `conflicts with an earlier ${value ? 'not-' : ''}${what} in the same scope`);
+function setBool(where: string, current: boolean | undefined, value: boolean, what: string): boolean {
+  if (current !== undefined && current !== value) fail(where, `conflicts with an earlier ${value ? 'not-' : ''}${what} in the same scope`);
   return value;
 }
 
 /** Add one filter (its text without the scope prefix) to a scope. */
 export function addFilter(scope: Scope, where: string, rest: string): void {
-  const flag = where;
-  const parsed = splitOp(flag, rest);
+  const parsed = splitOp(where, rest);
   if (parsed.op === null) {
     const negated = parsed.name.startsWith('not-');
     const name = negated ? parsed.name.slice(4) : parsed.name;
-    if (name === '') fail(flag, 'no kind');
-    const ref = kindOf(flag, name);
-    if (ref.k === 'follow') scope.follow = setBool(flag, scope.follow, !negated, 'follow');
-    else if (ref.k === 'process' && ref.kind === 'container') scope.inContainer = setBool(flag, scope.inContainer, !negated, 'container');
+    if (name === '') fail(where, 'no kind');
+    const ref = kindOf(where, name);
+    if (ref.k === 'follow') scope.follow = setBool(where, scope.follow, !negated, 'follow');
+    else if (ref.k === 'process' && ref.kind === 'container') scope.inContainer = setBool(where, scope.inContainer, !negated, 'container');
     else if (ref.k === 'error') {
       const cur = scope.error.get(ref.event);
-      scope.error.set(ref.event, setBool(flag, cur, !negated, `${ref.event}.error`));
-    } else fail(flag, `"${name}" needs an operator and a value (e.g. ${name}=VALUE)`);
+      scope.error.set(ref.event, setBool(where, cur, !negated, `${ref.event}.error`));
+    } else fail(where, `"${name}" needs an operator and a value (e.g. ${name}=VALUE)`);
     scope.texts.push(rest);
     return;
   }
   const { name, op, values } = parsed;
-  const ref = kindOf(flag, name);
-  if (ref.k === 'follow' || ref.k === 'error') fail(flag, `${name} is a boolean: write it bare, or not-${name}`);
+  const ref = kindOf(where, name);
+  if (ref.k === 'follow' || ref.k === 'error') fail(where, `${name} is a boolean: write it bare, or not-${name}`);
   if (ref.k === 'event') {
-    if (op !== '=' && op !== '!=') fail(flag, `event takes = and !=, not ${op}`);
+    if (op !== '=' && op !== '!=') fail(where, `event takes = and !=, not ${op}`);
     for (const v of values) {
-      checkEventValue(flag, v);
+      checkEventValue(where, v);
       if (v === '*') {
-        if (op === '!=') fail(flag, 'event!=* would select nothing');
+        if (op === '!=') fail(where, 'event!=* would select nothing');
         scope.allEvents = true;
       } else if (v.startsWith('-')) scope.event.ne.add(v.slice(1), true);
       else (op === '=' ? scope.event.eq : scope.event.ne).add(v, true);
     }
   } else if (ref.k === 'sourcetype') {
-    if (op !== '=' && op !== '!=') fail(flag, `sourcetype takes = and !=, not ${op}`);
-    for (const v of values) if (!SOURCETYPES.includes(v)) fail(flag, `unknown sourcetype "${v}" (sourcetypes: ${SOURCETYPES.join(', ')})`);
+    if (op !== '=' && op !== '!=') fail(where, `sourcetype takes = and !=, not ${op}`);
+    for (const v of values) if (!SOURCETYPES.includes(v)) fail(where, `unknown sourcetype "${v}" (sourcetypes: ${SOURCETYPES.join(', ')})`);
     scope.sourcetype ??= new KindFilter('sourcetype');
-    addValues(scope.sourcetype, flag, op, values, false);
+    addValues(scope.sourcetype, where, op, values, false);
   } else if (ref.k === 'data') {
     let byField = scope.data.get(ref.event);
     if (!byField) scope.data.set(ref.event, (byField = new Map()));
     let f = byField.get(ref.field);
     if (!f) byField.set(ref.field, (f = new KindFilter(`${ref.event}.data.${ref.field}`)));
-    for (const v of values) if (v === '*') fail(flag, 'a lone * matches everything; leave the filter out instead');
-    addValues(f, flag, op, values, op === '=' || op === '!=');
+    for (const v of values) if (v === '*') fail(where, 'a lone * matches everything; leave the filter out instead');
+    addValues(f, where, op, values, op === '=' || op === '!=');
   } else {
     const kind = ref.kind;
-    if (EQ_ONLY.has(kind) && op !== '=' && op !== '!=') fail(flag, `${kind} takes = and !=, not ${op}`);
+    if (EQ_ONLY.has(kind) && op !== '=' && op !== '!=') fail(where, `${kind} takes = and !=, not ${op}`);
     const numeric = NUMERIC.has(kind);
-    for (const v of values) checkValue(flag, kind, numeric, v, op);
+    for (const v of values) checkValue(where, kind, numeric, v, op);
     let vals = values;
     if (kind === 'pid') {
       const news = values.filter((v) => v === 'new');
       if (news.length > 0) {
-        scope.pidNew = setBool(flag, scope.pidNew, op === '=', 'pid=new');
+        scope.pidNew = setBool(where, scope.pidNew, op === '=', 'pid=new');
         vals = values.filter((v) => v !== 'new');
       }
     }
@@ -331,7 +330,7 @@ export function addFilter(scope: Scope, where: string, rest: string): void {
     if (vals.length > 0) {
       let f = scope.process.get(kind);
       if (!f) scope.process.set(kind, (f = new KindFilter(kind, kind === 'tree')));
-      addValues(f, flag, op, vals, STRING_KINDS.has(kind));
+      addValues(f, where, op, vals, STRING_KINDS.has(kind));
     }
   }
   scope.texts.push(rest);

@@ -1,9 +1,9 @@
 /** The tool in real pipes: output formats, bad lines, policies, --explain, a closed pipe. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixtureFile, LINES, tagOf } from './fixture.js';
@@ -117,6 +117,24 @@ test('the umbrella runs it as `scope filter`', () => {
   const r = sh(`node ${scopeBin} filter -f pid=102 -f event=dns.req < ${input}`);
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n').map(tagOf).filter((t) => !t.startsWith('start-')), ['curl-dns1:1', 'curl-dns2:1', 'proc.cpu:pass']);
+});
+
+test('reading stdin, a live pid without a start record is looked up in /proc', () => {
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const dir = tmp();
+    const file = join(dir, 'live.json');
+    const rec = { type: 'evt', id: 'x', _channel: '0', body: { sourcetype: 'fs', _time: 1796000000, source: 'fs.open', host: hostname(), proc: 'sleep', cmd: 'sleep 30', pid: sleeper.pid, data: { file: '/x', op: 'open', fd: 3 } } };
+    writeFileSync(file, JSON.stringify(rec) + '\n');
+    const exe = realpathSync('/usr/bin/sleep');
+    const hit = run(['-f', `ppid=${process.pid}`, '-f', `binary=${exe}`], { stdin: file });
+    assert.is(hit.status, 0, hit.stderr);
+    assert.is(JSON.parse(hit.stdout).body.matchedScopes, '1');
+    const miss = run(['-f', 'ppid=1'], { stdin: file });
+    assert.is(miss.stdout, '');
+  } finally {
+    sleeper.kill();
+  }
 });
 
 test('a stray argument is a usage error', () => {

@@ -2,7 +2,7 @@
  * A small stream with one record for each thing a filter kind can tell apart: five processes (a
  * tree under sh 100, a process in a container, one on another host, one whose name is longer than
  * 15 characters), their events, a metric, and an event of a pid with no process-start record. Each
- * record carries a tag (body.tag; the start records: info.process.id) so a test names what passed.
+ * record carries a tag (body.tag; a start record is start-<procname>) so a test names what passed.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +41,7 @@ function start(p: P): object {
     info: {
       process: {
         libscopever: '0.1.0', pid: p.pid, ppid: p.ppid, uid: p.uid, gid: p.gid, username: 'u', groupname: 'g',
-        hostname: p.host, procname: p.procname, cmd: p.procname, id: `start-${p.procname}`, exe: p.exe,
+        hostname: p.host, procname: p.procname, cmd: p.procname, id: `${p.host}-${p.procname}-${p.procname}`, exe: p.exe,
         cgroup: p.containerid ? `0::/docker/${p.containerid}` : '0::/', containerid: p.containerid, mntns: p.mntns, pidns: PIDNS,
       },
       configuration: { current: {} },
@@ -62,7 +62,7 @@ function evt(tag: string, pid: number, source: string, sourcetype: string, data:
   }
   body['tag'] = tag;
   body['data'] = data;
-  return { type: 'evt', id: `vm-${p?.procname ?? 'ghost'}-x`, _channel: '0', body };
+  return { type: 'evt', id: `${p?.host ?? 'vm'}-${p?.procname ?? 'ghost'}-${p?.procname ?? 'ghost'}`, _channel: '0', body };
 }
 
 export const RECORDS: object[] = [
@@ -112,7 +112,8 @@ export function fixtureFile(): string {
 /** The tag of a written record, with its matchedScopes, or `tag:pass` when it passed unchanged. */
 export function tagOf(line: string): string {
   const rec = JSON.parse(line) as Record<string, any>;
-  const tag = rec['body']?.['tag'] ?? rec['info']?.['process']?.['id'] ?? rec['body']?.['_metric'];
+  const procname = rec['info']?.['process']?.['procname'];
+  const tag = rec['body']?.['tag'] ?? (procname === undefined ? undefined : `start-${procname}`) ?? rec['body']?.['_metric'];
   const scopes = rec['body']?.['matchedScopes'] ?? rec['matchedScopes'];
   return `${tag}:${scopes ?? 'pass'}`;
 }
