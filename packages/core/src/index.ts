@@ -12,3 +12,5 @@ export { SCOPE_VERSION } from './version.js';
 export * from './follow.js';
 export * from './input.js';
 export * from './records.js';
+export * from './control.js';
+export * from './processes.js';

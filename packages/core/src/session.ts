@@ -32,6 +32,8 @@ export interface SessionManifest {
   drops: number;
   /** Anything the launcher had to say about the run (e.g. why it ran unscoped). */
   notices: string[];
+  /** How libscope got in: started with it (`run`, the default when absent) or loaded into a running process (`attach`). */
+  mode?: 'run' | 'attach';
 }
 
 /** Every file of a session, by role. */
@@ -145,6 +147,11 @@ export interface CreateSessionOptions {
   scopeVersion: string;
   scoped?: boolean;
   notices?: string[];
+  /** The scoped process, when it already runs (attach): named in the directory and the manifest. */
+  pid?: number;
+  mode?: 'run' | 'attach';
+  /** Directory mode: 0700, or 0711 when a process of another user must reach files made for it. */
+  dirMode?: number;
 }
 
 /** Create `<cmd>_<id>_<pid>_<unix-ns>/` (0700) with its manifest, and return it. */
@@ -160,15 +167,15 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
   const cmd = basename(options.args[0] ?? 'cmd');
   // Wall-clock nanoseconds; the sub-millisecond part comes from the monotonic clock.
   const ns = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
-  const dir = join(history, `${safeName(cmd)}_${id}_${process.pid}_${ns}`);
-  await mkdir(dir, { mode: 0o700 });
+  const dir = join(history, `${safeName(cmd)}_${id}_${options.pid ?? process.pid}_${ns}`);
+  await mkdir(dir, { mode: options.dirMode ?? 0o700 });
   const paths = sessionPaths(dir);
   await mkdir(paths.payloads, { mode: 0o700 });
   const manifest: SessionManifest = {
     id,
     cmd,
     args: options.args,
-    pid: null,
+    pid: options.pid ?? null,
     scoped: options.scoped ?? true,
     start: new Date().toISOString(),
     end: null,
@@ -178,6 +185,7 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
     records: { events: 0, metrics: 0 },
     drops: 0,
     notices: options.notices ?? [],
+    ...(options.mode !== undefined ? { mode: options.mode } : {}),
   };
   await writeFile(paths.args, JSON.stringify(options.args) + '\n', { mode: 0o600 });
   // The library appends to these; creating them here gives them 0600 whoever writes first.
