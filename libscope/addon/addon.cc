@@ -1,6 +1,7 @@
-// The node addon: native helpers the tools need and JavaScript cannot do well. Today: reading an
+// The node addon: native helpers the tools need and JavaScript cannot do well: reading an
 // executable's ELF program headers, so `scope run` can tell a static executable (no PT_INTERP, so the
-// loader never sees LD_PRELOAD) from one libscope can enter, before it starts the command.
+// loader never sees LD_PRELOAD) from one libscope can enter, before it starts the command; and
+// loading a library into a running process (inject.cc), for `scope attach`.
 #include <napi.h>
 
 #include <elf.h>
@@ -11,6 +12,10 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+namespace scope_inject {
+Napi::Value InjectJs(const Napi::CallbackInfo& info);  // inject.cc
+}
 
 namespace {
 
@@ -96,6 +101,7 @@ Napi::Value ElfInfo(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("elfInfo", Napi::Function::New(env, ElfInfo, "elfInfo"));
+  exports.Set("inject", Napi::Function::New(env, scope_inject::InjectJs, "inject"));
   return exports;
 }
 

@@ -23,8 +23,54 @@ export type ElfInfo =
       error?: string;
     };
 
+/** Why an injection failed: the `code` of a failed {@link InjectResult}. */
+export type InjectCode =
+  /** no such process */
+  | 'ESRCH'
+  /** the kernel will not let this process trace it; the message names the cause */
+  | 'EPERM'
+  /** a static executable: no dynamic loader in it */
+  | 'STATIC'
+  /** no libc mapped in it */
+  | 'NO_LIBC'
+  /** its libc has no dlopen (nor __libc_dlopen_mode, nor a libdl loaded) */
+  | 'NO_DLOPEN'
+  /** its dlopen returned NULL; the message is its dlerror() */
+  | 'DLOPEN_FAILED'
+  /** the library loaded (and stays loaded) but has no function entry.symbol */
+  | 'NO_ENTRY'
+  /** it exited (or was killed), before or during the injection, or is a zombie */
+  | 'EXITED'
+  /** it did not stop, or a call did not return, within options.timeoutMs; the thread was restored */
+  | 'TIMEOUT'
+  /** not a 64-bit x86-64 process (or this machine is not one), or it runs with a shadow stack */
+  | 'ARCH'
+  /** the injected code faulted; the call was abandoned and the thread restored */
+  | 'CRASHED'
+  /** a call could not be made safely (SIGSEGV ignored, no usable stack); nothing was changed */
+  | 'UNSAFE'
+  /** anything else (an unexpected ptrace or /proc failure) */
+  | 'ERROR';
+
+/** What {@link inject} did. `handle` is dlopen's return value in the target, in hex. */
+export type InjectResult =
+  | { ok: true; handle: string; entryResult?: number }
+  | { ok: false; code: InjectCode; message: string };
+
+/** A function of the injected library to call once it is loaded: `int symbol(const char *arg)`. */
+export interface InjectEntry {
+  symbol: string;
+  arg: string;
+}
+
+export interface InjectOptions {
+  /** Bound on the whole injection, stopping the thread included (default 10 000). */
+  timeoutMs?: number;
+}
+
 interface Addon {
   elfInfo(path: string): ElfInfo;
+  inject(pid: number, libPath: string, entry?: InjectEntry, options?: InjectOptions): InjectResult;
 }
 
 let addon: Addon | undefined;
@@ -49,4 +95,20 @@ export const testProgramDir = releaseDir + 'test/';
 /** Read an executable's ELF identity and program headers. Throws if the file cannot be opened. */
 export function elfInfo(path: string): ElfInfo {
   return load().elfInfo(path);
+}
+
+/**
+ * Load the shared library `libPath` into running process `pid` (x86-64) by making the process call
+ * its own dlopen(libPath, RTLD_NOW), found in the libc it has mapped; then, with `entry`, call
+ * `int entry.symbol(const char *entry.arg)` in that library and return its value as `entryResult`.
+ * `libPath` is opened by the target: give a path that is absolute in its mount namespace.
+ *
+ * One thread (the main one) is stopped for the calls, with ptrace; the others keep running. Its
+ * registers, FP state, signal mask and the stack bytes used are restored exactly, so a syscall it
+ * was blocked in is restarted as if nothing happened; signals that arrive meanwhile are delivered
+ * after. Synchronous: blocks the event loop for the injection (milliseconds; at most timeoutMs).
+ * Bad argument types throw; everything about the target is a result.
+ */
+export function inject(pid: number, libPath: string, entry?: InjectEntry, options?: InjectOptions): InjectResult {
+  return load().inject(pid, libPath, entry, options);
 }
