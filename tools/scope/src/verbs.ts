@@ -13,11 +13,11 @@ export interface Verb {
 
 export const VERBS: Verb[] = [
   { name: 'run', summary: 'start a command with libscope; make a session', load: async () => (await import('@scope/scope-run')).tool },
-  { name: 'attach', summary: 'load libscope into a running process' },
-  { name: 'detach', summary: 'stop scoping a running process' },
-  { name: 'ps', summary: 'list processes and whether each is scoped' },
-  { name: 'inspect', summary: "read a scoped process's live config and transport status" },
-  { name: 'update', summary: "replace a scoped process's live config" },
+  { name: 'attach', summary: 'load libscope into a running process', load: async () => (await import('@scope/scope-attach')).attachTool },
+  { name: 'detach', summary: 'stop scoping a running process', load: async () => (await import('@scope/scope-attach')).detachTool },
+  { name: 'ps', summary: 'list processes and whether each is scoped', load: async () => (await import('@scope/scope-attach')).psTool },
+  { name: 'inspect', summary: "read a scoped process's live config and transport status", load: async () => (await import('@scope/scope-attach')).inspectTool },
+  { name: 'update', summary: "replace a scoped process's live config", load: async () => (await import('@scope/scope-attach')).updateTool },
   { name: 'events', summary: 'read, filter and follow events', load: async () => (await import('@scope/scope-events')).tool },
   { name: 'metrics', summary: 'read, aggregate and graph metrics', load: async () => (await import('@scope/scope-metrics')).tool },
   { name: 'filter', summary: 'multi-scope filtering of records', load: async () => (await import('@scope/scope-filter')).tool },

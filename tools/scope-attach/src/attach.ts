@@ -1,0 +1,193 @@
+/**
+ * scope-attach: load libscope into a running process and start scoping it, in a session of its own.
+ *
+ * The order of things: refuse what cannot work (no such pid, no rights, a static executable, already
+ * scoped) before touching the process; make the session; hand the config over in a file only the
+ * target's user can read (created with O_EXCL|O_NOFOLLOW under a random name, so no link planted
+ * beforehand is followed, and removed by the library once read, or here if it never was); then the
+ * injector (the addon) calls the target's own dlopen and libscope's scope_attach(file). A process
+ * that has libscope loaded but is detached is reattached through its control socket, without ptrace.
+ */
+import { constants, closeSync, existsSync, fchownSync, openSync, readFileSync, rmSync, unlinkSync, writeSync, chownSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  commandLine,
+  controlRequest,
+  createSession,
+  DEFAULTS,
+  formatEnvFile,
+  libscopeLoaded,
+  pairsToYaml,
+  resolveConfig,
+  SCOPE_VERSION,
+  scopeEnvPairs,
+  ScopeError,
+  scopeHome,
+  writeManifest,
+} from '@scope/core';
+import type { ProcessInfo, ScopePairs, Session } from '@scope/core';
+import { elfInfo, inject, libscopePath } from '@scope/libscope';
+import { copyFile, writeFile } from 'node:fs/promises';
+
+export interface AttachOptions {
+  target: ProcessInfo;
+  flagPairs: ScopePairs;
+  /** scope.yml pairs (-u), already parsed, and its path. */
+  yaml?: { pairs: ScopePairs; file: string } | undefined;
+  librarypath?: string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The one record attach and detach write. */
+export interface StatusRecord {
+  type: 'status';
+  verb: 'attach' | 'reattach' | 'detach' | 'update';
+  pid: number;
+  command: string;
+  ok: boolean;
+  session?: string;
+  error?: string;
+}
+
+const uid = () => process.getuid?.() ?? -1;
+
+/** Why this user may not ptrace the target, or null when it may (the injector has the last word). */
+export function ptraceRefusal(target: ProcessInfo): string | null {
+  if (uid() === 0) return null;
+  if (target.uid !== uid()) {
+    return `pid ${target.pid} runs as ${target.user}; attaching to another user's process needs root (or CAP_SYS_PTRACE)`;
+  }
+  let scopeLevel = 0;
+  try {
+    scopeLevel = Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim());
+  } catch {
+    scopeLevel = 0; // no Yama: classic rules, same uid is enough
+  }
+  if (scopeLevel >= 1) {
+    return `kernel.yama.ptrace_scope is ${scopeLevel}: only root (or CAP_SYS_PTRACE) may attach to a process it did not start; run scope attach as root${scopeLevel === 1 ? ', or set kernel.yama.ptrace_scope=0' : ''}`;
+  }
+  return null;
+}
+
+/** The refusals that need no ptrace: a static executable, a process already scoped. */
+async function preflight(target: ProcessInfo): Promise<'inject' | 'reattach'> {
+  const refusal = ptraceRefusal(target);
+  if (refusal) throw new ScopeError(refusal);
+  const exe = `/proc/${target.pid}/exe`;
+  let info;
+  try {
+    info = elfInfo(exe);
+  } catch (err) {
+    throw new ScopeError(`pid ${target.pid}: cannot read its executable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (info.elf && info.interpreter === null) {
+    throw new ScopeError(`pid ${target.pid} (${target.exe ?? target.comm}) is a static executable: there is no dynamic loader in it to load libscope`);
+  }
+  if (!libscopeLoaded(target.pid)) return 'inject';
+  const status = await controlRequest(target.pid, { req: 'status' }).catch((err: Error) => {
+    throw new ScopeError(`pid ${target.pid} has libscope loaded but does not answer on its control socket (${err.message})`);
+  });
+  if (!status.ok) throw new ScopeError(`pid ${target.pid}: ${status.error}`);
+  if (status['scoped'] === true) {
+    const dest = (status['config'] as Record<string, string> | undefined)?.['SCOPE_EVENT_DEST'] ?? '';
+    throw new ScopeError(`pid ${target.pid} is already scoped${dest ? ` (events to ${dest})` : ''}: 'scope update ${target.pid}' changes its config; 'scope detach ${target.pid}' then 'scope attach ${target.pid}' reattaches it`);
+  }
+  return 'reattach';
+}
+
+/** Write the config file for the library where the target sees it; returns [our path, its path]. */
+function writeConfFile(target: ProcessInfo, pairs: ScopePairs): [string, string] {
+  const name = `.scope-attach-${target.pid}-${randomBytes(12).toString('hex')}`;
+  const inTarget = `/tmp/${name}`;
+  // Through /proc/<pid>/root the file lands in the target's own view of /tmp (a private /tmp too).
+  const root = `/proc/${target.pid}/root`;
+  const ours = existsSync(`${root}/tmp`) ? `${root}${inTarget}` : inTarget;
+  const fd = openSync(ours, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, formatEnvFile(pairs));
+    if (uid() === 0 && target.uid !== 0) fchownSync(fd, target.uid, target.gid);
+  } finally {
+    closeSync(fd);
+  }
+  return [ours, inTarget];
+}
+
+/** A session for the target: its files made writable by the target when it runs as another user. */
+async function attachSession(o: AttachOptions): Promise<{ session: Session; pairs: ScopePairs }> {
+  const t = o.target;
+  const foreign = uid() === 0 && t.uid !== 0;
+  const session = await createSession({
+    home: scopeHome(o.env),
+    args: t.args.length > 0 ? t.args : [t.comm],
+    scopeVersion: SCOPE_VERSION,
+    pid: t.pid,
+    mode: 'attach',
+    // The target must reach its files: search (not read) for others when it is another user.
+    dirMode: foreign ? 0o711 : 0o700,
+  });
+  if (foreign) {
+    for (const f of [session.paths.events, session.paths.metrics, session.paths.log, session.paths.payloads]) chownSync(f, t.uid, t.gid);
+  }
+  const sessionDests: ScopePairs = {
+    SCOPE_EVENT_DEST: `file://${session.paths.events}`,
+    SCOPE_METRIC_DEST: `file://${session.paths.metrics}`,
+    SCOPE_LOG_DEST: `file://${session.paths.log}`,
+    SCOPE_PAYLOAD_DIR: session.paths.payloads,
+  };
+  const pairs = resolveConfig(DEFAULTS, sessionDests, o.yaml?.pairs ?? {}, o.flagPairs, scopeEnvPairs(o.env));
+  if (o.yaml) await copyFile(o.yaml.file, session.paths.config);
+  else await writeFile(session.paths.config, pairsToYaml(pairs), { mode: 0o600 });
+  await writeFile(session.paths.env, formatEnvFile(pairs), { mode: 0o600 });
+  return { session, pairs };
+}
+
+function errnoName(n: number): string {
+  const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 12: 'ENOMEM', 13: 'EACCES', 22: 'EINVAL', 114: 'EALREADY' };
+  return names[n] ?? `errno ${n}`;
+}
+
+/** Attach (or reattach); resolves to the status record, or throws a ScopeError saying why not. */
+export async function attach(o: AttachOptions): Promise<StatusRecord> {
+  const t = o.target;
+  const how = await preflight(t);
+  const lib = o.librarypath ?? libscopePath(o.env);
+  if (!existsSync(lib)) throw new ScopeError(`${lib}: libscope.so is not built (run npm ci)`);
+  const { session, pairs } = await attachSession(o);
+  const fail = async (why: string): Promise<never> => {
+    rmSync(session.dir, { recursive: true, force: true });
+    throw new ScopeError(why);
+  };
+  if (how === 'reattach') {
+    const answer = await controlRequest(t.pid, { req: 'reattach', config: pairs }).catch((err: Error) => fail(err.message));
+    if (!answer.ok) await fail(`pid ${t.pid}: reattach refused: ${answer.error}`);
+  } else {
+    const [ours, inTarget] = writeConfFile(t, pairs);
+    let result;
+    try {
+      result = inject(t.pid, lib, { symbol: 'scope_attach', arg: inTarget });
+    } finally {
+      try {
+        unlinkSync(ours); // the library removes it once read; this is for when it never got there
+      } catch {
+        // gone already
+      }
+    }
+    if (!result.ok) {
+      const gone = result.code === 'ESRCH' || result.code === 'EXITED';
+      await fail(gone ? `pid ${t.pid} exited while scope was attaching to it (${result.message})` : `pid ${t.pid}: ${result.message}`);
+    } else if (result.entryResult !== undefined && result.entryResult !== 0) {
+      await fail(`pid ${t.pid}: libscope was loaded but refused to start: ${errnoName(-result.entryResult)}`);
+    }
+  }
+  await writeManifest(session.paths, session.manifest);
+  return { type: 'status', verb: how === 'inject' ? 'attach' : 'reattach', pid: t.pid, command: commandLine(t), ok: true, session: session.dir };
+}
+
+/** The session directory a scoped process writes into, from its config (its events' file). */
+export function sessionDirOf(config: Record<string, string> | undefined): string | null {
+  const dest = config?.['SCOPE_EVENT_DEST'];
+  if (!dest?.startsWith('file:///') || !dest.endsWith('/events.json')) return null;
+  const dir = dest.slice('file://'.length, -'/events.json'.length);
+  return existsSync(join(dir, 'session.json')) ? dir : null;
+}

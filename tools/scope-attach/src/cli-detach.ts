@@ -1,0 +1,3 @@
+import { runTool } from '@scope/core';
+import { detachTool } from './commands.js';
+await runTool(detachTool);

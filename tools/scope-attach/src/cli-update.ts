@@ -1,0 +1,3 @@
+import { runTool } from '@scope/core';
+import { updateTool } from './commands.js';
+await runTool(updateTool);
