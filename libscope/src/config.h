@@ -29,8 +29,16 @@ struct scope_cfg {
 };
 extern struct scope_cfg scope_cfg;
 
-/* Defaults, then the file SCOPE_CONF_PATH names, then the environment. */
+/* Defaults, then the file SCOPE_CONF_PATH names, then the environment (a preloaded start). */
 void scope_config_load(void);
+/* The settings in force become defaults + kv (merge false: an attach, a reattach) or the settings
+ * in force + kv (merge true: an update). The environment is not read. The old strings are freed:
+ * the caller holds the control lock, and only the reporting thread and init read them. */
+void scope_config_set(const struct scope_kv *kv, size_t n, bool merge);
+/* KEY=VALUE lines (SCOPE_* keys; blank lines and # comments skipped, as in scope.env) into an
+ * array the caller frees with scope_kv_free; returns how many. */
+size_t scope_config_parse(const char *text, struct scope_kv **out);
+void scope_kv_free(struct scope_kv *kv, size_t n);
 const char *scope_cfg_get(const char *key);
 bool scope_cfg_bool(const char *key);
 #endif

@@ -282,6 +282,19 @@ void scope_filter_load(void)
               (unsigned long long)fs.defined, (unsigned long long)own_mask);
 }
 
+void scope_filter_reload(void)
+{
+    scope_filter_on = false;
+    scope_filter_free(&fs);
+    memset(&fs, 0, sizeof fs);
+    follow_mask = event_scopes = start_scopes = data_scopes = parent_mask = own_mask = 0;
+    start_named = need_tree = false;
+    memset(known_mask, 0, sizeof known_mask);
+    make_var(follow_var, 0);
+    make_var(own_var, 0);
+    scope_filter_load();
+}
+
 void scope_filter_child(void)
 {
     if (!scope_filter_on)

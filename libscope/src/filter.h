@@ -14,6 +14,9 @@ extern bool scope_filter_on;
 /* Init (the log is open, the thread guard held): parses SCOPE_FILTER and SCOPE_FILTER_NAMES (a bad
  * filter is logged and filtering stays off) and decides which scopes this process matches. */
 void scope_filter_load(void);
+/* The settings changed (the control lock held, reporting thread): filters read again, the
+ * process's scopes decided again. */
+void scope_filter_reload(void);
 /* A forked child, single-threaded and async-signal-safe: what its parent matched is what it may
  * follow; its pid, ppid and tree are decided again. */
 void scope_filter_child(void);

@@ -405,6 +405,16 @@ static bool sensitive(const char *lname)
            !strcmp(lname, "set-cookie") || !strcmp(lname, "proxy-authorization");
 }
 
+void scope_net_config(void)
+{
+    if (hdr_re) {
+        regfree(hdr_re);
+        free(hdr_re);
+    }
+    hdr_re = NULL;
+    hdr_re_loaded = false;
+}
+
 /* The headers SCOPE_EVENT_HTTP_HEADER asks for, as http_request_header_<name> fields. */
 static void header_fields(struct fields *fl, const struct scope_http_msg *m, const char *prefix)
 {

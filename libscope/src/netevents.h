@@ -13,4 +13,6 @@ void scope_net_summary(struct sbuf *met);
 /* A forked child: an empty table, counting from the counters' values now. */
 void scope_net_reset(void);
 void scope_net_child(void);
+/* The settings changed: SCOPE_EVENT_HTTP_HEADER is compiled again when next needed. */
+void scope_net_config(void);
 #endif

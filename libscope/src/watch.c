@@ -94,10 +94,17 @@ regex_t *scope_watch_compile(const char *key)
     return re;
 }
 
+/* Again after a config change (reporting thread, the only user of the regexes). */
 void scope_watch_load(bool events)
 {
     static const char *const part[3] = {"_NAME", "_FIELD", "_VALUE"};
     for (int t = 0; t < SCOPE_W_COUNT; t++) {
+        for (int i = 0; i < 3; i++)
+            if (w[t].re[i]) {
+                regfree(w[t].re[i]);
+                free(w[t].re[i]);
+                w[t].re[i] = NULL;
+            }
         w[t].on = events && scope_cfg_bool(env[t]);   /* no regex compiled for nothing */
         for (int i = 0; i < 3; i++) {
             char key[64];
