@@ -6,13 +6,21 @@
  * and never leak into its children. Any other thread (init logging, the inline flush of a forked
  * child, a log line from the exit path) writes through a transient descriptor, opened, written and
  * closed at once, so nothing of ours stays in the app's table. If unshare is refused, the reporting
- * thread's descriptors live in the shared table, moved high and checked (dev/ino) before each batch. */
+ * thread's descriptors live in the shared table, moved high and checked (dev/ino) before each batch.
+ *
+ * A file that cannot be opened (its directory does not exist yet, say) makes the destination
+ * "down": its lines are dropped and counted, and it is tried again after a backoff that starts at
+ * 1 s and doubles up to 256 s (with jitter, so many processes sharing a dead destination do not
+ * retry in step), by the reporting thread's loop even with nothing to write; a success resets it.
+ * Attempts, failures, the last failure and since when it is connected are kept for the control
+ * socket's status. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dest.h"
@@ -62,6 +70,75 @@ static int open_file(const struct scope_dest *d)
     return open(d->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Half the delay plus a random part of the other half. Our own generator: rand() is the app's. */
+static uint64_t jitter(uint64_t ms)
+{
+    static uint32_t seed;
+    uint32_t x = __atomic_load_n(&seed, __ATOMIC_RELAXED);
+    if (!x)
+        x = (uint32_t)mono_ms() ^ (uint32_t)getpid() << 16 ^ 0x9e3779b9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    __atomic_store_n(&seed, x, __ATOMIC_RELAXED);
+    return ms / 2 + x % (ms / 2 + 1);
+}
+
+static void failed(struct scope_dest *d, const char *op, int err)
+{
+    d->failures++;
+    snprintf(d->last_failure, sizeof d->last_failure, "%s %.380s: %.100s", op,
+             d->kind == SCOPE_DEST_FILE ? d->path : d->url, strerror(err));
+    d->last_failure_time = (int64_t)time(NULL);
+}
+
+static void went_down(struct scope_dest *d, int err)
+{
+    failed(d, "open", err);
+    bool was_down = d->down;
+    d->connected_since = 0;
+    d->down = true;
+    d->backoff_ms = d->backoff_ms ? (d->backoff_ms >= 128000 ? 256000 : d->backoff_ms * 2) : 1000;
+    d->retry_ms = mono_ms() + jitter(d->backoff_ms);
+    if (!was_down)
+        scope_log(SCOPE_LOG_ERROR, "%s destination %s: cannot open: %s; retrying with backoff",
+                  d->what, d->url, strerror(err));
+}
+
+static void came_up(struct scope_dest *d)
+{
+    if (d->down)
+        scope_log(SCOPE_LOG_INFO, "%s destination %s: open again", d->what, d->url);
+    if (d->down || !d->connected_since)
+        d->connected_since = (int64_t)time(NULL);
+    d->down = false;
+    d->backoff_ms = 0;
+}
+
+/* One open of a file destination, counted; errno kept for the caller. */
+static int attempt(struct scope_dest *d)
+{
+    d->attempts++;
+    int fd = open_file(d);
+    if (fd < 0) {
+        int e = errno;
+        went_down(d, e);
+        errno = e;
+    } else {
+        came_up(d);
+    }
+    return fd;
+}
+
+static bool due(const struct scope_dest *d) { return !d->down || mono_ms() >= d->retry_ms; }
+
 void scope_dest_open(struct scope_dest *d, const char *url, const char *what)
 {
     memset(d, 0, sizeof *d);
@@ -77,18 +154,59 @@ void scope_dest_open(struct scope_dest *d, const char *url, const char *what)
         /* The file the app's 1/2 is now; later we write there only while it still is. */
         if (!remember(d, console_fd(d)))
             d->kind = SCOPE_DEST_NONE;
+        else {
+            d->attempts = 1;
+            came_up(d);
+        }
     } else if (strncmp(url, "file:///", 8) == 0) {
         d->kind = SCOPE_DEST_FILE;
         snprintf(d->path, sizeof d->path, "%s", url + 7);
         /* Created now (readers may wait for it) and checked, then closed: see the header. */
-        int fd = open_file(d);
-        if (fd < 0)
-            scope_log(SCOPE_LOG_ERROR, "%s destination %s: cannot open: %s", what, url, strerror(errno));
-        else
+        int fd = attempt(d);
+        if (fd >= 0)
             close(fd);
     } else {
         d->kind = SCOPE_DEST_UNSUPPORTED;
+        snprintf(d->last_failure, sizeof d->last_failure,
+                 "unsupported destination: only file:// is implemented");
+        d->last_failure_time = (int64_t)time(NULL);
     }
+}
+
+const char *scope_dest_state(const struct scope_dest *d)
+{
+    return d->kind == SCOPE_DEST_NONE ? "off"
+         : d->kind == SCOPE_DEST_UNSUPPORTED || d->down ? "down" : "connected";
+}
+
+bool scope_dest_tick(struct scope_dest *d)
+{
+    if (d->kind != SCOPE_DEST_FILE || !d->down || !due(d))
+        return false;
+    int fd = attempt(d);
+    if (fd < 0)
+        return false;
+    if (scope_dest_keeps_fds) {
+        fd = scope_fd_high(fd);
+        if (remember(d, fd))
+            d->fd = fd;
+        else
+            close(fd);
+    } else {
+        close(fd);
+    }
+    return true;
+}
+
+void scope_dest_close(struct scope_dest *d)
+{
+    if (d->fd >= 0 && scope_dest_keeps_fds)
+        close(d->fd);
+    d->fd = -1;
+    scope_dest_unlend(d);
+    d->kind = SCOPE_DEST_NONE;
+    d->down = false;
+    d->connected_since = 0;
 }
 
 void scope_dest_unlend(struct scope_dest *d)
@@ -119,9 +237,14 @@ static void reopen(struct scope_dest *d)
 {
     d->fd = -1;
     int fd = -1;
-    if (d->kind == SCOPE_DEST_FILE)
-        fd = open_file(d);
-    else if (same_file(console_fd(d), d))
+    if (d->kind == SCOPE_DEST_FILE) {
+        /* the descriptor of a destination that is up, (re)made by the thread that keeps it: not
+         * a new attempt unless it fails */
+        if ((fd = open_file(d)) < 0) {
+            d->attempts++;
+            went_down(d, errno);
+        }
+    } else if (same_file(console_fd(d), d))
         fd = fcntl(console_fd(d), F_DUPFD_CLOEXEC, 3);
     fd = scope_fd_high(fd);
     if (d->kind == SCOPE_DEST_FILE && !remember(d, fd)) {
@@ -161,20 +284,38 @@ static size_t write_all(int fd, const char *buf, size_t len)
     return off;
 }
 
+/* A transient open of a destination that is up is not counted as an attempt: it is the same
+ * connection, reached from another thread. */
 static bool write_transient(struct scope_dest *d, const char *buf, size_t len)
 {
-    int fd = d->kind == SCOPE_DEST_FILE ? open_file(d) : same_file(console_fd(d), d) ? console_fd(d) : -1;
+    if (!due(d))
+        return false;
+    int fd = -1;
+    if (d->kind != SCOPE_DEST_FILE)
+        fd = same_file(console_fd(d), d) ? console_fd(d) : -1;
+    else if (d->down)
+        fd = attempt(d);
+    else if ((fd = open_file(d)) < 0) {
+        d->attempts++;
+        went_down(d, errno);
+    }
     if (fd < 0)
         return false;
     bool ok = write_all(fd, buf, len) == len;
+    if (!ok)
+        failed(d, "write", errno);
     if (d->kind == SCOPE_DEST_FILE)
         close(fd);
     return ok;
 }
 
+/* While down, only scope_dest_tick tries again (the reporting thread then writes what is owed
+ * first, a process-start record, before the next batch). */
 static bool write_kept(struct scope_dest *d, const char *buf, size_t len)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
+    if (d->down)
+        return false;
+    for (int i = 0; i < 2; i++) {
         if (!same_file(d->fd, d))
             reopen(d);
         if (d->fd < 0)
@@ -182,8 +323,10 @@ static bool write_kept(struct scope_dest *d, const char *buf, size_t len)
         size_t off = write_all(d->fd, buf, len);
         if (off == len)
             return true;
-        if (off > 0 || errno != EBADF)
+        if (off > 0 || errno != EBADF) {
+            failed(d, "write", errno);
             return false;
+        }
         d->fd = -1;
     }
     return false;
@@ -202,9 +345,11 @@ bool scope_dest_write(struct scope_dest *d, const char *buf, size_t len, size_t 
         d->dropped += lines;
         return false;
     }
-    if (scope_dest_keeps_fds ? write_kept(d, buf, len) : write_transient(d, buf, len))
+    if (scope_dest_keeps_fds ? write_kept(d, buf, len) : write_transient(d, buf, len)) {
+        d->lines += lines;
         return true;
-    if (!d->told) {
+    }
+    if (!d->told && !d->down) {
         d->told = true;
         scope_log(SCOPE_LOG_WARNING, "%s destination %s: write failed, records dropped", d->what, d->url);
     }

@@ -21,6 +21,15 @@ struct scope_dest {
     ino_t ino;
     bool told;           /* "unsupported"/"failed" logged once */
     uint64_t dropped;    /* lines we could not deliver */
+    uint64_t lines;      /* lines delivered */
+    /* Connection state, for the control socket's status: */
+    uint64_t attempts, failures;   /* opens tried; of those (and of writes) failed */
+    char last_failure[512];        /* "" when none */
+    int64_t last_failure_time;     /* epoch seconds, 0: none */
+    int64_t connected_since;       /* epoch seconds, 0: not connected */
+    bool down;                     /* the last open failed: retried at retry_ms, no sooner */
+    uint64_t retry_ms;             /* CLOCK_MONOTONIC ms of the next attempt while down */
+    uint32_t backoff_ms;           /* 1 s doubling to 256 s; 0 after a success */
 };
 
 /* True in the reporting thread: it keeps descriptors open; every other thread writes transiently. */
@@ -38,6 +47,13 @@ void scope_dest_unlend(struct scope_dest *d);
 /* Writes buf (whole lines) completely; returns false (and counts) when the lines were dropped. */
 bool scope_dest_write(struct scope_dest *d, const char *buf, size_t len, size_t lines);
 bool scope_dest_on(const struct scope_dest *d);
+/* Reporting thread, each turn of its loop: a destination that is down is tried again once its
+ * backoff has passed (so it comes up with nothing to write). True when it just came up. */
+bool scope_dest_tick(struct scope_dest *d);
+/* Reporting thread: closes what it keeps open and forgets the destination (kind NONE). */
+void scope_dest_close(struct scope_dest *d);
+/* "connected", "down" or "off". */
+const char *scope_dest_state(const struct scope_dest *d);
 int scope_fd_high(int fd);
 
 #endif

@@ -1,6 +1,7 @@
 /* init.c — bringing libscope up and down: the constructor (or whichever wrapper runs first)
- * initialises once; a forked child resets and restarts reporting under its own pid; the
- * destructor and the _exit wrapper flush within a bounded time. */
+ * initialises once, when the library was preloaded; loaded by dlopen it stays dormant until
+ * scope_attach (attach.c) starts it the same way; a forked child resets and restarts reporting
+ * under its own pid; the destructor and the _exit wrapper flush within a bounded time. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "filter.h"
 #include "log.h"
 #include "fsmetrics.h"
@@ -23,8 +25,11 @@ _Atomic int scope_ready;   /* 0 not yet, 1 running, 2 forked child to restart, 3
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pid_t cached_pid;
-static bool reporting;     /* a destination is on, so there is a reporting thread to have */
+static bool reporting;     /* the reporting thread was started */
 static bool met_on;        /* a metric destination is on */
+static _Atomic int mode;   /* enum scope_mode */
+
+int scope_mode(void) { return atomic_load(&mode); }
 
 uint64_t scope_now_ns(void)
 {
@@ -46,6 +51,7 @@ static void set_flags(void);
 
 static void atfork_child(void)
 {
+    scope_ctl_fork_child();
     cached_pid = getpid();
     scope_filter_child();
     if (!reporting)
@@ -108,7 +114,8 @@ static void set_flags(void)
     h->log_default = !name || !strcmp(name, SCOPE_LOGFILE_PATTERN);
 }
 
-/* Decided once from the config; a process no filter scope can take an event of makes none. */
+/* Decided from the config (at start and after each change); a process no filter scope can take
+ * an event of makes none. */
 static void set_hot(bool ev, bool met)
 {
     met_on = met;
@@ -117,36 +124,63 @@ static void set_hot(bool ev, bool met)
     set_flags();
 }
 
-static void init_once(void)
+const char *scope_event_url(void) { return scope_cfg.event_enable ? scope_cfg.event_dest : NULL; }
+const char *scope_metric_url(void) { return scope_cfg.metric_enable ? scope_cfg.metric_dest : NULL; }
+
+void scope_hot_apply(bool recording)
 {
-    int saved_guard = scope_guard, saved_errno = errno;
-    scope_guard = 1;
-    scope_resolve(SCOPE_FN_open);
-    scope_config_load();
+    const char *ev = scope_event_url(), *met = scope_metric_url();
+    set_hot(ev != NULL, met != NULL);
+    atomic_store(&scope_hot.active, recording && (ev || met));
+}
+
+/* The settings are in scope_cfg. The reporting thread runs whatever they say, even with every
+ * destination off: it serves the control socket, through which they can be turned on. */
+int scope_start(int how)
+{
     scope_log_open(scope_cfg.log_dest, scope_cfg.log_level);
     scope_log_missing();
     cached_pid = getpid();
     scope_filter_load();
-    scope_exec_prepare();
+    scope_exec_prepare(how == SCOPE_MODE_ATTACH);
 
-    const char *ev = scope_cfg.event_enable ? scope_cfg.event_dest : NULL;
-    const char *met = scope_cfg.metric_enable ? scope_cfg.metric_dest : NULL;
+    const char *ev = scope_event_url(), *met = scope_metric_url();
     if (!ev)
         scope_log(SCOPE_LOG_INFO, "events off (SCOPE_EVENT_DEST unset or SCOPE_EVENT_ENABLE=false)");
     if (!met)
         scope_log(SCOPE_LOG_INFO, "metrics off (SCOPE_METRIC_DEST unset or SCOPE_METRIC_ENABLE=false)");
-    reporting = (ev || met) && scope_fdtab_init() && scope_ring_init(scope_cfg.queue_len) &&
-                scope_stats_init();
-    if (reporting) {
-        scope_report_open(ev, met);
-        set_hot(ev != NULL, met != NULL);
-        chan_base();
-        pthread_atfork(NULL, NULL, atfork_child);
-        atomic_store(&scope_hot.active, 1);
-        if (!scope_report_start())
-            reporting = false;
-        scope_log(SCOPE_LOG_INFO, "libscope %s loaded; queue of %zu records", SCOPE_VERSION,
-                  scope_ring_capacity());
+    if (!scope_fdtab_init() || !scope_ring_init(scope_cfg.queue_len) || !scope_stats_init()) {
+        scope_log(SCOPE_LOG_ERROR, "cannot map the queue and the counters: not scoping");
+        return -ENOMEM;
+    }
+    scope_report_open(ev, met);
+    set_hot(ev != NULL, met != NULL);
+    chan_base();
+    atomic_store(&mode, how);
+    /* Once: a reattach starts nothing anew, and the handlers stay registered for good. */
+    static bool registered;
+    if (!registered && pthread_atfork(scope_ctl_fork_prepare, scope_ctl_fork_parent, atfork_child) == 0)
+        registered = true;
+    atomic_store(&scope_hot.active, ev || met);
+    if (!scope_report_start()) {
+        atomic_store(&scope_hot.active, 0);
+        return -EAGAIN;
+    }
+    reporting = true;
+    scope_log(SCOPE_LOG_INFO, "libscope %s %s; queue of %zu records", SCOPE_VERSION,
+              how == SCOPE_MODE_ATTACH ? "attached" : "loaded", scope_ring_capacity());
+    return 0;
+}
+
+static void init_once(void)
+{
+    int saved_guard = scope_guard, saved_errno = errno;
+    scope_guard = 1;
+    /* Loaded by dlopen (an attach on its way): nothing until scope_attach, not even a thread. */
+    if (scope_preloaded()) {
+        scope_resolve(SCOPE_FN_open);
+        scope_config_load();
+        scope_start(SCOPE_MODE_PRELOAD);
     }
     atomic_store(&scope_ready, 1);
     scope_guard = saved_guard;

@@ -40,6 +40,38 @@ void scope_log_lend(void) { scope_dest_lend(&log_dest); }
 int scope_log_adopt(void) { return scope_dest_adopt(&log_dest); }
 void scope_log_unlend(void) { scope_dest_unlend(&log_dest); }
 
+void scope_log_reopen(const char *url, int level)
+{
+    pthread_mutex_lock(&log_lock);
+    log_level = level;
+    if (!scope_dest_on(&log_dest) || !url || strcmp(url, log_dest.url) != 0) {
+        scope_dest_close(&log_dest);
+        scope_dest_open(&log_dest, url, "log");
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+void scope_log_close(void)
+{
+    pthread_mutex_lock(&log_lock);
+    scope_dest_close(&log_dest);
+    pthread_mutex_unlock(&log_lock);
+}
+
+void scope_log_tick(void)
+{
+    pthread_mutex_lock(&log_lock);
+    scope_dest_tick(&log_dest);
+    pthread_mutex_unlock(&log_lock);
+}
+
+void scope_log_dest(struct scope_dest *copy)
+{
+    pthread_mutex_lock(&log_lock);
+    *copy = log_dest;
+    pthread_mutex_unlock(&log_lock);
+}
+
 /* A forked child may have been cut off while another thread held the lock. */
 void scope_log_reinit(void) { pthread_mutex_init(&log_lock, NULL); }
 

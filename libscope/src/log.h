@@ -5,6 +5,13 @@ enum scope_log_level { SCOPE_LOG_NONE, SCOPE_LOG_ERROR, SCOPE_LOG_WARNING, SCOPE
                        SCOPE_LOG_DEBUG };
 void scope_log_open(const char *url, int level);
 void scope_log_reinit(void);
+/* Reporting thread (its descriptor table keeps the log's descriptor): another URL or level, the
+ * log closed at a detach, a retry of a log file that could not be opened, a copy for the status. */
+void scope_log_reopen(const char *url, int level);
+void scope_log_close(void);
+void scope_log_tick(void);
+struct scope_dest;
+void scope_log_dest(struct scope_dest *copy);
 /* scope_dest_lend / adopt / unlend for the log destination. */
 void scope_log_lend(void);
 int scope_log_adopt(void);

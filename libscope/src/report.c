@@ -1,8 +1,9 @@
 /* report.c — the reporting thread: drains the ring, has each record formatted (events.c) and
  * writes whole lines to the destinations (from a descriptor table of its own); reports proc.* metrics
- * every summary period. Only this thread consumes the ring, except when it is not running (a
- * forked child that never restarted it), where a flush consumes inline. It runs with the thread
- * guard set for good, so its own I/O is never recorded. */
+ * every summary period; serves the control socket (control.c) between drains. Only this thread
+ * consumes the ring, except when it is not running (a forked child that never restarted it), where
+ * a flush consumes inline. It runs with the thread guard set for good, so its own I/O is never
+ * recorded. After a detach it keeps running, writing nothing, for the control socket. */
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
+#include "ctl.h"
 #include "dest.h"
 #include "emit.h"
 #include "events.h"
@@ -39,6 +42,8 @@ static struct sbuf ev_out, met_out;
 static size_t ev_lines, met_lines;
 static uint64_t drops_told, drops_told_ns;
 static bool begun;   /* process-start and proc.start written */
+static _Atomic int detached;     /* nothing is reported until a reattach */
+static uint64_t period_ms, next_ms;
 
 static _Atomic int req;
 static _Atomic uint64_t req_gen, done_gen;
@@ -62,12 +67,20 @@ static size_t newlines(const struct sbuf *b, size_t from)
     return n;
 }
 
+static uint64_t ev_total, met_total;   /* lines delivered, whatever the destination was */
+
+void scope_report_lines(uint64_t *events, uint64_t *metrics)
+{
+    *events = ev_total;
+    *metrics = met_total;
+}
+
 static void write_out(void)
 {
-    if (ev_out.len)
-        scope_dest_write(&ev_dest, ev_out.p, ev_out.len, ev_lines);
-    if (met_out.len)
-        scope_dest_write(&met_dest, met_out.p, met_out.len, met_lines);
+    if (ev_out.len && scope_dest_write(&ev_dest, ev_out.p, ev_out.len, ev_lines) && scope_dest_on(&ev_dest))
+        ev_total += ev_lines;
+    if (met_out.len && scope_dest_write(&met_dest, met_out.p, met_out.len, met_lines) && scope_dest_on(&met_dest))
+        met_total += met_lines;
     ev_out.len = met_out.len = 0;
     ev_lines = met_lines = 0;
 }
@@ -132,8 +145,21 @@ static void metrics(bool start)
     met_lines += newlines(&met_out, before);
 }
 
+/* Records made while detached (a call that was already inside a wrapper) are not reported. */
+static void discard(void)
+{
+    while (scope_ring_peek())
+        scope_ring_release();
+}
+
 static void final_report(void)
 {
+    if (atomic_load(&detached)) {
+        discard();
+        atomic_store(&finished, 1);
+        atomic_store(&scope_hot.active, 0);
+        return;
+    }
     drain();
     drain_text(true);
     metrics(false);
@@ -153,16 +179,41 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void start_record(void)
+{
+    if (scope_dest_on(&ev_dest) && scope_emit_start(&ev_out))
+        ev_lines++;
+}
+
 static void begin(void)
 {
     if (begun)
         return;
     begun = true;
     scope_ident_load();
-    if (scope_dest_on(&ev_dest) && scope_emit_start(&ev_out))
-        ev_lines++;
+    start_record();
     metrics(true);
     write_out();
+}
+
+/* An event file that comes up after being down gets the process-start record first: its readers
+ * know the process by it. */
+static void tick(void)
+{
+    if (scope_dest_tick(&ev_dest) && begun) {
+        write_out();
+        start_record();
+    }
+    scope_dest_tick(&met_dest);
+    scope_log_tick();
+}
+
+static void set_period(void)
+{
+    uint64_t now = mono_ms();
+    period_ms = (uint64_t)scope_cfg.period * 1000;
+    if (!next_ms || next_ms > now + period_ms)
+        next_ms = now + period_ms;
 }
 
 static void close_range_of(unsigned lo, unsigned hi)
@@ -219,8 +270,10 @@ static void *thread_main(void *arg)
     (void)arg;
     scope_guard = 1;   /* for good: nothing this thread does is the app's */
     own_fd_table();
-    begin();
-    uint64_t period = (uint64_t)scope_cfg.period * 1000, next = mono_ms() + period;
+    if (!atomic_load(&detached))
+        begin();
+    next_ms = 0;
+    set_period();
     for (;;) {
         uint64_t g = atomic_load(&req_gen);
         int r = atomic_exchange(&req, 0);
@@ -229,25 +282,105 @@ static void *thread_main(void *arg)
             final_report();
             atomic_store(&done_gen, g);
             sem_post(&done_sem);
+            scope_control_close();
             return NULL;   /* the consume lock stays held: nobody reports after the end */
         }
-        drain();
         uint64_t now = mono_ms();
-        if (now >= next) {
-            metrics(false);
-            next = now + period;
+        if (atomic_load(&detached)) {
+            discard();
+        } else {
+            tick();
+            drain();
+            if (now >= next_ms) {
+                metrics(false);
+                next_ms = now + period_ms;
+            }
+            report_drops(false);
+            write_out();
         }
-        report_drops(false);
-        write_out();
+        if (now >= next_ms)
+            next_ms = now + period_ms;
         pthread_mutex_unlock(&consume);
         if (r) {
             atomic_store(&done_gen, g);
             sem_post(&done_sem);
         }
+        /* requests that change what is reported run here, between drains (ctl.c) */
+        scope_control_serve();
+        scope_ctl_turn();
         now = mono_ms();
         if (!atomic_load(&req))
-            scope_ring_wait(next > now ? (int)(next - now < SCOPE_RING_NAP_MS ? next - now : SCOPE_RING_NAP_MS) : 0);
+            scope_ring_wait(next_ms > now ? (int)(next_ms - now < SCOPE_RING_NAP_MS ? next_ms - now : SCOPE_RING_NAP_MS) : 0);
     }
+}
+
+const struct scope_dest *scope_report_dest(bool metric) { return metric ? &met_dest : &ev_dest; }
+
+bool scope_report_detached(void) { return atomic_load(&detached); }
+
+static bool same_url(const struct scope_dest *d, const char *url)
+{
+    if (!scope_dest_on(d))
+        return !url || !*url;
+    return url && !strcmp(d->url, url);
+}
+
+void scope_report_reconfigure(const char *event_url, const char *metric_url)
+{
+    pthread_mutex_lock(&consume);
+    drain();
+    write_out();
+    if (!same_url(&ev_dest, event_url)) {
+        scope_dest_close(&ev_dest);
+        scope_dest_open(&ev_dest, event_url, "event");
+        start_record();   /* a new event destination: its readers need to know the process */
+    }
+    if (!same_url(&met_dest, metric_url)) {
+        scope_dest_close(&met_dest);
+        scope_dest_open(&met_dest, metric_url, "metric");
+    }
+    write_out();
+    set_period();
+    pthread_mutex_unlock(&consume);
+}
+
+void scope_report_detach(void)
+{
+    pthread_mutex_lock(&consume);
+    if (!atomic_load(&detached)) {
+        drain();
+        drain_text(true);
+        metrics(false);
+        report_drops(true);
+        write_out();
+        scope_dest_close(&ev_dest);
+        scope_dest_close(&met_dest);
+        atomic_store(&detached, 1);
+    }
+    pthread_mutex_unlock(&consume);
+}
+
+void scope_report_resume(const char *event_url, const char *metric_url)
+{
+    pthread_mutex_lock(&consume);
+    discard();
+    ev_out.len = met_out.len = 0;
+    ev_lines = met_lines = 0;
+    scope_events_reset();
+    scope_metrics_reset();
+    scope_fsm_child();
+    scope_net_child();
+    drops_told = atomic_load(&scope_drops);
+    scope_dest_close(&ev_dest);
+    scope_dest_close(&met_dest);
+    scope_dest_open(&ev_dest, event_url, "event");
+    scope_dest_open(&met_dest, metric_url, "metric");
+    next_ms = 0;
+    set_period();
+    begun = false;
+    atomic_store(&detached, 0);
+    begin();
+    pthread_mutex_unlock(&consume);
 }
 
 bool scope_report_start(void)
@@ -309,7 +442,9 @@ void scope_report_child_reset(void)
     ev_lines = met_lines = 0;
     scope_events_reset();
     drops_told = drops_told_ns = 0;
+    ev_total = met_total = 0;
     begun = false;
+    scope_control_child();
     atomic_store(&req, 0);
     atomic_store(&req_gen, 0);
     atomic_store(&done_gen, 0);

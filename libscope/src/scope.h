@@ -4,6 +4,7 @@
 #define SCOPE_H
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -27,6 +28,7 @@
 #undef putc
 
 #define SCOPE_API __attribute__((visibility("default")))
+#define SCOPE_HIDDEN __attribute__((visibility("hidden")))
 #define SCOPE_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SCOPE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -56,6 +58,11 @@ extern const struct scope_hook scope_hooks[SCOPE_FN_COUNT];
 
 /* Resolves every real pointer once; true when the one asked for is usable. */
 bool scope_resolve(enum scope_fn fn);
+/* Our own wrapper for fn, as our symbol table defines it. Not &name: loaded by dlopen, behind
+ * libc, our own references to an exported name are bound to libc's definition. */
+void *scope_wrapper_addr(enum scope_fn fn);
+/* wrap_tls.c: the real TLS function, looked up in whatever the app loaded; false: not loaded. */
+bool scope_tls_resolve(enum scope_fn fn);
 
 /* Fails the wrapper with ENOSYS when libc lacks the function (or dlsym handed back our own). */
 #define SCOPE_NEED_REAL(name, failret)                                                        \
@@ -74,7 +81,23 @@ extern __thread int scope_guard __attribute__((tls_model("initial-exec")));
 /* Categories of interpose.def, as numbers (scope_fn_cat[fn]). */
 enum scope_cat { SCOPE_CAT_open, SCOPE_CAT_close, SCOPE_CAT_read, SCOPE_CAT_write, SCOPE_CAT_seek,
                  SCOPE_CAT_stat, SCOPE_CAT_ns, SCOPE_CAT_proc, SCOPE_CAT_net, SCOPE_CAT_recv,
-                 SCOPE_CAT_send, SCOPE_CAT_dns, SCOPE_CAT_tls };
+                 SCOPE_CAT_send, SCOPE_CAT_dns, SCOPE_CAT_tls, SCOPE_CAT_dl };
+/* The visibility of each category's wrappers: every one is exported (LD_PRELOAD interposes it),
+ * but the loader's (wrap_dl.c), which only GOT patching reaches (why: wrap_dl.c). */
+#define SCOPE_VIS_open SCOPE_API
+#define SCOPE_VIS_close SCOPE_API
+#define SCOPE_VIS_read SCOPE_API
+#define SCOPE_VIS_write SCOPE_API
+#define SCOPE_VIS_seek SCOPE_API
+#define SCOPE_VIS_stat SCOPE_API
+#define SCOPE_VIS_ns SCOPE_API
+#define SCOPE_VIS_proc SCOPE_API
+#define SCOPE_VIS_net SCOPE_API
+#define SCOPE_VIS_recv SCOPE_API
+#define SCOPE_VIS_send SCOPE_API
+#define SCOPE_VIS_dns SCOPE_API
+#define SCOPE_VIS_tls SCOPE_API
+#define SCOPE_VIS_dl SCOPE_HIDDEN
 extern const unsigned char scope_fn_cat[SCOPE_FN_COUNT];
 
 /* The fixed-size binary record the hot path hands to the reporting thread. What the fields hold
@@ -366,7 +389,10 @@ void scope_dns_done(enum scope_fn fn, const char *name, uint64_t t0, int err,
 /* Counting a failed net call under its class (connection, rx_tx, dns) for net.error. */
 void scope_net_err(int cls);
 
-/* wrap_proc.c */
-void scope_exec_prepare(void);
+/* wrap_proc.c: what exec needs, taken at init (preload: the SCOPE_* of the environment) or from
+ * the settings in force (attach: scope_cfg, which the new image then gets in its environment);
+ * again after each config change. off: a detached process execs unchanged. */
+void scope_exec_prepare(bool from_config);
+void scope_exec_off(void);
 
 #endif

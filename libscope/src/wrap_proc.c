@@ -4,6 +4,7 @@
  * touch nothing but the stack. */
 #include <dlfcn.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -18,23 +19,54 @@ extern char **environ;
 #define MAX_CARRIED 64
 static char preload_var[PATH_MAX + 16];   /* "LD_PRELOAD=<this library>" */
 static const char *self_path;
-static char *carried[MAX_CARRIED];        /* "SCOPE_X=..." as the environment had them at start */
-static int ncarried;
-static bool exec_keep;
+/* "SCOPE_X=..." handed to the new image. Replaced whole after a config change while an exec may
+ * be reading the old set on another thread: an old set is never freed (a few per process). */
+struct carry {
+    int n;
+    bool override;    /* attach: these replace the SCOPE_* of the app's environment */
+    char *v[MAX_CARRIED];
+};
+static struct carry *_Atomic carried;
+static _Atomic bool exec_keep;
 
-/* Init time (malloc allowed): everything execve needs later without allocating. */
-void scope_exec_prepare(void)
+/* Init time or a config change (malloc allowed): everything execve needs later without
+ * allocating. Started by LD_PRELOAD, the new image is given the SCOPE_* the environment had at
+ * start; attached, the settings in force (the environment's SCOPE_* were never ours). */
+void scope_exec_prepare(bool from_config)
 {
     Dl_info info;
-    exec_keep = scope_cfg.execve;
-    if (dladdr((void *)&scope_exec_prepare, &info) && info.dli_fname && info.dli_fname[0] == '/') {
+    if (!self_path && dladdr((void *)&scope_exec_prepare, &info) && info.dli_fname &&
+        info.dli_fname[0] == '/') {
         snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s", info.dli_fname);
         self_path = preload_var + 11;
     }
-    for (char **e = environ; e && *e && ncarried < MAX_CARRIED; e++)
-        if (!strncmp(*e, "SCOPE_", 6) && strchr(*e, '='))
-            carried[ncarried++] = strdup(*e);
+    atomic_store(&exec_keep, scope_cfg.execve);
+    if (!from_config && atomic_load(&carried))
+        return;   /* preloaded: the environment of the start stays what the new image gets */
+    struct carry *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    if (from_config) {
+        c->override = true;
+        for (size_t i = 0; i < scope_cfg.npairs && c->n < MAX_CARRIED; i++) {
+            size_t kl = strlen(scope_cfg.pairs[i].key), vl = strlen(scope_cfg.pairs[i].val);
+            char *v = malloc(kl + vl + 2);
+            if (!v)
+                break;
+            memcpy(v, scope_cfg.pairs[i].key, kl);
+            v[kl] = '=';
+            memcpy(v + kl + 1, scope_cfg.pairs[i].val, vl + 1);
+            c->v[c->n++] = v;
+        }
+    } else {
+        for (char **e = environ; e && *e && c->n < MAX_CARRIED; e++)
+            if (!strncmp(*e, "SCOPE_", 6) && strchr(*e, '='))
+                c->v[c->n++] = strdup(*e);
+    }
+    atomic_store(&carried, c);
 }
+
+void scope_exec_off(void) { atomic_store(&exec_keep, false); }
 
 static bool has_key(char *const envp[], const char *var)
 {
@@ -64,7 +96,8 @@ static int exec_scoped(exec_fn real, const char *path, char *const argv[], char 
      * matched, whatever value the environment inherited (even when the image is scoped only
      * because the app kept LD_PRELOAD). */
     const char *follow = scope_filter_follow_var(vforked());
-    bool keep = exec_keep && self_path;
+    struct carry *c = atomic_load(&carried);
+    bool keep = atomic_load(&exec_keep) && self_path && c;
     if ((!keep && !follow) || n > 65536)
         return real(path, argv, envp);
     size_t flen = follow ? sizeof FOLLOW_KEY - 1 : 0;
@@ -75,6 +108,8 @@ static int exec_scoped(exec_fn real, const char *path, char *const argv[], char 
     for (size_t i = 0; i < n; i++) {
         char *v = envp[i];
         if (flen && !strncmp(v, FOLLOW_KEY, flen))
+            continue;
+        if (keep && c->override && !strncmp(v, "SCOPE_", 6))
             continue;
         if (keep && !strncmp(v, "LD_PRELOAD=", 11)) {
             preload = true;
@@ -87,9 +122,9 @@ static int exec_scoped(exec_fn real, const char *path, char *const argv[], char 
     }
     if (!preload)
         env[k++] = preload_var;
-    for (int i = 0; keep && i < ncarried; i++)
-        if (!has_key(envp, carried[i]) && !(flen && !strncmp(carried[i], FOLLOW_KEY, flen)))
-            env[k++] = carried[i];
+    for (int i = 0; keep && i < c->n; i++)
+        if ((c->override || !has_key(envp, c->v[i])) && !(flen && !strncmp(c->v[i], FOLLOW_KEY, flen)))
+            env[k++] = c->v[i];
     if (follow)
         env[k++] = (char *)follow;
     env[k] = NULL;
@@ -104,32 +139,42 @@ static void exec_flush(void)
     }
 }
 
-SCOPE_API int execve(const char *path, char *const argv[], char *const envp[])
+/* execv and execvp call these, not execve and execvpe by name: loaded by dlopen (attach), our
+ * own references to those names are bound to libc's. */
+static int do_execve(const char *path, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execve, -1);
     exec_flush();
     return exec_scoped(scope_real_execve, path, argv, envp);
 }
 
-SCOPE_API int execv(const char *path, char *const argv[])
-{
-    SCOPE_NEED_REAL(execve, -1);
-    return execve(path, argv, environ);
-}
-
-SCOPE_API int execvpe(const char *file, char *const argv[], char *const envp[])
+static int do_execvpe(const char *file, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execvpe, -1);
     exec_flush();
     return exec_scoped(scope_real_execvpe, file, argv, envp);
 }
 
+SCOPE_API int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return do_execve(path, argv, envp);
+}
+
+SCOPE_API int execv(const char *path, char *const argv[])
+{
+    return do_execve(path, argv, environ);
+}
+
+SCOPE_API int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return do_execvpe(file, argv, envp);
+}
+
 /* glibc's execvp searches PATH then calls its internal execve, out of our reach: go through
  * execvpe so an app that removed LD_PRELOAD from its own environment still execs scoped. */
 SCOPE_API int execvp(const char *file, char *const argv[])
 {
-    SCOPE_NEED_REAL(execvpe, -1);
-    return execvpe(file, argv, environ);
+    return do_execvpe(file, argv, environ);
 }
 
 SCOPE_API pid_t fork(void)

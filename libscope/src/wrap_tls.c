@@ -59,9 +59,20 @@ static void *lookup(const char *sym, const void *ours)
     return p;
 }
 
-#define TLS_REAL(name)                                                                        \
-    (scope_real_##name ? scope_real_##name                                                    \
-                       : (scope_real_##name = (__typeof__(scope_real_##name))lookup(#name, (const void *)&name)))
+bool scope_tls_resolve(enum scope_fn fn)
+{
+    void **real = scope_hooks[fn].real;
+    if (__atomic_load_n(real, __ATOMIC_ACQUIRE))
+        return true;
+    /* our wrapper as our symbol table has it: &name may be bound to the app's library when we
+     * were loaded by dlopen, behind it */
+    void *p = lookup(scope_hooks[fn].name, scope_wrapper_addr(fn));
+    if (p)
+        __atomic_store_n(real, p, __ATOMIC_RELEASE);
+    return p != NULL;
+}
+
+#define TLS_REAL(name) (scope_real_##name || scope_tls_resolve(SCOPE_FN_##name))
 
 static int (*ssl_get_fd)(void *);
 static int (*gnutls_get_int)(void *);
