@@ -156,7 +156,7 @@ int scope_ctl_detach(void)
 int scope_ctl_reattach(const struct scope_kv *kv, size_t n, bool replace)
 {
     bool attach = scope_mode() == SCOPE_MODE_ATTACH;
-    if (attach)
+    if (attach && !atomic_load(&patched))   /* no pass can run meanwhile: nothing is patched */
         scope_got_prepare();
     pthread_mutex_lock(&lock);
     if (!scope_report_detached())

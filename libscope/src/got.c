@@ -52,10 +52,10 @@ static void *global[SCOPE_FN_COUNT];   /* what the global scope binds each name 
 static void *wrapper[SCOPE_FN_COUNT];  /* our wrappers, as our own symbol table has them */
 static unsigned long long seen_adds, seen_subs;
 static bool half_loaded;               /* a pass met an object still being relocated */
-static int live;                       /* slots holding our wrappers at the last pass */
+static _Atomic int live;               /* slots holding our wrappers at the last pass */
 
 const char *scope_got_error(void) { return error; }
-int scope_got_count(void) { return live; }
+int scope_got_count(void) { return atomic_load(&live); }
 
 void scope_got_prepare(void)
 {
@@ -458,7 +458,7 @@ static int run(struct pass *p)
     dl_iterate_phdr(object, p);
     free(p->base);
     free(p->maps.m);
-    live = p->restore ? 0 : p->held;
+    atomic_store(&live, p->restore ? 0 : p->held);
     if (p->failed)
         return -EFAULT;
     return p->written;
