@@ -1,0 +1,391 @@
+/**
+ * Scoping a process that already runs, through the real tools: scope attach / detach / ps / inspect /
+ * update against real programs started here (python3's http.server, and the small C programs of
+ * libscope/test blocked in read(), accept(), nanosleep, or busy in 8 threads).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testProgramDir } from '@scope/libscope';
+import { envFor, freePort, newHome, parseLines, scopeBin } from './lib/harness.js';
+import type { Rec } from './lib/harness.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function scope(args: string[], env: NodeJS.ProcessEnv, user?: string): Ran {
+  const cmd = user ? 'runuser' : process.execPath;
+  const argv = user ? ['-u', user, '--', process.execPath, scopeBin, ...args] : [scopeBin, ...args];
+  const r = spawnSync(cmd, argv, { env, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A long-running program with its output collected; `waitFor` resolves once a line matches. */
+class Program {
+  readonly child: ChildProcess;
+  out = '';
+  err = '';
+  constructor(file: string, args: string[], options: { cwd?: string; stdin?: 'pipe' | 'ignore' } = {}) {
+    this.child = spawn(file, args, { cwd: options.cwd, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+    this.child.stdout?.on('data', (c: Buffer) => (this.out += c.toString()));
+    this.child.stderr?.on('data', (c: Buffer) => (this.err += c.toString()));
+  }
+  get pid(): number {
+    return this.child.pid as number;
+  }
+  async waitFor(re: RegExp, what: 'out' | 'err' = 'out', ms = 10_000): Promise<RegExpMatchArray> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const m = (what === 'out' ? this.out : this.err).match(re);
+      if (m) return m;
+      if (Date.now() > until) throw new Error(`timed out waiting for ${re} in ${what}:\n${what === 'out' ? this.out : this.err}`);
+      await sleep(20);
+    }
+  }
+  state(): string {
+    try {
+      return /^State:\s*(\S)/m.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1] ?? '?';
+    } catch {
+      return 'gone';
+    }
+  }
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const statusRecord = (r: Ran): Rec => {
+  const lines = parseLines(r.stdout);
+  assert.is(lines.length, 1, r.stdout + r.stderr);
+  return lines[0] as Rec;
+};
+
+const eventsOf = (dir: string): Rec[] => (existsSync(join(dir, 'events.json')) ? parseLines(readFileSync(join(dir, 'events.json'), 'utf8')) : []);
+
+async function waitForEvent(dir: string, pred: (r: Rec) => boolean, ms = 10_000): Promise<Rec> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const hit = eventsOf(dir).find(pred);
+    if (hit) return hit;
+    if (Date.now() > until) throw new Error(`no such event in ${dir}/events.json:\n${readFileSync(join(dir, 'events.json'), 'utf8').slice(-3000)}`);
+    await sleep(50);
+  }
+}
+
+const psRow = (env: NodeJS.ProcessEnv, pid: number): Rec | undefined => {
+  const r = scope(['ps', '--json'], env);
+  assert.is(r.status, 0, r.stderr);
+  return parseLines(r.stdout).find((x) => x['pid'] === pid);
+};
+
+const isHttp = (target: string) => (r: Rec) => r['type'] === 'evt' && r['body'].source === 'http.req' && r['body'].data.http_target === target;
+
+test('attach to a python3 http.server: events only for what it does after the attach; detach stops them; reattach brings them back; ps tells the truth', async () => {
+  const home = newHome();
+  const env = envFor(home, { SCOPE_SUMMARY_PERIOD: '1' });
+  const site = mkdtempSync(join(tmpdir(), 'scope-attach-site-'));
+  for (const f of ['before', 'after', 'detached', 'again']) writeFileSync(join(site, `${f}.txt`), `${f}\n`);
+  const port = await freePort('tcp');
+  const server = new Program('python3', ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', site]);
+  try {
+    await server.waitFor(/Serving HTTP/);
+    assert.equal(await get(port, '/before.txt'), { status: 200, body: 'before\n' });
+    assert.is(psRow(env, server.pid), undefined, 'not listed before the attach');
+
+    const attached = scope(['attach', String(server.pid)], env);
+    assert.is(attached.status, 0, attached.stderr);
+    const rec = statusRecord(attached);
+    assert.is(rec['verb'], 'attach');
+    assert.is(rec['ok'], true);
+    const session = rec['session'] as string;
+    assert.is(statSync(session).mode & 0o777, 0o700);
+    assert.equal(JSON.parse(readFileSync(join(session, 'session.json'), 'utf8')).pid, server.pid);
+    assert.equal(psRow(env, server.pid)?.['scoped'], true);
+    assert.equal(psRow(env, server.pid)?.['mode'], 'attach');
+    assert.equal(readdirSync('/tmp').filter((f) => f.startsWith(`.scope-attach-${server.pid}-`)), [], 'the config file was removed');
+
+    assert.equal(await get(port, '/after.txt'), { status: 200, body: 'after\n' });
+    await waitForEvent(session, isHttp('/after.txt'));
+    await waitForEvent(session, (r) => r['type'] === 'evt' && r['body'].source === 'fs.open' && String(r['body'].data.file).endsWith('/after.txt'));
+    const evs = eventsOf(session);
+    assert.ok(evs[0]?.['info']?.process?.pid === server.pid, 'the process-start record comes first');
+    assert.not.ok(evs.some((r) => JSON.stringify(r).includes('before.txt')), 'nothing from before the attach');
+
+    const detached = scope(['detach', String(server.pid)], env);
+    assert.is(detached.status, 0, detached.stderr);
+    assert.is(statusRecord(detached)['ok'], true);
+    assert.equal(psRow(env, server.pid)?.['scoped'], false);
+    assert.equal(await get(port, '/detached.txt'), { status: 200, body: 'detached\n' });
+    await sleep(1500);
+    assert.not.ok(eventsOf(session).some((r) => JSON.stringify(r).includes('detached.txt')), 'no events after detach');
+
+    const again = scope(['attach', String(server.pid)], env);
+    assert.is(again.status, 0, again.stderr);
+    const rec2 = statusRecord(again);
+    assert.is(rec2['verb'], 'reattach');
+    assert.equal(psRow(env, server.pid)?.['scoped'], true);
+    assert.equal(await get(port, '/again.txt'), { status: 200, body: 'again\n' });
+    await waitForEvent(rec2['session'] as string, isHttp('/again.txt'));
+
+    // The server's own output is what it would have been: one log line per request, in order.
+    await server.waitFor(/GET \/again\.txt/, 'err');
+    const logged = [...server.err.matchAll(/"GET (\/\S+) HTTP\/1\.1" 200/g)].map((m) => m[1]);
+    assert.equal(logged, ['/before.txt', '/after.txt', '/detached.txt', '/again.txt']);
+  } finally {
+    server.stop();
+  }
+});
+
+const prog = (name: string) => join(testProgramDir, name);
+
+test('attach to a process blocked in read(): it goes on echoing', async () => {
+  const env = envFor(newHome());
+  const p = new Program(prog('attach_read'), [], { stdin: 'pipe' });
+  try {
+    await p.waitFor(/ready/);
+    p.child.stdin?.write('one\n');
+    await p.waitFor(/echo: one/);
+    const r = scope(['attach', String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    p.child.stdin?.write('two\n');
+    await p.waitFor(/echo: two/);
+    assert.is(p.state() === 'gone', false);
+  } finally {
+    p.stop();
+  }
+});
+
+test('attach to a process blocked in accept(): the next connection is served', async () => {
+  const env = envFor(newHome());
+  const port = await freePort('tcp');
+  const p = new Program(prog('attach_accept'), [String(port)]);
+  const hello = () => new Promise<string>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (c) => (got += c.toString()));
+    s.on('end', () => resolve(got));
+    s.on('error', reject);
+  });
+  try {
+    await p.waitFor(/ready/);
+    assert.is(await hello(), 'hello 1\n');
+    const r = scope(['attach', String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(await hello(), 'hello 2\n');
+  } finally {
+    p.stop();
+  }
+});
+
+test('attach to a process in nanosleep: ticks go on, numbered in order', async () => {
+  const env = envFor(newHome());
+  const p = new Program(prog('attach_sleep'), []);
+  try {
+    await p.waitFor(/tick 3\n/);
+    const r = scope(['attach', String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    const at = Number((p.out.match(/tick (\d+)\n/g) ?? []).length);
+    await p.waitFor(new RegExp(`tick ${at + 5}\\n`));
+    const ticks = [...p.out.matchAll(/tick (\d+)\n/g)].map((m) => Number(m[1]));
+    ticks.forEach((t, i) => assert.is(t, ticks[0]! + i, 'consecutive ticks'));
+  } finally {
+    p.stop();
+  }
+});
+
+test('attach to a process with 8 busy threads: the totals keep rising, the threads are all there', async () => {
+  const env = envFor(newHome());
+  const p = new Program(prog('attach_threads'), []);
+  try {
+    await p.waitFor(/total \d+\n/);
+    const r = scope(['attach', String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    const before = p.out.length;
+    await sleep(600);
+    const totals = [...p.out.slice(before).matchAll(/total (\d+)\n/g)].map((m) => Number(m[1]));
+    assert.ok(totals.length >= 3, p.out.slice(before));
+    for (let i = 1; i < totals.length; i++) assert.ok(totals[i]! > totals[i - 1]!, `rising: ${totals}`);
+    const threads = readdirSync(`/proc/${p.pid}/task`).length;
+    assert.ok(threads >= 9, `threads: ${threads}`);
+  } finally {
+    p.stop();
+  }
+});
+
+test('inspect shows a destination that was down and then came up; update moves the events within a summary period', async () => {
+  const home = newHome();
+  const env = envFor(home, { SCOPE_SUMMARY_PERIOD: '1' });
+  const missing = join(mkdtempSync(join(tmpdir(), 'scope-dest-')), 'later');
+  const p = new Program(prog('attach_sleep'), []);
+  try {
+    await p.waitFor(/tick 1\n/);
+    const r = scope(['attach', '-e', `file://${missing}/events.json`, String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    await sleep(1500);
+    let ins = scope(['inspect', '--json', String(p.pid)], env);
+    assert.is(ins.status, 0, ins.stderr);
+    let dest = (statusRecord(ins)['destinations'] as Rec[]).find((d) => d['name'] === 'events') as Rec;
+    assert.is(dest['state'], 'down', JSON.stringify(dest));
+    assert.ok(Number(dest['attempts']) >= 1 && typeof dest['last_failure'] === 'string', JSON.stringify(dest));
+    mkdirSync(missing);
+    const until = Date.now() + 8000;
+    do {
+      await sleep(250);
+      ins = scope(['inspect', '--json', String(p.pid)], env);
+      dest = (statusRecord(ins)['destinations'] as Rec[]).find((d) => d['name'] === 'events') as Rec;
+    } while (dest['state'] !== 'connected' && Date.now() < until);
+    assert.is(dest['state'], 'connected', JSON.stringify(dest));
+    const people = scope(['inspect', '--pretty', String(p.pid)], env);
+    assert.match(people.stdout, /events\s+connected since .*last failure: /);
+
+    const moved = join(mkdtempSync(join(tmpdir(), 'scope-moved-')), 'events.json');
+    const u = scope(['update', '-e', `file://${moved}`, String(p.pid)], env);
+    assert.is(u.status, 0, u.stderr);
+    const t0 = Date.now();
+    while (!(existsSync(moved) && readFileSync(moved, 'utf8').includes('"proc":"attach_sleep"')) && Date.now() - t0 < 5000) await sleep(50);
+    assert.ok(existsSync(moved) && readFileSync(moved, 'utf8').length > 0, 'records in the new destination');
+    assert.ok(Date.now() - t0 < 2500, `within a summary period (1 s) and a nap: ${Date.now() - t0} ms`);
+  } finally {
+    p.stop();
+  }
+});
+
+const USER = 'scope-e2e-other';
+
+test('another user cannot inspect, update or detach a root-owned scoped process; root can', async () => {
+  if (spawnSync('id', [USER]).status !== 0) {
+    const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', USER], { encoding: 'utf8' });
+    assert.is(made.status, 0, made.stderr);
+  }
+  const home = newHome();
+  const theirHome = mkdtempSync(join(tmpdir(), 'scope-other-home-'));
+  chmodSync(theirHome, 0o777);
+  const env = envFor(home);
+  const theirEnv = envFor(theirHome);
+  const p = new Program(prog('attach_sleep'), []);
+  try {
+    await p.waitFor(/tick 1\n/);
+    assert.is(scope(['attach', String(p.pid)], env).status, 0);
+    for (const verb of [['inspect', '--json'], ['update', '-e', 'file:///tmp/x.json'], ['detach', '--json']]) {
+      const r = scope([...verb, String(p.pid)], theirEnv, USER);
+      assert.is(r.status, 1, `${verb[0]}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout + r.stderr, /permission denied/, verb[0]);
+    }
+    const attachAsOther = scope(['attach', String(p.pid)], theirEnv, USER);
+    assert.is(attachAsOther.status, 1);
+    assert.match(attachAsOther.stderr, /runs as root; attaching to another user's process needs root/);
+    const ins = scope(['inspect', '--json', String(p.pid)], env);
+    assert.is(ins.status, 0, ins.stderr);
+    assert.is(statusRecord(ins)['scoped'], true);
+    assert.is(scope(['detach', String(p.pid)], env).status, 0);
+    assert.not.equal(p.state(), 't', 'not left stopped');
+  } finally {
+    p.stop();
+  }
+});
+
+test('refusals: no such pid, a static executable, already scoped, a process that dies during the attach, a name with several processes', async () => {
+  const env = envFor(newHome());
+  const none = scope(['attach', '4194000'], env);
+  assert.is(none.status, 1);
+  assert.match(none.stderr, /scope-attach: no process with pid 4194000/);
+
+  const work = mkdtempSync(join(tmpdir(), 'scope-refuse-'));
+  writeFileSync(join(work, 'static.c'), '#include <unistd.h>\nint main(void){for(;;)pause();}\n');
+  const cc = spawnSync('cc', ['-static', '-O1', '-o', join(work, 'static'), join(work, 'static.c')], { encoding: 'utf8' });
+  assert.is(cc.status, 0, cc.stderr);
+  const st = new Program(join(work, 'static'), []);
+  try {
+    await sleep(200);
+    const r = scope(['attach', String(st.pid)], env);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /is a static executable/);
+    assert.not.equal(st.state(), 't');
+  } finally {
+    st.stop();
+  }
+
+  const p = new Program(prog('attach_sleep'), []);
+  const q = new Program(prog('attach_sleep'), []);
+  try {
+    await p.waitFor(/tick 1\n/);
+    await q.waitFor(/tick 1\n/);
+    const many = scope(['attach', 'attach_sleep'], env);
+    assert.is(many.status, 2);
+    assert.match(many.stderr, /2 processes are named "attach_sleep"/);
+    assert.ok(many.stderr.includes(String(p.pid)) && many.stderr.includes(String(q.pid)), many.stderr);
+    assert.match(many.stderr, /ID\s+PID\s+USER\s+SCOPED\s+COMMAND/);
+
+    assert.is(scope(['attach', String(p.pid)], env).status, 0);
+    const twice = scope(['attach', String(p.pid)], env);
+    assert.is(twice.status, 1);
+    assert.match(twice.stderr, /is already scoped/);
+  } finally {
+    p.stop();
+    q.stop();
+  }
+
+  // A library whose constructor ends the process: the target dies inside the injected dlopen.
+  writeFileSync(join(work, 'die.c'), '#include <unistd.h>\n__attribute__((constructor)) static void die(void){_exit(7);}\n');
+  const so = spawnSync('cc', ['-shared', '-fPIC', '-o', join(work, 'libscope.so'), join(work, 'die.c')], { encoding: 'utf8' });
+  assert.is(so.status, 0, so.stderr);
+  const d = new Program(prog('attach_sleep'), []);
+  try {
+    await d.waitFor(/tick 1\n/);
+    const r = scope(['attach', '--librarypath', join(work, 'libscope.so'), String(d.pid)], env);
+    assert.is(r.status, 1);
+    assert.match(r.stderr, new RegExp(`pid ${d.pid} exited while scope was attaching`));
+    await sleep(100);
+    assert.ok(d.child.exitCode === 7 || d.state() === 'gone' || d.state() === 'Z', `state ${d.state()}`);
+  } finally {
+    d.stop();
+  }
+});
+
+test('a name with several processes, on a terminal: the numbered list and a prompt; the ID chosen is attached', async () => {
+  const env = envFor(newHome());
+  const p = new Program(prog('attach_sleep'), []);
+  const q = new Program(prog('attach_sleep'), []);
+  try {
+    await p.waitFor(/tick 1\n/);
+    await q.waitFor(/tick 1\n/);
+    // script(1) gives the tool a terminal; the answer is typed once the prompt is there.
+    const cmd = `node ${scopeBin} attach attach_sleep`;
+    const r = spawnSync('bash', ['-c', `(sleep 1.5; echo 2) | script -qec '${cmd}' /dev/null`], { env, encoding: 'utf8', timeout: 30_000 });
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /ID\s+PID\s+USER\s+SCOPED\s+COMMAND/);
+    assert.match(r.stdout, /Select an ID from the list/);
+    const second = Math.max(p.pid, q.pid) === q.pid ? q : p; // the list is in pid order
+    assert.match(r.stdout, new RegExp(`attached to pid ${second.pid} `));
+    assert.equal(psRow(env, second.pid)?.['scoped'], true);
+    assert.equal(psRow(env, (second === p ? q : p).pid), undefined);
+  } finally {
+    p.stop();
+    q.stop();
+  }
+});
+
+test.run();
