@@ -17,6 +17,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctl.h"
+#include "emit.h"
 #include "dest.h"
 #include "got.h"
 #include "json.h"
@@ -302,15 +303,9 @@ static void status(struct sbuf *o)
     sb_s(o, scope_ctl_scoped() ? ",\"scoped\":true" : ",\"scoped\":false");
     sb_kv_s(o, "mode", scope_mode() == SCOPE_MODE_ATTACH ? "attach" : "preload");
     sb_kv_s(o, "version", SCOPE_VERSION);
-    sb_s(o, ",\"config\":{");
-    for (size_t i = 0; i < scope_cfg.npairs; i++) {
-        if (i)
-            sb_s(o, ",");
-        sb_jcstr(o, scope_cfg.pairs[i].key);
-        sb_s(o, ":");
-        sb_jcstr(o, scope_cfg.pairs[i].val);
-    }
-    sb_s(o, "},\"destinations\":[");
+    sb_s(o, ",\"config\":");
+    scope_emit_config(o);
+    sb_s(o, ",\"destinations\":[");
     struct scope_dest log;
     scope_log_dest(&log);
     dest_json(o, "events", scope_report_dest(false), true);

@@ -9,6 +9,19 @@
 #include "ident.h"
 #include "scope.h"
 
+void scope_emit_config(struct sbuf *o)
+{
+    sb_s(o, "{");
+    for (size_t i = 0; i < scope_cfg.npairs; i++) {
+        if (i)
+            sb_s(o, ",");
+        sb_jcstr(o, scope_cfg.pairs[i].key);
+        sb_s(o, ":");
+        sb_jcstr(o, scope_cfg.pairs[i].val);
+    }
+    sb_s(o, "}");
+}
+
 bool scope_emit_start(struct sbuf *o)
 {
     uint64_t matched;
@@ -35,15 +48,9 @@ bool scope_emit_start(struct sbuf *o)
         sb_kv_u(o, "mntns", p->mntns);
     if (p->pidns)
         sb_kv_u(o, "pidns", p->pidns);
-    sb_s(o, "},\"configuration\":{\"current\":{");
-    for (size_t i = 0; i < scope_cfg.npairs; i++) {
-        if (i)
-            sb_s(o, ",");
-        sb_jcstr(o, scope_cfg.pairs[i].key);
-        sb_s(o, ":");
-        sb_jcstr(o, scope_cfg.pairs[i].val);
-    }
-    sb_s(o, "}},\"environment\":{}}");
+    sb_s(o, "},\"configuration\":{\"current\":");
+    scope_emit_config(o);
+    sb_s(o, "},\"environment\":{}}");
     if (matched)
         scope_filter_write(o, matched);
     sb_s(o, "}\n");

@@ -14,6 +14,8 @@ struct scope_dim {
 };
 
 /* The process-start record; false when SCOPE_FILTER leaves it out. */
+/* {"SCOPE_X":"value",…}: every setting in force (the start record's configuration, status). */
+void scope_emit_config(struct sbuf *o);
 bool scope_emit_start(struct sbuf *o);
 /* {"type":"evt",...,"body":{...,"data":{  — the caller writes the data keys, then _tail. */
 void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourcetype,

@@ -8,6 +8,8 @@ import { ScopeError, UsageError } from './errors.js';
 
 export interface ProcessInfo {
   pid: number;
+  /** The parent's pid (0 for pid 1). */
+  ppid: number;
   uid: number;
   gid: number;
   user: string;
@@ -63,7 +65,7 @@ export function processInfo(pid: number): ProcessInfo | null {
   } catch {
     exe = null;
   }
-  return { pid, uid, gid, user: userName(uid), comm: field('Name'), args, exe, state: field('State').charAt(0) };
+  return { pid, ppid: Number(field('PPid')), uid, gid, user: userName(uid), comm: field('Name'), args, exe, state: field('State').charAt(0) };
 }
 
 /** Every process now (kernel threads, which have no argv, left out). */

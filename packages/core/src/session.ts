@@ -3,10 +3,12 @@
  * $SCOPE_HOME/history, holding the manifest, the config in force and what libscope wrote. This module
  * is the only code that knows the paths.
  */
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ScopeError } from './errors.js';
+import { DEFAULTS, formatEnvFile, pairsToYaml, resolveConfig, scopeEnvPairs } from './config.js';
+import type { ScopePairs } from './config.js';
 
 /** session.json */
 export interface SessionManifest {
@@ -194,6 +196,29 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
   }
   await writeManifest(paths, manifest);
   return { id, dir, paths, manifest };
+}
+
+/**
+ * The settings of a new session — defaults < its own files as destinations < scope.yml < flags <
+ * SCOPE_* in the environment — written as scope.yml (the user's own file when one was given) and
+ * scope.env (what libscope reads).
+ */
+export async function writeSessionConfig(session: Session, o: {
+  yaml?: { pairs: ScopePairs; file: string } | undefined;
+  flagPairs: ScopePairs;
+  env: NodeJS.ProcessEnv;
+}): Promise<ScopePairs> {
+  const own: ScopePairs = {
+    SCOPE_EVENT_DEST: `file://${session.paths.events}`,
+    SCOPE_METRIC_DEST: `file://${session.paths.metrics}`,
+    SCOPE_LOG_DEST: `file://${session.paths.log}`,
+    SCOPE_PAYLOAD_DIR: session.paths.payloads,
+  };
+  const pairs = resolveConfig(DEFAULTS, own, o.yaml?.pairs ?? {}, o.flagPairs, scopeEnvPairs(o.env));
+  if (o.yaml) await copyFile(o.yaml.file, session.paths.config);
+  else await writeFile(session.paths.config, pairsToYaml(pairs), { mode: 0o600 });
+  await writeFile(session.paths.env, formatEnvFile(pairs), { mode: 0o600 });
+  return pairs;
 }
 
 /** Replace session.json atomically (readers never see half a file). */

@@ -15,20 +15,16 @@ import {
   commandLine,
   controlRequest,
   createSession,
-  DEFAULTS,
   formatEnvFile,
   libscopeLoaded,
-  pairsToYaml,
-  resolveConfig,
   SCOPE_VERSION,
-  scopeEnvPairs,
   ScopeError,
   scopeHome,
   writeManifest,
+  writeSessionConfig,
 } from '@scope/core';
 import type { ProcessInfo, ScopePairs, Session } from '@scope/core';
 import { elfInfo, inject, libscopePath } from '@scope/libscope';
-import { copyFile, writeFile } from 'node:fs/promises';
 
 export interface AttachOptions {
   target: ProcessInfo;
@@ -129,16 +125,7 @@ async function attachSession(o: AttachOptions): Promise<{ session: Session; pair
   if (foreign) {
     for (const f of [session.paths.events, session.paths.metrics, session.paths.log, session.paths.payloads]) chownSync(f, t.uid, t.gid);
   }
-  const sessionDests: ScopePairs = {
-    SCOPE_EVENT_DEST: `file://${session.paths.events}`,
-    SCOPE_METRIC_DEST: `file://${session.paths.metrics}`,
-    SCOPE_LOG_DEST: `file://${session.paths.log}`,
-    SCOPE_PAYLOAD_DIR: session.paths.payloads,
-  };
-  const pairs = resolveConfig(DEFAULTS, sessionDests, o.yaml?.pairs ?? {}, o.flagPairs, scopeEnvPairs(o.env));
-  if (o.yaml) await copyFile(o.yaml.file, session.paths.config);
-  else await writeFile(session.paths.config, pairsToYaml(pairs), { mode: 0o600 });
-  await writeFile(session.paths.env, formatEnvFile(pairs), { mode: 0o600 });
+  const pairs = await writeSessionConfig(session, { yaml: o.yaml, flagPairs: o.flagPairs, env: o.env });
   return { session, pairs };
 }
 

@@ -3,6 +3,7 @@
  * wins), else, when reading live, /proc for a pid of this host.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
+import { processInfo } from '@scope/core';
 import type { JsonObject } from '@scope/core';
 
 export interface ProcInfo {
@@ -64,20 +65,8 @@ function nsInode(pid: number, ns: string): number | undefined {
 
 /** What /proc says of a live pid (undefined when it is gone). */
 export function infoOfProc(pid: number): ProcInfo | undefined {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const field = (name: string): string[] => (new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '').split(/\s+/);
-  const n = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined);
-  let exe: string | undefined;
-  try {
-    exe = readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    exe = undefined;
-  }
+  const p = processInfo(pid);
+  if (!p) return undefined;
   let containerid: string | undefined;
   try {
     containerid = CONTAINER_ID.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[0] ?? '';
@@ -86,11 +75,11 @@ export function infoOfProc(pid: number): ProcInfo | undefined {
   }
   return {
     pid,
-    ppid: n(field('PPid')[0]),
-    uid: n(field('Uid')[0]),
-    gid: n(field('Gid')[0]),
-    procname: field('Name')[0],
-    exe,
+    ppid: p.ppid,
+    uid: p.uid,
+    gid: p.gid,
+    procname: p.comm,
+    exe: p.exe ?? undefined,
     containerid,
     mntns: nsInode(pid, 'mnt'),
     pidns: nsInode(pid, 'pid'),

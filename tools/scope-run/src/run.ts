@@ -6,23 +6,18 @@ import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { createReadStream, existsSync, openSync, statSync } from 'node:fs';
-import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
   createNdjsonWriter,
   createSession,
-  DEFAULTS,
   followLines,
-  formatEnvFile,
   loadScopeYaml,
-  pairsToYaml,
-  resolveConfig,
   SCOPE_VERSION,
-  scopeEnvPairs,
   ScopeError,
   scopeHome,
   writeManifest,
+  writeSessionConfig,
 } from '@scope/core';
 import type { ScopePairs, Session } from '@scope/core';
 import { libscopePath } from '@scope/libscope';
@@ -140,16 +135,11 @@ export async function run(options: RunOptions): Promise<number> {
     scoped: reason === null,
     notices,
   });
-  const sessionDests: ScopePairs = {
-    SCOPE_EVENT_DEST: `file://${session.paths.events}`,
-    SCOPE_METRIC_DEST: `file://${session.paths.metrics}`,
-    SCOPE_LOG_DEST: `file://${session.paths.log}`,
-    SCOPE_PAYLOAD_DIR: session.paths.payloads,
-  };
-  const pairs = resolveConfig(DEFAULTS, sessionDests, yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env));
-  if (yaml && options.userconfig) await copyFile(options.userconfig, session.paths.config);
-  else await writeFile(session.paths.config, pairsToYaml(pairs), { mode: 0o600 });
-  await writeFile(session.paths.env, formatEnvFile(pairs), { mode: 0o600 });
+  const pairs = await writeSessionConfig(session, {
+    yaml: yaml && options.userconfig ? { pairs: yaml.pairs, file: options.userconfig } : undefined,
+    flagPairs: options.flagPairs,
+    env: options.env,
+  });
   childEnv['SCOPE_CONF_PATH'] = session.paths.env;
 
 
