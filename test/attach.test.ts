@@ -273,6 +273,30 @@ test('inspect shows a destination that was down and then came up; update moves t
   }
 });
 
+test('after an attach the app may close and dup2 over every descriptor: its events still come', async () => {
+  const env = envFor(newHome());
+  const work = mkdtempSync(join(tmpdir(), 'scope-chaos-'));
+  const p = new Program(prog('attach_chaos'), [work], { stdin: 'pipe' });
+  try {
+    await p.waitFor(/ready/);
+    const r = scope(['attach', String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    const session = statusRecord(r)['session'] as string;
+    p.child.stdin?.write('go\n');
+    await p.waitFor(/done 1/);
+    p.child.stdin?.write('go\n');
+    await p.waitFor(/done 2/);
+    // The last files of round 2 were opened after every descriptor had been closed and dup2'd over.
+    await waitForEvent(session, (e) => e['type'] === 'evt' && e['body'].source === 'fs.open' && String(e['body'].data.file).endsWith('/after-dup-2-3'));
+    await waitForEvent(session, (e) => e['type'] === 'evt' && e['body'].source === 'fs.open' && String(e['body'].data.file).endsWith('/done-2'));
+    assert.is(readFileSync(join(work, 'done-2'), 'utf8'), 'files=18\n');
+    const ins = scope(['inspect', '--json', String(p.pid)], env);
+    assert.is(statusRecord(ins)['scoped'], true);
+  } finally {
+    p.stop();
+  }
+});
+
 const USER = 'scope-e2e-other';
 
 test('another user cannot inspect, update or detach a root-owned scoped process; root can', async () => {
