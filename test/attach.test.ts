@@ -7,7 +7,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -160,6 +162,18 @@ test('attach to a python3 http.server: events only for what it does after the at
 });
 
 const prog = (name: string) => join(testProgramDir, name);
+
+/**
+ * A copy of a test program under a name no other process has (at most 15 characters, the kernel's
+ * comm), for the tests that find processes by name while other tests run theirs.
+ */
+function uniquelyNamed(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'scope-named-'));
+  const file = join(dir, `t${randomBytes(6).toString('hex')}`);
+  copyFileSync(prog(name), file);
+  chmodSync(file, 0o755);
+  return file;
+}
 
 test('attach to a process blocked in read(): it goes on echoing', async () => {
   const env = envFor(newHome());
@@ -316,7 +330,7 @@ test('another user cannot inspect, update or detach a root-owned scoped process;
     for (const verb of [['inspect', '--json'], ['update', '-e', 'file:///tmp/x.json'], ['detach', '--json']]) {
       const r = scope([...verb, String(p.pid)], theirEnv, USER);
       assert.is(r.status, 1, `${verb[0]}: ${r.stdout}${r.stderr}`);
-      assert.match(r.stdout + r.stderr, /permission denied/, verb[0]);
+      assert.match(r.stdout + r.stderr, /permission denied/, `${verb[0]}: ${r.stdout}${r.stderr}`);
     }
     const attachAsOther = scope(['attach', String(p.pid)], theirEnv, USER);
     assert.is(attachAsOther.status, 1);
@@ -352,14 +366,15 @@ test('refusals: no such pid, a static executable, already scoped, a process that
     st.stop();
   }
 
-  const p = new Program(prog('attach_sleep'), []);
-  const q = new Program(prog('attach_sleep'), []);
+  const named = uniquelyNamed('attach_sleep');
+  const p = new Program(named, []);
+  const q = new Program(named, []);
   try {
     await p.waitFor(/tick 1\n/);
     await q.waitFor(/tick 1\n/);
-    const many = scope(['attach', 'attach_sleep'], env);
-    assert.is(many.status, 2);
-    assert.match(many.stderr, /2 processes are named "attach_sleep"/);
+    const many = scope(['attach', basename(named)], env);
+    assert.is(many.status, 2, many.stderr);
+    assert.match(many.stderr, new RegExp(`2 processes are named "${basename(named)}"`));
     assert.ok(many.stderr.includes(String(p.pid)) && many.stderr.includes(String(q.pid)), many.stderr);
     assert.match(many.stderr, /ID\s+PID\s+USER\s+SCOPED\s+COMMAND/);
 
@@ -391,13 +406,14 @@ test('refusals: no such pid, a static executable, already scoped, a process that
 
 test('a name with several processes, on a terminal: the numbered list and a prompt; the ID chosen is attached', async () => {
   const env = envFor(newHome());
-  const p = new Program(prog('attach_sleep'), []);
-  const q = new Program(prog('attach_sleep'), []);
+  const named = uniquelyNamed('attach_sleep');
+  const p = new Program(named, []);
+  const q = new Program(named, []);
   try {
     await p.waitFor(/tick 1\n/);
     await q.waitFor(/tick 1\n/);
     // script(1) gives the tool a terminal; the answer is typed once the prompt is there.
-    const cmd = `node ${scopeBin} attach attach_sleep`;
+    const cmd = `node ${scopeBin} attach ${basename(named)}`;
     const r = spawnSync('bash', ['-c', `(sleep 1.5; echo 2) | script -qec '${cmd}' /dev/null`], { env, encoding: 'utf8', timeout: 30_000 });
     assert.is(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /ID\s+PID\s+USER\s+SCOPED\s+COMMAND/);

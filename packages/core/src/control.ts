@@ -43,7 +43,7 @@ export type ControlAnswer = ({ ok: true } & JsonObject) | { ok: false; error: st
  * Send one request and read the answer. Rejects with a ScopeError when nothing listens (the process
  * is not scoped, or gone), when the answer is not JSON, or after `timeoutMs`.
  */
-export function controlRequest(pid: number, request: JsonObject, timeoutMs = 3000): Promise<ControlAnswer> {
+export function controlRequest(pid: number, request: JsonObject, timeoutMs = 10_000): Promise<ControlAnswer> {
   return new Promise((resolve, reject) => {
     const sock = createConnection({ path: controlSocketPath(pid) });
     let buf = '';
