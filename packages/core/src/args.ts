@@ -24,6 +24,8 @@ export const runConfigArgs = {
   verbosity: { type: 'string', alias: 'v', valueHint: '0-9', description: 'Metric verbosity, 0 (least) to 9' },
   payloads: { type: 'boolean', alias: 'p', description: "Capture network payloads (TLS after decryption) in the session's payloads/" },
   librarypath: { type: 'string', alias: 'l', valueHint: 'DIR|FILE', description: 'Use the libscope.so in this directory (or this file)' },
+  backtrace: { type: 'boolean', alias: 'b', description: "On a crash, write a backtrace of the crashing thread in the session's crash/" },
+  coredump: { type: 'boolean', alias: 'd', description: "On a crash, write a core file in the session's crash/ (gdb loads it)" },
 } as const satisfies ArgsDef;
 
 /** Scopes of filters (scope-filter's language), which `scope run` hands to libscope too. */
@@ -50,6 +52,8 @@ export function runFlagPairs(args: Partial<RunConfigParsed>): ScopePairs {
     if (!/^[0-9]$/.test(args.verbosity)) throw new UsageError(`--verbosity: "${args.verbosity}" is not a level from 0 to 9`);
     out['SCOPE_METRIC_VERBOSITY'] = args.verbosity;
   }
+  if (args.backtrace !== undefined) out['SCOPE_SNAPSHOT_BACKTRACE'] = String(args.backtrace);
+  if (args.coredump !== undefined) out['SCOPE_SNAPSHOT_COREDUMP'] = String(args.coredump);
   if (args.payloads === true) out['SCOPE_PAYLOAD_ENABLE'] = 'true';
   else if (args.payloads === false) out['SCOPE_PAYLOAD_ENABLE'] = 'false';
   return out;

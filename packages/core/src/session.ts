@@ -49,6 +49,8 @@ export interface SessionPaths {
   metrics: string;
   log: string;
   payloads: string;
+  /** What libscope's crash handler writes (info, config, backtrace, core), when there was a crash. */
+  crash: string;
 }
 
 export interface Session {
@@ -79,6 +81,7 @@ export function sessionPaths(dir: string): SessionPaths {
     metrics: join(dir, 'metrics.json'),
     log: join(dir, 'libscope.log'),
     payloads: join(dir, 'payloads'),
+    crash: join(dir, 'crash'),
   };
 }
 
@@ -213,6 +216,8 @@ export async function writeSessionConfig(session: Session, o: {
     SCOPE_METRIC_DEST: `file://${session.paths.metrics}`,
     SCOPE_LOG_DEST: `file://${session.paths.log}`,
     SCOPE_PAYLOAD_DIR: session.paths.payloads,
+    // Where the crash handler (-b, -d) writes info, config, backtrace and core; made when needed.
+    SCOPE_SNAPSHOT_DIR: session.paths.crash,
   };
   const pairs = resolveConfig(DEFAULTS, own, o.yaml?.pairs ?? {}, o.flagPairs, scopeEnvPairs(o.env));
   if (o.yaml) await copyFile(o.yaml.file, session.paths.config);

@@ -31,4 +31,13 @@ test('run flags become SCOPE_* pairs, validated', () => {
   assert.throws(() => parseFlags(['--metricformat', 'xml'], def), (e: unknown) => e instanceof UsageError && /metricformat/.test(e.message));
 });
 
+test('-b and -d turn on the crash handler backtrace and core file (AppScope names)', () => {
+  const { flags, rest } = splitLeadingFlags(['-b', '-d', '--', 'prog', '-d'], def);
+  assert.equal(rest, ['prog', '-d']);
+  const pairs = runFlagPairs(parseFlags(flags, def));
+  assert.is(pairs['SCOPE_SNAPSHOT_BACKTRACE'], 'true');
+  assert.is(pairs['SCOPE_SNAPSHOT_COREDUMP'], 'true');
+  assert.equal(runFlagPairs(parseFlags(['--backtrace'], def)), { SCOPE_SNAPSHOT_BACKTRACE: 'true' });
+});
+
 test.run();
