@@ -53,6 +53,8 @@ export const recordKinds = [
   'http.duration.server',
   'http.req.content_length',
   'http.resp.content_length',
+  'snapshot',
+  'crash',
 ] as const;
 
 /**
@@ -132,6 +134,7 @@ function isObject(value: unknown): value is Obj {
  * The kind of a record, or null when it is not a scope record at all.
  *
  * - `format` and `info` → `process-start`
+ * - `type: "snapshot"` → `snapshot`, `type: "crash"` → `crash` (scope snapshot's records)
  * - `type: "evt"` (or a body with `source`/`sourcetype`) → the schema of `body.source`; for a source
  *   without one, `console` for sourcetype console, `file` for sourcetype file, else the generic `event`
  * - `type: "metric"` (or a body with `_metric`) → the schema of `body._metric` (`fs.open` → `fs.open-metric`,
@@ -140,6 +143,8 @@ function isObject(value: unknown): value is Obj {
 export function recordKind(record: unknown): RecordKind | null {
   if (!isObject(record)) return null;
   if ('format' in record && 'info' in record) return 'process-start';
+  if (record['type'] === 'snapshot') return 'snapshot';
+  if (record['type'] === 'crash') return 'crash';
   const body = isObject(record['body']) ? record['body'] : undefined;
   const type = record['type'];
   const looksLikeEvent = body !== undefined && ('source' in body || 'sourcetype' in body);

@@ -53,6 +53,8 @@ import {
   type ProcStartMetric,
   type ProcThreadMetric,
   type ProcessStartRecord,
+  type SnapshotRecord,
+  type CrashRecord,
   type RecordByKind,
   type RecordKind,
   type ScopeEvent,
@@ -116,13 +118,15 @@ interface Expected {
   'http.duration.server': HttpDurationServerMetric;
   'http.req.content_length': HttpReqContentLengthMetric;
   'http.resp.content_length': HttpRespContentLengthMetric;
+  snapshot: SnapshotRecord;
+  crash: CrashRecord;
 }
 const everyKindHasItsType: Same<Expected, RecordByKind> = true;
 const kindsAreTheTypeKeys: Same<RecordKind, keyof RecordByKind> = true;
 
 test('generated types exist for every record kind', () => {
   assert.ok(everyKindHasItsType && kindsAreTheTypeKeys);
-  assert.is(recordKinds.length, 51);
+  assert.is(recordKinds.length, 53);
 });
 
 test('the types carry the schema constraints a program relies on', () => {
