@@ -31,6 +31,7 @@ static const char *const defaults[][2] = {
     {"SCOPE_METRIC_NET", "true"},     {"SCOPE_METRIC_HTTP", "true"},
     {"SCOPE_METRIC_DNS", "true"},     {"SCOPE_PAYLOAD_ENABLE", "false"},
     {"SCOPE_PAYLOAD_DIR", "/tmp"},    {"SCOPE_DNS_PORTS", "53"},
+    {"SCOPE_SNAPSHOT_BACKTRACE", "false"}, {"SCOPE_SNAPSHOT_COREDUMP", "false"},
 };
 
 static void set(struct scope_cfg *c, const char *key, size_t klen, const char *val)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "crash.h"
 #include "ctl.h"
 #include "filter.h"
 #include "log.h"
@@ -53,6 +54,7 @@ static void atfork_child(void)
 {
     scope_ctl_fork_child();
     cached_pid = getpid();
+    scope_crash_init();
     scope_filter_child();
     if (!reporting)
         return;
@@ -141,6 +143,7 @@ int scope_start(int how)
     scope_log_open(scope_cfg.log_dest, scope_cfg.log_level);
     scope_log_missing();
     cached_pid = getpid();
+    scope_crash_init();
     scope_filter_load();
     scope_exec_prepare(how == SCOPE_MODE_ATTACH);
 

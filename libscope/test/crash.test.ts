@@ -1,0 +1,123 @@
+// Crash handling (SCOPE_SNAPSHOT_BACKTRACE, SCOPE_SNAPSHOT_COREDUMP): each crashing program ends
+// scoped exactly as it ends unscoped, leaves info, config, backtrace and an ELF core that gdb reads
+// in the snapshot directory, and an app's own handler still runs. Off, nothing is installed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { prog, run, session, stripScope } from './lib.js';
+
+const ON = { SCOPE_SNAPSHOT_BACKTRACE: 'true', SCOPE_SNAPSHOT_COREDUMP: 'true' };
+
+interface Case {
+  name: string;
+  fn: string;
+  signal: NodeJS.Signals | null;
+  status: number | null;
+  bt?: string;
+}
+const cases: Case[] = [
+  { name: 'crash_segv', fn: 'crash_segv_here', signal: 'SIGSEGV', status: null },
+  { name: 'crash_abort', fn: 'crash_abort_here', signal: 'SIGABRT', status: null },
+  { name: 'crash_fpe', fn: 'crash_fpe_here', signal: 'SIGFPE', status: null },
+  { name: 'crash_ill', fn: 'crash_ill_here', signal: 'SIGILL', status: null },
+  // tens of thousands of frames: gdb is asked for the innermost ones only
+  { name: 'crash_overflow', fn: 'crash_overflow_here', signal: 'SIGSEGV', status: null, bt: 'bt 10' },
+  { name: 'crash_ownhandler', fn: 'crash_own_here', signal: null, status: 3 },
+  { name: 'crash_thread', fn: 'crash_thread_worker_here', signal: 'SIGSEGV', status: null },
+];
+
+const gdbBt = (program: string, core: string, bt = 'bt'): string => {
+  const r = spawnSync('gdb', ['-batch', '-nx', '-ex', bt, program, core], { timeout: 120_000, maxBuffer: 64 << 20 });
+  return `${r.stdout.toString()}${r.stderr.toString()}`;
+};
+
+const info = (dir: string): Record<string, string> =>
+  Object.fromEntries(
+    readFileSync(join(dir, 'info'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
+  );
+
+for (const c of cases) {
+  test(`${c.name}: same end scoped as unscoped; info, config, backtrace and a core naming ${c.fn}`, () => {
+    const plain = run(prog(c.name), [], stripScope());
+    assert.is(plain.signal, c.signal, 'unscoped signal');
+    assert.is(plain.status, c.status, 'unscoped status');
+    const s = session(ON);
+    const snap = join(s.dir, 'crash');
+    s.env.SCOPE_SNAPSHOT_DIR = snap;
+    const r = run(prog(c.name), [], s.env);
+    assert.is(r.signal, plain.signal, 'scoped signal');
+    assert.is(r.status, plain.status, 'scoped status');
+    for (const f of ['info', 'config', 'backtrace', 'core']) assert.ok(existsSync(join(snap, f)), `${f} written`);
+    const i = info(snap);
+    assert.is(i.pid, String(r.pid));
+    assert.is(i.process, c.name.slice(0, 15));
+    assert.is(i.version, '0.1.0');
+    assert.match(i.time ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.is(i.signal_name, c.signal ?? 'SIGSEGV');
+    for (const k of ['tid', 'signal', 'si_code', 'errno', 'fault_address']) assert.ok(k in i, `info has ${k}`);
+    const config = readFileSync(join(snap, 'config'), 'utf8');
+    assert.match(config, /^SCOPE_SNAPSHOT_BACKTRACE=true$/m);
+    assert.match(config, new RegExp(`^SCOPE_SNAPSHOT_DIR=${snap}$`, 'm'));
+    const bt = readFileSync(join(snap, 'backtrace'), 'utf8');
+    assert.match(bt, /^#0 0x[0-9a-f]+ \S+ \(.+\)$/m);
+    assert.ok(bt.includes(` ${c.fn}+0x`) && bt.includes(`(${prog(c.name)})`), bt);
+    const out = gdbBt(prog(c.name), join(snap, 'core'), c.bt);
+    assert.ok(new RegExp(`#\\d+ .*\\b${c.fn} \\(`).test(out), out);
+    if (c.name === 'crash_ownhandler') assert.is(r.stdout.toString(), 'own handler ran\n');
+    rmSync(s.dir, { recursive: true });
+  });
+}
+
+test('crash_thread: the backtrace is the crashing thread: its function, then the thread start', () => {
+  const s = session({ SCOPE_SNAPSHOT_BACKTRACE: 'true' });
+  const snap = join(s.dir, 'crash');
+  s.env.SCOPE_SNAPSHOT_DIR = snap;
+  const r = run(prog('crash_thread'), [], s.env);
+  assert.is(r.signal, 'SIGSEGV');
+  const lines = readFileSync(join(snap, 'backtrace'), 'utf8').split('\n');
+  assert.match(lines[0] ?? '', / crash_thread_worker_here\+0x/);
+  assert.match(lines[1] ?? '', / worker\+0x/);
+  assert.not.ok(existsSync(join(snap, 'core')), 'no core without SCOPE_SNAPSHOT_COREDUMP');
+  const i = info(snap);
+  assert.is.not(i.tid, i.pid, 'not the main thread');
+  rmSync(s.dir, { recursive: true });
+});
+
+test('without SCOPE_SNAPSHOT_DIR the snapshot goes to /tmp/scope/<pid>/, mode 0700', () => {
+  const s = session({ SCOPE_SNAPSHOT_BACKTRACE: 'true' });
+  const r = run(prog('crash_segv'), [], s.env);
+  assert.is(r.signal, 'SIGSEGV');
+  const dir = `/tmp/scope/${r.pid}`;
+  try {
+    assert.match(readFileSync(join(dir, 'backtrace'), 'utf8'), / crash_segv_here\+0x/);
+    assert.is(spawnSync('stat', ['-c', '%a', dir]).stdout.toString().trim(), '700');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(s.dir, { recursive: true });
+  }
+});
+
+const disp = (env: NodeJS.ProcessEnv): string => run(prog('crash_disp'), [], env).stdout.toString();
+
+test('off (the default), nothing is installed: dispositions and alternate stack untouched', () => {
+  const plain = disp(stripScope());
+  assert.match(plain, /11 kernel=dfl app=dfl/);
+  const s = session();
+  assert.is(disp(s.env), plain);
+  rmSync(s.dir, { recursive: true });
+});
+
+test('on, the kernel runs our handler while the app still sees its own (default) disposition', () => {
+  const s = session(ON);
+  const out = disp(s.env);
+  for (const sig of [11, 7, 4, 8, 6]) assert.match(out, new RegExp(`^${sig} kernel=set app=dfl$`, 'm'));
+  assert.match(out, /^altstack=set$/m);
+  rmSync(s.dir, { recursive: true });
+});
+
+test.run();
