@@ -22,7 +22,7 @@ export const VERBS: Verb[] = [
   { name: 'metrics', summary: 'read, aggregate and graph metrics', load: async () => (await import('@scope/scope-metrics')).tool },
   { name: 'filter', summary: 'multi-scope filtering of records', load: async () => (await import('@scope/scope-filter')).tool },
   { name: 'flows', summary: 'network flows from net events', load: async () => (await import('@scope/scope-flows')).tool },
-  { name: 'snapshot', summary: 'debug snapshot of a running or crashed process' },
+  { name: 'snapshot', summary: 'debug snapshot of a running or crashed process', load: async () => (await import('@scope/scope-snapshot')).tool },
   { name: 'history', summary: 'list sessions', load: async () => (await import('@scope/scope-history')).historyTool },
   { name: 'prune', summary: 'delete old sessions', load: async () => (await import('@scope/scope-history')).pruneTool },
   { name: 'logs', summary: "show a session's libscope.log", load: async () => (await import('@scope/scope-history')).logsTool },

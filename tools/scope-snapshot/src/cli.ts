@@ -1,0 +1,3 @@
+import { runTool } from '@scope/core';
+import { tool } from './commands.js';
+await runTool(tool);
