@@ -1,8 +1,8 @@
 /**
  * Crash artifacts: the directories libscope's crash handler writes (/tmp/scope/<pid>/ and
- * <SCOPE_HOME>/history/<session>/crash/), each with an `info` file of `key: value` lines (version,
- * time, pid, tid, process name, signal, si_code, errno, fault address) beside config, backtrace and
- * core. And waiting for a process to end to report the crash it left, if any.
+ * <SCOPE_HOME>/history/<session>/crash/ and its <pid>/ directories), each with an `info` file of
+ * `key: value` lines (version, time, pid, tid, process, exe, signal, signal_name, si_code, errno,
+ * fault_address) beside config, backtrace and core. And waiting for a process to end to report the crash it left, if any.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +37,10 @@ export function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
-/** The crash directories on this machine, whether or not they hold an `info` yet. */
+/**
+ * The crash directories on this machine, whether or not they hold an `info` yet: /tmp/scope/<pid>/,
+ * each session's crash/ and the <pid>/ directories in it (a session's later crashes go there).
+ */
 export function crashDirs(home: string, tmpRoot = '/tmp/scope'): string[] {
   const dirs: string[] = [];
   const list = (d: string) => {
@@ -47,11 +50,13 @@ export function crashDirs(home: string, tmpRoot = '/tmp/scope'): string[] {
       return [];
     }
   };
-  for (const name of list(tmpRoot)) if (/^\d+$/.test(name)) dirs.push(join(tmpRoot, name));
+  const pidDirs = (d: string) => list(d).filter((n) => /^\d+$/.test(n)).map((n) => join(d, n));
+  dirs.push(...pidDirs(tmpRoot));
   const history = historyDir(home);
   for (const session of list(history)) {
     const dir = join(history, session, 'crash');
-    if (existsSync(dir)) dirs.push(dir);
+    if (!existsSync(dir)) continue;
+    dirs.push(dir, ...pidDirs(dir));
   }
   return dirs;
 }
@@ -61,16 +66,17 @@ export function readCrash(dir: string, withBacktrace = false): CrashRecord | nul
   let info: Record<string, string>;
   let files: string[];
   try {
-    files = readdirSync(dir).sort();
+    files = readdirSync(dir, { withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => e.name).sort();
     info = existsSync(join(dir, 'info')) ? parseInfo(readFileSync(join(dir, 'info'), 'utf8')) : {};
   } catch {
     return null;
   }
+  if (!('pid' in info) && files.length === 0) return null;
   const pidText = info['pid'] ?? /\/(\d+)$/.exec(dir)?.[1];
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid < 1) return null;
   const time = crashTime(info['time'], dir);
-  const rec: CrashRecord = { type: 'crash', crashed: true, pid, dir, time, signal: info['signal'] ?? 'unknown', process: info['process_name'] ?? info['process'] ?? 'unknown', files, info };
+  const rec: CrashRecord = { type: 'crash', crashed: true, pid, dir, time, signal: info['signal_name'] ?? info['signal'] ?? 'unknown', process: info['process'] ?? info['process_name'] ?? 'unknown', files, info };
   if (withBacktrace) {
     try {
       rec.backtrace = readFileSync(join(dir, 'backtrace'), 'utf8');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateRecord } from '@scope/schemas';
+import { libscopePath, testProgramDir } from '@scope/libscope';
 import { parseInfo } from '../src/crashes.js';
 import { parseEnviron, parseLimits, parseMaps, procAddress } from '../src/procfs.js';
 import { parseGdb } from '../src/backtrace.js';
@@ -17,8 +18,8 @@ function crashDir(home: string, session: string, pid: number): string {
   const dir = join(home, 'history', session, 'crash');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'info'), [
-    'version: 0.1.0', 'time: 1796180000.25', `pid: ${pid}`, `tid: ${pid + 1}`, 'process name: myapp',
-    'signal: SIGSEGV', 'si_code: 1', 'errno: 0', 'fault address: 0x0', '',
+    'version: 0.1.0', 'time: 2026-12-02T03:23:48Z', `pid: ${pid}`, `tid: ${pid + 1}`, 'process: myapp', 'exe: /usr/bin/myapp',
+    'signal: 11', 'signal_name: SIGSEGV', 'si_code: 1', 'errno: 0', 'fault_address: 0x0', '',
   ].join('\n'));
   writeFileSync(join(dir, 'backtrace'), '#0 0x0000 in crash_here () at app.c:12\n#1 0x0001 in main ()\n');
   writeFileSync(join(dir, 'config'), 'SCOPE_EVENT_DEST=file:///tmp/e.json\n');
@@ -33,9 +34,12 @@ test('--crashes lists a session crash directory as a crash record', () => {
   const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const mine = records.find((x) => x.dir === dir);
   assert.equal(mine, {
-    type: 'crash', crashed: true, pid: 4242, dir, time: 1796180000.25, signal: 'SIGSEGV', process: 'myapp',
+    type: 'crash', crashed: true, pid: 4242, dir, time: Date.parse('2026-12-02T03:23:48Z') / 1000, signal: 'SIGSEGV', process: 'myapp',
     files: ['backtrace', 'config', 'info'],
-    info: { version: '0.1.0', time: '1796180000.25', pid: '4242', tid: '4243', process_name: 'myapp', signal: 'SIGSEGV', si_code: '1', errno: '0', fault_address: '0x0' },
+    info: {
+      version: '0.1.0', time: '2026-12-02T03:23:48Z', pid: '4242', tid: '4243', process: 'myapp', exe: '/usr/bin/myapp',
+      signal: '11', signal_name: 'SIGSEGV', si_code: '1', errno: '0', fault_address: '0x0',
+    },
   });
   for (const x of records) assert.ok(validateRecord(x).ok, JSON.stringify(validateRecord(x)));
 });
@@ -59,6 +63,29 @@ test('--watch of a process that exits normally: crashed false, status 0', async 
   const rec = JSON.parse(r.stdout);
   assert.equal(rec, { type: 'crash', crashed: false, pid: p.pid, process: 'sleep' });
   assert.ok(validateRecord(rec).ok);
+});
+
+test('--watch of a program that crashes under libscope: what the crash handler wrote', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-watch-'));
+  const dir = join(home, 'history', 'crash_segv_1_1_1', 'crash');
+  // exec keeps the pid: the watch starts on sh, the crash comes from crash_segv a second later
+  const p = spawn('sh', ['-c', 'sleep 1; LD_PRELOAD="$1" exec "$0"', join(testProgramDir, 'crash_segv'), libscopePath()], {
+    stdio: 'ignore',
+    env: { ...process.env, SCOPE_SNAPSHOT_BACKTRACE: 'true', SCOPE_SNAPSHOT_DIR: dir, SCOPE_EVENT_DEST: `file://${join(home, 'e.json')}`, SCOPE_METRIC_DEST: `file://${join(home, 'm.json')}` },
+  });
+  const r = await watchTool(p.pid as number, home);
+  assert.is(r.status, 0, r.stderr);
+  const rec = JSON.parse(r.stdout);
+  assert.ok(validateRecord(rec).ok, JSON.stringify(validateRecord(rec)));
+  assert.is(rec.crashed, true, r.stdout);
+  assert.is(rec.pid, p.pid);
+  assert.is(rec.dir, dir);
+  assert.is(rec.signal, 'SIGSEGV');
+  assert.is(rec.process, 'crash_segv');
+  assert.is(rec.info.fault_address, '0x0');
+  assert.match(rec.backtrace, /crash_segv_here/);
+  const listed = spawnSync(process.execPath, [bin, '--crashes'], { encoding: 'utf8', env: { ...process.env, SCOPE_HOME: home } });
+  assert.ok(listed.stdout.split('\n').some((l) => l !== '' && JSON.parse(l).dir === dir), listed.stdout);
 });
 
 test('--watch of a process that leaves a crash directory: its info and backtrace', async () => {
