@@ -52,102 +52,6 @@ static int slot(int sig)
     return -1;
 }
 
-/* ---- raw I/O --------------------------------------------------------------------------- */
-
-int crash_openat(int dirfd, const char *path, int flags, int mode)
-{
-    return (int)syscall(SYS_openat, dirfd, path, flags | O_CLOEXEC, mode);
-}
-
-ssize_t crash_write(int fd, const void *p, size_t n)
-{
-    size_t done = 0;
-    while (done < n) {
-        long r = syscall(SYS_write, fd, (const char *)p + done, n - done);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        done += (size_t)r;
-    }
-    return (ssize_t)done;
-}
-
-void crash_close(int fd)
-{
-    if (fd >= 0)
-        syscall(SYS_close, fd);
-}
-
-ssize_t crash_read_file(const char *path, char *buf, size_t cap)
-{
-    int fd = crash_openat(AT_FDCWD, path, O_RDONLY, 0);
-    size_t len = 0;
-    if (fd < 0) {
-        buf[0] = 0;
-        return -1;
-    }
-    while (len + 1 < cap) {
-        long r = syscall(SYS_read, fd, buf + len, cap - 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    crash_close(fd);
-    buf[len] = 0;
-    return (ssize_t)len;
-}
-
-void cb_flush(struct cbuf *c)
-{
-    if (c->len && c->fd >= 0)
-        crash_write(c->fd, c->b, c->len);
-    c->len = 0;
-}
-
-void cb_mem(struct cbuf *c, const void *p, size_t n)
-{
-    const char *s = p;
-    while (n) {
-        if (c->len == sizeof c->b)
-            cb_flush(c);
-        size_t k = sizeof c->b - c->len < n ? sizeof c->b - c->len : n;
-        memcpy(c->b + c->len, s, k);
-        c->len += k;
-        s += k;
-        n -= k;
-    }
-}
-
-void cb_str(struct cbuf *c, const char *s) { cb_mem(c, s, strlen(s)); }
-
-void cb_dec(struct cbuf *c, long long v)
-{
-    char t[24];
-    int i = sizeof t;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do
-        t[--i] = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0)
-        t[--i] = '-';
-    cb_mem(c, t + i, sizeof t - (size_t)i);
-}
-
-void cb_hex(struct cbuf *c, uint64_t v)
-{
-    char t[18];
-    int i = sizeof t;
-    do
-        t[--i] = "0123456789abcdef"[v & 15];
-    while (v >>= 4);
-    t[--i] = 'x';
-    t[--i] = '0';
-    cb_mem(c, t + i, sizeof t - (size_t)i);
-}
-
 /* ---- the snapshot ---------------------------------------------------------------------- */
 
 static void two(struct cbuf *c, long v)
@@ -235,6 +139,14 @@ static int own_dir(int at, const char *name)
     return fd;
 }
 
+static int pid_dir(int at)
+{
+    struct cbuf c = {.fd = -1};
+    cb_dec(&c, (long long)syscall(SYS_getpid));
+    c.b[c.len] = 0;
+    return own_dir(at, c.b);
+}
+
 static int open_snapshot_dir(void)
 {
     if (snap_dir[0]) {
@@ -253,12 +165,7 @@ static int open_snapshot_dir(void)
     int tmp = crash_openat(AT_FDCWD, "/tmp", O_RDONLY | O_DIRECTORY, 0);
     int top = tmp >= 0 ? own_dir(tmp, "scope") : -1;
     crash_close(tmp);
-    if (top < 0)
-        return -1;
-    struct cbuf c = {.fd = -1};
-    cb_dec(&c, (long long)syscall(SYS_getpid));
-    c.b[c.len] = 0;
-    int fd = own_dir(top, c.b);
+    int fd = top >= 0 ? pid_dir(top) : -1;
     crash_close(top);
     return fd;
 }
@@ -268,6 +175,19 @@ static void snapshot(int sig, siginfo_t *si, ucontext_t *uc, int err, pid_t tid)
     int dfd = open_snapshot_dir();
     if (dfd < 0)
         return;
+    /* SCOPE_SNAPSHOT_DIR is the session's, shared by the processes of one run: the first crash
+     * takes it, a later one (another process, or a parent re-raising its child's signal, as
+     * timeout(1) does) goes to <pid>/ inside it rather than overwrite the first */
+    if (snap_dir[0]) {
+        int fd = crash_openat(dfd, "info", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+        if (fd < 0 && errno == EEXIST) {
+            int sub = pid_dir(dfd);
+            crash_close(dfd);
+            if ((dfd = sub) < 0)
+                return;
+        }
+        crash_close(fd);
+    }
     write_info(dfd, sig, si, err, tid);
     write_config(dfd);
     if (want_bt)

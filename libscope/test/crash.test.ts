@@ -102,6 +102,21 @@ test('without SCOPE_SNAPSHOT_DIR the snapshot goes to /tmp/scope/<pid>/, mode 07
   }
 });
 
+test('a shared SCOPE_SNAPSHOT_DIR keeps the first crash; a later one goes to <pid>/ inside it', () => {
+  const s = session({ SCOPE_SNAPSHOT_BACKTRACE: 'true' });
+  const snap = join(s.dir, 'crash');
+  s.env.SCOPE_SNAPSHOT_DIR = snap;
+  // timeout(1), scoped too, re-raises its child's SIGSEGV on itself after the child's crash
+  const r = run('timeout', ['30', prog('crash_segv')], s.env);
+  assert.is(r.signal, 'SIGSEGV');
+  assert.is(info(snap).process, 'crash_segv');
+  assert.match(readFileSync(join(snap, 'backtrace'), 'utf8'), / crash_segv_here\+0x/);
+  const later = info(join(snap, String(r.pid)));
+  assert.is(later.process, 'timeout');
+  assert.is(later.pid, String(r.pid));
+  rmSync(s.dir, { recursive: true });
+});
+
 const disp = (env: NodeJS.ProcessEnv): string => run(prog('crash_disp'), [], env).stdout.toString();
 
 test('off (the default), nothing is installed: dispositions and alternate stack untouched', () => {
