@@ -16,7 +16,7 @@ export interface Backtraces {
 }
 
 /** The path of an executable on PATH, or null. */
-export function onPath(name: string, path = process.env['PATH'] ?? ''): string | null {
+export function onPath(name: string, path: string): string | null {
   for (const dir of path.split(delimiter)) {
     if (dir === '') continue;
     const file = join(dir, name);
@@ -62,25 +62,26 @@ export function parseGdb(text: string): Map<number, string[]> {
   return out;
 }
 
-function run(file: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string; failed: string | null }> {
+function run(file: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; failed: string | null }> {
   return new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, DEBUGINFOD_URLS: '' } },
+    execFile(file, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...env, DEBUGINFOD_URLS: '' } },
       (err, stdout, stderr) => resolve({ stdout, stderr, failed: err ? err.message.split('\n')[0] ?? 'failed' : null }));
   });
 }
 
-/** The backtraces of every thread of `pid`. */
-export async function backtraces(pid: number, path = process.env['PATH'] ?? '', timeoutMs = 60_000): Promise<Backtraces> {
+/** The backtraces of every thread of `pid`; the debuggers are looked for on `path`. */
+export async function backtraces(pid: number, path: string, timeoutMs = 60_000): Promise<Backtraces> {
+  const env = { PATH: path, LANG: 'C' };
   const euStack = onPath('eu-stack', path);
   if (euStack) {
-    const r = await run(euStack, ['-p', String(pid)], timeoutMs);
+    const r = await run(euStack, ['-p', String(pid)], timeoutMs, env);
     const byTid = parseEuStack(r.stdout);
     if (byTid.size > 0) return { tool: 'eu-stack', byTid, note: null };
     if (!onPath('gdb', path)) return { tool: 'eu-stack', byTid, note: `eu-stack -p ${pid} gave no backtrace: ${firstLine(r.stderr) ?? r.failed ?? 'no output'}` };
   }
   const gdb = onPath('gdb', path);
   if (!gdb) return { tool: null, byTid: new Map(), note: 'no eu-stack or gdb on this machine' };
-  const r = await run(gdb, ['-nx', '-batch', '-iex', 'set debuginfod enabled off', '-p', String(pid), '-ex', 'thread apply all bt'], timeoutMs);
+  const r = await run(gdb, ['-nx', '-batch', '-iex', 'set debuginfod enabled off', '-p', String(pid), '-ex', 'thread apply all bt'], timeoutMs, env);
   const byTid = parseGdb(r.stdout);
   if (byTid.size > 0) return { tool: 'gdb', byTid, note: null };
   const why = r.stderr.split('\n').find((l) => /ptrace|denied|not permitted|Could not attach/i.test(l)) ?? firstLine(r.stderr) ?? r.failed ?? 'no output';

@@ -2,7 +2,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, existingProcess, outputArgs, parseToolArgs, pidArgument, UsageError } from '@scope/core';
+import { createNdjsonWriter, EXIT, existingProcess, outputArgs, parseToolArgs, pidArgument, UsageError, userName } from '@scope/core';
 import { resolveTarget } from '@scope/scope-attach';
 import { crashText, listCrashes, watch } from './crashes.js';
 import { snapshot, snapshotText } from './snapshot.js';
@@ -52,7 +52,8 @@ export const tool: ToolRun = {
       return EXIT.OK;
     }
     const target = await resolveTarget(arg, { tty: null }, 'snapshot');
-    const rec = await snapshot(target, { showEnv: parsed['show-env'] === true });
+    const caller = userName(process.getuid?.() ?? -1);
+    const rec = await snapshot(target, { showEnv: parsed['show-env'] === true, path: process.env['PATH'] ?? '', caller });
     await (people ? w.writeLine(snapshotText(rec)) : w.write(rec));
     await w.end();
     return EXIT.OK;

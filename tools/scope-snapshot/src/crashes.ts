@@ -133,7 +133,7 @@ export function processStartMs(pid: number): number {
  * crash it left: the newest crash directory for that pid written since the process started, or
  * `crashed: false`.
  */
-export async function watch(pid: number, process: string, home: string = scopeHome(), tmpRoot = '/tmp/scope', intervalMs = 100): Promise<CrashRecord> {
+export async function watch(pid: number, name: string, home: string = scopeHome(), tmpRoot = '/tmp/scope', intervalMs = 100): Promise<CrashRecord> {
   // A second of slack: btime and the tick count are whole seconds and hundredths.
   const since = processStartMs(pid) - 1000;
   while (alive(pid)) await new Promise((r) => setTimeout(r, intervalMs));
@@ -144,7 +144,7 @@ export async function watch(pid: number, process: string, home: string = scopeHo
     .map((d) => readCrash(d, true))
     .filter((r): r is CrashRecord => r !== null && r.pid === pid)
     .sort((a, b) => (b.time ?? 0) - (a.time ?? 0));
-  return found[0] ?? { type: 'crash', crashed: false, pid, process };
+  return found[0] ?? { type: 'crash', crashed: false, pid, process: name };
 }
 
 function mtime(d: string): number | undefined {

@@ -3,7 +3,7 @@
  * for a scoped process what its control socket says (config, destinations, counters).
  */
 import { readFileSync, readlinkSync } from 'node:fs';
-import { controlRequest, ScopeError, userName } from '@scope/core';
+import { controlRequest, ScopeError } from '@scope/core';
 import type { ControlStatus, DestinationStatus, ProcessInfo } from '@scope/core';
 import { backtraces } from './backtrace.js';
 import { descriptors, parseEnviron, parseLimits, parseMaps, parseStatus, threads } from './procfs.js';
@@ -45,23 +45,24 @@ export interface SnapshotRecord {
 
 export interface SnapshotOptions {
   showEnv: boolean;
-  /** PATH to look for eu-stack and gdb on (tests hide them). */
-  path?: string;
+  /** PATH to look for eu-stack and gdb on. */
+  path: string;
+  /** Who asks, for the refusal message. */
+  caller: string;
 }
 
-function readOrExplain(pid: number, file: string, owner: ProcessInfo): string {
+function readOrExplain(pid: number, file: string, owner: ProcessInfo, caller: string): string {
   try {
     return readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch (err) {
-    throw refusal(err, pid, owner);
+    throw refusal(err, pid, owner, caller);
   }
 }
 
-function refusal(err: unknown, pid: number, owner: ProcessInfo): ScopeError {
+function refusal(err: unknown, pid: number, owner: ProcessInfo, caller: string): ScopeError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM') {
-    const me = userName(process.getuid?.() ?? -1);
-    return new ScopeError(`pid ${pid} (${owner.comm}) belongs to ${owner.user}; ${me} may not inspect it: run scope snapshot as ${owner.user === 'root' ? 'root' : `${owner.user} or as root`}`);
+    return new ScopeError(`pid ${pid} (${owner.comm}) belongs to ${owner.user}; ${caller} may not inspect it: run scope snapshot as ${owner.user === 'root' ? 'root' : `${owner.user} or as root`}`);
   }
   if (code === 'ENOENT' || code === 'ESRCH') return new ScopeError(`pid ${pid} has exited`);
   return new ScopeError(`pid ${pid}: ${(err as Error).message}`);
@@ -71,21 +72,21 @@ function refusal(err: unknown, pid: number, owner: ProcessInfo): ScopeError {
 export async function snapshot(target: ProcessInfo, options: SnapshotOptions): Promise<SnapshotRecord> {
   const pid = target.pid;
   // environ is readable only by the owner (or root): the test of whether we may inspect at all.
-  const environment = parseEnviron(readOrExplain(pid, 'environ', target), options.showEnv);
+  const environment = parseEnviron(readOrExplain(pid, 'environ', target, options.caller), options.showEnv);
   let cwd: string | null = null;
   try {
     cwd = readlinkSync(`/proc/${pid}/cwd`);
   } catch {
     cwd = null;
   }
-  const limits = parseLimits(readOrExplain(pid, 'limits', target));
-  const status = parseStatus(readOrExplain(pid, 'status', target));
-  const mappings = parseMaps(readOrExplain(pid, 'maps', target));
+  const limits = parseLimits(readOrExplain(pid, 'limits', target, options.caller));
+  const status = parseStatus(readOrExplain(pid, 'status', target, options.caller));
+  const mappings = parseMaps(readOrExplain(pid, 'maps', target, options.caller));
   let fds: Descriptor[];
   try {
     fds = descriptors(pid);
   } catch (err) {
-    throw refusal(err, pid, target);
+    throw refusal(err, pid, target, options.caller);
   }
   const bts = await backtraces(pid, options.path);
   const list = threads(pid).map((t) => ({ ...t, backtrace: bts.byTid.get(t.tid) ?? null }));

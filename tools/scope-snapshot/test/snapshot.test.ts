@@ -15,7 +15,7 @@ const bin = fileURLToPath(new URL('../../bin/scope-snapshot.js', import.meta.url
 const tmp = mkdtempSync(join(tmpdir(), 'scope-snapshot-test-'));
 const children: ChildProcess[] = [];
 
-export function runTool(args: string[], options: { env?: NodeJS.ProcessEnv; user?: string } = {}) {
+function runTool(args: string[], options: { env?: NodeJS.ProcessEnv; user?: string } = {}) {
   const [file, argv] = options.user
     ? ['runuser', ['-u', options.user, '--', process.execPath, bin, ...args]]
     : [process.execPath, [bin, ...args]];
