@@ -14,7 +14,8 @@ test('every verb of the design is listed, with its state', () => {
   const text = usage();
   for (const v of VERBS) assert.ok(text.includes(`  ${v.name}`), v.name);
   assert.match(text, /run\s+start a command with libscope/);
-  assert.match(text, /events\s+.*\(not built yet\)/);
+  assert.match(text, /^\s+report\s+.*\(not built yet\)$/m);
+  assert.match(text, /^\s+events\s+read, filter and follow events$/m);
 });
 
 test('each built verb loads a tool named scope-<verb>', async () => {
