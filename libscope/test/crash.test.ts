@@ -4,9 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prog, run, session, stripScope } from './lib.js';
+import { LIB, prog, run, session, stripScope } from './lib.js';
 
 const ON = { SCOPE_SNAPSHOT_BACKTRACE: 'true', SCOPE_SNAPSHOT_COREDUMP: 'true' };
 
@@ -116,6 +117,22 @@ test('a shared SCOPE_SNAPSHOT_DIR keeps the first crash; a later one goes to <pi
   assert.is(later.pid, String(r.pid));
   rmSync(s.dir, { recursive: true });
 });
+
+for (const own of [false, true]) {
+  test(`attached (dlopen + scope_attach, no LD_PRELOAD)${own ? ', with a handler the app installs afterwards' : ''}: the snapshot, then ${own ? 'its handler' : 'the default action'}`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'libscope-test-'));
+    const snap = join(dir, 'crash');
+    const conf = join(dir, 'attach.conf');
+    writeFileSync(conf, `SCOPE_SNAPSHOT_BACKTRACE=true\nSCOPE_SNAPSHOT_COREDUMP=true\nSCOPE_SNAPSHOT_DIR=${snap}\nSCOPE_EVENT_DEST=file://${dir}/events.json\n`, { mode: 0o600 });
+    const r = run(prog('crash_attach'), [LIB, conf, ...(own ? ['own'] : [])], stripScope());
+    assert.is(r.stdout.toString(), own ? 'attach 0\nown handler ran\n' : 'attach 0\n');
+    assert.is(r.signal, own ? null : 'SIGSEGV');
+    assert.is(r.status, own ? 3 : null);
+    assert.match(readFileSync(join(snap, 'backtrace'), 'utf8'), /^#0 0x[0-9a-f]+ crash_attach_here\+0x/);
+    assert.match(gdbBt(prog('crash_attach'), join(snap, 'core')), /#0 .*\bcrash_attach_here \(/);
+    rmSync(dir, { recursive: true });
+  });
+}
 
 const disp = (env: NodeJS.ProcessEnv): string => run(prog('crash_disp'), [], env).stdout.toString();
 
