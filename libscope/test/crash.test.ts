@@ -134,6 +134,33 @@ for (const own of [false, true]) {
   });
 }
 
+test('a second fault inside our handler ends the process with the original signal, at once', () => {
+  // gdb stops crash_segv's handler while it writes the core and sends it SIGBUS there
+  const dir = mkdtempSync(join(tmpdir(), 'libscope-test-'));
+  const r = spawnSync('gdb', ['-batch', '-nx', '-ex', 'set env SCOPE_SNAPSHOT_COREDUMP=true', '-ex', `set env SCOPE_SNAPSHOT_DIR=${dir}/crash`,
+    '-ex', `set env LD_PRELOAD=${LIB}`, '-ex', 'handle SIGSEGV nostop noprint pass', '-ex', 'set breakpoint pending on',
+    '-ex', 'break crash_core', '-ex', 'run', '-ex', 'signal SIGBUS', prog('crash_segv')], { env: stripScope(), timeout: 120_000 });
+  const out = `${r.stdout.toString()}${r.stderr.toString()}`;
+  assert.match(out, /hit Breakpoint 1, .* in crash_core \(\)/, out);
+  assert.match(out, /Program terminated with signal SIGSEGV/, out);
+  assert.ok(existsSync(join(dir, 'crash', 'info')), 'info was written before');
+  rmSync(dir, { recursive: true });
+});
+
+test('a forked child (no exec) that crashes leaves its own snapshot and dies by its signal', () => {
+  const s = session(ON);
+  const snap = join(s.dir, 'crash');
+  s.env.SCOPE_SNAPSHOT_DIR = snap;
+  const r = run(prog('crash_fork'), [], s.env);
+  assert.is(r.status, 0);
+  const m = /^child (\d+) signal 11$/.exec(r.stdout.toString().trim());
+  assert.ok(m, r.stdout.toString());
+  assert.is(info(snap).pid, m[1]);
+  assert.match(readFileSync(join(snap, 'backtrace'), 'utf8'), /^#0 0x[0-9a-f]+ crash_fork_child_here\+0x/);
+  assert.match(gdbBt(prog('crash_fork'), join(snap, 'core')), /#0 .*\bcrash_fork_child_here \(/);
+  rmSync(s.dir, { recursive: true });
+});
+
 const disp = (env: NodeJS.ProcessEnv): string => run(prog('crash_disp'), [], env).stdout.toString();
 
 test('off (the default), nothing is installed: dispositions and alternate stack untouched', () => {
