@@ -336,7 +336,7 @@ static void alt_stack(void)
 
 void scope_crash_init(void)
 {
-    if (atomic_load(&on)) {   /* a forked child: handlers and the alternate stack came along */
+    if (atomic_load(&on)) {   /* again: a forked child (all came along but the flag), a reattach */
         atomic_store(&written, 0);
         atomic_store(&writer, 0);
         alt_stack();
