@@ -45,7 +45,8 @@ export const tool: ToolRun = {
       const pid = pidArgument(arg);
       if (pid === null) throw new UsageError(`--watch takes a PID (got "${arg}")`);
       const target = existingProcess(pid);
-      if (people) process.stderr.write(`scope-snapshot: waiting for pid ${pid} (${target.comm}) to end\n`);
+      // Always said (stderr is for messages): a script, or a test, knows from it that the watch began.
+      process.stderr.write(`scope-snapshot: waiting for pid ${pid} (${target.comm}) to end\n`);
       const r = await watch(pid, target.comm);
       await (people ? w.writeLine(crashText(r)) : w.write(r));
       await w.end();

@@ -44,36 +44,51 @@ test('--crashes lists a session crash directory as a crash record', () => {
   for (const x of records) assert.ok(validateRecord(x).ok, JSON.stringify(validateRecord(x)));
 });
 
-function watchTool(pid: number, home: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, '--watch', '--json', String(pid)], { env: { ...process.env, SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    c.on('close', (status) => resolve({ status, stdout, stderr }));
+/** The tool watching `pid`: `ready` once it says it is waiting, `done` with how it ended. */
+function watchTool(pid: number, home: string): { ready: Promise<void>; done: Promise<{ status: number | null; stdout: string; stderr: string }> } {
+  const c = spawn(process.execPath, [bin, '--watch', '--json', String(pid)], { env: { ...process.env, SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let said: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (said = resolve));
+  c.stdout.on('data', (d) => (stdout += d));
+  c.stderr.on('data', (d) => {
+    stderr += d;
+    if (stderr.includes('waiting for pid')) said();
   });
+  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => c.on('close', (status) => {
+    said();
+    resolve({ status, stdout, stderr });
+  }));
+  return { ready, done };
 }
 
 test('--watch of a process that exits normally: crashed false, status 0', async () => {
   const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-watch-'));
-  const p = spawn('sleep', ['0.7'], { stdio: 'ignore' });
-  const r = await watchTool(p.pid as number, home);
+  // It ends when told to, once the tool watches it (a fixed sleep raced the tool's start on a busy machine).
+  const p = spawn('sh', ['-c', 'read x'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const w = watchTool(p.pid as number, home);
+  await w.ready;
+  p.stdin?.end('go\n');
+  const r = await w.done;
   assert.is(r.status, 0, r.stderr);
   const rec = JSON.parse(r.stdout);
-  assert.equal(rec, { type: 'crash', crashed: false, pid: p.pid, process: 'sleep' });
+  assert.equal(rec, { type: 'crash', crashed: false, pid: p.pid, process: 'sh' });
   assert.ok(validateRecord(rec).ok);
 });
 
 test('--watch of a program that crashes under libscope: what the crash handler wrote', async () => {
   const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-watch-'));
   const dir = join(home, 'history', 'crash_segv_1_1_1', 'crash');
-  // exec keeps the pid: the watch starts on sh, the crash comes from crash_segv a second later
-  const p = spawn('sh', ['-c', 'sleep 1; LD_PRELOAD="$1" exec "$0"', join(testProgramDir, 'crash_segv'), libscopePath()], {
-    stdio: 'ignore',
+  // exec keeps the pid: the watch starts on sh, the crash comes from crash_segv once the tool watches
+  const p = spawn('sh', ['-c', 'read x; LD_PRELOAD="$1" exec "$0"', join(testProgramDir, 'crash_segv'), libscopePath()], {
+    stdio: ['pipe', 'ignore', 'ignore'],
     env: { ...process.env, SCOPE_SNAPSHOT_BACKTRACE: 'true', SCOPE_SNAPSHOT_DIR: dir, SCOPE_EVENT_DEST: `file://${join(home, 'e.json')}`, SCOPE_METRIC_DEST: `file://${join(home, 'm.json')}` },
   });
-  const r = await watchTool(p.pid as number, home);
+  const w = watchTool(p.pid as number, home);
+  await w.ready;
+  p.stdin?.end('go\n');
+  const r = await w.done;
   assert.is(r.status, 0, r.stderr);
   const rec = JSON.parse(r.stdout);
   assert.ok(validateRecord(rec).ok, JSON.stringify(validateRecord(rec)));
@@ -92,11 +107,11 @@ test('--watch of a process that leaves a crash directory: its info and backtrace
   const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-watch-'));
   const p = spawn('sleep', ['30'], { stdio: 'ignore' });
   const pid = p.pid as number;
-  const done = watchTool(pid, home);
-  await new Promise((r) => setTimeout(r, 500));
+  const w = watchTool(pid, home);
+  await w.ready;
   const dir = crashDir(home, `sleep_1_${pid}_1`, pid);
   p.kill('SIGSEGV');
-  const r = await done;
+  const r = await w.done;
   assert.is(r.status, 0, r.stderr);
   const rec = JSON.parse(r.stdout);
   assert.is(rec.crashed, true);
