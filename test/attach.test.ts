@@ -113,7 +113,7 @@ test('attach to a python3 http.server: events only for what it does after the at
   const port = await freePort('tcp');
   const server = new Program('python3', ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', site]);
   try {
-    await server.waitFor(/Serving HTTP/);
+    await server.waitFor(/Serving HTTP/, 'out', 30_000);
     assert.equal(await get(port, '/before.txt'), { status: 200, body: 'before\n' });
     assert.is(psRow(env, server.pid), undefined, 'not listed before the attach');
 

@@ -45,6 +45,8 @@ struct conn {
     struct sbuf in, out;
     size_t sent;
     bool answering;         /* out holds the answer: send it, then close */
+    bool refused;           /* out holds a refusal, sent once the request is read: closing at
+                             * once made the peer's write fail (EPIPE) before it read why */
 };
 
 static int lfd[2] = {-1, -1};   /* the exact name, the padded name */
@@ -166,6 +168,7 @@ static void admit(int fd)
     c->in.len = c->out.len = 0;
     c->sent = 0;
     c->answering = false;
+    c->refused = false;
     c->deadline = now_ms() + CONN_MS;
     struct ucred cred = {.uid = (uid_t)-1};
     socklen_t clen = sizeof cred;
@@ -177,7 +180,7 @@ static void admit(int fd)
         scope_ctl_denied(&c->out, (unsigned)cred.uid, (unsigned)me, cred.uid == me);
         scope_log(SCOPE_LOG_WARNING, "control socket: refused a peer with uid %u (pid %d)",
                   (unsigned)cred.uid, (int)cred.pid);
-        answer(c);
+        c->refused = true;
     }
 }
 
@@ -206,6 +209,10 @@ static void reading(struct conn *c, uint64_t now)
         if (n < 0 && now < c->deadline)
             return;   /* more to come */
         break;        /* the peer's end, or out of time */
+    }
+    if (c->refused) {
+        answer(c);    /* the refusal, whatever was asked */
+        return;
     }
     char *nl = c->in.p ? memchr(c->in.p, '\n', c->in.len) : NULL;
     size_t len = nl ? (size_t)(nl - c->in.p) : c->in.len;

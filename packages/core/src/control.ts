@@ -66,6 +66,9 @@ export function controlRequest(pid: number, request: JsonObject, timeoutMs = 10_
     });
     sock.on('end', () => parseAnswer(buf));
     sock.on('error', (err: NodeJS.ErrnoException) => {
+      // A library that answered and closed before reading (older libscope refusing a peer) makes the
+      // write fail: what it said may still be here.
+      if ((err.code === 'EPIPE' || err.code === 'ECONNRESET') && buf.includes('\n')) return parseAnswer(buf.slice(0, buf.indexOf('\n')));
       const why = err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? 'no scoped process listens for it (not scoped, or gone)' : err.message;
       finish(new ScopeError(`pid ${pid}: ${why}`));
     });
