@@ -3,7 +3,7 @@
 // wrote compared with what the programs and servers saw. Every record is checked against schemas/.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evts, isMetric, prog, session } from './lib.js';
@@ -205,7 +205,8 @@ print(data.count(b'HTTP/1.1 200'))`]);
 
 test('a scoped server: http.req and http.resp from the serving side with server durations', async () => {
   const s = session();
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  // The server binds a port the kernel picks and writes it down (a random port could be taken).
+  const portFile = join(s.dir, 'port');
   const server = runAsync('python3', ['-c', `
 import http.server
 class H(http.server.BaseHTTPRequestHandler):
@@ -216,12 +217,14 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
         H.served += 1
     def log_message(self, *a): pass
-srv = http.server.HTTPServer(('127.0.0.1', ${port}), H)
-print('ready', flush=True)
+srv = http.server.HTTPServer(('127.0.0.1', 0), H)
+open('${portFile}.tmp', 'w').write(str(srv.server_address[1]))
+import os; os.rename('${portFile}.tmp', '${portFile}')
 while H.served < 20:
     srv.handle_request()
 `], s.env, 30_000);
-  await new Promise((r) => setTimeout(r, 700));
+  for (let i = 0; i < 300 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 50));
+  const port = Number(readFileSync(portFile, 'utf8'));
   for (let i = 0; i < 20; i++) {
     const c = await runAsync('curl', [...CURL, '--retry', '3', '--retry-connrefused', `http://127.0.0.1:${port}/s${i}`]);
     assert.is(c.status, 0);
