@@ -14,3 +14,4 @@ export * from './input.js';
 export * from './records.js';
 export * from './control.js';
 export * from './processes.js';
+export * from './endpoint.js';
