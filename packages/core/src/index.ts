@@ -15,3 +15,5 @@ export * from './records.js';
 export * from './control.js';
 export * from './processes.js';
 export * from './endpoint.js';
+export * from './metric.js';
+export * from './prometheus.js';

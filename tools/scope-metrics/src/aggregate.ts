@@ -3,7 +3,7 @@
  * counters summed, gauges the last value, timers and histograms count/min/avg/max (and their sum),
  * sets the number of distinct values. Gauges keep min/avg/max too (peak memory is worth seeing).
  */
-import type { DimValue, Metric, MetricType } from './parse.js';
+import type { DimValue, Metric, MetricType } from '@scope/core';
 
 export interface Aggregate {
   name: string;

@@ -11,7 +11,7 @@
  * order, and the X axis is the sample number (#1 … #N).
  */
 import { fmtNum, fmtTime } from './table.js';
-import type { Metric } from './parse.js';
+import type { Metric } from '@scope/core';
 
 export const GRAPH_HEIGHT = 10;
 

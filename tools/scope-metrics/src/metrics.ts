@@ -3,13 +3,11 @@
  * view (raw rows, --uniq, --aggregate, --cols, --graph) written in one format (table, json, statsd,
  * prometheus). Only metrics come out: events and process-start records are skipped in every format.
  */
-import { formatBadLine } from '@scope/core';
+import { formatBadLine, parseLine, PrometheusWriter, statsdLine } from '@scope/core';
+import type { DimValue, Metric, MetricType } from '@scope/core';
 import { Aggregator, aggregateRecord, aggregateValue, compareSeries, hasSpread, seriesKey } from './aggregate.js';
 import { renderGraph, Series } from './graph.js';
 import type { Line } from './input.js';
-import { parseLine, STATSD_LETTER } from './parse.js';
-import type { DimValue, Metric, MetricType } from './parse.js';
-import { PrometheusWriter } from './prometheus.js';
 import { fmtNum, fmtTags, fmtTime, renderTable, StreamTable } from './table.js';
 import type { Column } from './table.js';
 
@@ -78,15 +76,6 @@ const AGG_COLUMNS: Column[] = [
 
 function rawRow(m: { name: string; type: MetricType; value: number; dims: Record<string, DimValue> }): string[] {
   return [m.name, fmtNum(m.value), m.type, dimText(m.dims['unit']), dimText(m.dims['pid']), fmtTags(m.dims, OWN_COLUMNS)];
-}
-
-/** A StatsD tag or name part: the characters that would break the line become `_`. */
-const statsdSafe = (s: string) => s.replace(/[,|#\n\r]/g, '_');
-
-/** `name:value|c|#k:v,…` (tags in the record's order). */
-export function statsdLine(name: string, type: MetricType, value: number, dims: Record<string, DimValue>): string {
-  const tags = Object.entries(dims).map(([k, v]) => `${statsdSafe(k).replace(/:/g, '_')}:${statsdSafe(String(v))}`);
-  return `${statsdSafe(name).replace(/:/g, '_')}:${value}|${STATSD_LETTER[type]}${tags.length === 0 ? '' : `|#${tags.join(',')}`}`;
 }
 
 /** Read every line, hand each selected metric to `take`; returns the bad line count (stops at the first with strict). */

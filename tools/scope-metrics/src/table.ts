@@ -1,5 +1,5 @@
 /** Aligned columns for people, and how numbers, times and tags are shown in them. */
-import type { DimValue } from './parse.js';
+import type { DimValue } from '@scope/core';
 
 const BOLD = '\u001b[1m';
 const DIM = '\u001b[2m';

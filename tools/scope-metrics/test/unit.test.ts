@@ -3,10 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Aggregator, aggregateRecord } from '../src/aggregate.js';
 import { renderGraph, Series } from '../src/graph.js';
-import { nameMatcher, statsdLine } from '../src/metrics.js';
-import { parseLine } from '../src/parse.js';
-import type { Metric } from '../src/parse.js';
-import { escapeLabelValue, promLabelName, promLabels, promMetricName, PrometheusWriter } from '../src/prometheus.js';
+import { nameMatcher } from '../src/metrics.js';
+import { escapeLabelValue, parseLine, promLabelName, promLabels, promMetricName, PrometheusWriter, statsdLine } from '@scope/core';
+import type { Metric } from '@scope/core';
 
 const metric = (line: string): Metric => {
   const p = parseLine(line);

@@ -14,7 +14,7 @@
  * sorted by name, samples by their label text, and carry no timestamp. Each family has a HELP line
  * (`scope metric fs.read (counter, byte)`) since promtool's linter asks for one.
  */
-import type { DimValue, Metric } from './parse.js';
+import type { DimValue, Metric } from './metric.js';
 
 type PromType = 'counter' | 'gauge' | 'summary';
 

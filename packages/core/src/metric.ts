@@ -3,8 +3,8 @@
  * SCOPE_METRIC_FORMAT=statsd (`name:value|type[|@rate][|#k:v,…]`). Other scope records (events,
  * process-start records, any other `type`) are skipped; anything else is a bad line with a reason.
  */
-import { parseRecord } from '@scope/core';
-import type { JsonObject } from '@scope/core';
+import { parseRecord } from './ndjson.js';
+import type { JsonObject } from './ndjson.js';
 
 export const METRIC_TYPES = ['counter', 'gauge', 'timer', 'histogram', 'set'] as const;
 export type MetricType = (typeof METRIC_TYPES)[number];
@@ -110,4 +110,13 @@ export function parseLine(text: string): Parsed {
     return { kind: 'bad', why: metric };
   }
   return { kind: 'metric', metric };
+}
+
+/** A StatsD tag or name part: the characters that would break the line become `_`. */
+const statsdSafe = (s: string) => s.replace(/[,|#\n\r]/g, '_');
+
+/** `name:value|c|#k:v,…` (tags in the record's order). */
+export function statsdLine(name: string, type: MetricType, value: number, dims: Record<string, DimValue>): string {
+  const tags = Object.entries(dims).map(([k, v]) => `${statsdSafe(k).replace(/:/g, '_')}:${statsdSafe(String(v))}`);
+  return `${statsdSafe(name).replace(/:/g, '_')}:${value}|${STATSD_LETTER[type]}${tags.length === 0 ? '' : `|#${tags.join(',')}`}`;
 }
