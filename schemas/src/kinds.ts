@@ -53,6 +53,7 @@ export const recordKinds = [
   'http.duration.server',
   'http.req.content_length',
   'http.resp.content_length',
+  'statsd',
   'snapshot',
   'crash',
 ] as const;
@@ -137,7 +138,8 @@ function isObject(value: unknown): value is Obj {
  * - `type: "snapshot"` → `snapshot`, `type: "crash"` → `crash` (scope snapshot's records)
  * - `type: "evt"` (or a body with `source`/`sourcetype`) → the schema of `body.source`; for a source
  *   without one, `console` for sourcetype console, `file` for sourcetype file, else the generic `event`
- * - `type: "metric"` (or a body with `_metric`) → the schema of `body._metric` (`fs.open` → `fs.open-metric`,
+ * - `type: "metric"` (or a body with `_metric`) → `statsd` when `body._source` is `"statsd"` (a metric the
+ *   app sent, relayed), else the schema of `body._metric` (`fs.open` → `fs.open-metric`,
  *   `dns.req` → `dns.req-metric`, …), else the generic `metric`
  */
 export function recordKind(record: unknown): RecordKind | null {
@@ -157,6 +159,8 @@ export function recordKind(record: unknown): RecordKind | null {
     return (typeof sourcetype === 'string' ? eventKindBySourcetype.get(sourcetype) : undefined) ?? 'event';
   }
   if (type === 'metric' || (type === undefined && looksLikeMetric)) {
+    // A metric the app sent as StatsD (libscope's statsd watch) has the app's name, whatever it is.
+    if (body?.['_source'] === 'statsd') return 'statsd';
     const name = body?.['_metric'];
     return (typeof name === 'string' ? metricKindByName.get(name) : undefined) ?? 'metric';
   }

@@ -86,6 +86,13 @@ test('metrics dispatch on body._metric: proc.*, fs.*, net.*, dns.* and http.* to
   assert.equal(validateRecord(metric('net.dns')), { ok: true, kind: 'metric' });
 });
 
+test('a relayed StatsD metric ("_source":"statsd") is judged by the statsd schema, whatever its name', () => {
+  const relayed = (name: string) => ({ type: 'metric', body: { ...metric(name).body, _source: 'statsd' } });
+  assert.is(recordKind(relayed('proc.cpu')), 'statsd');
+  assert.equal(validateRecord(relayed('my-app.requests')), { ok: true, kind: 'statsd' });
+  assert.is(validateRecord(metric('my-app.requests')).ok, false, 'our own metrics keep their name pattern');
+});
+
 test('a record missing its type is still judged by its body, and fails for the missing type', () => {
   const { type: _t, ...noType } = evt('fs.open', 'fs');
   assert.is(recordKind(noType), 'fs.open');

@@ -44,6 +44,7 @@ import {
   type HttpDurationServerMetric,
   type HttpReqContentLengthMetric,
   type HttpRespContentLengthMetric,
+  type StatsdMetric,
   type NoticeEvent,
   type ProcChildMetric,
   type ProcCpuMetric,
@@ -118,6 +119,7 @@ interface Expected {
   'http.duration.server': HttpDurationServerMetric;
   'http.req.content_length': HttpReqContentLengthMetric;
   'http.resp.content_length': HttpRespContentLengthMetric;
+  statsd: StatsdMetric;
   snapshot: SnapshotRecord;
   crash: CrashRecord;
 }
@@ -126,7 +128,7 @@ const kindsAreTheTypeKeys: Same<RecordKind, keyof RecordByKind> = true;
 
 test('generated types exist for every record kind', () => {
   assert.ok(everyKindHasItsType && kindsAreTheTypeKeys);
-  assert.is(recordKinds.length, 53);
+  assert.is(recordKinds.length, 54);
 });
 
 test('the types carry the schema constraints a program relies on', () => {
