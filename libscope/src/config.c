@@ -30,6 +30,7 @@ static const char *const defaults[][2] = {
     {"SCOPE_EVENT_HTTP", "true"},     {"SCOPE_EVENT_HTTP_REDACT", "true"},
     {"SCOPE_METRIC_NET", "true"},     {"SCOPE_METRIC_HTTP", "true"},
     {"SCOPE_METRIC_DNS", "true"},     {"SCOPE_PAYLOAD_ENABLE", "false"},
+    {"SCOPE_METRIC_STATSD", "true"},
     {"SCOPE_PAYLOAD_DIR", "/tmp"},    {"SCOPE_DNS_PORTS", "53"},
     {"SCOPE_SNAPSHOT_BACKTRACE", "false"}, {"SCOPE_SNAPSHOT_COREDUMP", "false"},
 };
@@ -179,6 +180,7 @@ static void derive(struct scope_cfg *c)
     c->met_net = is_true(get(c, "SCOPE_METRIC_NET"));
     c->met_http = is_true(get(c, "SCOPE_METRIC_HTTP"));
     c->met_dns = is_true(get(c, "SCOPE_METRIC_DNS"));
+    c->met_statsd = is_true(get(c, "SCOPE_METRIC_STATSD"));
     c->payload = is_true(get(c, "SCOPE_PAYLOAD_ENABLE"));
     c->payload_dir = nonempty(c, "SCOPE_PAYLOAD_DIR");
     c->http_redact = is_true(get(c, "SCOPE_EVENT_HTTP_REDACT"));

@@ -14,6 +14,7 @@ struct scope_kv {
 struct scope_cfg {
     bool event_enable, metric_enable, execve, allow_binary;   /* watch types: watch.c */
     bool met_fs, met_proc, met_net, met_http, met_dns;
+    bool met_statsd;          /* the statsd watch: relay the app's own StatsD datagrams */
     bool payload, http_redact;
     const char *payload_dir;  /* SCOPE_PAYLOAD_DIR */
     const char *http_header;  /* SCOPE_EVENT_HTTP_HEADER: names of headers put in http events */

@@ -108,30 +108,81 @@ bool scope_emit_notice(struct sbuf *o, const char *message)
     return true;
 }
 
-static void ndjson_metric(struct sbuf *o, const char *name, const char *type, long long value,
-                          const char *unit, const struct scope_dim *dims, int ndims,
-                          uint64_t t_ns)
+/* One metric line, ours or relayed: the value comes as text so a relayed one keeps its own
+ * (a fraction, a gauge's sign); unit NULL writes none. */
+struct mline {
+    const char *name, *type;
+    const char *json, *text;   /* the value as a JSON number, and as StatsD text */
+    const char *unit;
+    const struct scope_dim *dims;
+    int ndims;
+    const struct scope_relay *relay;   /* NULL: one of ours */
+};
+
+static const char *const reserved[] = {"_metric", "_metric_type", "_value", "_time", "_sample_rate",
+                                       "_source", "_delta", "_set_member", "proc", "pid", "host",
+                                       "unit"};
+
+/* A relayed metric's tag i is written unless one of ours (or an earlier tag) has its name: ours
+ * win, and an NDJSON body never gets a key twice. */
+static bool app_tag_kept(const struct mline *m, int i)
+{
+    const char *k = m->relay->tags[2 * i];
+    for (size_t j = 0; j < sizeof reserved / sizeof reserved[0]; j++)
+        if (!strcmp(k, reserved[j]))
+            return false;
+    for (int j = 0; j < m->ndims; j++)
+        if (!strcmp(k, m->dims[j].key))
+            return false;
+    for (size_t j = 0; j < scope_cfg.ntags; j++)
+        if (!strcmp(k, scope_cfg.tags[j].key))
+            return false;
+    for (int j = 0; j < i; j++)
+        if (!strcmp(k, m->relay->tags[2 * j]))
+            return false;
+    return true;
+}
+
+static void ndjson_metric(struct sbuf *o, const struct mline *m, uint64_t t_ns)
 {
     const struct scope_ident *p = &scope_id;
+    const struct scope_relay *rl = m->relay;
     sb_s(o, "{\"type\":\"metric\",\"body\":{\"_metric\":");
-    sb_jcstr(o, name);
-    sb_kv_s(o, "_metric_type", type);
-    sb_kv_i(o, "_value", value);
+    sb_jcstr(o, m->name);
+    sb_kv_s(o, "_metric_type", m->type);
+    sb_s(o, ",\"_value\":");
+    sb_s(o, m->json);
+    if (rl) {
+        if (rl->rate_json) {
+            sb_s(o, ",\"_sample_rate\":");
+            sb_s(o, rl->rate_json);
+        }
+        for (int i = 0; i < rl->ntags; i++)
+            if (app_tag_kept(m, i))
+                sb_kv_s(o, rl->tags[2 * i], rl->tags[2 * i + 1] ? rl->tags[2 * i + 1] : "");
+    }
     int v = scope_cfg.verbosity;
     if (v >= 4) {
         sb_kv_s(o, "proc", p->proc);
         sb_kv_i(o, "pid", p->pid);
         sb_kv_s(o, "host", p->host);
     }
-    if (v >= 1)
-        sb_kv_s(o, "unit", unit);
-    for (int i = 0; i < ndims; i++) {
-        if (dims[i].level > v)
+    if (v >= 1 && m->unit)
+        sb_kv_s(o, "unit", m->unit);
+    for (int i = 0; i < m->ndims; i++) {
+        if (m->dims[i].level > v)
             continue;
-        if (dims[i].str)
-            sb_kv_s(o, dims[i].key, dims[i].str);
+        if (m->dims[i].str)
+            sb_kv_s(o, m->dims[i].key, m->dims[i].str);
         else
-            sb_kv_i(o, dims[i].key, dims[i].num);
+            sb_kv_i(o, m->dims[i].key, m->dims[i].num);
+    }
+    if (rl) {   /* the marker the schemas know a relayed metric by */
+        sb_kv_s(o, "_source", "statsd");
+        if (rl->delta)
+            sb_kv_s(o, "_delta", "true");
+        if (rl->member)
+            sb_kv_s(o, "_set_member", rl->member);
     }
     for (size_t i = 0; i < scope_cfg.ntags; i++)
         sb_kv_s(o, scope_cfg.tags[i].key, scope_cfg.tags[i].val);
@@ -150,48 +201,70 @@ static void statsd_clean(struct sbuf *o, const char *s)
     }
 }
 
-static void statsd_metric(struct sbuf *o, const char *name, const char *type, long long value,
-                          const char *unit, const struct scope_dim *dims, int ndims)
+/* false: a relayed line that cannot fit SCOPE_STATSD_MAXLEN even without tags (nothing written). */
+static bool statsd_metric(struct sbuf *o, const struct mline *m)
 {
     const struct scope_ident *p = &scope_id;
+    const struct scope_relay *rl = m->relay;
+    const char *type = m->type;
     const char *t = !strcmp(type, "counter") ? "c" : !strcmp(type, "gauge") ? "g"
                   : !strcmp(type, "timer") ? "ms" : !strcmp(type, "histogram") ? "h" : "s";
     size_t start = o->len, max = (size_t)scope_cfg.statsd_maxlen;
     if (scope_cfg.statsd_prefix)
         statsd_clean(o, scope_cfg.statsd_prefix);
-    statsd_clean(o, name);
-    sb_fmt(o, ":%lld|%s", value, t);
-    /* dimensions go in while the line stays within SCOPE_STATSD_MAXLEN */
+    statsd_clean(o, m->name);
+    sb_s(o, ":");
+    statsd_clean(o, m->text);
+    sb_s(o, "|");
+    sb_s(o, t);
+    if (rl && rl->rate_text) {
+        sb_s(o, "|@");
+        statsd_clean(o, rl->rate_text);
+    }
+    if (rl && o->len - start > max) {
+        o->len = start;
+        return false;
+    }
+    /* tags go in (the app's first, then ours) while the line stays within SCOPE_STATSD_MAXLEN */
     char pid[32];
     snprintf(pid, sizeof pid, "%d", (int)p->pid);
-    int total = 4 + ndims + (int)scope_cfg.ntags;
+    int napp = rl ? rl->ntags : 0;
+    int total = napp + 4 + m->ndims + (int)scope_cfg.ntags;
     bool first = true;
     for (int i = 0; i < total; i++) {
         const char *k, *v;
         char num[32];
-        if (i < 4) {
-            if (i < 3 ? scope_cfg.verbosity < 4 : scope_cfg.verbosity < 1)
+        int j = i - napp;
+        if (i < napp) {
+            if (!app_tag_kept(m, i))
                 continue;
-            k = (const char *[]){"proc", "pid", "host", "unit"}[i];
-            v = (const char *[]){p->proc, pid, p->host, unit}[i];
-        } else if (i < 4 + ndims) {
-            if (dims[i - 4].level > scope_cfg.verbosity)
+            k = rl->tags[2 * i];
+            v = rl->tags[2 * i + 1];   /* NULL: a bare tag, kept bare */
+        } else if (j < 4) {
+            if (j < 3 ? scope_cfg.verbosity < 4 : scope_cfg.verbosity < 1 || !m->unit)
                 continue;
-            k = dims[i - 4].key;
-            v = dims[i - 4].str;
+            k = (const char *[]){"proc", "pid", "host", "unit"}[j];
+            v = (const char *[]){p->proc, pid, p->host, m->unit}[j];
+        } else if (j < 4 + m->ndims) {
+            if (m->dims[j - 4].level > scope_cfg.verbosity)
+                continue;
+            k = m->dims[j - 4].key;
+            v = m->dims[j - 4].str;
             if (!v) {
-                snprintf(num, sizeof num, "%lld", dims[i - 4].num);
+                snprintf(num, sizeof num, "%lld", m->dims[j - 4].num);
                 v = num;
             }
         } else {
-            k = scope_cfg.tags[i - 4 - ndims].key;
-            v = scope_cfg.tags[i - 4 - ndims].val;
+            k = scope_cfg.tags[j - 4 - m->ndims].key;
+            v = scope_cfg.tags[j - 4 - m->ndims].val;
         }
         size_t before = o->len;
         sb_s(o, first ? "|#" : ",");
         statsd_clean(o, k);
-        sb_s(o, ":");
-        statsd_clean(o, v);
+        if (v) {
+            sb_s(o, ":");
+            statsd_clean(o, v);
+        }
         if (o->len - start > max) {
             o->len = before;
             break;
@@ -199,13 +272,26 @@ static void statsd_metric(struct sbuf *o, const char *name, const char *type, lo
         first = false;
     }
     sb_s(o, "\n");
+    return true;
 }
 
 void scope_emit_metric(struct sbuf *o, const char *name, const char *type, long long value,
                        const char *unit, const struct scope_dim *dims, int ndims, uint64_t t_ns)
 {
+    char num[32];
+    snprintf(num, sizeof num, "%lld", value);
+    struct mline m = {name, type, num, num, unit, dims, ndims, NULL};
     if (scope_cfg.statsd)
-        statsd_metric(o, name, type, value, unit, dims, ndims);
+        statsd_metric(o, &m);
     else
-        ndjson_metric(o, name, type, value, unit, dims, ndims, t_ns);
+        ndjson_metric(o, &m, t_ns);
+}
+
+bool scope_emit_relay(struct sbuf *o, const struct scope_relay *r, uint64_t t_ns)
+{
+    struct mline m = {r->name, r->type, r->value_json, r->value_text, NULL, NULL, 0, r};
+    if (scope_cfg.statsd)
+        return statsd_metric(o, &m);
+    ndjson_metric(o, &m, t_ns);
+    return true;
 }

@@ -110,8 +110,9 @@ static void set_flags(void)
             h->dns_port[h->ndns_port++] = (uint16_t)port;
         p = *end == ',' ? end + 1 : end;
     }
+    h->statsd = met && scope_cfg.met_statsd;
     h->copy = ev_http || mhttp || h->payload;
-    h->rec_net = ev_net || h->copy || h->rec_dns || mnet;
+    h->rec_net = ev_net || h->copy || h->rec_dns || mnet || h->statsd;
     const char *name = scope_cfg_get("SCOPE_EVENT_LOGFILE_NAME");
     h->log_default = !name || !strcmp(name, SCOPE_LOGFILE_PATTERN);
 }

@@ -1,8 +1,9 @@
 /* netevents.c — sockets, DNS and HTTP, from ring records to events and metrics: net.open,
  * net.close, net.app, net.error; dns.req and dns.resp (resolver calls, and DNS packets the app
  * sends itself); http.req and http.resp (HTTP/1.x and HTTP/2, in the clear or inside TLS); payload
- * files. Keeps per-descriptor what a connection is (its ends, its protocol, its parsers, its
- * requests awaiting a response) until its close. Reporting thread only. */
+ * files; the StatsD datagrams the app sends, handed to statsd.c. Keeps per-descriptor what a
+ * connection is (its ends, its protocol, its parsers, its requests awaiting a response) until its
+ * close. Reporting thread only. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include "netevents.h"
 #include "scope.h"
 #include "stats.h"
+#include "statsd.h"
 
 enum proto { P_NONE, P_HTTP1, P_H2, P_TLS, P_OTHER };
 static const char *const proto_name[] = {"", "HTTP", "HTTP/2", "TLS", ""};
@@ -914,6 +916,8 @@ static void on_data(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
     if (c->flags & SCOPE_FD_DGRAM) {   /* one datagram, whole or cut at the copy limit */
         if ((r->aux & SCOPE_DATA_FIRST) && scope_dns_port((unsigned)pport))
             dns_packet(r, c, p, n, peer, pport, ev, met);
+        if (tx && met && scope_cfg.met_statsd)   /* the statsd watch */
+            scope_statsd_piece(r, p, n, scope_statsd_dest(peer, pport), met);
         payload(c, l, tx, (const char *)p, n);
         return;
     }
@@ -1082,6 +1086,7 @@ static void summary_metric(struct sbuf *met, const char *name, const char *type,
 
 void scope_net_summary(struct sbuf *met)
 {
+    scope_statsd_summary();
     if (scope_cfg.met_http)
         http_summary(met, scope_now_ns());
     if (!scope_cfg.met_net)
@@ -1162,4 +1167,5 @@ void scope_net_reset(void)
     any_net = false;
     memset(dnsq, 0, sizeof dnsq);
     memset(hsums, 0, sizeof hsums);
+    scope_statsd_reset();
 }

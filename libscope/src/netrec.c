@@ -54,6 +54,18 @@ static uint16_t port_of(const struct sockaddr *sa)
     return 0;
 }
 
+/* A StatsD collector on this host (the statsd watch): port 8125 of 127.0.0.0/8, ::1 or
+ * ::ffff:127.0.0.0/104. A few compares: this runs on each datagram the app sends. */
+static bool statsd_peer(const struct sockaddr *sa)
+{
+    if (!sa || port_of(sa) != SCOPE_STATSD_PORT)
+        return false;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
 /* The CONN record: both ends, each as a length byte and the sockaddr. */
 static void conn_rec(enum scope_fn fn, int fd, uint64_t chan, uint32_t flags,
                      const struct sockaddr *local, socklen_t llen, const struct sockaddr *peer,
@@ -82,9 +94,10 @@ static void conn_rec(enum scope_fn fn, int fd, uint64_t chan, uint32_t flags,
 /* Copies wanted on a stream socket from the moment its ends are known. */
 static uint32_t copy_bits(uint32_t fl, const struct sockaddr *peer)
 {
-    if (fl & SCOPE_FD_DGRAM)   /* datagrams are looked at one by one (DNS), or all (payloads) */
+    if (fl & SCOPE_FD_DGRAM)   /* datagrams are looked at one by one (DNS, StatsD), or all (payloads) */
         return (scope_hot.payload ? SCOPE_FD_ALL : 0) |
-               (scope_hot.rec_dns && scope_dns_port(port_of(peer)) ? SCOPE_FD_COPY : 0);
+               (scope_hot.rec_dns && scope_dns_port(port_of(peer)) ? SCOPE_FD_COPY : 0) |
+               (scope_hot.statsd && statsd_peer(peer) ? SCOPE_FD_COPY : 0);
     return (scope_hot.copy ? SCOPE_FD_COPY | SCOPE_FD_TLSCOPY : 0) |
            (scope_hot.payload ? SCOPE_FD_ALL | SCOPE_FD_TLSALL : 0);
 }
@@ -201,6 +214,7 @@ static void data_recs(enum scope_fn fn, int fd, uint64_t chan, int dflags, const
 {
     /* no bytes at hand (sendfile, splice): one empty piece tells the reporter of the gap */
     size_t want = !buf && !iov ? 0 : total < cap ? total : cap, off = 0;
+    uint64_t id = 0;   /* the first piece's ticket + 1 names the call in every piece */
     if (sa && salen > sizeof(struct sockaddr_storage))
         sa = NULL;
     do {
@@ -208,6 +222,8 @@ static void data_recs(enum scope_fn fn, int fd, uint64_t chan, int dflags, const
         struct scope_rec *r = scope_rec_claim(SCOPE_REC_DATA, fn, fd, &ticket);
         if (!r)
             return;   /* counted as a drop; the reporter sees the gap */
+        if (!id)
+            id = ticket + 1;
         size_t at = 0;
         int fl = dflags | (off == 0 ? SCOPE_DATA_FIRST : 0);
         if (off == 0 && sa) {
@@ -227,6 +243,7 @@ static void data_recs(enum scope_fn fn, int fd, uint64_t chan, int dflags, const
         r->rbytes = total;
         r->rops = off - n;
         r->wbytes = want;
+        r->wops = id;
         scope_ring_publish(ticket);
     } while (off < want);
 }
@@ -271,6 +288,9 @@ void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const v
     }
     size_t cap = fl & SCOPE_FD_ALL ? SCOPE_COPY_ALL : fl & SCOPE_FD_COPY ? SCOPE_COPY_HEAD : 0;
     if (!cap && (fl & SCOPE_FD_DGRAM) && scope_hot.rec_dns && scope_dns_port(port_of(sa)))
+        cap = SCOPE_COPY_HEAD;
+    /* the app's own StatsD metrics: up to 4 KiB of each datagram (statsd.c cuts at a line) */
+    if (!cap && (fl & SCOPE_FD_DGRAM) && tx && scope_hot.statsd && statsd_peer(sa))
         cap = SCOPE_COPY_HEAD;
     if (cap && r > 0 && scope_hot.rec_net)
         data_recs(fn, fd, chan, tx ? SCOPE_DATA_TX : 0, buf, iov, iovcnt, (size_t)r, cap,

@@ -119,7 +119,8 @@ extern const unsigned char scope_fn_cat[SCOPE_FN_COUNT];
  *   NCLOSE   a socket closed: the counters of its life; aux = the fd flags (EOF: the peer closed)
  *   DATA     bytes a socket call moved (or TLS plaintext), in pieces of one record each: aux =
  *            SCOPE_DATA_* flags; rbytes = bytes the call moved, rops = offset of this piece,
- *            wbytes = bytes copied of the call in all; data = [address][bytes]
+ *            wbytes = bytes copied of the call in all, wops = the call's id (the same in all
+ *            its pieces: two threads' pieces may interleave); data = [address][bytes]
  *   DNS      a resolver call: data = name NUL then addresses (family byte, 4 or 16 bytes); aux =
  *            its error (0: resolved); rbytes = ns it took
  */
@@ -220,6 +221,7 @@ struct scope_hot {
     bool copy;              /* stream bytes are copied for HTTP detection or payloads */
     bool payload;           /* every byte is copied (payload files) */
     bool rec_dns;           /* resolver calls and DNS packets are recorded */
+    bool statsd;            /* datagrams the app sends to StatsD on loopback are copied (relayed) */
     uint16_t dns_port[8];   /* datagrams to or from these ports are DNS (SCOPE_DNS_PORTS) */
     int ndns_port;
     _Atomic uint64_t next_chan;
@@ -368,6 +370,10 @@ static inline bool scope_dns_port(unsigned port)
             return true;
     return false;
 }
+
+/* The statsd metric watch: datagrams the app sends to this port on a loopback address are its
+ * own StatsD metrics, relayed through our metric destination (statsd.c). AppScope's port. */
+#define SCOPE_STATSD_PORT 8125
 
 /* netrec.c: the slow parts of the socket, TLS and resolver wrappers (same rules as record.c). */
 #define SCOPE_COPY_HEAD 4096      /* bytes of a call copied for protocol detection */
