@@ -33,6 +33,13 @@ static const char *const defaults[][2] = {
     {"SCOPE_METRIC_STATSD", "true"},
     {"SCOPE_PAYLOAD_DIR", "/tmp"},    {"SCOPE_DNS_PORTS", "53"},
     {"SCOPE_SNAPSHOT_BACKTRACE", "false"}, {"SCOPE_SNAPSHOT_COREDUMP", "false"},
+    /* network destinations (destnet.c): a pending connect's bound, each one's buffer in bytes */
+    {"SCOPE_CONNECT_TIMEOUT_SECS", "10"}, {"SCOPE_DEST_BUFFER", "1048576"},
+    {"SCOPE_EVENT_TLS_ENABLE", "false"},  {"SCOPE_EVENT_TLS_VALIDATE_SERVER", "true"},
+    {"SCOPE_EVENT_TLS_CA_CERT_PATH", ""}, {"SCOPE_METRIC_TLS_ENABLE", "false"},
+    {"SCOPE_METRIC_TLS_VALIDATE_SERVER", "true"}, {"SCOPE_METRIC_TLS_CA_CERT_PATH", ""},
+    {"SCOPE_LOG_TLS_ENABLE", "false"},    {"SCOPE_LOG_TLS_VALIDATE_SERVER", "true"},
+    {"SCOPE_LOG_TLS_CA_CERT_PATH", ""},
 };
 
 static void set(struct scope_cfg *c, const char *key, size_t klen, const char *val)

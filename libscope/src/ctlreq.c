@@ -293,6 +293,7 @@ static void dest_json(struct sbuf *o, const char *name, const struct scope_dest 
         sb_s(o, "null");
     sb_kv_u(o, "lines", d->lines);
     sb_kv_u(o, "dropped", d->dropped);
+    sb_kv_u(o, "buffered", d->buffered);
     sb_s(o, "}");
 }
 

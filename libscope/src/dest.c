@@ -1,4 +1,5 @@
-/* dest.c — destinations: file:///path, file://stdout, file://stderr.
+/* dest.c — destinations: file:///path, file://stdout, file://stderr, and the state every kind
+ * shares (attempts, failures, backoff); the network kinds' connections and buffers are destnet.c's.
  *
  * Why two ways of writing: the reporting thread gives itself a descriptor table of its own
  * (unshare(CLONE_FILES), see report.c), so the descriptors it keeps open for its destinations are
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "dest.h"
+#include "destnet.h"
 #include "log.h"
 
 __thread bool scope_dest_keeps_fds __attribute__((tls_model("initial-exec")));
@@ -70,7 +72,7 @@ static int open_file(const struct scope_dest *d)
     return open(d->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 }
 
-static uint64_t mono_ms(void)
+uint64_t scope_dest_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -83,7 +85,7 @@ static uint64_t jitter(uint64_t ms)
     static uint32_t seed;
     uint32_t x = __atomic_load_n(&seed, __ATOMIC_RELAXED);
     if (!x)
-        x = (uint32_t)mono_ms() ^ (uint32_t)getpid() << 16 ^ 0x9e3779b9u;
+        x = (uint32_t)scope_dest_mono_ms() ^ (uint32_t)getpid() << 16 ^ 0x9e3779b9u;
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
@@ -91,36 +93,50 @@ static uint64_t jitter(uint64_t ms)
     return ms / 2 + x % (ms / 2 + 1);
 }
 
-static void failed(struct scope_dest *d, const char *op, int err)
+void scope_dest_failed(struct scope_dest *d, const char *op, const char *why)
 {
     d->failures++;
     snprintf(d->last_failure, sizeof d->last_failure, "%s %.380s: %.100s", op,
-             d->kind == SCOPE_DEST_FILE ? d->path : d->url, strerror(err));
+             d->kind == SCOPE_DEST_FILE ? d->path : d->url, why);
     d->last_failure_time = (int64_t)time(NULL);
 }
 
-static void went_down(struct scope_dest *d, int err)
+static void failed(struct scope_dest *d, const char *op, int err)
 {
-    failed(d, "open", err);
+    scope_dest_failed(d, op, strerror(err));
+}
+
+/* Every kind: the next attempt after 1 s, doubling to 256 s, jittered; logged when it goes down
+ * (not at each failed retry). */
+void scope_dest_went_down(struct scope_dest *d, const char *op, const char *why)
+{
+    scope_dest_failed(d, op, why);
     bool was_down = d->down;
     d->connected_since = 0;
     d->down = true;
+    d->connecting = false;
     d->backoff_ms = d->backoff_ms ? (d->backoff_ms >= 128000 ? 256000 : d->backoff_ms * 2) : 1000;
-    d->retry_ms = mono_ms() + jitter(d->backoff_ms);
+    d->retry_ms = scope_dest_mono_ms() + jitter(d->backoff_ms);
     if (!was_down)
-        scope_log(SCOPE_LOG_ERROR, "%s destination %s: cannot open: %s; retrying with backoff",
-                  d->what, d->url, strerror(err));
+        scope_log(SCOPE_LOG_ERROR, "%s destination %s: cannot %s: %s; retrying with backoff",
+                  d->what, d->url, op, why);
 }
 
-static void came_up(struct scope_dest *d)
+static void went_down(struct scope_dest *d, int err) { scope_dest_went_down(d, "open", strerror(err)); }
+
+void scope_dest_came_up(struct scope_dest *d)
 {
     if (d->down)
-        scope_log(SCOPE_LOG_INFO, "%s destination %s: open again", d->what, d->url);
+        scope_log(SCOPE_LOG_INFO, "%s destination %s: %s again", d->what, d->url,
+                  d->net ? "connected" : "open");
     if (d->down || !d->connected_since)
         d->connected_since = (int64_t)time(NULL);
     d->down = false;
+    d->connecting = false;
     d->backoff_ms = 0;
 }
+
+static void came_up(struct scope_dest *d) { scope_dest_came_up(d); }
 
 /* One open of a file destination, counted; errno kept for the caller. */
 static int attempt(struct scope_dest *d)
@@ -137,7 +153,8 @@ static int attempt(struct scope_dest *d)
     return fd;
 }
 
-static bool due(const struct scope_dest *d) { return !d->down || mono_ms() >= d->retry_ms; }
+bool scope_dest_due(const struct scope_dest *d) { return !d->down || scope_dest_mono_ms() >= d->retry_ms; }
+static bool due(const struct scope_dest *d) { return scope_dest_due(d); }
 
 void scope_dest_open(struct scope_dest *d, const char *url, const char *what)
 {
@@ -165,22 +182,59 @@ void scope_dest_open(struct scope_dest *d, const char *url, const char *what)
         int fd = attempt(d);
         if (fd >= 0)
             close(fd);
-    } else {
-        d->kind = SCOPE_DEST_UNSUPPORTED;
-        snprintf(d->last_failure, sizeof d->last_failure,
-                 "unsupported destination: only file:// is implemented");
+    } else if (!scope_dnet_open(d, url)) {
+        d->kind = SCOPE_DEST_UNSUPPORTED;   /* last_failure says why */
         d->last_failure_time = (int64_t)time(NULL);
     }
 }
 
+bool scope_dest_is_net(const struct scope_dest *d) { return d->net != NULL; }
+
 const char *scope_dest_state(const struct scope_dest *d)
 {
     return d->kind == SCOPE_DEST_NONE ? "off"
-         : d->kind == SCOPE_DEST_UNSUPPORTED || d->down ? "down" : "connected";
+         : d->kind == SCOPE_DEST_UNSUPPORTED || d->down ? "down"
+         : d->connecting ? "connecting"
+         : d->net && !d->connected_since ? "connecting" : "connected";
+}
+
+bool scope_dest_pump(struct scope_dest *d, bool final)
+{
+    return d->net ? scope_dnet_pump(d, final) : false;
+}
+
+void scope_dest_last_chance(struct scope_dest *d)
+{
+    if (d->net && d->down && d->buffered)
+        d->retry_ms = 0;
+}
+
+bool scope_dest_write_first(struct scope_dest *d, const char *buf, size_t len, size_t lines)
+{
+    if (d->net)
+        return scope_dnet_write(d, buf, len, lines, true);
+    return scope_dest_write(d, buf, len, lines);
+}
+
+void scope_dest_final(struct scope_dest *d)
+{
+    if (d->net)
+        scope_dnet_final(d);
+    if (d->dropped)
+        scope_log(SCOPE_LOG_WARNING, "%s destination %s: %llu lines delivered, %llu dropped", d->what,
+                  d->url, (unsigned long long)d->lines, (unsigned long long)d->dropped);
+}
+
+void scope_dest_child(struct scope_dest *d)
+{
+    if (d->net)
+        scope_dnet_child(d);
 }
 
 bool scope_dest_tick(struct scope_dest *d)
 {
+    if (d->net)
+        return scope_dnet_tick(d);
     if (d->kind != SCOPE_DEST_FILE || !d->down || !due(d))
         return false;
     int fd = attempt(d);
@@ -200,12 +254,14 @@ bool scope_dest_tick(struct scope_dest *d)
 
 void scope_dest_close(struct scope_dest *d)
 {
+    if (d->net)
+        scope_dnet_close(d);
     if (d->fd >= 0 && scope_dest_keeps_fds)
         close(d->fd);
     d->fd = -1;
     scope_dest_unlend(d);
     d->kind = SCOPE_DEST_NONE;
-    d->down = false;
+    d->down = d->connecting = false;
     d->connected_since = 0;
 }
 
@@ -339,12 +395,14 @@ bool scope_dest_write(struct scope_dest *d, const char *buf, size_t len, size_t 
     if (d->kind == SCOPE_DEST_UNSUPPORTED) {
         if (!d->told) {
             d->told = true;
-            scope_log(SCOPE_LOG_WARNING, "unsupported %s destination %s: records dropped "
-                      "(only file:// is implemented)", d->what, d->url);
+            scope_log(SCOPE_LOG_WARNING, "unsupported %s destination %s: records dropped (%s)",
+                      d->what, d->url, d->last_failure);
         }
         d->dropped += lines;
         return false;
     }
+    if (d->net)
+        return scope_dnet_write(d, buf, len, lines, false);
     if (scope_dest_keeps_fds ? write_kept(d, buf, len) : write_transient(d, buf, len)) {
         d->lines += lines;
         return true;

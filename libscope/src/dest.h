@@ -1,5 +1,7 @@
 /* dest.h — where records go: a destination URL, written through a descriptor the reporting thread
- * keeps in its own table, or a transient one from any other thread (dest.c says why). */
+ * keeps in its own table, or a transient one from any other thread (dest.c says why); network
+ * destinations (unix, tcp, udp, tls) buffer lines and are driven by the reporting thread only
+ * (destnet.c). */
 #ifndef SCOPE_DEST_H
 #define SCOPE_DEST_H
 #include <stdbool.h>
@@ -8,7 +10,10 @@
 #include <sys/types.h>
 
 enum scope_dest_kind { SCOPE_DEST_NONE, SCOPE_DEST_FILE, SCOPE_DEST_STDOUT, SCOPE_DEST_STDERR,
-                       SCOPE_DEST_UNSUPPORTED };
+                       SCOPE_DEST_UNSUPPORTED, SCOPE_DEST_UNIX, SCOPE_DEST_TCP, SCOPE_DEST_UDP,
+                       SCOPE_DEST_TLS };
+
+struct scope_net;   /* destnet.h: a network destination's connection and buffer */
 
 struct scope_dest {
     enum scope_dest_kind kind;
@@ -30,6 +35,10 @@ struct scope_dest {
     bool down;                     /* the last open failed: retried at retry_ms, no sooner */
     uint64_t retry_ms;             /* CLOCK_MONOTONIC ms of the next attempt while down */
     uint32_t backoff_ms;           /* 1 s doubling to 256 s; 0 after a success */
+    /* Network kinds only: */
+    struct scope_net *net;         /* owned; NULL for the other kinds */
+    bool connecting;               /* resolving, connecting or in the TLS handshake */
+    uint64_t buffered;             /* bytes waiting in our buffer */
 };
 
 /* True in the reporting thread: it keeps descriptors open; every other thread writes transiently. */
@@ -52,7 +61,23 @@ bool scope_dest_on(const struct scope_dest *d);
 bool scope_dest_tick(struct scope_dest *d);
 /* Reporting thread: closes what it keeps open and forgets the destination (kind NONE). */
 void scope_dest_close(struct scope_dest *d);
-/* "connected", "down" or "off". */
+/* Network kinds (reporting thread): each turn, after scope_dest_tick, sends what is buffered as far
+ * as the socket takes it now. With final, returns whether waiting a little more may deliver more
+ * (progress is being made, or a connection started moments ago may still complete). */
+bool scope_dest_pump(struct scope_dest *d, bool final);
+/* At exit, a network destination that is down and has lines waiting is tried once more now. */
+void scope_dest_last_chance(struct scope_dest *d);
+/* Lines that must open a new connection (the process-start record): put before what is buffered.
+ * For the other kinds the same as scope_dest_write. */
+bool scope_dest_write_first(struct scope_dest *d, const char *buf, size_t len, size_t lines);
+bool scope_dest_is_net(const struct scope_dest *d);
+/* At the end: lines still buffered count as dropped; "N lines delivered, M dropped" is logged when
+ * anything was dropped. */
+void scope_dest_final(struct scope_dest *d);
+/* In a forked child: the parent's connection lives in the parent's reporting thread and its
+ * buffered lines are the parent's; forget both (nothing is closed or freed). */
+void scope_dest_child(struct scope_dest *d);
+/* "connected", "connecting", "down" or "off". */
 const char *scope_dest_state(const struct scope_dest *d);
 int scope_fd_high(int fd);
 

@@ -58,10 +58,45 @@ void scope_log_close(void)
     pthread_mutex_unlock(&log_lock);
 }
 
+/* The reporting thread's turn with the log destination. in_log: what the destination code would
+ * log about the log itself, with the lock held, is not written (it would wait for this lock). */
 void scope_log_tick(void)
 {
     pthread_mutex_lock(&log_lock);
+    in_log = 1;
     scope_dest_tick(&log_dest);
+    scope_dest_pump(&log_dest, false);
+    in_log = 0;
+    pthread_mutex_unlock(&log_lock);
+}
+
+bool scope_log_pump(bool final)
+{
+    pthread_mutex_lock(&log_lock);
+    in_log = 1;
+    scope_dest_tick(&log_dest);
+    bool more = scope_dest_pump(&log_dest, final);
+    in_log = 0;
+    pthread_mutex_unlock(&log_lock);
+    return more;
+}
+
+void scope_log_last_chance(void)
+{
+    pthread_mutex_lock(&log_lock);
+    scope_dest_last_chance(&log_dest);
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* At exit: one last send without waiting, then what is left counts as dropped. Said about the
+ * log itself, into the log, it would be one more line nobody gets: not said. */
+void scope_log_final(void)
+{
+    pthread_mutex_lock(&log_lock);
+    in_log = 1;
+    scope_dest_pump(&log_dest, false);
+    scope_dest_final(&log_dest);
+    in_log = 0;
     pthread_mutex_unlock(&log_lock);
 }
 
@@ -73,7 +108,11 @@ void scope_log_dest(struct scope_dest *copy)
 }
 
 /* A forked child may have been cut off while another thread held the lock. */
-void scope_log_reinit(void) { pthread_mutex_init(&log_lock, NULL); }
+void scope_log_reinit(void)
+{
+    pthread_mutex_init(&log_lock, NULL);
+    scope_dest_child(&log_dest);
+}
 
 void scope_log(int level, const char *fmt, ...)
 {

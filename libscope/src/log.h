@@ -1,6 +1,7 @@
 /* log.h — libscope's own diagnostics (SCOPE_LOG_DEST / SCOPE_LOG_LEVEL). */
 #ifndef SCOPE_LOG_H
 #define SCOPE_LOG_H
+#include <stdbool.h>
 enum scope_log_level { SCOPE_LOG_NONE, SCOPE_LOG_ERROR, SCOPE_LOG_WARNING, SCOPE_LOG_INFO,
                        SCOPE_LOG_DEBUG };
 void scope_log_open(const char *url, int level);
@@ -10,6 +11,10 @@ void scope_log_reinit(void);
 void scope_log_reopen(const char *url, int level);
 void scope_log_close(void);
 void scope_log_tick(void);
+/* Exit (report.c): scope_dest_last_chance, scope_dest_pump and scope_dest_final for the log. */
+void scope_log_last_chance(void);
+bool scope_log_pump(bool final);
+void scope_log_final(void);
 struct scope_dest;
 void scope_log_dest(struct scope_dest *copy);
 /* scope_dest_lend / adopt / unlend for the log destination. */

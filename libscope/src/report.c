@@ -53,6 +53,13 @@ static sem_t done_sem;           /* posted after each flush request is done */
 static sem_t table_ready;        /* posted by the reporting thread once its table is settled */
 static _Atomic int own_table;    /* … and it is its own */
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void scope_report_open(const char *event_url, const char *metric_url)
 {
     scope_dest_open(&ev_dest, event_url, "event");
@@ -152,6 +159,34 @@ static void discard(void)
         scope_ring_release();
 }
 
+/* At exit, network destinations get what is buffered out while that makes progress, within the
+ * exit's bound (the app waits 1 s for this thread): a receiver that stopped reading, or a connect
+ * pending since long before, is not waited for (dest: scope_dest_pump). */
+#define FINAL_NET_MS 700
+static void came_up(void);
+static void final_send(void)
+{
+    scope_dest_last_chance(&ev_dest);
+    scope_dest_last_chance(&met_dest);
+    scope_log_last_chance();
+    uint64_t end = mono_ms() + FINAL_NET_MS;
+    for (;;) {
+        if (scope_dest_tick(&ev_dest))
+            came_up();
+        scope_dest_tick(&met_dest);
+        bool more = scope_dest_pump(&ev_dest, true);
+        more |= scope_dest_pump(&met_dest, true);
+        more |= scope_log_pump(true);
+        if (!more || mono_ms() >= end)
+            break;
+        struct timespec nap = {0, 5 * 1000000L};
+        nanosleep(&nap, NULL);
+    }
+    scope_dest_final(&ev_dest);
+    scope_dest_final(&met_dest);
+    scope_log_final();
+}
+
 static void final_report(void)
 {
     if (atomic_load(&detached)) {
@@ -165,24 +200,27 @@ static void final_report(void)
     metrics(false);
     report_drops(true);
     write_out();
-    if (ev_dest.dropped || met_dest.dropped)
-        scope_log(SCOPE_LOG_WARNING, "lines not delivered: %llu events, %llu metrics",
-                  (unsigned long long)ev_dest.dropped, (unsigned long long)met_dest.dropped);
+    final_send();
     atomic_store(&finished, 1);
     atomic_store(&scope_hot.active, 0);
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
+/* A network event destination gets its process-start record at the head of each connection
+ * (came_up), not in the stream. */
 static void start_record(void)
 {
-    if (scope_dest_on(&ev_dest) && scope_emit_start(&ev_out))
+    if (scope_dest_on(&ev_dest) && !scope_dest_is_net(&ev_dest) && scope_emit_start(&ev_out))
         ev_lines++;
+}
+
+static void came_up(void)
+{
+    if (atomic_load(&detached))
+        return;
+    struct sbuf s = {0};
+    if (scope_emit_start(&s))
+        scope_dest_write_first(&ev_dest, s.p, s.len, 1);
+    free(s.p);
 }
 
 static void begin(void)
@@ -196,15 +234,22 @@ static void begin(void)
     write_out();
 }
 
-/* An event file that comes up after being down gets the process-start record first: its readers
- * know the process by it. */
+/* An event destination that comes up (a file after being down, each new network connection) gets
+ * the process-start record first: its readers know the process by it. Network destinations then
+ * send what they buffered, as far as their sockets take it now. */
 static void tick(void)
 {
     if (scope_dest_tick(&ev_dest) && begun) {
-        write_out();
-        start_record();
+        if (scope_dest_is_net(&ev_dest))
+            came_up();
+        else {
+            write_out();
+            start_record();
+        }
     }
     scope_dest_tick(&met_dest);
+    scope_dest_pump(&ev_dest, false);
+    scope_dest_pump(&met_dest, false);
     scope_log_tick();
 }
 
@@ -438,6 +483,8 @@ void scope_report_child_reset(void)
     pthread_mutex_init(&consume, NULL);
     /* The parent's buffers and fd state may have been mid-update: leak them, start empty. */
     memset(&ev_out, 0, sizeof ev_out);
+    scope_dest_child(&ev_dest);
+    scope_dest_child(&met_dest);
     memset(&met_out, 0, sizeof met_out);
     ev_lines = met_lines = 0;
     scope_events_reset();

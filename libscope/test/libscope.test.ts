@@ -336,7 +336,7 @@ test('file://stdout and file://stderr destinations carry events and metrics next
 });
 
 test('unsupported destination: logged once, the app is unaffected', () => {
-  const s = session({ SCOPE_METRIC_DEST: 'tcp://127.0.0.1:9' });
+  const s = session({ SCOPE_METRIC_DEST: 'nope://127.0.0.1:9' });
   const r = run('cat', ['/etc/hostname'], s.env);
   assert.is(r.status, 0);
   assert.is((s.log().match(/unsupported metric destination/g) ?? []).length, 1);

@@ -17,12 +17,18 @@ export function controlSocketPath(pid: number): string {
 export interface DestinationStatus {
   name: string;
   url: string;
-  state: 'connected' | 'down' | 'off' | string;
+  /** connecting: a network destination resolving, connecting or in its TLS handshake */
+  state: 'connected' | 'connecting' | 'down' | 'off' | string;
   attempts?: number;
   failures?: number;
   last_failure?: string | null;
   last_failure_time?: number | null;
   connected_since?: number | null;
+  /** lines delivered and dropped since the destination was opened */
+  lines?: number;
+  dropped?: number;
+  /** network destinations: bytes waiting in libscope's buffer */
+  buffered?: number;
 }
 
 /** The answer to `{"req":"status"}`. */

@@ -143,7 +143,9 @@ export function inspectText(r: InspectRecord): string {
     const since = d.state === 'connected' && d.connected_since ? ` since ${clock(d.connected_since)}` : '';
     const tries = d.attempts !== undefined ? `, ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}` : '';
     const last = d.last_failure ? `, last failure: ${d.last_failure}${d.last_failure_time ? ` at ${clock(d.last_failure_time)}` : ''}` : '';
-    lines.push(`    ${d.name.padEnd(8)} ${d.state}${since}${tries}${last}  ${d.url}`);
+    const waiting = d.buffered ? `, ${d.buffered} bytes buffered` : '';
+    const dropped = d.dropped ? `, ${d.dropped} lines dropped` : '';
+    lines.push(`    ${d.name.padEnd(8)} ${d.state}${since}${tries}${waiting}${dropped}${last}  ${d.url}`);
   }
   if (r.counters) lines.push(`  counters: ${Object.entries(r.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push('  config:');
