@@ -103,6 +103,9 @@ function norm(r: unknown): string {
   return JSON.stringify(r);
 }
 const sorted = (rs: unknown[]) => rs.map(norm).sort();
+const opensIn = (rs: unknown[], dir: string) =>
+  rs.filter((e) => isEvt(e) && e.body.source === 'fs.open' && String(e.body.data['file']).startsWith(dir)).length;
+
 
 function workDir(): string {
   return mkdtempSync(join(tmpdir(), 'scope-destload-'));
@@ -184,6 +187,28 @@ for (const kind of ['tcp', 'udp'] as Kind[])
     });
   }
 
+test('fork: the child makes its own connection, which begins with its own process-start record', async () => {
+  const rec = await receiver('tcp');
+  const s = session({ SCOPE_EVENT_DEST: rec.url() });
+  const r = await runAsync(prog('destload'), ['10', '0', work, 'fork'], s.env);
+  assert.is(r.status, 0, r.stderr);
+  await until(() => rec.ended() >= 2);
+  await rec.close();
+  assert.is(rec.conns.length, 2);
+  const pids = rec.conns.map((c) => {
+    const rs = lines(c);
+    assert.ok(isStart(rs[0]), 'the process-start record first');
+    const pid = (rs[0] as { info: { process: { pid: number } } }).info.process.pid;
+    assert.ok(rs.filter(isEvt).every((e) => e.body.pid === pid), 'only its own records');
+    return pid;
+  });
+  assert.is(new Set(pids).size, 2);
+  const all = rec.conns.flatMap(lines);
+  assert.is(all.filter((e) => isEvt(e) && e.body.source === 'fs.open' && String(e.body.data['file']).startsWith(`${work}/child-f`)).length, 10);
+  assert.is(opensIn(all, `${work}/f`), 10);
+  rmSync(s.dir, { recursive: true });
+});
+
 test('tls: the server certificate is checked; without our CA nothing is sent, unless validation is off', async () => {
   const rec = await receiver('tls');
   const s = session({ SCOPE_EVENT_DEST: rec.url('localhost') });
@@ -246,8 +271,6 @@ async function restartingReceiver(): Promise<{ url: string; conns: string[]; clo
   };
 }
 
-const opensIn = (rs: unknown[], dir: string) =>
-  rs.filter((e) => isEvt(e) && e.body.source === 'fs.open' && String(e.body.data['file']).startsWith(dir)).length;
 
 test('receiver restart: every record arrives over the two connections, the second begins with the process-start record', async () => {
   const rec = await restartingReceiver();
