@@ -118,7 +118,7 @@ static void put(struct sbuf *met, struct sum *sums, int *nsums, const char *name
             dims[n++] = (struct scope_dim){"numops", NULL, numops, 8};
         if (cls)
             dims[n++] = (struct scope_dim){"class", cls, 0, 2};
-        dims[n++] = (struct scope_dim){"summary", "true", 0, 0};
+        dims[n++] = (struct scope_dim){"summary", "true", 0, 1};
         scope_emit_metric(met, name, type, value, unit, dims, n, now);
         return;
     }
@@ -188,7 +188,7 @@ void scope_fsm_summary(struct sbuf *met)
                 scope_err_class(cat), now);
     }
     for (int i = 0; i < nsums; i++) {
-        struct scope_dim dims[] = {{"summary", "true", 0, 0}};
+        struct scope_dim dims[] = {{"summary", "true", 0, 1}};
         scope_emit_metric(met, sums[i].name, sums[i].type, sums[i].value, sums[i].unit, dims, 1, now);
     }
     memcpy(last, now_t, sizeof last);

@@ -537,7 +537,7 @@ static void http_summary(struct sbuf *met, uint64_t now)
             {"http_method", h->method, 0, 3},
             {"http_status_code", NULL, h->status, 4},
             {"numops", NULL, (long long)h->n, 8},
-            {"summary", "true", 0, 0},
+            {"summary", "true", 0, 1},
         };
         scope_emit_metric(met, "http.req", "counter", (long long)h->n, "request", dims, 4, now);
         scope_emit_metric(met, h->server ? "http.duration.server" : "http.duration.client", "timer",
@@ -1080,7 +1080,7 @@ static void summary_metric(struct sbuf *met, const char *name, const char *type,
         dims[n++] = (struct scope_dim){"data", data, 0, 1};
     if (numops >= 0)
         dims[n++] = (struct scope_dim){"numops", NULL, numops, 8};
-    dims[n++] = (struct scope_dim){"summary", "true", 0, 0};
+    dims[n++] = (struct scope_dim){"summary", "true", 0, 1};
     scope_emit_metric(met, name, type, v, unit, dims, n, now);
 }
 
@@ -1108,7 +1108,7 @@ void scope_net_summary(struct sbuf *met)
         for (int e = 0; e < SCOPE_NETERR_COUNT; e++) {
             uint64_t k = now_t.errs[e] - last.errs[e];
             if (k) {
-                struct scope_dim dims[] = {{"class", errcls[e], 0, 2}, {"summary", "true", 0, 0}};
+                struct scope_dim dims[] = {{"class", errcls[e], 0, 2}, {"summary", "true", 0, 1}};
                 scope_emit_metric(met, "net.error", "counter", (long long)k, "operation", dims, 2, now);
             }
         }
@@ -1148,7 +1148,7 @@ void scope_net_summary(struct sbuf *met)
         else
             other++;
     }
-    struct scope_dim none[] = {{"summary", "true", 0, 0}};
+    struct scope_dim none[] = {{"summary", "true", 0, 1}};
     scope_emit_metric(met, "net.tcp", "gauge", tcp, "connection", none, 0, now);
     scope_emit_metric(met, "net.udp", "gauge", udp, "connection", none, 0, now);
     scope_emit_metric(met, "net.other", "gauge", other, "connection", none, 0, now);

@@ -69,13 +69,19 @@ test('SCOPE_EVENT_MAXEPS: events over the limit are dropped with a notice that c
   rmSync(s.dir, { recursive: true });
 });
 
-test('verbosity 0 writes bare metrics; 9 writes each read with its file and descriptor', () => {
+test('verbosity 0 writes bare metrics (not even summary: plain StatsD servers take no tags); 1 adds unit and summary; 9 writes each read with its file and descriptor', () => {
   const v0 = session({ SCOPE_METRIC_VERBOSITY: '0' });
   assert.is(run('cat', ['/etc/hostname'], v0.env).status, 0);
   const read0 = metricsOf(v0.metrics()).find((m) => m.body._metric === 'fs.read');
   assert.ok(read0, 'fs.read summary');
-  for (const k of ['proc', 'pid', 'host', 'unit', 'op', 'file', 'fd']) assert.is(read0.body[k], undefined, k);
-  assert.is(read0.body.summary, 'true');
+  for (const k of ['proc', 'pid', 'host', 'unit', 'op', 'file', 'fd', 'summary']) assert.is(read0.body[k], undefined, k);
+
+  const v1 = session({ SCOPE_METRIC_VERBOSITY: '1' });
+  assert.is(run('cat', ['/etc/hostname'], v1.env).status, 0);
+  const read1 = metricsOf(v1.metrics()).find((m) => m.body._metric === 'fs.read');
+  assert.is(read1?.body.summary, 'true');
+  assert.is(read1?.body.unit, 'byte');
+  rmSync(v1.dir, { recursive: true });
 
   const v9 = session({ SCOPE_METRIC_VERBOSITY: '9' });
   assert.is(run('cat', ['/etc/hostname'], v9.env).status, 0);
