@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough) and promtool
-# (package prometheus). Each installed only when missing; needs root (CI runs as root).
+# What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
+# (package prometheus) and collectd (collectd-core, for its statsd plugin). Each installed only when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
 install() {
@@ -15,4 +15,7 @@ if ! command -v nginx >/dev/null; then
 fi
 if ! command -v promtool >/dev/null; then
   install prometheus
+fi
+if ! command -v collectd >/dev/null; then
+  install collectd-core
 fi
