@@ -36,11 +36,16 @@ const TABLE: Entry[] = [
   { path: ['metric', 'format', 'statsdmaxlen'], key: 'SCOPE_STATSD_MAXLEN', kind: 'int' },
   { path: ['metric', 'format', 'verbosity'], key: 'SCOPE_METRIC_VERBOSITY', kind: 'int' },
   { path: ['metric', 'transport'], key: 'SCOPE_METRIC_DEST', kind: 'transport' },
+  // transport.tls.enable is the URL's scheme (tls://); the other two are settings of their own
+  { path: ['metric', 'transport', 'tls', 'validateserver'], key: 'SCOPE_METRIC_TLS_VALIDATE_SERVER', kind: 'bool' },
+  { path: ['metric', 'transport', 'tls', 'cacertpath'], key: 'SCOPE_METRIC_TLS_CA_CERT_PATH', kind: 'string' },
   { path: ['event', 'enable'], key: 'SCOPE_EVENT_ENABLE', kind: 'bool' },
   { path: ['event', 'format', 'type'], key: 'SCOPE_EVENT_FORMAT', kind: 'string' },
   { path: ['event', 'format', 'maxeventpersec'], key: 'SCOPE_EVENT_MAXEPS', kind: 'int' },
   { path: ['event', 'format', 'enhancefs'], key: 'SCOPE_ENHANCE_FS', kind: 'bool' },
   { path: ['event', 'transport'], key: 'SCOPE_EVENT_DEST', kind: 'transport' },
+  { path: ['event', 'transport', 'tls', 'validateserver'], key: 'SCOPE_EVENT_TLS_VALIDATE_SERVER', kind: 'bool' },
+  { path: ['event', 'transport', 'tls', 'cacertpath'], key: 'SCOPE_EVENT_TLS_CA_CERT_PATH', kind: 'string' },
   { path: ['payload', 'enable'], key: 'SCOPE_PAYLOAD_ENABLE', kind: 'bool' },
   { path: ['payload', 'dir'], key: 'SCOPE_PAYLOAD_DIR', kind: 'string' },
   { path: ['libscope', 'configevent'], key: 'SCOPE_CONFIG_EVENT', kind: 'bool' },
@@ -48,6 +53,8 @@ const TABLE: Entry[] = [
   { path: ['libscope', 'commanddir'], key: 'SCOPE_CMD_DIR', kind: 'string' },
   { path: ['libscope', 'log', 'level'], key: 'SCOPE_LOG_LEVEL', kind: 'loglevel' },
   { path: ['libscope', 'log', 'transport'], key: 'SCOPE_LOG_DEST', kind: 'transport' },
+  { path: ['libscope', 'log', 'transport', 'tls', 'validateserver'], key: 'SCOPE_LOG_TLS_VALIDATE_SERVER', kind: 'bool' },
+  { path: ['libscope', 'log', 'transport', 'tls', 'cacertpath'], key: 'SCOPE_LOG_TLS_CA_CERT_PATH', kind: 'string' },
   { path: ['libscope', 'snapshot', 'coredump'], key: 'SCOPE_SNAPSHOT_COREDUMP', kind: 'bool' },
   { path: ['libscope', 'snapshot', 'backtrace'], key: 'SCOPE_SNAPSHOT_BACKTRACE', kind: 'bool' },
   // scope-filter's scopes, as `scope run -f` / `--policy` hand them to libscope (FILTER.md).
@@ -373,9 +380,12 @@ export function pairsToYaml(pairs: ScopePairs): string {
     for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
     node[path[path.length - 1] as string] = value;
   };
+  const dests = TABLE.filter((e) => e.kind === 'transport' && pairs[e.key] !== undefined).map((e) => e.path.join('.') + '.');
   for (const entry of TABLE) {
     const v = pairs[entry.key];
     if (v === undefined) continue;
+    // a transport's TLS settings are written inside it, so only with it
+    if (entry.kind !== 'transport' && entry.path.includes('transport') && !dests.some((d) => entry.path.join('.').startsWith(d))) continue;
     const value =
       entry.kind === 'bool' ? v === 'true' : entry.kind === 'int' ? Number(v) : entry.kind === 'transport' ? urlToTransport(v) : v;
     put(entry.path, value);
