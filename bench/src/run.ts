@@ -25,6 +25,8 @@
  *  6. filter: scope-filter on the same 2 M events with 1 scope (every line kept and marked; against
  *     jq doing the same) and with 64 scopes of data, range and process filters (budget ≥ 500 000
  *     lines/s); the lines kept are checked to carry matchedScopes.
+ *  7. slowdest (src/slowdest.ts): 1 M one-byte writes with tcp:// destinations that refuse, never
+ *     read, or never complete the connect, each ÷ the same with file destinations (budget ≤ 1.10).
  *
  * Writes bench/results/latest.json (everything) and bench/results/rwloop.json (as before).
  *
@@ -33,7 +35,8 @@
  *                              [--event-ops 200000] [--cpu N] [--nginx-runs 5] [--nginx-secs 5]
  *                              [--events-lines 2000000] [--events-runs 3]
  *                              [--filter-lines 2000000] [--filter-runs 3]
- *                              [--only rwloop|percall|startup|nginx|events|filter]
+ *                              [--slowdest-runs 7]
+ *                              [--only rwloop|percall|startup|nginx|events|filter|slowdest]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -42,6 +45,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { libscopePath } from '@scope/libscope';
+import { slowdest } from './slowdest.js';
 
 const benchDir = fileURLToPath(new URL('../../', import.meta.url));
 const arg = (name: string, fallback: number) => {
@@ -550,6 +554,19 @@ if (doing('filter')) {
   if (!haveJq) process.stdout.write('filter: jq comparison skipped (no /usr/bin/jq)\n');
   latest['filter'] = filterResults;
   rmSync(file, { force: true });
+}
+
+// ---- 7. slowdest: dead and slow network destinations ÷ a file destination ---------------------
+if (doing('slowdest')) {
+  const r = await slowdest({ benchDir, buildDir, work, lib: libscopePath(), runs: arg('slowdest-runs', 7), plainEnv });
+  latest['slowdest'] = r;
+  const f = r.median_ms['file']!;
+  process.stdout.write(`slowdest: 1 M one-byte writes, medians of ${r.runs} interleaved runs: plain ${r.median_ms['plain']} ms, file destinations ${f} ms\n`);
+  for (const [name, ratio] of Object.entries(r.ratio_to_file)) {
+    process.stdout.write(`  ${name.padEnd(20)} ${r.median_ms[name]} ms  ÷ file ${ratio.toFixed(3)}\n`);
+    if (name === 'plain') continue;
+    budgets.push({ what: `1 M writes, ${name.replace(/_/g, ' ').replace('tcp', 'tcp destination')} ÷ file destination`, measured: `${ratio.toFixed(3)} (${f.toFixed(0)} → ${r.median_ms[name]!.toFixed(0)} ms)`, budget: '≤ 1.10', within: ratio <= 1.1, value: ratio });
+  }
 }
 
 latest['budgets'] = budgets.map(({ what, value, budget, within, invalid }) => ({
