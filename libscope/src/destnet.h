@@ -1,6 +1,6 @@
-/* destnet.h — inside the destinations: the connection and buffer of a network destination
- * (destnet.c, destconn.c), libssl loaded at run time (desttls.c), and the state helpers dest.c
- * shares with them (backoff, failures). Not used outside dest*.c. */
+/* destnet.h — inside the destinations: files (destfile.c), the connection and buffer of a network
+ * destination (destnet.c, destconn.c), libssl loaded at run time (desttls.c), and the state
+ * helpers dest.c shares with them (backoff, failures). Not used outside dest*.c. */
 #ifndef SCOPE_DESTNET_H
 #define SCOPE_DESTNET_H
 #include <stdbool.h>
@@ -51,6 +51,11 @@ void scope_dest_failed(struct scope_dest *d, const char *op, const char *why);
 void scope_dest_went_down(struct scope_dest *d, const char *op, const char *why);
 void scope_dest_came_up(struct scope_dest *d);
 bool scope_dest_due(const struct scope_dest *d);
+
+/* destfile.c */
+bool scope_dfile_open(struct scope_dest *d, const char *url);
+bool scope_dfile_tick(struct scope_dest *d);
+bool scope_dfile_write(struct scope_dest *d, const char *buf, size_t len);
 
 /* destnet.c */
 bool scope_dnet_open(struct scope_dest *d, const char *url);

@@ -164,7 +164,7 @@ static void discard(void)
  * pending since long before, is not waited for (dest: scope_dest_pump). */
 #define FINAL_NET_MS 700
 static void came_up(void);
-static void final_send(void)
+static void settle_net(void)
 {
     scope_dest_last_chance(&ev_dest);
     scope_dest_last_chance(&met_dest);
@@ -182,6 +182,11 @@ static void final_send(void)
         struct timespec nap = {0, 5 * 1000000L};
         nanosleep(&nap, NULL);
     }
+}
+
+static void final_send(void)
+{
+    settle_net();
     scope_dest_final(&ev_dest);
     scope_dest_final(&met_dest);
     scope_log_final();
@@ -342,6 +347,8 @@ static void *thread_main(void *arg)
             }
             report_drops(false);
             write_out();
+            if (r & REQ_FLUSH)   /* an exec: what a network destination holds would be lost */
+                settle_net();
         }
         if (now >= next_ms)
             next_ms = now + period_ms;

@@ -1,0 +1,243 @@
+/* destfile.c — file destinations (file:///path, file://stdout, file://stderr): opened, checked
+ * and written whole lines at a time, through a descriptor the reporting thread keeps in its own
+ * table or, from any other thread, a transient one (dest.c says why). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dest.h"
+#include "destnet.h"
+
+/* Move fd up to just below the soft limit, out of the range apps scan and reuse. */
+int scope_fd_high(int fd)
+{
+    if (fd < 0)
+        return fd;
+    struct rlimit rl;
+    long base = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        base = (long)rl.rlim_cur;
+    base = base > 256 ? base - 64 : base / 2;
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
+    if (hi < 0) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return fd;
+    }
+    close(fd);
+    return hi;
+}
+
+static bool same_file(int fd, const struct scope_dest *d)
+{
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == d->dev && st.st_ino == d->ino;
+}
+
+static bool remember(struct scope_dest *d, int fd)
+{
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        return false;
+    d->dev = st.st_dev;
+    d->ino = st.st_ino;
+    return true;
+}
+
+static int console_fd(const struct scope_dest *d) { return d->kind == SCOPE_DEST_STDOUT ? 1 : 2; }
+
+static int open_file(const struct scope_dest *d)
+{
+    return open(d->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
+static void went_down(struct scope_dest *d, int err) { scope_dest_went_down(d, "open", strerror(err)); }
+static void failed(struct scope_dest *d, const char *op, int err) { scope_dest_failed(d, op, strerror(err)); }
+static bool due(const struct scope_dest *d) { return scope_dest_due(d); }
+static void came_up(struct scope_dest *d) { scope_dest_came_up(d); }
+
+/* One open of a file destination, counted; errno kept for the caller. */
+static int attempt(struct scope_dest *d)
+{
+    d->attempts++;
+    int fd = open_file(d);
+    if (fd < 0) {
+        int e = errno;
+        went_down(d, e);
+        errno = e;
+    } else {
+        came_up(d);
+    }
+    return fd;
+}
+
+/* file:///path, file://stdout, file://stderr; false for any other URL. */
+bool scope_dfile_open(struct scope_dest *d, const char *url)
+{
+    if (strcmp(url, "file://stdout") == 0 || strcmp(url, "file://stderr") == 0) {
+        d->kind = strcmp(url, "file://stdout") == 0 ? SCOPE_DEST_STDOUT : SCOPE_DEST_STDERR;
+        /* The file the app's 1/2 is now; later we write there only while it still is. */
+        if (!remember(d, console_fd(d)))
+            d->kind = SCOPE_DEST_NONE;
+        else {
+            d->attempts = 1;
+            came_up(d);
+        }
+    } else if (strncmp(url, "file:///", 8) == 0) {
+        d->kind = SCOPE_DEST_FILE;
+        snprintf(d->path, sizeof d->path, "%s", url + 7);
+        /* Created now (readers may wait for it) and checked, then closed: see the header. */
+        int fd = attempt(d);
+        if (fd >= 0)
+            close(fd);
+    } else
+        return false;
+    return true;
+}
+
+/* A file destination that is down, tried again once its backoff has passed. */
+bool scope_dfile_tick(struct scope_dest *d)
+{
+    if (d->kind != SCOPE_DEST_FILE || !d->down || !due(d))
+        return false;
+    int fd = attempt(d);
+    if (fd < 0)
+        return false;
+    if (scope_dest_keeps_fds) {
+        fd = scope_fd_high(fd);
+        if (remember(d, fd))
+            d->fd = fd;
+        else
+            close(fd);
+    } else {
+        close(fd);
+    }
+    return true;
+}
+
+void scope_dest_unlend(struct scope_dest *d)
+{
+    if (d->lent >= 0)
+        close(d->lent);
+    d->lent = -1;
+}
+
+void scope_dest_lend(struct scope_dest *d)
+{
+    scope_dest_unlend(d);   /* one left by a parent whose thread never settled */
+    if ((d->kind == SCOPE_DEST_STDOUT || d->kind == SCOPE_DEST_STDERR) && same_file(console_fd(d), d))
+        d->lent = scope_fd_high(fcntl(console_fd(d), F_DUPFD_CLOEXEC, 3));
+}
+
+int scope_dest_adopt(struct scope_dest *d)
+{
+    d->fd = d->lent;
+    return d->fd;
+}
+
+static void reopen(struct scope_dest *d)
+{
+    d->fd = -1;
+    int fd = -1;
+    if (d->kind == SCOPE_DEST_FILE) {
+        /* the descriptor of a destination that is up, (re)made by the thread that keeps it: not
+         * a new attempt unless it fails */
+        if ((fd = open_file(d)) < 0) {
+            d->attempts++;
+            went_down(d, errno);
+        }
+    } else if (same_file(console_fd(d), d))
+        fd = fcntl(console_fd(d), F_DUPFD_CLOEXEC, 3);
+    fd = scope_fd_high(fd);
+    if (d->kind == SCOPE_DEST_FILE && !remember(d, fd)) {
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    d->fd = fd;
+}
+
+/* Whole buffer or nothing more: a partial write ends the attempt (retrying would repeat lines). */
+/* Whole lines, at most a page per write(): a process killed by a signal (SIGPIPE, say) while the
+ * kernel copies a write into the page cache stops at a page boundary, and the rest of a longer
+ * write would be lost mid-line, with the next writer's line glued to the torn one. A write that
+ * fits in one page is copied whole or not at all (a single longer line is written alone). */
+#define WRITE_CHUNK 4096
+static size_t write_all(int fd, const char *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        size_t n = len - off;
+        if (n > WRITE_CHUNK) {
+            const char *nl = memrchr(buf + off, '\n', WRITE_CHUNK);
+            n = nl ? (size_t)(nl - (buf + off)) + 1 : 0;
+            if (!n) {   /* one line longer than the chunk */
+                nl = memchr(buf + off, '\n', len - off);
+                n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
+            }
+        }
+        ssize_t w = write(fd, buf + off, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    return off;
+}
+
+/* A transient open of a destination that is up is not counted as an attempt: it is the same
+ * connection, reached from another thread. */
+static bool write_transient(struct scope_dest *d, const char *buf, size_t len)
+{
+    if (!due(d))
+        return false;
+    int fd = -1;
+    if (d->kind != SCOPE_DEST_FILE)
+        fd = same_file(console_fd(d), d) ? console_fd(d) : -1;
+    else if (d->down)
+        fd = attempt(d);
+    else if ((fd = open_file(d)) < 0) {
+        d->attempts++;
+        went_down(d, errno);
+    }
+    if (fd < 0)
+        return false;
+    bool ok = write_all(fd, buf, len) == len;
+    if (!ok)
+        failed(d, "write", errno);
+    if (d->kind == SCOPE_DEST_FILE)
+        close(fd);
+    return ok;
+}
+
+/* While down, only scope_dest_tick tries again (the reporting thread then writes what is owed
+ * first, a process-start record, before the next batch). */
+static bool write_kept(struct scope_dest *d, const char *buf, size_t len)
+{
+    if (d->down)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        if (!same_file(d->fd, d))
+            reopen(d);
+        if (d->fd < 0)
+            return false;
+        size_t off = write_all(d->fd, buf, len);
+        if (off == len)
+            return true;
+        if (off > 0 || errno != EBADF) {
+            failed(d, "write", errno);
+            return false;
+        }
+        d->fd = -1;
+    }
+    return false;
+}
+
+bool scope_dfile_write(struct scope_dest *d, const char *buf, size_t len)
+{
+    return scope_dest_keeps_fds ? write_kept(d, buf, len) : write_transient(d, buf, len);
+}
