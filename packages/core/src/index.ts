@@ -17,3 +17,4 @@ export * from './processes.js';
 export * from './endpoint.js';
 export * from './metric.js';
 export * from './prometheus.js';
+export * from './metric-record.js';
