@@ -28,5 +28,5 @@ export const VERBS: Verb[] = [
   { name: 'logs', summary: "show a session's libscope.log", load: async () => (await import('@scope/scope-history')).logsTool },
   { name: 'report', summary: 'unique file and network activity of a session' },
   { name: 'export', summary: 'ship a stream to OTLP, NATS, StatsD, Prometheus, TCP' },
-  { name: 'collect', summary: 'receive streams from many processes and hosts' },
+  { name: 'collect', summary: 'receive streams from many processes and hosts', load: async () => (await import('@scope/scope-collect')).tool },
 ];
