@@ -355,6 +355,7 @@ test('slow destinations: refused, accepts and never reads, never completes: the 
     refused: gone.url(),
     'never reads': `tcp://127.0.0.1:${(deaf.address() as net.AddressInfo).port}`,
     'never completes': `tcp://127.0.0.1:${full.port}`,
+    'udp, refused': `udp://127.0.0.1:${gone.port}`,
   };
   try {
     for (const [what, url] of Object.entries(urls)) {
@@ -370,6 +371,59 @@ test('slow destinations: refused, accepts and never reads, never completes: the 
     await new Promise<void>((r) => deaf.close(() => r()));
     full.stop();
   }
+});
+
+/** One request on the process's control socket "@scope/<pid>". */
+function ask(pid: number, request: string): Promise<Json> {
+  return new Promise((resolve, reject) => {
+    const sock = net.createConnection({ path: `\0scope/${pid}` });
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(request + '\n'));
+    sock.on('data', (d: string) => (buf += d));
+    sock.on('end', () => resolve(JSON.parse(buf) as Json));
+    sock.on('error', reject);
+  });
+}
+interface DestStatus { name: string; state: string; attempts: number; failures: number; last_failure: string | null; connected_since: number | null; lines: number; dropped: number; buffered: number }
+
+test('status on the control socket: connecting (buffered, dropping), down (refused), connected (the log over tcp)', async () => {
+  const full = await fullBacklog();
+  const gone = await receiver('tcp');
+  await gone.close();
+  const logs = await receiver('tcp');
+  const s = session({ SCOPE_EVENT_DEST: `tcp://127.0.0.1:${full.port}`, SCOPE_METRIC_DEST: gone.url(), SCOPE_LOG_DEST: logs.url(), SCOPE_DEST_BUFFER: '4096', SCOPE_LOG_LEVEL: 'info' });
+  const child = spawn(prog('destload'), ['400', '20', work], { env: s.env, stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  let ds: DestStatus[] = [];
+  const want = () =>
+    ds.length === 3 && ds[0]!.state === 'connecting' && ds[0]!.buffered > 0 && ds[0]!.dropped > 0 &&
+    ds[1]!.state === 'down' && ds[2]!.state === 'connected' && ds[2]!.lines > 0;
+  try {
+    for (let i = 0; i < 300 && !want(); i++) {
+      await sleep(20);
+      try {
+        ds = ((await ask(child.pid!, '{"req":"status"}'))['destinations'] as DestStatus[]) ?? [];
+      } catch {
+        // not listening yet
+      }
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    full.stop();
+  }
+  assert.ok(want(), JSON.stringify(ds));
+  const [ev, met, log] = ds as [DestStatus, DestStatus, DestStatus];
+  assert.ok(ev.buffered <= 4096, JSON.stringify(ev));
+  assert.is(ev.connected_since, null);
+  assert.match(String(met.last_failure), /Connection refused/);
+  assert.ok(met.attempts >= 1 && met.failures >= 1);
+  assert.ok(log.connected_since !== null);
+  await until(() => logs.ended() >= 1);
+  await logs.close();
+  assert.match(logs.conns.join(''), /scope\[\d+\] error: metric destination tcp:\/\/127\.0\.0\.1:\d+: cannot connect to: Connection refused/);
+  rmSync(s.dir, { recursive: true });
 });
 
 test('an unknown scheme stays unsupported, logged once', async () => {
