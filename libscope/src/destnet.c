@@ -1,5 +1,6 @@
-/* destnet.c — network destinations (unix://, tcp://, udp://, tls://): a bounded buffer of whole
- * lines, and the reporting thread sending it as far as the socket takes it each turn.
+/* destnet.c — network destinations (unix://, tcp://, udp://, tls://): what they are from the URL
+ * and the settings, and their bounded buffer of whole lines; the reporting thread sends it as far
+ * as the socket takes it each turn (destsend.c).
  *
  * Only the reporting thread touches the network (scope_dest_keeps_fds): its sockets live in its own
  * descriptor table, out of the app's reach. Any other thread (an app thread logging, the inline
@@ -27,8 +28,6 @@
 #include "destnet.h"
 #include "log.h"
 
-#define UDP_MAX 8192          /* whole lines per datagram, at most */
-#define STREAM_CHUNK 65536    /* per send: other destinations get their turn */
 #define FINAL_STALL_MS 200    /* at exit, a receiver that took nothing for this long is not waited for */
 #define FINAL_CONNECT_MS 300  /* … nor a connection that has been pending for longer than this */
 
@@ -89,23 +88,6 @@ bool scope_dnet_open(struct scope_dest *d, const char *url)
     return true;
 }
 
-static size_t count_lines(const char *p, size_t len)
-{
-    size_t c = 0;
-    for (const char *e = p + len; (p = memchr(p, '\n', (size_t)(e - p))); p++)
-        c++;
-    return c;
-}
-
-/* The longest run of whole lines of p that fits in room. */
-static size_t whole_lines(const char *p, size_t len, size_t room)
-{
-    if (len <= room)
-        return len;
-    const char *nl = room ? memrchr(p, '\n', room) : NULL;
-    return nl ? (size_t)(nl - p) + 1 : 0;
-}
-
 static bool reserve(struct scope_net *n, size_t want)
 {
     if (want <= n->cap)
@@ -121,148 +103,6 @@ static bool reserve(struct scope_net *n, size_t want)
     n->buf = b;
     n->cap = cap;
     return true;
-}
-
-/* Lost mid-connection: what is buffered waits for the next one, after the backoff. */
-void scope_dnet_lost(struct scope_dest *d, const char *op, const char *why)
-{
-    scope_conn_drop(d->net);
-    scope_dest_went_down(d, op, why);
-}
-
-/* Drops the first out bytes' worth of whole lines from the buffer once they are on the wire. */
-static void consumed(struct scope_dest *d, size_t upto)
-{
-    struct scope_net *n = d->net;
-    const char *nl = upto ? memrchr(n->buf, '\n', upto) : NULL;
-    if (!nl)
-        return;
-    size_t k = (size_t)(nl - n->buf) + 1;
-    d->lines += count_lines(n->buf, k);
-    memmove(n->buf, n->buf + k, n->len - k);
-    n->len -= k;
-    n->out -= k < n->out ? k : n->out;
-}
-
-/* An orderly close by the receiver (its FIN, or TLS close_notify), a reset or an error. What it
- * sent us otherwise is read and ignored. */
-static bool peer_gone(struct scope_dest *d)
-{
-    struct scope_net *n = d->net;
-    struct pollfd p = {.fd = n->fd, .events = POLLIN | POLLRDHUP};
-    if (poll(&p, 1, 0) <= 0)
-        return false;
-    if (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) {
-        int err = 0;
-        socklen_t el = sizeof err;
-        getsockopt(n->fd, SOL_SOCKET, SO_ERROR, &err, &el);
-        scope_dnet_lost(d, "write to", err ? strerror(err) : "the receiver closed the connection");
-        return true;
-    }
-    if (n->ssl) {
-        if (!scope_tls_peer_gone(n->ssl))
-            return false;
-        scope_dnet_lost(d, "write to", "the receiver closed the TLS connection");
-        return true;
-    }
-    char tmp[4096];
-    for (int i = 0; i < 64; i++) {
-        ssize_t r = recv(n->fd, tmp, sizeof tmp, MSG_DONTWAIT);
-        if (r > 0)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EINTR))
-            return false;
-        scope_dnet_lost(d, "write to", r == 0 ? "the receiver closed the connection" : strerror(errno));
-        return true;
-    }
-    return false;
-}
-
-static void send_stream(struct scope_dest *d, uint64_t now)
-{
-    struct scope_net *n = d->net;
-    while (n->len > n->out) {
-        size_t chunk = n->len - n->out;
-        if (chunk > STREAM_CHUNK)
-            chunk = STREAM_CHUNK;
-        ssize_t w;
-        if (n->ssl) {
-            if (n->tls_retry)   /* OpenSSL wants the very same length again */
-                chunk = n->tls_retry;
-            w = scope_tls_write(n->ssl, n->buf + n->out, chunk);
-            n->tls_retry = w == 0 ? chunk : 0;
-            if (w == 0)
-                break;
-            if (w < 0) {
-                scope_dnet_lost(d, "write to", "TLS write failed");
-                return;
-            }
-        } else {
-            w = send(n->fd, n->buf + n->out, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                break;
-            if (w <= 0) {
-                scope_dnet_lost(d, "write to", w < 0 ? strerror(errno) : "nothing written");
-                return;
-            }
-        }
-        n->out += (size_t)w;
-        n->progress_ms = now;
-    }
-    consumed(d, n->out);
-}
-
-/* Datagrams of whole lines. A refusal (ICMP, reported on a later send) is counted and the
- * datagram sent again; the socket stays. */
-static void send_datagrams(struct scope_dest *d, uint64_t now)
-{
-    struct scope_net *n = d->net;
-    int refusals = 0;
-    while (n->len > 0) {
-        size_t dg = whole_lines(n->buf, n->len, UDP_MAX);
-        if (!dg) {   /* one line longer than a datagram: alone */
-            const char *nl = memchr(n->buf, '\n', n->len);
-            dg = nl ? (size_t)(nl - n->buf) + 1 : n->len;
-        }
-        ssize_t w = send(n->fd, n->buf, dg, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
-            break;
-        if (w < 0 && errno == ECONNREFUSED) {
-            scope_dest_failed(d, "send to", strerror(errno));
-            if (++refusals > 2)
-                break;
-            continue;
-        }
-        if (w < 0 && errno != EMSGSIZE) {
-            scope_dnet_lost(d, "send to", strerror(errno));
-            return;
-        }
-        size_t lines = count_lines(n->buf, dg);
-        if (w < 0)
-            d->dropped += lines;   /* too long for any datagram */
-        else
-            d->lines += lines;
-        memmove(n->buf, n->buf + dg, n->len - dg);
-        n->len -= dg;
-        n->progress_ms = now;
-    }
-}
-
-static void flush(struct scope_dest *d)
-{
-    struct scope_net *n = d->net;
-    uint64_t now = scope_dest_mono_ms();
-    if (n->phase != NP_UP || n->fresh)
-        return;
-    if (n->socktype == SOCK_DGRAM)
-        send_datagrams(d, now);
-    else if (!peer_gone(d))
-        send_stream(d, now);
-    d->buffered = n->len;
 }
 
 bool scope_dnet_tick(struct scope_dest *d)
@@ -288,10 +128,10 @@ bool scope_dnet_write(struct scope_dest *d, const char *buf, size_t len, size_t 
             n->len -= k;
             d->dropped++;
         }
-    size_t take = whole_lines(buf, len, n->max - n->len);
+    size_t take = scope_lines_fit(buf, len, n->max - n->len);
     if (take && !reserve(n, n->len + take))
         take = 0;
-    size_t kept = take ? count_lines(buf, take) : 0;
+    size_t kept = take ? scope_lines_count(buf, take) : 0;
     if (take && first && n->out == 0) {
         memmove(n->buf + take, n->buf, n->len);
         memcpy(n->buf, buf, take);
@@ -309,7 +149,7 @@ bool scope_dnet_write(struct scope_dest *d, const char *buf, size_t len, size_t 
         }
     }
     if (scope_dest_keeps_fds)
-        flush(d);
+        scope_dnet_flush(d);
     return kept == lines;
 }
 
@@ -318,7 +158,7 @@ bool scope_dnet_pump(struct scope_dest *d, bool final)
     struct scope_net *n = d->net;
     if (!scope_dest_keeps_fds)
         return false;
-    flush(d);
+    scope_dnet_flush(d);
     if (!final || !n->len)
         return false;
     uint64_t now = scope_dest_mono_ms();
@@ -330,7 +170,7 @@ bool scope_dnet_pump(struct scope_dest *d, bool final)
 void scope_dnet_final(struct scope_dest *d)
 {
     struct scope_net *n = d->net;
-    d->dropped += count_lines(n->buf, n->len);   /* a line begun on the wire is torn: dropped too */
+    d->dropped += scope_lines_count(n->buf, n->len);   /* a line begun on the wire is torn: dropped too */
     n->len = n->out = 0;
     d->buffered = 0;
 }
@@ -339,10 +179,10 @@ void scope_dnet_close(struct scope_dest *d)
 {
     struct scope_net *n = d->net;
     if (scope_dest_keeps_fds) {
-        flush(d);   /* once, without waiting */
+        scope_dnet_flush(d);   /* once, without waiting */
         scope_conn_drop(n);
     }
-    d->dropped += count_lines(n->buf, n->len);
+    d->dropped += scope_lines_count(n->buf, n->len);
     free(n->buf);
     free(n);
     d->net = NULL;

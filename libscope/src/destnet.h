@@ -1,5 +1,5 @@
 /* destnet.h — inside the destinations: files (destfile.c), the connection and buffer of a network
- * destination (destnet.c, destconn.c), libssl loaded at run time (desttls.c), and the state
+ * destination (destnet.c, destsend.c, destconn.c), libssl loaded at run time (desttls.c), and the state
  * helpers dest.c shares with them (backoff, failures). Not used outside dest*.c. */
 #ifndef SCOPE_DESTNET_H
 #define SCOPE_DESTNET_H
@@ -65,7 +65,14 @@ bool scope_dnet_write(struct scope_dest *d, const char *buf, size_t len, size_t 
 bool scope_dnet_pump(struct scope_dest *d, bool final);
 void scope_dnet_final(struct scope_dest *d);
 void scope_dnet_child(struct scope_dest *d);
+
+/* destsend.c */
 void scope_dnet_lost(struct scope_dest *d, const char *op, const char *why);
+/* Reporting thread: sends what the socket takes now (nothing while the connection is fresh). */
+void scope_dnet_flush(struct scope_dest *d);
+size_t scope_lines_count(const char *p, size_t len);
+/* The longest run of whole lines of p that fits in room bytes. */
+size_t scope_lines_fit(const char *p, size_t len, size_t room);
 
 /* destconn.c: moving a connection forward (resolve, connect, handshake), no data */
 void scope_conn_step(struct scope_dest *d);
