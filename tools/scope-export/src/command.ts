@@ -1,0 +1,173 @@
+/**
+ * `scope-export --to URL … [--prometheus host:port]` — arguments and wiring only; the work is in
+ * export.ts, destination.ts and one sink per kind of destination.
+ */
+import { defineCommand } from 'citty';
+import type { ArgsDef } from 'citty';
+import type { ToolRun } from '@scope/core';
+import { EXIT, flagValues, parseEndpoint, parseToolArgs, streamLines, UsageError } from '@scope/core';
+import { Destination } from './destination.js';
+import type { Sink } from './destination.js';
+import { runExport } from './export.js';
+import { NatsSink } from './nats.js';
+import { OtlpSink } from './otlp.js';
+import { PrometheusEndpoint } from './prometheus-server.js';
+import { StatsdSink } from './statsd.js';
+import { TcpSink } from './tcp.js';
+
+const TOOL = 'scope-export';
+
+export const args = {
+  to: {
+    type: 'string',
+    valueHint: 'URL',
+    description: 'Send records here (repeatable): statsd://host:port, otlp+http://host:port, nats://host:port/subject, tcp://host:port',
+  },
+  prometheus: { type: 'string', valueHint: 'HOST:PORT', description: 'Serve the metrics so far as Prometheus text on http://HOST:PORT/metrics' },
+  'exit-on-eof': { type: 'boolean', description: 'With --prometheus: exit when the input ends instead of serving until Ctrl-C' },
+  batch: { type: 'string', valueHint: 'N', description: 'Records per batch (default 500)' },
+  'flush-ms': { type: 'string', valueHint: 'MS', description: 'Send a batch that is not full after this long (default 1000)' },
+  queue: { type: 'string', valueHint: 'N', description: 'Records held per destination while it is slow or down; the oldest are dropped beyond (default 10000)' },
+  'drain-timeout': { type: 'string', valueHint: 'SECONDS', description: 'At the end of the input, wait at most this long for delivery (default 10)' },
+  'otlp-encoding': { type: 'enum', options: ['protobuf', 'json'], description: 'OTLP/HTTP body: protobuf (default) or json' },
+  'service-name': { type: 'string', valueHint: 'NAME', description: 'OTLP service.name (default: the process name of each record)' },
+  'statsd-prefix': { type: 'string', valueHint: 'PREFIX', description: 'Put this before every StatsD metric name' },
+  'statsd-max': { type: 'string', valueHint: 'BYTES', description: 'Longest StatsD datagram (default 512, as libscope)' },
+  strict: { type: 'boolean', description: 'Stop at the first bad input line' },
+} as const satisfies ArgsDef;
+
+export const command = defineCommand({
+  meta: {
+    name: TOOL,
+    description: 'Ship scope records from stdin to OTLP/HTTP, NATS, StatsD, TCP, or serve them as Prometheus /metrics',
+  },
+  args,
+});
+
+/** A whole number in [min, max] from a flag, or a usage error naming the flag and the value. */
+export function intFlag(flag: string, value: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${flag}: "${value}" is not a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`);
+  }
+  return n;
+}
+
+/** Seconds (a decimal number ≥ 0) from a flag, as ms. */
+export function secondsFlag(flag: string, value: string | undefined, fallbackSeconds: number): number {
+  if (value === undefined) return fallbackSeconds * 1000;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--${flag}: "${value}" is not a number of seconds`);
+  return Math.round(n * 1000);
+}
+
+/** --prometheus host:port (an IPv6 host in brackets). */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]/]+):(\d+)$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) throw new UsageError(`--prometheus: "${value}" is not host:port (e.g. 127.0.0.1:9102)`);
+  return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** A NATS subject given in the URL's path: tokens separated by `.`, no wildcards or spaces. */
+function natsSubject(url: string, path: string): string {
+  const subject = path === '' ? 'scope' : path;
+  if (!/^[^\s.*>]+(\.[^\s.*>]+)*$/.test(subject)) {
+    throw new UsageError(`--to: "${url}" has subject "${subject}"; a NATS subject is tokens separated by "." without spaces, "*" or ">"`);
+  }
+  return subject;
+}
+
+/** Parse argv, run, and resolve to the exit status. */
+export async function main(rawArgs: string[]): Promise<number> {
+  const parsed = await parseToolArgs(rawArgs, command, args);
+  if (!parsed) return EXIT.OK;
+  const extra = parsed._.filter((word) => word !== '');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const warn = (message: string) => process.stderr.write(message + '\n');
+
+  const destinationOptions = {
+    batch: intFlag('batch', parsed.batch, 500, 1),
+    flushMs: intFlag('flush-ms', parsed['flush-ms'], 1000, 0),
+    queue: intFlag('queue', parsed.queue, 10_000, 1),
+    warn,
+    tool: TOOL,
+  };
+  const drainMs = secondsFlag('drain-timeout', parsed['drain-timeout'], 10);
+  const statsdMax = intFlag('statsd-max', parsed['statsd-max'], 512, 16, 65_507);
+  const prometheusAt = typeof parsed.prometheus === 'string' ? parseListen(parsed.prometheus) : null;
+  const urls = flagValues(rawArgs, 'to');
+  if (urls.length === 0 && prometheusAt === null) {
+    throw new UsageError('say where to export: --to URL (statsd://, otlp+http://, nats://, tcp://) or --prometheus host:port');
+  }
+  if (parsed['exit-on-eof'] === true && prometheusAt === null) throw new UsageError('--exit-on-eof goes with --prometheus');
+
+  // Every URL is checked before anything connects.
+  const endpoints = urls.map((url) => parseEndpoint(url, ['statsd', 'otlp+http', 'nats', 'tcp'], '--to'));
+  const sinks: (() => Sink)[] = endpoints.map((e) => {
+    if (e.scheme === 'unix') throw new UsageError(`--to: "${e.url}": unix sockets are not an export destination`);
+    if (e.scheme === 'statsd') {
+      return () => new StatsdSink({ url: e.url, host: e.host, port: e.port, prefix: parsed['statsd-prefix'] ?? '', maxLength: statsdMax });
+    }
+    if (e.scheme === 'otlp+http') {
+      return () => new OtlpSink({
+        url: e.url, host: e.host, port: e.port, path: e.path,
+        encoding: parsed['otlp-encoding'] === 'json' ? 'json' : 'protobuf',
+        serviceName: parsed['service-name'],
+      });
+    }
+    if (e.scheme === 'nats') {
+      const subject = natsSubject(e.url, e.path);
+      return () => new NatsSink({ url: e.url, host: e.host, port: e.port, subject, warn, tool: TOOL });
+    }
+    if (e.scheme === 'tcp') return () => new TcpSink({ url: e.url, host: e.host, port: e.port, warn, tool: TOOL });
+    throw new UsageError(`--to: "${e.url}": scope-export does not send to ${e.scheme}://`);
+  });
+
+  const prometheus = prometheusAt === null ? null : new PrometheusEndpoint(warn);
+  let served: string | null = null;
+  if (prometheus !== null && prometheusAt !== null) {
+    served = await prometheus.listen(prometheusAt.host, prometheusAt.port);
+    warn(`${TOOL}: serving Prometheus metrics on ${served}`);
+  }
+  const destinations = sinks.map((make) => new Destination(make(), destinationOptions));
+
+  // The first SIGINT/SIGTERM ends the input (and the serving after it), the second the delivery.
+  const stop = new AbortController();
+  const kill = new AbortController();
+  const onSignal = () => (stop.signal.aborted ? kill.abort() : stop.abort());
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await runExport({
+      tool: TOOL,
+      lines: streamLines(process.stdin, 'stdin'),
+      where: 'stdin',
+      destinations,
+      prometheus,
+      strict: parsed.strict === true,
+      warn,
+      drainMs,
+      stop: stop.signal,
+      kill: kill.signal,
+    });
+    for (const d of destinations) warn(`${TOOL}: ${d.summary()}`);
+    if (prometheus !== null && served !== null) {
+      if (!stop.signal.aborted && parsed['exit-on-eof'] !== true) {
+        warn(`${TOOL}: input ended; still serving ${prometheus.metrics} metric records on ${served} (Ctrl-C stops)`);
+        await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+      }
+      await prometheus.close();
+      warn(`${TOOL}: ${served}: ${prometheus.metrics} metric records, ${prometheus.scrapes} scrape${prometheus.scrapes === 1 ? '' : 's'}`);
+    }
+    const delivered = destinations.every((d) => d.ok());
+    return result.bad > 0 || !delivered ? EXIT.FAILURE : EXIT.OK;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** For the `scope` umbrella. */
+export const tool: ToolRun = { name: TOOL, main, command };
