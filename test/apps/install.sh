@@ -19,3 +19,7 @@ fi
 if ! command -v collectd >/dev/null; then
   install collectd-core
 fi
+# nats-server: scope-collect --from nats:// (test/apps/collect.test.ts).
+if ! command -v nats-server >/dev/null; then
+  install nats-server
+fi

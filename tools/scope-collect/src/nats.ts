@@ -58,7 +58,11 @@ export function subscribe(source: NatsSource, collector: Collector, options: Sub
     void (async () => {
       for await (const status of conn.status()) {
         if (status.type === Events.Disconnect) options.warn(`scope-collect: ${server}: server went away; reconnecting`);
-        else if (status.type === Events.Reconnect) options.warn(`scope-collect: ${server}: reconnected; receiving ${wildcard} again`);
+        else if (status.type === Events.Reconnect) {
+          // Said once the server has our subscription again (a round trip after the client resent it).
+          await conn.flush().catch(() => {});
+          options.warn(`scope-collect: ${server}: reconnected; receiving ${wildcard} again`);
+        }
       }
     })();
     conn.subscribe(wildcard, {
