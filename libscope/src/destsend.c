@@ -100,6 +100,7 @@ static void send_stream(struct scope_dest *d, uint64_t now)
             if (w == 0)
                 break;
             if (w < 0) {
+                consumed(d, n->out);   /* the whole lines written are not sent again */
                 scope_dnet_lost(d, "write to", "TLS write failed");
                 return;
             }
@@ -110,7 +111,9 @@ static void send_stream(struct scope_dest *d, uint64_t now)
             if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 break;
             if (w <= 0) {
-                scope_dnet_lost(d, "write to", w < 0 ? strerror(errno) : "nothing written");
+                int e = w < 0 ? errno : 0;
+                consumed(d, n->out);
+                scope_dnet_lost(d, "write to", e ? strerror(e) : "nothing written");
                 return;
             }
         }

@@ -43,18 +43,22 @@ void scope_log_unlend(void) { scope_dest_unlend(&log_dest); }
 void scope_log_reopen(const char *url, int level)
 {
     pthread_mutex_lock(&log_lock);
+    in_log = 1;   /* a network log's last send may lose its connection and say so: not to itself */
     log_level = level;
     if (!scope_dest_on(&log_dest) || !url || strcmp(url, log_dest.url) != 0) {
         scope_dest_close(&log_dest);
         scope_dest_open(&log_dest, url, "log");
     }
+    in_log = 0;
     pthread_mutex_unlock(&log_lock);
 }
 
 void scope_log_close(void)
 {
     pthread_mutex_lock(&log_lock);
+    in_log = 1;
     scope_dest_close(&log_dest);
+    in_log = 0;
     pthread_mutex_unlock(&log_lock);
 }
 
