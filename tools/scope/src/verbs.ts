@@ -27,6 +27,6 @@ export const VERBS: Verb[] = [
   { name: 'prune', summary: 'delete old sessions', load: async () => (await import('@scope/scope-history')).pruneTool },
   { name: 'logs', summary: "show a session's libscope.log", load: async () => (await import('@scope/scope-history')).logsTool },
   { name: 'report', summary: 'unique file and network activity of a session' },
-  { name: 'export', summary: 'ship a stream to OTLP, NATS, StatsD, Prometheus, TCP' },
+  { name: 'export', summary: 'ship a stream to OTLP, NATS, StatsD, Prometheus, TCP', load: async () => (await import('@scope/scope-export')).tool },
   { name: 'collect', summary: 'receive streams from many processes and hosts', load: async () => (await import('@scope/scope-collect')).tool },
 ];
