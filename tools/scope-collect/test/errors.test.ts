@@ -17,7 +17,7 @@ test('bad lines: reported with the sender and its line number, counted, the rest
   sock.write(`${eventLine(1, 1)}\nhello world\n{"type":"evt",\n[1,2]\n\n${eventLine(1, 2)}\nproc.cpu:abc|c\n`);
   await finish(sock);
   await waitFor(() => c.lines().length === 2, 'the good tcp records');
-  await sendDatagrams(c.urls[1] as string, ['\xff-not-json\n' + eventLine(2, 1)]);
+  await sendDatagrams(c.urls[1] as string, [Buffer.concat([Buffer.from([0x7b, 0xff, 0x7d, 0x0a]), Buffer.from(eventLine(2, 1))])]);
   assert.is(await c.done, 1);
   assert.equal(c.lines(), [eventLine(1, 1), eventLine(1, 2), eventLine(2, 1)]);
   const err = c.err();
@@ -26,7 +26,7 @@ test('bad lines: reported with the sender and its line number, counted, the rest
   assert.match(err, `scope-collect: ${peer}:3: `);
   assert.match(err, `scope-collect: ${peer}:4: not a JSON object`);
   assert.match(err, `scope-collect: ${peer}:7: StatsD value "abc" is not a number`);
-  assert.match(err, /scope-collect: udp:\/\/127\.0\.0\.1:\d+:1: /);
+  assert.match(err, /scope-collect: udp:\/\/127\.0\.0\.1:\d+:1: not valid UTF-8\n/);
   assert.match(err, /^scope-collect: 3 records from 2 connections, 5 bad lines$/m);
 });
 

@@ -101,11 +101,11 @@ export function finish(sock: Socket): Promise<void> {
 }
 
 /** Send each payload as one UDP datagram. */
-export async function sendDatagrams(url: string, payloads: string[]): Promise<void> {
+export async function sendDatagrams(url: string, payloads: (string | Buffer)[]): Promise<void> {
   const { host, port } = hostPortOf(url);
   const sock = createSocket('udp4');
   for (const p of payloads) {
-    await new Promise<void>((resolve, reject) => sock.send(Buffer.from(p), port, host, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => sock.send(typeof p === 'string' ? Buffer.from(p) : p, port, host, (err) => (err ? reject(err) : resolve())));
   }
   await new Promise<void>((resolve) => sock.close(() => resolve()));
 }
