@@ -13,13 +13,14 @@ install() {
 if ! command -v nginx >/dev/null; then
   install nginx-light
 fi
-if ! command -v promtool >/dev/null; then
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
   install prometheus
 fi
 if ! command -v collectd >/dev/null; then
   install collectd-core
 fi
-# nats-server: scope-collect --from nats:// (test/apps/collect.test.ts).
+# nats-server: scope-collect --from nats:// and scope-export --to nats:// (collect.test.ts, export.test.ts);
+# prometheus (above) also gives the real server export.test.ts scrapes with.
 if ! command -v nats-server >/dev/null; then
   install nats-server
 fi

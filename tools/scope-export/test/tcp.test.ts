@@ -65,4 +65,19 @@ test('the receiver closed and reopened on the same port mid-stream: the sender r
   assert.match(e.err(), `${url}: 30 sent, 0 dropped, 0 failed batches`);
 });
 
+test('SIGTERM while stdin is still open: what was read is delivered, the summary is written, exit 0', async () => {
+  const r = await tcpReceiver();
+  try {
+    const url = `tcp://127.0.0.1:${r.port}`;
+    const e = exporter(['--to', url, '--flush-ms', '0']);
+    e.write(fixtureLines.slice(0, 3).join('\n') + '\n');
+    await waitFor(() => r.lines().length === 3, 'three lines');
+    e.child.kill('SIGTERM');
+    assert.is(await e.done, 0, e.err());
+    assert.match(e.err(), `${url}: 3 sent, 0 dropped, 0 failed batches`);
+  } finally {
+    await r.close();
+  }
+});
+
 test.run();
