@@ -41,6 +41,7 @@ export function subscribe(source: NatsSource, collector: Collector, options: Sub
   // Line numbers per subject (one sender's stream of one kind of record).
   const lines = new Map<string, number>();
 
+  options.warn(`scope-collect: connecting to ${server} (retrying until it answers)`);
   void (async () => {
     const conn = await connect({
       servers: hostPort(source.host, source.port),
