@@ -135,6 +135,8 @@ const RESOURCE_DIMS = new Set(['host', 'pid', 'proc', 'unit']);
  */
 export class MetricMapper {
   private readonly starts = new Map<string, bigint>();
+  /** A record's start time once chosen, so a batch mapped again for a retry keeps it. */
+  private readonly chosen = new WeakMap<Metric, bigint>();
 
   constructor(private readonly serviceName: string | undefined) {}
 
@@ -170,9 +172,13 @@ export class MetricMapper {
         data.gauge.push({ attributes, startTimeUnixNano: 0n, timeUnixNano: time, value: numberValue(m.value) });
         continue;
       }
-      const prev = this.starts.get(series);
-      const start = prev !== undefined && prev < time ? prev : time;
-      this.starts.set(series, time);
+      let start = this.chosen.get(m);
+      if (start === undefined) {
+        const prev = this.starts.get(series);
+        start = prev !== undefined && prev < time ? prev : time;
+        this.starts.set(series, time);
+        this.chosen.set(m, start);
+      }
       if ('sum' in data) {
         const point: NumberPoint = { attributes, startTimeUnixNano: start, timeUnixNano: time, value: numberValue(m.value) };
         data.sum.push(point);

@@ -8,7 +8,7 @@ import { backoffMs, BACKOFF_CAP_MS } from '../src/destination.js';
 import type { Item } from '../src/item.js';
 import { readItem } from '../src/item.js';
 import { subjectOf, subjectToken } from '../src/nats.js';
-import { nanos, unitOf } from '../src/otlp-map.js';
+import { MetricMapper, nanos, unitOf } from '../src/otlp-map.js';
 import { retryAfterMs } from '../src/otlp.js';
 import { logsRequestPb } from '../src/otlp-model.js';
 import { ProtoWriter } from '../src/protobuf.js';
@@ -72,6 +72,18 @@ test('NATS subjects: <subject>.<host>.<sourcetype|metric|start>, tokens made saf
   assert.is(subjectOf('a.b', item('m:1|c|#host:h')), 'a.b.h.metric');
   assert.is(subjectOf('s', item('{"format":"ndjson","info":{"process":{"hostname":"box"}}}')), 's.box.start');
   assert.is(subjectOf('s', item('{"type":"metric","body":{"_metric":"m","_metric_type":"gauge","_value":1}}')), 's.unknown.metric');
+});
+
+test('delta start times: the previous point of the series; the same when a batch is mapped again for a retry', () => {
+  const m = (value: number, time: number) => (readItem(JSON.stringify({ type: 'metric', body: { _metric: 'c', _metric_type: 'counter', _value: value, host: 'h', _time: time } })) as Extract<Item, { kind: 'metric' }>).metric;
+  const mapper = new MetricMapper(undefined);
+  const batch = [m(1, 10), m(2, 20)];
+  const starts = () => mapper.map(batch, 0n).flatMap((rm) => rm.metrics.flatMap((x) => ('sum' in x.data ? x.data.sum : []).map((p) => [p.startTimeUnixNano, p.timeUnixNano])));
+  const first = starts();
+  assert.equal(first, [[10_000_000_000n, 10_000_000_000n], [10_000_000_000n, 20_000_000_000n]]);
+  assert.equal(starts(), first, 'a retry sends the same points');
+  const next = mapper.map([m(3, 30)], 0n)[0]!.metrics[0]!.data;
+  assert.ok('sum' in next && next.sum[0]!.startTimeUnixNano === 20_000_000_000n);
 });
 
 test('AppScope units in UCUM', () => {
