@@ -356,6 +356,8 @@ test('slow destinations: refused, accepts and never reads, never completes: the 
     'never reads': `tcp://127.0.0.1:${(deaf.address() as net.AddressInfo).port}`,
     'never completes': `tcp://127.0.0.1:${full.port}`,
     'udp, refused': `udp://127.0.0.1:${gone.port}`,
+    // a name the resolver refuses (a slow resolver cannot be made here without root tricks)
+    'name not found': 'tcp://scope-dest-test.invalid:9',
   };
   try {
     for (const [what, url] of Object.entries(urls)) {
@@ -423,6 +425,21 @@ test('status on the control socket: connecting (buffered, dropping), down (refus
   await until(() => logs.ended() >= 1);
   await logs.close();
   assert.match(logs.conns.join(''), /scope\[\d+\] error: metric destination tcp:\/\/127\.0\.0\.1:\d+: cannot connect to: Connection refused/);
+  rmSync(s.dir, { recursive: true });
+});
+
+test('a connect that never completes is given up after SCOPE_CONNECT_TIMEOUT_SECS', async () => {
+  const full = await fullBacklog();
+  const s = session({ SCOPE_EVENT_DEST: `tcp://127.0.0.1:${full.port}`, SCOPE_CONNECT_TIMEOUT_SECS: '1' });
+  try {
+    const r = await runAsync(prog('destload'), ['150', '20', work], s.env);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stderr, '');
+  } finally {
+    full.stop();
+  }
+  assert.match(s.log(), /event destination tcp:\S+: cannot connect to: timed out \(SCOPE_CONNECT_TIMEOUT_SECS\)/);
+  assert.match(s.log(), /event destination tcp:\S+: 0 lines delivered, \d+ dropped/);
   rmSync(s.dir, { recursive: true });
 });
 
