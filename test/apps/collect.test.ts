@@ -7,56 +7,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import { freePort, repoRoot } from '../lib/harness.js';
+import { natsServer, start, stop, waitFor } from '../lib/procs.js';
+import type { Proc } from '../lib/procs.js';
 
 const collectBin = join(repoRoot, 'tools/scope-collect/bin/scope-collect.js');
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(cond: () => boolean, what: () => string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what()}`);
-    await sleep(25);
-  }
-}
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  done: Promise<number | null>;
-}
-
-function start(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, done };
-}
-
-/** nats-server on 127.0.0.1:port, once it says it is ready. */
-async function natsServer(port: number): Promise<Proc> {
-  const server = start('nats-server', ['-a', '127.0.0.1', '-p', String(port)]);
-  let exited = false;
-  void server.done.then(() => (exited = true));
-  await waitFor(() => /Server is ready/.test(server.err()) || exited, () => `nats-server to start: ${server.err()}`);
-  if (exited) throw new Error(`nats-server did not start: ${server.err()}`);
-  return server;
-}
-
-async function stop(p: Proc): Promise<void> {
-  p.child.kill('SIGTERM');
-  await p.done;
-}
 
 function collect(args: string[]): Proc {
   return start(process.execPath, [collectBin, ...args]);

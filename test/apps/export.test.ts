@@ -8,51 +8,20 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import { envFor, freePort, newHome, repoRoot, scopeBin } from '../lib/harness.js';
+import { natsServer, start, stop, waitFor } from '../lib/procs.js';
+import type { Proc } from '../lib/procs.js';
 
 const exportBin = join(repoRoot, 'tools/scope-export/bin/scope-export.js');
 const collectBin = join(repoRoot, 'tools/scope-collect/bin/scope-collect.js');
 const fixture = readFileSync(join(repoRoot, 'tools/scope-export/test/fixtures/records.ndjson'), 'utf8');
 const richMetrics = readFileSync(join(repoRoot, 'tools/scope-metrics/test/fixtures/metrics.ndjson'), 'utf8');
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: () => string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what()}`);
-    await sleep(50);
-  }
-}
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  done: Promise<number | null>;
-}
-
-function start(cmd: string, args: string[], options: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = {}): Proc {
-  const child = spawn(cmd, args, { stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, done };
-}
-
-async function stop(p: Proc): Promise<number | null> {
-  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-  return p.done;
-}
 
 const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
 
@@ -124,16 +93,6 @@ test('a real Prometheus scrapes scope-export: its query API gives the value of o
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** nats-server on 127.0.0.1:port (with JetStream storing in `jsDir` when given), once it is ready. */
-async function natsServer(port: number, jsDir?: string): Promise<Proc> {
-  const server = start('nats-server', ['-a', '127.0.0.1', '-p', String(port), ...(jsDir === undefined ? [] : ['-js', '-sd', jsDir])]);
-  let exited = false;
-  void server.done.then(() => (exited = true));
-  await waitFor(() => /Server is ready/.test(server.err()) || exited, () => `nats-server to start: ${server.err()}`);
-  if (exited) throw new Error(`nats-server did not start: ${server.err()}`);
-  return server;
-}
 
 const client = (port: number): Promise<NatsConnection> => connect({ servers: `127.0.0.1:${port}` });
 
