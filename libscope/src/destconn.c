@@ -31,7 +31,7 @@ struct scope_resolve {
     _Atomic int refs;      /* the reporting thread's and the helper's */
     _Atomic int done;
     char host[256], port[8];
-    int socktype, err;
+    int socktype, err, sys_err;   /* sys_err: the helper's errno for EAI_SYSTEM */
     int n;
     struct sockaddr_storage addr[SCOPE_NET_MAX_ADDRS];
     socklen_t alen[SCOPE_NET_MAX_ADDRS];
@@ -49,6 +49,7 @@ static void *resolver(void *arg)
     scope_guard = 1;   /* our own lookup: not the app's DNS */
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = r->socktype}, *ai = NULL;
     r->err = getaddrinfo(r->host, r->port, &hints, &ai);
+    r->sys_err = errno;
     for (struct addrinfo *a = ai; a && r->n < SCOPE_NET_MAX_ADDRS; a = a->ai_next)
         if (a->ai_addrlen <= sizeof r->addr[0]) {
             memcpy(&r->addr[r->n], a->ai_addr, a->ai_addrlen);
@@ -265,7 +266,7 @@ static void resolved(struct scope_dest *d)
     struct scope_resolve *r = n->res;
     if (r->err || r->n == 0) {
         char why[160];
-        snprintf(why, sizeof why, "%s", r->err == EAI_SYSTEM ? strerror(errno) :
+        snprintf(why, sizeof why, "%s", r->err == EAI_SYSTEM ? strerror(r->sys_err) :
                  r->err ? gai_strerror(r->err) : "no address");
         fail(d, "look up", why);
         return;
