@@ -273,7 +273,11 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
     /* the owner and mode are for the events: not looked up for one the rate limit will drop */
     bool emit = scope_hot.ev_fs && scope_event_room("fs.open");
-    bool have = emit && (current ? stat(link, &st) == 0 : path[0] && stat(path, &st) == 0);
+    /* Through the descriptor while it still is the one opened (the name may have been replaced
+     * since); the app may close it meanwhile, so the name is the fallback, not a zero. */
+    bool have = emit && current && stat(link, &st) == 0 && fd_current(r->fd, r->chan);
+    if (emit && !have && path[0])
+        have = stat(path, &st) == 0;
     if (fi) {
         text_out(o, &fi->text, SCOPE_W_FILE, fi->path ? fi->path : "", "file", fi->chan);
         free(fi->path);

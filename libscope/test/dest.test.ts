@@ -98,9 +98,6 @@ function norm(r: unknown): string {
     const { sourcetype, source, data } = r.body;
     const d: Json = { ...data };
     delete d['duration'];
-    // looked up by the reporting thread through /proc/self/fd/N while the app may already have
-    // closed it (events.c): 0 now and then, whatever the destination
-    for (const k of ['file_perms', 'file_owner', 'file_group']) delete d[k];
     return JSON.stringify({ sourcetype, source, data: d });
   }
   return JSON.stringify(r);
