@@ -184,6 +184,19 @@ static void settle_net(void)
     }
 }
 
+/* What could not go out before an exec dies with this image (a failed exec keeps it): said, since
+ * it cannot be counted afterwards. */
+static void unsent_at_exec(const struct scope_dest *d)
+{
+    /* once per amount: execvp tries each PATH directory, each attempt an exec */
+    static uint64_t told[2];
+    uint64_t *t = &told[d == &met_dest];
+    if (d->buffered && d->buffered != *t)
+        scope_log(SCOPE_LOG_WARNING, "%s destination %s: %llu bytes not sent before exec (lost unless "
+                  "the exec fails)", d->what, d->url, (unsigned long long)d->buffered);
+    *t = d->buffered;
+}
+
 static void final_send(void)
 {
     settle_net();
@@ -347,8 +360,11 @@ static void *thread_main(void *arg)
             }
             report_drops(false);
             write_out();
-            if (r & REQ_FLUSH)   /* an exec: what a network destination holds would be lost */
+            if (r & REQ_FLUSH) {   /* an exec: what a network destination holds would be lost */
                 settle_net();
+                unsent_at_exec(&ev_dest);
+                unsent_at_exec(&met_dest);
+            }
         }
         if (now >= next_ms)
             next_ms = now + period_ms;
