@@ -565,7 +565,8 @@ if (doing('slowdest')) {
   for (const [name, ratio] of Object.entries(r.ratio_to_file)) {
     process.stdout.write(`  ${name.padEnd(20)} ${r.median_ms[name]} ms  ÷ file ${ratio.toFixed(3)}\n`);
     if (name === 'plain') continue;
-    budgets.push({ what: `1 M writes, ${name.replace(/_/g, ' ').replace('tcp', 'tcp destination')} ÷ file destination`, measured: `${ratio.toFixed(3)} (${f.toFixed(0)} → ${r.median_ms[name]!.toFixed(0)} ms)`, budget: '≤ 1.10', within: ratio <= 1.1, value: ratio });
+    const base = name === 'tcp_name_never_resolves' ? r.median_ms['file_in_namespace']! : f;
+    budgets.push({ what: `1 M writes, ${name.replace(/_/g, ' ').replace('tcp', 'tcp destination')} ÷ file destination`, measured: `${ratio.toFixed(3)} (${base.toFixed(0)} → ${r.median_ms[name]!.toFixed(0)} ms)`, budget: '≤ 1.10', within: ratio <= 1.1, value: ratio });
   }
 }
 

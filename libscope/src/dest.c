@@ -126,7 +126,10 @@ bool scope_dest_pump(struct scope_dest *d, bool final)
 
 void scope_dest_last_chance(struct scope_dest *d)
 {
-    if (d->net && d->down && d->buffered)
+    if (!d->net)
+        return;
+    d->net->end_ms = scope_dest_mono_ms();
+    if (d->down && d->buffered)
         d->retry_ms = 0;
 }
 

@@ -11,10 +11,14 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { isEvt, isMetric, isStart, prog, session, stripScope } from './lib.js';
 import type { Json } from './lib.js';
 import { runAsync } from './servers.js';
+
+/** libscope/test/, where the sources of the test programs and scripts are (this runs from dist/test). */
+const testSrc = fileURLToPath(new URL('../../test/', import.meta.url));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -326,22 +330,10 @@ test('receiver restart with a small buffer: delivered + dropped (as libscope say
   rmSync(s.dir, { recursive: true });
 });
 
-/** python3: a listener whose accept queue is full (backlog 0, filled by connections it never
- * accepts), so that further connects are never answered. */
+/** python3 (fullbacklog.py): a listener whose accept queue is full, so further connects are never
+ * answered. */
 function fullBacklog(): Promise<{ port: number; stop: () => void }> {
-  const py = `
-import socket, sys
-l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(0)
-held = []
-for i in range(3):
-    c = socket.socket(); c.setblocking(False)
-    try: c.connect(l.getsockname())
-    except BlockingIOError: pass
-    held.append(c)
-print(l.getsockname()[1], flush=True)
-sys.stdin.read()
-`;
-  const child = spawn('python3', ['-c', py], { env: stripScope(), stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('python3', [join(testSrc, 'fullbacklog.py')], { env: stripScope(), stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.stdout.once('data', (b: Buffer) => resolve({ port: Number(b.toString().trim()), stop: () => child.stdin.end() }));
     child.on('error', reject);
@@ -454,18 +446,20 @@ test('a connect that never completes is given up after SCOPE_CONNECT_TIMEOUT_SEC
   rmSync(s.dir, { recursive: true });
 });
 
-/** A name server on 127.9.9.9:53 that reads queries and never answers, and a resolv.conf naming
+/** A name server on 127.77.x.y:53 that reads queries and never answers, and a resolv.conf naming
  * it, to be bind-mounted over /etc/resolv.conf in a mount namespace of the program's own. */
 async function silentDns(): Promise<{ resolv: string; queries: () => number; close: () => Promise<void> }> {
+  // an address of its own on the loopback network, so two runs (a test, a bench) never collide
+  const ip = `127.77.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`;
   const sock = dgram.createSocket('udp4');
   let queries = 0;
   sock.on('message', () => queries++);
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);
-    sock.bind(53, '127.9.9.9', () => resolve());
+    sock.bind(53, ip, () => resolve());
   });
   const resolv = join(work, 'resolv.conf');
-  writeFileSync(resolv, 'nameserver 127.9.9.9\noptions timeout:5 attempts:2\n');
+  writeFileSync(resolv, `nameserver ${ip}\noptions timeout:5 attempts:2\n`);
   return { resolv, queries: () => queries, close: () => new Promise<void>((r) => sock.close(() => r())) };
 }
 
