@@ -102,9 +102,12 @@ export async function slowdest(opts: { benchDir: string; buildDir: string; work:
   // Compared with the file case run through the same wrapper.
   const dns = process.getuid?.() === 0 ? await silentDns(opts.work) : null;
   if (dns) {
-    const wrap = ['unshare', '-m', 'sh', '-c', `mount --bind ${dns.resolv} /etc/resolv.conf && exec "$0"`];
-    cases['file_in_namespace'] = { env: fileEnv, wrap };
-    cases['tcp_name_never_resolves'] = { env: scoped(() => 'tcp://never.answered.scope.test:9109'), wrap };
+    // only the measured program is scoped: unshare, sh and mount would each pay their own
+    // destination's start and exit (README: a process that ends while its connect is pending)
+    const wrap = ['unshare', '-m', 'sh', '-c', `mount --bind ${dns.resolv} /etc/resolv.conf && LD_PRELOAD=${opts.lib} exec "$0"`];
+    const unpreloaded = (env: NodeJS.ProcessEnv) => Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'LD_PRELOAD'));
+    cases['file_in_namespace'] = { env: unpreloaded(fileEnv), wrap };
+    cases['tcp_name_never_resolves'] = { env: unpreloaded(scoped(() => 'tcp://never.answered.scope.test:9109')), wrap };
   } else {
     console.error('slowdest: not root, so no case of a name that never resolves (it needs port 53 and a mount namespace)');
   }

@@ -164,10 +164,11 @@ bool scope_dnet_pump(struct scope_dest *d, bool final)
     uint64_t now = scope_dest_mono_ms();
     if (n->phase == NP_UP)
         return n->fresh || now - n->progress_ms < FINAL_STALL_MS;
-    /* A lookup, connect or handshake begun at the end (the last chance for a destination that
-     * was down) is taken if it completes at once, never waited for: a dead or slow receiver
-     * must not add its wait to every exec and exit of every process (a shell script's). */
-    return n->phase != NP_DOWN && n->phase_ms < n->end_ms && now - n->phase_ms < FINAL_CONNECT_MS;
+    /* An attempt begun at the end (the last chance for a destination that was down) is taken if
+     * it completes at once, never waited for: a dead or slow receiver must not add its wait to
+     * every exec and exit of every process (a shell script's). One in flight before the end gets
+     * each of its phases (lookup, connect, handshake) waited for while young. */
+    return n->phase != NP_DOWN && n->attempt_ms < n->end_ms && now - n->phase_ms < FINAL_CONNECT_MS;
 }
 
 void scope_dnet_final(struct scope_dest *d)

@@ -35,6 +35,7 @@ struct scope_net {
     uint64_t phase_ms;             /* when the current phase began */
     uint64_t progress_ms;          /* when bytes last went out (or the connection came up) */
     bool fresh;                    /* just came up: scope_dest_tick has yet to say so */
+    uint64_t attempt_ms;           /* when the current attempt (lookup, connect, handshake) began */
     uint64_t end_ms;               /* when an exit or exec began to send what is left (0: none) */
     struct scope_resolve *res;
     struct sockaddr_storage addr[SCOPE_NET_MAX_ADDRS];
