@@ -128,9 +128,15 @@ void scope_dest_last_chance(struct scope_dest *d)
 {
     if (!d->net)
         return;
-    d->net->end_ms = scope_dest_mono_ms();
+    d->net->at_end = true;
     if (d->down && d->buffered)
         d->retry_ms = 0;
+}
+
+void scope_dest_end_over(struct scope_dest *d)
+{
+    if (d->net)
+        d->net->at_end = false;
 }
 
 bool scope_dest_write_first(struct scope_dest *d, const char *buf, size_t len, size_t lines)

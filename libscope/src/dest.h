@@ -67,6 +67,8 @@ void scope_dest_close(struct scope_dest *d);
 bool scope_dest_pump(struct scope_dest *d, bool final);
 /* At exit, a network destination that is down and has lines waiting is tried once more now. */
 void scope_dest_last_chance(struct scope_dest *d);
+/* An exec's flush is over (the exec may fail and the process go on): attempts are ordinary again. */
+void scope_dest_end_over(struct scope_dest *d);
 /* Lines that must open a new connection (the process-start record): put before what is buffered.
  * For the other kinds the same as scope_dest_write. */
 bool scope_dest_write_first(struct scope_dest *d, const char *buf, size_t len, size_t lines);

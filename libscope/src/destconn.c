@@ -236,7 +236,7 @@ static void begin(struct scope_dest *d)
 {
     struct scope_net *n = d->net;
     d->attempts++;
-    n->attempt_ms = scope_dest_mono_ms();
+    n->begun_at_end = n->at_end;
     n->next = n->naddr = 0;
     if (n->litlen) {
         memcpy(&n->addr[0], &n->lit, n->litlen);

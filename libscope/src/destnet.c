@@ -168,7 +168,7 @@ bool scope_dnet_pump(struct scope_dest *d, bool final)
      * it completes at once, never waited for: a dead or slow receiver must not add its wait to
      * every exec and exit of every process (a shell script's). One in flight before the end gets
      * each of its phases (lookup, connect, handshake) waited for while young. */
-    return n->phase != NP_DOWN && n->attempt_ms < n->end_ms && now - n->phase_ms < FINAL_CONNECT_MS;
+    return n->phase != NP_DOWN && !n->begun_at_end && now - n->phase_ms < FINAL_CONNECT_MS;
 }
 
 void scope_dnet_final(struct scope_dest *d)

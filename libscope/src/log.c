@@ -92,6 +92,13 @@ void scope_log_last_chance(void)
     pthread_mutex_unlock(&log_lock);
 }
 
+void scope_log_end_over(void)
+{
+    pthread_mutex_lock(&log_lock);
+    scope_dest_end_over(&log_dest);
+    pthread_mutex_unlock(&log_lock);
+}
+
 /* At exit: one last send without waiting, then what is left counts as dropped. Said about the
  * log itself, into the log, it would be one more line nobody gets: not said. */
 void scope_log_final(void)

@@ -13,6 +13,7 @@ void scope_log_close(void);
 void scope_log_tick(void);
 /* Exit (report.c): scope_dest_last_chance, scope_dest_pump and scope_dest_final for the log. */
 void scope_log_last_chance(void);
+void scope_log_end_over(void);
 bool scope_log_pump(bool final);
 void scope_log_final(void);
 struct scope_dest;

@@ -364,6 +364,9 @@ static void *thread_main(void *arg)
                 settle_net();
                 unsent_at_exec(&ev_dest);
                 unsent_at_exec(&met_dest);
+                scope_dest_end_over(&ev_dest);
+                scope_dest_end_over(&met_dest);
+                scope_log_end_over();
             }
         }
         if (now >= next_ms)
