@@ -128,9 +128,12 @@ void scope_dest_last_chance(struct scope_dest *d)
 {
     if (!d->net)
         return;
-    d->net->at_end = true;
-    if (d->down && d->buffered)
+    /* only a retry made now is not waited for: a first attempt the reporting thread makes at
+     * the end (a process that ends at once) is its ordinary connection */
+    if (d->down && d->buffered) {
         d->retry_ms = 0;
+        d->net->at_end = true;
+    }
 }
 
 void scope_dest_end_over(struct scope_dest *d)

@@ -35,7 +35,7 @@ struct scope_net {
     uint64_t phase_ms;             /* when the current phase began */
     uint64_t progress_ms;          /* when bytes last went out (or the connection came up) */
     bool fresh;                    /* just came up: scope_dest_tick has yet to say so */
-    bool at_end;                   /* an exit or exec is sending what is left */
+    bool at_end;                   /* an exit or exec is retrying this down destination once more */
     bool begun_at_end;             /* the current attempt was begun then: never waited for */
     struct scope_resolve *res;
     struct sockaddr_storage addr[SCOPE_NET_MAX_ADDRS];
