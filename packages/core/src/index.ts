@@ -18,3 +18,4 @@ export * from './endpoint.js';
 export * from './metric.js';
 export * from './prometheus.js';
 export * from './metric-record.js';
+export * from './target.js';

@@ -18,12 +18,12 @@ import {
   stdinHasData,
   UsageError,
   loadScopeYaml,
+  resolveTarget,
 } from '@scope/core';
 import type { ProcessInfo, ScopePairs } from '@scope/core';
 import { attach } from './attach.js';
 import type { StatusRecord } from './attach.js';
-import { resolveTarget } from './target.js';
-import type { Prompting } from './target.js';
+import type { Prompting } from '@scope/core';
 import { detach, inspect, inspectText, ps, psTable, readConfigText, scopedProcesses, update } from './verbs.js';
 
 const forPeople = (parsed: { json?: boolean; pretty?: boolean }) => {

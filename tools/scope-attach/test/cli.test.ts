@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processInfo } from '@scope/core';
-import { candidateTable } from '../src/target.js';
+import { candidateTable } from '@scope/core';
 
 const bin = (verb: string) => fileURLToPath(new URL(`../../bin/scope-${verb}.js`, import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'scope-attach-cli-'));

@@ -2,8 +2,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, existingProcess, outputArgs, parseToolArgs, pidArgument, UsageError, userName } from '@scope/core';
-import { resolveTarget } from '@scope/scope-attach';
+import { createNdjsonWriter, EXIT, existingProcess, outputArgs, parseToolArgs, pidArgument, resolveTarget, UsageError, userName } from '@scope/core';
 import { crashText, listCrashes, watch } from './crashes.js';
 import { snapshot, snapshotText } from './snapshot.js';
 

@@ -5,8 +5,9 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { commandLine, existingProcess, libscopeLoaded, pidArgument, processesNamed, ScopeError, UsageError } from '@scope/core';
-import type { ProcessInfo } from '@scope/core';
+import { ScopeError, UsageError } from './errors.js';
+import { commandLine, existingProcess, libscopeLoaded, pidArgument, processesNamed } from './processes.js';
+import type { ProcessInfo } from './processes.js';
 
 export interface Prompting {
   /** A terminal to ask on, or null (no terminal: several matches are an error). */
