@@ -103,6 +103,9 @@ const psRow = (env: NodeJS.ProcessEnv, pid: number): Rec | undefined => {
   return parseLines(r.stdout).find((x) => x['pid'] === pid);
 };
 
+/** The attach config files in /tmp named after pid (a pid can be reused: compare with before). */
+const confFiles = (pid: number): string[] => readdirSync('/tmp').filter((f) => f.startsWith(`.scope-attach-${pid}-`));
+
 const isHttp = (target: string) => (r: Rec) => r['type'] === 'evt' && r['body'].source === 'http.req' && r['body'].data.http_target === target;
 
 test('attach to a python3 http.server: events only for what it does after the attach; detach stops them; reattach brings them back; ps tells the truth', async () => {
@@ -117,6 +120,7 @@ test('attach to a python3 http.server: events only for what it does after the at
     assert.equal(await get(port, '/before.txt'), { status: 200, body: 'before\n' });
     assert.is(psRow(env, server.pid), undefined, 'not listed before the attach');
 
+    const confsBefore = confFiles(server.pid);
     const attached = scope(['attach', String(server.pid)], env);
     assert.is(attached.status, 0, attached.stderr);
     const rec = statusRecord(attached);
@@ -127,7 +131,7 @@ test('attach to a python3 http.server: events only for what it does after the at
     assert.equal(JSON.parse(readFileSync(join(session, 'session.json'), 'utf8')).pid, server.pid);
     assert.equal(psRow(env, server.pid)?.['scoped'], true);
     assert.equal(psRow(env, server.pid)?.['mode'], 'attach');
-    assert.equal(readdirSync('/tmp').filter((f) => f.startsWith(`.scope-attach-${server.pid}-`)), [], 'the config file was removed');
+    assert.equal(confFiles(server.pid).filter((f) => !confsBefore.includes(f)), [], 'the config file was removed');
 
     assert.equal(await get(port, '/after.txt'), { status: 200, body: 'after\n' });
     await waitForEvent(session, isHttp('/after.txt'));
@@ -394,9 +398,11 @@ test('refusals: no such pid, a static executable, already scoped, a process that
   const d = new Program(prog('attach_sleep'), []);
   try {
     await d.waitFor(/tick 1\n/);
+    const confsBefore = confFiles(d.pid);
     const r = scope(['attach', '--librarypath', join(work, 'libscope.so'), String(d.pid)], env);
     assert.is(r.status, 1);
     assert.match(r.stderr, new RegExp(`pid ${d.pid} exited while scope was attaching`));
+    assert.equal(confFiles(d.pid).filter((f) => !confsBefore.includes(f)), [], 'its config file was removed though the target is gone');
     await sleep(100);
     assert.ok(d.child.exitCode === 7 || d.state() === 'gone' || d.state() === 'Z', `state ${d.state()}`);
   } finally {

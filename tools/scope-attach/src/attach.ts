@@ -8,7 +8,7 @@
  * injector (the addon) calls the target's own dlopen and libscope's scope_attach(file). A process
  * that has libscope loaded but is detached is reattached through its control socket, without ptrace.
  */
-import { constants, closeSync, existsSync, fchownSync, openSync, readFileSync, rmSync, unlinkSync, writeSync, chownSync } from 'node:fs';
+import { constants, closeSync, existsSync, fchownSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync, chownSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -92,13 +92,25 @@ async function preflight(target: ProcessInfo): Promise<'inject' | 'reattach'> {
   return 'reattach';
 }
 
+function sameDir(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** Write the config file for the library where the target sees it; returns [our path, its path]. */
 function writeConfFile(target: ProcessInfo, pairs: ScopePairs): [string, string] {
   const name = `.scope-attach-${target.pid}-${randomBytes(12).toString('hex')}`;
   const inTarget = `/tmp/${name}`;
   // Through /proc/<pid>/root the file lands in the target's own view of /tmp (a private /tmp too).
+  // When that is our /tmp, we name it by our own path: /proc/<pid>/root is gone with the target,
+  // and a target that dies during the attach must not leave its config (maybe credentials) behind.
   const root = `/proc/${target.pid}/root`;
-  const ours = existsSync(`${root}/tmp`) ? `${root}${inTarget}` : inTarget;
+  const ours = existsSync(`${root}/tmp`) && !sameDir(`${root}/tmp`, '/tmp') ? `${root}${inTarget}` : inTarget;
   const fd = openSync(ours, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, formatEnvFile(pairs));
