@@ -179,27 +179,41 @@ function uniquelyNamed(name: string): string {
   return file;
 }
 
-test('attach to a process blocked in read(): it goes on echoing', async () => {
+/**
+ * Test program `name` started, `ready` awaited in its output, `before` run, scope attached (status
+ * 0), then `after`; the program is stopped at the end whatever happened.
+ */
+async function attachedRun(name: string, args: string[], ready: RegExp, steps: { before?: (p: Program) => Promise<void>; after: (p: Program) => Promise<void> },
+  options: { stdin?: 'pipe' | 'ignore' } = {}): Promise<void> {
   const env = envFor(newHome());
-  const p = new Program(prog('attach_read'), [], { stdin: 'pipe' });
+  const p = new Program(prog(name), args, options);
   try {
-    await p.waitFor(/ready/);
-    p.child.stdin?.write('one\n');
-    await p.waitFor(/echo: one/);
+    await p.waitFor(ready);
+    await steps.before?.(p);
     const r = scope(['attach', String(p.pid)], env);
     assert.is(r.status, 0, r.stderr);
-    p.child.stdin?.write('two\n');
-    await p.waitFor(/echo: two/);
-    assert.is(p.state() === 'gone', false);
+    await steps.after(p);
   } finally {
     p.stop();
   }
+}
+
+test('attach to a process blocked in read(): it goes on echoing', async () => {
+  await attachedRun('attach_read', [], /ready/, {
+    before: async (p) => {
+      p.child.stdin?.write('one\n');
+      await p.waitFor(/echo: one/);
+    },
+    after: async (p) => {
+      p.child.stdin?.write('two\n');
+      await p.waitFor(/echo: two/);
+      assert.is(p.state() === 'gone', false);
+    },
+  }, { stdin: 'pipe' });
 });
 
 test('attach to a process blocked in accept(): the next connection is served', async () => {
-  const env = envFor(newHome());
   const port = await freePort('tcp');
-  const p = new Program(prog('attach_accept'), [String(port)]);
   const hello = () => new Promise<string>((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
     let got = '';
@@ -207,50 +221,35 @@ test('attach to a process blocked in accept(): the next connection is served', a
     s.on('end', () => resolve(got));
     s.on('error', reject);
   });
-  try {
-    await p.waitFor(/ready/);
-    assert.is(await hello(), 'hello 1\n');
-    const r = scope(['attach', String(p.pid)], env);
-    assert.is(r.status, 0, r.stderr);
-    assert.is(await hello(), 'hello 2\n');
-  } finally {
-    p.stop();
-  }
+  await attachedRun('attach_accept', [String(port)], /ready/, {
+    before: async () => assert.is(await hello(), 'hello 1\n'),
+    after: async () => assert.is(await hello(), 'hello 2\n'),
+  });
 });
 
 test('attach to a process in nanosleep: ticks go on, numbered in order', async () => {
-  const env = envFor(newHome());
-  const p = new Program(prog('attach_sleep'), []);
-  try {
-    await p.waitFor(/tick 3\n/);
-    const r = scope(['attach', String(p.pid)], env);
-    assert.is(r.status, 0, r.stderr);
-    const at = Number((p.out.match(/tick (\d+)\n/g) ?? []).length);
-    await p.waitFor(new RegExp(`tick ${at + 5}\\n`));
-    const ticks = [...p.out.matchAll(/tick (\d+)\n/g)].map((m) => Number(m[1]));
-    ticks.forEach((t, i) => assert.is(t, ticks[0]! + i, 'consecutive ticks'));
-  } finally {
-    p.stop();
-  }
+  await attachedRun('attach_sleep', [], /tick 3\n/, {
+    after: async (p) => {
+      const at = Number((p.out.match(/tick (\d+)\n/g) ?? []).length);
+      await p.waitFor(new RegExp(`tick ${at + 5}\\n`));
+      const ticks = [...p.out.matchAll(/tick (\d+)\n/g)].map((m) => Number(m[1]));
+      ticks.forEach((t, i) => assert.is(t, ticks[0]! + i, 'consecutive ticks'));
+    },
+  });
 });
 
 test('attach to a process with 8 busy threads: the totals keep rising, the threads are all there', async () => {
-  const env = envFor(newHome());
-  const p = new Program(prog('attach_threads'), []);
-  try {
-    await p.waitFor(/total \d+\n/);
-    const r = scope(['attach', String(p.pid)], env);
-    assert.is(r.status, 0, r.stderr);
-    const before = p.out.length;
-    await sleep(600);
-    const totals = [...p.out.slice(before).matchAll(/total (\d+)\n/g)].map((m) => Number(m[1]));
-    assert.ok(totals.length >= 3, p.out.slice(before));
-    for (let i = 1; i < totals.length; i++) assert.ok(totals[i]! > totals[i - 1]!, `rising: ${totals}`);
-    const threads = readdirSync(`/proc/${p.pid}/task`).length;
-    assert.ok(threads >= 9, `threads: ${threads}`);
-  } finally {
-    p.stop();
-  }
+  await attachedRun('attach_threads', [], /total \d+\n/, {
+    after: async (p) => {
+      const before = p.out.length;
+      await sleep(600);
+      const totals = [...p.out.slice(before).matchAll(/total (\d+)\n/g)].map((m) => Number(m[1]));
+      assert.ok(totals.length >= 3, p.out.slice(before));
+      for (let i = 1; i < totals.length; i++) assert.ok(totals[i]! > totals[i - 1]!, `rising: ${totals}`);
+      const threads = readdirSync(`/proc/${p.pid}/task`).length;
+      assert.ok(threads >= 9, `threads: ${threads}`);
+    },
+  });
 });
 
 test('inspect shows a destination that was down and then came up; update moves the events within a summary period', async () => {

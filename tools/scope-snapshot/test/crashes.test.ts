@@ -63,16 +63,21 @@ function watchTool(pid: number, home: string): { ready: Promise<void>; done: Pro
   return { ready, done };
 }
 
+/** Watch `pid`, `release` it once the tool waits, and read the record the tool ends with (status 0). */
+async function watchToEnd(pid: number, home: string, release: () => void): Promise<any> {
+  const w = watchTool(pid, home);
+  await w.ready;
+  release();
+  const r = await w.done;
+  assert.is(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
 test('--watch of a process that exits normally: crashed false, status 0', async () => {
   const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-watch-'));
   // It ends when told to, once the tool watches it (a fixed sleep raced the tool's start on a busy machine).
   const p = spawn('sh', ['-c', 'read x'], { stdio: ['pipe', 'ignore', 'ignore'] });
-  const w = watchTool(p.pid as number, home);
-  await w.ready;
-  p.stdin?.end('go\n');
-  const r = await w.done;
-  assert.is(r.status, 0, r.stderr);
-  const rec = JSON.parse(r.stdout);
+  const rec = await watchToEnd(p.pid as number, home, () => p.stdin?.end('go\n'));
   assert.equal(rec, { type: 'crash', crashed: false, pid: p.pid, process: 'sh' });
   assert.ok(validateRecord(rec).ok);
 });
@@ -85,14 +90,9 @@ test('--watch of a program that crashes under libscope: what the crash handler w
     stdio: ['pipe', 'ignore', 'ignore'],
     env: { ...process.env, SCOPE_SNAPSHOT_BACKTRACE: 'true', SCOPE_SNAPSHOT_DIR: dir, SCOPE_EVENT_DEST: `file://${join(home, 'e.json')}`, SCOPE_METRIC_DEST: `file://${join(home, 'm.json')}` },
   });
-  const w = watchTool(p.pid as number, home);
-  await w.ready;
-  p.stdin?.end('go\n');
-  const r = await w.done;
-  assert.is(r.status, 0, r.stderr);
-  const rec = JSON.parse(r.stdout);
+  const rec = await watchToEnd(p.pid as number, home, () => p.stdin?.end('go\n'));
   assert.ok(validateRecord(rec).ok, JSON.stringify(validateRecord(rec)));
-  assert.is(rec.crashed, true, r.stdout);
+  assert.is(rec.crashed, true, JSON.stringify(rec));
   assert.is(rec.pid, p.pid);
   assert.is(rec.dir, dir);
   assert.is(rec.signal, 'SIGSEGV');
@@ -107,13 +107,11 @@ test('--watch of a process that leaves a crash directory: its info and backtrace
   const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-watch-'));
   const p = spawn('sleep', ['30'], { stdio: 'ignore' });
   const pid = p.pid as number;
-  const w = watchTool(pid, home);
-  await w.ready;
-  const dir = crashDir(home, `sleep_1_${pid}_1`, pid);
-  p.kill('SIGSEGV');
-  const r = await w.done;
-  assert.is(r.status, 0, r.stderr);
-  const rec = JSON.parse(r.stdout);
+  let dir = '';
+  const rec = await watchToEnd(pid, home, () => {
+    dir = crashDir(home, `sleep_1_${pid}_1`, pid);
+    p.kill('SIGSEGV');
+  });
   assert.is(rec.crashed, true);
   assert.is(rec.dir, dir);
   assert.is(rec.signal, 'SIGSEGV');
