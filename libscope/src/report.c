@@ -354,7 +354,8 @@ static void *thread_main(void *arg)
         } else {
             tick();
             drain();
-            if (now >= next_ms) {
+            /* an exec ends this image: its last period's metrics go out with its events */
+            if (now >= next_ms || (r & REQ_FLUSH)) {
                 metrics(false);
                 next_ms = now + period_ms;
             }

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <netdb.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/uio.h>
 #include <wchar.h>
 
@@ -240,6 +241,8 @@ static inline void scope_ensure_init(void)
 void scope_after_fork_child(void);
 void scope_flush(bool final, int timeout_ms);
 pid_t scope_pid(void);
+/* wrap_exec.c: true in a vfork child (another pid, our memory): touch nothing there but the stack. */
+bool scope_vforked(void);
 
 /* Enter our code from a wrapper: false means "just call the real function". */
 static inline bool scope_enter(void)
