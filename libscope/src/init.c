@@ -63,13 +63,13 @@ static void atfork_child(void)
         set_flags();
     }
     scope_ring_reset();
-    scope_fdtab_reset();
     scope_stats_child();
     scope_fsm_child();
     scope_net_child();
     scope_log_reinit();
     scope_report_child_reset();
     chan_base();
+    scope_fs_inherit();
     atomic_store(&scope_ready, 2);
 }
 

@@ -3,6 +3,7 @@
  * no formatting, errno kept, async-signal-safe. A full ring drops the record and counts it. */
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scope.h"
 
@@ -221,4 +222,47 @@ void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err)
         scope_ring_publish(ticket);
     }
     errno = saved_errno;
+}
+
+/* A forked child has its parent's descriptors: each one tracked gets a lifetime of the child's
+ * own (its channel from the child's base, counters from zero, its watch kept) and, for a file,
+ * an OPEN record made by "fork" with the name the kernel gives it now, from which the reporter
+ * learns it without an fs.open event (the child opened nothing). Sockets keep their class; the
+ * child reports their bytes, not their ends. Runs in the atfork child handler, one thread. */
+void scope_fs_inherit(void)
+{
+    int top = scope_fd_top();
+    for (int fd = 0; fd <= top; fd++) {
+        struct scope_fdc *c = scope_fdc(fd);
+        if (!c || !atomic_load_explicit(&c->chan, memory_order_relaxed))
+            continue;
+        uint32_t fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
+        bool sock = fl & SCOPE_FD_SOCK;
+        fl &= sock ? (uint32_t)(SCOPE_FD_SOCK | SCOPE_FD_DGRAM | SCOPE_FD_LISTEN |
+                                SCOPE_FD_CLASS_BITS(7))
+                   : (uint32_t)(SCOPE_FD_TEXT | SCOPE_FD_TEXT_MAYBE | SCOPE_FD_STREAM);
+        uint64_t chan = scope_new_life(fd, fl);
+        uint64_t ticket;
+        struct scope_rec *r;
+        if (!(sock ? scope_hot.rec_net : scope_hot.rec_open) ||
+            !(r = scope_rec_claim(sock ? SCOPE_REC_SOCK : SCOPE_REC_OPEN, SCOPE_FN_fork, fd, &ticket)))
+            continue;
+        r->chan = chan;
+        if (sock) {
+            r->aux = (int32_t)fl;
+        } else {
+            char link[32] = "/proc/self/fd/";
+            char *p = link + 14;
+            char digits[12];
+            int nd = 0;
+            for (int v = fd; nd == 0 || v; v /= 10)
+                digits[nd++] = (char)('0' + v % 10);
+            while (nd)
+                *p++ = digits[--nd];
+            *p = 0;
+            ssize_t n = readlink(link, r->data, SCOPE_REC_DATA);
+            r->len = n > 0 ? (uint32_t)n : 0;
+        }
+        scope_ring_publish(ticket);
+    }
 }

@@ -338,6 +338,8 @@ uint64_t scope_new_life(int fd, uint32_t flags);
 void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags);
 void scope_fs_duped(enum scope_fn fn, int fd, int from);
 void scope_fs_closing(enum scope_fn fn, int fd);
+/* A forked child: its inherited descriptors become its own (atfork child handler). */
+void scope_fs_inherit(void);
 void scope_fs_path(enum scope_rec_kind kind, enum scope_fn fn, int dirfd, const char *path,
                    int aux);
 void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir, const char *to);
