@@ -11,6 +11,7 @@
 
 #include "dest.h"
 #include "destnet.h"
+#include "handover.h"
 
 /* Move fd up to just below the soft limit, out of the range apps scan and reuse. */
 int scope_fd_high(int fd)
@@ -49,9 +50,17 @@ static bool remember(struct scope_dest *d, int fd)
 
 static int console_fd(const struct scope_dest *d) { return d->kind == SCOPE_DEST_STDOUT ? 1 : 2; }
 
+/* By name, or, where the name is refused since the process changed user, through the
+ * descriptor pinned for it beforehand (handover.c). */
 static int open_file(const struct scope_dest *d)
 {
-    return open(d->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(d->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+        int e = errno;
+        if ((fd = scope_pin_dup(d->what)) < 0)
+            errno = e;
+    }
+    return fd;
 }
 
 static void went_down(struct scope_dest *d, int err) { scope_dest_went_down(d, "open", strerror(err)); }

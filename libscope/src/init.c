@@ -12,6 +12,7 @@
 #include "crash.h"
 #include "ctl.h"
 #include "filter.h"
+#include "handover.h"
 #include "log.h"
 #include "fsmetrics.h"
 #include "netevents.h"
@@ -183,6 +184,7 @@ static void init_once(void)
     /* Loaded by dlopen (an attach on its way): nothing until scope_attach, not even a thread. */
     if (scope_preloaded()) {
         scope_resolve(SCOPE_FN_open);
+        scope_pin_take_handed();
         scope_config_load();
         scope_start(SCOPE_MODE_PRELOAD);
     }

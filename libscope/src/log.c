@@ -36,6 +36,7 @@ void scope_log_open(const char *url, int level)
     scope_dest_open(&log_dest, url, "log");
 }
 
+const struct scope_dest *scope_log_file_dest(void) { return &log_dest; }
 void scope_log_lend(void) { scope_dest_lend(&log_dest); }
 int scope_log_adopt(void) { return scope_dest_adopt(&log_dest); }
 void scope_log_unlend(void) { scope_dest_unlend(&log_dest); }

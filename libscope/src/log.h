@@ -19,6 +19,8 @@ void scope_log_final(void);
 struct scope_dest;
 void scope_log_dest(struct scope_dest *copy);
 /* scope_dest_lend / adopt / unlend for the log destination. */
+struct scope_dest;
+const struct scope_dest *scope_log_file_dest(void);
 void scope_log_lend(void);
 int scope_log_adopt(void);
 void scope_log_unlend(void);

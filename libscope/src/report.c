@@ -26,6 +26,7 @@
 #include "emit.h"
 #include "events.h"
 #include "fsmetrics.h"
+#include "handover.h"
 #include "ident.h"
 #include "log.h"
 #include "netevents.h"
@@ -34,7 +35,11 @@
 #include "scope.h"
 
 #define OUT_FLUSH_AT (128 * 1024)
-enum { REQ_FLUSH = 1, REQ_FINAL = 2 };
+enum { REQ_FLUSH = 1, REQ_FINAL = 2, REQ_CALL = 4 };
+static void (*_Atomic call_fn)(void *);   /* REQ_CALL: run in this thread for an app thread that waits */
+static void *call_arg;
+static _Atomic int call_ran;
+static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;
 
 
 static struct scope_dest ev_dest, met_dest;
@@ -307,16 +312,20 @@ static void own_fd_table(void)
                   strerror(e));
         return;
     }
-    int keep[3] = {scope_dest_adopt(&ev_dest), scope_dest_adopt(&met_dest), scope_log_adopt()};
-    for (int i = 0; i < 3; i++)   /* sort the three */
-        for (int j = i + 1; j < 3; j++)
+    /* ours: the lent copies, and the descriptors pinned across a change of user (handover.c) */
+    enum { NKEEP = 3 + SCOPE_PIN_COUNT };
+    int keep[NKEEP] = {scope_dest_adopt(&ev_dest), scope_dest_adopt(&met_dest), scope_log_adopt()};
+    for (int i = 0; i < SCOPE_PIN_COUNT; i++)
+        keep[3 + i] = scope_pin_fd(i);
+    for (int i = 0; i < NKEEP; i++)   /* sorted */
+        for (int j = i + 1; j < NKEEP; j++)
             if (keep[j] < keep[i]) {
                 int t = keep[i];
                 keep[i] = keep[j];
                 keep[j] = t;
             }
     unsigned lo = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NKEEP; i++) {
         if (keep[i] < 0 || (unsigned)keep[i] < lo)
             continue;
         if ((unsigned)keep[i] > lo)
@@ -340,6 +349,11 @@ static void *thread_main(void *arg)
     for (;;) {
         uint64_t g = atomic_load(&req_gen);
         int r = atomic_exchange(&req, 0);
+        void (*fn)(void *) = r & REQ_CALL ? atomic_exchange(&call_fn, NULL) : NULL;
+        if (fn) {
+            fn(call_arg);
+            atomic_store(&call_ran, 1);
+        }
         pthread_mutex_lock(&consume);
         if (r & REQ_FINAL) {
             final_report();
@@ -527,6 +541,29 @@ void scope_report_child_reset(void)
     scope_metrics_reset();
 }
 
+/* Asks the thread for what bits name and waits for it to be done, bounded: a stuck destination
+ * must not keep the app from exec'ing or exiting. */
+static bool request(int bits, int timeout_ms, uint64_t *gen)
+{
+    uint64_t g = atomic_fetch_add(&req_gen, 1) + 1;
+    if (gen)
+        *gen = g;
+    atomic_fetch_or(&req, bits);
+    scope_ring_kick();
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    while (atomic_load(&done_gen) < g)
+        if (sem_timedwait(&done_sem, &deadline) != 0 && errno == ETIMEDOUT)
+            return atomic_load(&done_gen) >= g;
+    return true;
+}
+
 void scope_report_flush(bool final, int timeout_ms)
 {
     if (atomic_load(&finished))
@@ -558,22 +595,40 @@ void scope_report_flush(bool final, int timeout_ms)
             sigtimedwait(&pipe, NULL, &zero);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     } else {
-        uint64_t g = atomic_fetch_add(&req_gen, 1) + 1;
-        atomic_fetch_or(&req, final ? REQ_FINAL : REQ_FLUSH);
-        scope_ring_kick();
-        /* Bounded: a stuck destination must not keep the app from exec'ing or exiting. */
-        struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-        while (atomic_load(&done_gen) < g)
-            if (sem_timedwait(&done_sem, &deadline) != 0 && errno == ETIMEDOUT)
-                break;
+        request(final ? REQ_FINAL : REQ_FLUSH, timeout_ms, NULL);
     }
     scope_guard = saved_guard;
     errno = saved_errno;
+}
+
+bool scope_report_call(void (*fn)(void *), void *arg, int timeout_ms)
+{
+    if (!atomic_load(&running) || atomic_load(&finished) || scope_guard)
+        return false;
+    int saved_errno = errno;
+    scope_guard = 1;
+    pthread_mutex_lock(&call_lock);
+    call_arg = arg;
+    atomic_store(&call_ran, 0);
+    atomic_store(&call_fn, fn);
+    request(REQ_CALL, timeout_ms, NULL);
+    /* the turn that answered may have begun just before the request: poll a little more */
+    for (int i = 0; i < timeout_ms && !atomic_load(&call_ran) && atomic_load(&call_fn); i++) {
+        struct timespec ms = {0, 1000000L};
+        nanosleep(&ms, NULL);
+        if (i % 50 == 0)
+            atomic_fetch_or(&req, REQ_CALL), scope_ring_kick();
+    }
+    /* Not run in time: the thread must not run it later, on an argument gone from the caller's
+     * stack; if it has taken it already, it is running it now (a few system calls): wait. */
+    if (!atomic_load(&call_ran) && !atomic_exchange(&call_fn, NULL))
+        while (!atomic_load(&call_ran)) {
+            struct timespec ms = {0, 1000000L};
+            nanosleep(&ms, NULL);
+        }
+    bool done = atomic_load(&call_ran);
+    pthread_mutex_unlock(&call_lock);
+    scope_guard = 0;
+    errno = saved_errno;
+    return done;
 }

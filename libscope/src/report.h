@@ -7,6 +7,9 @@ void scope_report_open(const char *event_url, const char *metric_url);
 bool scope_report_start(void);
 void scope_report_child_reset(void);
 void scope_report_flush(bool final, int timeout_ms);
+/* Runs fn(arg) on the reporting thread and waits for it (bounded); false when it did not run
+ * (no thread, or it did not answer in time). */
+bool scope_report_call(void (*fn)(void *), void *arg, int timeout_ms);
 /* Reporting thread only (control requests, ctl.c), with the control lock held: */
 struct scope_dest;
 const struct scope_dest *scope_report_dest(bool metric);

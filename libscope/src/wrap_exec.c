@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "filter.h"
+#include "handover.h"
 #include "scope.h"
 
 extern char **environ;
@@ -89,12 +90,13 @@ bool scope_vforked(void) { return scope_pid() != 0 && (pid_t)syscall(SYS_getpid)
 #define FOLLOW_KEY "SCOPE_FILTER_FOLLOW="
 
 /* How many entries the environment for a new image may need beyond the app's own. */
-#define ENV_EXTRA (MAX_CARRIED + 3)
+#define ENV_EXTRA (MAX_CARRIED + 3 + SCOPE_PIN_COUNT)
 
 /* Fills env (room for n + ENV_EXTRA entries) with the environment that keeps the new image
  * scoped and names the filter scopes it may follow; merged is room for a combined LD_PRELOAD.
  * Returns envp itself when nothing needs changing. Stack memory only (a vfork child). */
-static char *const *scoped_env(char *const envp[], size_t n, char **env, char *merged, size_t mlen)
+static char *const *scoped_env(char *const envp[], size_t n, char **env, char *merged, size_t mlen,
+                               char hand[SCOPE_PIN_COUNT][32])
 {
     /* The new image keeps this pid and so its parent: what it may follow is what our parent
      * matched, whatever value the environment inherited (even when the image is scoped only
@@ -128,6 +130,9 @@ static char *const *scoped_env(char *const envp[], size_t n, char **env, char *m
             env[k++] = c->v[i];
     if (follow)
         env[k++] = (char *)follow;
+    for (int i = 0; keep && i < SCOPE_PIN_COUNT; i++)
+        if (hand[i][0])
+            env[k++] = hand[i];
     env[k] = NULL;
     return env;
 }
@@ -143,12 +148,31 @@ static size_t env_count(char *const envp[])
 /* The environment the new image gets, built on the caller's stack: a macro, since the arrays
  * must outlive the call they are passed to. */
 #define SCOPED_ENV(envp, out)                                                                 \
+    int hfd_##out[SCOPE_PIN_COUNT];                                                           \
+    char hand_##out[SCOPE_PIN_COUNT][32];                                                     \
+    handing(hfd_##out, hand_##out);                                                           \
     size_t n_##out = env_count(envp);                                                         \
     bool huge_##out = n_##out > MAX_ARGS;                                                     \
     char *arr_##out[(huge_##out ? 0 : n_##out) + ENV_EXTRA];                                  \
     char merged_##out[PATH_MAX + 4096];                                                       \
     char *const *out = huge_##out ? (envp)                                                    \
-        : scoped_env(envp, n_##out, arr_##out, merged_##out, sizeof merged_##out)
+        : scoped_env(envp, n_##out, arr_##out, merged_##out, sizeof merged_##out, hand_##out)
+
+/* After the call: an exec that failed, or a spawn (the child has its copies), closes ours. */
+#define UNHAND(out) scope_pin_unhand(hfd_##out)
+
+/* Descriptors pinned after a change of user go to the new image (handover.c), if it is to be
+ * scoped at all. */
+static void handing(int fds[SCOPE_PIN_COUNT], char vars[SCOPE_PIN_COUNT][32])
+{
+    if (atomic_load(&exec_keep) && self_path && atomic_load(&carried))
+        scope_pin_hand(fds, vars);
+    else
+        for (int i = 0; i < SCOPE_PIN_COUNT; i++) {
+            fds[i] = -1;
+            vars[i][0] = 0;
+        }
+}
 
 /* Everything this image recorded goes out before it is replaced, its metrics included. */
 static void exec_flush(void)
@@ -166,7 +190,11 @@ static int do_execve(const char *path, char *const argv[], char *const envp[])
     SCOPE_NEED_REAL(execve, -1);
     exec_flush();
     SCOPED_ENV(envp, env);
-    return scope_real_execve(path, argv, env);
+    int rc = scope_real_execve(path, argv, env);
+    int e = errno;
+    UNHAND(env);
+    errno = e;
+    return rc;
 }
 
 static int do_execvpe(const char *file, char *const argv[], char *const envp[])
@@ -174,7 +202,11 @@ static int do_execvpe(const char *file, char *const argv[], char *const envp[])
     SCOPE_NEED_REAL(execvpe, -1);
     exec_flush();
     SCOPED_ENV(envp, env);
-    return scope_real_execvpe(file, argv, env);
+    int rc = scope_real_execvpe(file, argv, env);
+    int e = errno;
+    UNHAND(env);
+    errno = e;
+    return rc;
 }
 
 SCOPE_API int execve(const char *path, char *const argv[], char *const envp[])
@@ -240,7 +272,11 @@ SCOPE_API int fexecve(int fd, char *const argv[], char *const envp[])
     SCOPE_NEED_REAL(fexecve, -1);
     exec_flush();
     SCOPED_ENV(envp, env);
-    return scope_real_fexecve(fd, argv, env);
+    int rc = scope_real_fexecve(fd, argv, env);
+    int e = errno;
+    UNHAND(env);
+    errno = e;
+    return rc;
 }
 
 SCOPE_API int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
@@ -257,7 +293,11 @@ SCOPE_API int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
 {
     SCOPE_NEED_REAL(posix_spawn, ENOSYS);
     SCOPED_ENV(envp, env);
-    return scope_real_posix_spawn(pid, path, actions, attr, argv, env);
+    int rc = scope_real_posix_spawn(pid, path, actions, attr, argv, env);
+    int e = errno;
+    UNHAND(env);
+    errno = e;
+    return rc;
 }
 
 SCOPE_API int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
@@ -265,5 +305,9 @@ SCOPE_API int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 {
     SCOPE_NEED_REAL(posix_spawnp, ENOSYS);
     SCOPED_ENV(envp, env);
-    return scope_real_posix_spawnp(pid, file, actions, attr, argv, env);
+    int rc = scope_real_posix_spawnp(pid, file, actions, attr, argv, env);
+    int e = errno;
+    UNHAND(env);
+    errno = e;
+    return rc;
 }
