@@ -5,12 +5,16 @@
  * are fine; the caller holds the thread guard. A change builds the new set aside and swaps it in
  * whole, so the reader that holds the control lock (ctl.c) never sees half of one. */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config.h"
+#include "handover.h"
 #include "log.h"
 
 extern char **environ;
@@ -123,13 +127,24 @@ void scope_kv_free(struct scope_kv *kv, size_t n)
     free(kv);
 }
 
+static char *conf_path;
+
+const char *scope_config_path(void) { return conf_path; }
+
+/* By name, or through the copy pinned for a process that changed user since (handover.c), read
+ * with pread: the copy shares its offset with every other image it was handed to. */
 static void read_file(struct scope_cfg *c, const char *path)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
+    free(conf_path);
+    conf_path = strdup(path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && (errno == EACCES || errno == EPERM))
+        fd = scope_pin_dup("conf");
+    if (fd < 0)
         return;
     char *text = NULL;
-    size_t len = 0, cap = 0, got;
+    size_t len = 0, cap = 0;
+    ssize_t got;
     do {
         if (len + 4096 + 1 > cap) {
             char *t = realloc(text, cap = len + 65536);
@@ -137,10 +152,11 @@ static void read_file(struct scope_cfg *c, const char *path)
                 break;
             text = t;
         }
-        got = fread(text + len, 1, cap - len - 1, f);
-        len += got;
-    } while (got > 0);
-    fclose(f);
+        got = pread(fd, text + len, cap - len - 1, (off_t)len);
+        if (got > 0)
+            len += (size_t)got;
+    } while (got > 0 || (got < 0 && errno == EINTR));
+    close(fd);
     if (!text)
         return;
     text[len] = 0;

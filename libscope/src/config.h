@@ -32,6 +32,8 @@ extern struct scope_cfg scope_cfg;
 
 /* Defaults, then the file SCOPE_CONF_PATH names, then the environment (a preloaded start). */
 void scope_config_load(void);
+/* The SCOPE_CONF_PATH file read at load, or NULL. */
+const char *scope_config_path(void);
 /* The settings in force become defaults + kv (merge false: an attach, a reattach) or the settings
  * in force + kv (merge true: an update). The environment is not read. The old strings are freed:
  * the caller holds the control lock, and only the reporting thread and init read them. */

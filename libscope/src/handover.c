@@ -7,7 +7,8 @@
  * open is "pinned": opened beforehand, while the old ones still can, and kept in the app's table
  * (high, close-on-exec). A forked child's reporting thread copies it with the table; an exec
  * hands a copy to the new image (not close-on-exec, named in SCOPE_EVENT_FD, SCOPE_METRIC_FD or
- * SCOPE_LOG_FD), whose constructor pins it again and clears the variable. Nothing is pinned while
+ * SCOPE_LOG_FD), whose constructor pins it again and clears the variable. The settings file
+ * (SCOPE_CONF_PATH, in the same session directory) goes the same way, read-only, as SCOPE_CONF_FD. Nothing is pinned while
  * the path stays writable, so a process that never loses access keeps none of this. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,14 +17,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "dest.h"
 #include "handover.h"
 #include "log.h"
 #include "report.h"
 #include "scope.h"
 
-static const char *const names[SCOPE_PIN_COUNT] = {"event", "metric", "log"};
-static const char *const vars[SCOPE_PIN_COUNT] = {"SCOPE_EVENT_FD", "SCOPE_METRIC_FD", "SCOPE_LOG_FD"};
+static const char *const names[SCOPE_PIN_COUNT] = {"event", "metric", "log", "conf"};
+static const char *const vars[SCOPE_PIN_COUNT] = {"SCOPE_EVENT_FD", "SCOPE_METRIC_FD", "SCOPE_LOG_FD",
+                                                   "SCOPE_CONF_FD"};
+enum { CONF = 3 };
 
 struct pin {
     _Atomic int fd1;   /* the descriptor + 1; 0: none */
@@ -97,9 +101,12 @@ void scope_pin_take_handed(void)
             continue;
         int fl = fcntl((int)fd, F_GETFL);
         struct stat st;
-        /* what an exec of ours hands on: a regular file (or FIFO) open for appending */
-        if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || fstat((int)fd, &st) != 0 ||
-            !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)))
+        /* what an exec of ours hands on: a regular file (or FIFO) open for appending; the
+         * settings, a regular file open for reading */
+        bool ok = fl >= 0 && fstat((int)fd, &st) == 0 &&
+                  (i == CONF ? S_ISREG(st.st_mode) && (fl & O_ACCMODE) != O_WRONLY
+                             : (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) && (fl & O_ACCMODE) != O_RDONLY);
+        if (!ok)
             continue;
         set_pin(i, (int)fd);
     }
@@ -108,6 +115,8 @@ void scope_pin_take_handed(void)
 /* The file destinations in force, as the settings name them (file:///path only). */
 static const char *dest_path(int i)
 {
+    if (i == CONF)
+        return scope_config_path();
     const struct scope_dest *d = i == 2 ? scope_log_file_dest() : scope_report_dest(i == 1);
     return d && d->kind == SCOPE_DEST_FILE && d->path[0] ? d->path : NULL;
 }
@@ -118,7 +127,7 @@ void scope_pin_before(void)
         const char *path = dest_path(i);
         if (!path || atomic_load(&pins[i].fd1))
             continue;
-        int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+        int fd = open(path, (i == CONF ? O_RDONLY : O_WRONLY | O_APPEND) | O_CLOEXEC | O_NOFOLLOW);
         if (fd >= 0)
             set_pin(i, fd);
     }
@@ -131,7 +140,7 @@ void scope_pin_after(void)
         /* Kept only while the new user could not open it: checked as the real user without
          * capabilities (faccessat without AT_EACCESS clears them for a non-root real uid), since a
          * program that keeps some for now (setpriv) loses them at its exec. */
-        if (atomic_load(&pins[i].fd1) && path && faccessat(AT_FDCWD, path, W_OK, 0) == 0)
+        if (atomic_load(&pins[i].fd1) && path && faccessat(AT_FDCWD, path, i == CONF ? R_OK : W_OK, 0) == 0)
             drop_pin(i);
     }
 }

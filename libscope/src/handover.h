@@ -3,7 +3,7 @@
 #ifndef SCOPE_HANDOVER_H
 #define SCOPE_HANDOVER_H
 
-enum { SCOPE_PIN_COUNT = 3 };   /* event, metric, log */
+enum { SCOPE_PIN_COUNT = 4 };   /* event, metric, log destinations; the SCOPE_CONF_PATH file */
 
 /* A copy (close-on-exec) of the descriptor pinned for the destination named what, or -1. */
 int scope_pin_dup(const char *what);
