@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, openSync, closeSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { lastSession } from '@scope/core';
 import { testProgramDir } from '@scope/libscope';
@@ -275,6 +275,29 @@ test('streaming with statsd metrics: the stream stays NDJSON, the StatsD lines s
   const session = await lastSession(home);
   assert.ok(session);
   assert.match(readFileSync(session.paths.metrics, 'utf8'), /^proc\.cpu:\d+\|c\|#/m);
+});
+
+test('scope run across a change of user: setpriv and runuser to nobody keep their status and output, and what runs as nobody is in the session', async () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root (setpriv, runuser)');
+  for (const cmd of [
+    ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/cat', hostFile],
+    ['runuser', '-u', 'nobody', '--', 'sh', '-c', `cat ${hostFile}; ls / >/dev/null`],
+  ]) {
+    const home = newHome();
+    const outFile = join(home, 'out.txt');
+    const fd = openSync(outFile, 'w');
+    const ran = await runBin(scopeBin, ['run', '--', ...cmd], envFor(home), { stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
+    assert.is(ran.status, 0, `${cmd[0]}: ${ran.stderr}`);
+    assert.is(readFileSync(outFile, 'utf8'), hostText);
+    const { session, events: evs } = await readLast(home);
+    assert.is(session.manifest.exitStatus, 0);
+    const cat = startRecords(evs).find((r) => r.info.process.procname === 'cat');
+    assert.ok(cat, `${cmd[0]}: cat, running as nobody, is in the session`);
+    assert.is(cat?.info.process.uid, 65534);
+    assert.ok(events(evs, 'fs.open').some((e) => e.body.proc === 'cat' && e.body.data.file === hostFile));
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test.run();
