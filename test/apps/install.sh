@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
+# What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), strace, sqlite3, promtool
 # (package prometheus) and collectd (collectd-core, for its statsd plugin). Each installed only when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
@@ -18,6 +18,13 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
 fi
 if ! command -v collectd >/dev/null; then
   install collectd-core
+fi
+# strace and sqlite3: the loss audit (audit.test.ts) compares scope's records with strace -f's.
+if ! command -v strace >/dev/null; then
+  install strace
+fi
+if ! command -v sqlite3 >/dev/null; then
+  install sqlite3
 fi
 # nats-server: scope-collect --from nats:// and scope-export --to nats:// (collect.test.ts, export.test.ts);
 # prometheus (above) also gives the real server export.test.ts scrapes with.
