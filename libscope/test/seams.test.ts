@@ -61,7 +61,7 @@ test('bash -c "cat …; exec /bin/true": the image that execs writes its fs and 
   const r = run('bash', ['-c', 'cat /etc/hostname >/dev/null; exec /bin/true'], s.env);
   assert.is(r.status, 0);
   const met = s.metrics().filter(isMetric);
-  const bashPid = pidOf(s.events(), 'bash');
+  const bashPid = pidOf(s.events(), 'true');   // the main bash became true (a forked bash became cat)
   const bash = met.filter((m) => m.body.pid === bashPid && m.body.proc === 'bash');
   for (const name of ['proc.cpu', 'proc.fd', 'fs.stat'])
     assert.ok(bash.some((m) => m.body._metric === name), `bash wrote ${name} before its exec`);
@@ -76,9 +76,11 @@ test("fork: a child's writes to a log its parent opened give file events, fs.clo
   const events = s.events();
   const log = join(s.dir, 'access.log');
   const data = join(s.dir, 'data');
-  const parent = pidOf(events, 'forkinherit');
-  const childStart = events.filter(isStart).find((x) => x.info.process.pid !== parent);
+  // the child's process-start may be written before its parent's: told apart by ppid
+  const starts = events.filter(isStart);
+  const childStart = starts.find((x) => starts.some((p) => p.info.process.pid === x.info.process['ppid']));
   const child = childStart?.info.process.pid;
+  const parent = childStart?.info.process['ppid'];
   assert.ok(child !== undefined, 'the child wrote its process-start');
   const closes = evts(events, 'fs.close');
   const childLog = closes.find((e) => e.body.pid === child && e.body.data.file === log);
