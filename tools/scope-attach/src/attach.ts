@@ -282,7 +282,7 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
       // Said failed, it must be as if we never came: stop recording (libscope stays loaded, detached,
       // as after scope detach; attaching again reattaches it).
       const undone = await controlRequest(t.pid, { req: 'detach' }).then((a) => a.ok, () => false);
-      await fail(`pid ${t.pid} was attached but records nothing: ${why}; ${undone ? 'detached it again' : 'could not detach it again (scope detach ' + t.pid + ')'}`);
+      await fail(`pid ${t.pid} cannot record: ${why}; ${undone ? 'detached it again' : `could not detach it again (scope detach ${t.pid})`}`);
     }
   } finally {
     closeHandover(handover);
