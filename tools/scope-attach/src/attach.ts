@@ -246,6 +246,9 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
     rmSync(session.dir, { recursive: true, force: true });
     throw new ScopeError(why);
   };
+  if (pairs['SCOPE_PAYLOAD_ENABLE'] === 'true' && t.uid !== uid() && pairs['SCOPE_PAYLOAD_DIR'] === session.paths.payloads) {
+    process.stderr.write(`scope-attach: warning: pid ${t.pid} runs as ${t.user}: it cannot create payload files in the session, which stays yours alone\n`);
+  }
   let handover: Handover | null = null;
   try {
     handover = openHandover(t, session, pairs);
