@@ -21,7 +21,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "got.h"
-#include "handover.h"
+#include "attachfds.h"
 #include "scope.h"
 
 /* Does the global scope bind name to this object? Under LD_PRELOAD it does (we come before

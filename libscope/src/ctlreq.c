@@ -4,7 +4,7 @@
  *   {"req":"update","config":{"SCOPE_X":"v",…}}    → {"ok":true}  (merged into the settings)
  *   {"req":"detach"}                        → {"ok":true}
  *   {"req":"reattach","config":{…}}         → {"ok":true}  (replaces them; no config: keeps them;
- *                                              SCOPE_ATTACH_SOCKET in it: a handover, handover.h)
+ *                                              SCOPE_ATTACH_SOCKET in it: a handover, attachfds.h)
  *   anything else                           → {"ok":false,"error":"…"}
  *
  * The parser is only as big as these need: an object whose members are strings, or an object of
@@ -21,7 +21,7 @@
 #include "emit.h"
 #include "dest.h"
 #include "got.h"
-#include "handover.h"
+#include "attachfds.h"
 #include "json.h"
 #include "log.h"
 #include "report.h"
@@ -350,7 +350,7 @@ void scope_ctl_request(const char *line, size_t len, struct sbuf *out)
     else if (!strcmp(r.req.p, "detach"))
         sb_s(out, scope_ctl_detach() == 0 ? "{\"ok\":true}\n" : "{\"ok\":false,\"error\":\"detach failed\"}\n");
     else if (!strcmp(r.req.p, "reattach")) {
-        scope_handover_take(r.kv, &r.n);   /* descriptors for the new session: handover.h */
+        scope_handover_take(r.kv, &r.n);   /* descriptors for the new session: attachfds.h */
         sb_s(out, scope_ctl_reattach(r.kv, r.n, r.has_config) == 0
                       ? "{\"ok\":true}\n" : "{\"ok\":false,\"error\":\"reattach failed\"}\n");
     }

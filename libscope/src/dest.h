@@ -25,7 +25,7 @@ struct scope_dest {
     dev_t dev;
     ino_t ino;
     bool told;           /* "unsupported"/"failed" logged once */
-    bool awaiting;       /* a file waiting for its descriptor from a handover (handover.h) */
+    bool awaiting;       /* a file waiting for its descriptor from a handover (attachfds.h) */
     bool given;          /* its descriptor came from a handover: the path may not open for us */
     uint64_t dropped;    /* lines we could not deliver */
     uint64_t lines;      /* lines delivered */
@@ -47,7 +47,7 @@ struct scope_dest {
 extern __thread bool scope_dest_keeps_fds __attribute__((tls_model("initial-exec")));
 
 /* Parses the URL and checks the file can be opened; opens nothing that stays open. While a
- * handover is pending (handover.h), a file is not opened: it waits for scope_dest_give. */
+ * handover is pending (attachfds.h), a file is not opened: it waits for scope_dest_give. */
 void scope_dest_open(struct scope_dest *d, const char *url, const char *what);
 /* Reporting thread, after a handover: a file destination waiting for its descriptor takes fd (it
  * is then written through it, in the thread's own table); given none (fd -1), it opens its path

@@ -11,7 +11,7 @@
 
 #include "dest.h"
 #include "destnet.h"
-#include "handover.h"
+#include "attachfds.h"
 
 /* Move fd up to just below the soft limit, out of the range apps scan and reuse. */
 int scope_fd_high(int fd)
@@ -90,7 +90,7 @@ bool scope_dfile_open(struct scope_dest *d, const char *url)
     } else if (strncmp(url, "file:///", 8) == 0) {
         d->kind = SCOPE_DEST_FILE;
         snprintf(d->path, sizeof d->path, "%s", url + 7);
-        /* Its descriptor may be on its way: the path may be one we cannot open (handover.h). */
+        /* Its descriptor may be on its way: the path may be one we cannot open (attachfds.h). */
         if (scope_handover_pending()) {
             d->awaiting = true;
             return true;

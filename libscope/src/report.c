@@ -26,7 +26,7 @@
 #include "emit.h"
 #include "events.h"
 #include "fsmetrics.h"
-#include "handover.h"
+#include "attachfds.h"
 #include "ident.h"
 #include "log.h"
 #include "netevents.h"
@@ -329,7 +329,7 @@ static void own_fd_table(void)
     sem_post(&table_ready);
 }
 
-/* The descriptors `scope attach` opened for us (handover.h), into this thread's own table, before
+/* The descriptors `scope attach` opened for us (attachfds.h), into this thread's own table, before
  * anything is written: the process-start record goes through them. */
 static void handover(void)
 {

@@ -1,4 +1,4 @@
-/* handover.c — receiving the destination descriptors `scope attach` opened for us (handover.h says
+/* attachfds.c — receiving the destination descriptors `scope attach` opened for us (attachfds.h says
  * why). The protocol: we connect to the socket the setting names; the listener (the tool) checks
  * our pid (SO_PEERCRED) is the process it attached to, and sends one message: one letter per
  * descriptor ('e' events, 'm' metrics, 'l' log) and the descriptors themselves (SCM_RIGHTS), in
@@ -18,7 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "handover.h"
+#include "attachfds.h"
 
 #define KEY "SCOPE_ATTACH_SOCKET"
 #define MAX_FDS 3

@@ -1,4 +1,4 @@
-/* handover.h — destination descriptors handed over by `scope attach`.
+/* attachfds.h — destination descriptors handed over by `scope attach`.
  *
  * An attached process may run as a user who cannot open its session's files (an nginx worker
  * running as nobody, attached by root: the session directory is root's, 0700). The attaching tool
@@ -6,8 +6,8 @@
  * named by SCOPE_ATTACH_SOCKET in the attach config (or in a reattach request's config). The
  * setting is taken out of the settings (it is no setting of the process) and the reporting thread
  * fetches the descriptors, into its own descriptor table, before it writes anything. */
-#ifndef SCOPE_HANDOVER_H
-#define SCOPE_HANDOVER_H
+#ifndef SCOPE_ATTACHFDS_H
+#define SCOPE_ATTACHFDS_H
 #include <stdbool.h>
 #include <stddef.h>
 
