@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { request } from 'node:http';
@@ -259,8 +259,10 @@ test('inspect shows a destination that was down and then came up; update moves t
   const p = new Program(prog('attach_sleep'), []);
   try {
     await p.waitFor(/tick 1\n/);
-    const r = scope(['attach', '-e', `file://${missing}/events.json`, String(p.pid)], env);
+    const r = scope(['attach', String(p.pid)], env);
     assert.is(r.status, 0, r.stderr);
+    // An attach whose destination is down fails (below); a destination that goes down later is inspect's.
+    assert.is(scope(['update', '-e', `file://${missing}/events.json`, String(p.pid)], env).status, 0);
     await sleep(1500);
     let ins = scope(['inspect', '--json', String(p.pid)], env);
     assert.is(ins.status, 0, ins.stderr);
@@ -285,6 +287,83 @@ test('inspect shows a destination that was down and then came up; update moves t
     while (!(existsSync(moved) && readFileSync(moved, 'utf8').includes('"proc":"attach_sleep"')) && Date.now() - t0 < 5000) await sleep(50);
     assert.ok(existsSync(moved) && readFileSync(moved, 'utf8').length > 0, 'records in the new destination');
     assert.ok(Date.now() - t0 < 2500, `within a summary period (1 s) and a nap: ${Date.now() - t0} ms`);
+  } finally {
+    p.stop();
+  }
+});
+
+/** The targets of a process's descriptors (what its own table holds). */
+const fdTargets = (pid: number): string[] =>
+  readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+
+test('root attaches to a process running as nobody: its fs events reach the session, which stays root-only; detach and reattach too', async () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root: it attaches to a process of another user');
+  const env = envFor(newHome());
+  // Started unscoped, as nobody: setpriv execs the program, which keeps the pid.
+  const p = new Program('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', prog('attach_fsloop'), '/etc/hostname']);
+  try {
+    await p.waitFor(/read 2\n/);
+    assert.match(readFileSync(`/proc/${p.pid}/status`, 'utf8'), /^Uid:\s+65534\s/m);
+    const r = scope(['attach', String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    const session = statusRecord(r)['session'] as string;
+    // Nothing loosened: the directory and every file in it are root's alone.
+    assert.is(statSync(session).mode & 0o777, 0o700);
+    for (const f of ['events.json', 'metrics.json', 'libscope.log']) {
+      const st = statSync(join(session, f));
+      assert.ok(st.uid === 0 && (st.mode & 0o777) === 0o600, `${f}: uid ${st.uid} mode ${(st.mode & 0o777).toString(8)}`);
+    }
+    const isRead = (e: Rec) => e['type'] === 'evt' && e['body'].source === 'fs.open' && e['body'].data.file === '/etc/hostname' && e['body'].pid === p.pid;
+    await waitForEvent(session, isRead);
+    assert.equal(eventsOf(session)[0]?.['info']?.process?.uid, 65534, 'its process-start record comes first');
+    // The handed descriptors live in libscope's reporting thread, not in the app's table.
+    assert.not.ok(fdTargets(p.pid).some((t) => t.startsWith(session)), fdTargets(p.pid).join(' '));
+
+    assert.is(scope(['detach', String(p.pid)], env).status, 0);
+    const again = scope(['attach', String(p.pid)], env);
+    assert.is(again.status, 0, again.stderr);
+    assert.is(statusRecord(again)['verb'], 'reattach');
+    const second = statusRecord(again)['session'] as string;
+    assert.is.not(second, session);
+    await waitForEvent(second, isRead);
+    assert.is(scope(['detach', String(p.pid)], env).status, 0);
+  } finally {
+    p.stop();
+  }
+});
+
+test('an attach that cannot record says so and fails: a destination down, or its session unwritable; the process is left unscoped and no session is left', async () => {
+  const home = newHome();
+  const env = envFor(home);
+  const p = new Program(prog('attach_sleep'), []);
+  try {
+    await p.waitFor(/tick 1\n/);
+    const port = await freePort('tcp'); // nothing listens there
+    const down = scope(['attach', '-e', `tcp://127.0.0.1:${port}`, String(p.pid)], env);
+    assert.is(down.status, 1, down.stdout + down.stderr);
+    assert.is(down.stdout, '', 'no status record: it did not attach');
+    assert.match(down.stderr, new RegExp(`scope-attach: pid ${p.pid} cannot record: its events destination tcp://127\\.0\\.0\\.1:${port} is down: .*refused.*; detached it again`));
+    assert.equal(psRow(env, p.pid)?.['scoped'], false);
+    const history = join(home, 'history');
+    assert.equal(existsSync(history) ? readdirSync(history) : [], [], 'no session left behind');
+
+    const missing = scope(['attach', '-m', 'file:///nonexistent-dir-scope/metrics.json', String(p.pid)], env);
+    assert.is(missing.status, 1);
+    assert.match(missing.stderr, /its metrics destination file:\/\/\/nonexistent-dir-scope\/metrics\.json is down: open .*No such file or directory/);
+
+    // A SCOPE_HOME that cannot be made (under a regular file: even root cannot).
+    const file = join(home, 'a-file');
+    writeFileSync(file, '');
+    const ro = scope(['attach', String(p.pid)], envFor(join(file, 'home')));
+    assert.is(ro.status, 1);
+    assert.match(ro.stderr, /scope-attach: cannot create the session history/);
+    assert.not.equal(p.state(), 'gone');
   } finally {
     p.stop();
   }

@@ -1,7 +1,8 @@
 // The node addon: native helpers the tools need and JavaScript cannot do well: reading an
 // executable's ELF program headers, so `scope run` can tell a static executable (no PT_INTERP, so the
 // loader never sees LD_PRELOAD) from one libscope can enter, before it starts the command; and
-// loading a library into a running process (inject.cc), for `scope attach`.
+// loading a library into a running process (inject.cc), for `scope attach`; handing it open
+// descriptors (handover.cc).
 #include <napi.h>
 
 #include <elf.h>
@@ -15,6 +16,11 @@
 
 namespace scope_inject {
 Napi::Value InjectJs(const Napi::CallbackInfo& info);  // inject.cc
+}
+namespace scope_handover {  // handover.cc
+Napi::Value ListenJs(const Napi::CallbackInfo& info);
+Napi::Value SendJs(const Napi::CallbackInfo& info);
+Napi::Value CloseJs(const Napi::CallbackInfo& info);
 }
 
 namespace {
@@ -102,6 +108,9 @@ Napi::Value ElfInfo(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("elfInfo", Napi::Function::New(env, ElfInfo, "elfInfo"));
   exports.Set("inject", Napi::Function::New(env, scope_inject::InjectJs, "inject"));
+  exports.Set("handoverListen", Napi::Function::New(env, scope_handover::ListenJs, "handoverListen"));
+  exports.Set("handoverSend", Napi::Function::New(env, scope_handover::SendJs, "handoverSend"));
+  exports.Set("handoverClose", Napi::Function::New(env, scope_handover::CloseJs, "handoverClose"));
   return exports;
 }
 

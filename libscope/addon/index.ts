@@ -68,9 +68,22 @@ export interface InjectOptions {
   timeoutMs?: number;
 }
 
+/** What {@link handoverSend} did. `refused`: the peers that connected and were not the target. */
+export interface HandoverResult {
+  ok: boolean;
+  refused: { pid: number; uid: number }[];
+  error?: string;
+}
+
+/** Which destination a handed descriptor is for: events, metrics, log. */
+export type HandoverTag = 'e' | 'm' | 'l';
+
 interface Addon {
   elfInfo(path: string): ElfInfo;
   inject(pid: number, libPath: string, entry?: InjectEntry, options?: InjectOptions): InjectResult;
+  handoverListen(path: string, uid: number, gid: number): number;
+  handoverSend(listenFd: number, pid: number, tags: string, fds: number[], timeoutMs: number): HandoverResult;
+  handoverClose(fd: number): void;
 }
 
 let addon: Addon | undefined;
@@ -111,4 +124,28 @@ export function elfInfo(path: string): ElfInfo {
  */
 export function inject(pid: number, libPath: string, entry?: InjectEntry, options?: InjectOptions): InjectResult {
   return load().inject(pid, libPath, entry, options);
+}
+
+/**
+ * Listen on a new unix socket at `path` (bind fails if the name exists), owned by uid:gid, mode
+ * 0600: the one-time socket a handover uses (libscope/src/handover.h). Returns its descriptor; throws
+ * with the failed step and errno text. The caller removes `path` and closes the descriptor.
+ */
+export function handoverListen(path: string, uid: number, gid: number): number {
+  return load().handoverListen(path, uid, gid);
+}
+
+/**
+ * Wait (at most timeoutMs, blocking the event loop) for process `pid` to connect to the socket
+ * `listenFd` and send it `fds` (descriptors of this process), tagged: one {@link HandoverTag} each.
+ * A peer whose SO_PEERCRED pid is not `pid` is closed at once, given nothing, and listed in
+ * `refused`.
+ */
+export function handoverSend(listenFd: number, pid: number, files: { tag: HandoverTag; fd: number }[], timeoutMs: number): HandoverResult {
+  return load().handoverSend(listenFd, pid, files.map((f) => f.tag).join(''), files.map((f) => f.fd), timeoutMs);
+}
+
+/** Close a descriptor handoverListen returned. */
+export function handoverClose(fd: number): void {
+  load().handoverClose(fd);
 }

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "got.h"
+#include "attachfds.h"
 #include "scope.h"
 
 /* Does the global scope bind name to this object? Under LD_PRELOAD it does (we come before
@@ -174,6 +175,7 @@ static int attach(const char *conf_path)
     struct scope_kv *kv;
     size_t n = scope_config_parse(text, &kv);
     free(text);
+    scope_handover_take(kv, &n);   /* before the destinations are opened */
     scope_got_prepare();   /* resolves the real functions too */
     scope_config_set(kv, n, false);
     scope_kv_free(kv, n);

@@ -3,7 +3,8 @@
  *   {"req":"status"}                        → {"ok":true,"pid":…,"scoped":…,"mode":…,…}
  *   {"req":"update","config":{"SCOPE_X":"v",…}}    → {"ok":true}  (merged into the settings)
  *   {"req":"detach"}                        → {"ok":true}
- *   {"req":"reattach","config":{…}}         → {"ok":true}  (replaces them; no config: keeps them)
+ *   {"req":"reattach","config":{…}}         → {"ok":true}  (replaces them; no config: keeps them;
+ *                                              SCOPE_ATTACH_SOCKET in it: a handover, attachfds.h)
  *   anything else                           → {"ok":false,"error":"…"}
  *
  * The parser is only as big as these need: an object whose members are strings, or an object of
@@ -20,6 +21,7 @@
 #include "emit.h"
 #include "dest.h"
 #include "got.h"
+#include "attachfds.h"
 #include "json.h"
 #include "log.h"
 #include "report.h"
@@ -347,9 +349,11 @@ void scope_ctl_request(const char *line, size_t len, struct sbuf *out)
         sb_s(out, scope_ctl_update(r.kv, r.n) == 0 ? "{\"ok\":true}\n" : "{\"ok\":false,\"error\":\"update failed\"}\n");
     else if (!strcmp(r.req.p, "detach"))
         sb_s(out, scope_ctl_detach() == 0 ? "{\"ok\":true}\n" : "{\"ok\":false,\"error\":\"detach failed\"}\n");
-    else if (!strcmp(r.req.p, "reattach"))
+    else if (!strcmp(r.req.p, "reattach")) {
+        scope_handover_take(r.kv, &r.n);   /* descriptors for the new session: attachfds.h */
         sb_s(out, scope_ctl_reattach(r.kv, r.n, r.has_config) == 0
                       ? "{\"ok\":true}\n" : "{\"ok\":false,\"error\":\"reattach failed\"}\n");
+    }
     else {
         snprintf(err, sizeof err, "unknown request \"%.100s\" (status, update, detach or reattach)", r.req.p);
         reply_error(out, err);

@@ -115,7 +115,7 @@ const char *scope_dest_state(const struct scope_dest *d)
 {
     return d->kind == SCOPE_DEST_NONE ? "off"
          : d->kind == SCOPE_DEST_UNSUPPORTED || d->down ? "down"
-         : d->connecting ? "connecting"
+         : d->connecting || d->awaiting ? "connecting"
          : d->net && !d->connected_since ? "connecting" : "connected";
 }
 

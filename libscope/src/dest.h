@@ -25,6 +25,8 @@ struct scope_dest {
     dev_t dev;
     ino_t ino;
     bool told;           /* "unsupported"/"failed" logged once */
+    bool awaiting;       /* a file waiting for its descriptor from a handover (attachfds.h) */
+    bool given;          /* its descriptor came from a handover: the path may not open for us */
     uint64_t dropped;    /* lines we could not deliver */
     uint64_t lines;      /* lines delivered */
     /* Connection state, for the control socket's status: */
@@ -44,8 +46,13 @@ struct scope_dest {
 /* True in the reporting thread: it keeps descriptors open; every other thread writes transiently. */
 extern __thread bool scope_dest_keeps_fds __attribute__((tls_model("initial-exec")));
 
-/* Parses the URL and checks the file can be opened; opens nothing that stays open. */
+/* Parses the URL and checks the file can be opened; opens nothing that stays open. While a
+ * handover is pending (attachfds.h), a file is not opened: it waits for scope_dest_give. */
 void scope_dest_open(struct scope_dest *d, const char *url, const char *what);
+/* Reporting thread, after a handover: a file destination waiting for its descriptor takes fd (it
+ * is then written through it, in the thread's own table); given none (fd -1), it opens its path
+ * as usual, and why (the handover's failure, or "") goes into its last failure if that fails. */
+void scope_dest_give(struct scope_dest *d, int fd, const char *why);
 /* Handing the app's stdout/stderr to the reporting thread's own table, without a race with the app
  * closing them: the starting thread lends a copy (lend), the reporting thread keeps it in its copy
  * of the table (adopt returns the fd to keep, or -1), then the starting thread closes its own

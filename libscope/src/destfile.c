@@ -11,6 +11,7 @@
 
 #include "dest.h"
 #include "destnet.h"
+#include "attachfds.h"
 #include "handover.h"
 
 /* Move fd up to just below the soft limit, out of the range apps scan and reuse. */
@@ -98,6 +99,11 @@ bool scope_dfile_open(struct scope_dest *d, const char *url)
     } else if (strncmp(url, "file:///", 8) == 0) {
         d->kind = SCOPE_DEST_FILE;
         snprintf(d->path, sizeof d->path, "%s", url + 7);
+        /* Its descriptor may be on its way: the path may be one we cannot open (attachfds.h). */
+        if (scope_handover_pending()) {
+            d->awaiting = true;
+            return true;
+        }
         /* Created now (readers may wait for it) and checked, then closed: see the header. */
         int fd = attempt(d);
         if (fd >= 0)
@@ -105,6 +111,36 @@ bool scope_dfile_open(struct scope_dest *d, const char *url)
     } else
         return false;
     return true;
+}
+
+void scope_dest_give(struct scope_dest *d, int fd, const char *why)
+{
+    bool waited = d->awaiting;
+    d->awaiting = false;
+    if (d->kind != SCOPE_DEST_FILE || !waited) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    if (fd >= 0) {
+        fd = scope_fd_high(fd);   /* in case the reporting thread shares the app's table */
+        if (remember(d, fd)) {
+            d->attempts++;
+            d->given = true;
+            d->fd = fd;
+            came_up(d);
+            return;
+        }
+        close(fd);
+    }
+    fd = attempt(d);
+    if (fd >= 0)
+        close(fd);
+    else if (why && *why) {
+        char opened[sizeof d->last_failure];
+        memcpy(opened, d->last_failure, sizeof opened);
+        snprintf(d->last_failure, sizeof d->last_failure, "%.200s; then %.280s", why, opened);
+    }
 }
 
 /* A file destination that is down, tried again once its backoff has passed. */
@@ -202,12 +238,17 @@ static size_t write_all(int fd, const char *buf, size_t len)
  * connection, reached from another thread. */
 static bool write_transient(struct scope_dest *d, const char *buf, size_t len)
 {
-    if (!due(d))
+    if (!due(d) || d->awaiting)
         return false;
     int fd = -1;
     if (d->kind != SCOPE_DEST_FILE)
         fd = same_file(console_fd(d), d) ? console_fd(d) : -1;
-    else if (d->down)
+    else if (d->given) {
+        /* only the reporting thread holds the descriptor; the path may be closed to us, which
+         * says nothing about the destination: these lines alone are dropped (counted) */
+        if ((fd = open_file(d)) < 0)
+            return false;
+    } else if (d->down)
         fd = attempt(d);
     else if ((fd = open_file(d)) < 0) {
         d->attempts++;
@@ -227,7 +268,7 @@ static bool write_transient(struct scope_dest *d, const char *buf, size_t len)
  * first, a process-start record, before the next batch). */
 static bool write_kept(struct scope_dest *d, const char *buf, size_t len)
 {
-    if (d->down)
+    if (d->down || d->awaiting)
         return false;
     for (int i = 0; i < 2; i++) {
         if (!same_file(d->fd, d))

@@ -41,6 +41,15 @@ void scope_log_lend(void) { scope_dest_lend(&log_dest); }
 int scope_log_adopt(void) { return scope_dest_adopt(&log_dest); }
 void scope_log_unlend(void) { scope_dest_unlend(&log_dest); }
 
+void scope_log_give(int fd, const char *why)
+{
+    pthread_mutex_lock(&log_lock);
+    in_log = 1;
+    scope_dest_give(&log_dest, fd, why);
+    in_log = 0;
+    pthread_mutex_unlock(&log_lock);
+}
+
 void scope_log_reopen(const char *url, int level)
 {
     pthread_mutex_lock(&log_lock);

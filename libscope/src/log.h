@@ -24,6 +24,8 @@ const struct scope_dest *scope_log_file_dest(void);
 void scope_log_lend(void);
 int scope_log_adopt(void);
 void scope_log_unlend(void);
+/* scope_dest_give for the log destination (reporting thread, after a handover). */
+void scope_log_give(int fd, const char *why);
 void scope_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int scope_log_level_parse(const char *s);
 void scope_log_missing(void);

@@ -26,6 +26,7 @@
 #include "emit.h"
 #include "events.h"
 #include "fsmetrics.h"
+#include "attachfds.h"
 #include "handover.h"
 #include "ident.h"
 #include "log.h"
@@ -337,11 +338,28 @@ static void own_fd_table(void)
     sem_post(&table_ready);
 }
 
+/* The descriptors `scope attach` opened for us (attachfds.h), into this thread's own table, before
+ * anything is written: the process-start record goes through them. */
+static void handover(void)
+{
+    if (!scope_handover_pending())
+        return;
+    struct scope_given g;
+    char why[512];
+    int rc = scope_handover_fetch(&g, why, sizeof why);
+    scope_dest_give(&ev_dest, g.event, why);
+    scope_dest_give(&met_dest, g.metric, why);
+    scope_log_give(g.log, why);
+    if (rc)
+        scope_log(SCOPE_LOG_ERROR, "no descriptors from scope attach: %s", why);
+}
+
 static void *thread_main(void *arg)
 {
     (void)arg;
     scope_guard = 1;   /* for good: nothing this thread does is the app's */
     own_fd_table();
+    handover();
     if (!atomic_load(&detached))
         begin();
     next_ms = 0;
@@ -366,6 +384,10 @@ static void *thread_main(void *arg)
         if (atomic_load(&detached)) {
             discard();
         } else {
+            if (scope_handover_pending()) {   /* a reattach's, after its answer went out */
+                handover();
+                begin();
+            }
             tick();
             drain();
             /* an exec ends this image: its last period's metrics go out with its events */
@@ -465,7 +487,8 @@ void scope_report_resume(const char *event_url, const char *metric_url)
     set_period();
     begun = false;
     atomic_store(&detached, 0);
-    begin();
+    if (!scope_handover_pending())
+        begin();
     pthread_mutex_unlock(&consume);
 }
 

@@ -7,8 +7,14 @@
  * beforehand is followed, and removed by the library once read, or here if it never was); then the
  * injector (the addon) calls the target's own dlopen and libscope's scope_attach(file). A process
  * that has libscope loaded but is detached is reattached through its control socket, without ptrace.
+ *
+ * The session stays ours (0700, files 0600), whoever the target runs as: we open its files and hand
+ * the open descriptors to the target (libscope/src/handover.h) over a one-time unix socket, to the
+ * one peer whose pid is the target's. Then we wait for proof that recording works (the
+ * process-start record in events.json, the destinations' state on the control socket) before
+ * saying ok; when it does not, the target is detached again, the session removed, and we say why.
  */
-import { constants, closeSync, existsSync, fchownSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync, chownSync } from 'node:fs';
+import { constants, closeSync, existsSync, fchownSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -16,6 +22,7 @@ import {
   controlRequest,
   createSession,
   formatEnvFile,
+  hasStartRecord,
   libscopeLoaded,
   SCOPE_VERSION,
   ScopeError,
@@ -23,8 +30,9 @@ import {
   writeManifest,
   writeSessionConfig,
 } from '@scope/core';
-import type { ProcessInfo, ScopePairs, Session } from '@scope/core';
-import { elfInfo, inject, libscopePath } from '@scope/libscope';
+import type { ControlStatus, ProcessInfo, ScopePairs, Session } from '@scope/core';
+import { elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath } from '@scope/libscope';
+import type { HandoverTag } from '@scope/libscope';
 
 export interface AttachOptions {
   target: ProcessInfo;
@@ -102,15 +110,20 @@ function sameDir(a: string, b: string): boolean {
   }
 }
 
-/** Write the config file for the library where the target sees it; returns [our path, its path]. */
-function writeConfFile(target: ProcessInfo, pairs: ScopePairs): [string, string] {
-  const name = `.scope-attach-${target.pid}-${randomBytes(12).toString('hex')}`;
-  const inTarget = `/tmp/${name}`;
-  // Through /proc/<pid>/root the file lands in the target's own view of /tmp (a private /tmp too).
+/** A new name in the target's /tmp: [the path we use, the path the target uses]. */
+function targetTmpName(target: ProcessInfo, suffix: string): [string, string] {
+  const inTarget = `/tmp/.scope-attach-${target.pid}-${randomBytes(12).toString('hex')}${suffix}`;
+  // Through /proc/<pid>/root the name lands in the target's own view of /tmp (a private /tmp too).
   // When that is our /tmp, we name it by our own path: /proc/<pid>/root is gone with the target,
   // and a target that dies during the attach must not leave its config (maybe credentials) behind.
   const root = `/proc/${target.pid}/root`;
   const ours = existsSync(`${root}/tmp`) && !sameDir(`${root}/tmp`, '/tmp') ? `${root}${inTarget}` : inTarget;
+  return [ours, inTarget];
+}
+
+/** Write the config file for the library where the target sees it; returns [our path, its path]. */
+function writeConfFile(target: ProcessInfo, pairs: ScopePairs): [string, string] {
+  const [ours, inTarget] = targetTmpName(target, '');
   const fd = openSync(ours, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, formatEnvFile(pairs));
@@ -121,25 +134,101 @@ function writeConfFile(target: ProcessInfo, pairs: ScopePairs): [string, string]
   return [ours, inTarget];
 }
 
-/** A session for the target: its files made writable by the target when it runs as another user. */
+/** A session for the target: ours alone (0700, files 0600); the target gets descriptors, not paths. */
 async function attachSession(o: AttachOptions): Promise<{ session: Session; pairs: ScopePairs }> {
   const t = o.target;
-  const foreign = uid() === 0 && t.uid !== 0;
   const session = await createSession({
     home: scopeHome(o.env),
     args: t.args.length > 0 ? t.args : [t.comm],
     scopeVersion: SCOPE_VERSION,
     pid: t.pid,
     mode: 'attach',
-    // The target must reach its files: search (not read) for others when it is another user.
-    dirMode: foreign ? 0o711 : 0o700,
   });
-  if (foreign) {
-    for (const f of [session.paths.events, session.paths.metrics, session.paths.log, session.paths.payloads]) chownSync(f, t.uid, t.gid);
-  }
   const pairs = await writeSessionConfig(session, { yaml: o.yaml, flagPairs: o.flagPairs, env: o.env });
   return { session, pairs };
 }
+
+/** The handover of the session's files: opened here, sent to the target over a one-time socket. */
+interface Handover {
+  files: { tag: HandoverTag; fd: number }[];
+  listenFd: number;
+  ours: string;
+  inTarget: string;
+}
+
+/** The session files the settings send records to, opened for appending; null when none is. */
+function openHandover(target: ProcessInfo, session: Session, pairs: ScopePairs): Handover | null {
+  const wanted: [HandoverTag, string, string][] = [
+    ['e', 'SCOPE_EVENT_DEST', session.paths.events],
+    ['m', 'SCOPE_METRIC_DEST', session.paths.metrics],
+    ['l', 'SCOPE_LOG_DEST', session.paths.log],
+  ];
+  const files: Handover['files'] = [];
+  try {
+    for (const [tag, key, path] of wanted) {
+      if (pairs[key] !== `file://${path}`) continue;
+      files.push({ tag, fd: openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW) });
+    }
+    if (files.length === 0) return null;
+    const [ours, inTarget] = targetTmpName(target, '.sock');
+    const listenFd = handoverListen(ours, target.uid, target.gid);
+    return { files, listenFd, ours, inTarget };
+  } catch (err) {
+    for (const f of files) closeSync(f.fd);
+    throw new ScopeError(`pid ${target.pid}: cannot prepare the session's files for it: ${(err as Error).message}`);
+  }
+}
+
+function closeHandover(h: Handover | null): void {
+  if (!h) return;
+  for (const f of h.files) closeSync(f.fd);
+  handoverClose(h.listenFd);
+  try {
+    unlinkSync(h.ours);
+  } catch {
+    // gone with the target's /tmp
+  }
+}
+
+/** Give the target its descriptors; why not, or null. Peers that were not the target are told. */
+function sendHandover(h: Handover, pid: number): string | null {
+  const r = handoverSend(h.listenFd, pid, h.files, 8000);
+  for (const p of r.refused) {
+    process.stderr.write(`scope-attach: warning: pid ${p.pid} (uid ${p.uid}) connected for pid ${pid}'s descriptors and was refused\n`);
+  }
+  return r.ok ? null : `its session's files could not be handed to it (${r.error ?? 'unknown'})`;
+}
+
+const VERIFY_MS = 6000;
+
+/**
+ * Proof that the target records: its process-start record in the session's events.json (when its
+ * events go there), and no event or metric destination down, within VERIFY_MS. Why not, or null.
+ */
+async function verifyRecording(t: ProcessInfo, session: Session, pairs: ScopePairs): Promise<string | null> {
+  const toSession = pairs['SCOPE_EVENT_DEST'] === `file://${session.paths.events}` && pairs['SCOPE_EVENT_ENABLE'] !== 'false';
+  const until = Date.now() + VERIFY_MS;
+  let why = 'no answer';
+  for (;;) {
+    const status = await controlRequest(t.pid, { req: 'status' }, 2000).catch((err: Error) => ({ ok: false as const, error: err.message }));
+    if (!status.ok) {
+      why = `its control socket: ${status.error}`;
+    } else {
+      const dests = ((status as unknown as ControlStatus).destinations ?? []).filter((d) => d.name === 'events' || d.name === 'metrics');
+      const down = dests.find((d) => d.state === 'down');
+      if (down) return `its ${down.name} destination ${down.url} is down: ${down.last_failure ?? 'no reason given'}`;
+      const on = dests.filter((d) => d.state !== 'off');
+      if (on.length === 0) return 'events and metrics are both off: it would record nothing';
+      const waiting = on.find((d) => d.state !== 'connected');
+      const started = !toSession || (await hasStartRecord(session.paths.events, t.pid));
+      if (!waiting && started) return null;
+      why = waiting ? `its ${waiting.name} destination ${waiting.url} is still ${waiting.state}` : `no process-start record in ${session.paths.events}`;
+    }
+    if (Date.now() >= until) return `${why} after ${VERIFY_MS / 1000} s`;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 
 function errnoName(n: number): string {
   const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 12: 'ENOMEM', 13: 'EACCES', 22: 'EINVAL', 114: 'EALREADY' };
@@ -157,27 +246,49 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
     rmSync(session.dir, { recursive: true, force: true });
     throw new ScopeError(why);
   };
-  if (how === 'reattach') {
-    const answer = await controlRequest(t.pid, { req: 'reattach', config: pairs }).catch((err: Error) => fail(err.message));
-    if (!answer.ok) await fail(`pid ${t.pid}: reattach refused: ${answer.error}`);
-  } else {
-    const [ours, inTarget] = writeConfFile(t, pairs);
-    let result;
-    try {
-      result = inject(t.pid, lib, { symbol: 'scope_attach', arg: inTarget });
-    } finally {
+  if (pairs['SCOPE_PAYLOAD_ENABLE'] === 'true' && t.uid !== uid() && pairs['SCOPE_PAYLOAD_DIR'] === session.paths.payloads) {
+    process.stderr.write(`scope-attach: warning: pid ${t.pid} runs as ${t.user}: it cannot create payload files in the session, which stays yours alone\n`);
+  }
+  let handover: Handover | null = null;
+  try {
+    handover = openHandover(t, session, pairs);
+  } catch (err) {
+    await fail((err as Error).message);
+  }
+  // The socket is named in what the library reads, never in the session's own scope.env.
+  const forTarget: ScopePairs = handover ? { ...pairs, SCOPE_ATTACH_SOCKET: handover.inTarget } : pairs;
+  try {
+    if (how === 'reattach') {
+      const answer = await controlRequest(t.pid, { req: 'reattach', config: forTarget }).catch((err: Error) => fail(err.message));
+      if (!answer.ok) await fail(`pid ${t.pid}: reattach refused: ${answer.error}`);
+    } else {
+      const [ours, inTarget] = writeConfFile(t, forTarget);
+      let result;
       try {
-        unlinkSync(ours); // the library removes it once read; this is for when it never got there
-      } catch {
-        // gone already
+        result = inject(t.pid, lib, { symbol: 'scope_attach', arg: inTarget });
+      } finally {
+        try {
+          unlinkSync(ours); // the library removes it once read; this is for when it never got there
+        } catch {
+          // gone already
+        }
+      }
+      if (!result.ok) {
+        const gone = result.code === 'ESRCH' || result.code === 'EXITED';
+        await fail(gone ? `pid ${t.pid} exited while scope was attaching to it (${result.message})` : `pid ${t.pid}: ${result.message}`);
+      } else if (result.entryResult !== undefined && result.entryResult !== 0) {
+        await fail(`pid ${t.pid}: libscope was loaded but refused to start: ${errnoName(-result.entryResult)}`);
       }
     }
-    if (!result.ok) {
-      const gone = result.code === 'ESRCH' || result.code === 'EXITED';
-      await fail(gone ? `pid ${t.pid} exited while scope was attaching to it (${result.message})` : `pid ${t.pid}: ${result.message}`);
-    } else if (result.entryResult !== undefined && result.entryResult !== 0) {
-      await fail(`pid ${t.pid}: libscope was loaded but refused to start: ${errnoName(-result.entryResult)}`);
+    const why = (handover && sendHandover(handover, t.pid)) ?? (await verifyRecording(t, session, pairs));
+    if (why) {
+      // Said failed, it must be as if we never came: stop recording (libscope stays loaded, detached,
+      // as after scope detach; attaching again reattaches it).
+      const undone = await controlRequest(t.pid, { req: 'detach' }).then((a) => a.ok, () => false);
+      await fail(`pid ${t.pid} cannot record: ${why}; ${undone ? 'detached it again' : `could not detach it again (scope detach ${t.pid})`}`);
     }
+  } finally {
+    closeHandover(handover);
   }
   await writeManifest(session.paths, session.manifest);
   return { type: 'status', verb: how === 'inject' ? 'attach' : 'reattach', pid: t.pid, command: commandLine(t), ok: true, session: session.dir };

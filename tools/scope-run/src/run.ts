@@ -6,12 +6,14 @@ import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { createReadStream, existsSync, openSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
   createNdjsonWriter,
   createSession,
   followLines,
+  hasStartRecord,
   loadScopeYaml,
   SCOPE_VERSION,
   ScopeError,
@@ -163,6 +165,11 @@ export async function run(options: RunOptions): Promise<number> {
   }
   await started; // the manifest with the pid must not land after the final one
   const counts = await tally(session);
+  const silent = await recordedNothing(session, pairs, reason === null);
+  if (silent) {
+    session.manifest.notices.push(silent);
+    options.warn(`error: ${silent}`);
+  }
   Object.assign(session.manifest, {
     end: new Date().toISOString(),
     exitStatus: status,
@@ -172,7 +179,24 @@ export async function run(options: RunOptions): Promise<number> {
   });
   await writeManifest(session.paths, session.manifest);
   if (counts.drops > 0) options.warn(`warning: libscope dropped ${counts.drops} records (see ${session.paths.log})`);
-  return status;
+  // A run that recorded nothing never ends as a success: the command's own failure is kept.
+  return silent && status === 0 ? EXIT_NOTHING_RECORDED : status;
+}
+
+/** scope run's own status when the command succeeded but left no record (env and timeout use 125 alike). */
+export const EXIT_NOTHING_RECORDED = 125;
+
+/**
+ * Why the scoped command left no record in the session (no process-start record of its pid in
+ * events.json: libscope did not load into it, or could not write), or null. Only when its events go
+ * to the session's own file; what went elsewhere is not ours to read.
+ */
+async function recordedNothing(session: Session, pairs: ScopePairs, scoped: boolean): Promise<string | null> {
+  const pid = session.manifest.pid;
+  if (!scoped || pid === null || pairs['SCOPE_EVENT_ENABLE'] === 'false' || pairs['SCOPE_EVENT_DEST'] !== `file://${session.paths.events}`) return null;
+  if (await hasStartRecord(session.paths.events, pid)) return null;
+  const log = (await readFile(session.paths.log, 'utf8').catch(() => '')).trim().split('\n').pop();
+  return `${session.manifest.cmd} (pid ${pid}) left no record in ${session.dir}: libscope did not load into it or could not write there${log ? ` (its log: ${log})` : ''}`;
 }
 
 /** Copy the session's records to `out` as libscope appends them, until `signal` aborts. */

@@ -1,0 +1,152 @@
+// handover.cc — handing open descriptors to an attached process (`scope attach`): the tool opens
+// the session's files itself, listens on a one-time unix socket only the target's user may connect
+// to, and sends the descriptors (SCM_RIGHTS) to the one peer whose pid is the target's. Node's net
+// module can neither send descriptors nor read a peer's credentials, hence this file. The library's
+// side is libscope/src/handover.c; the message is one letter per descriptor ('e' events, 'm'
+// metrics, 'l' log) with the descriptors in the same order.
+#include <napi.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace scope_handover {
+namespace {
+
+long long NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+}  // namespace
+
+// handoverListen(path, uid, gid) → the listening descriptor. The socket file is made by bind
+// (failing if the name exists: no file planted beforehand is used), then given to uid:gid with mode
+// 0600, so only that user (and root) may connect; the pid check in handoverSend is what decides.
+Napi::Value ListenJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    throw Napi::TypeError::New(env, "handoverListen(path, uid, gid)");
+  }
+  std::string path = info[0].As<Napi::String>();
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof a.sun_path) {
+    throw Napi::Error::New(env, path + ": too long for a unix socket name");
+  }
+  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw Napi::Error::New(env, Errno("socket"));
+  std::string err;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    err = Errno("bind " + path);
+  } else if (chown(path.c_str(), info[1].As<Napi::Number>().Uint32Value(), info[2].As<Napi::Number>().Uint32Value()) != 0 ||
+             chmod(path.c_str(), 0600) != 0) {
+    err = Errno("chown/chmod " + path);
+    unlink(path.c_str());
+  } else if (listen(fd, 8) != 0) {
+    err = Errno("listen " + path);
+    unlink(path.c_str());
+  }
+  if (!err.empty()) {
+    close(fd);
+    throw Napi::Error::New(env, err);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// handoverSend(listenFd, pid, tags, fds, timeoutMs) → { ok, refused: [{pid, uid}], error? }.
+// Accepts until the peer whose pid is `pid` connects (others are closed at once, nothing sent, and
+// listed in refused) or the time is up; sends it the descriptors and closes the connection.
+Napi::Value SendJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsString() ||
+      !info[3].IsArray() || !info[4].IsNumber()) {
+    throw Napi::TypeError::New(env, "handoverSend(listenFd, pid, tags, fds, timeoutMs)");
+  }
+  int lfd = info[0].As<Napi::Number>().Int32Value();
+  pid_t pid = info[1].As<Napi::Number>().Int32Value();
+  std::string tags = info[2].As<Napi::String>();
+  Napi::Array arr = info[3].As<Napi::Array>();
+  std::vector<int> fds;
+  for (uint32_t i = 0; i < arr.Length(); i++) fds.push_back(arr.Get(i).As<Napi::Number>().Int32Value());
+  if (fds.empty() || fds.size() != tags.size() || fds.size() > 3) {
+    throw Napi::TypeError::New(env, "handoverSend: one tag letter per descriptor, 1 to 3 of them");
+  }
+  long long deadline = NowMs() + info[4].As<Napi::Number>().Int64Value();
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array refused = Napi::Array::New(env);
+  out.Set("refused", refused);
+  std::string error;
+  bool sent = false;
+  while (!sent && error.empty()) {
+    long long left = deadline - NowMs();
+    if (left <= 0) {
+      error = "pid " + std::to_string(pid) + " did not come for its descriptors in time";
+      break;
+    }
+    pollfd p{lfd, POLLIN, 0};
+    int r = poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      error = Errno("poll");
+      break;
+    }
+    if (r == 0) continue;
+    int c = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) {
+      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) error = Errno("accept");
+      continue;
+    }
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid != pid) {
+      Napi::Object who = Napi::Object::New(env);
+      who.Set("pid", Napi::Number::New(env, cred.pid));
+      who.Set("uid", Napi::Number::New(env, cred.uid));
+      refused.Set(refused.Length(), who);
+      close(c);
+      continue;
+    }
+    char ctl[CMSG_SPACE(3 * sizeof(int))];
+    std::memset(ctl, 0, sizeof ctl);
+    iovec iov{const_cast<char*>(tags.data()), tags.size()};
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = ctl;
+    m.msg_controllen = CMSG_SPACE(fds.size() * sizeof(int));
+    cmsghdr* h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+    std::memcpy(CMSG_DATA(h), fds.data(), fds.size() * sizeof(int));
+    ssize_t n;
+    do n = sendmsg(c, &m, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) error = Errno("sending the descriptors to pid " + std::to_string(pid));
+    else sent = true;
+    close(c);
+  }
+  out.Set("ok", Napi::Boolean::New(env, sent));
+  if (!error.empty()) out.Set("error", error);
+  return out;
+}
+
+Napi::Value CloseJs(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 1 && info[0].IsNumber()) close(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+}  // namespace scope_handover
