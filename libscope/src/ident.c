@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,7 +170,11 @@ void scope_ident_start(void)
     }
     const char *base = strrchr(raw, '/');
     copy_str(argv0, sizeof argv0, base ? base + 1 : raw);
-    scope_redact_cmdline(raw, (size_t)n, p->cmd, sizeof p->cmd, scope_cfg_bool("SCOPE_REDACT_ARGS"));
+    /* on unless plainly turned off: a mistyped value keeps secrets out */
+    const char *v = scope_cfg_get("SCOPE_REDACT_ARGS");
+    bool off = v && (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") ||
+                     !strcasecmp(v, "off"));
+    scope_redact_cmdline(raw, (size_t)n, p->cmd, sizeof p->cmd, !off);
 }
 
 void scope_ident_load(void)

@@ -8,6 +8,6 @@
  * space into out (always terminated, cut at cap), each argument's secrets replaced by
  * "[REDACTED]" when redact is set. The rules and the word list are those of @scope/core's
  * redactArgs (packages/core/src/redact.ts), which documents them; the two are kept equal by
- * libscope/test/redact.test.ts. */
+ * test/redact.test.ts. */
 void scope_redact_cmdline(const char *raw, size_t n, char *out, size_t cap, bool redact);
 #endif

@@ -19,3 +19,4 @@ export * from './metric.js';
 export * from './prometheus.js';
 export * from './metric-record.js';
 export * from './target.js';
+export * from './redact.js';
