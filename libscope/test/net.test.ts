@@ -120,7 +120,7 @@ test('HTTPS through OpenSSL (curl -k, python3 urllib): http events with scheme h
     assert.equal([d(req!).http_scheme, d(req!).http_target, d(req!).net_peer_port], ['https', '/secure?q=1', srv.port]);
     const [resp] = evts(ev, 'http.resp');
     assert.equal([d(resp!).http_scheme, d(resp!).http_status_code], ['https', 200]);
-    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'TLS'));
+    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'tls'));
     const [close] = evts(ev, 'net.close');
     assert.is(d(close!).net_bytes_sent, srv.stats().connections[0]!.bytesRead, 'the ciphertext bytes are the connection\'s');
     const files = readdirSync(payloads).filter((f) => f.includes(`127.0.0.1:${srv.port}`));
@@ -165,7 +165,7 @@ test('HTTP/2 with prior knowledge (h2c): http.req and http.resp with flavor 2.0 
   const srv = await startH2c({ body: 'h2 body\n' });
   try {
     const { ev } = await scoped('curl', [...CURL, '--http2-prior-knowledge', '-H', 'X-Appscope: h2-trace', `${srv.url}two?k=v`]);
-    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'HTTP/2'));
+    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'http'));
     const [req] = evts(ev, 'http.req');
     assert.ok(req, 'an http.req from the HEADERS frame');
     assert.equal(
