@@ -67,6 +67,8 @@ static size_t nconns;
 static uint64_t opened_n[SCOPE_NC_COUNT], closed_n[SCOPE_NC_COUNT], dur_sum_ms, dur_n;
 static struct scope_nettotal last;
 static bool any_net;
+/* net.udp names a socket, as AppScope's does: the UDP socket opened last (kept after it closed) */
+static int udp_fd = -1, udp_port;
 
 /* DNS queries awaiting their answer (packets the app sends itself) */
 #define DNS_PEND 64
@@ -314,6 +316,10 @@ static void on_conn(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
     }
     c->opened = true;
     opened_n[SCOPE_FD_CLASS(c->flags)]++;
+    if (SCOPE_FD_CLASS(c->flags) == SCOPE_NC_INET_UDP) {
+        udp_fd = r->fd;
+        udp_port = c->server ? c->lport : c->pport;
+    }
     FIELDS(fl);
     net_fields(&fl, c);
     fn_(&fl, "fd", r->fd);
@@ -1139,9 +1145,6 @@ void scope_net_summary(struct sbuf *met)
     if (!any_net)
         return;
     long long tcp = 0, udp = 0, other = 0, ports = 0;
-    /* net.udp names a socket, as AppScope's does: the UDP socket opened last (kept after it closed) */
-    static int udp_fd = -1, udp_port;
-    uint64_t udp_t = 0;
     for (size_t i = 0; i < nconns; i++) {
         const struct conn *c = &conns[i];
         if (!c->chan)
@@ -1155,14 +1158,9 @@ void scope_net_summary(struct sbuf *met)
         int cls = SCOPE_FD_CLASS(c->flags);
         if (cls == SCOPE_NC_INET_TCP)
             tcp++;
-        else if (cls == SCOPE_NC_INET_UDP) {
+        else if (cls == SCOPE_NC_INET_UDP)
             udp++;
-            if (c->t_open >= udp_t) {
-                udp_t = c->t_open;
-                udp_fd = (int)i;
-                udp_port = c->server ? c->lport : c->pport;
-            }
-        } else
+        else
             other++;
     }
     struct scope_dim none[] = {{"summary", "true", 0, 1}};
