@@ -32,6 +32,7 @@ static const char *const defaults[][2] = {
     {"SCOPE_METRIC_FS", "true"},      {"SCOPE_METRIC_PROC", "true"},
     {"SCOPE_EVENT_NET", "true"},      {"SCOPE_EVENT_DNS", "true"},
     {"SCOPE_EVENT_HTTP", "true"},     {"SCOPE_EVENT_HTTP_REDACT", "true"},
+    {"SCOPE_REDACT_ARGS", "true"},
     {"SCOPE_METRIC_NET", "true"},     {"SCOPE_METRIC_HTTP", "true"},
     {"SCOPE_METRIC_DNS", "true"},     {"SCOPE_PAYLOAD_ENABLE", "false"},
     {"SCOPE_METRIC_STATSD", "true"},

@@ -48,6 +48,13 @@ bool scope_emit_start(struct sbuf *o)
         sb_kv_u(o, "mntns", p->mntns);
     if (p->pidns)
         sb_kv_u(o, "pidns", p->pidns);
+    if (p->netns)
+        sb_kv_u(o, "netns", p->netns);
+    if (p->host_pid)
+        sb_kv_i(o, "host_pid", p->host_pid);
+    if (p->machine_id[0])
+        sb_kv_s(o, "machine_id", p->machine_id);
+    sb_kv_s(o, "uuid", p->uuid);
     sb_s(o, "},\"configuration\":{\"current\":");
     scope_emit_config(o);
     sb_s(o, "},\"environment\":{}}");

@@ -14,14 +14,16 @@ static struct scope_fntotal last[SCOPE_FN_COUNT];
 
 void scope_fsm_child(void) { scope_stats_sum(last); }
 
+/* AppScope's three classes, which its consumers know: a seek is counted with reads and writes
+ * (it moves their position), a name made or removed (unlink, rename, mkdir) with opens and closes
+ * (as open with O_CREAT makes one). The op says which function it was. */
 const char *scope_err_class(enum scope_cat c)
 {
     switch (c) {
     case SCOPE_CAT_read:
-    case SCOPE_CAT_write: return "read_write";
+    case SCOPE_CAT_write:
+    case SCOPE_CAT_seek: return "read_write";
     case SCOPE_CAT_stat: return "stat";
-    case SCOPE_CAT_seek: return "seek";
-    case SCOPE_CAT_ns: return "namespace";
     default: return "open_close";
     }
 }

@@ -1,14 +1,20 @@
 /* ident.c — the process identity (pid, names, command line, id, executable, container and
  * namespaces) read from /proc and /etc rather than NSS, so no module gets loaded into the app
- * behind its back. Read by the reporting thread, or at init when SCOPE_FILTER needs it first. */
+ * behind its back. Read by the reporting thread, or at init when SCOPE_FILTER needs it first;
+ * the command line alone is read at libscope's start, before main can rewrite argv. */
 #include <ctype.h>
+#include <sys/random.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ident.h"
+#include "redact.h"
 
 struct scope_ident scope_id;
 
@@ -87,6 +93,90 @@ static uint64_t ns_inode(const char *link)
     return b ? strtoull(b + 1, NULL, 10) : 0;
 }
 
+/* PROC_PID_INIT_INO: the kernel gives the initial pid namespace this fixed inode number. */
+#define INIT_PIDNS 0xEFFFFFFCULL
+
+/* The pid in the outermost pid namespace we can see: /proc/self/status's NSpid lists our pid in
+ * the namespace of the mounted /proc first, then inward to our own. More than one column: that
+ * /proc is an outer namespace's (`unshare -fp` without --mount-proc: the host's). One column in
+ * the initial namespace: the pid is the host's. Otherwise (a container's own /proc, `unshare
+ * --mount-proc`) no outer pid can be read from inside: 0. */
+static pid_t outer_pid(uint64_t pidns)
+{
+    char buf[4096];
+    if (slurp("/proc/self/status", buf, sizeof buf) <= 0)
+        return 0;
+    const char *l = strstr(buf, "\nNSpid:");
+    if (!l)
+        return pidns == INIT_PIDNS ? getpid() : 0;
+    char *at = (char *)l + 7, *next;
+    long first = strtol(at, &next, 10);
+    int cols = 0;
+    while (next != at) {
+        cols++;
+        at = next;
+        strtol(at, &next, 10);
+    }
+    return cols >= 2 || (cols == 1 && pidns == INIT_PIDNS) ? (pid_t)first : 0;
+}
+
+/* A random (version 4, RFC 9562) uuid in its 36-character text form. */
+static void new_uuid(char out[37])
+{
+    unsigned char b[16];
+    if (getrandom(b, sizeof b, GRND_NONBLOCK) != (ssize_t)sizeof b) {
+        /* no entropy yet (very early boot): still unique enough per host and instant */
+        uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32), x = (uint64_t)(uintptr_t)out;
+        for (int i = 0; i < 16; i++)
+            b[i] = (unsigned char)((i < 8 ? t : x) >> (8 * (i % 8)));
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0, o = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+        out[o] = 0;
+    }
+}
+
+static void machine_id(char out[33])
+{
+    char buf[64];
+    out[0] = 0;
+    if (slurp("/etc/machine-id", buf, sizeof buf) < 32)
+        return;
+    for (int i = 0; i < 32; i++)
+        if (!isxdigit((unsigned char)buf[i]))
+            return;
+    memcpy(out, buf, 32);
+    out[32] = 0;
+}
+
+static char argv0[256];   /* the start's first argument, the name when comm cannot be read */
+static bool started;
+
+void scope_ident_start(void)
+{
+    static char raw[4096];
+    struct scope_ident *p = &scope_id;
+    ssize_t n = slurp("/proc/self/cmdline", raw, sizeof raw);
+    started = true;
+    if (n <= 0) {
+        p->cmd[0] = argv0[0] = 0;
+        return;
+    }
+    const char *base = strrchr(raw, '/');
+    copy_str(argv0, sizeof argv0, base ? base + 1 : raw);
+    /* on unless plainly turned off: a mistyped value keeps secrets out */
+    const char *v = scope_cfg_get("SCOPE_REDACT_ARGS");
+    bool off = v && (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") ||
+                     !strcasecmp(v, "off"));
+    scope_redact_cmdline(raw, (size_t)n, p->cmd, sizeof p->cmd, !off);
+}
+
 void scope_ident_load(void)
 {
     static pid_t loaded_for;   /* init may have read it already (SCOPE_FILTER) */
@@ -94,6 +184,8 @@ void scope_ident_load(void)
     if (loaded_for == getpid())
         return;
     loaded_for = getpid();
+    if (!started)
+        scope_ident_start();
     p->pid = getpid();
     p->ppid = getppid();
     p->uid = getuid();
@@ -104,22 +196,13 @@ void scope_ident_load(void)
         strcpy(p->host, "unknown");
     p->host[sizeof p->host - 1] = 0;
 
-    ssize_t n = slurp("/proc/self/cmdline", p->cmd, sizeof p->cmd);
-    if (n > 0) {
-        const char *argv0 = p->cmd;
-        const char *base = strrchr(argv0, '/');
-        copy_str(p->proc, sizeof p->proc, base ? base + 1 : argv0);
-        while (n > 0 && p->cmd[n - 1] == 0)
-            n--;
-        for (ssize_t i = 0; i < n; i++)   /* arguments joined by one space */
-            if (p->cmd[i] == 0)
-                p->cmd[i] = ' ';
-        p->cmd[n] = 0;
-    }
-    if (!p->proc[0]) {
-        slurp("/proc/self/comm", p->proc, sizeof p->proc);
+    /* The process's name as the kernel knows it (what ps, top, Tracee and AppScope show): an app
+     * that rewrites its argv (nginx, postgres, sshd) keeps it. */
+    p->proc[0] = 0;
+    if (slurp("/proc/self/comm", p->proc, sizeof p->proc) > 0)
         p->proc[strcspn(p->proc, "\n")] = 0;
-    }
+    if (!p->proc[0])
+        copy_str(p->proc, sizeof p->proc, argv0[0] ? argv0 : "unknown");
     if (!p->cmd[0])
         copy_str(p->cmd, sizeof p->cmd, p->proc);
 
@@ -138,6 +221,10 @@ void scope_ident_load(void)
     p->exe[x > 0 ? x : 0] = 0;
     p->mntns = ns_inode("/proc/self/ns/mnt");
     p->pidns = ns_inode("/proc/self/ns/pid");
+    p->netns = ns_inode("/proc/self/ns/net");
+    p->host_pid = outer_pid(p->pidns);
+    machine_id(p->machine_id);
+    new_uuid(p->uuid);
 
     char cg[8192];
     ssize_t cgn = slurp("/proc/self/cgroup", cg, sizeof cg);

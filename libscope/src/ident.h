@@ -11,9 +11,15 @@ struct scope_ident {
     char user[64], group[64], host[256], proc[256], cmd[4096], id[640], cgroup[512];
     char exe[4096];          /* /proc/self/exe; "" when unreadable */
     char containerid[65];    /* the 64-hex-digit id in /proc/self/cgroup; "" outside a container */
-    uint64_t mntns, pidns;   /* namespace inodes; 0 when unreadable */
+    uint64_t mntns, pidns, netns;   /* namespace inodes; 0 when unreadable */
+    pid_t host_pid;          /* the pid in the outer pid namespace, when known (else 0) */
+    char machine_id[33];     /* /etc/machine-id; "" when unreadable */
+    char uuid[37];           /* a random (v4) uuid for this process start */
 };
 extern struct scope_ident scope_id;
 /* Reads it all once per process (again in a forked child, and in a new image). */
 void scope_ident_load(void);
+/* At libscope's start (before main, when preloaded): the command line, before the app can
+ * rewrite its argv, redacted unless SCOPE_REDACT_ARGS=false. A forked child keeps its parent's. */
+void scope_ident_start(void);
 #endif

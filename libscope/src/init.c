@@ -11,8 +11,10 @@
 #include "config.h"
 #include "crash.h"
 #include "ctl.h"
+#include "emit.h"
 #include "filter.h"
 #include "handover.h"
+#include "ident.h"
 #include "log.h"
 #include "fsmetrics.h"
 #include "netevents.h"
@@ -145,6 +147,8 @@ int scope_start(int how)
     scope_log_open(scope_cfg.log_dest, scope_cfg.log_level);
     scope_log_missing();
     cached_pid = getpid();
+    scope_ident_start();     /* argv before main can rewrite it */
+    scope_metrics_reset();   /* proc.cpu counts from here */
     scope_crash_init();
     scope_filter_load();
     scope_exec_prepare(how == SCOPE_MODE_ATTACH);

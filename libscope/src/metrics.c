@@ -1,6 +1,7 @@
 /* metrics.c — the proc.* metrics: read from getrusage and /proc/self when the reporting thread
  * reports (start, every summary period, exit), never counted on the hot path. */
 #include <dirent.h>
+#include <sched.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -16,10 +17,33 @@
 static long long last_cpu_us;
 static uint64_t last_wall_ns;
 
+/* CPU time of all the process's threads, in microseconds. */
+static long long cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
+           (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+}
+
+/* The start of the first interval: libscope's start in this image (getrusage counts the CPU the
+ * images before an exec used, and the loader's work before us), a fork (the child's own
+ * counts start at 0 there), a reattach. */
 void scope_metrics_reset(void)
 {
-    last_cpu_us = 0;
-    last_wall_ns = 0;
+    last_cpu_us = cpu_us();
+    last_wall_ns = scope_mono_ns();
+}
+
+/* Processors this process may run on: the ceiling of its CPU share. */
+static long cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
 }
 
 /* The start of a small /proc file, as a string; false when it cannot be read. */
@@ -136,30 +160,29 @@ void scope_emit_proc_metrics(struct sbuf *o, bool start)
         const struct scope_ident *p = &scope_id;
         struct scope_dim dims[] = {
             {"uid", NULL, p->uid, 4}, {"gid", NULL, p->gid, 4}, {"username", p->user, 0, 4},
-            {"groupname", p->group, 0, 4}, {"args", p->cmd, 0, 7},
+            {"groupname", p->group, 0, 4}, {"args", p->cmd, 0, 4},
         };
         scope_emit_metric(o, "proc.start", "counter", 1, "process", dims, 5, now);
-        last_wall_ns = scope_mono_ns();
         return;
     }
-    if (!scope_cfg.met_proc)
-        return;
-    struct rusage ru;
-    long long cpu = 0;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
-        cpu = (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
-              (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
-    long long delta = cpu - last_cpu_us;
+    long long cpu = cpu_us(), delta = cpu - last_cpu_us;
+    if (delta < 0)
+        delta = 0;
     uint64_t wall = scope_mono_ns();
-    /* the share of one CPU used since the previous report (since the start, the first time) */
+    /* The share of one CPU used since the previous report (since libscope's start, the first
+     * time), in percent: 100 is one CPU busy. getrusage's split into user and system time is
+     * estimated from ticks and may jump, so the share is held to what the CPUs could give. */
     double perc = 0;
-    if (last_wall_ns && wall > last_wall_ns)
+    if (wall > last_wall_ns)
         perc = (double)delta * 1000.0 / (double)(wall - last_wall_ns) * 100.0;
+    double max = 100.0 * (double)cpus();
+    if (perc > max)
+        perc = max;
     last_cpu_us = cpu;
     last_wall_ns = wall;
     long long rss_kib = read_num_after("/proc/self/statm", NULL, 1) * (sysconf(_SC_PAGESIZE) / 1024);
     long long threads = read_num_after("/proc/self/status", "Threads:", 0);
-    scope_emit_metric(o, "proc.cpu", "counter", delta < 0 ? 0 : delta, "microsecond", NULL, 0, now);
+    scope_emit_metric(o, "proc.cpu", "counter", delta, "microsecond", NULL, 0, now);
     scope_emit_metric(o, "proc.cpu_perc", "gauge", (long long)(perc + 0.5), "percent", NULL, 0, now);
     scope_emit_metric(o, "proc.mem", "gauge", rss_kib, "kibibyte", NULL, 0, now);
     scope_emit_metric(o, "proc.thread", "gauge", threads, "thread", NULL, 0, now);

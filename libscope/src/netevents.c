@@ -26,7 +26,9 @@
 #include "statsd.h"
 
 enum proto { P_NONE, P_HTTP1, P_H2, P_TLS, P_OTHER };
-static const char *const proto_name[] = {"", "HTTP", "HTTP/2", "TLS", ""};
+/* net_protocol as AppScope writes it ("http", for HTTP/1.x and HTTP/2 alike: the http events
+ * carry the flavor) */
+static const char *const proto_name[] = {"", "http", "http", "tls", ""};
 
 struct pend {   /* a request awaiting its response */
     char *method, *target, *host, *ua, *xapp;
@@ -65,6 +67,8 @@ static size_t nconns;
 static uint64_t opened_n[SCOPE_NC_COUNT], closed_n[SCOPE_NC_COUNT], dur_sum_ms, dur_n;
 static struct scope_nettotal last;
 static bool any_net;
+/* net.udp names a socket, as AppScope's does: the UDP socket opened last (kept after it closed) */
+static int udp_fd = -1, udp_port;
 
 /* DNS queries awaiting their answer (packets the app sends itself) */
 #define DNS_PEND 64
@@ -312,6 +316,10 @@ static void on_conn(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
     }
     c->opened = true;
     opened_n[SCOPE_FD_CLASS(c->flags)]++;
+    if (SCOPE_FD_CLASS(c->flags) == SCOPE_NC_INET_UDP) {
+        udp_fd = r->fd;
+        udp_port = c->server ? c->lport : c->pport;
+    }
     FIELDS(fl);
     net_fields(&fl, c);
     fn_(&fl, "fd", r->fd);
@@ -483,22 +491,24 @@ static void http_metric(struct sbuf *met, const char *name, const char *type, lo
         {"http_method", q->method, 0, 3},
         {"http_flavor", flavor_str(q->flavor), 0, 3},
         {"http_status_code", NULL, status, 4},
-        {"http_target", q->target, 0, 5},
+        {"http_target", q->target, 0, 4},   /* AppScope's consumers expect it and numops */
+        {"numops", NULL, 1, 4},
     };
-    scope_emit_metric(met, name, type, v, unit, dims, 4, t_ns);
+    scope_emit_metric(met, name, type, v, unit, dims, 5, t_ns);
 }
 
-/* Below verbosity 6 the http metrics are summed per period, per side, method and status. */
+/* Below verbosity 6 the http metrics are summed per period, per side, method, target and status. */
 #define HTTP_SUMS 64
 static struct hsum {
     bool used, server;
-    char method[16];
+    char method[16], target[256];   /* target "*": the last slot, holding what did not fit */
     int status;
     uint64_t n, dur_ns;
     long long req_len, resp_len;
 } hsums[HTTP_SUMS];
 
-static void http_sum(bool server, const char *method, int status, uint64_t dur, long long qlen, long long rlen)
+static void http_sum(bool server, const char *method, const char *target, int status, uint64_t dur,
+                     long long qlen, long long rlen)
 {
     struct hsum *free_slot = NULL, *h = NULL;
     for (int i = 0; i < HTTP_SUMS && !h; i++) {
@@ -506,7 +516,8 @@ static void http_sum(bool server, const char *method, int status, uint64_t dur, 
             if (!free_slot)
                 free_slot = &hsums[i];
         } else if (hsums[i].server == server && hsums[i].status == status &&
-                   !strncmp(hsums[i].method, method, sizeof hsums[i].method - 1)) {
+                   !strncmp(hsums[i].method, method, sizeof hsums[i].method - 1) &&
+                   !strncmp(hsums[i].target, target, sizeof hsums[i].target - 1)) {
             h = &hsums[i];
         }
     }
@@ -517,6 +528,9 @@ static void http_sum(bool server, const char *method, int status, uint64_t dur, 
             h->server = server;
             h->status = status;
             snprintf(h->method, sizeof h->method, "%s", method);
+            snprintf(h->target, sizeof h->target, "%s", target);
+        } else {
+            snprintf(h->target, sizeof h->target, "*");
         }
     }
     h->n++;
@@ -536,16 +550,17 @@ static void http_summary(struct sbuf *met, uint64_t now)
         struct scope_dim dims[] = {
             {"http_method", h->method, 0, 3},
             {"http_status_code", NULL, h->status, 4},
-            {"numops", NULL, (long long)h->n, 8},
+            {"http_target", h->target, 0, 4},
+            {"numops", NULL, (long long)h->n, 4},
             {"summary", "true", 0, 1},
         };
-        scope_emit_metric(met, "http.req", "counter", (long long)h->n, "request", dims, 4, now);
+        scope_emit_metric(met, "http.req", "counter", (long long)h->n, "request", dims, 5, now);
         scope_emit_metric(met, h->server ? "http.duration.server" : "http.duration.client", "timer",
-                          (long long)(h->dur_ns / h->n / 1000000), "millisecond", dims, 4, now);
+                          (long long)(h->dur_ns / h->n / 1000000), "millisecond", dims, 5, now);
         if (h->req_len)
-            scope_emit_metric(met, "http.req.content_length", "counter", h->req_len, "byte", dims, 4, now);
+            scope_emit_metric(met, "http.req.content_length", "counter", h->req_len, "byte", dims, 5, now);
         if (h->resp_len)
-            scope_emit_metric(met, "http.resp.content_length", "counter", h->resp_len, "byte", dims, 4, now);
+            scope_emit_metric(met, "http.resp.content_length", "counter", h->resp_len, "byte", dims, 5, now);
         memset(h, 0, sizeof *h);
     }
 }
@@ -652,7 +667,7 @@ static bool on_http(void *ctx, const struct scope_http_msg *m)
     if (scope_watch_on(SCOPE_W_HTTP) && scope_event_room("http.resp"))
         http_resp_event(h, m, q, dur, scheme, xapp);
     if (h->met && scope_cfg.met_http && scope_cfg.verbosity < SCOPE_V_OPEN)
-        http_sum(h->c->server, q->method, m->status, dur, q->clen, m->content_length);
+        http_sum(h->c->server, q->method, q->target, m->status, dur, q->clen, m->content_length);
     else if (h->met && scope_cfg.met_http) {
         http_metric(h->met, "http.req", "counter", 1, "request", q, m->status, h->r->t_ns);
         http_metric(h->met, h->c->server ? "http.duration.server" : "http.duration.client", "timer",
@@ -1150,7 +1165,8 @@ void scope_net_summary(struct sbuf *met)
     }
     struct scope_dim none[] = {{"summary", "true", 0, 1}};
     scope_emit_metric(met, "net.tcp", "gauge", tcp, "connection", none, 0, now);
-    scope_emit_metric(met, "net.udp", "gauge", udp, "connection", none, 0, now);
+    struct scope_dim udims[] = {{"proto", "UDP", 0, 2}, {"fd", NULL, udp_fd, 4}, {"port", NULL, udp_port, 4}};
+    scope_emit_metric(met, "net.udp", "gauge", udp, "connection", udims, udp_fd < 0 ? 1 : 3, now);
     scope_emit_metric(met, "net.other", "gauge", other, "connection", none, 0, now);
     scope_emit_metric(met, "net.port", "gauge", ports, "instance", none, 0, now);
 }

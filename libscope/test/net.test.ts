@@ -93,8 +93,12 @@ test('a DNS query the app builds and sends itself (sendto and connected send) is
     ] as const) {
       const name = want.length ? `svc${flags.length}.example.test` : 'gone.invalid';
       // the stub listens on a port picked here: SCOPE_DNS_PORTS says which ports carry DNS
-      const { ev, r } = await scoped(prog('net_rawdns'), [...flags, String(stub.port), name, type],
+      const { ev, r, met } = await scoped(prog('net_rawdns'), [...flags, String(stub.port), name, type],
         { SCOPE_DNS_PORTS: `53,${stub.port}` });
+      // net.udp names the UDP socket, as AppScope's does
+      const udp = met.filter(isMetric).filter((m) => m.body._metric === 'net.udp');
+      assert.ok(udp.length > 0 && udp.every((m) => m.body.proto === 'UDP' && typeof m.body.fd === 'number' && m.body.port === stub.port),
+        JSON.stringify(udp.map((m) => m.body)));
       const out = jsonLines(r.stdout)[0]!;
       const [req] = evts(ev, 'dns.req');
       assert.equal([d(req!).domain, d(req!).query_type, d(req!).net_peer_port], [name, type, stub.port]);
@@ -120,7 +124,7 @@ test('HTTPS through OpenSSL (curl -k, python3 urllib): http events with scheme h
     assert.equal([d(req!).http_scheme, d(req!).http_target, d(req!).net_peer_port], ['https', '/secure?q=1', srv.port]);
     const [resp] = evts(ev, 'http.resp');
     assert.equal([d(resp!).http_scheme, d(resp!).http_status_code], ['https', 200]);
-    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'TLS'));
+    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'tls'));
     const [close] = evts(ev, 'net.close');
     assert.is(d(close!).net_bytes_sent, srv.stats().connections[0]!.bytesRead, 'the ciphertext bytes are the connection\'s');
     const files = readdirSync(payloads).filter((f) => f.includes(`127.0.0.1:${srv.port}`));
@@ -165,7 +169,7 @@ test('HTTP/2 with prior knowledge (h2c): http.req and http.resp with flavor 2.0 
   const srv = await startH2c({ body: 'h2 body\n' });
   try {
     const { ev } = await scoped('curl', [...CURL, '--http2-prior-knowledge', '-H', 'X-Appscope: h2-trace', `${srv.url}two?k=v`]);
-    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'HTTP/2'));
+    assert.ok(evts(ev, 'net.app').some((e) => d(e).net_protocol === 'http'));
     const [req] = evts(ev, 'http.req');
     assert.ok(req, 'an http.req from the HEADERS frame');
     assert.equal(
@@ -285,8 +289,11 @@ test('metric verbosity: summaries at 4, one metric per connection and request at
     const open4 = v4.filter((m) => m.body._metric === 'net.open');
     assert.equal(open4.map((m) => [m.body.summary, m.body.class, m.body.proto, m.body._value]), [['true', 'inet_tcp', 'TCP', 1]]);
     const req4 = v4.filter((m) => m.body._metric === 'http.req');
-    assert.equal(req4.map((m) => [m.body.summary, m.body.http_method, m.body.http_status_code, m.body.http_target]),
-      [['true', 'GET', 200, undefined]], 'no target below verbosity 5');
+    // AppScope's http_target and numops, summed per method, target and status
+    assert.equal(req4.map((m) => [m.body.summary, m.body.http_method, m.body.http_status_code, m.body.http_target, m.body.numops]),
+      [['true', 'GET', 200, '/m4', 1]]);
+    for (const name of ['http.duration.client', 'http.resp.content_length'])
+      assert.equal(v4.filter((m) => m.body._metric === name).map((m) => [m.body.http_target, m.body.numops]), [['/m4', 1]], name);
     const v6 = (await scoped('curl', [...CURL, `${srv.url}m6`], { SCOPE_METRIC_VERBOSITY: '6' })).met.filter(isMetric);
     const open6 = v6.filter((m) => m.body._metric === 'net.open');
     assert.is(open6.length, 1);
@@ -294,7 +301,7 @@ test('metric verbosity: summaries at 4, one metric per connection and request at
     assert.ok(v6.some((m) => m.body._metric === 'net.close' && m.body.port === srv.port));
     assert.ok(v6.some((m) => m.body._metric === 'net.duration' && m.body._metric_type === 'timer'));
     const req6 = v6.filter((m) => m.body._metric === 'http.req');
-    assert.equal(req6.map((m) => [m.body.summary, m.body.http_target, m.body.http_status_code]), [[undefined, '/m6', 200]]);
+    assert.equal(req6.map((m) => [m.body.summary, m.body.http_target, m.body.http_status_code, m.body.numops]), [[undefined, '/m6', 200, 1]]);
     for (const g of ['net.tcp', 'net.udp', 'net.other', 'net.port']) assert.ok(v4.some((m) => m.body._metric === g), g);
   } finally {
     await srv.close();

@@ -142,8 +142,8 @@ test('the types carry the schema constraints a program relies on', () => {
   const cpu: ProcCpuMetric['body']['unit'] = 'microsecond';
   // @ts-expect-error proc.mem's unit is fixed
   const wrongUnit: ProcMemMetric['body']['unit'] = 'byte';
-  const error: FsErrorEvent['body']['data'] = { op: 'unlink', file: '/tmp/x', errno: 2, errno_name: 'ENOENT', message: 'No such file or directory', class: 'namespace' };
-  // @ts-expect-error the error class is one of five
+  const error: FsErrorEvent['body']['data'] = { op: 'unlink', file: '/tmp/x', errno: 2, errno_name: 'ENOENT', message: 'No such file or directory', class: 'open_close' };
+  // @ts-expect-error the error class is one of AppScope's three
   const wrongClass: FsErrorEvent['body']['data']['class'] = 'delete';
   // @ts-expect-error fs.delete's op is unlink, unlinkat or rmdir
   const wrongOp: FsDeleteEvent['body']['data']['op'] = 'remove';

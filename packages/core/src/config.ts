@@ -44,6 +44,10 @@ const TABLE: Entry[] = [
   { path: ['event', 'format', 'maxeventpersec'], key: 'SCOPE_EVENT_MAXEPS', kind: 'int' },
   { path: ['event', 'format', 'enhancefs'], key: 'SCOPE_ENHANCE_FS', kind: 'bool' },
   { path: ['event', 'transport'], key: 'SCOPE_EVENT_DEST', kind: 'transport' },
+  // Secrets kept out of records (scope's own keys; AppScope has none): HTTP header values, and
+  // credentials in the command line (`cmd`, args.json).
+  { path: ['event', 'redact', 'http'], key: 'SCOPE_EVENT_HTTP_REDACT', kind: 'bool' },
+  { path: ['event', 'redact', 'args'], key: 'SCOPE_REDACT_ARGS', kind: 'bool' },
   { path: ['event', 'transport', 'tls', 'validateserver'], key: 'SCOPE_EVENT_TLS_VALIDATE_SERVER', kind: 'bool' },
   { path: ['event', 'transport', 'tls', 'cacertpath'], key: 'SCOPE_EVENT_TLS_CA_CERT_PATH', kind: 'string' },
   { path: ['payload', 'enable'], key: 'SCOPE_PAYLOAD_ENABLE', kind: 'bool' },
@@ -88,7 +92,8 @@ const KNOWN: Record<string, string[]> = {
   '': ['metric', 'event', 'payload', 'libscope', 'tags', 'protocol', 'custom', 'cribl'],
   metric: ['enable', 'format', 'watch', 'transport'],
   'metric.format': ['type', 'statsdprefix', 'statsdmaxlen', 'verbosity'],
-  event: ['enable', 'format', 'watch', 'transport'],
+  event: ['enable', 'format', 'watch', 'transport', 'redact'],
+  'event.redact': ['http', 'args'],
   'event.format': ['type', 'maxeventpersec', 'enhancefs'],
   payload: ['enable', 'dir'],
   libscope: ['configevent', 'summaryperiod', 'commanddir', 'log', 'snapshot', 'filter', 'filternames'],

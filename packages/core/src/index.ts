@@ -20,3 +20,4 @@ export * from './prometheus.js';
 export * from './metric-record.js';
 export * from './target.js';
 export * from './recorded.js';
+export * from './redact.js';

@@ -15,7 +15,11 @@ import {
   followLines,
   hasStartRecord,
   loadScopeYaml,
+  redactArgs,
+  redactArgsOn,
+  resolveConfig,
   SCOPE_VERSION,
+  scopeEnvPairs,
   ScopeError,
   scopeHome,
   writeManifest,
@@ -130,9 +134,12 @@ export async function run(options: RunOptions): Promise<number> {
     stdio = ['inherit', appOut, 'inherit'];
   }
 
+  // args.json and session.json keep no credentials given on the command line, like libscope's
+  // `cmd` (SCOPE_REDACT_ARGS, scope.yml event.redact.args; on unless set false).
+  const redact = redactArgsOn(resolveConfig(yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env))['SCOPE_REDACT_ARGS']);
   const session = await createSession({
     home: scopeHome(options.env),
-    args: options.argv,
+    args: redact ? redactArgs(options.argv) : options.argv,
     scopeVersion: SCOPE_VERSION,
     scoped: reason === null,
     notices,

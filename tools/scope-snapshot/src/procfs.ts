@@ -3,10 +3,11 @@
  * mappings, open descriptors (sockets matched to /proc/<pid>/net/* by inode) and threads.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { REDACTED, SECRET_NAME } from '@scope/core';
 
-/** Environment names whose values are hidden unless --show-env. */
-export const SECRET_NAME = /(pass|secret|token|key|credential|auth|cookie|session)/i;
-export const REDACTED = '[REDACTED]';
+// Environment names whose values are hidden unless --show-env: @scope/core's secret-looking names,
+// the same that redact credentials in command lines.
+export { REDACTED, SECRET_NAME };
 
 /** NAME=VALUE pairs of /proc/<pid>/environ (NUL-separated), values of secret-looking names redacted. */
 export function parseEnviron(text: string, showSecrets: boolean): Record<string, string> {
