@@ -160,6 +160,7 @@ int scope_start(int how)
     scope_report_open(ev, met);
     set_hot(ev != NULL, met != NULL);
     chan_base();
+    scope_std_start();
     atomic_store(&mode, how);
     /* Once: a reattach starts nothing anew, and the handlers stay registered for good. */
     static bool registered;
