@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
-# (package prometheus) and collectd (collectd-core, for its statsd plugin). Each installed only when missing; needs root (CI runs as root).
+# (package prometheus), collectd (collectd-core, for its statsd plugin), and strace and git for the
+# loss audits (audit-*.test.ts). Each installed only when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
 install() {
@@ -23,4 +24,11 @@ fi
 # prometheus (above) also gives the real server export.test.ts scrapes with.
 if ! command -v nats-server >/dev/null; then
   install nats-server
+fi
+# strace and git: the loss audit of git (audit-git.test.ts) compares scope's records with strace's.
+if ! command -v strace >/dev/null; then
+  install strace
+fi
+if ! command -v git >/dev/null; then
+  install git
 fi
