@@ -70,6 +70,7 @@ static void atfork_child(void)
     scope_log_reinit();
     scope_report_child_reset();
     chan_base();
+    scope_std_start();
     atomic_store(&scope_ready, 2);
 }
 
