@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, openSync, closeSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { lastSession } from '@scope/core';
 import { testProgramDir } from '@scope/libscope';
@@ -54,9 +54,10 @@ test('scope run -- cat /etc/hostname: prints the host name, and the session hold
   assert.is(opens[0]?.body.proc, 'cat');
   assert.is(opens[0]?.body.pid, session.manifest.pid);
 
-  const stdoutEvents = events(evs, 'stdout');
-  assert.is(stdoutEvents.map((e) => e.body.data.message).join(''), hostText);
-  assert.is(stdoutEvents[0]?.body.sourcetype, 'console');
+  // stdout is a file here, not the console: cat's writes are that file's (its fs.close), no stdout event
+  assert.is(events(evs, 'stdout').length, 0);
+  const outClose = events(evs, 'fs.close').find((e) => e.body.data.file === realpathSync(outFile) && e.body.proc === 'cat');
+  assert.is(outClose?.body.data.file_write_bytes, hostText.length);
 
   assert.is(startRecords(evs).length, 1, 'one process-start record');
   assert.is(startRecords(evs)[0]?.info.process.pid, session.manifest.pid);
@@ -248,7 +249,8 @@ test('--app-stdout: while streaming, the command\'s stdout goes to the file', as
 
 test('drops libscope reports reach session.json and a warning; the output is untouched', async () => {
   const home = newHome();
-  const outFile = join(home, 'out.txt');
+  // a log file: each write to it is a file event (a plain file on fd 1 would make none: not the console)
+  const outFile = join(realpathSync(home), 'out.log');
   const fd = openSync(outFile, 'w');
   const prog = join(testProgramDir, 'manywrites');
   const ran = await runBin(scopeBin, ['run', '--', prog, '200000'], envFor(home, { SCOPE_QUEUE_LENGTH: '64' }), { stdio: ['ignore', fd, 'pipe'] });
@@ -261,8 +263,8 @@ test('drops libscope reports reach session.json and a warning; the output is unt
     .reduce((sum, n) => sum + Number(n ?? 0), 0);
   assert.ok(reported > 0, 'the queue overflowed');
   assert.is(session.manifest.drops, reported);
-  const consoleEvents = events(evs, 'stdout').length;
-  assert.is(consoleEvents + reported, 200000, 'every write is either an event or a counted drop');
+  const fileEvents = events(evs, outFile).length;
+  assert.is(fileEvents + reported, 200000, 'every write is either an event or a counted drop');
   assert.match(ran.stderr, new RegExp(`scope-run: warning: libscope dropped ${reported} records`));
 });
 

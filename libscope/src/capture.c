@@ -1,5 +1,6 @@
-/* capture.c — text the app writes: to fd 1 and 2 it becomes stdout / stderr events, to a log
- * file it becomes file events. Copied into records on the app's thread (split where it does not
+/* capture.c — text the app writes: to fd 1 and 2 it becomes stdout / stderr events when they are
+ * the console (a terminal, pipe, socket or device), to a log file it becomes file events (also a
+ * log file on fd 1 or 2). Copied into records on the app's thread (split where it does not
  * fit one record, never inside a UTF-8 character); the reporting thread decides what is binary and
  * joins what stdio wrote piecemeal. */
 #include <string.h>
@@ -13,7 +14,9 @@ void scope_text(int fd, const void *buf, size_t n, int textflags)
         return;
     struct scope_fdc *c = scope_fdc(fd);
     uint64_t chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
-    enum scope_rec_kind kind = chan ? SCOPE_REC_TEXT : SCOPE_REC_CONSOLE;
+    uint32_t f = c ? atomic_load_explicit(&c->flags, memory_order_relaxed) : 0;
+    bool console = (fd == 1 || fd == 2) && scope_std_console(f, chan);
+    enum scope_rec_kind kind = console ? SCOPE_REC_CONSOLE : SCOPE_REC_TEXT;
     int saved_errno = errno;
     const unsigned char *p = buf;
     uint64_t now = scope_now_ns();
@@ -28,7 +31,7 @@ void scope_text(int fd, const void *buf, size_t n, int textflags)
         r->kind = (uint16_t)kind;
         r->fn = SCOPE_FN_write;
         r->fd = fd;
-        r->chan = chan;
+        r->chan = console ? 0 : chan;
         r->t_ns = now;
         r->aux = textflags;
         r->len = (uint32_t)take;

@@ -271,14 +271,16 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     struct stat st;
     char link[64];
     snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
-    /* a descriptor a forked child inherited: learnt, without an open event (fs_inherit) */
-    bool inherited = r->fn == SCOPE_FN_fork;
+    /* a descriptor the process had when we started, or a forked child inherited: learnt, not
+     * opened (no event, no metric) */
+    bool had = r->aux == SCOPE_OPEN_HAD && (r->len > 0 || r->fn == SCOPE_FN_fork);
     /* the owner and mode are for the events: not looked up for one the rate limit will drop */
-    bool emit = scope_hot.ev_fs && (inherited || scope_event_room("fs.open"));
+    bool emit = !had && scope_hot.ev_fs && scope_event_room("fs.open");
     /* Through the descriptor while it still is the one opened (the name may have been replaced
      * since); the app may close it meanwhile, so the name is the fallback, not a zero. */
-    bool have = emit && current && stat(link, &st) == 0 && fd_current(r->fd, r->chan);
-    if (emit && !have && path[0])
+    bool look = emit || (had && scope_hot.ev_fs);   /* had: for its fs.close */
+    bool have = look && current && stat(link, &st) == 0 && fd_current(r->fd, r->chan);
+    if (look && !have && path[0])
         have = stat(path, &st) == 0;
     if (fi) {
         text_out(o, &fi->text, SCOPE_W_FILE, fi->path ? fi->path : "", "file", fi->chan);
@@ -299,11 +301,9 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
                         (scope_watch_name(SCOPE_W_FILE, path) ? SCOPE_FD_TEXT : 0);
         atomic_compare_exchange_strong(&c->flags, &fl, want);
     }
-    if (inherited)
-        return;
     if (emit)
         fs_event(o, "fs.open", r, path, fi, false);
-    if (met)
+    if (met && !had)
         scope_fsm_call(met, r, path);
 }
 

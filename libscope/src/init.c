@@ -73,6 +73,7 @@ static void atfork_child(void)
     scope_report_child_reset();
     chan_base();
     scope_fs_inherit();
+    scope_std_start();
     atomic_store(&scope_ready, 2);
 }
 
@@ -165,6 +166,7 @@ int scope_start(int how)
     scope_report_open(ev, met);
     set_hot(ev != NULL, met != NULL);
     chan_base();
+    scope_std_start();
     atomic_store(&mode, how);
     /* Once: a reattach starts nothing anew, and the handlers stay registered for good. */
     static bool registered;

@@ -58,27 +58,40 @@ uint64_t scope_new_life(int fd, uint32_t flags)
     return chan;
 }
 
-void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags)
+/* fl: lifetime flags beyond what the path and mode decide; aux: the OPEN record's aux. */
+static void opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags, uint32_t fl,
+                   int32_t aux)
 {
     if (fd < 0 || !scope_fdc(fd))
         return;
     int saved_errno = errno;
-    uint32_t fl = 0;
     if (scope_hot.ev_file && path && (flags & O_ACCMODE) != O_RDONLY)
-        fl = scope_hot.log_default ? (scope_log_path(path) ? SCOPE_FD_TEXT : 0) : SCOPE_FD_TEXT_MAYBE;
+        fl |= scope_hot.log_default ? (scope_log_path(path) ? SCOPE_FD_TEXT : 0) : SCOPE_FD_TEXT_MAYBE;
     if (fn == SCOPE_FN_fopen || fn == SCOPE_FN_fopen64 || fn == SCOPE_FN_freopen ||
-        fn == SCOPE_FN_freopen64)
+        fn == SCOPE_FN_freopen64 || fn == SCOPE_FN_tmpfile || fn == SCOPE_FN_tmpfile64)
         fl |= SCOPE_FD_STREAM;
     uint64_t chan = scope_new_life(fd, fl);
     uint64_t ticket;
     struct scope_rec *r;
     if (scope_hot.rec_open && (r = scope_rec_claim(SCOPE_REC_OPEN, fn, fd, &ticket))) {
         r->chan = chan;
+        r->aux = aux;
         r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
         r->len = path ? copy_path(r->data, path, SCOPE_REC_DATA) : 0;
         scope_ring_publish(ticket);
     }
     errno = saved_errno;
+}
+
+void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags)
+{
+    /* 0, 1 or 2 opened anew (the app closed it first): whether it is the console (fdstd.c) */
+    opened(fn, fd, dirfd, path, flags, SCOPE_UNLIKELY(fd >= 0 && fd <= 2) ? scope_std_kind(fd) : 0, 0);
+}
+
+void scope_fs_had(enum scope_fn fn, int fd, const char *path, int flags)
+{
+    opened(fn, fd, AT_FDCWD, path, flags, 0, SCOPE_OPEN_HAD);
 }
 
 /* dup and friends: a new lifetime on fd that names what `from` names (the reporter copies it). */
@@ -251,6 +264,7 @@ void scope_fs_inherit(void)
         if (sock) {
             r->aux = (int32_t)fl;
         } else {
+            r->aux = SCOPE_OPEN_HAD;
             char link[32] = "/proc/self/fd/";
             char *p = link + 14;
             char digits[12];

@@ -105,7 +105,8 @@ extern const unsigned char scope_fn_cat[SCOPE_FN_COUNT];
 /* The fixed-size binary record the hot path hands to the reporting thread. What the fields hold
  * per kind:
  *   OPEN     fd made by fn; data = the path given (none for dup/fcntl: aux = the source fd);
- *            rbytes = dirfd + 1 for *at calls (0: relative to the cwd)
+ *            rbytes = dirfd + 1 for *at calls (0: relative to the cwd); aux = SCOPE_OPEN_HAD:
+ *            a descriptor the process already had when libscope started (its name, no fs.open)
  *   CLOSE    fd closed by fn; the counters its life saw
  *   CONSOLE  text written to fd 1/2; TEXT text written to the log file open as fd (chan);
  *            aux = SCOPE_TEXT_* flags
@@ -135,6 +136,7 @@ enum { SCOPE_DATA_TX = 1,      /* written by the app (else read) */
        SCOPE_DATA_LAST = 8,    /* the last piece of its call */
        SCOPE_DATA_ADDR = 16 }; /* data starts with the datagram's peer: a length byte, a sockaddr */
 enum { SCOPE_TEXT_STDIO = 1, SCOPE_TEXT_MORE = 2 };
+#define SCOPE_OPEN_HAD (-1)
 #define SCOPE_SLOT_SIZE 512
 #define SCOPE_REC_HDR 64
 #define SCOPE_REC_DATA (SCOPE_SLOT_SIZE - SCOPE_REC_HDR)
@@ -173,7 +175,8 @@ enum { SCOPE_FD_TEXT_MAYBE = 1,   /* written text is copied until the reporter d
        SCOPE_FD_EOF = 128,        /* a read saw the peer's end */
        SCOPE_FD_DGRAM = 256,      /* datagrams: each call may have its own peer */
        SCOPE_FD_CONN = 512,       /* its CONN record was made */
-       SCOPE_FD_LISTEN = 1024 };  /* listening (not a connection) */
+       SCOPE_FD_LISTEN = 1024,    /* listening (not a connection) */
+       SCOPE_FD_CONSOLE = 4096 }; /* fd 1 or 2 made to name a terminal, pipe or device: console */
 /* The socket's class (AppScope's inet_tcp …) in bits 16-18 of the flags. */
 enum scope_netclass { SCOPE_NC_INET_TCP, SCOPE_NC_INET_UDP, SCOPE_NC_UNIX_TCP, SCOPE_NC_UNIX_UDP,
                       SCOPE_NC_OTHER, SCOPE_NC_COUNT };
@@ -336,6 +339,8 @@ struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, in
 /* A new lifetime for fd with these flags; returns its channel id. */
 uint64_t scope_new_life(int fd, uint32_t flags);
 void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags);
+/* A file fd already named when libscope started (path: its name, flags: its access mode). */
+void scope_fs_had(enum scope_fn fn, int fd, const char *path, int flags);
 void scope_fs_duped(enum scope_fn fn, int fd, int from);
 void scope_fs_closing(enum scope_fn fn, int fd);
 /* A forked child: its inherited descriptors become its own (atfork child handler). */
@@ -347,6 +352,21 @@ void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd);
 void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0);
 /* A failure worth reporting (not EAGAIN/EINTR): an fs.error record. */
 void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err);
+/* fdstd.c: what descriptors 0, 1 and 2 are. At start: a regular file there becomes a lifetime
+ * of its own (its name, bytes, log-file text). After a dup or open landed on one: the same for an
+ * untracked source, SCOPE_FD_CONSOLE for a tracked one that is not a regular file. */
+void scope_std_start(void);
+void scope_std_landed(enum scope_fn fn, int fd);
+uint32_t scope_std_kind(int fd);   /* SCOPE_FD_CONSOLE when fd is 1/2 and not a regular file */
+/* The kernel's name for fd ("/tmp/#123 (deleted)" for an unnamed file); false when it has none. */
+bool scope_fd_name(int fd, char *out, size_t cap);
+/* Whether text written to 1 or 2 with these flags and lifetime is console text: it is unless a
+ * regular file was put there (the app opened one, or the process started with one). */
+static inline bool scope_std_console(uint32_t f, uint64_t chan)
+{
+    return !chan || (f & (SCOPE_FD_CONSOLE | SCOPE_FD_SOCK));
+}
+
 /* capture.c: text written to fd: console events for 1/2, file events for a log file. */
 void scope_text(int fd, const void *buf, size_t n, int textflags);
 static inline bool scope_wants_text(int fd)
@@ -360,9 +380,8 @@ static inline bool scope_wants_text(int fd)
     struct scope_fdc *c = scope_fdc(fd);
     uint32_t f = c ? atomic_load_explicit(&c->flags, memory_order_relaxed) : 0;
     uint64_t chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
-    /* fd 1/2 is the console unless the app opened a file there itself */
     if (fd == 1 || fd == 2)
-        return !chan || (f & (SCOPE_FD_TEXT | SCOPE_FD_TEXT_MAYBE));
+        return scope_std_console(f, chan) || (f & (SCOPE_FD_TEXT | SCOPE_FD_TEXT_MAYBE));
     return chan && (f & (SCOPE_FD_TEXT | SCOPE_FD_TEXT_MAYBE));
 }
 /* Whether a path looks like a log file by the default pattern (see capture.c). */

@@ -139,7 +139,8 @@ SCOPE_API DIR *opendir(const char *path)
     return d;
 }
 
-/* A new descriptor naming what `from` names. dup2/dup3 onto an open descriptor end it first. */
+/* A new descriptor naming what `from` names. dup2/dup3 onto an open descriptor end it first. One
+ * landing on 0, 1 or 2 is looked at (fdstd.c): a file there is not the console. */
 #define DUPED(name, call, from, onto)                                                         \
     WRAP_BEGIN(name, -1, call);                                                               \
     int nfd = scope_real_##name call;                                                         \
@@ -150,6 +151,8 @@ SCOPE_API DIR *opendir(const char *path)
             scope_fs_closing(SCOPE_FN_##name, nfd);                                           \
         if (nfd != (from))                                                                    \
             scope_fs_duped(SCOPE_FN_##name, nfd, from);                                       \
+        if (SCOPE_UNLIKELY(nfd <= 2) && nfd != (from))                                        \
+            scope_std_landed(SCOPE_FN_##name, nfd);                                           \
     } else {                                                                                  \
         scope_fail(SCOPE_FN_##name, from, -1, NULL, err);                                     \
     }                                                                                         \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), strace, sqlite3, promtool
-# (package prometheus) and collectd (collectd-core, for its statsd plugin). Each installed only when missing; needs root (CI runs as root).
+# What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
+# (package prometheus), collectd (collectd-core, for its statsd plugin), and strace, sqlite3 and git for the
+# loss audits (audit-*.test.ts). Each installed only when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
 install() {
@@ -19,15 +20,18 @@ fi
 if ! command -v collectd >/dev/null; then
   install collectd-core
 fi
-# strace and sqlite3: the loss audit (audit.test.ts) compares scope's records with strace -f's.
+# nats-server: scope-collect --from nats:// and scope-export --to nats:// (collect.test.ts, export.test.ts);
+# prometheus (above) also gives the real server export.test.ts scrapes with.
+if ! command -v nats-server >/dev/null; then
+  install nats-server
+fi
+# strace, sqlite3 and git: the loss audits (audit*.test.ts) compare scope's records with strace's.
 if ! command -v strace >/dev/null; then
   install strace
 fi
 if ! command -v sqlite3 >/dev/null; then
   install sqlite3
 fi
-# nats-server: scope-collect --from nats:// and scope-export --to nats:// (collect.test.ts, export.test.ts);
-# prometheus (above) also gives the real server export.test.ts scrapes with.
-if ! command -v nats-server >/dev/null; then
-  install nats-server
+if ! command -v git >/dev/null; then
+  install git
 fi
