@@ -703,6 +703,7 @@ static void detect(const struct scope_rec *r, struct conn *c, int li, bool tx, c
 {
     struct layer *l = &c->l[li];
     uint32_t mine = li ? SCOPE_FD_TLSCOPY | SCOPE_FD_TLSALL : SCOPE_FD_COPY | SCOPE_FD_ALL;
+    uint32_t noh2 = li ? SCOPE_FD_TLSNOH2 : SCOPE_FD_NOH2;
     if (scope_h2_is_preface(p, n)) {
         l->proto = P_H2;
     } else if (scope_h1_is_request(p, n) || scope_h1_is_response(p, n)) {
@@ -713,14 +714,13 @@ static void detect(const struct scope_rec *r, struct conn *c, int li, bool tx, c
         return;   /* the other side may speak first (an HTTP/2 server sends SETTINGS at once) */
     } else {
         l->proto = P_OTHER;
-        if (!scope_cfg.payload)
-            copy_flags(r, 0, mine | (li ? 0 : SCOPE_FD_TLSCOPY));
+        copy_flags(r, noh2, scope_cfg.payload ? 0 : mine | (li ? 0 : SCOPE_FD_TLSCOPY));
         return;
     }
     if (l->proto == P_TLS) {   /* the ciphertext is of no use; the plaintext comes from the library */
-        copy_flags(r, 0, SCOPE_FD_COPY | SCOPE_FD_ALL);
-    } else if (l->proto == P_H2) {   /* HPACK needs every header block: every byte */
-        copy_flags(r, li ? SCOPE_FD_TLSALL : SCOPE_FD_ALL, 0);
+        copy_flags(r, SCOPE_FD_NOH2, SCOPE_FD_COPY | SCOPE_FD_ALL);
+    } else if (l->proto == P_H2) {   /* HPACK needs every header block: netcopy.c copies them all */
+        copy_flags(r, li ? SCOPE_FD_TLSH2 : SCOPE_FD_H2, 0);
         bool client = tx;   /* the side that sends the preface is the client */
         c->server = !client;
         for (int d = 0; d < 2; d++) {
@@ -729,6 +729,7 @@ static void detect(const struct scope_rec *r, struct conn *c, int li, bool tx, c
                 scope_h2_init(l->h2[d], d == 1 ? client : !client);
         }
     } else {
+        copy_flags(r, noh2, 0);
         bool client = scope_h1_is_request(p, n) ? tx : !tx;
         c->server = !client;
         for (int d = 0; d < 2; d++) {
@@ -935,8 +936,9 @@ static void on_data(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
         feed(&h, p, 0, (size_t)(r->rops - l->off[tx]));
     if (n)
         feed(&h, p, n, n);
-    if (l->proto != P_TLS || li)
-        payload(c, l, tx, (const char *)p, n);
+    /* the payload file has the first 64 KiB of each call; past it only HTTP/2 frame heads come */
+    if ((l->proto != P_TLS || li) && r->rops < SCOPE_COPY_ALL)
+        payload(c, l, tx, (const char *)p, r->rops + n > SCOPE_COPY_ALL ? SCOPE_COPY_ALL - r->rops : n);
     l->off[tx] = r->rops + n;
     if ((r->aux & SCOPE_DATA_LAST) && l->off[tx] < l->total[tx]) {   /* not copied: a gap */
         feed(&h, p, 0, (size_t)(l->total[tx] - l->off[tx]));

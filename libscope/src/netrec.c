@@ -39,6 +39,7 @@ void scope_net_socket(enum scope_fn fn, int fd, int domain, int type)
         return;
     int saved_errno = errno;
     uint32_t fl = class_bits(domain, type);
+    scope_stream_reset(fd, -1);
     sock_rec(fn, fd, scope_new_life(fd, fl), fl);
     errno = saved_errno;
 }
@@ -166,6 +167,7 @@ void scope_net_accepted(enum scope_fn fn, int lfd, int fd, const struct sockaddr
         getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
         fl = class_bits(ss.ss_family, type);
     }
+    scope_stream_reset(fd, -1);
     uint64_t chan = scope_new_life(fd, fl);
     sock_rec(fn, fd, chan, fl);
     connected(fn, fd, c, peer, plen, 0);
@@ -184,27 +186,6 @@ void scope_net_err(int cls)
         return;
     struct scope_tstat *s = my_stat();
     scope_add(&s->neterr[cls], 1, s->shared);
-}
-
-/* Copies n bytes from buf, or from iov at offset off, into dst. */
-static void take(char *dst, const void *buf, const struct iovec *iov, int iovcnt, size_t off, size_t n)
-{
-    if (buf) {
-        memcpy(dst, (const char *)buf + off, n);
-        return;
-    }
-    for (int i = 0; i < iovcnt && n; i++) {
-        size_t l = iov[i].iov_len;
-        if (off >= l) {
-            off -= l;
-            continue;
-        }
-        size_t k = l - off < n ? l - off : n;
-        memcpy(dst, (const char *)iov[i].iov_base + off, k);
-        dst += k;
-        n -= k;
-        off = 0;
-    }
 }
 
 /* The first `cap` bytes of what one call moved, one record per piece. */
@@ -233,7 +214,7 @@ static void data_recs(enum scope_fn fn, int fd, uint64_t chan, int dflags, const
             fl |= SCOPE_DATA_ADDR;
         }
         size_t n = want - off < SCOPE_REC_DATA - at ? want - off : SCOPE_REC_DATA - at;
-        take(r->data + at, buf, iov, iovcnt, off, n);
+        scope_take(r->data + at, buf, iov, iovcnt, off, n);
         off += n;
         if (off >= want)
             fl |= SCOPE_DATA_LAST;
@@ -286,15 +267,20 @@ void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const v
         connected(fn, fd, c, sa, salen, 0);
         fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
     }
+    if (!(fl & SCOPE_FD_DGRAM)) {
+        if (r > 0 && scope_hot.rec_net)
+            scope_stream_copy(fn, fd, chan, 0, tx, buf, iov, iovcnt, (size_t)r);
+        errno = saved_errno;
+        return;
+    }
     size_t cap = fl & SCOPE_FD_ALL ? SCOPE_COPY_ALL : fl & SCOPE_FD_COPY ? SCOPE_COPY_HEAD : 0;
-    if (!cap && (fl & SCOPE_FD_DGRAM) && scope_hot.rec_dns && scope_dns_port(port_of(sa)))
+    if (!cap && scope_hot.rec_dns && scope_dns_port(port_of(sa)))
         cap = SCOPE_COPY_HEAD;
     /* the app's own StatsD metrics: up to 4 KiB of each datagram (statsd.c cuts at a line) */
-    if (!cap && (fl & SCOPE_FD_DGRAM) && tx && scope_hot.statsd && statsd_peer(sa))
+    if (!cap && tx && scope_hot.statsd && statsd_peer(sa))
         cap = SCOPE_COPY_HEAD;
     if (cap && r > 0 && scope_hot.rec_net)
-        data_recs(fn, fd, chan, tx ? SCOPE_DATA_TX : 0, buf, iov, iovcnt, (size_t)r, cap,
-                  (fl & SCOPE_FD_DGRAM) ? sa : NULL, salen);
+        data_recs(fn, fd, chan, tx ? SCOPE_DATA_TX : 0, buf, iov, iovcnt, (size_t)r, cap, sa, salen);
     errno = saved_errno;
 }
 
@@ -313,10 +299,8 @@ void scope_tls_io(enum scope_fn fn, int fd, bool tx, ssize_t r, const void *buf)
             scope_add(&n->bytes, (uint64_t)r, s->shared);
             scope_add(&n->ops, 1, s->shared);
         }
-        size_t cap = fl & SCOPE_FD_TLSALL ? SCOPE_COPY_ALL : fl & SCOPE_FD_TLSCOPY ? SCOPE_COPY_HEAD : 0;
-        if (cap && scope_hot.rec_net)
-            data_recs(fn, fd, chan, (tx ? SCOPE_DATA_TX : 0) | SCOPE_DATA_TLS, buf, NULL, 0,
-                      (size_t)r, cap, NULL, 0);
+        if (scope_hot.rec_net)
+            scope_stream_copy(fn, fd, chan, 1, tx, buf, NULL, 0, (size_t)r);
     }
     errno = saved_errno;
 }

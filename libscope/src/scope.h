@@ -172,7 +172,12 @@ enum { SCOPE_FD_TEXT_MAYBE = 1,   /* written text is copied until the reporter d
        SCOPE_FD_EOF = 128,        /* a read saw the peer's end */
        SCOPE_FD_DGRAM = 256,      /* datagrams: each call may have its own peer */
        SCOPE_FD_CONN = 512,       /* its CONN record was made */
-       SCOPE_FD_LISTEN = 1024 };  /* listening (not a connection) */
+       SCOPE_FD_LISTEN = 1024,    /* listening (not a connection) */
+       SCOPE_FD_H2 = 4096,        /* HTTP/2: frame headers and header blocks are copied (netcopy.c) */
+       SCOPE_FD_TLSH2 = 8192,     /* … in the TLS plaintext */
+       SCOPE_FD_NOH2 = 16384,     /* known not HTTP/2: its frames are not followed */
+       SCOPE_FD_TLSNOH2 = 32768,  /* … in the TLS plaintext */
+       SCOPE_FD_PENDING = 1 << 19 }; /* a connect under way: neither connected nor failed yet */
 /* The socket's class (AppScope's inet_tcp …) in bits 16-18 of the flags. */
 enum scope_netclass { SCOPE_NC_INET_TCP, SCOPE_NC_INET_UDP, SCOPE_NC_UNIX_TCP, SCOPE_NC_UNIX_UDP,
                       SCOPE_NC_OTHER, SCOPE_NC_COUNT };
@@ -378,6 +383,15 @@ static inline bool scope_dns_port(unsigned port)
 /* netrec.c: the slow parts of the socket, TLS and resolver wrappers (same rules as record.c). */
 #define SCOPE_COPY_HEAD 4096      /* bytes of a call copied for protocol detection */
 #define SCOPE_COPY_ALL 65536      /* bytes of a call copied at most when every byte is wanted */
+/* netcopy.c: the bytes of a stream socket call (layer 0) or of TLS plaintext (layer 1) the
+ * parsers want, copied into the ring; HTTP/2 frames followed per fd, layer and direction. */
+extern _Atomic uint64_t (*scope_h2trk)[4];
+void scope_stream_copy(enum scope_fn fn, int fd, uint64_t chan, int layer, bool tx, const void *buf,
+                       const struct iovec *iov, int iovcnt, size_t total);
+/* Copies n bytes at offset off of buf, or of the iov array, into dst. */
+void scope_take(char *dst, const void *buf, const struct iovec *iov, int iovcnt, size_t off, size_t n);
+/* A new socket lifetime on fd: its frame walkers start afresh (from < 0) or as from's (a dup). */
+void scope_stream_reset(int fd, int from);
 void scope_net_socket(enum scope_fn fn, int fd, int domain, int type);
 void scope_net_accepted(enum scope_fn fn, int lfd, int fd, const struct sockaddr *peer, socklen_t plen);
 void scope_net_conn(enum scope_fn fn, int fd, const struct sockaddr *peer, socklen_t plen);
