@@ -51,6 +51,7 @@ struct conn {
     uint64_t chan, t_open;
     uint32_t flags;
     bool opened, listening, server;
+    bool tried;   /* a connect was attempted: its ends are known, not (yet) a connection */
     int fn;
     char lip[INET6_ADDRSTRLEN], pip[INET6_ADDRSTRLEN];
     int lport, pport;
@@ -305,6 +306,10 @@ static void on_conn(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
     }
     if (is_unix(c->flags) && (r->fd >= 0))
         c->inode = sock_inode(r->fd);
+    if (c->flags & SCOPE_FD_PENDING) {   /* no connection yet: the ends are for its net.error */
+        c->tried = true;
+        return;
+    }
     any_net = true;
     if (c->flags & SCOPE_FD_LISTEN) {
         c->listening = true;
@@ -1036,7 +1041,10 @@ bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *me
     const char *cls = cat == SCOPE_CAT_net ? "connection" : cat == SCOPE_CAT_dns ? "dns" : "rx_tx";
     const char *name = strerrorname_np ? strerrorname_np(r->aux) : NULL;
     char msg[256];
-    snprintf(msg, sizeof msg, "%s", strerror(r->aux));
+    if (r->fn == SCOPE_FN_connect && r->aux == EINPROGRESS)   /* see scope_net_closing */
+        snprintf(msg, sizeof msg, "closed before the connect completed (the app gave up waiting)");
+    else
+        snprintf(msg, sizeof msg, "%s", strerror(r->aux));
     FIELDS(fl);
     fc(&fl, "op", scope_hooks[r->fn].name);
     fn_(&fl, "errno", r->aux);
@@ -1045,7 +1053,7 @@ bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *me
     fc(&fl, "class", cls);
     if (r->fd >= 0)
         fn_(&fl, "fd", r->fd);
-    if (c && c->opened)
+    if (c && (c->opened || c->tried))
         net_fields(&fl, c);
     scope_event(ev, SCOPE_W_NET, "net.error", "net", r->chan, r->t_ns, fl.f, fl.n);
     if (met && scope_cfg.met_net && scope_cfg.verbosity >= SCOPE_V_ERROR) {

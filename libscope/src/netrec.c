@@ -127,13 +127,98 @@ static void connected(enum scope_fn fn, int fd, struct scope_fdc *c, const struc
     conn_rec(fn, fd, chan, fl, (struct sockaddr *)&local, llen, peer, plen);
 }
 
-void scope_net_conn(enum scope_fn fn, int fd, const struct sockaddr *peer, socklen_t plen)
+/* A connect that has not succeeded (yet): its ends for the reporter, which then says no
+ * net.open but names them in the connect's net.error, if one comes. */
+static void attempt(int fd, struct scope_fdc *c, const struct sockaddr *peer, socklen_t plen)
+{
+    uint64_t chan = atomic_load_explicit(&c->chan, memory_order_relaxed);
+    uint32_t fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
+    if (!chan || !(fl & SCOPE_FD_SOCK) || (fl & SCOPE_FD_CONN))
+        return;
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof local;
+    if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
+        llen = 0;
+    conn_rec(SCOPE_FN_connect, fd, chan, fl | SCOPE_FD_PENDING, (struct sockaddr *)&local, llen, peer, plen);
+}
+
+/* A connect's outcome became known (err 0: connected). Whoever clears the mark reports it, once. */
+static void settle(int fd, struct scope_fdc *c, int err)
+{
+    uint32_t old = atomic_fetch_and_explicit(&c->flags, ~(uint32_t)SCOPE_FD_PENDING, memory_order_relaxed);
+    if (!(old & SCOPE_FD_PENDING))
+        return;
+    if (!err) {
+        connected(SCOPE_FN_connect, fd, c, NULL, 0, 0);
+        return;
+    }
+    scope_net_err(SCOPE_NETERR_CONN);
+    scope_fail_any(SCOPE_FN_connect, fd, -1, NULL, err);
+}
+
+void scope_net_connect(int fd, const struct sockaddr *peer, socklen_t plen, int r, int err)
 {
     struct scope_fdc *c = scope_fdc(fd);
-    if (!c)
-        return;
     int saved_errno = errno;
-    connected(fn, fd, c, peer, plen, 0);
+    bool known = c && atomic_load_explicit(&c->chan, memory_order_relaxed);
+    if (r == 0 || err == EISCONN) {   /* connected (EISCONN: a pending connect asked again) */
+        if (known && r == 0 && peer && peer->sa_family == AF_UNSPEC)
+            ;   /* a datagram socket's peer dissolved: no connection */
+        else if (known && (atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_PENDING))
+            settle(fd, c, 0);
+        else if (known && r == 0)
+            connected(SCOPE_FN_connect, fd, c, peer, plen, 0);
+    } else if (err == EINPROGRESS || err == EINTR) {   /* goes on without the app: an outcome later */
+        if (known) {
+            atomic_fetch_or_explicit(&c->flags, SCOPE_FD_PENDING, memory_order_relaxed);
+            attempt(fd, c, peer, plen);
+        }
+    } else if (err != EALREADY) {   /* failed (EAGAIN too: a unix listener's full backlog) */
+        if (known) {
+            atomic_fetch_or_explicit(&c->flags, SCOPE_FD_PENDING, memory_order_relaxed);
+            attempt(fd, c, peer, plen);
+            settle(fd, c, err);
+        } else {
+            scope_net_err(SCOPE_NETERR_CONN);
+            scope_fail_any(SCOPE_FN_connect, fd, -1, NULL, err);
+        }
+    }
+    errno = saved_errno;
+}
+
+void scope_net_sockopt(int fd, int level, int opt, int r, const void *val, const socklen_t *len)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    if (r != 0 || level != SOL_SOCKET || opt != SO_ERROR || !val || !len || *len < sizeof(int) || !c ||
+        !(atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_PENDING))
+        return;
+    int saved_errno = errno, err;
+    memcpy(&err, val, sizeof err);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (err)
+        settle(fd, c, err);
+    else if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)   /* else still under way */
+        settle(fd, c, 0);
+    errno = saved_errno;
+}
+
+void scope_net_closing(int fd)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    if (!c || !(atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_PENDING))
+        return;
+    int saved_errno = errno, err = 0;
+    socklen_t el = sizeof err;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    /* the app closes a connect it never asked about: the kernel knows how it went; still under
+     * way, it was given up (a timeout of the app's own): EINPROGRESS says so */
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+        err = 0;
+    if (!err && getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+        err = EINPROGRESS;
+    settle(fd, c, err);
     errno = saved_errno;
 }
 
@@ -240,6 +325,16 @@ void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const v
     uint32_t fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
     uint64_t chan = atomic_load_explicit(&c->chan, memory_order_relaxed);
     scope_last_sock = fd;
+    if (SCOPE_UNLIKELY(fl & SCOPE_FD_PENDING)) {   /* the first I/O tells how the connect went */
+        bool failed = r < 0 && err != EAGAIN && err != EINTR && err != EINPROGRESS && err != ENOTCONN;
+        if (r >= 0 || failed)
+            settle(fd, c, failed ? err : 0);
+        if (failed) {   /* the connect's error, said once, as the connect's */
+            errno = saved_errno;
+            return;
+        }
+        fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
+    }
     if (r < 0) {
         if (err != EAGAIN && err != EINTR && err != EINPROGRESS) {
             scope_net_err(SCOPE_NETERR_RXTX);

@@ -347,6 +347,8 @@ void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd);
 void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0);
 /* A failure worth reporting (not EAGAIN/EINTR): an fs.error record. */
 void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err);
+/* The same for any errno (a connect's EAGAIN or EINPROGRESS is its failure). */
+void scope_fail_any(enum scope_fn fn, int fd, int dirfd, const char *path, int err);
 /* capture.c: text written to fd: console events for 1/2, file events for a log file. */
 void scope_text(int fd, const void *buf, size_t n, int textflags);
 static inline bool scope_wants_text(int fd)
@@ -394,7 +396,13 @@ void scope_take(char *dst, const void *buf, const struct iovec *iov, int iovcnt,
 void scope_stream_reset(int fd, int from);
 void scope_net_socket(enum scope_fn fn, int fd, int domain, int type);
 void scope_net_accepted(enum scope_fn fn, int lfd, int fd, const struct sockaddr *peer, socklen_t plen);
-void scope_net_conn(enum scope_fn fn, int fd, const struct sockaddr *peer, socklen_t plen);
+/* connect returned r (err): connected, under way (an outcome later: from getsockopt(SO_ERROR),
+ * the first I/O, or at the close), or failed (net.error). */
+void scope_net_connect(int fd, const struct sockaddr *peer, socklen_t plen, int r, int err);
+/* getsockopt returned r: SO_ERROR on a socket whose connect is under way is its outcome. */
+void scope_net_sockopt(int fd, int level, int opt, int r, const void *val, const socklen_t *len);
+/* Before the real close of a socket: a connect still unsettled is settled now. */
+void scope_net_closing(int fd);
 void scope_net_listen(enum scope_fn fn, int fd);
 /* One socket call moved r bytes (r < 0: failed with err) from buf or iov; sa: the datagram's peer. */
 void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const void *buf,
