@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dnstcp.h"
 #include "emit.h"
 #include "events.h"
 #include "fsmetrics.h"
@@ -25,8 +26,8 @@
 #include "stats.h"
 #include "statsd.h"
 
-enum proto { P_NONE, P_HTTP1, P_H2, P_TLS, P_OTHER };
-static const char *const proto_name[] = {"", "HTTP", "HTTP/2", "TLS", ""};
+enum proto { P_NONE, P_HTTP1, P_H2, P_TLS, P_OTHER, P_DNS };
+static const char *const proto_name[] = {"", "HTTP", "HTTP/2", "TLS", "", ""};
 
 struct pend {   /* a request awaiting its response */
     char *method, *target, *host, *ua, *xapp;
@@ -41,6 +42,7 @@ struct layer {   /* 0: the socket's bytes; 1: the TLS plaintext on it */
     bool began[2];               /* a first piece was seen in this direction */
     struct scope_h1 *h1[2];   /* [rx, tx] */
     struct scope_h2 *h2[2];
+    struct scope_dnstcp *dns[2];   /* DNS over TCP */
     uint64_t total[2], off[2];   /* the call being received per direction, and where it is */
     struct pend *reqs;
     size_t nreq, capreq;
@@ -79,6 +81,9 @@ static unsigned dnsq_next;
 static regex_t *hdr_re;
 static bool hdr_re_loaded;
 
+static void copy_flags(const struct scope_rec *r, uint32_t set, uint32_t clear);
+static void dns_message(void *ctx, const unsigned char *msg, size_t n);
+
 static struct conn *conn_at(int fd) { return scope_fd_slot((void **)&conns, &nconns, sizeof *conns, fd); }
 
 /* The connection a record is about, when its SOCK record came first. */
@@ -101,6 +106,7 @@ static void layer_free(struct layer *l)
 {
     for (int d = 0; d < 2; d++) {
         free(l->h1[d]);
+        free(l->dns[d]);
         if (l->h2[d]) {
             scope_h2_free(l->h2[d]);
             free(l->h2[d]);
@@ -317,6 +323,11 @@ static void on_conn(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
     }
     c->opened = true;
     opened_n[SCOPE_FD_CLASS(c->flags)]++;
+    if (!(c->flags & SCOPE_FD_DGRAM) && !is_unix(c->flags) &&
+        scope_dns_port((unsigned)(c->server ? c->lport : c->pport))) {   /* DNS over TCP */
+        c->l[0].proto = P_DNS;
+        copy_flags(r, SCOPE_FD_NOH2, 0);
+    }
     FIELDS(fl);
     net_fields(&fl, c);
     fn_(&fl, "fd", r->fd);
@@ -341,9 +352,9 @@ static void on_nclose(const struct scope_rec *r, struct sbuf *ev, struct sbuf *m
         net_fields(&fl, c);
         fn_(&fl, "fd", r->fd);
         fc(&fl, "op", scope_hooks[r->fn].name);
-        if (c->l[1].proto && c->l[1].proto != P_OTHER)
+        if (proto_name[c->l[1].proto][0])
             fc(&fl, "net_protocol", proto_name[c->l[1].proto]);
-        else if (c->l[0].proto && c->l[0].proto != P_OTHER)
+        else if (proto_name[c->l[0].proto][0])
             fc(&fl, "net_protocol", proto_name[c->l[0].proto]);
         fn_(&fl, "duration", (long long)(dur / 1000000));
         fn_(&fl, "net_bytes_sent", (long long)r->wbytes);
@@ -754,6 +765,11 @@ static void feed(struct hctx *h, const unsigned char *p, size_t n, size_t total)
         scope_h1_feed(l->h1[d], p, n, total, on_http, h);
     else if (l->proto == P_H2 && l->h2[d] && !l->h2[d]->broken)
         scope_h2_feed(l->h2[d], p, n, total, on_http, h);
+    else if (l->proto == P_DNS && (l->dns[d] || (l->dns[d] = calloc(1, sizeof *l->dns[d])))) {
+        scope_dnstcp_feed(l->dns[d], p, n, dns_message, h);
+        if (total > n)
+            scope_dnstcp_feed(l->dns[d], NULL, total - n, dns_message, h);
+    }
 }
 
 /* ---- DNS packets ---- */
@@ -892,6 +908,13 @@ static void dns_packet(const struct scope_rec *r, struct conn *c, const unsigned
         fc(&fl, "error", rcode_name(flags & 0xf));
     scope_event(ev, SCOPE_W_DNS, "dns.resp", "dns", r->chan, r->t_ns, fl.f, fl.n);
     free(addrs.p);
+}
+
+/* A message of DNS over TCP (dnstcp.c): the same as a datagram. */
+static void dns_message(void *ctx, const unsigned char *msg, size_t n)
+{
+    struct hctx *h = ctx;
+    dns_packet(h->r, h->c, msg, n, h->c->pip[0] ? h->c->pip : NULL, h->c->pport, h->ev, h->met);
 }
 
 static void on_data(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met)
