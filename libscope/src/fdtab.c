@@ -9,6 +9,7 @@
 #define FDTAB_MAX 65536
 
 struct scope_fdc *scope_fdtab;
+_Atomic uint64_t (*scope_h2trk)[4];
 int scope_fdtab_len;
 _Atomic int scope_fd_hwm;
 
@@ -24,6 +25,10 @@ bool scope_fdtab_init(void)
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return false;
+    /* netcopy.c's frame walkers: apart, only sockets that carry HTTP (or may) touch them */
+    void *w = mmap(NULL, n * sizeof *scope_h2trk, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    scope_h2trk = w == MAP_FAILED ? NULL : w;
     scope_fdtab = p;
     scope_fdtab_len = (int)n;
     return true;
@@ -35,4 +40,6 @@ void scope_fdtab_reset(void)
     atomic_store(&scope_fd_hwm, 0);
     if (scope_fdtab)
         madvise(scope_fdtab, (size_t)scope_fdtab_len * sizeof *scope_fdtab, MADV_DONTNEED);
+    if (scope_h2trk)
+        madvise(scope_h2trk, (size_t)scope_fdtab_len * sizeof *scope_h2trk, MADV_DONTNEED);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dnstcp.h"
 #include "emit.h"
 #include "events.h"
 #include "fsmetrics.h"
@@ -25,10 +26,10 @@
 #include "stats.h"
 #include "statsd.h"
 
-enum proto { P_NONE, P_HTTP1, P_H2, P_TLS, P_OTHER };
+enum proto { P_NONE, P_HTTP1, P_H2, P_TLS, P_OTHER, P_DNS };
 /* net_protocol as AppScope writes it ("http", for HTTP/1.x and HTTP/2 alike: the http events
  * carry the flavor) */
-static const char *const proto_name[] = {"", "http", "http", "tls", ""};
+static const char *const proto_name[] = {"", "http", "http", "tls", "", ""};
 
 struct pend {   /* a request awaiting its response */
     char *method, *target, *host, *ua, *xapp;
@@ -43,6 +44,7 @@ struct layer {   /* 0: the socket's bytes; 1: the TLS plaintext on it */
     bool began[2];               /* a first piece was seen in this direction */
     struct scope_h1 *h1[2];   /* [rx, tx] */
     struct scope_h2 *h2[2];
+    struct scope_dnstcp *dns[2];   /* DNS over TCP */
     uint64_t total[2], off[2];   /* the call being received per direction, and where it is */
     struct pend *reqs;
     size_t nreq, capreq;
@@ -53,6 +55,7 @@ struct conn {
     uint64_t chan, t_open;
     uint32_t flags;
     bool opened, listening, server;
+    bool tried;   /* a connect was attempted: its ends are known, not (yet) a connection */
     int fn;
     char lip[INET6_ADDRSTRLEN], pip[INET6_ADDRSTRLEN];
     int lport, pport;
@@ -82,6 +85,9 @@ static unsigned dnsq_next;
 static regex_t *hdr_re;
 static bool hdr_re_loaded;
 
+static void copy_flags(const struct scope_rec *r, uint32_t set, uint32_t clear);
+static void dns_message(void *ctx, const unsigned char *msg, size_t n);
+
 static struct conn *conn_at(int fd) { return scope_fd_slot((void **)&conns, &nconns, sizeof *conns, fd); }
 
 /* The connection a record is about, when its SOCK record came first. */
@@ -104,6 +110,7 @@ static void layer_free(struct layer *l)
 {
     for (int d = 0; d < 2; d++) {
         free(l->h1[d]);
+        free(l->dns[d]);
         if (l->h2[d]) {
             scope_h2_free(l->h2[d]);
             free(l->h2[d]);
@@ -309,6 +316,10 @@ static void on_conn(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
     }
     if (is_unix(c->flags) && (r->fd >= 0))
         c->inode = sock_inode(r->fd);
+    if (c->flags & SCOPE_FD_PENDING) {   /* no connection yet: the ends are for its net.error */
+        c->tried = true;
+        return;
+    }
     any_net = true;
     if (c->flags & SCOPE_FD_LISTEN) {
         c->listening = true;
@@ -319,6 +330,11 @@ static void on_conn(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
     if (SCOPE_FD_CLASS(c->flags) == SCOPE_NC_INET_UDP) {
         udp_fd = r->fd;
         udp_port = c->server ? c->lport : c->pport;
+    }
+    if (!(c->flags & SCOPE_FD_DGRAM) && !is_unix(c->flags) &&
+        scope_dns_port((unsigned)(c->server ? c->lport : c->pport))) {   /* DNS over TCP */
+        c->l[0].proto = P_DNS;
+        copy_flags(r, SCOPE_FD_NOH2, 0);
     }
     FIELDS(fl);
     net_fields(&fl, c);
@@ -344,9 +360,9 @@ static void on_nclose(const struct scope_rec *r, struct sbuf *ev, struct sbuf *m
         net_fields(&fl, c);
         fn_(&fl, "fd", r->fd);
         fc(&fl, "op", scope_hooks[r->fn].name);
-        if (c->l[1].proto && c->l[1].proto != P_OTHER)
+        if (proto_name[c->l[1].proto][0])
             fc(&fl, "net_protocol", proto_name[c->l[1].proto]);
-        else if (c->l[0].proto && c->l[0].proto != P_OTHER)
+        else if (proto_name[c->l[0].proto][0])
             fc(&fl, "net_protocol", proto_name[c->l[0].proto]);
         fn_(&fl, "duration", (long long)(dur / 1000000));
         fn_(&fl, "net_bytes_sent", (long long)r->wbytes);
@@ -718,6 +734,7 @@ static void detect(const struct scope_rec *r, struct conn *c, int li, bool tx, c
 {
     struct layer *l = &c->l[li];
     uint32_t mine = li ? SCOPE_FD_TLSCOPY | SCOPE_FD_TLSALL : SCOPE_FD_COPY | SCOPE_FD_ALL;
+    uint32_t noh2 = li ? SCOPE_FD_TLSNOH2 : SCOPE_FD_NOH2;
     if (scope_h2_is_preface(p, n)) {
         l->proto = P_H2;
     } else if (scope_h1_is_request(p, n) || scope_h1_is_response(p, n)) {
@@ -728,14 +745,13 @@ static void detect(const struct scope_rec *r, struct conn *c, int li, bool tx, c
         return;   /* the other side may speak first (an HTTP/2 server sends SETTINGS at once) */
     } else {
         l->proto = P_OTHER;
-        if (!scope_cfg.payload)
-            copy_flags(r, 0, mine | (li ? 0 : SCOPE_FD_TLSCOPY));
+        copy_flags(r, noh2, scope_cfg.payload ? 0 : mine | (li ? 0 : SCOPE_FD_TLSCOPY));
         return;
     }
     if (l->proto == P_TLS) {   /* the ciphertext is of no use; the plaintext comes from the library */
-        copy_flags(r, 0, SCOPE_FD_COPY | SCOPE_FD_ALL);
-    } else if (l->proto == P_H2) {   /* HPACK needs every header block: every byte */
-        copy_flags(r, li ? SCOPE_FD_TLSALL : SCOPE_FD_ALL, 0);
+        copy_flags(r, SCOPE_FD_NOH2, SCOPE_FD_COPY | SCOPE_FD_ALL);
+    } else if (l->proto == P_H2) {   /* HPACK needs every header block: netcopy.c copies them all */
+        copy_flags(r, li ? SCOPE_FD_TLSH2 : SCOPE_FD_H2, 0);
         bool client = tx;   /* the side that sends the preface is the client */
         c->server = !client;
         for (int d = 0; d < 2; d++) {
@@ -744,6 +760,7 @@ static void detect(const struct scope_rec *r, struct conn *c, int li, bool tx, c
                 scope_h2_init(l->h2[d], d == 1 ? client : !client);
         }
     } else {
+        copy_flags(r, noh2, 0);
         bool client = scope_h1_is_request(p, n) ? tx : !tx;
         c->server = !client;
         for (int d = 0; d < 2; d++) {
@@ -763,6 +780,11 @@ static void feed(struct hctx *h, const unsigned char *p, size_t n, size_t total)
         scope_h1_feed(l->h1[d], p, n, total, on_http, h);
     else if (l->proto == P_H2 && l->h2[d] && !l->h2[d]->broken)
         scope_h2_feed(l->h2[d], p, n, total, on_http, h);
+    else if (l->proto == P_DNS && (l->dns[d] || (l->dns[d] = calloc(1, sizeof *l->dns[d])))) {
+        scope_dnstcp_feed(l->dns[d], p, n, dns_message, h);
+        if (total > n)
+            scope_dnstcp_feed(l->dns[d], NULL, total - n, dns_message, h);
+    }
 }
 
 /* ---- DNS packets ---- */
@@ -903,6 +925,13 @@ static void dns_packet(const struct scope_rec *r, struct conn *c, const unsigned
     free(addrs.p);
 }
 
+/* A message of DNS over TCP (dnstcp.c): the same as a datagram. */
+static void dns_message(void *ctx, const unsigned char *msg, size_t n)
+{
+    struct hctx *h = ctx;
+    dns_packet(h->r, h->c, msg, n, h->c->pip[0] ? h->c->pip : NULL, h->c->pport, h->ev, h->met);
+}
+
 static void on_data(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met)
 {
     struct conn *c = conn_of(r);
@@ -950,8 +979,9 @@ static void on_data(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met
         feed(&h, p, 0, (size_t)(r->rops - l->off[tx]));
     if (n)
         feed(&h, p, n, n);
-    if (l->proto != P_TLS || li)
-        payload(c, l, tx, (const char *)p, n);
+    /* the payload file has the first 64 KiB of each call; past it only HTTP/2 frame heads come */
+    if ((l->proto != P_TLS || li) && r->rops < SCOPE_COPY_ALL)
+        payload(c, l, tx, (const char *)p, r->rops + n > SCOPE_COPY_ALL ? SCOPE_COPY_ALL - r->rops : n);
     l->off[tx] = r->rops + n;
     if ((r->aux & SCOPE_DATA_LAST) && l->off[tx] < l->total[tx]) {   /* not copied: a gap */
         feed(&h, p, 0, (size_t)(l->total[tx] - l->off[tx]));
@@ -1049,7 +1079,10 @@ bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *me
     const char *cls = cat == SCOPE_CAT_net ? "connection" : cat == SCOPE_CAT_dns ? "dns" : "rx_tx";
     const char *name = strerrorname_np ? strerrorname_np(r->aux) : NULL;
     char msg[256];
-    snprintf(msg, sizeof msg, "%s", strerror(r->aux));
+    if (r->fn == SCOPE_FN_connect && r->aux == EINPROGRESS)   /* see scope_net_closing */
+        snprintf(msg, sizeof msg, "closed before the connect completed (the app gave up waiting)");
+    else
+        snprintf(msg, sizeof msg, "%s", strerror(r->aux));
     FIELDS(fl);
     fc(&fl, "op", scope_hooks[r->fn].name);
     fn_(&fl, "errno", r->aux);
@@ -1058,7 +1091,7 @@ bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *me
     fc(&fl, "class", cls);
     if (r->fd >= 0)
         fn_(&fl, "fd", r->fd);
-    if (c && c->opened)
+    if (c && (c->opened || c->tried))
         net_fields(&fl, c);
     scope_event(ev, SCOPE_W_NET, "net.error", "net", r->chan, r->t_ns, fl.f, fl.n);
     if (met && scope_cfg.met_net && scope_cfg.verbosity >= SCOPE_V_ERROR) {

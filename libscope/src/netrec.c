@@ -39,6 +39,7 @@ void scope_net_socket(enum scope_fn fn, int fd, int domain, int type)
         return;
     int saved_errno = errno;
     uint32_t fl = class_bits(domain, type);
+    scope_stream_reset(fd, -1);
     sock_rec(fn, fd, scope_new_life(fd, fl), fl);
     errno = saved_errno;
 }
@@ -126,13 +127,98 @@ static void connected(enum scope_fn fn, int fd, struct scope_fdc *c, const struc
     conn_rec(fn, fd, chan, fl, (struct sockaddr *)&local, llen, peer, plen);
 }
 
-void scope_net_conn(enum scope_fn fn, int fd, const struct sockaddr *peer, socklen_t plen)
+/* A connect that has not succeeded (yet): its ends for the reporter, which then says no
+ * net.open but names them in the connect's net.error, if one comes. */
+static void attempt(int fd, struct scope_fdc *c, const struct sockaddr *peer, socklen_t plen)
+{
+    uint64_t chan = atomic_load_explicit(&c->chan, memory_order_relaxed);
+    uint32_t fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
+    if (!chan || !(fl & SCOPE_FD_SOCK) || (fl & SCOPE_FD_CONN))
+        return;
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof local;
+    if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
+        llen = 0;
+    conn_rec(SCOPE_FN_connect, fd, chan, fl | SCOPE_FD_PENDING, (struct sockaddr *)&local, llen, peer, plen);
+}
+
+/* A connect's outcome became known (err 0: connected). Whoever clears the mark reports it, once. */
+static void settle(int fd, struct scope_fdc *c, int err)
+{
+    uint32_t old = atomic_fetch_and_explicit(&c->flags, ~(uint32_t)SCOPE_FD_PENDING, memory_order_relaxed);
+    if (!(old & SCOPE_FD_PENDING))
+        return;
+    if (!err) {
+        connected(SCOPE_FN_connect, fd, c, NULL, 0, 0);
+        return;
+    }
+    scope_net_err(SCOPE_NETERR_CONN);
+    scope_fail_any(SCOPE_FN_connect, fd, -1, NULL, err);
+}
+
+void scope_net_connect(int fd, const struct sockaddr *peer, socklen_t plen, int r, int err)
 {
     struct scope_fdc *c = scope_fdc(fd);
-    if (!c)
-        return;
     int saved_errno = errno;
-    connected(fn, fd, c, peer, plen, 0);
+    bool known = c && atomic_load_explicit(&c->chan, memory_order_relaxed);
+    if (r == 0 || err == EISCONN) {   /* connected (EISCONN: a pending connect asked again) */
+        if (known && r == 0 && peer && peer->sa_family == AF_UNSPEC)
+            ;   /* a datagram socket's peer dissolved: no connection */
+        else if (known && (atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_PENDING))
+            settle(fd, c, 0);
+        else if (known && r == 0)
+            connected(SCOPE_FN_connect, fd, c, peer, plen, 0);
+    } else if (err == EINPROGRESS || err == EINTR) {   /* goes on without the app: an outcome later */
+        if (known) {
+            atomic_fetch_or_explicit(&c->flags, SCOPE_FD_PENDING, memory_order_relaxed);
+            attempt(fd, c, peer, plen);
+        }
+    } else if (err != EALREADY) {   /* failed (EAGAIN too: a unix listener's full backlog) */
+        if (known) {
+            atomic_fetch_or_explicit(&c->flags, SCOPE_FD_PENDING, memory_order_relaxed);
+            attempt(fd, c, peer, plen);
+            settle(fd, c, err);
+        } else {
+            scope_net_err(SCOPE_NETERR_CONN);
+            scope_fail_any(SCOPE_FN_connect, fd, -1, NULL, err);
+        }
+    }
+    errno = saved_errno;
+}
+
+void scope_net_sockopt(int fd, int level, int opt, int r, const void *val, const socklen_t *len)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    if (r != 0 || level != SOL_SOCKET || opt != SO_ERROR || !val || !len || *len < sizeof(int) || !c ||
+        !(atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_PENDING))
+        return;
+    int saved_errno = errno, err;
+    memcpy(&err, val, sizeof err);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (err)
+        settle(fd, c, err);
+    else if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)   /* else still under way */
+        settle(fd, c, 0);
+    errno = saved_errno;
+}
+
+void scope_net_closing(int fd)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    if (!c || !(atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_PENDING))
+        return;
+    int saved_errno = errno, err = 0;
+    socklen_t el = sizeof err;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    /* the app closes a connect it never asked about: the kernel knows how it went; still under
+     * way, it was given up (a timeout of the app's own): EINPROGRESS says so */
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+        err = 0;
+    if (!err && getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+        err = EINPROGRESS;
+    settle(fd, c, err);
     errno = saved_errno;
 }
 
@@ -166,6 +252,7 @@ void scope_net_accepted(enum scope_fn fn, int lfd, int fd, const struct sockaddr
         getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
         fl = class_bits(ss.ss_family, type);
     }
+    scope_stream_reset(fd, -1);
     uint64_t chan = scope_new_life(fd, fl);
     sock_rec(fn, fd, chan, fl);
     connected(fn, fd, c, peer, plen, 0);
@@ -184,27 +271,6 @@ void scope_net_err(int cls)
         return;
     struct scope_tstat *s = my_stat();
     scope_add(&s->neterr[cls], 1, s->shared);
-}
-
-/* Copies n bytes from buf, or from iov at offset off, into dst. */
-static void take(char *dst, const void *buf, const struct iovec *iov, int iovcnt, size_t off, size_t n)
-{
-    if (buf) {
-        memcpy(dst, (const char *)buf + off, n);
-        return;
-    }
-    for (int i = 0; i < iovcnt && n; i++) {
-        size_t l = iov[i].iov_len;
-        if (off >= l) {
-            off -= l;
-            continue;
-        }
-        size_t k = l - off < n ? l - off : n;
-        memcpy(dst, (const char *)iov[i].iov_base + off, k);
-        dst += k;
-        n -= k;
-        off = 0;
-    }
 }
 
 /* The first `cap` bytes of what one call moved, one record per piece. */
@@ -233,7 +299,7 @@ static void data_recs(enum scope_fn fn, int fd, uint64_t chan, int dflags, const
             fl |= SCOPE_DATA_ADDR;
         }
         size_t n = want - off < SCOPE_REC_DATA - at ? want - off : SCOPE_REC_DATA - at;
-        take(r->data + at, buf, iov, iovcnt, off, n);
+        scope_take(r->data + at, buf, iov, iovcnt, off, n);
         off += n;
         if (off >= want)
             fl |= SCOPE_DATA_LAST;
@@ -259,6 +325,16 @@ void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const v
     uint32_t fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
     uint64_t chan = atomic_load_explicit(&c->chan, memory_order_relaxed);
     scope_last_sock = fd;
+    if (SCOPE_UNLIKELY(fl & SCOPE_FD_PENDING)) {   /* the first I/O tells how the connect went */
+        bool failed = r < 0 && err != EAGAIN && err != EINTR && err != EINPROGRESS && err != ENOTCONN;
+        if (r >= 0 || failed)
+            settle(fd, c, failed ? err : 0);
+        if (failed) {   /* the connect's error, said once, as the connect's */
+            errno = saved_errno;
+            return;
+        }
+        fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
+    }
     if (r < 0) {
         if (err != EAGAIN && err != EINTR && err != EINPROGRESS) {
             scope_net_err(SCOPE_NETERR_RXTX);
@@ -286,15 +362,20 @@ void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const v
         connected(fn, fd, c, sa, salen, 0);
         fl = atomic_load_explicit(&c->flags, memory_order_relaxed);
     }
+    if (!(fl & SCOPE_FD_DGRAM)) {
+        if (r > 0 && scope_hot.rec_net)
+            scope_stream_copy(fn, fd, chan, 0, tx, buf, iov, iovcnt, (size_t)r);
+        errno = saved_errno;
+        return;
+    }
     size_t cap = fl & SCOPE_FD_ALL ? SCOPE_COPY_ALL : fl & SCOPE_FD_COPY ? SCOPE_COPY_HEAD : 0;
-    if (!cap && (fl & SCOPE_FD_DGRAM) && scope_hot.rec_dns && scope_dns_port(port_of(sa)))
+    if (!cap && scope_hot.rec_dns && scope_dns_port(port_of(sa)))
         cap = SCOPE_COPY_HEAD;
     /* the app's own StatsD metrics: up to 4 KiB of each datagram (statsd.c cuts at a line) */
-    if (!cap && (fl & SCOPE_FD_DGRAM) && tx && scope_hot.statsd && statsd_peer(sa))
+    if (!cap && tx && scope_hot.statsd && statsd_peer(sa))
         cap = SCOPE_COPY_HEAD;
     if (cap && r > 0 && scope_hot.rec_net)
-        data_recs(fn, fd, chan, tx ? SCOPE_DATA_TX : 0, buf, iov, iovcnt, (size_t)r, cap,
-                  (fl & SCOPE_FD_DGRAM) ? sa : NULL, salen);
+        data_recs(fn, fd, chan, tx ? SCOPE_DATA_TX : 0, buf, iov, iovcnt, (size_t)r, cap, sa, salen);
     errno = saved_errno;
 }
 
@@ -313,10 +394,8 @@ void scope_tls_io(enum scope_fn fn, int fd, bool tx, ssize_t r, const void *buf)
             scope_add(&n->bytes, (uint64_t)r, s->shared);
             scope_add(&n->ops, 1, s->shared);
         }
-        size_t cap = fl & SCOPE_FD_TLSALL ? SCOPE_COPY_ALL : fl & SCOPE_FD_TLSCOPY ? SCOPE_COPY_HEAD : 0;
-        if (cap && scope_hot.rec_net)
-            data_recs(fn, fd, chan, (tx ? SCOPE_DATA_TX : 0) | SCOPE_DATA_TLS, buf, NULL, 0,
-                      (size_t)r, cap, NULL, 0);
+        if (scope_hot.rec_net)
+            scope_stream_copy(fn, fd, chan, 1, tx, buf, NULL, 0, (size_t)r);
     }
     errno = saved_errno;
 }

@@ -106,6 +106,8 @@ void scope_fs_duped(enum scope_fn fn, int fd, int from)
     uint64_t ticket;
     struct scope_rec *r;
     bool sock = fl & SCOPE_FD_SOCK;
+    if (sock)
+        scope_stream_reset(fd, from);   /* the same byte stream: its HTTP/2 frames where from's are */
     if ((sock ? scope_hot.rec_net : scope_hot.rec_open) &&
         (r = scope_rec_claim(sock ? SCOPE_REC_SOCK : SCOPE_REC_OPEN, fn, fd, &ticket))) {
         r->chan = chan;
@@ -123,6 +125,8 @@ void scope_fs_closing(enum scope_fn fn, int fd)
     struct scope_fdc *c = scope_fdc(fd);
     if (!c)
         return;
+    if (SCOPE_UNLIKELY(atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_PENDING))
+        scope_net_closing(fd);   /* a connect never settled: now, before the socket is gone */
     uint64_t chan = atomic_exchange_explicit(&c->chan, 0, memory_order_acq_rel);
     if (!chan)
         return;
@@ -222,7 +226,14 @@ void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0)
 
 void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err)
 {
-    if (err == EAGAIN || err == EINTR || err == EINPROGRESS || !scope_hot.ev_error)
+    if (err == EAGAIN || err == EINTR || err == EINPROGRESS)
+        return;
+    scope_fail_any(fn, fd, dirfd, path, err);
+}
+
+void scope_fail_any(enum scope_fn fn, int fd, int dirfd, const char *path, int err)
+{
+    if (!scope_hot.ev_error)
         return;
     int saved_errno = errno;
     uint64_t ticket;
@@ -253,8 +264,10 @@ void scope_fs_inherit(void)
         bool sock = fl & SCOPE_FD_SOCK;
         fl &= sock ? (uint32_t)(SCOPE_FD_SOCK | SCOPE_FD_DGRAM | SCOPE_FD_LISTEN |
                                 SCOPE_FD_CLASS_BITS(7))
-                   : (uint32_t)(SCOPE_FD_TEXT | SCOPE_FD_TEXT_MAYBE | SCOPE_FD_STREAM);
+                   : (uint32_t)(SCOPE_FD_TEXT | SCOPE_FD_TEXT_MAYBE | SCOPE_FD_STREAM | SCOPE_FD_CONSOLE);
         uint64_t chan = scope_new_life(fd, fl);
+        if (sock)
+            scope_stream_reset(fd, -1);   /* the parent's place in its frames is not the child's */
         uint64_t ticket;
         struct scope_rec *r;
         if (!(sock ? scope_hot.rec_net : scope_hot.rec_open) ||

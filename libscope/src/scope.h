@@ -176,7 +176,12 @@ enum { SCOPE_FD_TEXT_MAYBE = 1,   /* written text is copied until the reporter d
        SCOPE_FD_DGRAM = 256,      /* datagrams: each call may have its own peer */
        SCOPE_FD_CONN = 512,       /* its CONN record was made */
        SCOPE_FD_LISTEN = 1024,    /* listening (not a connection) */
-       SCOPE_FD_CONSOLE = 4096 }; /* fd 1 or 2 made to name a terminal, pipe or device: console */
+       SCOPE_FD_H2 = 4096,        /* HTTP/2: frame headers and header blocks are copied (netcopy.c) */
+       SCOPE_FD_TLSH2 = 8192,     /* … in the TLS plaintext */
+       SCOPE_FD_NOH2 = 16384,     /* known not HTTP/2: its frames are not followed */
+       SCOPE_FD_TLSNOH2 = 32768,  /* … in the TLS plaintext */
+       SCOPE_FD_PENDING = 1 << 19,   /* a connect under way: neither connected nor failed yet */
+       SCOPE_FD_CONSOLE = 1 << 20 }; /* fd 1 or 2 made to name a terminal, pipe or device: console */
 /* The socket's class (AppScope's inet_tcp …) in bits 16-18 of the flags. */
 enum scope_netclass { SCOPE_NC_INET_TCP, SCOPE_NC_INET_UDP, SCOPE_NC_UNIX_TCP, SCOPE_NC_UNIX_UDP,
                       SCOPE_NC_OTHER, SCOPE_NC_COUNT };
@@ -367,6 +372,8 @@ static inline bool scope_std_console(uint32_t f, uint64_t chan)
     return !chan || (f & (SCOPE_FD_CONSOLE | SCOPE_FD_SOCK));
 }
 
+/* The same for any errno (a connect's EAGAIN or EINPROGRESS is its failure). */
+void scope_fail_any(enum scope_fn fn, int fd, int dirfd, const char *path, int err);
 /* capture.c: text written to fd: console events for 1/2, file events for a log file. */
 void scope_text(int fd, const void *buf, size_t n, int textflags);
 static inline bool scope_wants_text(int fd)
@@ -402,9 +409,24 @@ static inline bool scope_dns_port(unsigned port)
 /* netrec.c: the slow parts of the socket, TLS and resolver wrappers (same rules as record.c). */
 #define SCOPE_COPY_HEAD 4096      /* bytes of a call copied for protocol detection */
 #define SCOPE_COPY_ALL 65536      /* bytes of a call copied at most when every byte is wanted */
+/* netcopy.c: the bytes of a stream socket call (layer 0) or of TLS plaintext (layer 1) the
+ * parsers want, copied into the ring; HTTP/2 frames followed per fd, layer and direction. */
+extern _Atomic uint64_t (*scope_h2trk)[4];
+void scope_stream_copy(enum scope_fn fn, int fd, uint64_t chan, int layer, bool tx, const void *buf,
+                       const struct iovec *iov, int iovcnt, size_t total);
+/* Copies n bytes at offset off of buf, or of the iov array, into dst. */
+void scope_take(char *dst, const void *buf, const struct iovec *iov, int iovcnt, size_t off, size_t n);
+/* A new socket lifetime on fd: its frame walkers start afresh (from < 0) or as from's (a dup). */
+void scope_stream_reset(int fd, int from);
 void scope_net_socket(enum scope_fn fn, int fd, int domain, int type);
 void scope_net_accepted(enum scope_fn fn, int lfd, int fd, const struct sockaddr *peer, socklen_t plen);
-void scope_net_conn(enum scope_fn fn, int fd, const struct sockaddr *peer, socklen_t plen);
+/* connect returned r (err): connected, under way (an outcome later: from getsockopt(SO_ERROR),
+ * the first I/O, or at the close), or failed (net.error). */
+void scope_net_connect(int fd, const struct sockaddr *peer, socklen_t plen, int r, int err);
+/* getsockopt returned r: SO_ERROR on a socket whose connect is under way is its outcome. */
+void scope_net_sockopt(int fd, int level, int opt, int r, const void *val, const socklen_t *len);
+/* Before the real close of a socket: a connect still unsettled is settled now. */
+void scope_net_closing(int fd);
 void scope_net_listen(enum scope_fn fn, int fd);
 /* One socket call moved r bytes (r < 0: failed with err) from buf or iov; sa: the datagram's peer. */
 void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const void *buf,

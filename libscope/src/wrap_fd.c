@@ -3,6 +3,7 @@
  * carrying the counts the lifetime saw). */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -218,6 +219,38 @@ SCOPE_API int closedir(DIR *dir)
 {
     int fd = scope_dirfd(dir);
     CLOSED(closedir, int, (dir), fd, r < 0)
+}
+
+/* syscall(SYS_close, fd) is how libuv (node) closes every descriptor, past close(): accounted as a
+ * close. Any other number goes straight through with six argument words, as glibc's syscall
+ * passes them (words the caller did not give are registers or its stack: read, never used). */
+SCOPE_API long syscall(long number, ...)
+{
+    va_list ap;
+    va_start(ap, number);
+    long a[6];
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+    SCOPE_NEED_REAL(syscall, -1);
+    if (number != SYS_close || !scope_enter())
+        return scope_real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+    int fd = (int)a[0];
+    if (!tracked(fd)) {
+        scope_leave();
+        return scope_real_syscall(number, a[0]);
+    }
+    struct scope_call sc_;
+    scope_call_begin(&sc_, SCOPE_FN_close);
+    scope_fs_closing(SCOPE_FN_close, fd);
+    long r = scope_real_syscall(number, a[0]);
+    int err = errno;
+    scope_call_end(&sc_, -1, r < 0 && err != EINTR);
+    if (r < 0 && err != EINTR)
+        scope_fail(SCOPE_FN_close, fd, -1, NULL, err);
+    errno = err;
+    scope_leave();
+    return r;
 }
 
 /* Every stream goes: each descriptor a stream opened ends here. */

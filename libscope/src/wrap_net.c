@@ -76,13 +76,22 @@ SCOPE_API int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
     WRAP_BEGIN(connect, -1, (fd, addr, len));
     int r = scope_real_connect(fd, addr, len);
     int err = errno;
-    scope_call_end(&sc_, -1, r < 0 && err != EINPROGRESS);
-    const struct sockaddr *sa = addr.__sockaddr__;
-    /* a non-blocking connect is under way: its ends are already known */
-    if ((r == 0 || err == EINPROGRESS) && sa && sa->sa_family != AF_UNSPEC)
-        scope_net_conn(SCOPE_FN_connect, fd, sa, len);
-    else if (r < 0)
-        net_fail(SCOPE_FN_connect, fd, err, SCOPE_NETERR_CONN);
+    /* under way (EINPROGRESS, EINTR: the kernel goes on) or asked again (EALREADY, EISCONN) */
+    scope_call_end(&sc_, -1, r < 0 && err != EINPROGRESS && err != EINTR && err != EALREADY && err != EISCONN);
+    scope_net_connect(fd, addr.__sockaddr__, len, r, r < 0 ? err : 0);
+    errno = err;
+    scope_leave();
+    return r;
+}
+
+SCOPE_API int getsockopt(int fd, int level, int opt, void *restrict val, socklen_t *restrict len)
+{
+    SCOPE_NEED_REAL(getsockopt, -1);
+    if (level != SOL_SOCKET || opt != SO_ERROR || !scope_enter())   /* not counted: not I/O */
+        return scope_real_getsockopt(fd, level, opt, val, len);
+    int r = scope_real_getsockopt(fd, level, opt, val, len);
+    int err = errno;
+    scope_net_sockopt(fd, level, opt, r, val, len);
     errno = err;
     scope_leave();
     return r;

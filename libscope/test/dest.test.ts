@@ -11,14 +11,10 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { isEvt, isMetric, isStart, prog, session, stripScope } from './lib.js';
 import type { Json } from './lib.js';
-import { runAsync } from './servers.js';
-
-/** libscope/test/, where the sources of the test programs and scripts are (this runs from dist/test). */
-const testSrc = fileURLToPath(new URL('../../test/', import.meta.url));
+import { fullBacklog, runAsync } from './servers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -329,16 +325,6 @@ test('receiver restart with a small buffer: delivered + dropped (as libscope say
   assert.is(delivered + dropped, produced + starts, `${delivered} delivered (${starts} process-start), ${dropped} dropped, ${produced} produced`);
   rmSync(s.dir, { recursive: true });
 });
-
-/** python3 (fullbacklog.py): a listener whose accept queue is full, so further connects are never
- * answered. */
-function fullBacklog(): Promise<{ port: number; stop: () => void }> {
-  const child = spawn('python3', [join(testSrc, 'fullbacklog.py')], { env: stripScope(), stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout.once('data', (b: Buffer) => resolve({ port: Number(b.toString().trim()), stop: () => child.stdin.end() }));
-    child.on('error', reject);
-  });
-}
 
 test('slow destinations: refused, accepts and never reads, never completes: the app runs as unscoped', async () => {
   const plain = await runAsync(prog('manywrites'), [], stripScope());

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evts, isMetric, prog, session } from './lib.js';
 import type { Evt, Json, Metric } from './lib.js';
-import { jsonLines, runAsync, startDnsStub, startH2c, startHttp, startHttps } from './servers.js';
+import { fullBacklog, jsonLines, runAsync, startDnsStub, startH2c, startHttp, startHttps } from './servers.js';
 
 const CURL = ['-s', '--noproxy', '*'];
 const d = (e: Evt): Json => e.body.data;
@@ -389,6 +389,135 @@ test('every socket call, TCP/UDP over IPv4 and IPv6 and unix sockets: per-socket
     const cls = { 'IP.TCP': 'inet_tcp', 'IP.UDP': 'inet_udp', 'Unix.TCP': 'unix_tcp', 'Unix.UDP': 'unix_udp' }[transport];
     assert.ok(rx.every((m) => m.body.class === cls), `${mode}: net.rx under ${cls}`);
     assert.is(rx.reduce((t, m) => t + m.body._value, 0), out.client.recv + out.server.recv, `${mode}: net.rx counts each byte once`);
+  }
+});
+
+test('a failed connect is a net.error with its op, errno and peer, and no connection, however the app learns of it', async () => {
+  const full = await fullBacklog();   // a listener that never answers: a connect the app gives up on
+  try {
+    for (const [mode, errno] of [
+      ['refused', 'ECONNREFUSED'], ['nb-sockopt', 'ECONNREFUSED'], ['nb-io', 'ECONNREFUSED'],
+      ['nb-close', 'ECONNREFUSED'], ['unreach', 'ENETUNREACH'], ['abandon', 'EINPROGRESS'],
+    ] as const) {
+      const { ev, r } = await scoped(prog('net_connect'), mode === 'abandon' ? [mode, String(full.port)] : [mode]);
+      const out = jsonLines(r.stdout)[0]!;
+      const errs = evts(ev, 'net.error');
+      assert.is(errs.length, 1, `${mode}: one net.error`);
+      const e = d(errs[0]!);
+      assert.equal([e.op, e.errno_name, e.class, e.fd, e.net_peer_port], ['connect', errno, 'connection', out.fd, out.port], mode);
+      if (mode === 'abandon') assert.match(String(e.message), /gave up/);
+      assert.is(evts(ev, 'net.open').length, 0, `${mode}: no connection was made`);
+      assert.is(evts(ev, 'net.close').length, 0, `${mode}: nothing closed that was connected`);
+    }
+    // connected late (non-blocking, getsockopt says 0): a connection like any other
+    const ok = await scoped(prog('net_connect'), ['nb-ok']);
+    const out = jsonLines(ok.r.stdout)[0]!;
+    assert.is(evts(ok.ev, 'net.error').length, 0);
+    const open = evts(ok.ev, 'net.open').find((e) => d(e).fd === out.fd);
+    assert.equal([d(open!).op, d(open!).net_peer_port], ['connect', out.port]);
+    const close = evts(ok.ev, 'net.close').find((e) => d(e).fd === out.fd);
+    assert.equal([d(close!).net_bytes_sent, d(close!).net_bytes_recv], [1, 1]);
+  } finally {
+    full.stop();
+  }
+  // curl: a non-blocking connect, poll, getsockopt(SO_ERROR)
+  const srv = await startHttp();
+  const port = srv.port;
+  await srv.close();
+  const s = session();
+  const c = await runAsync('curl', [...CURL, `http://127.0.0.1:${port}/`], s.env);
+  assert.is(c.status, 7, 'curl: could not connect');
+  const ev = s.events();
+  assert.equal(evts(ev, 'net.error').map((e) => [d(e).op, d(e).errno_name, d(e).net_peer_port]), [['connect', 'ECONNREFUSED', port]]);
+  assert.is(evts(ev, 'net.open').length, 0, 'curl made no connection');
+  assert.is(evts(ev, 'net.close').length, 0);
+});
+
+test('node net client and server (libuv closes with syscall(SYS_close)): net.open and net.close for both ends', async () => {
+  const { ev, r } = await scoped(process.execPath, ['-e', `
+const net = require('node:net');
+const srv = net.createServer((s) => { s.on('data', (b) => s.end('pong:' + b)); });
+srv.listen(0, '127.0.0.1', () => {
+  const c = net.connect(srv.address().port, '127.0.0.1', () => c.write('ping'));
+  let got = '';
+  c.on('data', (b) => { got += b; });
+  c.on('close', () => { console.log(JSON.stringify({ got, port: srv.address().port })); srv.close(); });
+});`]);
+  const out = jsonLines(r.stdout)[0]!;
+  assert.is(out.got, 'pong:ping');
+  const opens = evts(ev, 'net.open');
+  assert.equal(opens.map((e) => d(e).op).sort(), ['accept4', 'connect']);
+  const closes = evts(ev, 'net.close');
+  assert.is(closes.length, 2, 'a net.close for each end');
+  const client = closes.find((e) => d(e).net_peer_port === out.port);
+  const server = closes.find((e) => d(e).net_host_port === out.port);
+  assert.equal([d(client!).net_bytes_sent, d(client!).net_bytes_recv], [4, 9]);
+  assert.equal([d(server!).net_bytes_sent, d(server!).net_bytes_recv], [9, 4]);
+});
+
+test('HTTP/2: responses of 1 KB, 40 KB, 200 KB and 1 KB on one session are all seen, client and server side', async () => {
+  const sizes = [1024, 40 * 1024, 200 * 1024, 1024];
+  const { ev, r } = await scoped(process.execPath, ['-e', `
+const http2 = require('node:http2');
+const srv = http2.createServer((req, res) => {
+  const n = Number(req.url.slice(1));
+  res.setHeader('content-length', String(n));
+  res.end(Buffer.alloc(n, 'x'));
+});
+srv.listen(0, '127.0.0.1', async () => {
+  const s = http2.connect('http://127.0.0.1:' + srv.address().port);
+  const got = [];
+  for (const n of ${JSON.stringify(sizes)}) {
+    got.push(await new Promise((ok, ko) => {
+      const q = s.request({ ':path': '/' + n });
+      let k = 0;
+      q.on('data', (b) => { k += b.length; });
+      q.on('end', () => ok(k));
+      q.on('error', ko);
+      q.end();
+    }));
+  }
+  console.log(JSON.stringify({ got }));
+  s.close();
+  srv.close();
+});`]);
+  assert.equal(jsonLines(r.stdout)[0]!.got, sizes);
+  const chans = [...new Set(evts(ev, 'http.req').map((e) => e._channel))];
+  const sides = chans.map((ch) => {
+    const reqs = evts(ev, 'http.req').filter((e) => e._channel === ch);
+    const resps = evts(ev, 'http.resp').filter((e) => e._channel === ch);
+    assert.equal(reqs.map((e) => d(e).http_target), sizes.map((n) => `/${n}`), 'every request');
+    assert.equal(resps.map((e) => [d(e).http_target, d(e).http_status_code, d(e).http_response_content_length, d(e).http_flavor]),
+      sizes.map((n) => [`/${n}`, 200, n, '2.0']), 'every response');
+    return resps.every((e) => d(e).http_client_duration !== undefined) ? 'client' : resps.every((e) => d(e).http_server_duration !== undefined) ? 'server' : '?';
+  });
+  assert.equal(sides.sort(), ['client', 'server'], 'both ends of the connection');
+});
+
+test('DNS over TCP (two-byte length before each message) gives dns.req and dns.resp as over UDP', async () => {
+  const stub = await startDnsStub({ a: ['10.9.8.7'], tcp: true });
+  try {
+    const { ev, r } = await scoped('python3', ['-c', `
+import socket, struct
+def query(i, name):
+    q = struct.pack('>HHHHHH', 0x1200 + i, 0x0100, 1, 0, 0, 0)
+    q += b''.join(bytes([len(l)]) + l.encode() for l in name.split('.')) + b'\\0' + struct.pack('>HH', 1, 1)
+    return struct.pack('>H', len(q)) + q
+s = socket.create_connection(('127.0.0.1', ${stub.tcpPort}))
+for i, name in enumerate(['one.example.test', 'gone.invalid']):
+    s.sendall(query(i, name))
+    n = struct.unpack('>H', s.recv(2, socket.MSG_WAITALL))[0]   # the length, then the message
+    m = s.recv(n, socket.MSG_WAITALL)
+    print(len(m))
+s.close()`], { SCOPE_DNS_PORTS: `53,${stub.tcpPort}` });
+    assert.is(r.stdout.trim().split('\n').length, 2, 'two answers');
+    assert.equal(evts(ev, 'dns.req').map((e) => [d(e).domain, d(e).query_type, d(e).net_peer_port]),
+      [['one.example.test', 'A', stub.tcpPort], ['gone.invalid', 'A', stub.tcpPort]]);
+    assert.equal(evts(ev, 'dns.resp').map((e) => [d(e).domain, d(e).addrs, d(e).error]),
+      [['one.example.test', ['10.9.8.7'], undefined], ['gone.invalid', [], 'NXDOMAIN']]);
+    assert.is(stub.queries.length, 2);
+  } finally {
+    await stub.close();
   }
 });
 

@@ -15,6 +15,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stripScope } from './lib.js';
 
@@ -261,10 +262,14 @@ export interface DnsOptions {
   ttl?: number;
   /** record queries but never answer (a client timing out) */
   silent?: boolean;
+  /** also answer DNS over TCP (two-byte length before each message), on tcpPort */
+  tcp?: boolean;
 }
 
 export interface DnsStub {
   port: number;
+  /** the TCP listener's port (opts.tcp), else 0 */
+  tcpPort: number;
   address: '127.0.0.1';
   /** every query received, in order */
   queries: DnsQuery[];
@@ -332,7 +337,8 @@ export async function startDnsStub(opts: DnsOptions = {}): Promise<DnsStub> {
   let malformed = 0;
   let closed = false;
   const sock = dgram.createSocket('udp4');
-  sock.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+  // one query in, its answer (if any) out, over either transport
+  const answer = (msg: Buffer, rinfo: { address: string; port: number }, send: (b: Buffer) => void): void => {
     if (msg.length < 12 || (msg[2] ?? 0) & 0x80) {
       malformed++; // too short for a header, or a response
       return;
@@ -348,7 +354,7 @@ export async function startDnsStub(opts: DnsOptions = {}): Promise<DnsStub> {
       h[3] = 0x80 | rcode; // RA
       h.writeUInt16BE(question.length > 0 ? 1 : 0, 4);
       h.writeUInt16BE(answers.length, 6);
-      sock.send(Buffer.concat([h, question, ...answers]), rinfo.port, rinfo.address);
+      send(Buffer.concat([h, question, ...answers]));
     };
     if (!q || q.end + 4 > msg.length) {
       malformed++;
@@ -396,7 +402,31 @@ export async function startDnsStub(opts: DnsOptions = {}): Promise<DnsStub> {
     });
     rec.rcode = 0;
     reply(0, question, answers);
-  });
+  };
+  sock.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) =>
+    answer(msg, rinfo, (b) => sock.send(b, rinfo.port, rinfo.address)));
+  const conns = new Set<net.Socket>();
+  const tcp = opts.tcp
+    ? net.createServer((c) => {
+        conns.add(c);
+        c.on('close', () => conns.delete(c));
+        c.on('error', () => undefined);
+        let buf = Buffer.alloc(0);
+        c.on('data', (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+            const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+            buf = buf.subarray(2 + msg.length);
+            answer(msg, { address: c.remoteAddress ?? '', port: c.remotePort ?? 0 }, (b) => {
+              const len = Buffer.alloc(2);
+              len.writeUInt16BE(b.length);
+              c.write(Buffer.concat([len, b]));
+            });
+          }
+        });
+      })
+    : null;
+  const tcpPort = tcp ? await listenLoopback(tcp) : 0;
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);
     sock.bind(0, '127.0.0.1', () => {
@@ -406,6 +436,7 @@ export async function startDnsStub(opts: DnsOptions = {}): Promise<DnsStub> {
   });
   return {
     port: sock.address().port,
+    tcpPort,
     address: '127.0.0.1',
     queries,
     malformed: () => malformed,
@@ -413,9 +444,21 @@ export async function startDnsStub(opts: DnsOptions = {}): Promise<DnsStub> {
       new Promise<void>((resolve) => {
         if (closed) return resolve();
         closed = true;
+        for (const c of conns) c.destroy();
+        if (tcp) tcp.close();
         sock.close(() => resolve());
       }),
   };
+}
+
+/** python3 (fullbacklog.py): a listener whose accept queue is full, so further connects are never
+ * answered. */
+export function fullBacklog(): Promise<{ port: number; stop: () => void }> {
+  const child = spawn('python3', [fileURLToPath(new URL('../../test/fullbacklog.py', import.meta.url))], { env: stripScope(), stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', (b: Buffer) => resolve({ port: Number(b.toString().trim()), stop: () => child.stdin.end() }));
+    child.on('error', reject);
+  });
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
