@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -101,7 +102,58 @@ static uint64_t ns_inode(const char *link)
  * /proc is an outer namespace's (`unshare -fp` without --mount-proc: the host's). One column in
  * the initial namespace: the pid is the host's. Otherwise (a container's own /proc, `unshare
  * --mount-proc`) no outer pid can be read from inside: 0. */
+static pid_t carried_host, carried_pid;
+static uint64_t carried_ns;
+static char host_var[80];
+
+static pid_t read_outer_pid(uint64_t pidns);
+
 static pid_t outer_pid(uint64_t pidns)
+{
+    pid_t p = read_outer_pid(pidns);
+    if (!p && carried_host && getpid() == carried_pid && pidns == carried_ns)
+        p = carried_host;
+    return p;
+}
+
+void scope_ident_fork_child(void)
+{
+    host_var[0] = 0;
+    carried_host = 0;
+    if (getpid() != 1)
+        return;   /* only the first process of a new pid namespace: its parent's /proc is still there */
+    uint64_t ns = ns_inode("/proc/self/ns/pid");
+    pid_t outer = read_outer_pid(ns);
+    if (outer <= 1)
+        return;
+    carried_host = outer;
+    carried_pid = 1;
+    carried_ns = ns;
+    snprintf(host_var, sizeof host_var, "SCOPE_HOST_PID=%d:%d:%llu", (int)outer, 1, (unsigned long long)ns);
+}
+
+void scope_ident_take_carried(void)
+{
+    const char *v = getenv("SCOPE_HOST_PID");
+    if (!v)
+        return;
+    int outer = 0, pid = 0;
+    unsigned long long ns = 0;
+    if (sscanf(v, "%d:%d:%llu", &outer, &pid, &ns) == 3 && pid == getpid() && outer > 0) {
+        carried_host = outer;
+        carried_pid = pid;
+        carried_ns = ns;
+        snprintf(host_var, sizeof host_var, "SCOPE_HOST_PID=%d:%d:%llu", outer, pid, ns);
+    }
+    unsetenv("SCOPE_HOST_PID");
+}
+
+const char *scope_ident_host_var(void)
+{
+    return host_var[0] && carried_pid == (pid_t)syscall(SYS_getpid) ? host_var : NULL;
+}
+
+static pid_t read_outer_pid(uint64_t pidns)
 {
     char buf[4096];
     if (slurp("/proc/self/status", buf, sizeof buf) <= 0)

@@ -22,4 +22,11 @@ void scope_ident_load(void);
 /* At libscope's start (before main, when preloaded): the command line, before the app can
  * rewrite its argv, redacted unless SCOPE_REDACT_ARGS=false. A forked child keeps its parent's. */
 void scope_ident_start(void);
+/* The outer pid of a process that is the first of a new pid namespace (`unshare -fp
+ * --mount-proc`), read in its atfork child handler while /proc is still the outer one, and handed
+ * to the image it execs in SCOPE_HOST_PID=<outer>:<pid>:<pidns> (taken and removed by the new
+ * image's constructor). */
+void scope_ident_fork_child(void);
+void scope_ident_take_carried(void);
+const char *scope_ident_host_var(void);   /* "SCOPE_HOST_PID=…" for an exec, or NULL */
 #endif

@@ -55,6 +55,7 @@ static void set_flags(void);
 
 static void atfork_child(void)
 {
+    scope_ident_fork_child();
     scope_ctl_fork_child();
     cached_pid = getpid();
     scope_crash_init();
@@ -191,6 +192,7 @@ static void init_once(void)
     if (scope_preloaded()) {
         scope_resolve(SCOPE_FN_open);
         scope_pin_take_handed();
+        scope_ident_take_carried();
         scope_config_load();
         scope_start(SCOPE_MODE_PRELOAD);
     }

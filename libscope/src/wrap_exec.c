@@ -19,6 +19,7 @@
 #include "config.h"
 #include "filter.h"
 #include "handover.h"
+#include "ident.h"
 #include "scope.h"
 
 extern char **environ;
@@ -90,7 +91,7 @@ bool scope_vforked(void) { return scope_pid() != 0 && (pid_t)syscall(SYS_getpid)
 #define FOLLOW_KEY "SCOPE_FILTER_FOLLOW="
 
 /* How many entries the environment for a new image may need beyond the app's own. */
-#define ENV_EXTRA (MAX_CARRIED + 3 + SCOPE_PIN_COUNT)
+#define ENV_EXTRA (MAX_CARRIED + 4 + SCOPE_PIN_COUNT)
 
 /* Fills env (room for n + ENV_EXTRA entries) with the environment that keeps the new image
  * scoped and names the filter scopes it may follow; merged is room for a combined LD_PRELOAD.
@@ -113,6 +114,8 @@ static char *const *scoped_env(char *const envp[], size_t n, char **env, char *m
         char *v = envp[i];
         if (flen && !strncmp(v, FOLLOW_KEY, flen))
             continue;
+        if (!strncmp(v, "SCOPE_HOST_PID=", 15))
+            continue;   /* ours, for one image only (ident.c) */
         if (keep && c->override && !strncmp(v, "SCOPE_", 6))
             continue;
         if (keep && !strncmp(v, "LD_PRELOAD=", 11)) {
@@ -133,6 +136,9 @@ static char *const *scoped_env(char *const envp[], size_t n, char **env, char *m
     for (int i = 0; keep && i < SCOPE_PIN_COUNT; i++)
         if (hand[i][0])
             env[k++] = hand[i];
+    const char *host = keep ? scope_ident_host_var() : NULL;
+    if (host)
+        env[k++] = (char *)host;
     env[k] = NULL;
     return env;
 }
