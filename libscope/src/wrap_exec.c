@@ -164,8 +164,15 @@ static size_t env_count(char *const envp[])
     char *const *out = huge_##out ? (envp)                                                    \
         : scoped_env(envp, n_##out, arr_##out, merged_##out, sizeof merged_##out, hand_##out)
 
-/* After the call: an exec that failed, or a spawn (the child has its copies), closes ours. */
-#define UNHAND(out) scope_pin_unhand(hfd_##out)
+/* The call with the scoped environment in place of envp; afterwards (an exec that failed, or a
+ * spawn: the child has its copies) the handed descriptors are closed again. */
+#define RUN_SCOPED(envp, call)                                                                \
+    SCOPED_ENV(envp, env);                                                                    \
+    int rc_ = call;                                                                           \
+    int e_ = errno;                                                                           \
+    scope_pin_unhand(hfd_env);                                                                \
+    errno = e_;                                                                               \
+    return rc_
 
 /* Descriptors pinned after a change of user go to the new image (handover.c), if it is to be
  * scoped at all. */
@@ -195,24 +202,14 @@ static int do_execve(const char *path, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execve, -1);
     exec_flush();
-    SCOPED_ENV(envp, env);
-    int rc = scope_real_execve(path, argv, env);
-    int e = errno;
-    UNHAND(env);
-    errno = e;
-    return rc;
+    RUN_SCOPED(envp, scope_real_execve(path, argv, env));
 }
 
 static int do_execvpe(const char *file, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execvpe, -1);
     exec_flush();
-    SCOPED_ENV(envp, env);
-    int rc = scope_real_execvpe(file, argv, env);
-    int e = errno;
-    UNHAND(env);
-    errno = e;
-    return rc;
+    RUN_SCOPED(envp, scope_real_execvpe(file, argv, env));
 }
 
 SCOPE_API int execve(const char *path, char *const argv[], char *const envp[])
@@ -277,20 +274,14 @@ SCOPE_API int fexecve(int fd, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(fexecve, -1);
     exec_flush();
-    SCOPED_ENV(envp, env);
-    int rc = scope_real_fexecve(fd, argv, env);
-    int e = errno;
-    UNHAND(env);
-    errno = e;
-    return rc;
+    RUN_SCOPED(envp, scope_real_fexecve(fd, argv, env));
 }
 
 SCOPE_API int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
     SCOPE_NEED_REAL(execveat, -1);
     exec_flush();
-    SCOPED_ENV(envp, env);
-    return scope_real_execveat(dirfd, path, argv, env, flags);
+    RUN_SCOPED(envp, scope_real_execveat(dirfd, path, argv, env, flags));
 }
 
 /* The parent goes on: nothing to flush; the child gets the environment an exec would give it. */
@@ -298,22 +289,12 @@ SCOPE_API int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(posix_spawn, ENOSYS);
-    SCOPED_ENV(envp, env);
-    int rc = scope_real_posix_spawn(pid, path, actions, attr, argv, env);
-    int e = errno;
-    UNHAND(env);
-    errno = e;
-    return rc;
+    RUN_SCOPED(envp, scope_real_posix_spawn(pid, path, actions, attr, argv, env));
 }
 
 SCOPE_API int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(posix_spawnp, ENOSYS);
-    SCOPED_ENV(envp, env);
-    int rc = scope_real_posix_spawnp(pid, file, actions, attr, argv, env);
-    int e = errno;
-    UNHAND(env);
-    errno = e;
-    return rc;
+    RUN_SCOPED(envp, scope_real_posix_spawnp(pid, file, actions, attr, argv, env));
 }
