@@ -16,6 +16,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { libcOwn } from '../lib/audit.js';
 import { assertValidSession, envFor, newHome, readLast, runBin, scopeBin } from '../lib/harness.js';
 import type { Rec } from '../lib/harness.js';
 
@@ -54,7 +55,8 @@ function straceOpens(text: string): { opens: Open[]; ours: Set<number> } {
   return { opens, ours };
 }
 
-const LIBC_OWN = /^\/etc\/ld\.so\.|\.so(\.[\d.]+)?$|\/locale(\/|\.alias$|-archive$)|\/gconv\/|^\/etc\/(nsswitch\.conf|passwd|group|localtime)$/;
+/** libscope's own read in the constructor, on the app's thread (the command line, before main). */
+const LIBSCOPE_OWN = /^\/proc\/self\/cmdline$/;
 const OPENERS = /^(open|open64|openat|openat64|__open_2|__open64_2|__openat_2|__openat64_2|creat|creat64|fopen|fopen64|freopen|freopen64|opendir|mkstemp|mkstemp64|mkostemp|mkostemp64|mkstemps|mkstemps64|mkostemps|mkostemps64|tmpfile|tmpfile64)$/;
 
 /** Does scope's absolute name stand for the path strace shows (as given, maybe relative)?
@@ -100,7 +102,7 @@ test('loss audit, git init + add + commit: every open strace sees is an fs.open 
     const { opens, ours } = straceOpens(readFileSync(trace, 'utf8'));
     assert.ok(ours.size >= 3, `libscope's reporting threads found in the trace (sh and git's processes): ${ours.size}`);
     const homeReal = realpathSync(home);
-    const audited = opens.filter((o) => !ours.has(o.pid) && !LIBC_OWN.test(o.path) && !o.path.startsWith(homeReal) && !o.path.startsWith(home));
+    const audited = opens.filter((o) => !ours.has(o.pid) && !libcOwn(o.path) && !LIBSCOPE_OWN.test(o.path) && !o.path.startsWith(homeReal) && !o.path.startsWith(home));
     const traced = new Set(audited.map((o) => o.pid));
     const procs = new Set(events.filter((e: Rec) => e.type === 'evt' && traced.has(e.body.pid)).map((e: Rec) => e.body.proc));
     for (const p of ['git']) assert.ok(procs.has(p), `events of ${p} (processes seen: ${[...procs].join(', ')})`);

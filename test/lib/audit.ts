@@ -2,8 +2,8 @@
  * The loss audit: what a program does to the file system and the network, as strace -f sees it,
  * against what scope recorded of the same run. Both sides are reduced to the same operations
  * (open, delete, rename, mkdir, connect; each ok or failed, with its absolute path), leaving out
- * only what libc and the loader do on their own behalf (ld.so, locale, gconv, nsswitch) and what
- * the kernel's pseudo file systems are asked.
+ * only what libc and the loader do on their own behalf (ld.so, locale, gconv, nsswitch); O_PATH
+ * opens, which glibc also makes inside fchmodat and the like, may be recorded or not.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
@@ -28,11 +28,11 @@ const KIND: Record<string, Kind> = {
 };
 export const STRACE_CALLS = Object.keys(KIND).join(',');
 
-/** Paths libc and the loader open for themselves, and pseudo file systems. */
+/** Paths libc and the loader open for themselves. */
 const LIBC_OWN = [
   /^\/etc\/ld\.so\./, /\.so(\.\d+)*$/, /\.dylib$/, /^\/usr\/lib\/locale\//, /^\/usr\/share\/locale\//,
   /\/gconv\//, /^\/etc\/nsswitch\.conf$/, /^\/etc\/(passwd|group|localtime|host\.conf|resolv\.conf|hosts|gai\.conf)$/,
-  /^\/usr\/share\/zoneinfo\//, /^\/proc\//, /^\/sys\//, /^\/dev\//, /^\/run\/systemd\//,
+  /^\/usr\/share\/zoneinfo\//,
 ];
 export const libcOwn = (path: string): boolean => LIBC_OWN.some((r) => r.test(path));
 
