@@ -8,14 +8,32 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /** True when `eventsFile` holds a process-start record (`{"format":…,"info":{"process":{"pid":…}}}`) of `pid`. */
-export async function hasStartRecord(eventsFile: string, pid: number): Promise<boolean> {
-  const lines = createInterface({ input: createReadStream(eventsFile, { encoding: 'utf8' }), crlfDelay: Infinity });
+export function hasStartRecord(eventsFile: string, pid: number): Promise<boolean> {
+  return anyLine(eventsFile, (line) => {
+    if (!line.startsWith('{"format"')) return false;
+    const rec = JSON.parse(line) as { info?: { process?: { pid?: unknown } } };
+    return rec.info?.process?.pid === pid;
+  });
+}
+
+/**
+ * True when `file` (events or metrics, NDJSON or StatsD) holds any record of `pid`: the proof where
+ * filters may leave the process-start record out (metrics are never filtered: proc.start is there).
+ */
+export function hasRecordOf(file: string, pid: number): Promise<boolean> {
+  return anyLine(file, (line) => {
+    if (!line.startsWith('{')) return new RegExp(`[#,]pid:${pid}(,|$)`).test(line);
+    const rec = JSON.parse(line) as { body?: { pid?: unknown }; info?: { process?: { pid?: unknown } } };
+    return rec.body?.pid === pid || rec.info?.process?.pid === pid;
+  });
+}
+
+async function anyLine(file: string, match: (line: string) => boolean): Promise<boolean> {
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   try {
     for await (const line of lines) {
-      if (!line.startsWith('{"format"')) continue;
       try {
-        const rec = JSON.parse(line) as { info?: { process?: { pid?: unknown } } };
-        if (rec.info?.process?.pid === pid) return true;
+        if (match(line)) return true;
       } catch {
         // a line still being written
       }

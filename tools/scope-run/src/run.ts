@@ -13,6 +13,7 @@ import {
   createNdjsonWriter,
   createSession,
   followLines,
+  hasRecordOf,
   hasStartRecord,
   loadScopeYaml,
   redactArgs,
@@ -202,6 +203,9 @@ async function recordedNothing(session: Session, pairs: ScopePairs, scoped: bool
   const pid = session.manifest.pid;
   if (!scoped || pid === null || pairs['SCOPE_EVENT_ENABLE'] === 'false' || pairs['SCOPE_EVENT_DEST'] !== `file://${session.paths.events}`) return null;
   if (await hasStartRecord(session.paths.events, pid)) return null;
+  // scope filters may leave the process-start record out; any record of the process proves it too
+  if (pairs['SCOPE_FILTER'] && (await hasRecordOf(session.paths.events, pid) ||
+      (pairs['SCOPE_METRIC_DEST'] === `file://${session.paths.metrics}` && await hasRecordOf(session.paths.metrics, pid)))) return null;
   const log = (await readFile(session.paths.log, 'utf8').catch(() => '')).trim().split('\n').pop();
   return `${session.manifest.cmd} (pid ${pid}) left no record in ${session.dir}: libscope did not load into it or could not write there${log ? ` (its log: ${log})` : ''}`;
 }
