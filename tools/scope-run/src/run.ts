@@ -9,6 +9,7 @@ import { createReadStream, existsSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
+  argText,
   createNdjsonWriter,
   createSession,
   followLines,
@@ -22,10 +23,13 @@ import {
 import type { ScopePairs, Session } from '@scope/core';
 import { libscopePath } from '@scope/libscope';
 import { preloadValue, resolveCommand, unscopableReason } from './launch.js';
+import { allUtf8, spawnBytes } from './bytes.js';
 
 export interface RunOptions {
   /** argv of the command; argv[0] is looked up on PATH. */
   argv: string[];
+  /** The same arguments as the bytes they are (see bytes.ts); default: the strings' UTF-8. */
+  argvBytes?: Buffer[] | undefined;
   /** SCOPE_* pairs from the command-line flags. */
   flagPairs: ScopePairs;
   userconfig?: string | undefined;
@@ -88,13 +92,18 @@ async function tally(session: Session): Promise<{ events: number; metrics: numbe
 
 /** Run the command; resolves to its shell exit status. */
 export async function run(options: RunOptions): Promise<number> {
-  const [name] = options.argv;
-  if (name === undefined) throw new ScopeError('no command given (scope run [options] -- command [args…])', 2);
-  const resolved = resolveCommand(name, options.env['PATH']);
+  if (options.argv.length === 0) throw new ScopeError('no command given (scope run [options] -- command [args…])', 2);
+  const bytes = options.argvBytes ?? options.argv.map((a) => Buffer.from(a, 'utf8'));
+  // Strings when they are the bytes; else the bytes themselves, started through scope-exec.
+  const argv: (string | Buffer)[] = allUtf8(bytes) ? bytes.map((b) => b.toString('utf8')) : bytes;
+  const name = argText(bytes[0] as Buffer);
+  const head = argv[0] as string | Buffer;
+  const resolved = typeof head === 'string' ? resolveCommand(head, options.env['PATH']) : resolveCommand(head, options.env['PATH']);
   if ('error' in resolved) {
+    const where = argText(typeof resolved.path === 'string' ? Buffer.from(resolved.path) : resolved.path);
     if (resolved.error === 'not-found') throw new ScopeError(`command not found: ${name}`, 127);
-    if (resolved.error === 'directory') throw new ScopeError(`${resolved.path}: is a directory`, 126);
-    throw new ScopeError(`permission denied: ${resolved.path}`, 126);
+    if (resolved.error === 'directory') throw new ScopeError(`${where}: is a directory`, 126);
+    throw new ScopeError(`permission denied: ${where}`, 126);
   }
   const yaml = options.userconfig === undefined ? undefined : await loadScopeYaml(options.userconfig);
   const lib = libraryFile(options.librarypath, options.env);
@@ -112,7 +121,7 @@ export async function run(options: RunOptions): Promise<number> {
 
   if (options.passthrough) {
     // No session: libscope takes its settings from SCOPE_* in the environment, as AppScope's does.
-    return spawnAndWait(resolved.path, options.argv, childEnv, 'inherit');
+    return spawnAndWait(resolved.path, argv, childEnv, 'inherit');
   }
 
   let stdio: StdioOptions = 'inherit';
@@ -130,7 +139,7 @@ export async function run(options: RunOptions): Promise<number> {
 
   const session = await createSession({
     home: scopeHome(options.env),
-    args: options.argv,
+    args: bytes,
     scopeVersion: SCOPE_VERSION,
     scoped: reason === null,
     notices,
@@ -151,7 +160,7 @@ export async function run(options: RunOptions): Promise<number> {
   let signal: NodeJS.Signals | null = null;
   let started: Promise<void> = Promise.resolve();
   try {
-    const result = await spawnChild(resolved.path, options.argv, childEnv, stdio, (pid) => {
+    const result = await spawnChild(resolved.path, argv, childEnv, stdio, (pid) => {
       session.manifest.pid = pid;
       started = writeManifest(session.paths, session.manifest);
     });
@@ -187,14 +196,16 @@ async function pump(files: string[], out: Writable, signal: AbortSignal): Promis
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 function spawnChild(
-  file: string,
-  argv: string[],
+  file: string | Buffer,
+  argv: (string | Buffer)[],
   env: NodeJS.ProcessEnv,
   stdio: StdioOptions,
   onStart: (pid: number) => void,
 ): Promise<{ status: number; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, argv.slice(1), { argv0: argv[0], env, stdio });
+    const child = typeof file === 'string' && argv.every((a) => typeof a === 'string')
+      ? spawn(file, argv.slice(1) as string[], { argv0: argv[0] as string, env, stdio })
+      : spawnBytes(Buffer.from(file), argv.map((a) => Buffer.from(a)), env, stdio);
     // A terminal's ^C reaches the whole foreground group, the command included: let the command decide
     // what it means and report how it ended. Signals sent to us alone are passed on.
     const onInt = () => {};
@@ -210,7 +221,8 @@ function spawnChild(
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
       cleanup();
-      reject(new ScopeError(`${argv[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`, err.code === 'ENOENT' ? 127 : 126));
+      const what = argText(Buffer.from(argv[0] ?? ''));
+      reject(new ScopeError(`${what}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`, err.code === 'ENOENT' ? 127 : 126));
     });
     child.once('exit', (code, sig) => {
       cleanup();
@@ -219,7 +231,7 @@ function spawnChild(
   });
 }
 
-async function spawnAndWait(file: string, argv: string[], env: NodeJS.ProcessEnv, stdio: StdioOptions): Promise<number> {
+async function spawnAndWait(file: string | Buffer, argv: (string | Buffer)[], env: NodeJS.ProcessEnv, stdio: StdioOptions): Promise<number> {
   return (await spawnChild(file, argv, env, stdio, () => {})).status;
 }
 

@@ -3,17 +3,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, openSync, closeSync, chmodSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, openSync, closeSync, chmodSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '@scope/core';
 import { libscopePath, testProgramDir } from '@scope/libscope';
 import { onPath } from '../src/backtrace.js';
 import { validateRecord } from '@scope/schemas';
+import { tempDir } from '@scope/core/testing';
 
 const bin = fileURLToPath(new URL('../../bin/scope-snapshot.js', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'scope-snapshot-test-'));
+const tmp = tempDir('scope-snapshot-test-');
 const children: ChildProcess[] = [];
 
 function runTool(args: string[], options: { env?: NodeJS.ProcessEnv; user?: string } = {}) {
