@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "elfkind.h"
 #include "filter.h"
 #include "scope.h"
 
@@ -144,6 +145,7 @@ static void exec_flush(void)
 static int do_execve(const char *path, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execve, -1);
+    scope_exec_notice(path, false);   /* static or Go: a notice, flushed with the rest */
     exec_flush();
     return exec_scoped(scope_real_execve, path, argv, envp);
 }
@@ -151,6 +153,7 @@ static int do_execve(const char *path, char *const argv[], char *const envp[])
 static int do_execvpe(const char *file, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execvpe, -1);
+    scope_exec_notice(file, true);
     exec_flush();
     return exec_scoped(scope_real_execvpe, file, argv, envp);
 }

@@ -79,15 +79,31 @@ async function countLines(file: string, onNotice?: (line: string) => void): Prom
   return partial === '' ? lines : lines + 1;
 }
 
-/** Count the lines libscope wrote and the drops its notices reported, for session.json. */
-async function tally(session: Session): Promise<{ events: number; metrics: number; drops: number }> {
+/** At most this many distinct notices are kept in session.json (each process may say one). */
+const MAX_NOTICES = 50;
+
+/**
+ * Count the lines libscope wrote and the drops its notices reported, for session.json; and collect
+ * its other notices (blind spots: a Go program, a static executable exec'd), each message once.
+ */
+async function tally(session: Session): Promise<{ events: number; metrics: number; drops: number; notices: string[] }> {
   let drops = 0;
+  const notices = new Set<string>();
   const events = await countLines(session.paths.events, (line) => {
-    // Each notice tells how many records were dropped since the previous one of its process.
+    // Each drop notice tells how many records were dropped since the previous one of its process.
     const m = /"message":"libscope dropped (\d+) records/.exec(line);
-    if (m) drops += Number(m[1]);
+    if (m) {
+      drops += Number(m[1]);
+      return;
+    }
+    try {
+      const message = (JSON.parse(line) as { body?: { data?: { message?: unknown } } }).body?.data?.message;
+      if (typeof message === 'string' && notices.size < MAX_NOTICES) notices.add(message);
+    } catch {
+      // not ours to judge here: scope-events reports bad lines
+    }
   });
-  return { events, metrics: await countLines(session.paths.metrics), drops };
+  return { events, metrics: await countLines(session.paths.metrics), drops, notices: [...notices] };
 }
 
 /** Run the command; resolves to its shell exit status. */
@@ -178,7 +194,9 @@ export async function run(options: RunOptions): Promise<number> {
     signal,
     records: { events: counts.events, metrics: counts.metrics },
     drops: counts.drops,
+    notices: [...session.manifest.notices, ...counts.notices.filter((n) => !session.manifest.notices.includes(n))],
   });
+  for (const notice of counts.notices) options.warn(`notice: ${notice}`);
   await writeManifest(session.paths, session.manifest);
   if (counts.drops > 0) options.warn(`warning: libscope dropped ${counts.drops} records (see ${session.paths.log})`);
   return status;
