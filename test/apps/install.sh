@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
-# (package prometheus) and collectd (collectd-core, for its statsd plugin). Each installed only when missing; needs root (CI runs as root).
+# (package prometheus), collectd (collectd-core, for its statsd plugin) and Go (golang-go: go.test.ts
+# builds a Go program). Each installed only when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
 install() {
@@ -23,4 +24,8 @@ fi
 # prometheus (above) also gives the real server export.test.ts scrapes with.
 if ! command -v nats-server >/dev/null; then
   install nats-server
+fi
+# go: apps/go.test.ts builds a dynamically linked Go program and checks its blind-spot notice.
+if ! command -v go >/dev/null; then
+  install golang-go
 fi
