@@ -171,9 +171,9 @@ void scope_exec_notice(const char *file, bool search_path)
     const char *path = file;
     if (search_path && !strchr(file, '/'))
         path = search(file, found, sizeof found) ? found : NULL;
-    const char *says = path ? what(scope_exe_kind(path)) : NULL;
-    if (says)
-        queue_notice(path, says);
+    /* only a static one: a dynamic Go program loads us and says so itself (scope_self_notice) */
+    if (path && scope_exe_kind(path) == SCOPE_EXE_STATIC)
+        queue_notice(path, what(SCOPE_EXE_STATIC));
     errno = saved_errno;
 }
 

@@ -19,7 +19,8 @@ enum scope_exe_kind {
 enum scope_exe_kind scope_exe_kind(const char *path);
 
 /* The exec wrappers, before the real exec: when `file` (execvp's bare names searched on PATH) is a
- * static executable or a Go program, a notice record is queued for the session. */
+ * static executable, which will run unscoped, a notice record is queued for the session. (A dynamic
+ * Go program loads us and says so itself.) */
 void scope_exec_notice(const char *file, bool search_path);
 
 /* At start: when this process's own executable is a Go program, the notice goes into its

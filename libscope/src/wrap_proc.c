@@ -145,7 +145,7 @@ static void exec_flush(void)
 static int do_execve(const char *path, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execve, -1);
-    scope_exec_notice(path, false);   /* static or Go: a notice, flushed with the rest */
+    scope_exec_notice(path, false);   /* a static image: a notice, flushed with the rest */
     exec_flush();
     return exec_scoped(scope_real_execve, path, argv, envp);
 }
