@@ -12,11 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testProgramDir } from '@scope/libscope';
 import { envFor, freePort, newHome, parseLines, scopeBin } from './lib/harness.js';
 import type { Rec } from './lib/harness.js';
+import { tempDir } from '@scope/core/testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,7 +111,7 @@ const isHttp = (target: string) => (r: Rec) => r['type'] === 'evt' && r['body'].
 test('attach to a python3 http.server: events only for what it does after the attach; detach stops them; reattach brings them back; ps tells the truth', async () => {
   const home = newHome();
   const env = envFor(home, { SCOPE_SUMMARY_PERIOD: '1' });
-  const site = mkdtempSync(join(tmpdir(), 'scope-attach-site-'));
+  const site = tempDir('scope-attach-site-');
   for (const f of ['before', 'after', 'detached', 'again']) writeFileSync(join(site, `${f}.txt`), `${f}\n`);
   const port = await freePort('tcp');
   const server = new Program('python3', ['-u', '-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', site]);
@@ -172,7 +172,7 @@ const prog = (name: string) => join(testProgramDir, name);
  * comm), for the tests that find processes by name while other tests run theirs.
  */
 function uniquelyNamed(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-named-'));
+  const dir = tempDir('scope-named-');
   const file = join(dir, `t${randomBytes(6).toString('hex')}`);
   copyFileSync(prog(name), file);
   chmodSync(file, 0o755);
@@ -255,7 +255,7 @@ test('attach to a process with 8 busy threads: the totals keep rising, the threa
 test('inspect shows a destination that was down and then came up; update moves the events within a summary period', async () => {
   const home = newHome();
   const env = envFor(home, { SCOPE_SUMMARY_PERIOD: '1' });
-  const missing = join(mkdtempSync(join(tmpdir(), 'scope-dest-')), 'later');
+  const missing = join(tempDir('scope-dest-'), 'later');
   const p = new Program(prog('attach_sleep'), []);
   try {
     await p.waitFor(/tick 1\n/);
@@ -280,7 +280,7 @@ test('inspect shows a destination that was down and then came up; update moves t
     const people = scope(['inspect', '--pretty', String(p.pid)], env);
     assert.match(people.stdout, /events\s+connected since .*last failure: /);
 
-    const moved = join(mkdtempSync(join(tmpdir(), 'scope-moved-')), 'events.json');
+    const moved = join(tempDir('scope-moved-'), 'events.json');
     const u = scope(['update', '-e', `file://${moved}`, String(p.pid)], env);
     assert.is(u.status, 0, u.stderr);
     const t0 = Date.now();
@@ -371,7 +371,7 @@ test('an attach that cannot record says so and fails: a destination down, or its
 
 test('after an attach the app may close and dup2 over every descriptor: its events still come', async () => {
   const env = envFor(newHome());
-  const work = mkdtempSync(join(tmpdir(), 'scope-chaos-'));
+  const work = tempDir('scope-chaos-');
   const p = new Program(prog('attach_chaos'), [work], { stdin: 'pipe' });
   try {
     await p.waitFor(/ready/);
@@ -401,7 +401,7 @@ test('another user cannot inspect, update or detach a root-owned scoped process;
     assert.is(made.status, 0, made.stderr);
   }
   const home = newHome();
-  const theirHome = mkdtempSync(join(tmpdir(), 'scope-other-home-'));
+  const theirHome = tempDir('scope-other-home-');
   chmodSync(theirHome, 0o777);
   const env = envFor(home);
   const theirEnv = envFor(theirHome);
@@ -433,7 +433,7 @@ test('refusals: no such pid, a static executable, already scoped, a process that
   assert.is(none.status, 1);
   assert.match(none.stderr, /scope-attach: no process with pid 4194000/);
 
-  const work = mkdtempSync(join(tmpdir(), 'scope-refuse-'));
+  const work = tempDir('scope-refuse-');
   writeFileSync(join(work, 'static.c'), '#include <unistd.h>\nint main(void){for(;;)pause();}\n');
   const cc = spawnSync('cc', ['-static', '-O1', '-o', join(work, 'static'), join(work, 'static.c')], { encoding: 'utf8' });
   assert.is(cc.status, 0, cc.stderr);

@@ -8,18 +8,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envFor, freePort, newHome, parseLines, readLast, repoRoot, scopeBin, assertValidSession } from './lib/harness.js';
 import type { Rec } from './lib/harness.js';
 import { validateRecord } from '@scope/schemas';
+import { tempDir } from '@scope/core/testing';
 
 const filterBin = join(repoRoot, 'tools/scope-filter/bin/scope-filter.js');
 
 /** The served directory and the script; the server is ready when it has printed its first line. */
 function workload(port: number): { dir: string; script: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-parity-'));
+  const dir = tempDir('scope-parity-');
   writeFileSync(join(dir, 'hello.txt'), 'hello from the parity test\n');
   const script = join(dir, 'work.sh');
   writeFileSync(script, [

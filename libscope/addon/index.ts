@@ -102,6 +102,14 @@ export function libscopeBuilt(env: NodeJS.ProcessEnv = process.env): boolean {
   return existsSync(libscopePath(env));
 }
 
+/**
+ * The helper that execs a command given as bytes on its descriptor 3 (path, then argv, each ended by
+ * a NUL), for arguments node cannot pass as strings; see exec/scope_exec.c. SCOPE_EXEC_PATH overrides.
+ */
+export function scopeExecPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env['SCOPE_EXEC_PATH'] ?? releaseDir + 'scope-exec';
+}
+
 /** Directory of the C test programs built from libscope/test/*.c. */
 export const testProgramDir = releaseDir + 'test/';
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "elfkind.h"
 #include "emit.h"
 #include "filter.h"
 #include "ident.h"
@@ -57,7 +58,9 @@ bool scope_emit_start(struct sbuf *o)
     sb_kv_s(o, "uuid", p->uuid);
     sb_s(o, "},\"configuration\":{\"current\":");
     scope_emit_config(o);
-    sb_s(o, "},\"environment\":{}}");
+    sb_s(o, "},\"environment\":{}");
+    scope_start_notices(o);   /* ,"notices":[…]: blind spots (elfkind.c) */
+    sb_s(o, "}");
     if (matched)
         scope_filter_write(o, matched);
     sb_s(o, "}\n");

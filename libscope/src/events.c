@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "emit.h"
+#include "elfkind.h"
 #include "events.h"
 #include "filter.h"
 #include "fsmetrics.h"
@@ -469,6 +470,7 @@ void scope_events_format(const struct scope_rec *r, struct sbuf *ev, struct sbuf
     case SCOPE_REC_STAT:
     case SCOPE_REC_SEEK:
     case SCOPE_REC_IO: on_call(r, met); break;
+    case SCOPE_REC_NOTICE: scope_notice_format(r, ev); break;
     default: break;
     }
 }

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "crash.h"
+#include "elfkind.h"
 #include "ctl.h"
 #include "emit.h"
 #include "filter.h"
@@ -174,6 +175,7 @@ int scope_start(int how)
     if (!registered && pthread_atfork(scope_ctl_fork_prepare, scope_ctl_fork_parent, atfork_child) == 0)
         registered = true;
     atomic_store(&scope_hot.active, ev || met);
+    scope_self_notice();   /* a Go program: say its calls are not seen (elfkind.c) */
     if (!scope_report_start()) {
         atomic_store(&scope_hot.active, 0);
         return -EAGAIN;

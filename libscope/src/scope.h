@@ -125,11 +125,13 @@ extern const unsigned char scope_fn_cat[SCOPE_FN_COUNT];
  *            its pieces: two threads' pieces may interleave); data = [address][bytes]
  *   DNS      a resolver call: data = name NUL then addresses (family byte, 4 or 16 bytes); aux =
  *            its error (0: resolved); rbytes = ns it took
+ *   NOTICE   a blind spot (elfkind.c): data = the notice's message
  */
 enum scope_rec_kind { SCOPE_REC_OPEN = 1, SCOPE_REC_CLOSE, SCOPE_REC_CONSOLE, SCOPE_REC_TEXT,
                       SCOPE_REC_DELETE, SCOPE_REC_RENAME, SCOPE_REC_MKDIR, SCOPE_REC_ERROR,
                       SCOPE_REC_STAT, SCOPE_REC_SEEK, SCOPE_REC_IO, SCOPE_REC_SOCK,
-                      SCOPE_REC_CONN, SCOPE_REC_NCLOSE, SCOPE_REC_DATA, SCOPE_REC_DNS };
+                      SCOPE_REC_CONN, SCOPE_REC_NCLOSE, SCOPE_REC_DATA, SCOPE_REC_DNS,
+                      SCOPE_REC_NOTICE };
 enum { SCOPE_DATA_TX = 1,      /* written by the app (else read) */
        SCOPE_DATA_TLS = 2,     /* plaintext of a TLS library call */
        SCOPE_DATA_FIRST = 4,   /* the first piece of its call */

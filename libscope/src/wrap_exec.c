@@ -7,6 +7,7 @@
  * the parent is lost there, it goes on. An exec may run in a vfork child that shares our memory:
  * there we touch nothing but the stack. */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "elfkind.h"
 #include "filter.h"
 #include "handover.h"
 #include "ident.h"
@@ -201,6 +203,7 @@ static void exec_flush(void)
 static int do_execve(const char *path, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execve, -1);
+    scope_exec_notice(path, false);   /* a static image: a notice, flushed with the rest */
     exec_flush();
     RUN_SCOPED(envp, scope_real_execve(path, argv, env));
 }
@@ -208,6 +211,7 @@ static int do_execve(const char *path, char *const argv[], char *const envp[])
 static int do_execvpe(const char *file, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execvpe, -1);
+    scope_exec_notice(file, true);
     exec_flush();
     RUN_SCOPED(envp, scope_real_execvpe(file, argv, env));
 }
@@ -280,6 +284,8 @@ SCOPE_API int fexecve(int fd, char *const argv[], char *const envp[])
 SCOPE_API int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
     SCOPE_NEED_REAL(execveat, -1);
+    if (dirfd == AT_FDCWD || path[0] == '/')
+        scope_exec_notice(path, false);
     exec_flush();
     RUN_SCOPED(envp, scope_real_execveat(dirfd, path, argv, env, flags));
 }
@@ -289,6 +295,7 @@ SCOPE_API int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(posix_spawn, ENOSYS);
+    scope_exec_notice(path, false);
     RUN_SCOPED(envp, scope_real_posix_spawn(pid, path, actions, attr, argv, env));
 }
 
@@ -296,5 +303,6 @@ SCOPE_API int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(posix_spawnp, ENOSYS);
+    scope_exec_notice(file, true);
     RUN_SCOPED(envp, scope_real_posix_spawnp(pid, file, actions, attr, argv, env));
 }

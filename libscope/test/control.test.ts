@@ -6,13 +6,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LIB, evts, isMetric, isStart, prog, readNdjson, stripScope } from './lib.js';
 import type { Evt, Start } from './lib.js';
+import { tempDir } from '@scope/core/testing';
 
 type Answer = { ok: boolean; error?: string; [k: string]: unknown };
 interface Dest {
@@ -138,7 +138,7 @@ const fileEvents = (es: unknown[], name: string): Evt[] =>
   evts(es, 'fs.open').filter((e) => String(e.body.data.file).endsWith('/' + name));
 
 // One target for the attach story, test after test.
-const dir = mkdtempSync(join(tmpdir(), 'libscope-control-'));
+const dir = tempDir('libscope-control-');
 const envEvents = join(dir, 'env-events.json');
 const target = new Target({ ...stripScope(), SCOPE_EVENT_DEST: `file://${envEvents}`, SCOPE_METRIC_DEST: `file://${envEvents}` }, dir);
 const events = (name = 'events.json') => readNdjson(join(dir, name));
@@ -385,7 +385,7 @@ test('detach: nothing more is recorded (the GOT restored), the socket still answ
 });
 
 test('a preloaded process (several libraries in LD_PRELOAD, as under scope run) answers in preload mode; detach and reattach work there too', async () => {
-  const pdir = mkdtempSync(join(tmpdir(), 'libscope-control-pre-'));
+  const pdir = tempDir('libscope-control-pre-');
   const libz = spawnSync('sh', ['-c', 'ls /lib/*/libz.so.1 /usr/lib/*/libz.so.1 2>/dev/null | head -1'], { encoding: 'utf8' }).stdout.trim();
   const env = {
     ...stripScope(),
@@ -418,7 +418,7 @@ test('a preloaded process (several libraries in LD_PRELOAD, as under scope run) 
 
 test('attached in a process of another user: that uid may control it, until it changes credentials (not dumpable): then root only', async () => {
   if (!ROOT) return;
-  const ndir = mkdtempSync(join(tmpdir(), 'libscope-control-nobody-'));
+  const ndir = tempDir('libscope-control-nobody-');
   chownSync(ndir, 65534, 65534);
   const t = new Target(stripScope(), ndir, NOBODY);
   await t.next('ready');

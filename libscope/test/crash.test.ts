@@ -4,10 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LIB, prog, run, session, stripScope } from './lib.js';
+import { tempDir } from '@scope/core/testing';
 
 const ON = { SCOPE_SNAPSHOT_BACKTRACE: 'true', SCOPE_SNAPSHOT_COREDUMP: 'true' };
 
@@ -91,6 +91,8 @@ test('crash_thread: the backtrace is the crashing thread: its function, then the
 
 test('without SCOPE_SNAPSHOT_DIR the snapshot goes to /tmp/scope/<pid>/, mode 0700', () => {
   const s = session({ SCOPE_SNAPSHOT_BACKTRACE: 'true' });
+  // /tmp/scope itself stays only if it was there before (a user's own crashes may be in it)
+  const hadParent = existsSync('/tmp/scope');
   const r = run(prog('crash_segv'), [], s.env);
   assert.is(r.signal, 'SIGSEGV');
   const dir = `/tmp/scope/${r.pid}`;
@@ -99,6 +101,13 @@ test('without SCOPE_SNAPSHOT_DIR the snapshot goes to /tmp/scope/<pid>/, mode 07
     assert.is(spawnSync('stat', ['-c', '%a', dir]).stdout.toString().trim(), '700');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    if (!hadParent) {
+      try {
+        rmdirSync('/tmp/scope'); // only when empty: another run's crash may be in it meanwhile
+      } catch {
+        // not empty, or gone
+      }
+    }
     rmSync(s.dir, { recursive: true });
   }
 });
@@ -120,7 +129,7 @@ test('a shared SCOPE_SNAPSHOT_DIR keeps the first crash; a later one goes to <pi
 
 for (const own of [false, true]) {
   test(`attached (dlopen + scope_attach, no LD_PRELOAD)${own ? ', with a handler the app installs afterwards' : ''}: the snapshot, then ${own ? 'its handler' : 'the default action'}`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'libscope-test-'));
+    const dir = tempDir('libscope-test-');
     const snap = join(dir, 'crash');
     const conf = join(dir, 'attach.conf');
     writeFileSync(conf, `SCOPE_SNAPSHOT_BACKTRACE=true\nSCOPE_SNAPSHOT_COREDUMP=true\nSCOPE_SNAPSHOT_DIR=${snap}\nSCOPE_EVENT_DEST=file://${dir}/events.json\n`, { mode: 0o600 });
@@ -136,7 +145,7 @@ for (const own of [false, true]) {
 
 test('a second fault inside our handler ends the process with the original signal, at once', () => {
   // gdb stops crash_segv's handler while it writes the core and sends it SIGBUS there
-  const dir = mkdtempSync(join(tmpdir(), 'libscope-test-'));
+  const dir = tempDir('libscope-test-');
   const r = spawnSync('gdb', ['-batch', '-nx', '-ex', 'set env SCOPE_SNAPSHOT_COREDUMP=true', '-ex', `set env SCOPE_SNAPSHOT_DIR=${dir}/crash`,
     '-ex', `set env LD_PRELOAD=${LIB}`, '-ex', 'handle SIGSEGV nostop noprint pass', '-ex', 'set breakpoint pending on',
     '-ex', 'break crash_core', '-ex', 'run', '-ex', 'signal SIGBUS', prog('crash_segv')], { env: stripScope(), timeout: 120_000 });

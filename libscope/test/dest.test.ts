@@ -5,16 +5,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isEvt, isMetric, isStart, prog, session, stripScope } from './lib.js';
 import type { Json } from './lib.js';
 import { fullBacklog, runAsync } from './servers.js';
+import { tempDir } from '@scope/core/testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,7 +37,7 @@ let cert = '';
 let key = '';
 async function makeCert(): Promise<void> {
   if (certDir) return;
-  certDir = mkdtempSync(join(tmpdir(), 'scope-dest-cert-'));
+  certDir = tempDir('scope-dest-cert-');
   await promisify(execFile)('openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
@@ -73,7 +73,7 @@ async function receiver(kind: Kind): Promise<Receiver> {
     : net.createServer(onConn);
   server.on('tlsClientError', () => {});
   let path = '';
-  if (kind === 'unix') path = join(mkdtempSync(join(tmpdir(), 'scope-dest-')), 'recv.sock');
+  if (kind === 'unix') path = join(tempDir('scope-dest-'), 'recv.sock');
   if (kind === 'abstract') path = `\0scope-dest-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await new Promise<void>((r) => (path ? server.listen(path, () => r()) : server.listen(0, '127.0.0.1', () => r())));
   const port = path ? 0 : (server.address() as net.AddressInfo).port;
@@ -118,7 +118,7 @@ const opensIn = (rs: unknown[], dir: string) =>
 
 
 function workDir(): string {
-  return mkdtempSync(join(tmpdir(), 'scope-destload-'));
+  return tempDir('scope-destload-');
 }
 
 const fsCounters = (ms: unknown[]) => {

@@ -18,11 +18,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SpawnSyncReturns } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { evts, isMetric, isStart, prog, readNdjsonAll, run, session } from './lib.js';
 import type { Evt, Metric, Session } from './lib.js';
+import { tempDir } from '@scope/core/testing';
 
 /** One program run unscoped and scoped, each in a fresh work directory, and what libscope wrote. */
 interface Ran {
@@ -64,7 +64,7 @@ function runBoth(name: string, opts: { cmd?: string; args?: (work: string) => st
   const cmd = opts.cmd ?? prog(name);
   const args = opts.args ?? ((w: string) => [w]);
   const timeout = opts.timeout ?? 60_000;
-  const plainWork = realpathSync(mkdtempSync(join(tmpdir(), 'libscope-plain-')));
+  const plainWork = realpathSync(tempDir('libscope-plain-'));
   cleanup.push(plainWork);
   const plain = run(cmd, args(plainWork), undefined, timeout);
   const s = session(FAM_ENV);

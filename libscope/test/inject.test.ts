@@ -6,16 +6,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject, libscopePath } from '../addon/index.js';
 import type { InjectResult } from '../addon/index.js';
 import { prog, stripScope } from './lib.js';
+import { tempDir } from '@scope/core/testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'inject-test-'));
+const dir = tempDir('inject-test-');
 const SRC = fileURLToPath(new URL('../../test/', import.meta.url));
 
 // The probe: probe(path) writes "probed <pid>" into path and returns 42 once its constructor ran;

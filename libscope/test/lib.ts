@@ -4,11 +4,11 @@
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateRecord } from '@scope/schemas';
+import { tempDir } from '@scope/core/testing';
 
 export const LIB = fileURLToPath(new URL('../../build/Release/libscope.so', import.meta.url));
 export const prog = (name: string): string =>
@@ -51,7 +51,7 @@ export interface Session {
 
 /** A session directory and the environment that points libscope at it. */
 export function session(extra: Record<string, string> = {}): Session {
-  const dir = mkdtempSync(join(tmpdir(), 'libscope-test-'));
+  const dir = tempDir('libscope-test-');
   const env = stripScope();
   Object.assign(env, {
     LD_PRELOAD: LIB,

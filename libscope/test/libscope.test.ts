@@ -3,10 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evts, isEvt, isMetric, isStart, prog, run, session } from './lib.js';
+import { tempDir } from '@scope/core/testing';
 
 const FS_OPS = ['open', 'open64', 'openat', 'openat64', '__open_2', '__open64_2', '__openat_2', '__openat64_2', 'creat', 'creat64', 'fopen', 'fopen64'];
 
@@ -179,7 +179,7 @@ test('a reader sees records while the command still runs', async () => {
 
 test('forkthreads: same output and status as unscoped; children report under their own pid; byte counts exact', () => {
   const s = session();
-  const plainDir = mkdtempSync(join(tmpdir(), 'libscope-plain-'));
+  const plainDir = tempDir('libscope-plain-');
   const plain = run(prog('forkthreads'), [plainDir], undefined);
   const scoped = run(prog('forkthreads'), [s.dir], s.env);
   assert.is(plain.status, 3);

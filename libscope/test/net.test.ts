@@ -3,12 +3,12 @@
 // wrote compared with what the programs and servers saw. Every record is checked against schemas/.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evts, isMetric, prog, session } from './lib.js';
 import type { Evt, Json, Metric } from './lib.js';
 import { fullBacklog, jsonLines, runAsync, startDnsStub, startH2c, startHttp, startHttps } from './servers.js';
+import { tempDir } from '@scope/core/testing';
 
 const CURL = ['-s', '--noproxy', '*'];
 const d = (e: Evt): Json => e.body.data;
@@ -116,7 +116,7 @@ test('a DNS query the app builds and sends itself (sendto and connected send) is
 test('HTTPS through OpenSSL (curl -k, python3 urllib): http events with scheme https, plaintext payload', async () => {
   const srv = await startHttps({ body: 'secret body\n' });
   try {
-    const payloads = mkdtempSync(join(tmpdir(), 'payloads-'));
+    const payloads = tempDir('payloads-');
     const { ev } = await scoped('curl', [...CURL, '-k', `${srv.url}secure?q=1`],
       { SCOPE_PAYLOAD_ENABLE: 'true', SCOPE_PAYLOAD_DIR: payloads });
     const [req] = evts(ev, 'http.req');

@@ -6,18 +6,18 @@
 // A program that talks to these servers must be started with runAsync (spawnSync would block the
 // event loop the servers run on).
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as dgram from 'node:dgram';
 import * as http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stripScope } from './lib.js';
+import { tempDir } from '@scope/core/testing';
 
 export interface ConnectionStat {
   /** raw bytes the server read from / wrote to this TCP connection (socket.bytesRead/bytesWritten) */
@@ -160,7 +160,7 @@ export async function startHttp(opts: HttpOptions = {}): Promise<HttpServer> {
 
 /** startHttp over TLS, with a self-signed certificate for CN=localhost made now by `openssl req`. */
 export async function startHttps(opts: HttpOptions = {}): Promise<HttpsServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-https-'));
+  const dir = tempDir('scope-https-');
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
   try {

@@ -18,10 +18,10 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envFor, freePort, newHome, runBin, scopeBin } from '../lib/harness.js';
+import { tempDir } from '@scope/core/testing';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -34,7 +34,7 @@ interface Collectd {
 }
 
 async function startCollectd(): Promise<Collectd> {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-collectd-'));
+  const dir = tempDir('scope-collectd-');
   const port = await freePort('udp');
   const conf = join(dir, 'collectd.conf');
   writeFileSync(conf, [

@@ -9,14 +9,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import { envFor, freePort, newHome, repoRoot, scopeBin } from '../lib/harness.js';
 import { natsServer, start, stop, waitFor } from '../lib/procs.js';
 import type { Proc } from '../lib/procs.js';
+import { tempDir } from '@scope/core/testing';
 
 const exportBin = join(repoRoot, 'tools/scope-export/bin/scope-export.js');
 const collectBin = join(repoRoot, 'tools/scope-collect/bin/scope-collect.js');
@@ -51,7 +51,7 @@ test('the /metrics scope-export serves while stdin is open passes promtool check
 
 test('a real Prometheus scrapes scope-export: its query API gives the value of our counter, then the updated one', async () => {
   const { p, url } = await promExporter();
-  const dir = mkdtempSync(join(tmpdir(), 'scope-export-prom-'));
+  const dir = tempDir('scope-export-prom-');
   const webPort = await freePort('tcp');
   const target = new URL(url).host;
   writeFileSync(join(dir, 'prometheus.yml'), [
@@ -136,7 +136,7 @@ test('NATS core: each record on <subject>.<host>.<sourcetype|metric|start>, its 
 
 test('NATS JetStream: with a stream over <subject>.>, records are published with acks and stored in it', async () => {
   const port = await freePort('tcp');
-  const dir = mkdtempSync(join(tmpdir(), 'scope-export-js-'));
+  const dir = tempDir('scope-export-js-');
   const server = await natsServer(port, dir);
   const nc = await client(port);
   try {

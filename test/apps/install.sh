@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
-# (package prometheus), collectd (collectd-core, for its statsd plugin), and strace, sqlite3 and git for the
-# loss audits (audit-*.test.ts). Each installed only when missing; needs root (CI runs as root).
+# (package prometheus), collectd (collectd-core, for its statsd plugin), strace, sqlite3 and git for the
+# loss audits (audit*.test.ts) and Go (golang-go: go.test.ts builds a Go program). Each installed only
+# when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
 install() {
@@ -34,4 +35,8 @@ if ! command -v sqlite3 >/dev/null; then
 fi
 if ! command -v git >/dev/null; then
   install git
+fi
+# go: apps/go.test.ts builds a dynamically linked Go program and checks its blind-spot notice.
+if ! command -v go >/dev/null; then
+  install golang-go
 fi

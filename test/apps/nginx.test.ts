@@ -8,11 +8,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request, Agent } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertValidSession, envFor, events, freePort, newHome, readLast, scopeBin } from '../lib/harness.js';
+import { tempDir } from '@scope/core/testing';
 
 const REQUESTS = 1000;
 
@@ -58,7 +58,7 @@ async function waitForPort(port: number, ms: number): Promise<void> {
 }
 
 test('nginx serving 1000 requests: 1000 http.req and 1000 http.resp, paired, nothing lost', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-nginx-'));
+  const dir = tempDir('scope-nginx-');
   mkdirSync(join(dir, 'html'));
   mkdirSync(join(dir, 'tmp'));
   writeFileSync(join(dir, 'html', 'index.html'), '<p>hello from nginx</p>\n');

@@ -5,23 +5,23 @@
 import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastSession } from '@scope/core';
 import type { Session } from '@scope/core';
 import { formatFailures, validateNdjsonFile } from '@scope/schemas';
+import { tempDir } from '@scope/core/testing';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const scopeBin = join(repoRoot, 'tools/scope/bin/scope.js');
 export const scopeRunBin = join(repoRoot, 'tools/scope-run/bin/scope-run.js');
 
 export function newHome(): string {
-  return mkdtempSync(join(tmpdir(), 'scope-e2e-'));
+  return tempDir('scope-e2e-');
 }
 
 export interface Ran {
@@ -183,7 +183,7 @@ let statsdSeq = 0;
  */
 export async function startStatsd(options: { flushIntervalMs?: number; dir?: string } = {}): Promise<StatsdServer> {
   const flushIntervalMs = options.flushIntervalMs ?? 500;
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'scope-statsd-'));
+  const dir = options.dir ?? tempDir('scope-statsd-');
   const statsdMain = createRequire(import.meta.url).resolve('statsd/stats.js');
   const backend = join(dir, 'json-flush-backend.cjs');
   const shim = join(dir, 'util-log-shim.cjs');

@@ -7,6 +7,7 @@ export * from './ndjson.js';
 export * from './session.js';
 export * from './config.js';
 export * from './args.js';
+export * from './argbytes.js';
 export * from './cli.js';
 export { SCOPE_VERSION } from './version.js';
 export * from './follow.js';

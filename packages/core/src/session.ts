@@ -9,14 +9,16 @@ import { basename, dirname, join } from 'node:path';
 import { ScopeError } from './errors.js';
 import { DEFAULTS, formatEnvFile, pairsToYaml, resolveConfig, scopeEnvPairs } from './config.js';
 import type { ScopePairs } from './config.js';
+import { argText, encodeArg } from './argbytes.js';
+import type { SessionArg } from './argbytes.js';
 
 /** session.json */
 export interface SessionManifest {
   id: number;
   /** The command's name (argv[0] without its directory). */
   cmd: string;
-  /** The full argv of the command. */
-  args: string[];
+  /** The full argv of the command: each a string, or `{"base64":…}` when its bytes are not UTF-8 (argbytes.ts). */
+  args: SessionArg[];
   /** The command's pid; null until it has started. */
   pid: number | null;
   /** Whether libscope was loaded (false for static or setuid executables). */
@@ -148,7 +150,8 @@ function safeName(cmd: string): string {
 
 export interface CreateSessionOptions {
   home: string;
-  args: string[];
+  /** argv; bytes that may not be UTF-8 are given as a Buffer and recorded losslessly. */
+  args: (string | Uint8Array)[];
   scopeVersion: string;
   scoped?: boolean;
   notices?: string[];
@@ -169,7 +172,8 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
     throw new ScopeError(`cannot create the session history ${history} (SCOPE_HOME): ${e.code ?? e.message}`);
   }
   const id = await nextId(options.home);
-  const cmd = basename(options.args[0] ?? 'cmd');
+  const args = options.args.map(encodeArg);
+  const cmd = basename(args[0] === undefined ? 'cmd' : argText(args[0]));
   // Wall-clock nanoseconds; the sub-millisecond part comes from the monotonic clock.
   const ns = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
   const dir = join(history, `${safeName(cmd)}_${id}_${options.pid ?? process.pid}_${ns}`);
@@ -179,7 +183,7 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
   const manifest: SessionManifest = {
     id,
     cmd,
-    args: options.args,
+    args,
     pid: options.pid ?? null,
     scoped: options.scoped ?? true,
     start: new Date().toISOString(),
@@ -192,7 +196,7 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
     notices: options.notices ?? [],
     ...(options.mode !== undefined ? { mode: options.mode } : {}),
   };
-  await writeFile(paths.args, JSON.stringify(options.args) + '\n', { mode: 0o600 });
+  await writeFile(paths.args, JSON.stringify(args) + '\n', { mode: 0o600 });
   // The library appends to these; creating them here gives them 0600 whoever writes first.
   for (const file of [paths.events, paths.metrics, paths.log]) {
     await writeFile(file, '', { mode: 0o600, flag: 'a' });

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createSession, openInput } from '../src/index.js';
 import type { JsonObject } from '../src/index.js';
+import { tempDir } from '../src/testing.js';
 
 async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
   try {
@@ -17,7 +17,7 @@ async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
   assert.unreachable(`expected a rejection matching ${re}`);
 }
 
-const newHome = () => mkdtempSync(join(tmpdir(), 'scope-input-'));
+const newHome = () => tempDir('scope-input-');
 const tty = Object.assign(Readable.from([]), { fd: openSync('/dev/null', 'r') });   // not a pipe or a file
 
 async function all(it: AsyncIterable<JsonObject>): Promise<JsonObject[]> {
@@ -52,7 +52,7 @@ test('the last session, --id and --session; events, metrics or both; bad lines n
 });
 
 test('NDJSON on stdin when stdin is a pipe or a file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-input-'));
+  const dir = tempDir('scope-input-');
   const file = join(dir, 'in.json');
   writeFileSync(file, '{"a":1}\n[1]\n{"a":2}\n');
   const fd = openSync(file, 'r');

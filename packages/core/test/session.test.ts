@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSession, findSession, lastSession, listSessions, readSession, scopeHome, writeManifest } from '../src/index.js';
+import { tempDir } from '../src/testing.js';
 
-const newHome = () => mkdtempSync(join(tmpdir(), 'scope-home-'));
+const newHome = () => tempDir('scope-home-');
 
 test('SCOPE_HOME decides the home, else ~/.scope', () => {
   assert.is(scopeHome({ SCOPE_HOME: '/x/y' }), '/x/y');

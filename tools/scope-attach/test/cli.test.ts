@@ -2,15 +2,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processInfo } from '@scope/core';
 import { candidateTable } from '@scope/core';
+import { tempDir } from '@scope/core/testing';
 
 const bin = (verb: string) => fileURLToPath(new URL(`../../bin/scope-${verb}.js`, import.meta.url));
-const home = mkdtempSync(join(tmpdir(), 'scope-attach-cli-'));
+const home = tempDir('scope-attach-cli-');
 
 function run(verb: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bin(verb), ...args], { encoding: 'utf8', env: { ...process.env, SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });

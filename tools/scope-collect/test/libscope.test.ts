@@ -5,12 +5,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateRecord } from '@scope/schemas';
 import { bin, startCollect, umbrella, waitFor } from './helpers.js';
+import { tempDir } from '@scope/core/testing';
 
 const eventsBin = fileURLToPath(new URL('../../../scope-events/bin/scope-events.js', import.meta.url));
 
@@ -20,7 +19,7 @@ type Rec = Record<string, any>;
 function scopeRun(cmd: string[], scopeEnv: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SCOPE_') && k !== 'LD_PRELOAD') env[k] = v;
-  Object.assign(env, { SCOPE_HOME: mkdtempSync(join(tmpdir(), 'scope-collect-home-')) }, scopeEnv);
+  Object.assign(env, { SCOPE_HOME: tempDir('scope-collect-home-') }, scopeEnv);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [umbrella, 'run', '--no-stream', '--', ...cmd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

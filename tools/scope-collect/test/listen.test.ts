@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { client, eventLine, finish, sendDatagrams, startCollect, umbrella, waitFor, writeInPieces } from './helpers.js';
+import { tempDir } from '@scope/core/testing';
 
 test('tcp: 3 concurrent clients sending records in 7-byte pieces (split mid-line): each record arrives once, whole, byte for byte', async () => {
   const N = 200;
@@ -49,7 +49,7 @@ test('udp: datagrams of one or several lines; each line a record', async () => {
 });
 
 test('unix path: records arrive; a stale socket file is replaced; ours is removed at exit', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-collect-'));
+  const dir = tempDir('scope-collect-');
   const path = join(dir, 'collect.sock');
   // A stale socket file: a listener made it and was killed before it could remove it.
   const first = await startCollect(['--listen', `unix://${path}`]);
@@ -68,7 +68,7 @@ test('unix path: records arrive; a stale socket file is replaced; ours is remove
 });
 
 test('unix path that something listens on: address in use (status 1); the socket file is left alone', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-collect-'));
+  const dir = tempDir('scope-collect-');
   const path = join(dir, 'busy.sock');
   const a = await startCollect(['--listen', `unix://${path}`]);
   const b = await startCollect(['--listen', `unix://${path}`], { listening: 1 });

@@ -2,13 +2,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatValue } from '@scope/core';
 import { parseShortId, shortId, sortItems } from '../src/events.js';
 import { bin, fixtures, run, toolEnv } from './helpers.js';
 import { tool } from '../src/command.js';
+import { tempDir } from '@scope/core/testing';
 
 const bad = `${fixtures}bad.ndjson`;
 const events = `${fixtures}events.ndjson`;
@@ -64,7 +64,7 @@ test('an event id that names a bad line', () => {
 // Sessions
 
 function makeHome(): { home: string; dir: string } {
-  const home = mkdtempSync(join(tmpdir(), 'scope-events-home-'));
+  const home = tempDir('scope-events-home-');
   const dir = join(home, 'history', 'curl_1_4242_1763890000000000000');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'session.json'), JSON.stringify({ id: 1, cmd: 'curl', args: ['curl'], pid: 4242 }));
@@ -97,7 +97,7 @@ test('a missing session, an unknown --id, no session at all: a message naming it
   const unknown = run(['--id', '7'], { env: { SCOPE_HOME: home } });
   assert.is(unknown.status, 1);
   assert.is(unknown.stderr, `scope-events: no session with id 7 in ${join(home, 'history')}\n`);
-  const empty = mkdtempSync(join(tmpdir(), 'scope-events-empty-'));
+  const empty = tempDir('scope-events-empty-');
   const nothing = run([], { env: { SCOPE_HOME: empty } });
   assert.is(nothing.status, 1);
   assert.match(nothing.stderr, /^scope-events: no session in .*history: run a command with "scope run" first\n$/);

@@ -6,10 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, fixtures, run, scopeBin, scopeRunBin, toolEnv } from './helpers.js';
+import { tempDir } from '@scope/core/testing';
 
 interface Body {
   sourcetype: string;
@@ -40,7 +40,7 @@ const exited = (child: ChildProcess) =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a session made by a real `scope run`: its events, one of them whole, and `scope events` through the umbrella', () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-events-run-'));
+  const home = tempDir('scope-events-run-');
   const made = spawnSync(process.execPath, [scopeBin, 'run', '--no-stream', '--', 'sh', '-c', 'cat /etc/hostname'], {
     env: toolEnv({ SCOPE_HOME: home }), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,7 +69,7 @@ test('a session made by a real `scope run`: its events, one of them whole, and `
 });
 
 test('live pipeline: scope-run … | scope-events --match hostname prints matching events before the command ends', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-events-pipe-'));
+  const home = tempDir('scope-events-pipe-');
   const endFile = join(home, 'end');
   const script = `cat /etc/hostname; sleep 1; cat /etc/hostname; date +%s%3N > ${endFile}`;
   const child = spawn('sh', ['-c', `"${process.execPath}" ${scopeRunBin} -- sh -c '${script}' | "${process.execPath}" ${bin} --match hostname`], {
@@ -91,7 +91,7 @@ test('live pipeline: scope-run … | scope-events --match hostname prints matchi
 });
 
 test('--follow shows events of a running program while it runs, and ends with 0 on SIGINT', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-events-follow-'));
+  const home = tempDir('scope-events-follow-');
   const scoped = spawn(process.execPath, [scopeBin, 'run', '--no-stream', '--', 'sh', '-c', 'for i in 1 2 3; do cat /etc/hostname; sleep 1; done'], {
     env: toolEnv({ SCOPE_HOME: home }), stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -125,7 +125,7 @@ test('--follow shows events of a running program while it runs, and ends with 0 
 });
 
 test('--follow --last N: the last N events already written, then each new one', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-events-tail-'));
+  const home = tempDir('scope-events-tail-');
   const dir = join(home, 'history', 'nginx_1_4300_1763890000000000000');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'session.json'), '{"id":1}');

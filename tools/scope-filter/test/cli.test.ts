@@ -2,16 +2,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixtureFile, LINES, tagOf } from './fixture.js';
 import { bin, run } from './helpers.js';
+import { tempDir } from '@scope/core/testing';
 
 const input = fixtureFile();
 const scopeBin = fileURLToPath(new URL('../../../scope/bin/scope.js', import.meta.url));
-const tmp = () => mkdtempSync(join(tmpdir(), 'scope-filter-cli-'));
+const tmp = () => tempDir('scope-filter-cli-');
 const sh = (script: string) => spawnSync('bash', ['-o', 'pipefail', '-c', script], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
 
 test('in a pipe: NDJSON with matchedScopes and matchedPolicies in the body, the rest of the line as it came', () => {

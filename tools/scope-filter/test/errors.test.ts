@@ -4,11 +4,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtureFile } from './fixture.js';
 import { run } from './helpers.js';
+import { tempDir } from '@scope/core/testing';
 
 const input = fixtureFile();
 
@@ -58,7 +58,7 @@ for (const row of rows) {
 }
 
 function policyDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-filter-policies-'));
+  const dir = tempDir('scope-filter-policies-');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }

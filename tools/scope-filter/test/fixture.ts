@@ -4,12 +4,12 @@
  * 15 characters), their events, a metric, and an event of a pid with no process-start record. Each
  * record carries a tag (body.tag; a start record is start-<procname>) so a test names what passed.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runFilter } from '../src/filter.js';
 import { parseFilters } from '../src/parse.js';
 import type { Scopes } from '../src/parse.js';
+import { tempDir } from '@scope/core/testing';
 
 export const CONTAINER = 'abc1230000000000000000000000000000000000000000000000000000000def';
 const MNT = 4026531841;
@@ -103,7 +103,7 @@ export const LINES_PARSED: string[] = RECORDS.map((r) => {
 
 /** The fixture as a file, for the tool itself. */
 export function fixtureFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-filter-test-'));
+  const dir = tempDir('scope-filter-test-');
   const file = join(dir, 'events.json');
   writeFileSync(file, LINES.join('\n') + '\n');
   return file;

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtures, matchGolden, run, start, umbrella, waitFor } from './helpers.js';
+import { tempDir } from '@scope/core/testing';
 
 const flowsFile = `${fixtures}flows.ndjson`;
 const flowsText = readFileSync(flowsFile, 'utf8');
@@ -101,7 +101,7 @@ test('--in/--out: no payload file, unknown id, stdin input, both at once', () =>
 });
 
 test('--id N and the last session under SCOPE_HOME', () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-flows-home-'));
+  const home = tempDir('scope-flows-home-');
   cpSync(session, join(home, 'history', 'curl_7_100_1763890002000000000'), { recursive: true });
   const byId = run(['--id', '7', '--json'], { env: { SCOPE_HOME: home } });
   assert.is(byId.status, 0, byId.stderr);
@@ -114,7 +114,7 @@ test('--id N and the last session under SCOPE_HOME', () => {
   const missing = run(['--id', '99'], { env: { SCOPE_HOME: home } });
   assert.is(missing.status, 1);
   assert.match(missing.stderr, /^scope-flows: no session with id 99 in /);
-  const empty = mkdtempSync(join(tmpdir(), 'scope-flows-empty-'));
+  const empty = tempDir('scope-flows-empty-');
   const none = run([], { env: { SCOPE_HOME: empty } });
   assert.is(none.status, 1);
   assert.match(none.stderr, /^scope-flows: no session in /);
@@ -159,7 +159,7 @@ test('--strict stops at the first bad line', () => {
 });
 
 test('bad lines in a session file name the file and line', () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-flows-bad-'));
+  const home = tempDir('scope-flows-bad-');
   const dir = join(home, 'history', 'curl_1_1_1');
   cpSync(session, dir, { recursive: true });
   rmSync(join(dir, 'payloads'), { recursive: true });
@@ -206,7 +206,7 @@ test('--help', () => {
 // ---- --follow ----
 
 test('--follow writes each flow when it closes, and the open ones when stopped', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-flows-follow-'));
+  const home = tempDir('scope-flows-follow-');
   const dir = join(home, 'history', 'curl_1_1_1');
   cpSync(session, dir, { recursive: true });
   const all = lines(flowsText);
@@ -231,7 +231,7 @@ test('--follow writes each flow when it closes, and the open ones when stopped',
 });
 
 test('--follow --pretty prints a header and rows as flows close', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-flows-follow-'));
+  const home = tempDir('scope-flows-follow-');
   const dir = join(home, 'history', 'curl_1_1_1');
   cpSync(session, dir, { recursive: true });
   const p = start(['--follow', '--pretty', '--peer', '10.0.0.0/8'], { SCOPE_HOME: home });

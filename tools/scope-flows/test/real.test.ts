@@ -5,13 +5,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './helpers.js';
+import { tempDir } from '@scope/core/testing';
 
 const scopeJs = fileURLToPath(new URL('../../../scope/bin/scope.js', import.meta.url));
 const BODY = 'hello from the test server\n';
@@ -23,7 +23,7 @@ test('scope run -p curl: the flow, its byte counts and its payloads', async () =
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
-  const home = mkdtempSync(join(tmpdir(), 'scope-flows-real-'));
+  const home = tempDir('scope-flows-real-');
   try {
     // Asynchronous: the server answers from this same process.
     const child = spawn(process.execPath, [scopeJs, 'run', '--no-stream', '-p', '--', 'curl', '-s', `http://127.0.0.1:${port}/x`], {

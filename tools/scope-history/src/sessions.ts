@@ -5,8 +5,8 @@
  */
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { describeError, EXIT, historyDir, listSessions, readSession, ScopeError, UsageError } from '@scope/core';
-import type { Session, SessionManifest } from '@scope/core';
+import { argBytes, describeError, EXIT, historyDir, isSessionArg, listSessions, readSession, ScopeError, UsageError } from '@scope/core';
+import type { Session, SessionArg, SessionManifest } from '@scope/core';
 
 /** `running`: no end time and its process is alive; `abnormal`: no end time and its process is gone. */
 export type SessionState = 'running' | 'ended' | 'abnormal';
@@ -49,7 +49,7 @@ export function manifestProblem(m: unknown): string | null {
   if (typeof o.start !== 'string' || Number.isNaN(Date.parse(o.start))) return '"start" is not a time';
   if (o.end !== null && o.end !== undefined && (typeof o.end !== 'string' || Number.isNaN(Date.parse(o.end)))) return '"end" is not a time';
   if (o.pid !== null && o.pid !== undefined && typeof o.pid !== 'number') return '"pid" is not a number';
-  if (o.args !== undefined && !Array.isArray(o.args)) return '"args" is not an array';
+  if (o.args !== undefined && (!Array.isArray(o.args) || !o.args.every(isSessionArg))) return '"args" is not an array of strings and {"base64"} byte strings';
   return null;
 }
 
@@ -171,10 +171,17 @@ export function countOption(flag: string, value: string | undefined): number | u
 /** The command line as one string, with words that need it quoted for a shell. */
 export function commandLine(args: unknown): string {
   if (!Array.isArray(args)) return '';
-  return args
-    .map((a) => String(a))
-    .map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
-    .join(' ');
+  return args.map((a) => (isSessionArg(a) ? shellWord(a) : String(a))).join(' ');
+}
+
+/** One argument as a shell would take it back: bare, '…', or $'…\xNN…' for bytes that are not UTF-8. */
+function shellWord(arg: SessionArg): string {
+  if (typeof arg !== 'string') {
+    let out = '';
+    for (const b of argBytes(arg)) out += b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+    return `$'${out}'`;
+  }
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Colour for people: only on a terminal and never with NO_COLOR set. */

@@ -4,11 +4,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
+import { tempDir } from '@scope/core/testing';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const bins = {
@@ -40,7 +40,7 @@ export function fixtureRows(): FixtureRow[] {
 
 /** A new $SCOPE_HOME holding the fixture sessions (those whose id passes `keep`). */
 export function buildHome(keep: (id: number) => boolean = () => true): string {
-  const home = mkdtempSync(join(tmpdir(), 'scope-history-test-'));
+  const home = tempDir('scope-history-test-');
   const history = join(home, 'history');
   mkdirSync(history, { mode: 0o700 });
   for (const row of fixtureRows()) {

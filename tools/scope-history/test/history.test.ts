@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bins, buildHome, golden, normalize, NOW, run } from './helpers.js';
+import { tempDir } from '@scope/core/testing';
 
 const home = buildHome();
 const env = { SCOPE_HOME: home, SCOPE_NOW: NOW };
@@ -57,7 +57,7 @@ test('--last N / -n N shows the newest N; --all everything; --running only runni
 });
 
 test('by default on a terminal only the last 20 are shown (here: --pretty), with a notice', () => {
-  const many = mkdtempSync(join(tmpdir(), 'scope-history-many-'));
+  const many = tempDir('scope-history-many-');
   for (let id = 1; id <= 23; id++) {
     const dir = join(many, 'history', `true_${id}_100_${1700000000000000000n + BigInt(id)}`);
     mkdirSync(dir, { recursive: true });
@@ -93,7 +93,7 @@ test('unknown --id: status 1 naming it; a bad id or an unknown option: status 2;
   assert.match(unknown.stderr, /unknown option "--colour"/);
   const extra = run(bins.history, ['stray'], env);
   assert.is(extra.status, 2);
-  const empty = mkdtempSync(join(tmpdir(), 'scope-history-empty-'));
+  const empty = tempDir('scope-history-empty-');
   assert.equal(run(bins.history, [], { SCOPE_HOME: empty }), { status: 0, stdout: '', stderr: '' });
   const dir = run(bins.history, ['--dir'], { SCOPE_HOME: empty });
   assert.is(dir.status, 1);
@@ -126,7 +126,7 @@ test('a corrupt session.json is skipped with a warning naming the file; the othe
 });
 
 test('a real `scope run --no-stream -- true` session is listed with its id, and --dir prints its path', () => {
-  const real = mkdtempSync(join(tmpdir(), 'scope-history-real-'));
+  const real = tempDir('scope-history-real-');
   const ran = run(bins.scope, ['run', '--no-stream', '--', 'true'], { SCOPE_HOME: real });
   assert.is(ran.status, 0, ran.stderr);
   const h = run(bins.history, [], { SCOPE_HOME: real });

@@ -6,9 +6,9 @@ import { sessionPaths } from '@scope/core';
 import { commandLine, countLines, formatAge, formatDuration, manifestProblem, nowMs, sessionState } from '../src/sessions.js';
 import { ask, isYes, planPrune, promptText } from '../src/prune.js';
 import { logLines } from '../src/logs.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@scope/core/testing';
 
 function session(id: number, pid: number | null, end: string | null): Session {
   const dir = `/h/history/x_${id}_77_1`;
@@ -76,7 +76,7 @@ test('the prompt and its answers', async () => {
 });
 
 test('line counting and log lines', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'scope-history-unit-'));
+  const dir = tempDir('scope-history-unit-');
   const f = join(dir, 'f');
   writeFileSync(f, '');
   assert.is(await countLines(f), 0);

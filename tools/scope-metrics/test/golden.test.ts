@@ -5,10 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, fixtures, lines, matchGolden, run, toolEnv } from './helpers.js';
+import { tempDir } from '@scope/core/testing';
 
 const METRICS = `${fixtures}metrics.ndjson`;
 const STATSD = `${fixtures}statsd.metrics`;
@@ -163,7 +163,7 @@ test('on a terminal: a table by default, bold header and faint tags; NO_COLOR tu
 });
 
 test('a reader that goes away (| head -1): status 0, nothing on stderr', () => {
-  const big = join(mkdtempSync(join(tmpdir(), 'scope-metrics-big-')), 'big.ndjson');
+  const big = join(tempDir('scope-metrics-big-'), 'big.ndjson');
   writeFileSync(big, readFileSync(METRICS, 'utf8').repeat(3000));
   for (const args of ['', '--format statsd', '--pretty']) {
     const r = spawnSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${args} < ${big} 2>${big}.err | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"; cat ${big}.err`],

@@ -1,11 +1,10 @@
 /** Running scope-metrics as a real process, and where the fixtures and golden files are. */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
+import { tempDir } from '@scope/core/testing';
 
 export const pkg = fileURLToPath(new URL('../../', import.meta.url));
 export const bin = `${pkg}bin/scope-metrics.js`;
@@ -58,7 +57,7 @@ export function matchGolden(name: string, actual: string): void {
 }
 
 export function newHome(): string {
-  return mkdtempSync(join(tmpdir(), 'scope-metrics-test-'));
+  return tempDir('scope-metrics-test-');
 }
 
 /** `scope run --no-stream -- argv…` in `home`; throws when it fails. */

@@ -8,6 +8,7 @@ import type { ToolRun } from '@scope/core';
 import { EXIT, filterArgs, flagValues, parseFlags, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText } from '@scope/core';
 import type { ScopePairs } from '@scope/core';
 import { run } from './run.js';
+import { argvBytes } from './bytes.js';
 
 export const args = {
   ...runConfigArgs,
@@ -72,6 +73,8 @@ export async function main(rawArgs: string[]): Promise<number> {
   const flagPairs = { ...runFlagPairs(parsed), ...(await filterPairs(flags)) };
   return run({
     argv: rest,
+    // the arguments after the options are the end of our command line: their bytes are read back
+    argvBytes: argvBytes(rest),
     flagPairs,
     userconfig: parsed.userconfig,
     librarypath: parsed.librarypath,

@@ -2,18 +2,27 @@
  * Before starting a command: find it on PATH as execvp would, and decide whether libscope can enter
  * it (the loader ignores LD_PRELOAD for static executables and for setuid/setgid ones).
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { elfInfo } from '@scope/libscope';
+import type { ElfInfo } from '@scope/libscope';
 
-export type Resolved = { path: string } | { error: 'not-found' | 'not-executable' | 'directory'; path: string };
+export type Resolved<P extends string | Buffer = string> = { path: P } | { error: 'not-found' | 'not-executable' | 'directory'; path: P };
 
-/** Resolve a command name the way execvp does: a name with a slash is used as is. */
-export function resolveCommand(name: string, pathVar: string | undefined): Resolved {
-  const candidates = name.includes('/')
-    ? [name]
-    : (pathVar ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).map((dir) => join(dir === '' ? '.' : dir, name));
-  let denied: string | null = null;
+/**
+ * Resolve a command name the way execvp does: a name with a slash is used as is. A name given as
+ * bytes (not UTF-8) is looked up as bytes and resolves to bytes.
+ */
+export function resolveCommand(name: string, pathVar: string | undefined): Resolved<string>;
+export function resolveCommand(name: Buffer, pathVar: string | undefined): Resolved<Buffer>;
+export function resolveCommand(name: string | Buffer, pathVar: string | undefined): Resolved<string | Buffer> {
+  const hasSlash = name.includes('/');
+  const inDir = (dir: string): string | Buffer => {
+    const d = dir === '' ? '.' : dir;
+    return typeof name === 'string' ? join(d, name) : Buffer.concat([Buffer.from(join(d, '/')), name]);
+  };
+  const candidates = hasSlash ? [name] : (pathVar ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).map(inDir);
+  let denied: string | Buffer | null = null;
   for (const candidate of candidates) {
     let isFile = false;
     try {
@@ -22,7 +31,7 @@ export function resolveCommand(name: string, pathVar: string | undefined): Resol
       continue;
     }
     if (!isFile) {
-      if (name.includes('/')) return { error: 'directory', path: candidate };
+      if (hasSlash) return { error: 'directory', path: candidate };
       continue;
     }
     try {
@@ -36,11 +45,21 @@ export function resolveCommand(name: string, pathVar: string | undefined): Resol
 }
 
 /** Why libscope cannot be loaded into this executable, or null when it can. */
-export function unscopableReason(path: string): string | null {
+export function unscopableReason(path: string | Buffer): string | null {
   const st = statSync(path);
   if (st.mode & 0o4000) return 'is a setuid executable';
   if (st.mode & 0o2000) return 'is a setgid executable';
-  const info = elfInfo(path);
+  let info: ElfInfo;
+  if (typeof path === 'string') info = elfInfo(path);
+  else {
+    // The addon takes a path as a string: a name that is not UTF-8 is read through its descriptor.
+    const fd = openSync(path, 'r');
+    try {
+      info = elfInfo(`/proc/self/fd/${fd}`);
+    } finally {
+      closeSync(fd);
+    }
+  }
   // Scripts start their interpreter, which the loader handles; only ELF files can be static.
   if (info.elf && info.interpreter === null) return 'is a static executable';
   return null;

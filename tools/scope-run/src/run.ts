@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
+  argText,
   createNdjsonWriter,
   createSession,
   followLines,
@@ -29,10 +30,13 @@ import {
 import type { ScopePairs, Session } from '@scope/core';
 import { libscopePath } from '@scope/libscope';
 import { preloadValue, resolveCommand, unscopableReason } from './launch.js';
+import { allUtf8, spawnBytes } from './bytes.js';
 
 export interface RunOptions {
   /** argv of the command; argv[0] is looked up on PATH. */
   argv: string[];
+  /** The same arguments as the bytes they are (see bytes.ts); default: the strings' UTF-8. */
+  argvBytes?: Buffer[] | undefined;
   /** SCOPE_* pairs from the command-line flags. */
   flagPairs: ScopePairs;
   userconfig?: string | undefined;
@@ -82,26 +86,47 @@ async function countLines(file: string, onNotice?: (line: string) => void): Prom
   return partial === '' ? lines : lines + 1;
 }
 
-/** Count the lines libscope wrote and the drops its notices reported, for session.json. */
-async function tally(session: Session): Promise<{ events: number; metrics: number; drops: number }> {
+/** At most this many distinct notices are kept in session.json (each process may say one). */
+const MAX_NOTICES = 50;
+
+/**
+ * Count the lines libscope wrote and the drops its notices reported, for session.json; and collect
+ * its other notices (blind spots: a Go program, a static executable exec'd), each message once.
+ */
+async function tally(session: Session): Promise<{ events: number; metrics: number; drops: number; notices: string[] }> {
   let drops = 0;
+  const notices = new Set<string>();
   const events = await countLines(session.paths.events, (line) => {
-    // Each notice tells how many records were dropped since the previous one of its process.
+    // Each drop notice tells how many records were dropped since the previous one of its process.
     const m = /"message":"libscope dropped (\d+) records/.exec(line);
-    if (m) drops += Number(m[1]);
+    if (m) {
+      drops += Number(m[1]);
+      return;
+    }
+    try {
+      const message = (JSON.parse(line) as { body?: { data?: { message?: unknown } } }).body?.data?.message;
+      if (typeof message === 'string' && notices.size < MAX_NOTICES) notices.add(message);
+    } catch {
+      // not ours to judge here: scope-events reports bad lines
+    }
   });
-  return { events, metrics: await countLines(session.paths.metrics), drops };
+  return { events, metrics: await countLines(session.paths.metrics), drops, notices: [...notices] };
 }
 
 /** Run the command; resolves to its shell exit status. */
 export async function run(options: RunOptions): Promise<number> {
-  const [name] = options.argv;
-  if (name === undefined) throw new ScopeError('no command given (scope run [options] -- command [args…])', 2);
-  const resolved = resolveCommand(name, options.env['PATH']);
+  if (options.argv.length === 0) throw new ScopeError('no command given (scope run [options] -- command [args…])', 2);
+  const bytes = options.argvBytes ?? options.argv.map((a) => Buffer.from(a, 'utf8'));
+  // Strings when they are the bytes; else the bytes themselves, started through scope-exec.
+  const argv: (string | Buffer)[] = allUtf8(bytes) ? bytes.map((b) => b.toString('utf8')) : bytes;
+  const name = argText(bytes[0] as Buffer);
+  const head = argv[0] as string | Buffer;
+  const resolved = typeof head === 'string' ? resolveCommand(head, options.env['PATH']) : resolveCommand(head, options.env['PATH']);
   if ('error' in resolved) {
+    const where = argText(typeof resolved.path === 'string' ? Buffer.from(resolved.path) : resolved.path);
     if (resolved.error === 'not-found') throw new ScopeError(`command not found: ${name}`, 127);
-    if (resolved.error === 'directory') throw new ScopeError(`${resolved.path}: is a directory`, 126);
-    throw new ScopeError(`permission denied: ${resolved.path}`, 126);
+    if (resolved.error === 'directory') throw new ScopeError(`${where}: is a directory`, 126);
+    throw new ScopeError(`permission denied: ${where}`, 126);
   }
   const yaml = options.userconfig === undefined ? undefined : await loadScopeYaml(options.userconfig);
   const lib = libraryFile(options.librarypath, options.env);
@@ -119,7 +144,7 @@ export async function run(options: RunOptions): Promise<number> {
 
   if (options.passthrough) {
     // No session: libscope takes its settings from SCOPE_* in the environment, as AppScope's does.
-    return spawnAndWait(resolved.path, options.argv, childEnv, 'inherit');
+    return spawnAndWait(resolved.path, argv, childEnv, 'inherit');
   }
 
   let stdio: StdioOptions = 'inherit';
@@ -140,7 +165,7 @@ export async function run(options: RunOptions): Promise<number> {
   const redact = redactArgsOn(resolveConfig(yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env))['SCOPE_REDACT_ARGS']);
   const session = await createSession({
     home: scopeHome(options.env),
-    args: redact ? redactArgs(options.argv) : options.argv,
+    args: redact ? redactBytes(bytes) : bytes,
     scopeVersion: SCOPE_VERSION,
     scoped: reason === null,
     notices,
@@ -161,7 +186,7 @@ export async function run(options: RunOptions): Promise<number> {
   let signal: NodeJS.Signals | null = null;
   let started: Promise<void> = Promise.resolve();
   try {
-    const result = await spawnChild(resolved.path, options.argv, childEnv, stdio, (pid) => {
+    const result = await spawnChild(resolved.path, argv, childEnv, stdio, (pid) => {
       session.manifest.pid = pid;
       started = writeManifest(session.paths, session.manifest);
     });
@@ -184,7 +209,9 @@ export async function run(options: RunOptions): Promise<number> {
     signal,
     records: { events: counts.events, metrics: counts.metrics },
     drops: counts.drops,
+    notices: [...session.manifest.notices, ...counts.notices.filter((n) => !session.manifest.notices.includes(n))],
   });
+  for (const notice of counts.notices) options.warn(`notice: ${notice}`);
   await writeManifest(session.paths, session.manifest);
   if (counts.drops > 0) options.warn(`warning: libscope dropped ${counts.drops} records (see ${session.paths.log})`);
   // A run that recorded nothing never ends as a success: the command's own failure is kept.
@@ -210,6 +237,16 @@ async function recordedNothing(session: Session, pairs: ScopePairs, scoped: bool
   return `${session.manifest.cmd} (pid ${pid}) left no record in ${session.dir}: libscope did not load into it or could not write there${log ? ` (its log: ${log})` : ''}`;
 }
 
+/** redactArgs over the arguments that are text; an argument that is not UTF-8 is kept as its bytes. */
+function redactBytes(bytes: Buffer[]): (string | Buffer)[] {
+  const texts = bytes.map((b) => {
+    const t = b.toString('utf8');
+    return Buffer.from(t, 'utf8').equals(b) ? t : null;
+  });
+  const redacted = redactArgs(texts.map((t) => t ?? ''));
+  return bytes.map((b, i) => (texts[i] === null ? b : (redacted[i] as string)));
+}
+
 /** Copy the session's records to `out` as libscope appends them, until `signal` aborts. */
 async function pump(files: string[], out: Writable, signal: AbortSignal): Promise<void> {
   const writer = createNdjsonWriter(out);
@@ -222,14 +259,16 @@ async function pump(files: string[], out: Writable, signal: AbortSignal): Promis
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 function spawnChild(
-  file: string,
-  argv: string[],
+  file: string | Buffer,
+  argv: (string | Buffer)[],
   env: NodeJS.ProcessEnv,
   stdio: StdioOptions,
   onStart: (pid: number) => void,
 ): Promise<{ status: number; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, argv.slice(1), { argv0: argv[0], env, stdio });
+    const child = typeof file === 'string' && argv.every((a) => typeof a === 'string')
+      ? spawn(file, argv.slice(1) as string[], { argv0: argv[0] as string, env, stdio })
+      : spawnBytes(Buffer.from(file), argv.map((a) => Buffer.from(a)), env, stdio);
     // A terminal's ^C reaches the whole foreground group, the command included: let the command decide
     // what it means and report how it ended. Signals sent to us alone are passed on.
     const onInt = () => {};
@@ -245,7 +284,8 @@ function spawnChild(
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
       cleanup();
-      reject(new ScopeError(`${argv[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`, err.code === 'ENOENT' ? 127 : 126));
+      const what = argText(Buffer.from(argv[0] ?? ''));
+      reject(new ScopeError(`${what}: ${err.code === 'ENOENT' ? 'command not found' : err.message}`, err.code === 'ENOENT' ? 127 : 126));
     });
     child.once('exit', (code, sig) => {
       cleanup();
@@ -254,7 +294,7 @@ function spawnChild(
   });
 }
 
-async function spawnAndWait(file: string, argv: string[], env: NodeJS.ProcessEnv, stdio: StdioOptions): Promise<number> {
+async function spawnAndWait(file: string | Buffer, argv: (string | Buffer)[], env: NodeJS.ProcessEnv, stdio: StdioOptions): Promise<number> {
   return (await spawnChild(file, argv, env, stdio, () => {})).status;
 }
 

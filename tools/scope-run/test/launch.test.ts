@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { preloadValue, resolveCommand, unscopableReason } from '../src/launch.js';
 import { shellStatus } from '../src/run.js';
+import { tempDir } from '@scope/core/testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'scope-launch-'));
+const dir = tempDir('scope-launch-');
 
 test('commands are found on PATH as execvp finds them; a name with a slash is used as is', () => {
   assert.equal(resolveCommand('sh', '/nonexistent:/bin'), { path: '/bin/sh' });

@@ -1,6 +1,8 @@
 /**
- * Every thread's backtrace from the system's debugger: `eu-stack -p PID` when there is one, else
- * `gdb -batch -p PID -ex 'thread apply all bt'`; when neither is installed, a note saying so.
+ * Every thread's backtrace from the system's debugger: `eu-stack -s -m -i -p PID` (source lines,
+ * modules, inlined calls) when there is one, else `gdb -batch -p PID -ex 'thread apply all bt'`; when
+ * neither is installed, a note saying so. Either way a frame names its function and, when the object
+ * has line information, `at file:line`.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -30,7 +32,12 @@ export function onPath(name: string, path: string): string | null {
   return null;
 }
 
-/** `TID 1234:` then `#0  0x… function` lines (eu-stack). */
+/**
+ * `TID 1234:` then frames (eu-stack -s -m -i): `#0  0x… function - module`, and under a frame whose
+ * object has line information an indented `file:line[:column]` line. Each frame becomes one string in
+ * the words gdb uses for the same facts, `0x… function at file:line (module)`, so that a frame names
+ * its function and, when known, its source line whichever debugger gave it.
+ */
 export function parseEuStack(text: string): Map<number, string[]> {
   const out = new Map<number, string[]>();
   let frames: string[] | null = null;
@@ -39,7 +46,23 @@ export function parseEuStack(text: string): Map<number, string[]> {
     if (t) {
       frames = [];
       out.set(Number(t[1]), frames);
-    } else if (frames && /^#\d+\s/.test(line)) frames.push(line.replace(/^#\d+\s+/, '').trim());
+      continue;
+    }
+    if (!frames) continue;
+    const f = /^#\d+\s+(.*)$/.exec(line);
+    if (f) {
+      // "0xADDR function - /module"; the module part is there with -m, a function may be missing
+      const m = /^(\S+)(?:\s+(.*?))?(?:\s+-\s+(\/.*|\[.*\]))?$/.exec((f[1] as string).trim());
+      const [, addr, fn, mod] = m ?? [];
+      frames.push([addr, fn || '??', mod === undefined ? '' : `(${mod})`].filter((p) => p !== '').join(' '));
+    } else if (/^\s+\S/.test(line) && frames.length > 0) {
+      // the source line of the frame above
+      const last = frames.length - 1;
+      const frame = frames[last] as string;
+      const src = line.trim();
+      const mod = / \(.*\)$/.exec(frame);
+      frames[last] = mod ? `${frame.slice(0, mod.index)} at ${src}${mod[0]}` : `${frame} at ${src}`;
+    }
   }
   return out;
 }
@@ -74,7 +97,7 @@ export async function backtraces(pid: number, path: string, timeoutMs = 60_000):
   const env = { PATH: path, LANG: 'C' };
   const euStack = onPath('eu-stack', path);
   if (euStack) {
-    const r = await run(euStack, ['-p', String(pid)], timeoutMs, env);
+    const r = await run(euStack, ['-s', '-m', '-i', '-p', String(pid)], timeoutMs, env);
     const byTid = parseEuStack(r.stdout);
     if (byTid.size > 0) return { tool: 'eu-stack', byTid, note: null };
     if (!onPath('gdb', path)) return { tool: 'eu-stack', byTid, note: `eu-stack -p ${pid} gave no backtrace: ${firstLine(r.stderr) ?? r.failed ?? 'no output'}` };

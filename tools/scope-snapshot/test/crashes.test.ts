@@ -2,8 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateRecord } from '@scope/schemas';
@@ -11,6 +10,7 @@ import { libscopePath, testProgramDir } from '@scope/libscope';
 import { parseInfo } from '../src/crashes.js';
 import { parseEnviron, parseLimits, parseMaps, procAddress } from '../src/procfs.js';
 import { parseGdb } from '../src/backtrace.js';
+import { tempDir } from '@scope/core/testing';
 
 const bin = fileURLToPath(new URL('../../bin/scope-snapshot.js', import.meta.url));
 
@@ -27,7 +27,7 @@ function crashDir(home: string, session: string, pid: number): string {
 }
 
 test('--crashes lists a session crash directory as a crash record', () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-crashes-'));
+  const home = tempDir('scope-snapshot-crashes-');
   const dir = crashDir(home, 'myapp_1_4242_1796180000000000000', 4242);
   const r = spawnSync(process.execPath, [bin, '--crashes'], { encoding: 'utf8', env: { ...process.env, SCOPE_HOME: home } });
   assert.is(r.status, 0, r.stderr);
@@ -74,7 +74,7 @@ async function watchToEnd(pid: number, home: string, release: () => void): Promi
 }
 
 test('--watch of a process that exits normally: crashed false, status 0', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-watch-'));
+  const home = tempDir('scope-snapshot-watch-');
   // It ends when told to, once the tool watches it (a fixed sleep raced the tool's start on a busy machine).
   const p = spawn('sh', ['-c', 'read x'], { stdio: ['pipe', 'ignore', 'ignore'] });
   const rec = await watchToEnd(p.pid as number, home, () => p.stdin?.end('go\n'));
@@ -83,7 +83,7 @@ test('--watch of a process that exits normally: crashed false, status 0', async 
 });
 
 test('--watch of a program that crashes under libscope: what the crash handler wrote', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-watch-'));
+  const home = tempDir('scope-snapshot-watch-');
   const dir = join(home, 'history', 'crash_segv_1_1_1', 'crash');
   // exec keeps the pid: the watch starts on sh, the crash comes from crash_segv once the tool watches
   const p = spawn('sh', ['-c', 'read x; LD_PRELOAD="$1" exec "$0"', join(testProgramDir, 'crash_segv'), libscopePath()], {
@@ -104,7 +104,7 @@ test('--watch of a program that crashes under libscope: what the crash handler w
 });
 
 test('--watch of a process that leaves a crash directory: its info and backtrace', async () => {
-  const home = mkdtempSync(join(tmpdir(), 'scope-snapshot-watch-'));
+  const home = tempDir('scope-snapshot-watch-');
   const p = spawn('sleep', ['30'], { stdio: 'ignore' });
   const pid = p.pid as number;
   let dir = '';

@@ -3,16 +3,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, openSync, closeSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, openSync, closeSync, chmodSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '@scope/core';
 import { libscopePath, testProgramDir } from '@scope/libscope';
+import { onPath } from '../src/backtrace.js';
 import { validateRecord } from '@scope/schemas';
+import { tempDir } from '@scope/core/testing';
 
 const bin = fileURLToPath(new URL('../../bin/scope-snapshot.js', import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'scope-snapshot-test-'));
+const tmp = tempDir('scope-snapshot-test-');
 const children: ChildProcess[] = [];
 
 function runTool(args: string[], options: { env?: NodeJS.ProcessEnv; user?: string } = {}) {
@@ -53,17 +54,31 @@ function snapshotOf(pid: number): any {
   return rec;
 }
 
-/** attach_threads: main waits in pthread_cond_timedwait, 8 threads spin in spin(). */
-function assertThreads(rec: any, pid: number): void {
+/** The debugger scope-snapshot picks on `path`: eu-stack first, then gdb; null when neither is there. */
+function debuggerOn(path: string): 'eu-stack' | 'gdb' | null {
+  return onPath('eu-stack', path) ? 'eu-stack' : onPath('gdb', path) ? 'gdb' : null;
+}
+
+/**
+ * attach_threads (built with -g): main waits in pthread_cond_timedwait, 8 threads spin in spin().
+ * Whichever debugger gave them, frames name their function and, for the program's own, its source
+ * line; without a debugger the record says so and no thread has a backtrace.
+ */
+function assertThreads(rec: any, pid: number, tool: 'eu-stack' | 'gdb' | null): void {
   const ours = rec.threads.filter((t: any) => t.name === 'attach_threads');
   assert.ok(ours.length >= 9, `9 threads of attach_threads, got ${ours.length}`);
+  assert.is(rec.backtrace_tool, tool);
+  if (tool === null) {
+    assert.is(rec.backtrace_note, 'no eu-stack or gdb on this machine');
+    assert.ok(rec.threads.every((t: any) => t.backtrace === null));
+    return;
+  }
   for (const t of rec.threads) assert.ok(Array.isArray(t.backtrace) && t.backtrace.length > 0, `thread ${t.tid} has no backtrace`);
-  const spinning = ours.filter((t: any) => t.backtrace.some((f: string) => /\bspin \(/.test(f)));
+  const spinning = ours.filter((t: any) => t.backtrace.some((f: string) => /\bspin\b.* at \S*attach_threads\.c:\d+/.test(f)));
   assert.is(spinning.length, 8, JSON.stringify(ours.map((t: any) => t.backtrace)));
   const main = rec.threads.find((t: any) => t.tid === pid);
-  assert.ok(main.backtrace.some((f: string) => /\bmain \(/.test(f)), main.backtrace.join('\n'));
+  assert.ok(main.backtrace.some((f: string) => /\bmain\b.* at \S*attach_threads\.c:\d+/.test(f)), main.backtrace.join('\n'));
   assert.ok(main.backtrace.some((f: string) => /pthread_cond_timedwait/.test(f)), main.backtrace.join('\n'));
-  assert.is(rec.backtrace_tool, 'gdb');
 }
 
 test('an unscoped multithreaded program: every thread with a backtrace naming its function, the file it holds', async () => {
@@ -77,7 +92,7 @@ test('an unscoped multithreaded program: every thread with a backtrace naming it
   assert.is(rec.pid, c.pid);
   assert.is(rec.scoped, false);
   assert.is(rec.scope, undefined);
-  assertThreads(rec, c.pid as number);
+  assertThreads(rec, c.pid as number, debuggerOn(process.env['PATH'] ?? ''));
   assert.ok(rec.fds.some((d: any) => d.fd === 3 && d.kind === 'file' && d.target === held), JSON.stringify(rec.fds));
   // node hands a child its stdout as one end of a unix socketpair
   assert.ok(rec.fds.some((d: any) => d.fd === 1 && d.kind === 'socket' && d.socket?.protocol === 'unix'), JSON.stringify(rec.fds));
@@ -108,7 +123,7 @@ test('a scoped multithreaded program: live config, destinations and counters, se
   assert.ok(rec.mappings.objects.some((o: string) => o.endsWith('/libscope.so')));
   assert.is(rec.environment['MY_API_TOKEN'], '[REDACTED]');
   assert.is(rec.environment['SCOPE_EVENT_DEST'], `file://${events}`);
-  assertThreads(rec, pid);
+  assertThreads(rec, pid, debuggerOn(process.env['PATH'] ?? ''));
   const shown = JSON.parse(runTool(['--json', '--show-env', String(pid)]).stdout);
   assert.is(shown.environment['MY_API_TOKEN'], 'hunter2');
   c.kill('SIGKILL');
@@ -122,12 +137,34 @@ test('a listening socket is listed with its address and state', async () => {
   const sock = rec.fds.find((d: any) => d.socket?.protocol === 'tcp');
   assert.ok(sock, JSON.stringify(rec.fds));
   assert.equal(sock.socket, { protocol: 'tcp', local: `127.0.0.1:${port}`, remote: '0.0.0.0:0', state: 'LISTEN' });
-  assert.ok(rec.threads[0].backtrace.some((f: string) => /accept/.test(f)), rec.threads[0].backtrace.join('\n'));
+  if (rec.backtrace_tool !== null) assert.ok(rec.threads[0].backtrace.some((f: string) => /accept/.test(f)), rec.threads[0].backtrace.join('\n'));
+  else assert.is(rec.threads[0].backtrace, null);
   const text = runTool(['--pretty', String(c.pid)]);
   assert.is(text.status, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`socket:\\[\\d+\\] tcp 127\\.0\\.0\\.1:${port} LISTEN`));
   c.kill('SIGKILL');
 });
+
+// Each debugger installed here, alone on PATH (a directory holding only a link to it): the same
+// functions and source lines from either. Both installed is the tests above (eu-stack is preferred),
+// neither is the test below.
+for (const tool of ['eu-stack', 'gdb'] as const) {
+  const found = onPath(tool, process.env['PATH'] ?? '');
+  if (!found) continue;
+  test(`with only ${tool} installed: every thread's function and file:line`, async () => {
+    const dir = join(tmp, `only-${tool}`);
+    mkdirSync(dir);
+    symlinkSync(found, join(dir, tool));
+    const c = start('attach_threads', []);
+    await sleep(300);
+    const r = runTool(['--json', String(c.pid)], { env: { ...process.env, SCOPE_HOME: tmp, PATH: dir } });
+    assert.is(r.status, 0, r.stderr);
+    const rec = JSON.parse(r.stdout);
+    assert.ok(validateRecord(rec).ok);
+    assertThreads(rec, c.pid as number, tool);
+    c.kill('SIGKILL');
+  });
+}
 
 test('without eu-stack or gdb the record says so plainly', async () => {
   const c = start('attach_sleep', []);
@@ -186,6 +223,7 @@ test('usage errors: status 2', () => {
 
 test.after(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 test.run();
