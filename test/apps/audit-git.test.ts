@@ -31,7 +31,7 @@ interface Open {
 
 /** The open calls of a `strace -f -o` file, an unfinished call joined with its resumption, and
  * the tids that are libscope's reporting threads. */
-function straceOpens(text: string): { opens: Open[]; ours: Set<number> } {
+function straceOpens(text: string): { opens: Open[]; ours: Set<number>; execs: Set<string> } {
   const pending = new Map<string, string>();
   const calls: { tid: number; text: string }[] = [];
   for (const line of text.split('\n')) {
@@ -46,17 +46,21 @@ function straceOpens(text: string): { opens: Open[]; ours: Set<number> } {
     calls.push({ tid: Number(tid), text: resumed ? (pending.get(tid) ?? '') + (resumed[1] ?? '') : rest });
   }
   const ours = new Set(calls.filter((c) => /^unshare\(CLONE_FILES\)\s*=\s*0/.test(c.text)).map((c) => c.tid));
+  // tid and path of each exec: libscope reads the ELF headers of what is about to be exec'd
+  // (elfkind.c: a static executable gets a notice), an open of its own on the app's thread
+  const execs = new Set(calls.map((c) => /^execve\("((?:[^"\\]|\\.)*)"/.exec(c.text)?.[1]).filter((p) => p !== undefined)
+    .map((p) => p as string));
   const opens: Open[] = [];
   for (const c of calls) {
     const m = /^(open|openat|creat)\((?:[^,"]+, )?"((?:[^"\\]|\\.)*)"[^)]*\)\s+=\s+(-?\d+)(?: (\w+))?/.exec(c.text);
     if (!m?.[1] || m[2] === undefined) continue;
     opens.push({ pid: c.tid, call: m[1], path: m[2], ok: Number(m[3]) >= 0, err: m[4] ?? '', line: `${c.tid} ${c.text}` });
   }
-  return { opens, ours };
+  return { opens, ours, execs: new Set([...execs].flatMap((p) => calls.filter((c) => c.text.startsWith(`execve("${p}"`)).map((c) => `${c.tid} ${p}`))) };
 }
 
 /** libscope's own read in the constructor, on the app's thread (the command line, before main). */
-const LIBSCOPE_OWN = /^\/proc\/self\/cmdline$/;
+const LIBSCOPE_OWN = /^\/proc\/self\/(cmdline|exe)$/;   /* the command line; a Go executable? (elfkind.c) */
 const OPENERS = /^(open|open64|openat|openat64|__open_2|__open64_2|__openat_2|__openat64_2|creat|creat64|fopen|fopen64|freopen|freopen64|opendir|mkstemp|mkstemp64|mkostemp|mkostemp64|mkstemps|mkstemps64|mkostemps|mkostemps64|tmpfile|tmpfile64)$/;
 
 /** Does scope's absolute name stand for the path strace shows (as given, maybe relative)?
@@ -88,7 +92,7 @@ test('loss audit, git init + add + commit: every open strace sees is an fs.open 
     });
     const r = await runBin(
       scopeBin,
-      ['run', '--no-stream', '--', 'strace', '-f', '-qq', '-o', trace, '-e', 'trace=open,openat,creat,unshare',
+      ['run', '--no-stream', '--', 'strace', '-f', '-qq', '-o', trace, '-e', 'trace=open,openat,creat,unshare,execve',
         'sh', '-c', 'git init -q . && git add a.txt && git commit -qm audited'],
       env,
       { cwd: repo },
@@ -99,10 +103,10 @@ test('loss audit, git init + add + commit: every open strace sees is an fs.open 
     const manifest = JSON.parse(readFileSync(session.paths.manifest, 'utf8')) as Record<string, unknown>;
     assert.is(manifest.drops, 0, 'no drops in session.json');
 
-    const { opens, ours } = straceOpens(readFileSync(trace, 'utf8'));
+    const { opens, ours, execs } = straceOpens(readFileSync(trace, 'utf8'));
     assert.ok(ours.size >= 3, `libscope's reporting threads found in the trace (sh and git's processes): ${ours.size}`);
     const homeReal = realpathSync(home);
-    const audited = opens.filter((o) => !ours.has(o.pid) && !libcOwn(o.path) && !LIBSCOPE_OWN.test(o.path) && !o.path.startsWith(homeReal) && !o.path.startsWith(home));
+    const audited = opens.filter((o) => !ours.has(o.pid) && !libcOwn(o.path) && !LIBSCOPE_OWN.test(o.path) && !(o.ok && execs.has(`${o.pid} ${o.path}`)) && !o.path.startsWith(homeReal) && !o.path.startsWith(home));
     const traced = new Set(audited.map((o) => o.pid));
     const procs = new Set(events.filter((e: Rec) => e.type === 'evt' && traced.has(e.body.pid)).map((e: Rec) => e.body.proc));
     for (const p of ['git']) assert.ok(procs.has(p), `events of ${p} (processes seen: ${[...procs].join(', ')})`);
