@@ -7,11 +7,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { join } from 'node:path';
-import { assertValidSession, envFor, events, freePort, newHome, readLast, scopeBin } from '../lib/harness.js';
+import { assertValidSession, envFor, events, freePort, newHome, readLast, runBin, scopeBin } from '../lib/harness.js';
 import { tempDir } from '@scope/core/testing';
 
 const REQUESTS = 1000;
@@ -103,6 +103,50 @@ test('nginx serving 1000 requests: 1000 http.req and 1000 http.resp, paired, not
   const manifest = JSON.parse(readFileSync(session.paths.manifest, 'utf8')) as Record<string, unknown>;
   assert.is(manifest.drops, 0, "no drops in session.json");
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('curl over one HTTP/2 TLS connection to nginx: every response of every size is an http.resp on the client side', async () => {
+  const dir = tempDir('scope-nginx-h2-');
+  mkdirSync(join(dir, 'html'));
+  mkdirSync(join(dir, 'tmp'));
+  const sizes = { a: 1000, b: 40_000, c: 200_000, d: 1000, e: 35_000, f: 10 };
+  for (const [name, n] of Object.entries(sizes)) writeFileSync(join(dir, 'html', name), 'x'.repeat(n));
+  const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+  assert.is(cert.status, 0, cert.stderr);
+  const port = await freePort('tcp');
+  writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port).replace(`listen 127.0.0.1:${port};`,
+    `listen 127.0.0.1:${port} ssl http2; ssl_certificate ${dir}/cert.pem; ssl_certificate_key ${dir}/key.pem;`));
+  const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 150; i++) {
+      if (spawnSync('curl', ['-sk', '-o', '/dev/null', `https://127.0.0.1:${port}/f`]).status === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const home = newHome();
+    const urls = Object.keys(sizes).map((n) => `https://127.0.0.1:${port}/${n}`);
+    const ran = await runBin(scopeBin, ['run', '--no-stream', '--', 'curl', '-sk', '--http2', ...urls.flatMap((u) => ['-o', '/dev/null', u])], envFor(home));
+    assert.is(ran.status, 0, ran.stderr);
+    const { events: ev } = await readLast(home);
+    const resps = events(ev, 'http.resp').filter((e) => e.body.proc === 'curl');
+    assert.equal(resps.map((e) => e.body.data.http_target).sort(), Object.keys(sizes).map((n) => `/${n}`).sort(), 'one response per URL');
+    for (const r of resps) {
+      assert.is(r.body.data.http_flavor, '2.0');
+      assert.is(r.body.data.http_scheme, 'https');
+      assert.is(r.body.data.http_status_code, 200);
+      const name = String(r.body.data.http_target).slice(1) as keyof typeof sizes;
+      assert.is(r.body.data.http_response_content_length, sizes[name], `content length of ${name}`);
+      assert.ok(typeof r.body.data.http_client_duration === 'number');
+    }
+    assert.is(new Set(resps.map((e) => e._channel)).size, 1, 'all on one connection');
+    assert.is(events(ev, 'http.req').filter((e) => e.body.proc === 'curl').length, Object.keys(sizes).length);
+    rmSync(home, { recursive: true, force: true });
+  } finally {
+    const pidFile = join(dir, 'nginx.pid');
+    if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGQUIT');
+    await new Promise((r) => nginx.once('close', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
