@@ -37,6 +37,20 @@ const PY = [
   "shutil.rmtree('d/e')",
 ].join('\n');
 
+// connects: one that succeeds (a listener of the script's own) and one refused (a port bound, not listening)
+const PYNET = [
+  'import socket',
+  'srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)',
+  'c = socket.create_connection(srv.getsockname()); a, _ = srv.accept(); c.sendall(b"hi"); a.recv(2)',
+  'c.close(); a.close(); srv.close()',
+  'shut = socket.socket(); shut.bind(("127.0.0.1", 0))',
+  'try:',
+  '    socket.create_connection(shut.getsockname(), timeout=5)',
+  'except OSError:',
+  '    pass',
+  "open('done.txt', 'w').write('ok')",
+].join('\n');
+
 const SCENARIOS: Scenario[] = [
   {
     name: 'tar czf',
@@ -67,14 +81,28 @@ const SCENARIOS: Scenario[] = [
     cmd: ['python3', 'work.py'],
   },
   {
+    name: 'curl to a port that refuses',
+    prepare: () => {},
+    cmd: ['sh', '-c', 'curl -s -o out.html http://127.0.0.1:1/; test $? = 7'],
+  },
+  {
+    name: 'a python script connecting (one connect succeeds, one is refused)',
+    prepare: (dir) => writeFileSync(join(dir, 'net.py'), PYNET),
+    cmd: ['python3', 'net.py'],
+  },
+  {
     name: 'a shell script that forks and execs',
     prepare: () => {},
     cmd: ['sh', '-c', 'for i in 1 2 3; do echo $i > f$i; done; cat f1 f2 > all; rm f3; mkdir sub; mv all sub/; cat nothere 2>/dev/null; ls sub > list; rmdir nodir 2>/dev/null; true'],
   },
 ];
 
+/** The working directory as <W>; loopback ports the kernel picked (they differ between the runs) as *. */
 function normalizePaths(ops: Op[], dir: string): Op[] {
-  return ops.map((o) => ({ ...o, path: o.path.split(dir).join('<W>') }));
+  return ops.map((o) => ({
+    ...o,
+    path: o.kind === 'connect' && !o.path.endsWith(':1') ? o.path.replace(/:\d+$/, ':*') : o.path.split(dir).join('<W>'),
+  }));
 }
 
 for (const sc of SCENARIOS) {
@@ -105,6 +133,7 @@ for (const sc of SCENARIOS) {
       assert.equal(missing, [], `strace saw, scope did not record:\n${missing.join('\n')}`);
       assert.equal(extra, [], `scope recorded, strace did not see:\n${extra.join('\n')}`);
       assert.ok(seen.size > 0, 'the audit compared something');
+      if (/connect/.test(sc.name)) assert.ok([...seen.keys()].some((k) => k.startsWith('connect ')), 'connects were compared');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

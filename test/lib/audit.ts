@@ -117,7 +117,7 @@ export function scopeOps(events: Rec[]): Op[] {
     else if (src === 'fs.delete') ops.push({ kind: 'delete', path: file, ok: true });
     else if (src === 'fs.mkdir') ops.push({ kind: 'mkdir', path: file, ok: true });
     else if (src === 'fs.rename') ops.push({ kind: 'rename', path: `${file} -> ${clean(String(d['new_file']))}`, ok: true });
-    else if (src === 'net.open' && d['net_peer_port'] !== undefined && String(b['data'] && d['net_transport']).startsWith('IP.') && d['fd'] !== undefined)
+    else if (src === 'net.open' && d['op'] === 'connect' && String(d['net_transport']).startsWith('IP.'))
       ops.push({ kind: 'connect', path: `${String(d['net_peer_ip'])}:${String(d['net_peer_port'])}`, ok: true });
     else if (src === 'net.error' && d['op'] === 'connect')
       ops.push({ kind: 'connect', path: `${String(d['net_peer_ip'])}:${String(d['net_peer_port'])}`, ok: false });
