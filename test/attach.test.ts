@@ -338,6 +338,28 @@ test('root attaches to a process running as nobody: its fs events reach the sess
   }
 });
 
+test('root attaches to a nobody process that forks a reader each time: the children\'s fs events reach the root-only session too', async () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root: it attaches to a process of another user');
+  const env = envFor(newHome());
+  const p = new Program('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', prog('attach_fsloop'), '/etc/hostname', 'fork']);
+  try {
+    await p.waitFor(/read 2\n/);
+    const r = scope(['attach', String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    const session = statusRecord(r)['session'] as string;
+    const childRead = (e: Rec) => e['type'] === 'evt' && e['body'].source === 'fs.open' && e['body'].data.file === '/etc/hostname' &&
+      e['body'].pid !== p.pid;
+    await waitForEvent(session, childRead);
+    const child = eventsOf(session).find(childRead);
+    assert.is(eventsOf(session).find((e) => e['info']?.process?.pid === child?.['body'].pid)?.['info']?.process?.ppid, p.pid,
+      'a forked child of the attached process, with its own process-start record');
+    assert.is(statSync(session).mode & 0o777, 0o700);
+    assert.is(scope(['detach', String(p.pid)], env).status, 0);
+  } finally {
+    p.stop();
+  }
+});
+
 test('an attach that cannot record says so and fails: a destination down, or its session unwritable; the process is left unscoped and no session is left', async () => {
   const home = newHome();
   const env = envFor(home);

@@ -10,11 +10,13 @@
  * SCOPE_LOG_FD), whose constructor pins it again and clears the variable. The settings file
  * (SCOPE_CONF_PATH, in the same session directory) goes the same way, read-only, as SCOPE_CONF_FD. Nothing is pinned while
  * the path stays writable, so a process that never loses access keeps none of this. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -131,6 +133,45 @@ void scope_pin_before(void)
         if (fd >= 0)
             set_pin(i, fd);
     }
+}
+
+static void pull(void);
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+void scope_pin_pull(void)
+{
+    if (scope_guard || scope_vforked())
+        return;
+    int saved_guard = scope_guard, saved_errno = errno;
+    scope_guard = 1;
+    pull();
+    scope_guard = saved_guard;
+    errno = saved_errno;
+}
+
+static void pull(void)
+{
+    pid_t tid = scope_report_tid();
+    int pidfd = -1;
+    for (int i = 0; i < CONF && tid > 0; i++) {
+        const struct scope_dest *d = i == 2 ? scope_log_file_dest() : scope_report_dest(i == 1);
+        if (!d || d->kind != SCOPE_DEST_FILE || !d->given || d->fd < 0 || atomic_load(&pins[i].fd1))
+            continue;
+        if (pidfd < 0 && (pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD)) < 0)
+            return;   /* a kernel before 6.9 has no pidfd of a thread: the children write nothing */
+        int fd = (int)syscall(SYS_pidfd_getfd, pidfd, d->fd, 0);
+        struct stat st;
+        if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_dev != d->dev || st.st_ino != d->ino)) {
+            close(fd);   /* the number changed hands meanwhile */
+            fd = -1;
+        }
+        if (fd >= 0)
+            set_pin(i, fd);
+    }
+    if (pidfd >= 0)
+        close(pidfd);
 }
 
 void scope_pin_after(void)

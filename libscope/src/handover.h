@@ -15,6 +15,10 @@ void scope_pin_take_handed(void);
 /* Around a change of credentials: open the file destinations first; keep only what the new
  * credentials could not open. */
 void scope_pin_before(void);
+/* Before a fork or an exec of a process whose files `scope attach` handed to its reporting thread
+ * (it runs as a user who cannot open them): copies of them are pinned in the app's table too,
+ * taken from that thread with pidfd_getfd, so its children can write where it does. */
+void scope_pin_pull(void);
 void scope_pin_after(void);
 /* exec: copies for the new image and their "SCOPE_X_FD=N" variables; how many. unhand closes the
  * copies again (the exec failed). Stack and syscalls only. */

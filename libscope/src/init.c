@@ -54,6 +54,14 @@ static void chan_base(void)
 
 static void set_flags(void);
 
+/* Before a fork: the files handed to an attached process's reporting thread get copies its child
+ * can reach (handover.c), then the control lock is held over the fork (ctl.c). */
+static void fork_prepare(void)
+{
+    scope_pin_pull();
+    scope_ctl_fork_prepare();
+}
+
 static void atfork_child(void)
 {
     scope_ident_fork_child();
@@ -172,7 +180,7 @@ int scope_start(int how)
     atomic_store(&mode, how);
     /* Once: a reattach starts nothing anew, and the handlers stay registered for good. */
     static bool registered;
-    if (!registered && pthread_atfork(scope_ctl_fork_prepare, scope_ctl_fork_parent, atfork_child) == 0)
+    if (!registered && pthread_atfork(fork_prepare, scope_ctl_fork_parent, atfork_child) == 0)
         registered = true;
     atomic_store(&scope_hot.active, ev || met);
     scope_self_notice();   /* a Go program: say its calls are not seen (elfkind.c) */

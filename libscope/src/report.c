@@ -57,7 +57,10 @@ static _Atomic int running, finished;
 static pthread_mutex_t consume = PTHREAD_MUTEX_INITIALIZER;
 static sem_t done_sem;           /* posted after each flush request is done */
 static sem_t table_ready;        /* posted by the reporting thread once its table is settled */
-static _Atomic int own_table;    /* … and it is its own */
+static _Atomic int own_table;
+static _Atomic pid_t report_tid;   /* the reporting thread's, for a pidfd (handover.c) */
+
+pid_t scope_report_tid(void) { return atomic_load(&report_tid); }    /* … and it is its own */
 
 static uint64_t mono_ms(void)
 {
@@ -358,6 +361,7 @@ static void *thread_main(void *arg)
 {
     (void)arg;
     scope_guard = 1;   /* for good: nothing this thread does is the app's */
+    atomic_store(&report_tid, (pid_t)syscall(SYS_gettid));
     own_fd_table();
     handover();
     if (!atomic_load(&detached))

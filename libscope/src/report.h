@@ -9,6 +9,8 @@ void scope_report_child_reset(void);
 void scope_report_flush(bool final, int timeout_ms);
 /* Runs fn(arg) on the reporting thread and waits for it (bounded); false when it did not run
  * (no thread, or it did not answer in time). */
+/* The reporting thread's tid (0 before it runs). */
+pid_t scope_report_tid(void);
 bool scope_report_call(void (*fn)(void *), void *arg, int timeout_ms);
 /* Reporting thread only (control requests, ctl.c), with the control lock held: */
 struct scope_dest;

@@ -180,8 +180,10 @@ static size_t env_count(char *const envp[])
  * scoped at all. */
 static void handing(int fds[SCOPE_PIN_COUNT], char vars[SCOPE_PIN_COUNT][32])
 {
-    if (atomic_load(&exec_keep) && self_path && atomic_load(&carried))
+    if (atomic_load(&exec_keep) && self_path && atomic_load(&carried)) {
+        scope_pin_pull();
         scope_pin_hand(fds, vars);
+    }
     else
         for (int i = 0; i < SCOPE_PIN_COUNT; i++) {
             fds[i] = -1;
