@@ -36,17 +36,21 @@ static bool read_at(int fd, void *buf, size_t n, uint64_t off)
     return off <= (uint64_t)LONG_MAX && sys_pread(fd, buf, n, (off_t)off) == (long)n;
 }
 
+/* Headers are read CHUNK bytes at a time (a few reads per file, on a small stack). */
+#define CHUNK 2048
+
 /* A PT_NOTE segment holding Go's build-id note. */
 static bool go_note(int fd, const Elf64_Phdr *ph)
 {
-    uint64_t off = ph->p_offset, end = ph->p_offset + ph->p_filesz;
-    for (int i = 0; i < 16 && off + sizeof(Elf64_Nhdr) <= end; i++) {
+    unsigned char buf[512];
+    size_t n = ph->p_filesz < sizeof buf ? (size_t)ph->p_filesz : sizeof buf;
+    if (!read_at(fd, buf, n, ph->p_offset))
+        return false;
+    for (size_t off = 0; off + sizeof(Elf64_Nhdr) <= n;) {
         Elf64_Nhdr nh;
-        char name[4];
-        if (!read_at(fd, &nh, sizeof nh, off))
-            return false;
-        if (nh.n_namesz == 3 && nh.n_type == NT_GO_BUILDID &&
-            read_at(fd, name, sizeof name, off + sizeof nh) && !memcmp(name, "Go\0", 3))
+        memcpy(&nh, buf + off, sizeof nh);
+        if (nh.n_namesz == 3 && nh.n_type == NT_GO_BUILDID && off + sizeof nh + 3 <= n &&
+            !memcmp(buf + off + sizeof nh, "Go\0", 3))
             return true;
         off += sizeof nh + ((nh.n_namesz + 3u) & ~3u) + ((nh.n_descsz + 3u) & ~3u);
     }
@@ -61,15 +65,24 @@ static bool go_section(int fd, const Elf64_Ehdr *eh)
     if (!eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shstrndx >= eh->e_shnum ||
         !read_at(fd, &strtab, sizeof strtab, eh->e_shoff + (uint64_t)eh->e_shstrndx * sizeof strtab))
         return false;
-    for (unsigned i = 0; i < eh->e_shnum && i < MAX_HEADERS; i++) {
-        Elf64_Shdr sh;
-        char name[sizeof want];
-        if (!read_at(fd, &sh, sizeof sh, eh->e_shoff + (uint64_t)i * sizeof sh))
+    char names[CHUNK];   /* the section names, when they fit (they do in real files) */
+    bool have_names = strtab.sh_size <= sizeof names && read_at(fd, names, (size_t)strtab.sh_size, strtab.sh_offset);
+    Elf64_Shdr sh[CHUNK / sizeof(Elf64_Shdr)];
+    unsigned total = eh->e_shnum < MAX_HEADERS ? eh->e_shnum : MAX_HEADERS;
+    for (unsigned i = 0; i < total;) {
+        unsigned k = total - i < sizeof sh / sizeof *sh ? total - i : (unsigned)(sizeof sh / sizeof *sh);
+        if (!read_at(fd, sh, k * sizeof *sh, eh->e_shoff + (uint64_t)i * sizeof *sh))
             return false;
-        if (sh.sh_name + sizeof want <= strtab.sh_size &&
-            read_at(fd, name, sizeof name, strtab.sh_offset + sh.sh_name) &&
-            !memcmp(name, want, sizeof want))
-            return true;
+        for (unsigned j = 0; j < k; j++) {
+            if (sh[j].sh_name + sizeof want > strtab.sh_size)
+                continue;
+            char one[sizeof want];
+            const char *name = have_names ? names + sh[j].sh_name
+                             : read_at(fd, one, sizeof one, strtab.sh_offset + sh[j].sh_name) ? one : NULL;
+            if (name && !memcmp(name, want, sizeof want))
+                return true;
+        }
+        i += k;
     }
     return false;
 }
@@ -82,14 +95,19 @@ static enum scope_exe_kind kind_of(int fd)
         eh.e_phentsize != sizeof(Elf64_Phdr))
         return SCOPE_EXE_UNKNOWN;
     bool interp = false, go = false;
-    for (unsigned i = 0; i < eh.e_phnum && i < MAX_HEADERS; i++) {
-        Elf64_Phdr ph;
-        if (!read_at(fd, &ph, sizeof ph, eh.e_phoff + (uint64_t)i * sizeof ph))
+    Elf64_Phdr ph[CHUNK / sizeof(Elf64_Phdr)];
+    unsigned total = eh.e_phnum < MAX_HEADERS ? eh.e_phnum : MAX_HEADERS;
+    for (unsigned i = 0; i < total;) {
+        unsigned k = total - i < sizeof ph / sizeof *ph ? total - i : (unsigned)(sizeof ph / sizeof *ph);
+        if (!read_at(fd, ph, k * sizeof *ph, eh.e_phoff + (uint64_t)i * sizeof *ph))
             return SCOPE_EXE_UNKNOWN;
-        if (ph.p_type == PT_INTERP)
-            interp = true;
-        else if (ph.p_type == PT_NOTE && !go)
-            go = go_note(fd, &ph);
+        for (unsigned j = 0; j < k; j++) {
+            if (ph[j].p_type == PT_INTERP)
+                interp = true;
+            else if (ph[j].p_type == PT_NOTE && !go)
+                go = go_note(fd, &ph[j]);
+        }
+        i += k;
     }
     if (!interp)
         return SCOPE_EXE_STATIC;
