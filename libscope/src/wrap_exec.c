@@ -98,6 +98,39 @@ bool scope_vforked(void) { return scope_pid() != 0 && (pid_t)syscall(SYS_getpid)
 /* Fills env (room for n + ENV_EXTRA entries) with the environment that keeps the new image
  * scoped and names the filter scopes it may follow; merged is room for a combined LD_PRELOAD.
  * Returns envp itself when nothing needs changing. Stack memory only (a vfork child). */
+static bool preload_has_self(char *const envp[], size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strncmp(envp[i], "LD_PRELOAD=", 11) && strstr(envp[i] + 11, self_path))
+            return true;
+    return false;
+}
+
+/* "LD_PRELOAD=..." without this library (the loader splits the list at spaces and colons) into
+ * out; false when nothing else is left. */
+static bool without_self(const char *var, char *out, size_t cap)
+{
+    size_t self_len = strlen(self_path), k = 11, left = 0;
+    if (cap < 12)
+        return false;
+    memcpy(out, "LD_PRELOAD=", 11);
+    for (const char *p = var + 11; *p;) {
+        size_t len = strcspn(p, ": ");
+        if (len && !(len == self_len && !memcmp(p, self_path, len)) && k + len + 2 < cap) {
+            if (left)
+                out[k++] = ':';
+            memcpy(out + k, p, len);
+            k += len;
+            left++;
+        }
+        p += len;
+        while (*p == ':' || *p == ' ')
+            p++;
+    }
+    out[k] = 0;
+    return left > 0;
+}
+
 static char *const *scoped_env(char *const envp[], size_t n, char **env, char *merged, size_t mlen,
                                char hand[SCOPE_PIN_COUNT][32])
 {
@@ -107,7 +140,9 @@ static char *const *scoped_env(char *const envp[], size_t n, char **env, char *m
     const char *follow = scope_filter_follow_var(scope_vforked());
     struct carry *c = atomic_load(&carried);
     bool keep = atomic_load(&exec_keep) && self_path && c;
-    if (!keep && !follow)
+    /* SCOPE_EXECVE=false: the new image must not load us, even from an inherited LD_PRELOAD */
+    bool strip = !atomic_load(&exec_keep) && self_path && preload_has_self(envp, n);
+    if (!keep && !follow && !strip)
         return envp;
     size_t flen = follow ? sizeof FOLLOW_KEY - 1 : 0;
     size_t k = 0;
@@ -120,6 +155,11 @@ static char *const *scoped_env(char *const envp[], size_t n, char **env, char *m
             continue;   /* ours, for one image only (ident.c) */
         if (keep && c->override && !strncmp(v, "SCOPE_", 6))
             continue;
+        if (strip && !strncmp(v, "LD_PRELOAD=", 11)) {
+            if (!without_self(v, merged, mlen))
+                continue;   /* nothing else was preloaded: the variable goes */
+            v = merged;
+        }
         if (keep && !strncmp(v, "LD_PRELOAD=", 11)) {
             preload = true;
             if (!strstr(v + 11, self_path) &&

@@ -102,6 +102,17 @@ test("fork: a child's writes to a log its parent opened give file events, fs.clo
   rmSync(s.dir, { recursive: true });
 });
 
+test('SCOPE_EXECVE=false: what the process execs runs unscoped, even from the LD_PRELOAD it inherited; other preloads stay', () => {
+  const s = session({ SCOPE_EXECVE: 'false' });
+  s.env['LD_PRELOAD'] = `${LIB} /lib/x86_64-linux-gnu/libm.so.6`;
+  const r = run('sh', ['-c', 'cat /etc/hostname >/dev/null; env | grep ^LD_PRELOAD='], s.env);
+  assert.is(r.status, 0, r.stderr.toString());
+  assert.is(r.stdout.toString(), 'LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6\n', 'only our library left the list');
+  const names = new Set(s.events().filter(isStart).map((x) => x.info.process.procname));
+  assert.equal([...names], ['sh'], 'only sh (and its forks) reported');
+  rmSync(s.dir, { recursive: true });
+});
+
 // ---- changes of user (root: the programs switch to nobody) ----
 
 function privateSession(): ReturnType<typeof session> {
