@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -26,6 +28,7 @@
 
 #include "config.h"
 #include "crash.h"
+#include "log.h"
 #include "scope.h"
 
 #define ALTSTACK (128 * 1024)
@@ -125,14 +128,14 @@ static void write_config(int dfd)
 }
 
 /* A directory of ours: made 0700 when missing, never reached through a symbolic link at its last
- * component, and owned by us when it was there already. */
+ * component, and owned by us and closed to others' writes when it was there already. */
 static int own_dir(int at, const char *name)
 {
     if (syscall(SYS_mkdirat, at, name, 0700) != 0 && errno != EEXIST)
         return -1;
     int fd = crash_openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
     struct stat st;
-    if (fd >= 0 && (syscall(SYS_fstat, fd, &st) != 0 || st.st_uid != geteuid())) {
+    if (fd >= 0 && (syscall(SYS_fstat, fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 022))) {
         crash_close(fd);
         return -1;
     }
@@ -168,6 +171,44 @@ static int open_snapshot_dir(void)
     int fd = top >= 0 ? pid_dir(top) : -1;
     crash_close(top);
     return fd;
+}
+
+/* At start, not in the handler (which cannot log): the snapshot directory, when it is there
+ * already, must be ours; one another user made first (a directory of theirs in /tmp, a symbolic
+ * link) is said in the log and replaced by a new private one, so that a crash is not lost in
+ * silence. A directory attacked after this point is still refused, but only this check says so. */
+static void check_dir(void)
+{
+    const char *dir = snap_dir[0] ? snap_dir : "/tmp/scope";
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return;   /* made at the crash, 0700 */
+    char why[128];
+    struct stat st;
+    if (fd < 0)
+        snprintf(why, sizeof why, "%s", errno == ELOOP || errno == ENOTDIR ? "not a directory (a symbolic link?)" : strerror(errno));
+    else if (fstat(fd, &st) != 0)
+        snprintf(why, sizeof why, "%s", strerror(errno));
+    else if (st.st_uid != geteuid())
+        snprintf(why, sizeof why, "owned by uid %lu, not by us", (unsigned long)st.st_uid);
+    else if (st.st_mode & 022)
+        snprintf(why, sizeof why, "writable by group or others (mode %lo)", (unsigned long)(st.st_mode & 07777));
+    else
+        why[0] = 0;
+    if (fd >= 0)
+        close(fd);
+    if (!why[0])
+        return;
+    char alt[] = "/tmp/scope-crash-XXXXXX";
+    if (mkdtemp(alt)) {
+        scope_log(SCOPE_LOG_ERROR, "crash snapshots: %s refused: %s; they go to %s instead", dir, why, alt);
+        memcpy(snap_dir, alt, sizeof alt);
+    } else {
+        scope_log(SCOPE_LOG_ERROR, "crash snapshots: %s refused: %s; none will be written (mkdtemp: %s)",
+                  dir, why, strerror(errno));
+        snap_dir[0] = 0;
+        want_bt = want_core = false;
+    }
 }
 
 static void snapshot(int sig, siginfo_t *si, ucontext_t *uc, int err, pid_t tid)
@@ -350,6 +391,9 @@ void scope_crash_init(void)
     size_t n = dir ? strlen(dir) : 0;
     if (n && n < sizeof snap_dir)
         memcpy(snap_dir, dir, n + 1);
+    check_dir();
+    if (!want_bt && !want_core)
+        return;
     keep_config();
     if (want_bt)
         crash_backtrace_prime();

@@ -23,6 +23,7 @@
 #include "got.h"
 #include "attachfds.h"
 #include "json.h"
+#include "netevents.h"
 #include "log.h"
 #include "report.h"
 #include "scope.h"
@@ -321,6 +322,7 @@ static void status(struct sbuf *o)
     sb_u(o, ev);
     sb_kv_u(o, "metrics", met);
     sb_kv_u(o, "drops", atomic_load(&scope_drops));
+    sb_kv_u(o, "payloads_refused", __atomic_load_n(&scope_payload_refused, __ATOMIC_RELAXED));
     sb_s(o, "}");
     sb_kv_i(o, "got_slots", scope_mode() == SCOPE_MODE_ATTACH ? scope_got_count() : 0);
     sb_s(o, "}\n");

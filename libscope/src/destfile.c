@@ -13,6 +13,7 @@
 #include "destnet.h"
 #include "attachfds.h"
 #include "handover.h"
+#include "safefile.h"
 
 /* Move fd up to just below the soft limit, out of the range apps scan and reuse. */
 int scope_fd_high(int fd)
@@ -53,10 +54,12 @@ static int console_fd(const struct scope_dest *d) { return d->kind == SCOPE_DEST
 
 /* By name, or, where the name is refused since the process changed user, through the
  * descriptor pinned for it beforehand (handover.c). */
-static int open_file(const struct scope_dest *d)
+static int open_file(const struct scope_dest *d, char *why, size_t n)
 {
-    int fd = open(d->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 && (errno == EACCES || errno == EPERM)) {
+    /* created exclusively, or, when there already, only if it is ours and no symbolic link:
+     * a name in /tmp another user made first does not get our events (safefile.h) */
+    int fd = scope_safe_append(AT_FDCWD, d->path, why, n);
+    if (fd < 0 && (errno == EACCES || errno == EPERM) && strncmp(why, "refused", 7) != 0) {
         int e = errno;
         if ((fd = scope_pin_dup(d->what)) < 0)
             errno = e;
@@ -64,7 +67,7 @@ static int open_file(const struct scope_dest *d)
     return fd;
 }
 
-static void went_down(struct scope_dest *d, int err) { scope_dest_went_down(d, "open", strerror(err)); }
+static void went_down(struct scope_dest *d, const char *why) { scope_dest_went_down(d, "open", why); }
 static void failed(struct scope_dest *d, const char *op, int err) { scope_dest_failed(d, op, strerror(err)); }
 static bool due(const struct scope_dest *d) { return scope_dest_due(d); }
 static void came_up(struct scope_dest *d) { scope_dest_came_up(d); }
@@ -73,10 +76,11 @@ static void came_up(struct scope_dest *d) { scope_dest_came_up(d); }
 static int attempt(struct scope_dest *d)
 {
     d->attempts++;
-    int fd = open_file(d);
+    char why[160];
+    int fd = open_file(d, why, sizeof why);
     if (fd < 0) {
         int e = errno;
-        went_down(d, e);
+        went_down(d, why);
         errno = e;
     } else {
         came_up(d);
@@ -190,9 +194,10 @@ static void reopen(struct scope_dest *d)
     if (d->kind == SCOPE_DEST_FILE) {
         /* the descriptor of a destination that is up, (re)made by the thread that keeps it: not
          * a new attempt unless it fails */
-        if ((fd = open_file(d)) < 0) {
+        char why[160];
+        if ((fd = open_file(d, why, sizeof why)) < 0) {
             d->attempts++;
-            went_down(d, errno);
+            went_down(d, why);
         }
     } else if (same_file(console_fd(d), d))
         fd = fcntl(console_fd(d), F_DUPFD_CLOEXEC, 3);
@@ -241,18 +246,19 @@ static bool write_transient(struct scope_dest *d, const char *buf, size_t len)
     if (!due(d) || d->awaiting)
         return false;
     int fd = -1;
+    char why[160];
     if (d->kind != SCOPE_DEST_FILE)
         fd = same_file(console_fd(d), d) ? console_fd(d) : -1;
     else if (d->given) {
         /* only the reporting thread holds the descriptor; the path may be closed to us, which
          * says nothing about the destination: these lines alone are dropped (counted) */
-        if ((fd = open_file(d)) < 0)
+        if ((fd = open_file(d, why, sizeof why)) < 0)
             return false;
     } else if (d->down)
         fd = attempt(d);
-    else if ((fd = open_file(d)) < 0) {
+    else if ((fd = open_file(d, why, sizeof why)) < 0) {
         d->attempts++;
-        went_down(d, errno);
+        went_down(d, why);
     }
     if (fd < 0)
         return false;

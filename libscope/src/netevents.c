@@ -21,7 +21,9 @@
 #include "fsmetrics.h"
 #include "http.h"
 #include "ident.h"
+#include "log.h"
 #include "netevents.h"
+#include "safefile.h"
 #include "scope.h"
 #include "stats.h"
 #include "statsd.h"
@@ -379,6 +381,10 @@ static void on_nclose(const struct scope_rec *r, struct sbuf *ev, struct sbuf *m
 
 /* ---- payload files ---- */
 
+/* Payload files refused or not made (the first logged): read by the status (netevents.h). */
+uint64_t scope_payload_refused;
+static bool payload_refused_logged;
+
 static void payload(struct conn *c, struct layer *l, bool tx, const char *p, size_t n)
 {
     if (!scope_cfg.payload || !scope_cfg.payload_dir || !n)
@@ -392,11 +398,24 @@ static void payload(struct conn *c, struct layer *l, bool tx, const char *p, siz
             snprintf(peer, sizeof peer, "%s:%d", c->pip, c->pport);
             snprintf(local, sizeof local, "%s:%d", c->lip, c->lport);
         }
-        snprintf(path, sizeof path, "%s/%d_%s_%s.%s", scope_cfg.payload_dir, (int)scope_id.pid, peer,
-                 local, tx ? "out" : "in");
-        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
+        snprintf(path, sizeof path, "%d_%s_%s.%s", (int)scope_id.pid, peer, local, tx ? "out" : "in");
+        /* never straight into a directory others can write (/tmp, the default): a private one of
+         * ours inside it, and there the file made exclusively or, if there, kept only if ours */
+        char why[160], sub[48];
+        snprintf(sub, sizeof sub, "scope-payloads-%lu", (unsigned long)geteuid());
+        int dfd = scope_private_dir(scope_cfg.payload_dir, sub, why, sizeof why);
+        int fd = dfd >= 0 ? scope_safe_append(dfd, path, why, sizeof why) : -1;
+        if (dfd >= 0)
+            close(dfd);
+        if (fd < 0) {
+            __atomic_add_fetch(&scope_payload_refused, 1, __ATOMIC_RELAXED);
+            if (!payload_refused_logged) {
+                payload_refused_logged = true;
+                scope_log(SCOPE_LOG_ERROR, "payload file %s (under %s) not written: %s; later ones "
+                          "refused are counted, not logged", path, scope_cfg.payload_dir, why);
+            }
             return;
+        }
         l->pay[tx] = fd + 1;
     }
     ssize_t w = write(l->pay[tx] - 1, p, n);

@@ -15,4 +15,6 @@ void scope_net_reset(void);
 void scope_net_child(void);
 /* The settings changed: SCOPE_EVENT_HTTP_HEADER is compiled again when next needed. */
 void scope_net_config(void);
+/* Payload files not written because their name or directory was refused (safefile.h). */
+extern uint64_t scope_payload_refused;
 #endif
