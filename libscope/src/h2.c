@@ -190,7 +190,9 @@ static void block_frame_done(struct scope_h2 *p, scope_http_cb cb, void *ctx)
 {
     uint8_t type = p->hdr[3], flags = p->hdr[4];
     size_t plen = frame_len(p);
-    unsigned char *q = p->blk + p->blk_len;
+    /* blk is still NULL after empty payloads only (nothing of q is read then); NULL + 0 is
+     * undefined in C, so it is not computed. */
+    unsigned char *q = p->blk ? p->blk + p->blk_len : NULL;
     size_t off = 0, pad = 0;
     if (type == F_HEADERS || type == F_PUSH_PROMISE) {
         if (flags & FL_PADDED) {

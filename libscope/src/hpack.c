@@ -244,7 +244,9 @@ static int tbl_add(struct scope_hpack *h, const char *name, size_t nl, const cha
     char *tmp = NULL;
     size_t need = nl + vl;
     size_t used = tbl_used(h);
-    if (used + need > h->cap) {
+    /* The buffer exists once any entry does, even an empty one (name and value of no bytes, 32
+     * bytes of size): entries point into it, and NULL + 0 is undefined in C. */
+    if (used + need > h->cap || !h->buf) {
         uintptr_t np = (uintptr_t)name, bp = (uintptr_t)h->buf;
         if (h->buf && np >= bp && np < bp + h->cap) {
             tmp = malloc(nl ? nl : 1);
@@ -255,7 +257,7 @@ static int tbl_add(struct scope_hpack *h, const char *name, size_t nl, const cha
         }
         tbl_compact(h);
         used = tbl_used(h);
-        if (used + need > h->cap) {
+        if (used + need > h->cap || !h->buf) {
             size_t ncap = h->cap ? h->cap : 1024;
             while (ncap < used + need)
                 ncap *= 2;
