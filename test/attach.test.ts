@@ -449,6 +449,132 @@ test('another user cannot inspect, update or detach a root-owned scoped process;
   }
 });
 
+/** As USER: binds "@scope/<pid>" (exact and padded) and answers every connection with a fake status. */
+const SQUATTER = `
+import json, socket, sys, threading
+pid = int(sys.argv[1])
+fake = (json.dumps({"ok": True, "pid": pid, "scoped": True, "mode": "attach", "version": "0.1.0",
+                    "config": {"SCOPE_EVENT_DEST": "file:///fake/events.json"}, "destinations": []}) + "\\n").encode()
+def serve(s):
+    while True:
+        c, _ = s.accept()
+        c.settimeout(1)
+        try:
+            data = c.recv(65536)
+        except OSError:
+            data = b""
+        print("got", data.decode(errors="replace").strip() or "(nothing)", flush=True)
+        try:
+            c.sendall(fake)
+        except OSError:
+            pass
+        c.close()
+socks = []
+for padded in (False, True):
+    name = ("\\0scope/%d" % pid).encode()
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(name.ljust(108, b"\\0") if padded else name)
+    s.listen(64)
+    socks.append(s)
+    threading.Thread(target=serve, args=(s,), daemon=True).start()
+print("bound", flush=True)
+threading.Event().wait()
+`;
+
+/** As USER: keeps connecting to "@name" for `seconds`, holding up to 16 connections, saying nothing. */
+const FLOODER = `
+import socket, sys, time
+name = b"\\0" + sys.argv[1].encode()
+end = time.time() + float(sys.argv[2])
+held, made = [], 0
+while time.time() < end:
+    s = socket.socket(socket.AF_UNIX)
+    s.setblocking(False)
+    try:
+        s.connect(name)
+        made += 1
+        held.append(s)
+    except OSError:
+        s.close()
+    if len(held) > 16:
+        held.pop(0).close()
+    time.sleep(0.005)
+print("made", made, flush=True)
+`;
+
+test('another user squatting @scope/<pid> and flooding the real socket: root\'s tools talk only to the process itself, never to the squatter, and are not starved', async () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root (runuser, attach to a process started here)');
+  if (spawnSync('id', [USER]).status !== 0) {
+    const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', USER], { encoding: 'utf8' });
+    assert.is(made.status, 0, made.stderr);
+  }
+  const home = newHome();
+  const env = envFor(home);
+  const dir = tempDir('scope-squat-');
+  const p = new Program(prog('attach_sleep'), []);
+  // setpriv execs: the pid is python's own, to be killed by the test
+  const asOther = ['--reuid', USER, '--regid', spawnSync('id', ['-g', USER], { encoding: 'utf8' }).stdout.trim(), '--clear-groups', '/usr/bin/python3', '-c'];
+  const squatter = new Program('setpriv', [...asOther, SQUATTER, String(p.pid)]);
+  try {
+    await p.waitFor(/tick 1\n/);
+    await squatter.waitFor(/^bound\n/m, 'out', 10_000).catch((e: Error) => assert.unreachable(`${e.message}\n${squatter.err}`));
+
+    // the name is bound, but not by the process: it is not scoped, and nothing is sent to the squatter
+    assert.is(psRow(env, p.pid), undefined, 'ps leaves it out');
+    const ins0 = scope(['inspect', '--json', String(p.pid)], env);
+    assert.is(ins0.status, 1, ins0.stdout + ins0.stderr);
+    assert.match(ins0.stdout + ins0.stderr, new RegExp(`held by pid \\d+ \\(uid \\d+\\), not by pid ${p.pid}`));
+
+    // root attaches: libscope finds its name taken and listens on another one, which the tools find
+    const att = scope(['attach', '--json', String(p.pid)], env);
+    assert.is(att.status, 0, att.stdout + att.stderr);
+    const session = statusRecord(att)['session'] as string;
+    const log = () => (existsSync(join(session, 'libscope.log')) ? readFileSync(join(session, 'libscope.log'), 'utf8') : '');
+    const names = readFileSync('/proc/net/unix', 'utf8').match(new RegExp(` @scope/${p.pid}\\.[0-9a-f]{16}$`, 'gm')) ?? [];
+    assert.is(names.length, 1, `the library's own name in /proc/net/unix: ${names.join(',')}`);
+    const realName = (names[0] as string).trim().slice(1);
+    const ins = scope(['inspect', '--json', String(p.pid)], env);
+    assert.is(ins.status, 0, ins.stderr);
+    const st = statusRecord(ins);
+    assert.is(st['scoped'], true);
+    assert.ok(String(st['config']?.['SCOPE_EVENT_DEST'] ?? JSON.stringify(st)).startsWith(`file://${session}`), `the real config, not the squatter's: ${ins.stdout}`);
+    const row = psRow(env, p.pid);
+    assert.is(row?.['scoped'], true, JSON.stringify(row));
+
+    // update reaches the process: its config in force changes
+    const upd = scope(['update', '--json', '-e', `file://${dir}/moved.json`, String(p.pid)], env);
+    assert.is(upd.status, 0, upd.stdout + upd.stderr);
+    const st2 = statusRecord(scope(['inspect', '--json', String(p.pid)], env));
+    assert.is(st2['config']?.['SCOPE_EVENT_DEST'], `file://${dir}/moved.json`, JSON.stringify(st2));
+
+    // another user keeps 16 connections open on the real socket: root's requests still succeed
+    const flooder = new Program('setpriv', [...asOther, FLOODER, realName, '4']);
+    await sleep(300);
+    for (let i = 0; i < 5; i++) {
+      const r = scope(['inspect', '--json', String(p.pid)], env);
+      assert.is(r.status, 0, `inspect ${i} during the flood: ${r.stdout}${r.stderr}`);
+      assert.is(statusRecord(r)['scoped'], true);
+    }
+    await flooder.waitFor(/^made (\d+)\n/m, 'out', 15_000);
+    const made = Number(/^made (\d+)/m.exec(flooder.out)?.[1]);
+    assert.ok(made > 50, `the flood made ${made} connections`);
+    const refusals = log().match(/control socket: refused/g) ?? [];
+    assert.ok(refusals.length >= 1 && refusals.length <= 2, `refusals logged once a minute at most, with a count:\n${log()}`);
+    assert.match(log(), new RegExp(`control socket @scope/${p.pid}: Address already in use \\(bound by another process\\); listening on @scope/${p.pid}\\.[0-9a-f]{16} instead`));
+
+    // detach really detaches
+    const det = scope(['detach', '--json', String(p.pid)], env);
+    assert.is(det.status, 0, det.stdout + det.stderr);
+    const st3 = statusRecord(scope(['inspect', '--json', String(p.pid)], env));
+    assert.is(st3['scoped'], false, JSON.stringify(st3));
+    // the tools connected to it to read who listens, and sent it nothing
+    assert.not.match(squatter.out, /^got (?!\(nothing\)$)/m, `the squatter was sent nothing:\n${squatter.out}`);
+  } finally {
+    squatter.stop();
+    p.stop();
+  }
+});
+
 test('refusals: no such pid, a static executable, already scoped, a process that dies during the attach, a name with several processes', async () => {
   const env = envFor(newHome());
   const none = scope(['attach', '4194000'], env);

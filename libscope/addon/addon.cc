@@ -2,7 +2,8 @@
 // executable's ELF program headers, so `scope run` can tell a static executable (no PT_INTERP, so the
 // loader never sees LD_PRELOAD) from one libscope can enter, before it starts the command; and
 // loading a library into a running process (inject.cc), for `scope attach`; handing it open
-// descriptors (handover.cc).
+// descriptors (handover.cc); and
+// connecting to a control socket with its listener's credentials read (handover.cc).
 #include <napi.h>
 
 #include <elf.h>
@@ -21,6 +22,7 @@ namespace scope_handover {  // handover.cc
 Napi::Value ListenJs(const Napi::CallbackInfo& info);
 Napi::Value SendJs(const Napi::CallbackInfo& info);
 Napi::Value CloseJs(const Napi::CallbackInfo& info);
+Napi::Value PeerConnectJs(const Napi::CallbackInfo& info);
 }
 
 namespace {
@@ -111,6 +113,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("handoverListen", Napi::Function::New(env, scope_handover::ListenJs, "handoverListen"));
   exports.Set("handoverSend", Napi::Function::New(env, scope_handover::SendJs, "handoverSend"));
   exports.Set("handoverClose", Napi::Function::New(env, scope_handover::CloseJs, "handoverClose"));
+  exports.Set("peerConnect", Napi::Function::New(env, scope_handover::PeerConnectJs, "peerConnect"));
   return exports;
 }
 

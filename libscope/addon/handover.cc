@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -147,6 +148,50 @@ Napi::Value SendJs(const Napi::CallbackInfo& info) {
 Napi::Value CloseJs(const Napi::CallbackInfo& info) {
   if (info.Length() >= 1 && info[0].IsNumber()) close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
+}
+
+// peerConnect(name) → { fd, pid, uid, gid } or { error, code }. Connects to the abstract unix
+// socket "@name" (name without the '@', the exact length, no padding) and reads who listens there
+// (SO_PEERCRED: the process and credentials of whoever called listen()). The control-socket client
+// decides from that whether to talk at all: node's net cannot read a peer's credentials. The
+// connect does not block: a full backlog answers EAGAIN, which the caller may try again.
+Napi::Value PeerConnectJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "peerConnect(name)");
+  std::string name = info[0].As<Napi::String>();
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  Napi::Object out = Napi::Object::New(env);
+  if (name.empty() || name.size() + 1 > sizeof a.sun_path) {
+    out.Set("error", "@" + name + ": not a possible abstract socket name");
+    out.Set("code", "EINVAL");
+    return out;
+  }
+  std::memcpy(a.sun_path + 1, name.data(), name.size());
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    out.Set("error", Errno("socket"));
+    out.Set("code", errno == EMFILE || errno == ENFILE ? "EMFILE" : "ESOCKET");
+    return out;
+  }
+  int r;
+  do r = connect(fd, reinterpret_cast<sockaddr*>(&a), len);
+  while (r != 0 && errno == EINTR);
+  ucred cred{};
+  socklen_t clen = sizeof cred;
+  if (r != 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
+    int e = errno;
+    close(fd);
+    out.Set("error", std::string("@") + name + ": " + std::strerror(e));
+    out.Set("code", e == ECONNREFUSED ? "ECONNREFUSED" : e == EAGAIN ? "EAGAIN" : e == ENOENT ? "ENOENT" : "EOTHER");
+    return out;
+  }
+  out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("pid", Napi::Number::New(env, cred.pid));
+  out.Set("uid", Napi::Number::New(env, cred.uid));
+  out.Set("gid", Napi::Number::New(env, cred.gid));
+  return out;
 }
 
 }  // namespace scope_handover

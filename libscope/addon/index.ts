@@ -75,6 +75,12 @@ export interface HandoverResult {
   error?: string;
 }
 
+/**
+ * What {@link peerConnect} did: a connected descriptor and the credentials of the process that
+ * listens there (SO_PEERCRED), or why not (`code`: ECONNREFUSED, ENOENT, EAGAIN (backlog full), …).
+ */
+export type PeerConnection = { fd: number; pid: number; uid: number; gid: number } | { error: string; code: string };
+
 /** Which destination a handed descriptor is for: events, metrics, log. */
 export type HandoverTag = 'e' | 'm' | 'l';
 
@@ -84,6 +90,7 @@ interface Addon {
   handoverListen(path: string, uid: number, gid: number): number;
   handoverSend(listenFd: number, pid: number, tags: string, fds: number[], timeoutMs: number): HandoverResult;
   handoverClose(fd: number): void;
+  peerConnect(name: string): PeerConnection;
 }
 
 let addon: Addon | undefined;
@@ -157,3 +164,15 @@ export function handoverSend(listenFd: number, pid: number, files: { tag: Handov
 export function handoverClose(fd: number): void {
   load().handoverClose(fd);
 }
+
+/**
+ * Connect (without blocking) to the abstract unix socket `@name` (`name` without the '@', its exact
+ * length) and say who listens there. The caller owns the descriptor: it wraps it (`new
+ * net.Socket({ fd })`) or closes it with {@link handoverClose}.
+ */
+export function peerConnect(name: string): PeerConnection {
+  return load().peerConnect(name);
+}
+
+/** The control client's peer check (`useControlPeerCheck` of @scope/core) made of the two above. */
+export const controlPeerCheck = { peerConnect, close: handoverClose };

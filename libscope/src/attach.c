@@ -135,19 +135,52 @@ static int read_conf(const char *path, char **text)
     return 0;
 }
 
-/* Another copy of libscope (another file, loaded too) already scopes this process: its control
- * socket answers. */
-static bool served_elsewhere(void)
+/* The listener of "@name" is this process (SO_PEERCRED: whoever called listen()). A name alone
+ * proves nothing: another user may have bound it. */
+static bool ours_at(const char *name)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "scope/%d", (int)getpid());
-    int rc = connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n));
+    size_t n = strnlen(name, sizeof a.sun_path - 1);
+    memcpy(a.sun_path + 1, name, n);
+    int rc = connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
     int e = errno;
+    struct ucred cred = {0};
+    socklen_t clen = sizeof cred;
+    bool mine = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid == getpid();
     close(fd);
-    return rc == 0 || e == EAGAIN || e == EINPROGRESS;
+    return (rc == 0 || e == EAGAIN || e == EINPROGRESS) && mine;
+}
+
+/* Another copy of libscope (another file, loaded too) already scopes this process: a control
+ * socket of ours answers, under "@scope/<pid>" or the "@scope/<pid>.<hex>" taken when that name
+ * was bound by someone else (control.c), found in /proc/net/unix. */
+static bool served_elsewhere(void)
+{
+    char name[64];
+    int n = snprintf(name, sizeof name, "scope/%d", (int)getpid());
+    if (ours_at(name))
+        return true;
+    FILE *f = fopen("/proc/self/net/unix", "re");
+    if (!f)
+        return false;
+    char *line = NULL;
+    size_t cap = 0;
+    bool found = false;
+    ssize_t len;
+    while (!found && (len = getline(&line, &cap, f)) > 0) {
+        while (len > 0 && line[len - 1] == '\n')
+            line[--len] = 0;
+        char *at = strstr(line, " @scope/");
+        if (!at || strncmp(at + 2, name, (size_t)n) != 0 || at[2 + n] != '.' || strlen(at + 3 + n) != 16)
+            continue;
+        found = ours_at(at + 2);
+    }
+    free(line);
+    fclose(f);
+    return found;
 }
 
 static _Atomic int claimed;   /* an attach is in progress or done */

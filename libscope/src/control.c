@@ -4,15 +4,24 @@
  * of its loop (at most 100 ms apart) accepts, reads and answers without blocking, so a slow or
  * silent client costs nothing but a slot, and is dropped after 2 s.
  *
+ * Any user may bind any abstract name, "@scope/<pid>" included, before we do. So the name proves
+ * nothing: the tools ask the listener's credentials (SO_PEERCRED: the pid and uid of whoever called
+ * listen()) and talk only to a listener whose pid is the target's. And a taken name does not keep
+ * us silent: we listen on "@scope/<pid>.<16 random hex digits>" instead (a name nobody can guess
+ * before we bind it), found by the tools in /proc/net/unix among the names starting "@scope/<pid>".
+ *
  * Two names are bound, both "@scope/<pid>" to a reader: the name itself (as C clients, socat and
  * /proc/net/unix spell it) and the same name padded with NULs to the whole sun_path, which is what
- * node's net (libuv) connects to for '\0scope/<pid>'; abstract names differ by their length.
+ * node's net (libuv) connects to for '\0scope/<pid>'; abstract names differ by their length. The
+ * padded one is a convenience for scripts: the tools connect to the exact name.
  *
  * A connection carries one request line and one response line (ctlreq.c), then is closed. Only a
- * peer with our uid or root may ask (SO_PEERCRED); another one is told why and closed. As for
- * ptrace, a process that changed its credentials (a daemon that dropped root: not dumpable, or
- * real and effective uids that differ) answers root only: its new uid's other processes could not
- * have traced it, so they may not reconfigure it either.
+ * peer with our uid or root may ask (SO_PEERCRED); another one is sent why (if its socket takes it
+ * at once) and closed at once, before it gets a slot: other users cannot hold the slots root needs,
+ * and their refusals are logged at most once a minute, with a count. A root peer finding every slot
+ * taken takes the oldest non-root one. As for ptrace, a process that changed its credentials (a
+ * daemon that dropped root: not dumpable, or real and effective uids that differ) answers root
+ * only: its new uid's other processes could not have traced it, so they may not reconfigure it.
  *
  * The sockets live in the reporting thread's own descriptor table (report.c): the app never sees
  * them, and a forked child, whose reporting thread starts with the app's table, listens under its
@@ -23,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -38,6 +48,8 @@
 #define LINE_MAX_BYTES 65536
 #define CONN_MS 2000
 #define RETRY_MS 5000
+#define REFUSED_LOG_MS 60000
+#define ACCEPTS_PER_TURN 256    /* refused peers cost a syscall each, nothing more */
 
 struct conn {
     int fd;                 /* -1: free */
@@ -45,14 +57,18 @@ struct conn {
     struct sbuf in, out;
     size_t sent;
     bool answering;         /* out holds the answer: send it, then close */
-    bool refused;           /* out holds a refusal, sent once the request is read: closing at
-                             * once made the peer's write fail (EPIPE) before it read why */
+    bool root;              /* the peer is root: never made room for another */
 };
 
 static int lfd[2] = {-1, -1};   /* the exact name, the padded name */
 static pid_t bound_for;
+static char name[48];           /* "scope/<pid>" or "scope/<pid>.<hex>": the one listened on */
 static uint64_t retry_at;
 static bool told;
+static unsigned long refused_n;  /* refusals not logged yet */
+static uid_t refused_uid;
+static pid_t refused_pid;
+static uint64_t refused_log_at;  /* the next refusal log may be written from then on */
 static struct conn conns[CONNS];
 static bool conns_init;
 
@@ -77,8 +93,11 @@ void scope_control_child(void)
     /* not closed: those numbers are the parent's reporting thread's, not in our table */
     lfd[0] = lfd[1] = -1;
     bound_for = 0;
+    name[0] = 0;
     retry_at = 0;
     told = false;
+    refused_n = 0;
+    refused_log_at = 0;
     memset(conns, 0, sizeof conns);   /* buffers leaked: the parent may have been mid-update */
     conns_init = false;
 }
@@ -105,14 +124,15 @@ void scope_control_close(void)
     }
 }
 
-static int bound(pid_t pid, bool padded)
+static int bound(const char *nm, bool padded)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "scope/%d", (int)pid);
+    size_t n = strlen(nm);
+    memcpy(a.sun_path + 1, nm, n);
     socklen_t len = padded ? (socklen_t)sizeof a
-                           : (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, len) != 0 || listen(fd, 16) != 0) {
+                           : (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, len) != 0 || listen(fd, 128) != 0) {
         int e = errno;
         if (fd >= 0)
             close(fd);
@@ -123,27 +143,57 @@ static int bound(pid_t pid, bool padded)
     return scope_fd_high(fd);
 }
 
+/* "scope/<pid>.<16 hex digits>", from the kernel's random pool: unguessable, so nobody can have
+ * bound it before us. */
+static bool random_name(pid_t pid, char *out, size_t size)
+{
+    unsigned char b[8];
+    if (getrandom(b, sizeof b, GRND_NONBLOCK) != (ssize_t)sizeof b)
+        return false;
+    int n = snprintf(out, size, "scope/%d.", (int)pid);
+    for (size_t i = 0; i < sizeof b && n > 0 && (size_t)n + 2 < size; i++)
+        n += snprintf(out + n, size - (size_t)n, "%02x", b[i]);
+    return true;
+}
+
 static void listen_now(void)
 {
     pid_t pid = getpid();
-    int e = 0;
-    for (int i = 0; i < 2; i++) {
-        if (lfd[i] >= 0 && bound_for != pid) {
-            close(lfd[i]);
-            lfd[i] = -1;
-        }
-        if (lfd[i] < 0 && (lfd[i] = bound(pid, i == 1)) < 0)
-            e = errno;
+    if (bound_for != pid) {
+        for (int i = 0; i < 2; i++)
+            if (lfd[i] >= 0) {
+                close(lfd[i]);
+                lfd[i] = -1;
+            }
+        snprintf(name, sizeof name, "scope/%d", (int)pid);
+        bound_for = pid;
     }
-    bound_for = pid;
-    if (lfd[0] >= 0 && lfd[1] >= 0) {
+    int e = 0;
+    /* The exact name first: the one the tools use. Taken (by anyone: another user squatting it,
+     * or a listener left by the process that had our pid before), a random one instead. */
+    for (int tries = 0; lfd[0] < 0 && tries < 4; tries++) {
+        if ((lfd[0] = bound(name, false)) >= 0)
+            break;
+        e = errno;
+        char taken[sizeof name];
+        memcpy(taken, name, sizeof name);
+        if (e != EADDRINUSE || !random_name(pid, name, sizeof name))
+            break;
+        scope_log(SCOPE_LOG_WARNING, "control socket @%s: %s (bound by another process); listening "
+                  "on @%s instead", taken, strerror(e), name);
+    }
+    if (lfd[0] >= 0 && lfd[1] < 0) {
+        /* the padded twin is for scripts only: its loss is logged, never retried */
+        if ((lfd[1] = bound(name, true)) < 0 && !told)
+            scope_log(SCOPE_LOG_INFO, "control socket @%s (padded to the whole sun_path): %s; the "
+                      "exact name serves", name, strerror(errno));
         told = false;
         return;
     }
     retry_at = now_ms() + RETRY_MS;
     if (!told)
-        scope_log(SCOPE_LOG_WARNING, "control socket @scope/%d: %s; trying again every %d s",
-                  (int)pid, strerror(e), RETRY_MS / 1000);
+        scope_log(SCOPE_LOG_WARNING, "control socket @%s: %s; trying again every %d s",
+                  name, strerror(e), RETRY_MS / 1000);
     told = true;
 }
 
@@ -154,12 +204,52 @@ static void answer(struct conn *c)
     c->deadline = now_ms() + CONN_MS;
 }
 
-static void admit(int fd)
+static void refused_log(uint64_t now)
 {
+    if (refused_n == 0 || now < refused_log_at)
+        return;
+    scope_log(SCOPE_LOG_WARNING, "control socket: refused %lu connection(s) (the last: "
+              "uid %u, pid %d); logged at most once a minute", refused_n, (unsigned)refused_uid,
+              (int)refused_pid);
+    refused_n = 0;
+    refused_log_at = now + REFUSED_LOG_MS;
+}
+
+/* The peer's credentials are checked before it gets a slot: a refused one is told why in one
+ * send that cannot block (dropped if its buffer is full) and closed at once. */
+static void admit(int fd, uint64_t now)
+{
+    struct ucred cred = {.uid = (uid_t)-1};
+    socklen_t clen = sizeof cred;
+    uid_t me = geteuid();
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+        cred.uid = (uid_t)-1;
+    bool changed = getuid() != me || prctl(PR_GET_DUMPABLE) != 1;
+    if (cred.uid != 0 && (cred.uid != me || changed)) {
+        static struct sbuf why;   /* reused: the reporting thread is the only caller */
+        why.len = 0;
+        scope_ctl_denied(&why, (unsigned)cred.uid, (unsigned)me, cred.uid == me);
+        if (why.p)
+            (void)send(fd, why.p, why.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        close(fd);
+        refused_n++;
+        refused_uid = cred.uid;
+        refused_pid = cred.pid;
+        refused_log(now);
+        return;
+    }
     struct conn *c = NULL;
     for (int i = 0; i < CONNS && !c; i++)
         if (conns[i].fd < 0)
             c = &conns[i];
+    if (!c && cred.uid == 0) {
+        /* root is never kept out by another's slow clients: the oldest non-root one makes room */
+        for (int i = 0; i < CONNS; i++)
+            if (!conns[i].root && (!c || conns[i].deadline < c->deadline))
+                c = &conns[i];
+        if (c)
+            drop(c);
+    }
     if (!c) {
         close(fd);
         return;
@@ -168,20 +258,8 @@ static void admit(int fd)
     c->in.len = c->out.len = 0;
     c->sent = 0;
     c->answering = false;
-    c->refused = false;
-    c->deadline = now_ms() + CONN_MS;
-    struct ucred cred = {.uid = (uid_t)-1};
-    socklen_t clen = sizeof cred;
-    uid_t me = geteuid();
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
-        cred.uid = (uid_t)-1;
-    bool changed = getuid() != me || prctl(PR_GET_DUMPABLE) != 1;
-    if (cred.uid != 0 && (cred.uid != me || changed)) {
-        scope_ctl_denied(&c->out, (unsigned)cred.uid, (unsigned)me, cred.uid == me);
-        scope_log(SCOPE_LOG_WARNING, "control socket: refused a peer with uid %u (pid %d)",
-                  (unsigned)cred.uid, (int)cred.pid);
-        c->refused = true;
-    }
+    c->root = cred.uid == 0;
+    c->deadline = now + CONN_MS;
 }
 
 /* Reads what has come; answers once a line is whole (or the peer ended one without a newline). */
@@ -209,10 +287,6 @@ static void reading(struct conn *c, uint64_t now)
         if (n < 0 && now < c->deadline)
             return;   /* more to come */
         break;        /* the peer's end, or out of time */
-    }
-    if (c->refused) {
-        answer(c);    /* the refusal, whatever was asked */
-        return;
     }
     char *nl = c->in.p ? memchr(c->in.p, '\n', c->in.len) : NULL;
     size_t len = nl ? (size_t)(nl - c->in.p) : c->in.len;
@@ -246,15 +320,16 @@ void scope_control_serve(void)
 {
     init_conns();
     uint64_t now = now_ms();
-    if ((lfd[0] < 0 || lfd[1] < 0 || bound_for != getpid()) && now >= retry_at)
+    if ((lfd[0] < 0 || bound_for != getpid()) && now >= retry_at)
         listen_now();
     for (int l = 0; l < 2; l++)
-        for (int i = 0; lfd[l] >= 0 && i < CONNS; i++) {
+        for (int i = 0; lfd[l] >= 0 && i < ACCEPTS_PER_TURN; i++) {
             int fd = accept4(lfd[l], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0)
                 break;
-            admit(fd);
+            admit(fd, now);
         }
+    refused_log(now);
     for (int i = 0; i < CONNS; i++) {
         struct conn *c = &conns[i];
         if (c->fd >= 0 && !c->answering)

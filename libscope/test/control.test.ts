@@ -66,14 +66,19 @@ function ask(pid: number, request: string): Promise<Answer> {
   });
 }
 const NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
-/** The same request from a client running as nobody (root only). */
-function askAsNobody(pid: number, request: string): Answer {
-  const client = `const s = require('net').createConnection({ path: '\\0scope/${pid}' });
-    let b = ''; s.on('connect', () => s.write(${JSON.stringify(request + '\n')})); s.on('data', (d) => (b += d));
-    s.on('end', () => process.stdout.write(b)); s.on('error', (e) => process.stdout.write('error ' + e.code));`;
+/**
+ * A client running as nobody (root only) that connects and reads: a refused peer is sent why and
+ * closed at once, before it says anything. `request`, when given, is written right after the connect
+ * (whatever comes back, an answer or EPIPE). Returns what came and how long the connection lasted.
+ */
+function askAsNobody(pid: number, request?: string): { text: string; ms: number } {
+  const client = `const t0 = Date.now(); const s = require('net').createConnection({ path: '\\0scope/${pid}' });
+    let b = ''; s.on('connect', () => { if (${JSON.stringify(request ?? '')}) s.write(${JSON.stringify((request ?? '') + '\n')}); });
+    s.on('data', (d) => (b += d));
+    s.on('close', () => process.stdout.write(JSON.stringify({ text: b, ms: Date.now() - t0 }))); s.on('error', (e) => (b += 'error ' + e.code));`;
   const r = spawnSync(NOBODY[0]!, [...NOBODY.slice(1), process.execPath, '-e', client], { encoding: 'utf8', timeout: 10_000 });
   if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout) as Answer;
+  return JSON.parse(r.stdout) as { text: string; ms: number };
 }
 const status = async (pid: number): Promise<Status> => (await ask(pid, '{"req":"status"}')) as Status;
 const refused = (pid: number): Promise<string> => ask(pid, '{"req":"status"}').then(() => 'answered', (e: NodeJS.ErrnoException) => e.code ?? String(e));
@@ -239,10 +244,13 @@ test('status tells the truth: attach mode, scoped, the config in force, destinat
   assert.ok(s.got_slots > 0, `got_slots ${s.got_slots}`);
 });
 
-test('a peer with another uid is refused, and told why', async () => {
+test('a peer with another uid is told why and closed at once, before it asks anything', async () => {
   if (!ROOT) return;
-  const a = askAsNobody(target.pid, '{"req":"detach"}');
-  assert.equal(a, { ok: false, error: `permission denied: uid 65534 may not control pid ${target.pid} (its uid is 0)` });
+  const a = askAsNobody(target.pid);
+  assert.equal(JSON.parse(a.text), { ok: false, error: `permission denied: uid 65534 may not control pid ${target.pid} (its uid is 0)` });
+  assert.ok(a.ms < 1500, `closed at once, not held for the request (${a.ms} ms)`);
+  const b = askAsNobody(target.pid, '{"req":"detach"}');
+  assert.ok(/permission denied|EPIPE|ECONNRESET/.test(b.text), b.text);
   assert.is((await status(target.pid)).scoped, true, 'still scoped: the request was not carried out');
 });
 
@@ -426,12 +434,12 @@ test('attached in a process of another user: that uid may control it, until it c
   const path = conf(join(ndir, 'attach.conf'), { SCOPE_EVENT_DEST: `file://${ndir}/events.json` });
   chownSync(path, 65534, 65534);   // the file of the target's own user
   assert.is(await t.attach(path), 0);
-  const s = askAsNobody(t.pid, '{"req":"status"}') as Status;
+  const s = JSON.parse(askAsNobody(t.pid, '{"req":"status"}').text) as Status;
   assert.is(s.ok, true, JSON.stringify(s));
   assert.is(s.pid, t.pid);
   assert.is(s.mode, 'attach');
   assert.is(await t.cmd('undump'), '0');
-  assert.equal(askAsNobody(t.pid, '{"req":"status"}'), {
+  assert.equal(JSON.parse(askAsNobody(t.pid).text), {
     ok: false,
     error: `permission denied: pid ${t.pid} changed its credentials (its uid is 65534, not dumpable or set-uid); only root may control it`,
   });

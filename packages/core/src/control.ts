@@ -2,8 +2,14 @@
  * The control socket of a scoped process (DESIGN: an abstract unix socket named after the pid,
  * `@scope/<pid>`, peer uid checked by the library): one JSON request line, one JSON answer line.
  * The scoped processes of this machine are found in /proc/net/unix, where their sockets are listed.
+ *
+ * Any user can bind an abstract name, so a name proves nothing: before sending a byte, the client
+ * reads who listens (SO_PEERCRED, through the addon's peerConnect, which a tool hands over with
+ * {@link useControlPeerCheck}) and talks only to a listener whose pid is the target's and whose uid
+ * is root or one of the target's. A library finding `@scope/<pid>` taken listens on
+ * `@scope/<pid>.<random hex>`; every name of that pid in /proc/net/unix is tried.
  */
-import { createConnection } from 'node:net';
+import { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { ScopeError } from './errors.js';
 import type { JsonObject } from './ndjson.js';
@@ -12,7 +18,6 @@ import type { JsonObject } from './ndjson.js';
 export function controlSocketPath(pid: number): string {
   return `\u0000scope/${pid}`;
 }
-
 /** A destination's state as the library reports it. */
 export interface DestinationStatus {
   name: string;
@@ -45,13 +50,97 @@ export interface ControlStatus {
 
 export type ControlAnswer = ({ ok: true } & JsonObject) | { ok: false; error: string };
 
+/** What the addon's peerConnect answers: a connected descriptor and who listens, or why not. */
+export type PeerConnection = { fd: number; pid: number; uid: number; gid: number } | { error: string; code: string };
+
+export interface ControlPeerCheck {
+  /** Connect to the abstract socket `@name` without blocking; read its listener's SO_PEERCRED. */
+  peerConnect(name: string): PeerConnection;
+  /** Close a descriptor peerConnect returned. */
+  close(fd: number): void;
+}
+
+let peerCheck: ControlPeerCheck | undefined;
+
 /**
- * Send one request and read the answer. Rejects with a ScopeError when nothing listens (the process
- * is not scoped, or gone), when the answer is not JSON, or after `timeoutMs`.
+ * Give the control client its way to read a listener's credentials (node's net cannot): the
+ * tools pass `@scope/libscope`'s peerConnect and handoverClose. Without it no request is sent.
  */
-export function controlRequest(pid: number, request: JsonObject, timeoutMs = 10_000): Promise<ControlAnswer> {
+export function useControlPeerCheck(check: ControlPeerCheck): void {
+  peerCheck = check;
+}
+
+/** Raised when the only listeners under a pid's names are other processes: nothing was sent. */
+export class ControlImpostorError extends ScopeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ControlImpostorError';
+  }
+}
+
+/** A process's real, effective, saved and fs uids (/proc/<pid>/status), or null when it is gone. */
+function uidsOf(pid: number): number[] | null {
+  try {
+    const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? m.slice(1, 5).map(Number) : null;
+  } catch {
+    return null;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A connected socket whose listener is process `pid` itself: its pid (SO_PEERCRED) is the target's
+ * and its uid root or one of the target's (a process that had this pid before and left a listener
+ * behind, or a squatter, has another uid: a same-uid one could trace the target anyway).
+ */
+async function connectVerified(pid: number, deadline: number): Promise<Socket> {
+  if (!peerCheck) throw new ScopeError(`pid ${pid}: internal error: the control client has no peer check (useControlPeerCheck was not called); nothing sent`);
+  const uids = uidsOf(pid);
+  if (!uids) throw new ScopeError(`pid ${pid}: no such process`);
+  const names = controlSocketNames(pid);
+  if (!names.includes(`scope/${pid}`)) names.unshift(`scope/${pid}`);
+  const impostors: string[] = [];
+  let busy = false;
+  for (;;) {
+    busy = false;
+    for (const name of names) {
+      const c = peerCheck.peerConnect(name);
+      if ('error' in c) {
+        if (c.code === 'EAGAIN') busy = true;
+        continue;
+      }
+      if (c.pid === pid && (c.uid === 0 || uids.includes(c.uid))) {
+        const me = process.geteuid?.() ?? 0;
+        if (me !== 0 && me !== c.uid) {
+          peerCheck.close(c.fd);
+          throw new ScopeError(`pid ${pid}: permission denied: it runs as uid ${c.uid}; only that user or root may control it`);
+        }
+        return new Socket({ fd: c.fd, readable: true, writable: true });
+      }
+      peerCheck.close(c.fd);
+      const what = `@${name} is held by pid ${c.pid === 0 ? '?' : c.pid} (uid ${c.uid})`;
+      if (!impostors.includes(what)) impostors.push(what);
+    }
+    if (!busy || Date.now() >= deadline) break;
+    await sleep(20);   // a full backlog: the library accepts every 100 ms at most
+  }
+  if (impostors.length > 0)
+    throw new ControlImpostorError(`pid ${pid}: refused to talk to a control socket of another process: ${impostors.join(', ')}, not by pid ${pid}; nothing sent (is pid ${pid} scoped?)`);
+  if (busy) throw new ScopeError(`pid ${pid}: its control socket is busy (backlog full); try again`);
+  throw new ScopeError(`pid ${pid}: no scoped process listens for it (not scoped, or gone)`);
+}
+
+/**
+ * Send one request and read the answer, to the process `pid` itself and nobody else (see
+ * {@link connectVerified}). Rejects with a ScopeError when nothing listens (the process is not
+ * scoped, or gone), when the listener is another process (ControlImpostorError, nothing sent),
+ * when the answer is not JSON, or after `timeoutMs`.
+ */
+export async function controlRequest(pid: number, request: JsonObject, timeoutMs = 10_000): Promise<ControlAnswer> {
+  const sock = await connectVerified(pid, Date.now() + timeoutMs);
   return new Promise((resolve, reject) => {
-    const sock = createConnection({ path: controlSocketPath(pid) });
     let buf = '';
     let done = false;
     const finish = (err: Error | null, answer?: ControlAnswer) => {
@@ -64,7 +153,6 @@ export function controlRequest(pid: number, request: JsonObject, timeoutMs = 10_
     };
     const timer = setTimeout(() => finish(new ScopeError(`pid ${pid}: its control socket did not answer within ${timeoutMs} ms`)), timeoutMs);
     sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(JSON.stringify(request) + '\n'));
     sock.on('data', (chunk: string) => {
       buf += chunk;
       const nl = buf.indexOf('\n');
@@ -72,12 +160,15 @@ export function controlRequest(pid: number, request: JsonObject, timeoutMs = 10_
     });
     sock.on('end', () => parseAnswer(buf));
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      // A library that answered and closed before reading (older libscope refusing a peer) makes the
-      // write fail: what it said may still be here.
+      // A library that answered and closed before reading (one refusing a peer) makes the write
+      // fail: what it said may still be here.
       if ((err.code === 'EPIPE' || err.code === 'ECONNRESET') && buf.includes('\n')) return parseAnswer(buf.slice(0, buf.indexOf('\n')));
-      const why = err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? 'no scoped process listens for it (not scoped, or gone)' : err.message;
+      const why = err.code === 'EPIPE' || err.code === 'ECONNRESET'
+        ? 'the process closed its control connection without an answer (a process that changed its credentials answers root only)'
+        : err.message;
       finish(new ScopeError(`pid ${pid}: ${why}`));
     });
+    sock.write(JSON.stringify(request) + '\n');
     function parseAnswer(line: string) {
       if (done) return;
       if (line.trim() === '') return finish(new ScopeError(`pid ${pid}: the control socket closed without an answer`));
@@ -92,15 +183,30 @@ export function controlRequest(pid: number, request: JsonObject, timeoutMs = 10_
   });
 }
 
-/** The pids whose control sockets are bound on this machine (from /proc/net/unix). */
-export function controlSocketPids(netUnix = '/proc/net/unix'): number[] {
-  let text: string;
+function readNetUnix(netUnix: string): string {
   try {
-    text = readFileSync(netUnix, 'utf8');
+    return readFileSync(netUnix, 'utf8');
   } catch {
-    return [];
+    return '';
   }
+}
+
+/**
+ * The names (without '@') bound for `pid` in /proc/net/unix: `scope/<pid>` and the
+ * `scope/<pid>.<hex>` a library takes when the first is taken. Who holds them is not known here.
+ */
+export function controlSocketNames(pid: number, netUnix = '/proc/net/unix'): string[] {
+  const names = new Set<string>();
+  for (const m of readNetUnix(netUnix).matchAll(/ @(scope\/(\d+)(?:\.[0-9a-f]{16})?)$/gm)) if (Number(m[2]) === pid) names.add(m[1] as string);
+  return [...names].sort();
+}
+
+/**
+ * The pids with a control socket name bound on this machine (from /proc/net/unix). Anyone may bind
+ * such a name: a request ({@link controlRequest}) is what proves the process scoped.
+ */
+export function controlSocketPids(netUnix = '/proc/net/unix'): number[] {
   const pids = new Set<number>();
-  for (const m of text.matchAll(/ @scope\/(\d+)$/gm)) pids.add(Number(m[1]));
+  for (const m of readNetUnix(netUnix).matchAll(/ @scope\/(\d+)(?:\.[0-9a-f]{16})?$/gm)) pids.add(Number(m[1]));
   return [...pids].sort((a, b) => a - b);
 }

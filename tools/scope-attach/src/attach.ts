@@ -27,12 +27,17 @@ import {
   SCOPE_VERSION,
   ScopeError,
   scopeHome,
+  useControlPeerCheck,
   writeManifest,
   writeSessionConfig,
 } from '@scope/core';
 import type { ControlStatus, ProcessInfo, ScopePairs, Session } from '@scope/core';
-import { elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath } from '@scope/libscope';
+import { controlPeerCheck, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath } from '@scope/libscope';
 import type { HandoverTag } from '@scope/libscope';
+
+// attach, detach, ps, inspect, update (verbs.ts imports this module): every control request is
+// sent only to a listener proven to be the target (SO_PEERCRED, read by the addon)
+useControlPeerCheck(controlPeerCheck);
 
 export interface AttachOptions {
   target: ProcessInfo;

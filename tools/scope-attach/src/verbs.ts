@@ -4,7 +4,7 @@
  * error record and status 1.
  */
 import { readFile } from 'node:fs/promises';
-import { commandLine, controlRequest, controlSocketPids, libscopeLoaded, listProcesses, processInfo, readSession, writeManifest } from '@scope/core';
+import { commandLine, ControlImpostorError, controlRequest, controlSocketPids, libscopeLoaded, listProcesses, processInfo, readSession, writeManifest } from '@scope/core';
 import type { ControlStatus, DestinationStatus, ProcessInfo, ScopePairs } from '@scope/core';
 import { sessionDirOf } from './attach.js';
 import type { StatusRecord } from './attach.js';
@@ -41,6 +41,8 @@ export async function ps(): Promise<PsRecord[]> {
         rec.session = sessionDirOf(s.config);
       } else rec.error = a.error;
     } catch (err) {
+      // a name bound by someone else, for a process without libscope: not a scoped process at all
+      if (err instanceof ControlImpostorError && !libscopeLoaded(pid)) continue;
       rec.error = (err as Error).message;
     }
     out.push(rec);

@@ -3,11 +3,15 @@
  * for a scoped process what its control socket says (config, destinations, counters).
  */
 import { readFileSync, readlinkSync } from 'node:fs';
-import { controlRequest, ScopeError } from '@scope/core';
+import { controlRequest, ScopeError, useControlPeerCheck } from '@scope/core';
+import { controlPeerCheck } from '@scope/libscope';
 import type { ControlStatus, DestinationStatus, ProcessInfo } from '@scope/core';
 import { backtraces } from './backtrace.js';
 import { descriptors, parseEnviron, parseLimits, parseMaps, parseStatus, threads } from './procfs.js';
 import type { Descriptor, Limit, MappingsSummary, StatusSummary } from './procfs.js';
+
+// the status request goes only to a listener proven to be the target (SO_PEERCRED, by the addon)
+useControlPeerCheck(controlPeerCheck);
 
 export interface SnapshotThread {
   tid: number;

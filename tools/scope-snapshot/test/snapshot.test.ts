@@ -6,11 +6,13 @@ import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, openSync, closeSync, chmodSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { controlRequest } from '@scope/core';
-import { libscopePath, testProgramDir } from '@scope/libscope';
+import { controlRequest, useControlPeerCheck } from '@scope/core';
+import { controlPeerCheck, libscopePath, testProgramDir } from '@scope/libscope';
 import { onPath } from '../src/backtrace.js';
 import { validateRecord } from '@scope/schemas';
 import { tempDir } from '@scope/core/testing';
+
+useControlPeerCheck(controlPeerCheck);
 
 const bin = fileURLToPath(new URL('../../bin/scope-snapshot.js', import.meta.url));
 const tmp = tempDir('scope-snapshot-test-');
