@@ -56,7 +56,7 @@ function isPrefix(line: string): boolean {
   } catch (e) {
     const msg = (e as Error).message;
     const at = /at position (\d+)/.exec(msg);
-    return /end of JSON input/.test(msg) || (at !== null && Number(at[1]) >= line.length - 1);
+    return /end of JSON input/.test(msg) || (at !== null && Number(at[1]) >= line.length);
   }
 }
 
