@@ -5,8 +5,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dest.h"
@@ -211,13 +214,59 @@ static void reopen(struct scope_dest *d)
 }
 
 /* Whole buffer or nothing more: a partial write ends the attempt (retrying would repeat lines). */
-/* Whole lines, at most a page per write(): a process killed by a signal (SIGPIPE, say) while the
- * kernel copies a write into the page cache stops at a page boundary, and the rest of a longer
- * write would be lost mid-line, with the next writer's line glued to the torn one. A write that
- * fits in one page is copied whole or not at all (a single longer line is written alone). */
+/* Whole lines, at most a page per write(), and never glued to a line someone else left torn.
+ *
+ * How a line is torn: the kernel copies a write into the page cache a page at a time, and between
+ * pages it gives up when a fatal signal (SIGKILL, an uncaught SIGPIPE) is pending: the write returns
+ * short and the process dies. An O_APPEND write starts wherever the file ends, so even a write of
+ * a hundred bytes may straddle a page boundary and stop at it, leaving half a line. Writes of at
+ * most a page keep the loss to the dying writer's own lines; what they cannot do is keep the next
+ * writer's record (another process sharing the file) from being appended to that half line.
+ *
+ * So every batch goes out under an exclusive flock() of the file: the writer holding it first
+ * looks at the file's last byte, and when a dead writer's half line is there, ends it with a
+ * newline before its own lines. A writer dying while it holds the lock frees it (the kernel
+ * closes its files), and the next one sees the half line. The lock is only tried (a writer stopped
+ * with SIGSTOP while holding it must not stall every other process): after a few milliseconds
+ * without it, each write() starts with a newline instead, in the same system call, so that no
+ * half line can come between them (a blank line at worst, which readers skip). Only file://PATH
+ * destinations are guarded: file://stdout and file://stderr are the app's own descriptors (often
+ * write-only, or a pipe or a terminal, which cannot be looked back at), written as before. */
 #define WRITE_CHUNK 4096
-static size_t write_all(int fd, const char *buf, size_t len)
+#define LOCK_TRIES 20   /* 250 µs apart: 5 ms at most */
+
+/* 1 when the lock is ours, 0 when it could not be had (held, or no locks on this file system). */
+static int lock_file(int fd)
 {
+    for (int i = 0; i < LOCK_TRIES; i++) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 1;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return 0;
+        struct timespec ts = {0, 250000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* The file is empty or its last line is complete; false when that cannot be read (a descriptor
+ * open for writing only, handed over or opened where reading is refused): a blank line at worst. */
+static bool ends_line(int fd, off_t size)
+{
+    char c;
+    return size == 0 || (pread(fd, &c, 1, size - 1) == 1 && c == '\n');
+}
+
+static size_t write_all(int fd, const char *buf, size_t len, bool guarded)
+{
+    int saved = errno;
+    struct stat st;
+    bool shared = guarded && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    bool locked = shared && lock_file(fd);
+    /* A newline first: locked, only when the file ends in a half line (then once); unlocked, before
+     * every chunk. */
+    bool newline = shared && (!locked || (fstat(fd, &st) == 0 && !ends_line(fd, st.st_size)));
+    errno = saved;
     size_t off = 0;
     while (off < len) {
         size_t n = len - off;
@@ -229,12 +278,22 @@ static size_t write_all(int fd, const char *buf, size_t len)
                 n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
             }
         }
-        ssize_t w = write(fd, buf + off, n);
+        struct iovec iov[2] = {{(void *)"\n", 1}, {(void *)(buf + off), n}};
+        ssize_t w = newline ? writev(fd, iov, 2) : write(fd, buf + off, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (newline && w > 0) {
+            w--;
+            newline = !locked;
+        }
+        if (w <= 0)   /* a failure, or a short write of the newline alone */
             break;
         off += (size_t)w;
+    }
+    if (locked) {
+        saved = errno;
+        flock(fd, LOCK_UN);
+        errno = saved;
     }
     return off;
 }
@@ -262,7 +321,7 @@ static bool write_transient(struct scope_dest *d, const char *buf, size_t len)
     }
     if (fd < 0)
         return false;
-    bool ok = write_all(fd, buf, len) == len;
+    bool ok = write_all(fd, buf, len, d->kind == SCOPE_DEST_FILE) == len;
     if (!ok)
         failed(d, "write", errno);
     if (d->kind == SCOPE_DEST_FILE)
@@ -281,7 +340,7 @@ static bool write_kept(struct scope_dest *d, const char *buf, size_t len)
             reopen(d);
         if (d->fd < 0)
             return false;
-        size_t off = write_all(d->fd, buf, len);
+        size_t off = write_all(d->fd, buf, len, d->kind == SCOPE_DEST_FILE);
         if (off == len)
             return true;
         if (off > 0 || errno != EBADF) {

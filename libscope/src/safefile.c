@@ -47,18 +47,36 @@ static int check(int fd, char *why, size_t n)
     return fd;
 }
 
+/* A regular file is wanted open for reading too (destfile.c looks at its last byte for a line a
+ * killed writer left half written); a FIFO or a device keeps the write-only open. */
+static int readable(int at, const char *name, int fd)
+{
+    struct stat a, b;
+    if (fd < 0 || fstat(fd, &a) != 0 || !S_ISREG(a.st_mode))
+        return fd;
+    int rw = openat(at, name, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+    if (rw < 0)
+        return fd;
+    if (fstat(rw, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+        close(rw);   /* the name changed hands in between: keep the one checked */
+        return fd;
+    }
+    close(fd);
+    return rw;
+}
+
 int scope_safe_append(int at, const char *name, char *why, size_t n)
 {
     /* a few rounds: the name may come and go between the two opens */
     for (int i = 0; i < 4; i++) {
         int fd = openat(at, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd >= 0)
-            return check(fd, why, n);
+            return readable(at, name, check(fd, why, n));
         if (errno == ELOOP)
             return refuse(why, n, ELOOP, "refused: is a symbolic link%.0lu", 0);
         if (errno != ENOENT)
             return fail(why, n);
-        fd = openat(at, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+        fd = openat(at, name, O_RDWR | O_APPEND | O_CLOEXEC | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
         if (fd >= 0)
             return fd;
         if (errno != EEXIST)

@@ -2,14 +2,16 @@
  * Where the reading tools (events, metrics, flows) take their records from: NDJSON on stdin when
  * stdin is a pipe or a file, else a session (`--session DIR`, `--id N`, or the last one), optionally
  * followed as it grows. Bad lines are reported as `scope-<tool>: <where>:<line>: <why>` and counted;
- * the tool goes on (or stops, with --strict) and exits 1 at the end when there were any.
+ * the tool goes on (or stops, with --strict) and exits 1 at the end when there were any. A torn
+ * record (the start of one, cut where its writer was killed) is not a bad line: each input's torn
+ * records are counted and named in one warning when the reading ends.
  */
 import { createReadStream, fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ArgsDef } from 'citty';
 import { ScopeError, UsageError } from './errors.js';
 import { followLines } from './follow.js';
-import { formatBadLine, parseRecord, readNdjson } from './ndjson.js';
+import { formatBadLine, formatTorn, isTornRecord, parseRecord, readNdjson } from './ndjson.js';
 import type { BadLine, JsonObject } from './ndjson.js';
 import { findSession, historyDir, lastSession, readSession, scopeHome } from './session.js';
 import type { Session } from './session.js';
@@ -52,6 +54,8 @@ export interface RecordInput {
   entries: AsyncIterable<InputRecord>;
   /** Bad lines seen so far. */
   bad: () => number;
+  /** Torn records (a writer killed mid-line) skipped so far: warned about, not bad lines. */
+  torn: () => number;
   /** `stdin` or the session directory. */
   source: string;
   session: Session | null;
@@ -143,15 +147,32 @@ export async function openLines(options: LineInputOptions): Promise<LineInput> {
   return { batches: streamLines(createReadStream(path, { highWaterMark: 1 << 20 }), path), where: path, source: session.dir, session };
 }
 
-async function* parsedLines(lines: AsyncIterable<[string, string, number]>, onBad: (b: BadLine) => boolean): AsyncGenerator<InputRecord> {
-  for await (const [source, text, line] of lines) {
-    if (text.trim() === '') continue;
-    const parsed = parseRecord(text);
-    if (typeof parsed === 'string') {
-      if (!onBad({ source, line, reason: parsed, text: text.slice(0, 120) })) return;
-      continue;
+/**
+ * Records of the lines; a bad line goes to onBad, a torn record (a writer killed mid-line) is
+ * counted per file and reported once per file through onTorn when the reading ends.
+ */
+async function* parsedLines(
+  lines: AsyncIterable<[string, string, number]>,
+  onBad: (b: BadLine) => boolean,
+  onTorn: (source: string, count: number) => void,
+): AsyncGenerator<InputRecord> {
+  const torn = new Map<string, number>();
+  try {
+    for await (const [source, text, line] of lines) {
+      if (text.trim() === '') continue;
+      const parsed = parseRecord(text);
+      if (typeof parsed === 'string') {
+        if (isTornRecord(text)) {
+          torn.set(source, (torn.get(source) ?? 0) + 1);
+          continue;
+        }
+        if (!onBad({ source, line, reason: parsed, text: text.slice(0, 120) })) return;
+        continue;
+      }
+      yield { record: parsed, where: source, line };
     }
-    yield { record: parsed, where: source, line };
+  } finally {
+    for (const [source, count] of torn) onTorn(source, count);
   }
 }
 
@@ -199,23 +220,33 @@ export async function openInput(options: InputOptions): Promise<RecordInput> {
     options.warn(formatBadLine(options.tool, b));
     return !options.strict;
   };
+  let torn = 0;
+  const onTorn = (source: string, count: number): void => {
+    torn += count;
+    options.warn(formatTorn(options.tool, source, count));
+  };
   const fromStdin = options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0);
   if (fromStdin) {
-    const { records, stats } = readNdjson(options.stdin, { source: 'stdin', onBadLine: onBad, strict: options.strict === true });
+    const { records, stats } = readNdjson(options.stdin, { source: 'stdin', onBadLine: onBad, strict: options.strict === true, skipTorn: true });
     const entries = (async function* () {
-      for await (const record of records) yield { record, where: 'stdin', line: stats.lines };
+      try {
+        for await (const record of records) yield { record, where: 'stdin', line: stats.lines };
+      } finally {
+        if (stats.torn > 0) onTorn('stdin', stats.torn);
+      }
     })();
-    return { records: recordsOf(entries), entries, bad: () => bad, source: 'stdin', session: null };
+    return { records: recordsOf(entries), entries, bad: () => bad, torn: () => torn, source: 'stdin', session: null };
   }
   const session = await chooseSession(options);
   const paths = options.files === 'events' ? [session.paths.events]
     : options.files === 'metrics' ? [session.paths.metrics]
     : [session.paths.events, session.paths.metrics];
-  const entries = parsedLines(fileLines(paths, options.follow === true, options.signal), onBad);
+  const entries = parsedLines(fileLines(paths, options.follow === true, options.signal), onBad, onTorn);
   return {
     records: recordsOf(entries),
     entries,
     bad: () => bad,
+    torn: () => torn,
     source: session.dir,
     session,
   };

@@ -27,6 +27,8 @@ export interface ReadOptions {
   onBadLine?: (bad: BadLine) => void;
   /** Stop at the first bad line (it is still reported through onBadLine). */
   strict?: boolean;
+  /** Count torn records (isTornRecord) in `stats.torn` instead of reporting them as bad lines. */
+  skipTorn?: boolean;
 }
 
 /** Counts a reader keeps while it runs; read them after the iteration ends. */
@@ -34,6 +36,8 @@ export interface ReadStats {
   lines: number;
   records: number;
   bad: number;
+  /** Torn records skipped (only with `skipTorn`). */
+  torn: number;
 }
 
 export type JsonObject = Record<string, unknown>;
@@ -44,6 +48,29 @@ const OVERFLOW = Symbol('overflow');
 export function formatBadLine(tool: string, bad: BadLine): string {
   const shown = bad.text.length > 0 ? `\n  ${bad.text}` : '';
   return `${tool}: ${bad.source}:${bad.line}: ${bad.reason}${shown}`;
+}
+
+/**
+ * A torn record: the start of a JSON object cut short, which is what a writer killed in the middle
+ * of its write leaves (libscope ends such a line before writing its own, so it stands alone). It
+ * fails to parse only because the text ends: JSON.parse stops at, or past, its last character.
+ */
+export function isTornRecord(text: string): boolean {
+  if (!text.startsWith('{')) return false;
+  try {
+    JSON.parse(text);
+    return false;
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/end of JSON input/.test(message)) return true;
+    const at = /at position (\d+)/.exec(message);
+    return at !== null && Number(at[1]) >= text.length;
+  }
+}
+
+/** `scope-events: events.json: 2 torn records skipped …` — the one warning for all of an input's torn lines. */
+export function formatTorn(tool: string, source: string, count: number): string {
+  return `${tool}: ${source}: ${count} torn record${count === 1 ? '' : 's'} skipped (a writer killed in the middle of writing it)`;
 }
 
 /** Parse one line; a string reason when it is not a JSON object. */
@@ -68,7 +95,7 @@ export function readNdjson(input: Readable, options: ReadOptions): {
   records: AsyncIterable<JsonObject>;
   stats: ReadStats;
 } {
-  const stats: ReadStats = { lines: 0, records: 0, bad: 0 };
+  const stats: ReadStats = { lines: 0, records: 0, bad: 0, torn: 0 };
   const maxLength = options.maxLineLength ?? DEFAULT_MAX_LINE;
   // skipOverflow is in split2 but missing from its type definitions.
   const splitter = split2({ maxLength, skipOverflow: true } as Parameters<typeof split2>[0] & object);
@@ -104,6 +131,10 @@ export function readNdjson(input: Readable, options: ReadOptions): {
       if (item.trim() === '') continue;
       const parsed = parseRecord(item);
       if (typeof parsed === 'string') {
+        if (options.skipTorn === true && isTornRecord(item)) {
+          stats.torn++;
+          continue;
+        }
         bad(parsed, item);
         if (options.strict) break;
         continue;

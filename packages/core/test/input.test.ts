@@ -51,6 +51,33 @@ test('the last session, --id and --session; events, metrics or both; bad lines n
   await rejects(openInput({ ...base, env: { SCOPE_HOME: newHome() }, files: 'events' }), /no session in .*scope run/);
 });
 
+test('torn records (a writer killed mid-line): skipped, counted, one warning per file; other bad lines still bad', async () => {
+  const home = newHome();
+  const s = await createSession({ home, args: ['a'], scopeVersion: '0' });
+  // what libscope leaves: a dead writer's half line ended by the next writer, and one at the very end
+  const torn = ['{"type":"evt","id":"x","body":{"data":{"message":"ab', '{"type":"evt","body":{"n":1}', '{"type":"evt","body":{"s":"\\u12', '{"a":-'];
+  writeFileSync(s.paths.events, `{"n":1}\n${torn[0]}\n{"n":2}\n${torn[1]}\n\n${torn[2]}\n{"n":3}x\n{"n":4}\n${torn[3]}`);
+  const warned: string[] = [];
+  const base = { tool: 'scope-x', stdin: tty, env: { SCOPE_HOME: home }, warn: (m: string) => warned.push(m) };
+  const input = await openInput({ ...base, files: 'events' });
+  assert.equal(await all(input.records), [{ n: 1 }, { n: 2 }, { n: 4 }]);
+  assert.is(input.torn(), 4);
+  assert.is(input.bad(), 1, 'a complete record followed by junk is a bad line, not a torn one');
+  assert.equal(warned.length, 2, warned.join('\n'));
+  assert.match(warned[0]!, new RegExp(`^scope-x: ${s.paths.events}:7: Unexpected non-whitespace`));
+  assert.is(warned[1], `scope-x: ${s.paths.events}: 4 torn records skipped (a writer killed in the middle of writing it)`);
+  // the same from a pipe
+  const dir = tempDir('scope-input-');
+  const file = join(dir, 'in.json');
+  writeFileSync(file, `{"n":1}\n${torn[0]}\n{"n":2}\n`);
+  const stdin = Object.assign(Readable.from([`{"n":1}\n${torn[0]}\n{"n":2}\n`]), { fd: openSync(file, 'r') });
+  const w2: string[] = [];
+  const piped = await openInput({ tool: 'scope-x', stdin, env: { SCOPE_HOME: home }, files: 'events', warn: (m: string) => w2.push(m) });
+  assert.equal(await all(piped.records), [{ n: 1 }, { n: 2 }]);
+  assert.equal([piped.bad(), piped.torn()], [0, 1]);
+  assert.equal(w2, ['scope-x: stdin: 1 torn record skipped (a writer killed in the middle of writing it)']);
+});
+
 test('NDJSON on stdin when stdin is a pipe or a file', async () => {
   const dir = tempDir('scope-input-');
   const file = join(dir, 'in.json');

@@ -21,7 +21,7 @@ test('reads one object per line, across chunk boundaries, with or without a fina
   const { out, bad, stats } = await collect(['{"a":1}\n{"b"', ':2}\r\n\n{"c":3}']);
   assert.equal(out, [{ a: 1 }, { b: 2 }, { c: 3 }]);
   assert.equal(bad, []);
-  assert.equal(stats, { lines: 4, records: 3, bad: 0 });
+  assert.equal(stats, { lines: 4, records: 3, bad: 0, torn: 0 });
 });
 
 test('a bad line is reported with its line number and why, counted, and reading goes on', async () => {

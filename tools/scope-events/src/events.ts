@@ -11,7 +11,7 @@
  * (`{…}`), which catches truncated and non-JSON lines. In NDJSON mode without --fields the original
  * line is written, never a re-serialised record.
  */
-import { classify, formatBadLine, formatTime, formatValue, framed, parseRecord } from '@scope/core';
+import { classify, formatBadLine, formatTime, formatTorn, formatValue, framed, isTornRecord, parseRecord } from '@scope/core';
 import type { JsonObject } from '@scope/core';
 
 export interface EventsOptions {
@@ -46,8 +46,10 @@ export interface EventsOptions {
 }
 
 export interface EventsResult {
-  /** Lines that were not records we could read. */
+  /** Lines that were not records we could read (torn records apart). */
   bad: number;
+  /** Torn records (a writer killed mid-line) skipped, named in one warning at the end. */
+  torn?: number;
   /** Selected events (before --last). */
   selected: number;
   /** Events written. */
@@ -234,6 +236,10 @@ export async function runEvents(batches: AsyncIterable<string[]>, o: EventsOptio
   };
 
   const bad = (n: number, line: string, reason: string): boolean => {
+    if (isTornRecord(line)) {
+      result.torn = (result.torn ?? 0) + 1;
+      return true;
+    }
     result.bad++;
     o.warn(formatBadLine(o.tool, { source: o.where, line: n, reason, text: line.slice(0, 120) }));
     return o.strict !== true;
@@ -326,5 +332,6 @@ export async function runEvents(batches: AsyncIterable<string[]>, o: EventsOptio
     flushTail();
   }
   if (out.length > 0) await o.write(out.join('\n'));
+  if (result.torn) o.warn(formatTorn(o.tool, o.where, result.torn));
   return result;
 }
