@@ -208,13 +208,34 @@ test('--passthrough: no session, libscope honours SCOPE_* from the environment',
   assert.ok(events(recs, 'fs.open').some((e) => e.body.data.file === hostFile));
 });
 
-test('the reader going away (EPIPE) stops the stream quietly; the command and its session complete', async () => {
+test('the reader going away (EPIPE) with --app-stdout stops the stream quietly; the command and its session complete', async () => {
   const home = newHome();
-  const script = `scope_bin='${scopeRunBin}'; node "$scope_bin" -- sh -c 'for i in 1 2 3 4 5 6 7 8; do cat ${hostFile}; done; exit 5' | head -c 1 >/dev/null; echo "status:\${PIPESTATUS[0]}"`;
+  const appOut = join(home, 'app.txt');
+  const script = `scope_bin='${scopeRunBin}'; node "$scope_bin" --app-stdout '${appOut}' -- sh -c 'sleep 1; for i in 1 2 3 4 5 6 7 8; do cat ${hostFile}; done; exit 5' | head -c 1 >/dev/null; echo "status:\${PIPESTATUS[0]}"`;
   const out = execFileSync('bash', ['-c', script], { env: envFor(home), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   assert.is(out.trim(), 'status:5');
+  assert.is(readFileSync(appOut, 'utf8'), hostText.repeat(8));
   const { session } = await readLast(home);
   assert.is(session.manifest.exitStatus, 5);
+});
+
+test('scope run -- yes | head -3 ends as a pipeline would: yes gets SIGPIPE, scope run exits 141, the session says so', async () => {
+  const home = newHome();
+  // yes writes to our stderr while streaming: only the stream's reader going away can end it
+  const script = `timeout 60 '${process.execPath}' '${scopeBin}' run -- yes 2>/dev/null | head -3 | wc -l; echo "status:\${PIPESTATUS[0]}"`;
+  const out = execFileSync('bash', ['-c', script], { env: envFor(home), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(out.trim().split('\n'), ['3', 'status:141']);
+  // only session.json: yes killed in the middle of a record may leave its last line torn (issue 17.3)
+  const session = await lastSession(home);
+  assert.ok(session);
+  assert.is(session.manifest.exitStatus, 141);
+  assert.is(session.manifest.signal, 'SIGPIPE');
+  assert.ok(session.manifest.end, 'the session is complete');
+  // --no-stream: stdout is the command's own, and yes meets head itself
+  const home2 = newHome();
+  const plain = execFileSync('bash', ['-c', `timeout 60 '${process.execPath}' '${scopeBin}' run --no-stream -- yes | head -3 | wc -l; echo "status:\${PIPESTATUS[0]}"`],
+    { env: envFor(home2), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(plain.trim().split('\n'), ['3', 'status:141']);
 });
 
 test('flags: -l picks the library, -e sends events elsewhere, --metricformat statsd, bad -l refused', async () => {

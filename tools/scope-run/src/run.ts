@@ -182,19 +182,36 @@ export async function run(options: RunOptions): Promise<number> {
   // The stream is NDJSON: StatsD metric lines stay in the session's metrics.json.
   const streamed = [session.paths.events, ...(pairs['SCOPE_METRIC_FORMAT'] === 'statsd' ? [] : [session.paths.metrics])];
   const streaming = options.stream ? pump(streamed, options.stdout, stop.signal) : Promise.resolve();
+  // The stream's reader going away (`scope run -- yes | head -3`): when the app's stdout is not its own
+  // (it goes to our stderr alongside the stream), the run ends as the command in a pipeline would — the
+  // command gets SIGPIPE and we end with 141. With --app-stdout the app's output is independent of the
+  // stream: only the stream stops, and the command finishes.
+  const coupled = options.stream && options.appStdout === undefined;
+  let readerGone = false;
+  let killChild: ((sig: NodeJS.Signals) => void) | null = null;
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' || readerGone) return;
+    readerGone = true;
+    if (coupled) killChild?.('SIGPIPE');
+  };
+  if (options.stream) options.stdout.on('error', onStdoutError);
   let status: number;
   let signal: NodeJS.Signals | null = null;
   let started: Promise<void> = Promise.resolve();
   try {
-    const result = await spawnChild(resolved.path, argv, childEnv, stdio, (pid) => {
+    const result = await spawnChild(resolved.path, argv, childEnv, stdio, (pid, kill) => {
       session.manifest.pid = pid;
+      killChild = kill;
+      if (readerGone && coupled) kill('SIGPIPE');
       started = writeManifest(session.paths, session.manifest);
     });
+    killChild = null;
     status = result.status;
     signal = result.signal;
   } finally {
     stop.abort();
     await streaming;
+    options.stdout.off('error', onStdoutError);
   }
   await started; // the manifest with the pid must not land after the final one
   const counts = await tally(session);
@@ -214,9 +231,13 @@ export async function run(options: RunOptions): Promise<number> {
   for (const notice of counts.notices) options.warn(`notice: ${notice}`);
   await writeManifest(session.paths, session.manifest);
   if (counts.drops > 0) options.warn(`warning: libscope dropped ${counts.drops} records (see ${session.paths.log})`);
+  if (readerGone && coupled) return EXIT_SIGPIPE;
   // A run that recorded nothing never ends as a success: the command's own failure is kept.
   return silent && status === 0 ? EXIT_NOTHING_RECORDED : status;
 }
+
+/** What a shell reports for a writer killed by SIGPIPE: scope run's status when its stream's reader left. */
+export const EXIT_SIGPIPE = 128 + (osConstants.signals.SIGPIPE ?? 13);
 
 /** scope run's own status when the command succeeded but left no record (env and timeout use 125 alike). */
 export const EXIT_NOTHING_RECORDED = 125;
@@ -247,13 +268,26 @@ function redactBytes(bytes: Buffer[]): (string | Buffer)[] {
   return bytes.map((b, i) => (texts[i] === null ? b : (redacted[i] as string)));
 }
 
-/** Copy the session's records to `out` as libscope appends them, until `signal` aborts. */
+/**
+ * Copy the session's records to `out` as libscope appends them, until `signal` aborts or `out` fails
+ * (its reader went away: stdout is never destroyed, so each later write would fail again, slowly).
+ */
 async function pump(files: string[], out: Writable, signal: AbortSignal): Promise<void> {
   const writer = createNdjsonWriter(out);
-  for await (const line of followLines(files, { signal })) {
-    await writer.writeLine(line);
+  let failed = false;
+  const onError = () => {
+    failed = true;
+  };
+  out.once('error', onError);
+  try {
+    for await (const line of followLines(files, { signal })) {
+      if (failed) return;
+      await writer.writeLine(line);
+    }
+    await writer.end();
+  } finally {
+    out.off('error', onError);
   }
-  await writer.end();
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -263,7 +297,7 @@ function spawnChild(
   argv: (string | Buffer)[],
   env: NodeJS.ProcessEnv,
   stdio: StdioOptions,
-  onStart: (pid: number) => void,
+  onStart: (pid: number, kill: (sig: NodeJS.Signals) => void) => void,
 ): Promise<{ status: number; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = typeof file === 'string' && argv.every((a) => typeof a === 'string')
@@ -280,7 +314,7 @@ function spawnChild(
       for (const sig of FORWARDED) process.off(sig, forward);
     };
     child.once('spawn', () => {
-      if (child.pid !== undefined) onStart(child.pid);
+      if (child.pid !== undefined) onStart(child.pid, (sig) => child.kill(sig));
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
       cleanup();
