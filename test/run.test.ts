@@ -258,6 +258,23 @@ test('flags: -l picks the library, -e sends events elsewhere, --metricformat sta
   assert.match(badDest.stderr, /^scope-run: --eventdest: "events.json" is not a destination URL/);
 });
 
+test('a file destination scope cannot write: status 2 with what is wrong, the command not started, no session', async () => {
+  const home = newHome();
+  const marker = join(home, 'ran');
+  const missing = await runBin(scopeBin, ['run', '--no-stream', '-e', 'file:///nonexistent/dir/x', '--', 'touch', marker], envFor(home));
+  assert.is(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /^scope-run: SCOPE_EVENT_DEST \(events\): file:\/\/\/nonexistent\/dir\/x: directory \/nonexistent\/dir does not exist/);
+  writeFileSync(join(home, 'plain'), '');
+  const notDir = await runBin(scopeBin, ['run', '--no-stream', '-m', `file://${join(home, 'plain', 'm.json')}`, '--', 'touch', marker], envFor(home));
+  assert.is(notDir.status, 2, notDir.stderr);
+  assert.match(notDir.stderr, /SCOPE_METRIC_DEST \(metrics\): .*plain is not a directory/);
+  const badUrl = await runBin(scopeBin, ['run', '--no-stream', '--', 'touch', marker], envFor(home, { SCOPE_LOG_DEST: 'file://relative/x' }));
+  assert.is(badUrl.status, 2, badUrl.stderr);
+  assert.match(badUrl.stderr, /SCOPE_LOG_DEST \(the log\): file destination "file:\/\/relative\/x" needs an absolute path/);
+  assert.not.ok(existsSync(marker), 'the command never ran');
+  assert.not.ok(existsSync(join(home, 'history')), 'no session was made');
+});
+
 test('--app-stdout: while streaming, the command\'s stdout goes to the file', async () => {
   const home = newHome();
   const appOut = join(home, 'app.txt');

@@ -5,14 +5,15 @@
 import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { createReadStream, existsSync, openSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, createReadStream, existsSync, openSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
   argText,
   createNdjsonWriter,
   createSession,
+  destinationProblem,
   followLines,
   hasRecordOf,
   hasStartRecord,
@@ -162,7 +163,9 @@ export async function run(options: RunOptions): Promise<number> {
 
   // args.json and session.json keep no credentials given on the command line, like libscope's
   // `cmd` (SCOPE_REDACT_ARGS, scope.yml event.redact.args; on unless set false).
-  const redact = redactArgsOn(resolveConfig(yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env))['SCOPE_REDACT_ARGS']);
+  const inForce = resolveConfig(yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env));
+  checkDestinations(inForce);
+  const redact = redactArgsOn(inForce['SCOPE_REDACT_ARGS']);
   const session = await createSession({
     home: scopeHome(options.env),
     args: redact ? redactBytes(bytes) : bytes,
@@ -256,6 +259,35 @@ async function recordedNothing(session: Session, pairs: ScopePairs, scoped: bool
       (pairs['SCOPE_METRIC_DEST'] === `file://${session.paths.metrics}` && await hasRecordOf(session.paths.metrics, pid)))) return null;
   const log = (await readFile(session.paths.log, 'utf8').catch(() => '')).trim().split('\n').pop();
   return `${session.manifest.cmd} (pid ${pid}) left no record in ${session.dir}: libscope did not load into it or could not write there${log ? ` (its log: ${log})` : ''}`;
+}
+
+const DEST_KEYS: Record<string, string> = { SCOPE_EVENT_DEST: 'events', SCOPE_METRIC_DEST: 'metrics', SCOPE_LOG_DEST: 'the log' };
+
+/**
+ * The destinations we can check before the command starts: a malformed URL, and a file destination
+ * whose directory is missing or not writable (libscope could only drop everything sent there, and
+ * say so in a log the user may never read). A usage error (status 2) naming the setting and why.
+ */
+function checkDestinations(pairs: ScopePairs): void {
+  for (const [key, what] of Object.entries(DEST_KEYS)) {
+    const url = pairs[key];
+    if (url === undefined || url === '') continue;
+    const bad = destinationProblem(url);
+    if (bad) throw new ScopeError(`${key} (${what}): ${bad}`, 2);
+    if (!url.startsWith('file:///')) continue;
+    const file = url.slice('file://'.length);
+    const dir = dirname(file);
+    let problem: string | null = null;
+    try {
+      if (!statSync(dir).isDirectory()) problem = `${dir} is not a directory`;
+      else if (existsSync(file)) accessSync(file, fsConstants.W_OK);
+      else accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problem = code === 'ENOENT' ? `directory ${dir} does not exist` : `${existsSync(file) ? file : dir} is not writable (${code ?? (err as Error).message})`;
+    }
+    if (problem) throw new ScopeError(`${key} (${what}): ${url}: ${problem}; nothing could be written there, so the command was not started`, 2);
+  }
 }
 
 /** redactArgs over the arguments that are text; an argument that is not UTF-8 is kept as its bytes. */
