@@ -275,6 +275,25 @@ test('a file destination scope cannot write: status 2 with what is wrong, the co
   assert.not.ok(existsSync(join(home, 'history')), 'no session was made');
 });
 
+test('a full SCOPE_HOME (a 64 KB tmpfs): the command\'s status kept, what is full said, the session marked cut short', async () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root (mount)');
+  const home = newHome();
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', home]);
+  try {
+    const ran = await runBin(scopeBin, ['run', '--no-stream', '--', 'sh', '-c', 'for i in $(seq 300); do cat /etc/hostname >/dev/null; done; exit 3'], envFor(home));
+    assert.is(ran.status, 3, ran.stderr);
+    assert.not.match(ran.stderr, /internal error|\n\s+at /);
+    assert.match(ran.stderr, /scope-run: error: session cut short: writing \S+session\.json failed \(ENOSPC: \S+ is on a full file system\)/);
+    const session = await lastSession(home);
+    assert.ok(session);
+    assert.ok(session.manifest.end, 'the session is ended');
+    assert.is(session.manifest.exitStatus, 3);
+    assert.ok(session.manifest.notices.some((n: string) => n.startsWith('session cut short') && n.includes('ENOSPC')), JSON.stringify(session.manifest.notices));
+  } finally {
+    execFileSync('umount', [home]);
+  }
+});
+
 test('--app-stdout: while streaming, the command\'s stdout goes to the file', async () => {
   const home = newHome();
   const appOut = join(home, 'app.txt');

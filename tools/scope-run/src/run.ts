@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { accessSync, constants as fsConstants, createReadStream, existsSync, openSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
@@ -232,7 +232,19 @@ export async function run(options: RunOptions): Promise<number> {
     notices: [...session.manifest.notices, ...counts.notices.filter((n) => !session.manifest.notices.includes(n))],
   });
   for (const notice of counts.notices) options.warn(`notice: ${notice}`);
-  await writeManifest(session.paths, session.manifest);
+  try {
+    await writeManifest(session.paths, session.manifest);
+  } catch (err) {
+    // A full SCOPE_HOME (ENOSPC) or one gone read-only: the command's status is kept, the session is
+    // marked as cut short in place (its first session.json already holds the blocks), and we say what.
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const why = `session cut short: writing ${session.paths.manifest} failed (${code}${code === 'ENOSPC' ? `: ${session.dir} is on a full file system` : ''}); records written after the disk filled are lost`;
+    session.manifest.notices.push(why);
+    options.warn(`error: ${why}`);
+    await rm(`${session.paths.manifest}.tmp`, { force: true }).catch(() => {});
+    await rewriteInPlace(session.paths.manifest, JSON.stringify(session.manifest, null, 2) + '\n').catch((again: NodeJS.ErrnoException) =>
+      options.warn(`error: ${session.paths.manifest} could not be completed either (${again.code ?? again.message}): it still says the command is running`));
+  }
   if (counts.drops > 0) options.warn(`warning: libscope dropped ${counts.drops} records (see ${session.paths.log})`);
   if (readerGone && coupled) return EXIT_SIGPIPE;
   // A run that recorded nothing never ends as a success: the command's own failure is kept.
@@ -241,6 +253,18 @@ export async function run(options: RunOptions): Promise<number> {
 
 /** What a shell reports for a writer killed by SIGPIPE: scope run's status when its stream's reader left. */
 export const EXIT_SIGPIPE = 128 + (osConstants.signals.SIGPIPE ?? 13);
+
+/** Overwrite a file's bytes where they are (no new file, so no new blocks when it shrinks or stays in its block). */
+async function rewriteInPlace(file: string, text: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    const buf = Buffer.from(text, 'utf8');
+    await handle.write(buf, 0, buf.length, 0);
+    await handle.truncate(buf.length);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** scope run's own status when the command succeeded but left no record (env and timeout use 125 alike). */
 export const EXIT_NOTHING_RECORDED = 125;
