@@ -289,6 +289,17 @@ test('a full SCOPE_HOME (a 64 KB tmpfs): the command\'s status kept, what is ful
     assert.ok(session.manifest.end, 'the session is ended');
     assert.is(session.manifest.exitStatus, 3);
     assert.ok(session.manifest.notices.some((n: string) => n.startsWith('session cut short') && n.includes('ENOSPC')), JSON.stringify(session.manifest.notices));
+    // full before anything starts: said plainly, and the command is not run
+    try {
+      writeFileSync(join(home, 'fill'), Buffer.alloc(64 * 1024));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+    }
+    const marker = join(home, 'ran');
+    const full = await runBin(scopeBin, ['run', '--no-stream', '--', 'touch', marker], envFor(home));
+    assert.is(full.status, 1, full.stderr);
+    assert.match(full.stderr, /^scope-run: cannot make a session in \S+: ENOSPC.*: the file system is full; the command was not started\n$/);
+    assert.not.ok(existsSync(marker));
   } finally {
     execFileSync('umount', [home]);
   }

@@ -166,18 +166,28 @@ export async function run(options: RunOptions): Promise<number> {
   const inForce = resolveConfig(yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env));
   checkDestinations(inForce);
   const redact = redactArgsOn(inForce['SCOPE_REDACT_ARGS']);
-  const session = await createSession({
-    home: scopeHome(options.env),
-    args: redact ? redactBytes(bytes) : bytes,
-    scopeVersion: SCOPE_VERSION,
-    scoped: reason === null,
-    notices,
-  });
-  const pairs = await writeSessionConfig(session, {
-    yaml: yaml && options.userconfig ? { pairs: yaml.pairs, file: options.userconfig } : undefined,
-    flagPairs: options.flagPairs,
-    env: options.env,
-  });
+  const home = scopeHome(options.env);
+  let session: Session;
+  let pairs: ScopePairs;
+  try {
+    session = await createSession({
+      home,
+      args: redact ? redactBytes(bytes) : bytes,
+      scopeVersion: SCOPE_VERSION,
+      scoped: reason === null,
+      notices,
+    });
+    pairs = await writeSessionConfig(session, {
+      yaml: yaml && options.userconfig ? { pairs: yaml.pairs, file: options.userconfig } : undefined,
+      flagPairs: options.flagPairs,
+      env: options.env,
+    });
+  } catch (err) {
+    // SCOPE_HOME full, read-only or not ours: said plainly, and the command is not started
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === undefined || err instanceof ScopeError) throw err;
+    throw new ScopeError(`cannot make a session in ${home}: ${e.code}${e.path ? ` (${e.path})` : ''}${e.code === 'ENOSPC' ? ': the file system is full' : ''}; the command was not started`);
+  }
   childEnv['SCOPE_CONF_PATH'] = session.paths.env;
 
 
