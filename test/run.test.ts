@@ -208,13 +208,34 @@ test('--passthrough: no session, libscope honours SCOPE_* from the environment',
   assert.ok(events(recs, 'fs.open').some((e) => e.body.data.file === hostFile));
 });
 
-test('the reader going away (EPIPE) stops the stream quietly; the command and its session complete', async () => {
+test('the reader going away (EPIPE) with --app-stdout stops the stream quietly; the command and its session complete', async () => {
   const home = newHome();
-  const script = `scope_bin='${scopeRunBin}'; node "$scope_bin" -- sh -c 'for i in 1 2 3 4 5 6 7 8; do cat ${hostFile}; done; exit 5' | head -c 1 >/dev/null; echo "status:\${PIPESTATUS[0]}"`;
+  const appOut = join(home, 'app.txt');
+  const script = `scope_bin='${scopeRunBin}'; node "$scope_bin" --app-stdout '${appOut}' -- sh -c 'sleep 1; for i in 1 2 3 4 5 6 7 8; do cat ${hostFile}; done; exit 5' | head -c 1 >/dev/null; echo "status:\${PIPESTATUS[0]}"`;
   const out = execFileSync('bash', ['-c', script], { env: envFor(home), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   assert.is(out.trim(), 'status:5');
+  assert.is(readFileSync(appOut, 'utf8'), hostText.repeat(8));
   const { session } = await readLast(home);
   assert.is(session.manifest.exitStatus, 5);
+});
+
+test('scope run -- yes | head -3 ends as a pipeline would: yes gets SIGPIPE, scope run exits 141, the session says so', async () => {
+  const home = newHome();
+  // yes writes to our stderr while streaming: only the stream's reader going away can end it
+  const script = `timeout 60 '${process.execPath}' '${scopeBin}' run -- yes 2>/dev/null | head -3 | wc -l; echo "status:\${PIPESTATUS[0]}"`;
+  const out = execFileSync('bash', ['-c', script], { env: envFor(home), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(out.trim().split('\n'), ['3', 'status:141']);
+  // only session.json: yes killed in the middle of a record may leave its last line torn (issue 17.3)
+  const session = await lastSession(home);
+  assert.ok(session);
+  assert.is(session.manifest.exitStatus, 141);
+  assert.is(session.manifest.signal, 'SIGPIPE');
+  assert.ok(session.manifest.end, 'the session is complete');
+  // --no-stream: stdout is the command's own, and yes meets head itself
+  const home2 = newHome();
+  const plain = execFileSync('bash', ['-c', `timeout 60 '${process.execPath}' '${scopeBin}' run --no-stream -- yes | head -3 | wc -l; echo "status:\${PIPESTATUS[0]}"`],
+    { env: envFor(home2), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(plain.trim().split('\n'), ['3', 'status:141']);
 });
 
 test('flags: -l picks the library, -e sends events elsewhere, --metricformat statsd, bad -l refused', async () => {
@@ -235,6 +256,53 @@ test('flags: -l picks the library, -e sends events elsewhere, --metricformat sta
   const badDest = await runBin(scopeBin, ['run', '-e', 'events.json', '--', 'true'], envFor(home));
   assert.is(badDest.status, 2);
   assert.match(badDest.stderr, /^scope-run: --eventdest: "events.json" is not a destination URL/);
+});
+
+test('a file destination scope cannot write: status 2 with what is wrong, the command not started, no session', async () => {
+  const home = newHome();
+  const marker = join(home, 'ran');
+  const missing = await runBin(scopeBin, ['run', '--no-stream', '-e', 'file:///nonexistent/dir/x', '--', 'touch', marker], envFor(home));
+  assert.is(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /^scope-run: SCOPE_EVENT_DEST \(events\): file:\/\/\/nonexistent\/dir\/x: directory \/nonexistent\/dir does not exist/);
+  writeFileSync(join(home, 'plain'), '');
+  const notDir = await runBin(scopeBin, ['run', '--no-stream', '-m', `file://${join(home, 'plain', 'm.json')}`, '--', 'touch', marker], envFor(home));
+  assert.is(notDir.status, 2, notDir.stderr);
+  assert.match(notDir.stderr, /SCOPE_METRIC_DEST \(metrics\): .*plain is not a directory/);
+  const badUrl = await runBin(scopeBin, ['run', '--no-stream', '--', 'touch', marker], envFor(home, { SCOPE_LOG_DEST: 'file://relative/x' }));
+  assert.is(badUrl.status, 2, badUrl.stderr);
+  assert.match(badUrl.stderr, /SCOPE_LOG_DEST \(the log\): file destination "file:\/\/relative\/x" needs an absolute path/);
+  assert.not.ok(existsSync(marker), 'the command never ran');
+  assert.not.ok(existsSync(join(home, 'history')), 'no session was made');
+});
+
+test('a full SCOPE_HOME (a 64 KB tmpfs): the command\'s status kept, what is full said, the session marked cut short', async () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root (mount)');
+  const home = newHome();
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', home]);
+  try {
+    const ran = await runBin(scopeBin, ['run', '--no-stream', '--', 'sh', '-c', 'for i in $(seq 300); do cat /etc/hostname >/dev/null; done; exit 3'], envFor(home));
+    assert.is(ran.status, 3, ran.stderr);
+    assert.not.match(ran.stderr, /internal error|\n\s+at /);
+    assert.match(ran.stderr, /scope-run: error: session cut short: writing \S+session\.json failed \(ENOSPC: \S+ is on a full file system\)/);
+    const session = await lastSession(home);
+    assert.ok(session);
+    assert.ok(session.manifest.end, 'the session is ended');
+    assert.is(session.manifest.exitStatus, 3);
+    assert.ok(session.manifest.notices.some((n: string) => n.startsWith('session cut short') && n.includes('ENOSPC')), JSON.stringify(session.manifest.notices));
+    // full before anything starts: said plainly, and the command is not run
+    try {
+      writeFileSync(join(home, 'fill'), Buffer.alloc(64 * 1024));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+    }
+    const marker = join(home, 'ran');
+    const full = await runBin(scopeBin, ['run', '--no-stream', '--', 'touch', marker], envFor(home));
+    assert.is(full.status, 1, full.stderr);
+    assert.match(full.stderr, /^scope-run: cannot make a session in \S+: ENOSPC.*: the file system is full; the command was not started\n$/);
+    assert.not.ok(existsSync(marker));
+  } finally {
+    execFileSync('umount', [home]);
+  }
 });
 
 test('--app-stdout: while streaming, the command\'s stdout goes to the file', async () => {

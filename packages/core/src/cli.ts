@@ -46,8 +46,8 @@ export interface ToolRun {
   /** Usage text, when the tool writes its own instead of citty's. */
   usage?: () => string;
   /**
-   * When the reader of stdout goes away, keep going instead of exiting 0 (scope-run: the command it
-   * runs is the user's job and must finish, and its session be completed; only the stream stops).
+   * When the reader of stdout goes away, keep going instead of exiting 0: the tool handles it
+   * (scope-run completes its session, and ends its command with SIGPIPE and itself with 141).
    */
   keepRunningOnEpipe?: boolean;
 }

@@ -23,24 +23,27 @@ interface Followed {
 
 const CHUNK = 256 * 1024;
 
-async function readNew(file: Followed, out: string[]): Promise<void> {
+/**
+ * Read one chunk of what was appended; true when the chunk was full (more may be there). One chunk
+ * at a time: a writer appending faster than we read must not keep us from yielding what we have.
+ */
+async function readNew(file: Followed, out: string[]): Promise<boolean> {
   if (!file.handle) {
     try {
       file.handle = await open(file.path, 'r');
     } catch {
-      return; // not created yet
+      return false; // not created yet
     }
   }
   const buf = Buffer.allocUnsafe(CHUNK);
-  for (;;) {
-    const { bytesRead } = await file.handle.read(buf, 0, CHUNK, file.offset);
-    if (bytesRead === 0) return;
-    file.offset += bytesRead;
-    const text = file.partial + buf.toString('utf8', 0, bytesRead);
-    const lines = text.split('\n');
-    file.partial = lines.pop() ?? '';
-    for (const line of lines) if (line !== '') out.push(line);
-  }
+  const { bytesRead } = await file.handle.read(buf, 0, CHUNK, file.offset);
+  if (bytesRead === 0) return false;
+  file.offset += bytesRead;
+  const text = file.partial + buf.toString('utf8', 0, bytesRead);
+  const lines = text.split('\n');
+  file.partial = lines.pop() ?? '';
+  for (const line of lines) if (line !== '') out.push(line);
+  return bytesRead === CHUNK;
 }
 
 /**
@@ -69,8 +72,10 @@ export async function* followLines(paths: string[], options: FollowOptions): Asy
     for (;;) {
       const done = options.signal.aborted;
       const lines: string[] = [];
-      for (const f of files) await readNew(f, lines);
+      let more = false;
+      for (const f of files) if (await readNew(f, lines)) more = true;
       yield* lines;
+      if (more) continue; // the rest at once (after an abort too: it is read to its end)
       if (done) return;
       await new Promise<void>((resolve) => {
         wake = resolve;

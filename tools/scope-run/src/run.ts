@@ -5,14 +5,15 @@
 import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { createReadStream, existsSync, openSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { accessSync, constants as fsConstants, createReadStream, existsSync, openSync, statSync } from 'node:fs';
+import { open, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import {
   argText,
   createNdjsonWriter,
   createSession,
+  destinationProblem,
   followLines,
   hasRecordOf,
   hasStartRecord,
@@ -162,19 +163,31 @@ export async function run(options: RunOptions): Promise<number> {
 
   // args.json and session.json keep no credentials given on the command line, like libscope's
   // `cmd` (SCOPE_REDACT_ARGS, scope.yml event.redact.args; on unless set false).
-  const redact = redactArgsOn(resolveConfig(yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env))['SCOPE_REDACT_ARGS']);
-  const session = await createSession({
-    home: scopeHome(options.env),
-    args: redact ? redactBytes(bytes) : bytes,
-    scopeVersion: SCOPE_VERSION,
-    scoped: reason === null,
-    notices,
-  });
-  const pairs = await writeSessionConfig(session, {
-    yaml: yaml && options.userconfig ? { pairs: yaml.pairs, file: options.userconfig } : undefined,
-    flagPairs: options.flagPairs,
-    env: options.env,
-  });
+  const inForce = resolveConfig(yaml?.pairs ?? {}, options.flagPairs, scopeEnvPairs(options.env));
+  checkDestinations(inForce);
+  const redact = redactArgsOn(inForce['SCOPE_REDACT_ARGS']);
+  const home = scopeHome(options.env);
+  let session: Session;
+  let pairs: ScopePairs;
+  try {
+    session = await createSession({
+      home,
+      args: redact ? redactBytes(bytes) : bytes,
+      scopeVersion: SCOPE_VERSION,
+      scoped: reason === null,
+      notices,
+    });
+    pairs = await writeSessionConfig(session, {
+      yaml: yaml && options.userconfig ? { pairs: yaml.pairs, file: options.userconfig } : undefined,
+      flagPairs: options.flagPairs,
+      env: options.env,
+    });
+  } catch (err) {
+    // SCOPE_HOME full, read-only or not ours: said plainly, and the command is not started
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === undefined || err instanceof ScopeError) throw err;
+    throw new ScopeError(`cannot make a session in ${home}: ${e.code}${e.path ? ` (${e.path})` : ''}${e.code === 'ENOSPC' ? ': the file system is full' : ''}; the command was not started`);
+  }
   childEnv['SCOPE_CONF_PATH'] = session.paths.env;
 
 
@@ -182,19 +195,36 @@ export async function run(options: RunOptions): Promise<number> {
   // The stream is NDJSON: StatsD metric lines stay in the session's metrics.json.
   const streamed = [session.paths.events, ...(pairs['SCOPE_METRIC_FORMAT'] === 'statsd' ? [] : [session.paths.metrics])];
   const streaming = options.stream ? pump(streamed, options.stdout, stop.signal) : Promise.resolve();
+  // The stream's reader going away (`scope run -- yes | head -3`): when the app's stdout is not its own
+  // (it goes to our stderr alongside the stream), the run ends as the command in a pipeline would — the
+  // command gets SIGPIPE and we end with 141. With --app-stdout the app's output is independent of the
+  // stream: only the stream stops, and the command finishes.
+  const coupled = options.stream && options.appStdout === undefined;
+  let readerGone = false;
+  let killChild: ((sig: NodeJS.Signals) => void) | null = null;
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' || readerGone) return;
+    readerGone = true;
+    if (coupled) killChild?.('SIGPIPE');
+  };
+  if (options.stream) options.stdout.on('error', onStdoutError);
   let status: number;
   let signal: NodeJS.Signals | null = null;
   let started: Promise<void> = Promise.resolve();
   try {
-    const result = await spawnChild(resolved.path, argv, childEnv, stdio, (pid) => {
+    const result = await spawnChild(resolved.path, argv, childEnv, stdio, (pid, kill) => {
       session.manifest.pid = pid;
+      killChild = kill;
+      if (readerGone && coupled) kill('SIGPIPE');
       started = writeManifest(session.paths, session.manifest);
     });
+    killChild = null;
     status = result.status;
     signal = result.signal;
   } finally {
     stop.abort();
     await streaming;
+    options.stdout.off('error', onStdoutError);
   }
   await started; // the manifest with the pid must not land after the final one
   const counts = await tally(session);
@@ -212,10 +242,38 @@ export async function run(options: RunOptions): Promise<number> {
     notices: [...session.manifest.notices, ...counts.notices.filter((n) => !session.manifest.notices.includes(n))],
   });
   for (const notice of counts.notices) options.warn(`notice: ${notice}`);
-  await writeManifest(session.paths, session.manifest);
+  try {
+    await writeManifest(session.paths, session.manifest);
+  } catch (err) {
+    // A full SCOPE_HOME (ENOSPC) or one gone read-only: the command's status is kept, the session is
+    // marked as cut short in place (its first session.json already holds the blocks), and we say what.
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const why = `session cut short: writing ${session.paths.manifest} failed (${code}${code === 'ENOSPC' ? `: ${session.dir} is on a full file system` : ''}); records written after the disk filled are lost`;
+    session.manifest.notices.push(why);
+    options.warn(`error: ${why}`);
+    await rm(`${session.paths.manifest}.tmp`, { force: true }).catch(() => {});
+    await rewriteInPlace(session.paths.manifest, JSON.stringify(session.manifest, null, 2) + '\n').catch((again: NodeJS.ErrnoException) =>
+      options.warn(`error: ${session.paths.manifest} could not be completed either (${again.code ?? again.message}): it still says the command is running`));
+  }
   if (counts.drops > 0) options.warn(`warning: libscope dropped ${counts.drops} records (see ${session.paths.log})`);
+  if (readerGone && coupled) return EXIT_SIGPIPE;
   // A run that recorded nothing never ends as a success: the command's own failure is kept.
   return silent && status === 0 ? EXIT_NOTHING_RECORDED : status;
+}
+
+/** What a shell reports for a writer killed by SIGPIPE: scope run's status when its stream's reader left. */
+export const EXIT_SIGPIPE = 128 + (osConstants.signals.SIGPIPE ?? 13);
+
+/** Overwrite a file's bytes where they are (no new file, so no new blocks when it shrinks or stays in its block). */
+async function rewriteInPlace(file: string, text: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    const buf = Buffer.from(text, 'utf8');
+    await handle.write(buf, 0, buf.length, 0);
+    await handle.truncate(buf.length);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** scope run's own status when the command succeeded but left no record (env and timeout use 125 alike). */
@@ -237,6 +295,35 @@ async function recordedNothing(session: Session, pairs: ScopePairs, scoped: bool
   return `${session.manifest.cmd} (pid ${pid}) left no record in ${session.dir}: libscope did not load into it or could not write there${log ? ` (its log: ${log})` : ''}`;
 }
 
+const DEST_KEYS: Record<string, string> = { SCOPE_EVENT_DEST: 'events', SCOPE_METRIC_DEST: 'metrics', SCOPE_LOG_DEST: 'the log' };
+
+/**
+ * The destinations we can check before the command starts: a malformed URL, and a file destination
+ * whose directory is missing or not writable (libscope could only drop everything sent there, and
+ * say so in a log the user may never read). A usage error (status 2) naming the setting and why.
+ */
+function checkDestinations(pairs: ScopePairs): void {
+  for (const [key, what] of Object.entries(DEST_KEYS)) {
+    const url = pairs[key];
+    if (url === undefined || url === '') continue;
+    const bad = destinationProblem(url);
+    if (bad) throw new ScopeError(`${key} (${what}): ${bad}`, 2);
+    if (!url.startsWith('file:///')) continue;
+    const file = url.slice('file://'.length);
+    const dir = dirname(file);
+    let problem: string | null = null;
+    try {
+      if (!statSync(dir).isDirectory()) problem = `${dir} is not a directory`;
+      else if (existsSync(file)) accessSync(file, fsConstants.W_OK);
+      else accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problem = code === 'ENOENT' ? `directory ${dir} does not exist` : `${existsSync(file) ? file : dir} is not writable (${code ?? (err as Error).message})`;
+    }
+    if (problem) throw new ScopeError(`${key} (${what}): ${url}: ${problem}; nothing could be written there, so the command was not started`, 2);
+  }
+}
+
 /** redactArgs over the arguments that are text; an argument that is not UTF-8 is kept as its bytes. */
 function redactBytes(bytes: Buffer[]): (string | Buffer)[] {
   const texts = bytes.map((b) => {
@@ -247,13 +334,26 @@ function redactBytes(bytes: Buffer[]): (string | Buffer)[] {
   return bytes.map((b, i) => (texts[i] === null ? b : (redacted[i] as string)));
 }
 
-/** Copy the session's records to `out` as libscope appends them, until `signal` aborts. */
+/**
+ * Copy the session's records to `out` as libscope appends them, until `signal` aborts or `out` fails
+ * (its reader went away: stdout is never destroyed, so each later write would fail again, slowly).
+ */
 async function pump(files: string[], out: Writable, signal: AbortSignal): Promise<void> {
   const writer = createNdjsonWriter(out);
-  for await (const line of followLines(files, { signal })) {
-    await writer.writeLine(line);
+  let failed = false;
+  const onError = () => {
+    failed = true;
+  };
+  out.once('error', onError);
+  try {
+    for await (const line of followLines(files, { signal })) {
+      if (failed) return;
+      await writer.writeLine(line);
+    }
+    await writer.end();
+  } finally {
+    out.off('error', onError);
   }
-  await writer.end();
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -263,7 +363,7 @@ function spawnChild(
   argv: (string | Buffer)[],
   env: NodeJS.ProcessEnv,
   stdio: StdioOptions,
-  onStart: (pid: number) => void,
+  onStart: (pid: number, kill: (sig: NodeJS.Signals) => void) => void,
 ): Promise<{ status: number; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = typeof file === 'string' && argv.every((a) => typeof a === 'string')
@@ -280,7 +380,7 @@ function spawnChild(
       for (const sig of FORWARDED) process.off(sig, forward);
     };
     child.once('spawn', () => {
-      if (child.pid !== undefined) onStart(child.pid);
+      if (child.pid !== undefined) onStart(child.pid, (sig) => child.kill(sig));
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
       cleanup();
