@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, openSync, closeSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { lastSession } from '@scope/core';
@@ -149,6 +149,20 @@ test('a broken scope.yml: status 2 and file:line:col', async () => {
   const syntax = await runBin(scopeBin, ['run', '-u', yml, '--', 'true'], envFor(home));
   assert.is(syntax.status, 2);
   assert.match(syntax.stderr, new RegExp(`^scope-run: ${yml}:\\d+:\\d+: `));
+});
+
+test('a 10 MB scope.yml (and one from a pipe) is refused at once: status 2, file:1:1, its size and the limit', async () => {
+  const home = newHome();
+  const yml = join(home, 'scope.yml');
+  let text = 'tags:\n';
+  for (let i = 0; text.length < 10 * 1024 * 1024; i++) text += `  tag${i}: value${i}\n`;
+  writeFileSync(yml, text);
+  const ran = await runBin(scopeBin, ['run', '-u', yml, '--', 'true'], envFor(home));
+  assert.is(ran.status, 2);
+  assert.is(ran.stderr, `scope-run: ${yml}:1:1: ${text.length} bytes is larger than a scope.yml may be (65536 bytes)\n`);
+  const piped = spawnSync('/bin/sh', ['-c', 'head -c 100000 "$0" | "$1" "$2" run -u /dev/stdin -- true', yml, process.execPath, scopeBin], { env: envFor(home), encoding: 'utf8' });
+  assert.is(piped.status, 2);
+  assert.match(piped.stderr, /^scope-run: \/dev\/stdin:1:1: 65537 bytes is larger than a scope.yml may be \(65536 bytes\)\n$/);
 });
 
 test('an unknown flag: status 2 with the usage', async () => {

@@ -3,7 +3,7 @@
  * path to its variable, so both directions come from it. Precedence (lowest first): defaults,
  * scope.yml, command-line flags, SCOPE_* in the environment.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Node as YamlNode, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 
@@ -256,8 +256,23 @@ function watchPairs(src: YamlSource, node: YamlNode | null, section: 'metric' | 
   }
 }
 
+/**
+ * The largest scope.yml read. AppScope's own, every option commented, is about 30 KB; the yaml
+ * library's time grows faster than linearly with the size (5 000 tags took seconds, a 10 MB file
+ * 82 s), so a bigger file is refused at once rather than read for minutes.
+ */
+export const MAX_CONFIG_BYTES = 64 * 1024;
+
+function tooBig(file: string, size: number): ConfigError {
+  return new ConfigError(file, `${size} bytes is larger than a scope.yml may be (${MAX_CONFIG_BYTES} bytes)`, 1, 1);
+}
+
 /** Parse scope.yml text into SCOPE_* pairs; errors are ConfigError with file:line:col. */
 export function parseScopeYaml(text: string, file: string): ScopePairs {
+  if (text.length > MAX_CONFIG_BYTES) {
+    const size = Buffer.byteLength(text);
+    if (size > MAX_CONFIG_BYTES) throw tooBig(file, size);
+  }
   const src = new YamlSource(file);
   const doc = Y().parseDocument(text, { lineCounter: src.lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
@@ -296,8 +311,25 @@ export function parseScopeYaml(text: string, file: string): ScopePairs {
 export async function loadScopeYaml(file: string): Promise<{ text: string; pairs: ScopePairs }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // The size first, so a huge file (or /dev/zero) is refused without being read.
+    const handle = await open(file, 'r');
+    try {
+      const { size, isFile } = await handle.stat().then((st) => ({ size: st.size, isFile: st.isFile() }));
+      if (isFile && size > MAX_CONFIG_BYTES) throw tooBig(file, size);
+      const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+      let got = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buf, got, buf.length - got, null);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+        if (got > MAX_CONFIG_BYTES) throw tooBig(file, got);
+      }
+      text = buf.toString('utf8', 0, got);
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(file, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return { text, pairs: parseScopeYaml(text, file) };

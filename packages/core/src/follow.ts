@@ -6,6 +6,8 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { LineSplitter } from './lines.js';
 
 export interface FollowOptions {
   /** Polling period in ms; file-system notifications wake us sooner where they work. */
@@ -18,7 +20,10 @@ interface Followed {
   path: string;
   handle: FileHandle | null;
   offset: number;
-  partial: string;
+  /** The unfinished last line, kept in pieces (linear in its length) without a limit: writers write whole lines. */
+  lines: LineSplitter;
+  /** Keeps a character cut between two reads whole. */
+  decoder: StringDecoder;
 }
 
 const CHUNK = 256 * 1024;
@@ -39,9 +44,8 @@ async function readNew(file: Followed, out: string[]): Promise<boolean> {
   const { bytesRead } = await file.handle.read(buf, 0, CHUNK, file.offset);
   if (bytesRead === 0) return false;
   file.offset += bytesRead;
-  const text = file.partial + buf.toString('utf8', 0, bytesRead);
-  const lines = text.split('\n');
-  file.partial = lines.pop() ?? '';
+  const lines: string[] = [];
+  file.lines.push(file.decoder.write(buf.subarray(0, bytesRead)), lines);
   for (const line of lines) if (line !== '') out.push(line);
   return bytesRead === CHUNK;
 }
@@ -51,7 +55,7 @@ async function readNew(file: Followed, out: string[]): Promise<boolean> {
  * A line still without its newline at the end is not yielded (writers write whole lines).
  */
 export async function* followLines(paths: string[], options: FollowOptions): AsyncGenerator<string> {
-  const files: Followed[] = paths.map((path) => ({ path, handle: null, offset: 0, partial: '' }));
+  const files: Followed[] = paths.map((path) => ({ path, handle: null, offset: 0, lines: new LineSplitter(Infinity), decoder: new StringDecoder('utf8') }));
   const interval = options.interval ?? 50;
   let wake: (() => void) | null = null;
   const poke = () => {

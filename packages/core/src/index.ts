@@ -4,6 +4,7 @@
  */
 export * from './errors.js';
 export * from './ndjson.js';
+export * from './lines.js';
 export * from './session.js';
 export * from './config.js';
 export * from './args.js';

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import type { ArgsDef } from 'citty';
 import { ScopeError, UsageError } from './errors.js';
 import { followLines } from './follow.js';
+import { LineSplitter } from './lines.js';
 import { formatBadLine, formatTorn, isTornRecord, parseRecord, readNdjson } from './ndjson.js';
 import type { BadLine, JsonObject } from './ndjson.js';
 import { findSession, historyDir, lastSession, readSession, scopeHome } from './session.js';
@@ -106,11 +107,11 @@ export type LineInputOptions = Pick<InputOptions, 'id' | 'session' | 'follow' | 
 /** Split a stream into batches of lines, one batch per chunk read; a last unterminated line is kept. */
 export async function* streamLines(stream: Readable, where: string): AsyncGenerator<string[]> {
   stream.setEncoding('utf8');
-  let partial = '';
+  const splitter = new LineSplitter();
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop() as string;
+      const parts: string[] = [];
+      splitter.push(chunk, parts);
       if (parts.length > 0) yield parts;
     }
   } catch (err) {
@@ -118,7 +119,8 @@ export async function* streamLines(stream: Readable, where: string): AsyncGenera
     if (e.code === 'ENOENT') return; // a session whose program wrote nothing there yet
     throw new ScopeError(`${where}: ${e.message}`);
   }
-  if (partial !== '') yield [partial];
+  const last = splitter.end();
+  if (last !== null) yield [last];
 }
 
 /** Complete non-blank lines of a file now (0 when it does not exist). */

@@ -4,6 +4,7 @@
  * process-start records, any other `type`) are skipped; anything else is a bad line with a reason.
  */
 import { parseRecord } from './ndjson.js';
+import { tooLongReason } from './lines.js';
 import type { JsonObject } from './ndjson.js';
 
 export const METRIC_TYPES = ['counter', 'gauge', 'timer', 'histogram', 'set'] as const;
@@ -90,6 +91,8 @@ export function metricOf(record: JsonObject, text: string): Metric | string | nu
 
 /** Read one line. */
 export function parseLine(text: string): Parsed {
+  const tooLong = tooLongReason(text);
+  if (tooLong !== null) return { kind: 'bad', why: tooLong };
   const trimmed = text.trim();
   if (trimmed === '') return { kind: 'skip' };
   if (trimmed.startsWith('{') || trimmed.startsWith('[') || trimmed.startsWith('"')) {

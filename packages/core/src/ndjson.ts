@@ -4,9 +4,10 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import split2 from 'split2';
+import { MAX_LINE_LENGTH, tooLongReason } from './lines.js';
 
 /** Lines longer than this are reported as bad rather than buffered without bound. */
-export const DEFAULT_MAX_LINE = 4 * 1024 * 1024;
+export const DEFAULT_MAX_LINE = MAX_LINE_LENGTH;
 
 /** A line that is not one JSON object. */
 export interface BadLine {
@@ -46,7 +47,8 @@ const OVERFLOW = Symbol('overflow');
 
 /** `scope-events: stdin:12: Unexpected token …` — the format every tool uses for a bad line. */
 export function formatBadLine(tool: string, bad: BadLine): string {
-  const shown = bad.text.length > 0 ? `\n  ${bad.text}` : '';
+  // An over-long line's marker is not text of the input: nothing to show.
+  const shown = bad.text.length > 0 && tooLongReason(bad.text) === null ? `\n  ${bad.text}` : '';
   return `${tool}: ${bad.source}:${bad.line}: ${bad.reason}${shown}`;
 }
 
@@ -75,6 +77,8 @@ export function formatTorn(tool: string, source: string, count: number): string 
 
 /** Parse one line; a string reason when it is not a JSON object. */
 export function parseRecord(text: string): JsonObject | string {
+  const tooLong = tooLongReason(text);
+  if (tooLong !== null) return tooLong;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -207,3 +207,25 @@ test('the tool the umbrella imports', () => {
 });
 
 test.run();
+
+test('a 32 MB line is refused as a bad line (its length and the limit said), a 3 MB one is read, both around good lines', () => {
+  const dir = tempDir('scope-events-long-');
+  {
+    const good = readFileSync(events, 'utf8').split('\n').filter((l) => l !== '');
+    const event = JSON.parse(good[0] as string) as { body: { data: Record<string, unknown> } };
+    const long = (size: number) => {
+      event.body.data['pad'] = 'x'.repeat(size);
+      return JSON.stringify(event);
+    };
+    const big = long(32 * 1024 * 1024);
+    const fits = long(3 * 1024 * 1024);
+    const path = join(dir, 'long.ndjson');
+    writeFileSync(path, [good[0], big, fits, good[1]].join('\n') + '\n');
+    const r = run(['--json'], { stdin: path });
+    assert.is(r.status, 1, r.stderr);
+    assert.equal(r.stderr.split('\n').filter((l) => l !== ''), [
+      `scope-events: stdin:2: line of ${big.length} characters is longer than the limit (4194304); skipped`,
+    ]);
+    assert.is(r.stdout, [good[0], fits, good[1]].join('\n') + '\n');
+  }
+});

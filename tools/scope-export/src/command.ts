@@ -28,6 +28,7 @@ export const args = {
   batch: { type: 'string', valueHint: 'N', description: 'Records per batch (default 500)' },
   'flush-ms': { type: 'string', valueHint: 'MS', description: 'Send a batch that is not full after this long (default 1000)' },
   queue: { type: 'string', valueHint: 'N', description: 'Records held per destination while it is slow or down; the oldest are dropped beyond (default 10000)' },
+  'queue-bytes': { type: 'string', valueHint: 'BYTES', description: 'Bytes of records held per destination (K, M, G suffixes); the oldest are dropped beyond (default 64M)' },
   'drain-timeout': { type: 'string', valueHint: 'SECONDS', description: 'At the end of the input, wait at most this long for delivery (default 10)' },
   'otlp-encoding': { type: 'enum', options: ['protobuf', 'json'], description: 'OTLP/HTTP body: protobuf (default) or json' },
   'service-name': { type: 'string', valueHint: 'NAME', description: 'OTLP service.name (default: the process name of each record)' },
@@ -50,6 +51,18 @@ export function intFlag(flag: string, value: string | undefined, fallback: numbe
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
     throw new UsageError(`--${flag}: "${value}" is not a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}`);
+  }
+  return n;
+}
+
+/** A size in bytes from a flag: a whole number with an optional K, M or G (powers of 1024). */
+export function bytesFlag(flag: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const m = /^(\d+)([kmg]?)i?b?$/i.exec(value.trim());
+  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2] ?? '').toLowerCase()] ?? 1;
+  const n = m ? Number(m[1]) * scale : NaN;
+  if (!m || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${flag}: "${value}" is not a size of at least ${min} bytes (a whole number, with K, M or G)`);
   }
   return n;
 }
@@ -91,6 +104,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     batch: intFlag('batch', parsed.batch, 500, 1),
     flushMs: intFlag('flush-ms', parsed['flush-ms'], 1000, 0),
     queue: intFlag('queue', parsed.queue, 10_000, 1),
+    queueBytes: bytesFlag('queue-bytes', parsed['queue-bytes'], 64 * 1024 ** 2, 1024),
     warn,
     tool: TOOL,
   };

@@ -32,6 +32,8 @@ export interface Sink {
 export interface DestinationOptions {
   /** Most records held while the destination is slow or down. */
   queue: number;
+  /** Most bytes (of the records' lines) held while the destination is slow or down. */
+  queueBytes: number;
   /** Records per batch. */
   batch: number;
   /** Longest wait for a batch to fill, ms. */
@@ -73,10 +75,20 @@ export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
+/** What a queued record counts against --queue-bytes. */
+function itemBytes(item: Item): number {
+  return item.line.length;
+}
+
 export class Destination {
   readonly stats: DestinationStats = { sent: 0, dropped: 0, failedBatches: 0, retries: 0, skipped: 0 };
-  private items: Item[] = [];
+  // A queue as an array and a head index; taken and dropped slots are cleared at once (so a record
+  // dropped is freed, not kept alive by the array) and the array is compacted when half of it is
+  // dead slots, so neither a dead destination nor a fast producer makes it grow past the bounds.
+  private items: (Item | undefined)[] = [];
   private head = 0;
+  /** Bytes held: the sum of the queued records' line lengths (UTF-16 units, close to UTF-8 bytes for JSON). */
+  private bytes = 0;
   private ended = false;
   private wake: (() => void) | null = null;
   private warnedFull = false;
@@ -100,18 +112,48 @@ export class Destination {
       this.stats.skipped++;
       return;
     }
-    if (this.size >= this.o.queue) {
-      // Drop the oldest: a live feed's newest records say most about now.
-      this.head++;
-      this.stats.dropped++;
-      if (!this.warnedFull) {
-        this.warnedFull = true;
-        this.o.warn(`${this.o.tool}: ${this.sink.url}: queue full (${this.o.queue} records); dropping the oldest (counted in the summary)`);
-      }
+    const cost = itemBytes(item);
+    if (cost > this.o.queueBytes) {
+      // Alone larger than the whole queue: it could only be held by dropping everything else.
+      this.drop(`a record of ${cost} bytes is larger than the queue (${this.o.queueBytes} bytes); it is dropped`);
+      return;
+    }
+    // Drop the oldest until the new one fits: a live feed's newest records say most about now.
+    while (this.size > 0 && (this.size >= this.o.queue || this.bytes + cost > this.o.queueBytes)) {
+      const full = this.size >= this.o.queue ? `${this.o.queue} records` : `${this.o.queueBytes} bytes`;
+      this.shift();
+      this.drop(`queue full (${full}); dropping the oldest`);
     }
     this.items.push(item);
+    this.bytes += cost;
     // Wake the loop for a first record (it starts the flush clock) and for a full batch.
     if (this.size === 1 || this.size >= this.o.batch) this.notify();
+  }
+
+  /** Count one dropped record, and say so once. */
+  private drop(why: string): void {
+    this.stats.dropped++;
+    if (!this.warnedFull) {
+      this.warnedFull = true;
+      this.o.warn(`${this.o.tool}: ${this.sink.url}: ${why} (counted in the summary)`);
+    }
+  }
+
+  /** Remove the oldest record, freeing its slot. */
+  private shift(): Item {
+    const item = this.items[this.head] as Item;
+    this.items[this.head] = undefined;
+    this.head++;
+    this.bytes -= itemBytes(item);
+    this.compact();
+    return item;
+  }
+
+  private compact(): void {
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /** No more input: send what is queued, then stop. */
@@ -122,12 +164,8 @@ export class Destination {
 
   private take(): Item[] {
     const n = Math.min(this.o.batch, this.size);
-    const batch = this.items.slice(this.head, this.head + n);
-    this.head += n;
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    const batch: Item[] = [];
+    for (let i = 0; i < n; i++) batch.push(this.shift());
     return batch;
   }
 
@@ -165,7 +203,9 @@ export class Destination {
       await this.deliver(this.take(), signal);
     }
     this.stats.dropped += this.size;
-    this.head = this.items.length;
+    this.items = [];
+    this.head = 0;
+    this.bytes = 0;
   }
 
   private async deliver(batch: Item[], signal: AbortSignal): Promise<void> {

@@ -66,6 +66,16 @@ async function writeFile(path: string, out: Writable): Promise<void> {
   }
 }
 
+/** The start of a bad record for its message; a record nested too deeply to serialise (JSON.parse
+ * takes any depth, JSON.stringify recurses) is still a bad line, not a crash. */
+function echo(record: unknown): string {
+  try {
+    return JSON.stringify(record).slice(0, 120);
+  } catch {
+    return '(nested too deeply to show)';
+  }
+}
+
 export async function flows(options: FlowsOptions): Promise<FlowsResult> {
   const tracker = new FlowTracker();
   const writer = createNdjsonWriter(options.stdout);
@@ -85,7 +95,7 @@ export async function flows(options: FlowsOptions): Promise<FlowsResult> {
     const problem = shapeProblem(record);
     if (problem !== null) {
       bad++;
-      options.warn(formatBadLine('scope-flows', { source: options.source, line, reason: problem, text: JSON.stringify(record).slice(0, 120) }));
+      options.warn(formatBadLine('scope-flows', { source: options.source, line, reason: problem, text: echo(record) }));
       if (options.strict) break;
       continue;
     }

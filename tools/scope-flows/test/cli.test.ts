@@ -247,3 +247,11 @@ test('--follow --pretty prints a header and rows as flows close', async () => {
 });
 
 test.run();
+
+test('a record nested 100 000 deep is a bad line (stdin:N, counted, status 1), not a RangeError', () => {
+  const deep = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
+  const r = run(['--json'], { input: deep + '\n' });
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^scope-flows: stdin:1: .*\n {2}\(nested too deeply to show\)\n/);
+  assert.not.match(r.stderr, /RangeError|internal error|\n {4}at /);
+});
