@@ -28,7 +28,7 @@ export function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 export function run(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Ran {
   const fd = openSync(options.stdin ?? '/dev/null', 'r');
   try {
-    const r = spawnSync(process.execPath, [bin, ...args], { stdio: [fd, 'pipe', 'pipe'], env: toolEnv(options.env), encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, ...args], { stdio: [fd, 'pipe', 'pipe'], env: toolEnv(options.env), encoding: 'utf8', maxBuffer: 256 << 20 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   } finally {
     closeSync(fd);
