@@ -3,24 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 #include "../src/dnstcp.h"
 
 static void on_msg(void *ctx, const unsigned char *msg, size_t n)
 {
     (void)ctx;
-    volatile unsigned char sink = 0;
-    for (size_t i = 0; i < n; i++)
-        sink ^= msg[i];
-    (void)sink;
+    fuzz_touch(msg, n);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    if (size < 1)
+    unsigned mode;
+    if (!fuzz_mode(&data, &size, &mode))
         return 0;
-    unsigned mode = data[0];
-    data++;
-    size--;
     static struct scope_dnstcp d;
     memset(&d, 0, sizeof d);
     size_t piece = (mode & 0x7f) ? (mode & 0x7f) : size;

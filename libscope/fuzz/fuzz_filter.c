@@ -3,15 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 #include "../src/filterdef.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_text(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
     static struct fscopes fs;
     memset(&fs, 0, sizeof fs);
     const char *bad;

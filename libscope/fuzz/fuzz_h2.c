@@ -4,35 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 #include "../src/http.h"
 
 static bool on_msg(void *ctx, const struct scope_http_msg *m)
 {
     (void)ctx;
-    volatile unsigned char sink = 0;
     for (int i = 0; i < m->nhdrs; i++) {
-        for (size_t k = 0; k < m->hdrs[i].name.n; k++)
-            sink ^= (unsigned char)m->hdrs[i].name.p[k];
-        for (size_t k = 0; k < m->hdrs[i].value.n; k++)
-            sink ^= (unsigned char)m->hdrs[i].value.p[k];
+        fuzz_touch(m->hdrs[i].name.p, m->hdrs[i].name.n);
+        fuzz_touch(m->hdrs[i].value.p, m->hdrs[i].value.n);
     }
-    for (size_t k = 0; k < m->method.n; k++)
-        sink ^= (unsigned char)m->method.p[k];
-    for (size_t k = 0; k < m->target.n; k++)
-        sink ^= (unsigned char)m->target.p[k];
-    for (size_t k = 0; k < m->authority.n; k++)
-        sink ^= (unsigned char)m->authority.p[k];
-    (void)sink;
+    fuzz_touch(m->method.p, m->method.n);
+    fuzz_touch(m->target.p, m->target.n);
+    fuzz_touch(m->authority.p, m->authority.n);
     return false;
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    if (size < 1)
+    unsigned mode;
+    if (!fuzz_mode(&data, &size, &mode))
         return 0;
-    unsigned mode = data[0];
-    data++;
-    size--;
     struct scope_h2 p;
     scope_h2_init(&p, mode & 1);
     size_t piece = (mode >> 2) & 0x1f ? (mode >> 2) & 0x1f : size;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
+
 #include "../src/config.h"
 #include "../src/json.h"
 #include "../src/scope.h"
@@ -12,11 +14,9 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    if (size < 1)
+    unsigned mode;
+    if (!fuzz_mode(&data, &size, &mode))
         return 0;
-    unsigned mode = data[0];
-    data++;
-    size--;
     scope_cfg.statsd_maxlen = (mode & 0x40) ? 64 : 512;
     static struct scope_rec r;
     memset(&r, 0, sizeof r);
