@@ -278,17 +278,7 @@ void scope_fs_inherit(void)
             r->aux = (int32_t)fl;
         } else {
             r->aux = SCOPE_OPEN_HAD;
-            char link[32] = "/proc/self/fd/";
-            char *p = link + 14;
-            char digits[12];
-            int nd = 0;
-            for (int v = fd; nd == 0 || v; v /= 10)
-                digits[nd++] = (char)('0' + v % 10);
-            while (nd)
-                *p++ = digits[--nd];
-            *p = 0;
-            ssize_t n = readlink(link, r->data, SCOPE_REC_DATA);
-            r->len = n > 0 ? (uint32_t)n : 0;
+            r->len = scope_fd_name(fd, r->data, SCOPE_REC_DATA) ? (uint32_t)strlen(r->data) : 0;
         }
         scope_ring_publish(ticket);
     }

@@ -12,6 +12,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evts, prog, session } from './lib.js';
 import { runAsync } from './servers.js';
+import { isTornRecord } from '@scope/core';
 
 const HALF = '{"type":"evt","id":"a-dead-writer","_channel":"1","body":{"sourcetype":"cons';
 
@@ -47,18 +48,6 @@ function written(records: unknown[]): Set<string> {
   return seen;
 }
 
-/** A line that is not JSON but a prefix of a record: it fails to parse only because it ends early. */
-function isPrefix(line: string): boolean {
-  if (!line.startsWith('{"')) return false;
-  try {
-    JSON.parse(line);
-    return false;
-  } catch (e) {
-    const msg = (e as Error).message;
-    const at = /at position (\d+)/.exec(msg);
-    return /end of JSON input/.test(msg) || (at !== null && Number(at[1]) >= line.length);
-  }
-}
 
 test('a half line left by a dead writer is ended before the next process writes its records', async () => {
   const s = session({ SCOPE_EVENT_MAXEPS: '0' });
@@ -121,7 +110,7 @@ test(`${ROUNDS} rounds of ${WRITERS} writers on one file, ${KILLED} killed at ra
       const st = await Promise.all(exits);
       for (let i = KILLED; i < WRITERS; i++) assert.equal(st[i], [0, null], `writer ${i + 1} of round ${round}`);
       const { records, bad } = split(path);
-      for (const l of bad) assert.ok(isPrefix(l), `round ${round}: a line that is not a dead writer's unfinished record: ${l.slice(0, 100)} … ${l.slice(-200)}`);
+      for (const l of bad) assert.ok(isTornRecord(l), `round ${round}: a line that is not a dead writer's unfinished record: ${l.slice(0, 100)} … ${l.slice(-200)}`);
       assert.ok(bad.length <= KILLED, `round ${round}: ${bad.length} bad lines for ${KILLED} killed writers`);
       torn += bad.length;
       const seen = written(records);
