@@ -289,6 +289,54 @@ test('a file destination scope cannot write: status 2 with what is wrong, the co
   assert.not.ok(existsSync(join(home, 'history')), 'no session was made');
 });
 
+test('--maxfilesize: the session files stop at their cap with a notice; what did not fit is counted in session.json', async () => {
+  const home = newHome();
+  const cap = 64 * 1024;
+  const ran = await runBin(scopeBin, ['run', '--no-stream', '--maxfilesize', '64K', '--', 'sh', '-c', 'for i in $(seq 150); do cat /etc/hostname >/dev/null; done; exit 4'], envFor(home));
+  assert.is(ran.status, 4, ran.stderr);
+  assert.match(ran.stderr, /scope-run: notice: event file \S+events\.json reached its size cap of 65536 bytes/);
+  assert.match(ran.stderr, /scope-run: warning: libscope dropped \d+ records/);
+  const session = await lastSession(home);
+  assert.ok(session);
+  const ev = readFileSync(session.paths.events, 'utf8');
+  const last = ev.trimEnd().split('\n').pop() ?? '';
+  // every record under the cap; past it, notices only (at most one line past it: the first one)
+  const lines = ev.split('\n').filter((l) => l !== '');
+  let size = 0;
+  for (const l of lines) {
+    size += Buffer.byteLength(l) + 1;
+    if (size > cap) assert.match(l, /"source":"notice".*reached its size cap/, `a record past the cap: ${l.slice(0, 200)}`);
+  }
+  assert.ok(size <= cap + Buffer.byteLength(last) + 1, `events.json is ${size} bytes`);
+  assert.ok(statSync(session.paths.metrics).size <= cap + 1024, 'metrics.json held at its cap');
+  assert.ok(session.manifest.drops > 0, `drops counted: ${session.manifest.drops}`);
+  assert.ok(session.manifest.notices.some((n: string) => /events\.json reached its size cap/.test(n)), JSON.stringify(session.manifest.notices));
+  assert.match(readFileSync(session.paths.log, 'utf8'), /event destination file:\/\/\S+events\.json: \d+ lines delivered, [1-9]\d* dropped/);
+  const bad = await runBin(scopeBin, ['run', '--maxfilesize', '10 MB', '--', 'true'], envFor(home));
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /--maxfilesize: "10 MB" is not a size of at least 4096 bytes/);
+});
+
+test('a file destination that cannot be written (a read-only file system, a directory) is refused before the command starts', async () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root (mount)');
+  const home = newHome();
+  const ro = join(home, 'ro');
+  execFileSync('mkdir', ['-p', ro]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', ro]);
+  try {
+    const marker = join(home, 'ran');
+    const r = await runBin(scopeBin, ['run', '--no-stream', '-e', `file://${ro}/events.json`, '--', 'touch', marker], envFor(home));
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`SCOPE_EVENT_DEST \\(events\\): file://${ro}/events\\.json: ${ro} is not writable \\(EROFS\\)`));
+    assert.not.ok(existsSync(marker), 'the command never ran');
+  } finally {
+    execFileSync('umount', [ro]);
+  }
+  const dirDest = await runBin(scopeBin, ['run', '--no-stream', '-m', `file://${home}`, '--', 'true'], envFor(home));
+  assert.is(dirDest.status, 2, dirDest.stderr);
+  assert.match(dirDest.stderr, /SCOPE_METRIC_DEST \(metrics\): file:\/\/\S+: \S+ is a directory/);
+});
+
 test('a full SCOPE_HOME (a 64 KB tmpfs): the command\'s status kept, what is full said, the session marked cut short', async () => {
   assert.is(process.getuid?.(), 0, 'this test needs root (mount)');
   const home = newHome();

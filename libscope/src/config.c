@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,7 @@ static void derive(struct scope_cfg *c)
     c->period = (int)number(c, "SCOPE_SUMMARY_PERIOD", 10, 1, 86400);
     c->statsd_maxlen = (int)number(c, "SCOPE_STATSD_MAXLEN", 512, 32, 65536);
     c->queue_len = (size_t)number(c, "SCOPE_QUEUE_LENGTH", 8192, 16, 1 << 20);
+    c->file_maxbytes = (uint64_t)number(c, "SCOPE_FILE_MAXBYTES", 0, 0, LONG_MAX);
     const char *lv = get(c, "SCOPE_LOG_LEVEL");
     int lvl = lv ? scope_log_level_parse(lv) : -1;
     c->log_level = lvl < 0 ? SCOPE_LOG_WARNING : lvl;

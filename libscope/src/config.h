@@ -3,6 +3,7 @@
 #define SCOPE_CONFIG_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* AppScope's default for SCOPE_EVENT_LOGFILE_NAME. */
 #define SCOPE_LOGFILE_PATTERN "(\\/logs?\\/)|(\\.log$)|(\\.log[.\\d])"
@@ -23,6 +24,7 @@ struct scope_cfg {
     bool statsd;
     int verbosity, period, log_level, statsd_maxlen;
     size_t queue_len;
+    uint64_t file_maxbytes;   /* SCOPE_FILE_MAXBYTES: cap of an events/metrics file, 0: none */
     struct scope_kv *pairs;   /* every SCOPE_* in force, defaults included */
     size_t npairs;
     struct scope_kv *tags;    /* SCOPE_TAG_<name>: key is <name> */

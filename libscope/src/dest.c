@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "dest.h"
 #include "destnet.h"
 #include "log.h"
@@ -107,6 +108,9 @@ void scope_dest_open(struct scope_dest *d, const char *url, const char *what)
         d->kind = SCOPE_DEST_UNSUPPORTED;   /* last_failure says why */
         d->last_failure_time = (int64_t)time(NULL);
     }
+    /* the session's record files may have a size cap; the log, which would say so, has none */
+    if (d->kind == SCOPE_DEST_FILE && strcmp(what, "log") != 0)
+        d->cap = scope_cfg.file_maxbytes;
 }
 
 bool scope_dest_is_net(const struct scope_dest *d) { return d->net != NULL; }
@@ -205,14 +209,15 @@ bool scope_dest_write(struct scope_dest *d, const char *buf, size_t len, size_t 
     }
     if (d->net)
         return scope_dnet_write(d, buf, len, lines, false);
-    if (scope_dfile_write(d, buf, len)) {
-        d->lines += lines;
+    size_t off = scope_dfile_write(d, buf, len);
+    size_t done = off == len ? lines : scope_lines_count(buf, off);
+    d->lines += done;
+    if (off == len)
         return true;
-    }
-    if (!d->told && !d->down) {
+    if (!d->told && !d->down && !d->capped) {
         d->told = true;
         scope_log(SCOPE_LOG_WARNING, "%s destination %s: write failed, records dropped", d->what, d->url);
     }
-    d->dropped += lines;
+    d->dropped += lines - done;
     return false;
 }

@@ -6,6 +6,7 @@
 #define SCOPE_DEST_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -28,6 +29,9 @@ struct scope_dest {
     bool awaiting;       /* a file waiting for its descriptor from a handover (attachfds.h) */
     bool given;          /* its descriptor came from a handover: the path may not open for us */
     uint64_t dropped;    /* lines we could not deliver */
+    uint64_t cap;        /* file://PATH: bytes the file may grow to (SCOPE_FILE_MAXBYTES), 0: no cap */
+    bool capped;         /* the cap was reached: nothing more is written to it */
+    bool cap_reached;    /* this process's write reached it: the notice is owed (report.c) */
     uint64_t lines;      /* lines delivered */
     /* Connection state, for the control socket's status: */
     uint64_t attempts, failures;   /* opens tried; of those (and of writes) failed */
@@ -42,6 +46,13 @@ struct scope_dest {
     bool connecting;               /* resolving, connecting or in the TLS handshake */
     uint64_t buffered;             /* bytes waiting in our buffer */
 };
+
+/* The exit's deadline (CLOCK_MONOTONIC ms; 0: none): a write to a pipe, socket or terminal that
+ * would block waits until then at most, and what it could not write is dropped and counted. */
+extern _Atomic uint64_t scope_dest_stop_ms;
+
+/* One line written to a capped file past its cap: the notice saying the cap was reached. */
+void scope_dfile_write_notice(struct scope_dest *d, const char *buf, size_t len);
 
 /* True in the reporting thread: it keeps descriptors open; every other thread writes transiently. */
 extern __thread bool scope_dest_keeps_fds __attribute__((tls_model("initial-exec")));

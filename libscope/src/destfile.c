@@ -3,6 +3,8 @@
  * table or, from any other thread, a transient one (dest.c says why). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -257,15 +259,67 @@ static bool ends_line(int fd, off_t size)
     return size == 0 || (pread(fd, &c, 1, size - 1) == 1 && c == '\n');
 }
 
-static size_t write_all(int fd, const char *buf, size_t len, bool guarded)
+_Atomic uint64_t scope_dest_stop_ms;
+
+/* A pipe, socket or terminal whose reader stopped would block write() for good, and at exit the
+ * app waits for this thread only so long: so the write waits in poll() instead, as long as it
+ * takes, until the exit's deadline (scope_dest_stop_ms) is reached. Then the rest is given up
+ * (ETIMEDOUT), and the caller counts its lines as dropped. */
+static bool writable(int fd)
+{
+    for (;;) {
+        uint64_t stop = atomic_load(&scope_dest_stop_ms);
+        int wait = 100;
+        if (stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+            if (now >= stop) {
+                errno = ETIMEDOUT;
+                return false;
+            }
+            if (stop - now < (uint64_t)wait)
+                wait = (int)(stop - now);
+        }
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int r = poll(&p, 1, wait);
+        if (r > 0 || (r < 0 && errno != EINTR))
+            return true;   /* writable, or an error the write itself will report */
+    }
+}
+
+/* A file with a size cap (SCOPE_FILE_MAXBYTES) takes whole lines up to it. The write that reaches
+ * it marks the destination capped for good (this process writes no more records to it) and, when
+ * the file was still under the cap, owes a notice (cap_reached), which is let past the cap: so
+ * the file ends at most one notice line past its cap, whatever the number of processes. */
+static size_t write_all(int fd, const char *buf, size_t len, bool guarded, struct scope_dest *capd)
 {
     int saved = errno;
     struct stat st;
-    bool shared = guarded && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    bool shared = guarded && regular;
     bool locked = shared && lock_file(fd);
     /* A newline first: locked, only when the file ends in a half line (then once); unlocked, before
      * every chunk. */
-    bool newline = shared && (!locked || (fstat(fd, &st) == 0 && !ends_line(fd, st.st_size)));
+    bool have = !locked || fstat(fd, &st) == 0;
+    bool newline = shared && (!locked || (have && !ends_line(fd, st.st_size)));
+    size_t whole = len;
+    if (capd && capd->capped) {   /* for good: no record of ours after our notice */
+        if (locked)
+            flock(fd, LOCK_UN);
+        errno = EFBIG;
+        return 0;
+    }
+    if (capd && capd->cap && regular && have) {
+        uint64_t size = (uint64_t)st.st_size + (newline ? 1 : 0);
+        uint64_t room = size >= capd->cap ? 0 : capd->cap - size;
+        if (room < len) {
+            len = scope_lines_fit(buf, len, (size_t)(room < whole ? room : whole));
+            if (!capd->capped)
+                capd->cap_reached = size < capd->cap;
+            capd->capped = true;
+        }
+    }
     errno = saved;
     size_t off = 0;
     while (off < len) {
@@ -278,6 +332,8 @@ static size_t write_all(int fd, const char *buf, size_t len, bool guarded)
                 n = nl ? (size_t)(nl - (buf + off)) + 1 : len - off;
             }
         }
+        if (!regular && !writable(fd))
+            break;
         struct iovec iov[2] = {{(void *)"\n", 1}, {(void *)(buf + off), n}};
         ssize_t w = newline ? writev(fd, iov, 2) : write(fd, buf + off, n);
         if (w < 0 && errno == EINTR)
@@ -295,15 +351,17 @@ static size_t write_all(int fd, const char *buf, size_t len, bool guarded)
         flock(fd, LOCK_UN);
         errno = saved;
     }
+    if (off == len && len < whole)
+        errno = EFBIG;
     return off;
 }
 
 /* A transient open of a destination that is up is not counted as an attempt: it is the same
  * connection, reached from another thread. */
-static bool write_transient(struct scope_dest *d, const char *buf, size_t len)
+static size_t write_transient(struct scope_dest *d, const char *buf, size_t len)
 {
     if (!due(d) || d->awaiting)
-        return false;
+        return 0;
     int fd = -1;
     char why[160];
     if (d->kind != SCOPE_DEST_FILE)
@@ -312,7 +370,7 @@ static bool write_transient(struct scope_dest *d, const char *buf, size_t len)
         /* only the reporting thread holds the descriptor; the path may be closed to us, which
          * says nothing about the destination: these lines alone are dropped (counted) */
         if ((fd = open_file(d, why, sizeof why)) < 0)
-            return false;
+            return 0;
     } else if (d->down)
         fd = attempt(d);
     else if ((fd = open_file(d, why, sizeof why)) < 0) {
@@ -320,39 +378,53 @@ static bool write_transient(struct scope_dest *d, const char *buf, size_t len)
         went_down(d, why);
     }
     if (fd < 0)
-        return false;
-    bool ok = write_all(fd, buf, len, d->kind == SCOPE_DEST_FILE) == len;
-    if (!ok)
+        return 0;
+    size_t off = write_all(fd, buf, len, d->kind == SCOPE_DEST_FILE, d);
+    if (off < len && !d->capped)
         failed(d, "write", errno);
     if (d->kind == SCOPE_DEST_FILE)
         close(fd);
-    return ok;
+    return off;
 }
 
 /* While down, only scope_dest_tick tries again (the reporting thread then writes what is owed
  * first, a process-start record, before the next batch). */
-static bool write_kept(struct scope_dest *d, const char *buf, size_t len)
+static size_t write_kept(struct scope_dest *d, const char *buf, size_t len)
 {
     if (d->down || d->awaiting)
-        return false;
+        return 0;
     for (int i = 0; i < 2; i++) {
         if (!same_file(d->fd, d))
             reopen(d);
         if (d->fd < 0)
-            return false;
-        size_t off = write_all(d->fd, buf, len, d->kind == SCOPE_DEST_FILE);
+            return 0;
+        size_t off = write_all(d->fd, buf, len, d->kind == SCOPE_DEST_FILE, d);
         if (off == len)
-            return true;
+            return len;
+        if (d->capped)
+            return off;
         if (off > 0 || errno != EBADF) {
             failed(d, "write", errno);
-            return false;
+            return off;
         }
         d->fd = -1;
     }
-    return false;
+    return 0;
 }
 
-bool scope_dfile_write(struct scope_dest *d, const char *buf, size_t len)
+size_t scope_dfile_write(struct scope_dest *d, const char *buf, size_t len)
 {
     return scope_dest_keeps_fds ? write_kept(d, buf, len) : write_transient(d, buf, len);
+}
+
+void scope_dfile_write_notice(struct scope_dest *d, const char *buf, size_t len)
+{
+    uint64_t cap = d->cap;
+    bool capped = d->capped;
+    d->cap = 0;
+    d->capped = false;
+    if (scope_dfile_write(d, buf, len) == len)
+        d->lines++;
+    d->cap = cap;
+    d->capped = capped;
 }

@@ -57,7 +57,8 @@ bool scope_dest_due(const struct scope_dest *d);
 /* destfile.c */
 bool scope_dfile_open(struct scope_dest *d, const char *url);
 bool scope_dfile_tick(struct scope_dest *d);
-bool scope_dfile_write(struct scope_dest *d, const char *buf, size_t len);
+/* The bytes written: all of them, or whole lines up to a failure (the rest is not written). */
+size_t scope_dfile_write(struct scope_dest *d, const char *buf, size_t len);
 
 /* destnet.c */
 bool scope_dnet_open(struct scope_dest *d, const char *url);

@@ -91,6 +91,32 @@ void scope_report_lines(uint64_t *events, uint64_t *metrics)
     *metrics = met_total;
 }
 
+/* A session file that reached its size cap (SCOPE_FILE_MAXBYTES) in this process's write: a notice
+ * in the events file (let past the cap: it is the last line there) and the log. Lines after it are
+ * dropped and counted (the log's last word on the destination). */
+static void cap_notice(struct scope_dest *d)
+{
+    if (!d->cap_reached)
+        return;
+    d->cap_reached = false;
+    char msg[768];
+    snprintf(msg, sizeof msg, "%s file %.600s reached its size cap of %llu bytes (SCOPE_FILE_MAXBYTES): "
+             "this process's records to it are dropped from here (counted in the log)", d->what, d->path, (unsigned long long)d->cap);
+    scope_log(SCOPE_LOG_WARNING, "%s", msg);
+    struct sbuf n = {0};
+    if (!scope_emit_notice(&n, msg) || !n.len) {
+        free(n.p);
+        return;
+    }
+    /* In the capped file itself (the last line, past the cap, so that the next process finds it
+     * full and says nothing more), unless it holds StatsD lines; and in the events. */
+    if (d == &ev_dest || !scope_cfg.statsd)
+        scope_dfile_write_notice(d, n.p, n.len);
+    if (d != &ev_dest && scope_dest_on(&ev_dest))
+        scope_dest_write(&ev_dest, n.p, n.len, 1);   /* under the events file's own cap */
+    free(n.p);
+}
+
 static void write_out(void)
 {
     if (ev_out.len && scope_dest_write(&ev_dest, ev_out.p, ev_out.len, ev_lines) && scope_dest_on(&ev_dest))
@@ -99,6 +125,8 @@ static void write_out(void)
         met_total += met_lines;
     ev_out.len = met_out.len = 0;
     ev_lines = met_lines = 0;
+    cap_notice(&ev_dest);
+    cap_notice(&met_dest);
 }
 
 static void drain_text(bool all)
@@ -108,11 +136,26 @@ static void drain_text(bool all)
     ev_lines += newlines(&ev_out, e0);
 }
 
+/* The exit flush formats records until then (mono ms; 0: no bound), keeping the rest of the exit's
+ * time for writing them out and the last metrics. */
+static uint64_t drain_until;
+static uint64_t exit_wait_ms;   /* the final request's bound */
+
+/* Between batches of records: the app is exiting (a final request waits), or the final flush is
+ * out of time. */
+static bool drain_stop(void)
+{
+    return drain_until ? mono_ms() >= drain_until : (atomic_load(&req) & REQ_FINAL) != 0;
+}
+
 static void drain(void)
 {
     struct scope_rec *r;
     bool met_on = scope_dest_on(&met_dest);
+    unsigned k = 0;
     while ((r = scope_ring_peek())) {
+        if ((++k & 255) == 0 && drain_stop())
+            break;
         size_t e0 = ev_out.len, m0 = met_out.len;
         scope_events_format(r, &ev_out, met_on ? &met_out : NULL);
         scope_ring_release();
@@ -161,11 +204,16 @@ static void metrics(bool start)
     met_lines += newlines(&met_out, before);
 }
 
-/* Records made while detached (a call that was already inside a wrapper) are not reported. */
-static void discard(void)
+/* Records made while detached (a call that was already inside a wrapper) are not reported; nor
+ * those the exit flush had no time for (counted). */
+static uint64_t discard(void)
 {
-    while (scope_ring_peek())
+    uint64_t n = 0;
+    while (scope_ring_peek()) {
         scope_ring_release();
+        n++;
+    }
+    return n;
 }
 
 /* At exit, network destinations get what is buffered out while that makes progress, within the
@@ -179,6 +227,9 @@ static void settle_net(void)
     scope_dest_last_chance(&met_dest);
     scope_log_last_chance();
     uint64_t end = mono_ms() + FINAL_NET_MS;
+    uint64_t stop = atomic_load(&scope_dest_stop_ms);
+    if (stop && stop < end)
+        end = stop;
     for (;;) {
         if (scope_dest_tick(&ev_dest))
             came_up();
@@ -222,10 +273,30 @@ static void final_report(void)
         atomic_store(&scope_hot.active, 0);
         return;
     }
+    /* What the exit's time allows: records are formatted until a reserve is left for writing
+     * them and the last metrics (network destinations get theirs in settle_net); the records left
+     * then are dropped, counted and said, in the log and a notice. */
+    uint64_t stop = atomic_load(&scope_dest_stop_ms);
+    if (stop) {
+        uint64_t reserve = scope_dest_is_net(&ev_dest) || scope_dest_is_net(&met_dest) ? FINAL_NET_MS / 2 + 100 : 150;
+        uint64_t now = mono_ms();
+        drain_until = stop > now + reserve ? stop - reserve : now;
+    }
     drain();
+    drain_until = 0;
+    uint64_t left = discard();
     drain_text(true);
     metrics(false);
     report_drops(true);
+    if (left) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "libscope dropped %llu records at exit: the app's exit waits for "
+                 "libscope %llu ms at most, too little to write them", (unsigned long long)left,
+                 (unsigned long long)exit_wait_ms);
+        if (scope_dest_on(&ev_dest) && scope_emit_notice(&ev_out, msg))
+            ev_lines++;
+        scope_log(SCOPE_LOG_WARNING, "%s", msg);
+    }
     write_out();
     final_send();
     atomic_store(&finished, 1);
@@ -597,6 +668,11 @@ void scope_report_flush(bool final, int timeout_ms)
         return;
     int saved_guard = scope_guard, saved_errno = errno;
     scope_guard = 1;
+    if (final) {
+        /* the time the app gives us, less a margin for its own exit */
+        exit_wait_ms = (uint64_t)timeout_ms;
+        atomic_store(&scope_dest_stop_ms, mono_ms() + (uint64_t)(timeout_ms > 100 ? timeout_ms - 50 : timeout_ms));
+    }
     if (!atomic_load(&running)) {
         /* No thread: we are the only consumer. A child that never got to restart it still owes
          * its process-start record. */

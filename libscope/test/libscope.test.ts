@@ -159,7 +159,8 @@ test('SCOPE_ALLOW_BINARY_CONSOLE keeps binary output, escaped into valid JSON', 
 
 test('a reader sees records while the command still runs', async () => {
   const s = session();
-  const child = spawn('sh', ['-c', 'cat /etc/hostname >/dev/null; sleep 5'], { env: s.env, stdio: 'ignore' });
+  // its own process group: sh's sleep goes with it, and writes nothing into the directory removed below
+  const child = spawn('sh', ['-c', 'cat /etc/hostname >/dev/null; sleep 5'], { env: s.env, stdio: 'ignore', detached: true });
   let exited = false;
   child.on('exit', () => {
     exited = true;
@@ -173,7 +174,9 @@ test('a reader sees records while the command still runs', async () => {
   }
   assert.ok(seen, 'fs.close for /etc/hostname written while sh sleeps');
   assert.not.ok(exited, 'the command was still running');
-  child.kill('SIGKILL');
+  const gone = new Promise((res) => child.on('exit', res));
+  process.kill(-(child.pid as number), 'SIGKILL');
+  await gone;
   rmSync(s.dir, { recursive: true });
 });
 
@@ -317,6 +320,12 @@ test('a stuck destination does not keep the app from exiting', async () => {
   child.stderr?.destroy();
   assert.is(code, 0, 'exited by itself');
   assert.ok(Date.now() - t0 < 10_000, `exited in ${Date.now() - t0} ms`);
+  // what could not be written is counted and said, and the last metrics still went out
+  const log = s.log();
+  assert.match(log, /event destination file:\/\/stderr: \d+ lines delivered, [1-9]\d* dropped/);
+  const lost = [...log.matchAll(/libscope dropped (\d+) records/g)].reduce((n, m) => n + Number(m[1]), 0);
+  assert.ok(lost > 0, `records left in the queue at exit counted: ${log}`);
+  assert.ok(s.metrics().some((m) => (m as { body: { _metric: string } }).body._metric === 'fs.write'), 'final metrics written');
   rmSync(s.dir, { recursive: true });
 });
 

@@ -26,7 +26,20 @@ export const runConfigArgs = {
   librarypath: { type: 'string', alias: 'l', valueHint: 'DIR|FILE', description: 'Use the libscope.so in this directory (or this file)' },
   backtrace: { type: 'boolean', alias: 'b', description: "On a crash, write a backtrace of the crashing thread in the session's crash/" },
   coredump: { type: 'boolean', alias: 'd', description: "On a crash, write a core file in the session's crash/ (gdb loads it)" },
+  maxfilesize: { type: 'string', valueHint: 'SIZE', description: 'Cap each events/metrics file at SIZE bytes (K, M, G suffixes); past it records are dropped, counted, with a notice' },
 } as const satisfies ArgsDef;
+
+/** A size in bytes from a flag: a whole number with an optional K, M or G (powers of 1024). */
+export function bytesFlag(flag: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const m = /^(\d+)([kmg]?)i?b?$/i.exec(value.trim());
+  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2] ?? '').toLowerCase()] ?? 1;
+  const n = m ? Number(m[1]) * scale : NaN;
+  if (!m || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${flag}: "${value}" is not a size of at least ${min} bytes (a whole number, with K, M or G)`);
+  }
+  return n;
+}
 
 /** Scopes of filters (scope-filter's language), which `scope run` hands to libscope too. */
 export const filterArgs = {
@@ -54,6 +67,7 @@ export function runFlagPairs(args: Partial<RunConfigParsed>): ScopePairs {
   }
   if (args.backtrace !== undefined) out['SCOPE_SNAPSHOT_BACKTRACE'] = String(args.backtrace);
   if (args.coredump !== undefined) out['SCOPE_SNAPSHOT_COREDUMP'] = String(args.coredump);
+  if (typeof args.maxfilesize === 'string') out['SCOPE_FILE_MAXBYTES'] = String(bytesFlag('maxfilesize', args.maxfilesize, 0, 4096));
   if (args.payloads === true) out['SCOPE_PAYLOAD_ENABLE'] = 'true';
   else if (args.payloads === false) out['SCOPE_PAYLOAD_ENABLE'] = 'false';
   return out;

@@ -54,6 +54,8 @@ const TABLE: Entry[] = [
   { path: ['payload', 'dir'], key: 'SCOPE_PAYLOAD_DIR', kind: 'string' },
   { path: ['libscope', 'configevent'], key: 'SCOPE_CONFIG_EVENT', kind: 'bool' },
   { path: ['libscope', 'summaryperiod'], key: 'SCOPE_SUMMARY_PERIOD', kind: 'int' },
+  // scope's own (AppScope has none): the size an events or metrics file may grow to, 0: no cap
+  { path: ['libscope', 'maxfilebytes'], key: 'SCOPE_FILE_MAXBYTES', kind: 'int' },
   { path: ['libscope', 'commanddir'], key: 'SCOPE_CMD_DIR', kind: 'string' },
   { path: ['libscope', 'log', 'level'], key: 'SCOPE_LOG_LEVEL', kind: 'loglevel' },
   { path: ['libscope', 'log', 'transport'], key: 'SCOPE_LOG_DEST', kind: 'transport' },
@@ -96,7 +98,7 @@ const KNOWN: Record<string, string[]> = {
   'event.redact': ['http', 'args'],
   'event.format': ['type', 'maxeventpersec', 'enhancefs'],
   payload: ['enable', 'dir'],
-  libscope: ['configevent', 'summaryperiod', 'commanddir', 'log', 'snapshot', 'filter', 'filternames'],
+  libscope: ['configevent', 'summaryperiod', 'commanddir', 'log', 'snapshot', 'filter', 'filternames', 'maxfilebytes'],
   'libscope.log': ['level', 'transport'],
   'libscope.snapshot': ['coredump', 'backtrace'],
 };

@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { EXIT, flagValues, parseEndpoint, parseToolArgs, streamLines, UsageError } from '@scope/core';
+import { bytesFlag, EXIT, flagValues, parseEndpoint, parseToolArgs, streamLines, UsageError } from '@scope/core';
 import { Destination } from './destination.js';
 import type { Sink } from './destination.js';
 import { runExport } from './export.js';
@@ -55,17 +55,6 @@ export function intFlag(flag: string, value: string | undefined, fallback: numbe
   return n;
 }
 
-/** A size in bytes from a flag: a whole number with an optional K, M or G (powers of 1024). */
-export function bytesFlag(flag: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const m = /^(\d+)([kmg]?)i?b?$/i.exec(value.trim());
-  const scale = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m?.[2] ?? '').toLowerCase()] ?? 1;
-  const n = m ? Number(m[1]) * scale : NaN;
-  if (!m || !Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`--${flag}: "${value}" is not a size of at least ${min} bytes (a whole number, with K, M or G)`);
-  }
-  return n;
-}
 
 /** Seconds (a decimal number ≥ 0) from a flag, as ms. */
 export function secondsFlag(flag: string, value: string | undefined, fallbackSeconds: number): number {

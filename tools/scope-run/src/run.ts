@@ -68,7 +68,7 @@ function libraryFile(librarypath: string | undefined, env: NodeJS.ProcessEnv): s
 }
 
 /** Lines in a file, read in chunks (a session's files can be larger than a string may be). */
-async function countLines(file: string, onNotice?: (line: string) => void): Promise<number> {
+async function countLines(file: string, onNotice?: (line: string) => void, everyLine = false): Promise<number> {
   let lines = 0;
   let partial = '';
   try {
@@ -78,7 +78,7 @@ async function countLines(file: string, onNotice?: (line: string) => void): Prom
       for (const line of parts) {
         if (line === '') continue;
         lines++;
-        if (onNotice && line.includes('"source":"notice"')) onNotice(line);
+        if (onNotice && (everyLine || line.includes('"source":"notice"'))) onNotice(line);
       }
     }
   } catch {
@@ -111,6 +111,12 @@ async function tally(session: Session): Promise<{ events: number; metrics: numbe
       // not ours to judge here: scope-events reports bad lines
     }
   });
+  // Lines a destination could not take (a stuck pipe at exit, a full disk) are said in the log only:
+  // each process's last word on a destination (`… N lines delivered, M dropped`).
+  await countLines(session.paths.log, (line) => {
+    const m = / destination \S+: \d+ lines delivered, (\d+) dropped$/.exec(line);
+    if (m) drops += Number(m[1]);
+  }, true);
   return { events, metrics: await countLines(session.paths.metrics), drops, notices: [...notices] };
 }
 
@@ -314,6 +320,7 @@ function checkDestinations(pairs: ScopePairs): void {
     let problem: string | null = null;
     try {
       if (!statSync(dir).isDirectory()) problem = `${dir} is not a directory`;
+      else if (existsSync(file) && statSync(file).isDirectory()) problem = `${file} is a directory`;
       else if (existsSync(file)) accessSync(file, fsConstants.W_OK);
       else accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
     } catch (err) {
