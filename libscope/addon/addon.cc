@@ -2,8 +2,8 @@
 // executable's ELF program headers, so `scope run` can tell a static executable (no PT_INTERP, so the
 // loader never sees LD_PRELOAD) from one libscope can enter, before it starts the command; and
 // loading a library into a running process (inject.cc), for `scope attach`; handing it open
-// descriptors (handover.cc); and
-// connecting to a control socket with its listener's credentials read (handover.cc).
+// descriptors (handover.cc); opening paths inside another process's root without following links
+// out of it (inroot.cc); and connecting to a control socket with its listener's credentials read (handover.cc).
 #include <napi.h>
 
 #include <elf.h>
@@ -17,6 +17,13 @@
 
 namespace scope_inject {
 Napi::Value InjectJs(const Napi::CallbackInfo& info);  // inject.cc
+}
+namespace scope_inroot {  // inroot.cc
+Napi::Value OpenInRootJs(const Napi::CallbackInfo& info);
+Napi::Value DirInRootJs(const Napi::CallbackInfo& info);
+Napi::Value OpenInDirJs(const Napi::CallbackInfo& info);
+Napi::Value UnlinkInDirJs(const Napi::CallbackInfo& info);
+Napi::Value Openat2AvailableJs(const Napi::CallbackInfo& info);
 }
 namespace scope_handover {  // handover.cc
 Napi::Value ListenJs(const Napi::CallbackInfo& info);
@@ -114,6 +121,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("handoverSend", Napi::Function::New(env, scope_handover::SendJs, "handoverSend"));
   exports.Set("handoverClose", Napi::Function::New(env, scope_handover::CloseJs, "handoverClose"));
   exports.Set("peerConnect", Napi::Function::New(env, scope_handover::PeerConnectJs, "peerConnect"));
+  exports.Set("openInRoot", Napi::Function::New(env, scope_inroot::OpenInRootJs, "openInRoot"));
+  exports.Set("dirInRoot", Napi::Function::New(env, scope_inroot::DirInRootJs, "dirInRoot"));
+  exports.Set("openInDir", Napi::Function::New(env, scope_inroot::OpenInDirJs, "openInDir"));
+  exports.Set("unlinkInDir", Napi::Function::New(env, scope_inroot::UnlinkInDirJs, "unlinkInDir"));
+  exports.Set("openat2Available", Napi::Function::New(env, scope_inroot::Openat2AvailableJs, "openat2Available"));
   return exports;
 }
 

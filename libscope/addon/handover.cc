@@ -6,6 +6,7 @@
 // metrics, 'l' log) with the descriptors in the same order.
 #include <napi.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,34 +33,55 @@ std::string Errno(const std::string& what) { return what + ": " + std::strerror(
 
 }  // namespace
 
-// handoverListen(path, uid, gid) → the listening descriptor. The socket file is made by bind
-// (failing if the name exists: no file planted beforehand is used), then given to uid:gid with mode
-// 0600, so only that user (and root) may connect; the pid check in handoverSend is what decides.
+// handoverListen(dirfd, name, uid, gid) → the listening descriptor. The socket file is made by bind
+// in the directory dirfd (an O_PATH descriptor from dirInRoot: the target's /tmp, resolved without
+// leaving its root), named through /proc/self/fd/<dirfd>/<name> (short enough for sun_path whatever
+// the directory's path). bind fails if the name exists: no file planted beforehand is used. The
+// node bind made is then opened without following (O_PATH|O_NOFOLLOW) and must be a socket of ours
+// with one link, else refused (the directory may be the target's to change); it is made 0600, then
+// given to uid:gid on that descriptor, so only that user (and root) may connect, and no path is
+// followed to something else in between. The pid check in handoverSend is what decides.
 Napi::Value ListenJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber()) {
-    throw Napi::TypeError::New(env, "handoverListen(path, uid, gid)");
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsString() || !info[2].IsNumber() || !info[3].IsNumber()) {
+    throw Napi::TypeError::New(env, "handoverListen(dirfd, name, uid, gid)");
   }
-  std::string path = info[0].As<Napi::String>();
+  int dirfd = info[0].As<Napi::Number>().Int32Value();
+  std::string name = info[1].As<Napi::String>();
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    throw Napi::TypeError::New(env, "handoverListen: \"" + name + "\" is not one plain name");
+  }
+  std::string path = "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
-  if (path.empty() || path.size() >= sizeof a.sun_path) {
-    throw Napi::Error::New(env, path + ": too long for a unix socket name");
+  if (path.size() >= sizeof a.sun_path) {
+    throw Napi::Error::New(env, name + ": too long for a unix socket name");
   }
   std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) throw Napi::Error::New(env, Errno("socket"));
   std::string err;
+  int node = -1;
+  struct stat st;
   if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    err = Errno("bind " + path);
-  } else if (chown(path.c_str(), info[1].As<Napi::Number>().Uint32Value(), info[2].As<Napi::Number>().Uint32Value()) != 0 ||
-             chmod(path.c_str(), 0600) != 0) {
-    err = Errno("chown/chmod " + path);
-    unlink(path.c_str());
-  } else if (listen(fd, 8) != 0) {
-    err = Errno("listen " + path);
-    unlink(path.c_str());
+    err = Errno("bind " + name);
+  } else if ((node = openat(dirfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(node, &st) != 0) {
+    err = Errno("reopening " + name);
+  } else if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
+    errno = EEXIST;
+    err = name + ": replaced by something else right after it was made; not touching it";
+  } else {
+    std::string self = "/proc/self/fd/" + std::to_string(node);
+    if (chmod(self.c_str(), 0600) != 0 ||
+        fchownat(node, "", info[2].As<Napi::Number>().Uint32Value(), info[3].As<Napi::Number>().Uint32Value(), AT_EMPTY_PATH) != 0) {
+      err = Errno("chown/chmod " + name);
+      unlinkat(dirfd, name.c_str(), 0);
+    } else if (listen(fd, 8) != 0) {
+      err = Errno("listen " + name);
+      unlinkat(dirfd, name.c_str(), 0);
+    }
   }
+  if (node >= 0) close(node);
   if (!err.empty()) {
     close(fd);
     throw Napi::Error::New(env, err);

@@ -81,13 +81,42 @@ export interface HandoverResult {
  */
 export type PeerConnection = { fd: number; pid: number; uid: number; gid: number } | { error: string; code: string };
 
+/**
+ * How {@link openInRoot} and {@link dirInRoot} resolve a path inside a root. `symlinks`: 'in-root'
+ * (the default) follows links, but inside the root (an absolute link and ".." start from the root,
+ * never above it: openat2's RESOLVE_IN_ROOT); 'refuse' refuses any link on the way. The final
+ * component is never followed, and magic links (/proc/<pid>/fd/…, /proc/<pid>/root) never are.
+ * `resolver`: 'auto' uses openat2 and falls back to the walk where the kernel has none; 'walk' forces
+ * the walk (one openat(O_NOFOLLOW|O_DIRECTORY) per component), which refuses every link.
+ */
+export interface InRootOptions {
+  symlinks?: 'in-root' | 'refuse';
+  resolver?: 'auto' | 'walk';
+}
+
+/**
+ * What {@link openInRoot}, {@link dirInRoot}, {@link openInDir} throw: `code` the errno name (ELOOP: a
+ * link was refused, EEXIST, ENOENT, ENOTDIR, EACCES, ESRCH: no such pid, …), `component` the path in
+ * the root of the part that failed, `link` where that part points when it is a symbolic link.
+ */
+export interface InRootError extends Error {
+  code: string;
+  component: string;
+  link?: string;
+}
+
 /** Which destination a handed descriptor is for: events, metrics, log. */
 export type HandoverTag = 'e' | 'm' | 'l';
 
 interface Addon {
   elfInfo(path: string): ElfInfo;
   inject(pid: number, libPath: string, entry?: InjectEntry, options?: InjectOptions): InjectResult;
-  handoverListen(path: string, uid: number, gid: number): number;
+  handoverListen(dirfd: number, name: string, uid: number, gid: number): number;
+  openInRoot(root: number | string, path: string, flags: number, mode: number, options?: InRootOptions): number;
+  dirInRoot(root: number | string, path: string, options?: InRootOptions): number;
+  openInDir(dirfd: number, name: string, flags: number, mode: number): number;
+  unlinkInDir(dirfd: number, name: string): boolean;
+  openat2Available(): boolean;
   handoverSend(listenFd: number, pid: number, tags: string, fds: number[], timeoutMs: number): HandoverResult;
   handoverClose(fd: number): void;
   peerConnect(name: string): PeerConnection;
@@ -142,12 +171,47 @@ export function inject(pid: number, libPath: string, entry?: InjectEntry, option
 }
 
 /**
- * Listen on a new unix socket at `path` (bind fails if the name exists), owned by uid:gid, mode
- * 0600: the one-time socket a handover uses (libscope/src/handover.h). Returns its descriptor; throws
- * with the failed step and errno text. The caller removes `path` and closes the descriptor.
+ * Listen on a new unix socket named `name` in the directory `dirfd` (a {@link dirInRoot}
+ * descriptor; bind fails if the name exists), owned by uid:gid, mode 0600: the one-time socket a
+ * handover uses (libscope/src/handover.h). The node bind made is checked (a socket of ours, one
+ * link) before it is given away, and no path is followed. Returns its descriptor; throws with the
+ * failed step and errno text. The caller removes it ({@link unlinkInDir}) and closes the descriptor.
  */
-export function handoverListen(path: string, uid: number, gid: number): number {
-  return load().handoverListen(path, uid, gid);
+export function handoverListen(dirfd: number, name: string, uid: number, gid: number): number {
+  return load().handoverListen(dirfd, name, uid, gid);
+}
+
+/**
+ * Open `path` inside a root, never leaving it: `root` is a pid (its /proc/<pid>/root: its chroot or
+ * container) or a directory path of ours. `flags` and `mode` are open(2)'s (O_NOFOLLOW and O_CLOEXEC
+ * are always added). Returns the descriptor (the caller closes it); throws an {@link InRootError}.
+ */
+export function openInRoot(root: number | string, path: string, flags: number, mode: number, options?: InRootOptions): number {
+  return load().openInRoot(root, path, flags, mode, options);
+}
+
+/**
+ * An O_PATH descriptor of the directory `path` inside a root, resolved as {@link openInRoot} does;
+ * the directory itself must not be a link. For {@link openInDir}, {@link unlinkInDir} and
+ * {@link handoverListen}; it keeps naming that directory after the process is gone.
+ */
+export function dirInRoot(root: number | string, path: string, options?: InRootOptions): number {
+  return load().dirInRoot(root, path, options);
+}
+
+/** Open the one plain name `name` in the directory `dirfd`, never following it (O_NOFOLLOW). */
+export function openInDir(dirfd: number, name: string, flags: number, mode: number): number {
+  return load().openInDir(dirfd, name, flags, mode);
+}
+
+/** Remove the plain name `name` from the directory `dirfd` (unlinkat): true, or false if it was gone. */
+export function unlinkInDir(dirfd: number, name: string): boolean {
+  return load().unlinkInDir(dirfd, name);
+}
+
+/** Whether this kernel has openat2 (Linux ≥ 5.6, not filtered): else every lookup in a root walks. */
+export function openat2Available(): boolean {
+  return load().openat2Available();
 }
 
 /**

@@ -9,10 +9,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { handoverClose, handoverListen, handoverSend } from '../addon/index.js';
+import { dirInRoot, handoverClose, handoverListen, handoverSend, unlinkInDir } from '../addon/index.js';
 import { prog, stripScope } from './lib.js';
 
 const OTHER = 'scope-e2e-other';
@@ -58,19 +58,30 @@ function otherUser(): { uid: number; gid: number } {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-/** A root-only directory others may pass through (not list), with a root 0600 file and a socket name. */
-function place(): { dir: string; file: string; sock: string } {
+/**
+ * A root-only directory others may pass through (not list), with a root 0600 file and a socket name;
+ * `listen` binds the handover socket there through a descriptor of the directory, as attach does.
+ */
+function place(): { dir: string; file: string; sock: string; listen: () => number } {
   const dir = mkdtempSync(join(tmpdir(), 'scope-handover-'));
   chmodSync(dir, 0o711);
   const file = join(dir, 'events.json');
   writeFileSync(file, '', { mode: 0o600 });
-  return { dir, file, sock: join(dir, 'h.sock') };
+  const listen = () => {
+    const dirfd = dirInRoot(dir, '/');
+    try {
+      return handoverListen(dirfd, 'h.sock', NOBODY, NOBODY);
+    } finally {
+      closeSync(dirfd);
+    }
+  };
+  return { dir, file, sock: join(dir, 'h.sock'), listen };
 }
 
 test('only the target pid gets the descriptor: a process of its own user that connects first is refused and gets nothing', async () => {
   needRoot();
-  const { dir, file, sock } = place();
-  const lfd = handoverListen(sock, NOBODY, NOBODY);
+  const { dir, file, sock, listen } = place();
+  const lfd = listen();
   const peers: Peer[] = [];
   try {
     assert.is(statSync(sock).uid, NOBODY);
@@ -108,8 +119,8 @@ test('only the target pid gets the descriptor: a process of its own user that co
 test("another user cannot even connect: the socket is the target user's, 0600", async () => {
   needRoot();
   const other = otherUser();
-  const { dir, sock } = place();
-  const lfd = handoverListen(sock, NOBODY, NOBODY);
+  const { dir, sock, listen } = place();
+  const lfd = listen();
   const peer = new Peer(sock, other);
   try {
     assert.match(await peer.until(/connect: |connected/), /connect: Permission denied/);
@@ -125,16 +136,42 @@ test("another user cannot even connect: the socket is the target user's, 0600", 
 
 test('a target that never comes: not ok, with the reason, once the time is up', () => {
   needRoot();
-  const { dir, sock } = place();
-  const lfd = handoverListen(sock, NOBODY, NOBODY);
+  const { dir, sock, listen } = place();
+  const lfd = listen();
   try {
     const r = handoverSend(lfd, 4194000, [{ tag: 'e', fd: 0 }], 200);
     assert.is(r.ok, false);
     assert.match(r.error ?? '', /pid 4194000 did not come for its descriptors in time/);
-    assert.throws(() => handoverListen(sock, NOBODY, NOBODY), /bind .*Address already in use/, 'a name that exists is never reused');
+    assert.throws(() => listen(), /bind h\.sock: Address already in use/, 'a name that exists is never reused');
   } finally {
     handoverClose(lfd);
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the socket is named through the directory\'s descriptor: a directory path longer than sun_path works; a name with a / is refused', async () => {
+  needRoot();
+  const base = mkdtempSync(join(tmpdir(), 'scope-handover-'));
+  let deep = base;
+  while (deep.length < 150) deep = join(deep, 'a-rather-long-directory-name');
+  mkdirSync(deep, { recursive: true });
+  chmodSync(base, 0o711);
+  const dirfd = dirInRoot(deep, '/');
+  let lfd = -1;
+  try {
+    assert.throws(() => handoverListen(dirfd, '../h.sock', NOBODY, NOBODY), /not one plain name/);
+    lfd = handoverListen(dirfd, 'h.sock', NOBODY, NOBODY);
+    const st = lstatSync(join(deep, 'h.sock'));
+    assert.ok(st.isSocket());
+    assert.is(st.uid, NOBODY);
+    assert.is(st.mode & 0o777, 0o600);
+    assert.ok(unlinkInDir(dirfd, 'h.sock'));
+    assert.not.ok(existsSync(join(deep, 'h.sock')));
+    assert.is(unlinkInDir(dirfd, 'h.sock'), false, 'gone already: false, no throw');
+  } finally {
+    if (lfd >= 0) handoverClose(lfd);
+    closeSync(dirfd);
+    rmSync(base, { recursive: true, force: true });
   }
 });
 

@@ -8,13 +8,20 @@
  * injector (the addon) calls the target's own dlopen and libscope's scope_attach(file). A process
  * that has libscope loaded but is detached is reattached through its control socket, without ptrace.
  *
+ * The file and the handover socket go in the target's /tmp as the target sees it, in its own root
+ * (a chroot, a container). That /tmp is opened once, inside its root and refusing any symbolic link
+ * on the way (the addon's dirInRoot: openat2 RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS, or a walk), and
+ * everything is made and removed relative to that descriptor: a /tmp that is a link (to /etc, or
+ * anywhere) is refused, never written through, and the descriptor still names the directory to
+ * clean up if the target dies meanwhile.
+ *
  * The session stays ours (0700, files 0600), whoever the target runs as: we open its files and hand
  * the open descriptors to the target (libscope/src/handover.h) over a one-time unix socket, to the
  * one peer whose pid is the target's. Then we wait for proof that recording works (the
  * process-start record in events.json, the destinations' state on the control socket) before
  * saying ok; when it does not, the target is detached again, the session removed, and we say why.
  */
-import { constants, closeSync, existsSync, fchownSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { constants, closeSync, existsSync, fchownSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -32,8 +39,8 @@ import {
   writeSessionConfig,
 } from '@scope/core';
 import type { ControlStatus, ProcessInfo, ScopePairs, Session } from '@scope/core';
-import { controlPeerCheck, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath } from '@scope/libscope';
-import type { HandoverTag } from '@scope/libscope';
+import { controlPeerCheck, dirInRoot, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath, openInDir, unlinkInDir } from '@scope/libscope';
+import type { HandoverTag, InRootError } from '@scope/libscope';
 
 // attach, detach, ps, inspect, update (verbs.ts imports this module): every control request is
 // sent only to a listener proven to be the target (SO_PEERCRED, read by the addon)
@@ -105,38 +112,56 @@ async function preflight(target: ProcessInfo): Promise<'inject' | 'reattach'> {
   return 'reattach';
 }
 
-function sameDir(a: string, b: string): boolean {
+/**
+ * The target's /tmp, opened inside its root (/proc/<pid>/root) with no symbolic link followed on the
+ * way: an O_PATH descriptor everything attach puts there is made and removed through.
+ */
+export function openTargetTmp(pid: number): number {
   try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
+    return dirInRoot(pid, '/tmp', { symlinks: 'refuse' });
+  } catch (err) {
+    const e = err as InRootError;
+    const what = e.component === '/tmp' ? 'its /tmp' : `${e.component ?? '/tmp'} in its root`;
+    switch (e.code) {
+      case 'ELOOP':
+        if (e.link !== undefined) throw new ScopeError(`pid ${pid}: ${what} is a symbolic link (to ${e.link}); refusing to write through it`);
+        break;
+      case 'ESRCH':
+        throw new ScopeError(`pid ${pid} exited before scope could attach to it`);
+      case 'ENOENT':
+        throw new ScopeError(`pid ${pid}: it has no /tmp (in its root) to hand it its config through`);
+      case 'ENOTDIR':
+        throw new ScopeError(`pid ${pid}: ${what} is not a directory`);
+    }
+    throw new ScopeError(`pid ${pid}: cannot open its /tmp: ${e.message}`);
   }
 }
 
-/** A new name in the target's /tmp: [the path we use, the path the target uses]. */
+/** A new name for the target's /tmp: [the name in that directory, the path the target uses]. */
 function targetTmpName(target: ProcessInfo, suffix: string): [string, string] {
-  const inTarget = `/tmp/.scope-attach-${target.pid}-${randomBytes(12).toString('hex')}${suffix}`;
-  // Through /proc/<pid>/root the name lands in the target's own view of /tmp (a private /tmp too).
-  // When that is our /tmp, we name it by our own path: /proc/<pid>/root is gone with the target,
-  // and a target that dies during the attach must not leave its config (maybe credentials) behind.
-  const root = `/proc/${target.pid}/root`;
-  const ours = existsSync(`${root}/tmp`) && !sameDir(`${root}/tmp`, '/tmp') ? `${root}${inTarget}` : inTarget;
-  return [ours, inTarget];
+  const name = `.scope-attach-${target.pid}-${randomBytes(12).toString('hex')}${suffix}`;
+  return [name, `/tmp/${name}`];
 }
 
-/** Write the config file for the library where the target sees it; returns [our path, its path]. */
-function writeConfFile(target: ProcessInfo, pairs: ScopePairs): [string, string] {
-  const [ours, inTarget] = targetTmpName(target, '');
-  const fd = openSync(ours, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+/** Write the config file for the library in the target's /tmp; returns [its name there, its path]. */
+function writeConfFile(tmp: number, target: ProcessInfo, pairs: ScopePairs): [string, string] {
+  const [name, inTarget] = targetTmpName(target, '');
+  let fd: number;
+  try {
+    fd = openInDir(tmp, name, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch (err) {
+    throw new ScopeError(`pid ${target.pid}: cannot make its config file ${inTarget}: ${(err as Error).message}`);
+  }
   try {
     writeSync(fd, formatEnvFile(pairs));
     if (uid() === 0 && target.uid !== 0) fchownSync(fd, target.uid, target.gid);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    unlinkInDir(tmp, name);
+    throw new ScopeError(`pid ${target.pid}: cannot write its config file ${inTarget}: ${(err as Error).message}`);
   }
-  return [ours, inTarget];
+  closeSync(fd);
+  return [name, inTarget];
 }
 
 /** A session for the target: ours alone (0700, files 0600); the target gets descriptors, not paths. */
@@ -157,12 +182,14 @@ async function attachSession(o: AttachOptions): Promise<{ session: Session; pair
 interface Handover {
   files: { tag: HandoverTag; fd: number }[];
   listenFd: number;
-  ours: string;
+  /** The target's /tmp (openTargetTmp) and the socket's name in it. */
+  tmp: number;
+  name: string;
   inTarget: string;
 }
 
 /** The session files the settings send records to, opened for appending; null when none is. */
-function openHandover(target: ProcessInfo, session: Session, pairs: ScopePairs): Handover | null {
+function openHandover(target: ProcessInfo, tmp: () => number, session: Session, pairs: ScopePairs): Handover | null {
   const wanted: [HandoverTag, string, string][] = [
     ['e', 'SCOPE_EVENT_DEST', session.paths.events],
     ['m', 'SCOPE_METRIC_DEST', session.paths.metrics],
@@ -175,11 +202,13 @@ function openHandover(target: ProcessInfo, session: Session, pairs: ScopePairs):
       files.push({ tag, fd: openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW) });
     }
     if (files.length === 0) return null;
-    const [ours, inTarget] = targetTmpName(target, '.sock');
-    const listenFd = handoverListen(ours, target.uid, target.gid);
-    return { files, listenFd, ours, inTarget };
+    const dir = tmp();
+    const [name, inTarget] = targetTmpName(target, '.sock');
+    const listenFd = handoverListen(dir, name, target.uid, target.gid);
+    return { files, listenFd, tmp: dir, name, inTarget };
   } catch (err) {
     for (const f of files) closeSync(f.fd);
+    if (err instanceof ScopeError) throw err;
     throw new ScopeError(`pid ${target.pid}: cannot prepare the session's files for it: ${(err as Error).message}`);
   }
 }
@@ -189,9 +218,9 @@ function closeHandover(h: Handover | null): void {
   for (const f of h.files) closeSync(f.fd);
   handoverClose(h.listenFd);
   try {
-    unlinkSync(h.ours);
-  } catch {
-    // gone with the target's /tmp
+    unlinkInDir(h.tmp, h.name);
+  } catch (err) {
+    process.stderr.write(`scope-attach: warning: could not remove the handover socket ${h.inTarget} (in the target's root): ${(err as Error).message}\n`);
   }
 }
 
@@ -254,10 +283,15 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
   if (pairs['SCOPE_PAYLOAD_ENABLE'] === 'true' && t.uid !== uid() && pairs['SCOPE_PAYLOAD_DIR'] === session.paths.payloads) {
     process.stderr.write(`scope-attach: warning: pid ${t.pid} runs as ${t.user}: it cannot create payload files in the session, which stays yours alone\n`);
   }
+  // The target's /tmp, opened once when something goes there, closed when all is done.
+  let tmpFd: number | undefined;
+  const tmp = () => (tmpFd ??= openTargetTmp(t.pid));
   let handover: Handover | null = null;
   try {
-    handover = openHandover(t, session, pairs);
+    if (how === 'inject') tmp(); // its config file goes there: refuse before touching the process
+    handover = openHandover(t, tmp, session, pairs);
   } catch (err) {
+    if (tmpFd !== undefined) closeSync(tmpFd);
     await fail((err as Error).message);
   }
   // The socket is named in what the library reads, never in the session's own scope.env.
@@ -267,15 +301,19 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
       const answer = await controlRequest(t.pid, { req: 'reattach', config: forTarget }).catch((err: Error) => fail(err.message));
       if (!answer.ok) await fail(`pid ${t.pid}: reattach refused: ${answer.error}`);
     } else {
-      const [ours, inTarget] = writeConfFile(t, forTarget);
+      const dir = tmp();
+      const [name, inTarget] = await Promise.resolve()
+        .then(() => writeConfFile(dir, t, forTarget))
+        .catch((err: Error) => fail(err.message));
       let result;
       try {
         result = inject(t.pid, lib, { symbol: 'scope_attach', arg: inTarget });
       } finally {
+        // the library removes it once read; this is for when it never got there
         try {
-          unlinkSync(ours); // the library removes it once read; this is for when it never got there
-        } catch {
-          // gone already
+          unlinkInDir(dir, name);
+        } catch (err) {
+          process.stderr.write(`scope-attach: warning: could not remove pid ${t.pid}'s config file ${inTarget}: ${(err as Error).message}\n`);
         }
       }
       if (!result.ok) {
@@ -294,6 +332,7 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
     }
   } finally {
     closeHandover(handover);
+    if (tmpFd !== undefined) closeSync(tmpFd);
   }
   await writeManifest(session.paths, session.manifest);
   return { type: 'status', verb: how === 'inject' ? 'attach' : 'reattach', pid: t.pid, command: commandLine(t), ok: true, session: session.dir };
