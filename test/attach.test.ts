@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -483,9 +483,17 @@ threading.Event().wait()
 
 /** As USER: keeps connecting to "@name" for `seconds`, holding up to 16 connections, saying nothing. */
 const FLOODER = `
-import socket, sys, time
+import errno, socket, sys, time
 name = b"\\0" + sys.argv[1].encode()
 end = time.time() + float(sys.argv[2])
+if len(sys.argv) > 3:
+    f = socket.socket(socket.AF_UNIX)
+    try:
+        f.connect(sys.argv[3])
+        print("file connected", flush=True)
+    except OSError as e:
+        print("file", errno.errorcode.get(e.errno, e.errno), flush=True)
+    f.close()
 held, made = [], 0
 while time.time() < end:
     s = socket.socket(socket.AF_UNIX)
@@ -498,7 +506,6 @@ while time.time() < end:
         s.close()
     if len(held) > 16:
         held.pop(0).close()
-    time.sleep(0.005)
 print("made", made, flush=True)
 `;
 
@@ -547,16 +554,31 @@ test('another user squatting @scope/<pid> and flooding the real socket: root\'s 
     const st2 = statusRecord(scope(['inspect', '--json', String(p.pid)], env));
     assert.is(st2['config']?.['SCOPE_EVENT_DEST'], `file://${dir}/moved.json`, JSON.stringify(st2));
 
-    // another user keeps 16 connections open on the real socket: root's requests still succeed
-    const flooder = new Program('setpriv', [...asOther, FLOODER, realName, '4']);
+    // the socket file: 0600 in a directory closed to others, so only root and the process's uid
+    // can even connect to it
+    const files = readFileSync(`/proc/${p.pid}/net/unix`, 'utf8').match(new RegExp(` (/\\S+/ctl\\.${p.pid})$`, 'm'));
+    assert.ok(files, 'the control socket file is listed');
+    const file = (files as RegExpMatchArray)[1] as string;
+    assert.is(statSync(file).mode & 0o777, 0o600);
+    assert.ok(statSync(file).isSocket());
+    assert.is(statSync(dirname(file)).mode & 0o077, 0, 'its directory is closed to others');
+
+    // another user floods the real name as fast as it can, from two processes, keeping the backlog
+    // full: root's requests all succeed (through the file the flood cannot reach)
+    const flooders = [new Program('setpriv', [...asOther, FLOODER, realName, '4', file]), new Program('setpriv', [...asOther, FLOODER, realName, '4'])];
+    await flooders[0]!.waitFor(/^file /m, 'out', 10_000);
+    assert.match(flooders[0]!.out, /^file EACCES$/m, 'the other user cannot connect to the file');
     await sleep(300);
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 8; i++) {
       const r = scope(['inspect', '--json', String(p.pid)], env);
       assert.is(r.status, 0, `inspect ${i} during the flood: ${r.stdout}${r.stderr}`);
       assert.is(statusRecord(r)['scoped'], true);
     }
-    await flooder.waitFor(/^made (\d+)\n/m, 'out', 15_000);
-    const made = Number(/^made (\d+)/m.exec(flooder.out)?.[1]);
+    let made = 0;
+    for (const f of flooders) {
+      await f.waitFor(/^made (\d+)\n/m, 'out', 15_000);
+      made += Number(/^made (\d+)/m.exec(f.out)?.[1]);
+    }
     assert.ok(made > 50, `the flood made ${made} connections`);
     const refusals = log().match(/control socket: refused/g) ?? [];
     assert.ok(refusals.length >= 1 && refusals.length <= 2, `refusals logged once a minute at most, with a count:\n${log()}`);

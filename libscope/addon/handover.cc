@@ -173,7 +173,8 @@ Napi::Value CloseJs(const Napi::CallbackInfo& info) {
 }
 
 // peerConnect(name) → { fd, pid, uid, gid } or { error, code }. Connects to the abstract unix
-// socket "@name" (name without the '@', the exact length, no padding) and reads who listens there
+// socket "@name" (name without the '@', the exact length, no padding), or to the path name when it
+// starts with '/', and reads who listens there
 // (SO_PEERCRED: the process and credentials of whoever called listen()). The control-socket client
 // decides from that whether to talk at all: node's net cannot read a peer's credentials. The
 // connect does not block: a full backlog answers EAGAIN, which the caller may try again.
@@ -184,13 +185,17 @@ Napi::Value PeerConnectJs(const Napi::CallbackInfo& info) {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   Napi::Object out = Napi::Object::New(env);
+  // A name starting with '/' is a path (the control socket's file, reachable by its owner and root
+  // only); anything else an abstract name.
+  bool path = !name.empty() && name[0] == '/';
+  std::string shown = path ? name : "@" + name;
   if (name.empty() || name.size() + 1 > sizeof a.sun_path) {
-    out.Set("error", "@" + name + ": not a possible abstract socket name");
+    out.Set("error", shown + (path ? ": too long for a unix socket path" : ": not a possible abstract socket name"));
     out.Set("code", "EINVAL");
     return out;
   }
-  std::memcpy(a.sun_path + 1, name.data(), name.size());
-  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  std::memcpy(a.sun_path + (path ? 0 : 1), name.data(), name.size());
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());   // the leading NUL, or the ending one
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     out.Set("error", Errno("socket"));
@@ -205,8 +210,8 @@ Napi::Value PeerConnectJs(const Napi::CallbackInfo& info) {
   if (r != 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
     int e = errno;
     close(fd);
-    out.Set("error", std::string("@") + name + ": " + std::strerror(e));
-    out.Set("code", e == ECONNREFUSED ? "ECONNREFUSED" : e == EAGAIN ? "EAGAIN" : e == ENOENT ? "ENOENT" : "EOTHER");
+    out.Set("error", shown + ": " + std::strerror(e));
+    out.Set("code", e == ECONNREFUSED ? "ECONNREFUSED" : e == EAGAIN ? "EAGAIN" : e == ENOENT ? "ENOENT" : e == EACCES ? "EACCES" : "EOTHER");
     return out;
   }
   out.Set("fd", Napi::Number::New(env, fd));

@@ -23,10 +23,17 @@
  * daemon that dropped root: not dumpable, or real and effective uids that differ) answers root
  * only: its new uid's other processes could not have traced it, so they may not reconfigure it.
  *
+ * A third listener is a socket file, 0600 in a directory closed to others (bound_file): no other
+ * user can connect to it, so none can keep root's requests out by filling the abstract names'
+ * backlog; the tools try it first.
+ *
  * The sockets live in the reporting thread's own descriptor table (report.c): the app never sees
  * them, and a forked child, whose reporting thread starts with the app's table, listens under its
  * own pid on a socket of its own. */
 #include <fcntl.h>
+#include <signal.h>
+#include <errno.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +41,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +50,7 @@
 #include "dest.h"
 #include "json.h"
 #include "log.h"
+#include "safefile.h"
 #include "scope.h"
 
 #define CONNS 8
@@ -60,7 +69,10 @@ struct conn {
     bool root;              /* the peer is root: never made room for another */
 };
 
-static int lfd[2] = {-1, -1};   /* the exact name, the padded name */
+#define NLISTEN 3
+static int lfd[NLISTEN] = {-1, -1, -1};   /* the exact name, the padded name, the file */
+static char path[160];          /* the file's path while we listen there ("" when not) */
+static bool path_told;
 static pid_t bound_for;
 static char name[48];           /* "scope/<pid>" or "scope/<pid>.<hex>": the one listened on */
 static uint64_t retry_at;
@@ -91,7 +103,9 @@ static void init_conns(void)
 void scope_control_child(void)
 {
     /* not closed: those numbers are the parent's reporting thread's, not in our table */
-    lfd[0] = lfd[1] = -1;
+    lfd[0] = lfd[1] = lfd[2] = -1;
+    path[0] = 0;   /* the parent's: not ours to remove */
+    path_told = false;
     bound_for = 0;
     name[0] = 0;
     retry_at = 0;
@@ -117,11 +131,103 @@ void scope_control_close(void)
     for (int i = 0; i < CONNS; i++)
         if (conns[i].fd >= 0)
             drop(&conns[i]);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < NLISTEN; i++) {
         if (lfd[i] >= 0)
             close(lfd[i]);
         lfd[i] = -1;
     }
+    if (path[0] && bound_for == getpid()) {
+        unlink(path);
+        /* the directory goes with the last of its sockets (never /tmp itself) */
+        char *slash = strrchr(path, '/');
+        if (slash && slash != path) {
+            *slash = 0;
+            if (strncmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path, "scope-", 6) == 0)
+                rmdir(path);
+        }
+    }
+    path[0] = 0;
+}
+
+/* The control socket's file: "<tmp>/scope-<euid>/ctl.<pid>", in a directory of our euid's closed
+ * to everyone else (safefile.c), the socket itself 0600. Only our uid and root can connect to it
+ * (connect needs write permission on the file): the abstract names, which anyone can reach, can
+ * be kept busy by another user's connects, this one cannot, so root's requests always get
+ * through. The tools find it in /proc/<pid>/net/unix and check its listener like any other. A
+ * file left by a process that had our pid (killed, or an image before an exec) is replaced, and
+ * those of killed processes swept; the directory is removed by the last process leaving it. */
+/* Files left by processes that were killed: a ctl.<pid> whose pid is gone here and on which
+ * nobody listens (a process of another pid namespace sharing the directory still answers). */
+static void sweep(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        if (strncmp(e->d_name, "ctl.", 4) != 0)
+            continue;
+        long pid = strtol(e->d_name + 4, &end, 10);
+        if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        if ((size_t)snprintf(a.sun_path, sizeof a.sun_path, "%s/%s", dir, e->d_name) >= sizeof a.sun_path)
+            continue;
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            break;
+        if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno == ECONNREFUSED)
+            unlink(a.sun_path);
+        close(fd);
+    }
+    closedir(d);
+}
+
+static int bound_file(pid_t pid)
+{
+    char why[160];
+    const char *tmp = "/tmp";
+    char sub[32];
+    snprintf(sub, sizeof sub, "scope-%u", (unsigned)geteuid());
+    int d = scope_private_dir(tmp, sub, why, sizeof why);
+    if (d < 0) {
+        if (!path_told)
+            scope_log(SCOPE_LOG_INFO, "control socket file in %s/%s: %s; the abstract name serves", tmp, sub, why);
+        path_told = true;
+        return -1;
+    }
+    /* the directory's name as we reach it: /tmp itself when it is closed to others */
+    struct stat st, dst;
+    char dir[96];
+    snprintf(dir, sizeof dir, "%s/%s", tmp, sub);
+    if (stat(dir, &st) != 0 || fstat(d, &dst) != 0 || st.st_dev != dst.st_dev || st.st_ino != dst.st_ino)
+        snprintf(dir, sizeof dir, "%s", tmp);
+    close(d);
+    sweep(dir);
+    char p[sizeof path];
+    snprintf(p, sizeof p, "%s/ctl.%d", dir, (int)pid);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(p) >= sizeof a.sun_path)
+        return -1;
+    memcpy(a.sun_path, p, strlen(p) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct stat old;
+    if (lstat(p, &old) == 0 && S_ISSOCK(old.st_mode) && old.st_uid == geteuid())
+        unlink(p);
+    /* made 0600 before anyone could connect: listen() comes after the chmod */
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(p, 0600) != 0 || listen(fd, 128) != 0) {
+        int e = errno;
+        close(fd);
+        if (!path_told)
+            scope_log(SCOPE_LOG_INFO, "control socket file %s: %s; the abstract name serves", p, strerror(e));
+        path_told = true;
+        return -1;
+    }
+    memcpy(path, p, sizeof path);
+    return scope_fd_high(fd);
 }
 
 static int bound(const char *nm, bool padded)
@@ -160,11 +266,12 @@ static void listen_now(void)
 {
     pid_t pid = getpid();
     if (bound_for != pid) {
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < NLISTEN; i++)
             if (lfd[i] >= 0) {
                 close(lfd[i]);
                 lfd[i] = -1;
             }
+        path[0] = 0;
         snprintf(name, sizeof name, "scope/%d", (int)pid);
         bound_for = pid;
     }
@@ -182,6 +289,8 @@ static void listen_now(void)
         scope_log(SCOPE_LOG_WARNING, "control socket @%s: %s (bound by another process); listening "
                   "on @%s instead", taken, strerror(e), name);
     }
+    if (lfd[2] < 0 && !path_told)
+        lfd[2] = bound_file(pid);
     if (lfd[0] >= 0 && lfd[1] < 0) {
         /* the padded twin is for scripts only: its loss is logged, never retried */
         if ((lfd[1] = bound(name, true)) < 0 && !told)
@@ -322,7 +431,7 @@ void scope_control_serve(void)
     uint64_t now = now_ms();
     if ((lfd[0] < 0 || bound_for != getpid()) && now >= retry_at)
         listen_now();
-    for (int l = 0; l < 2; l++)
+    for (int l = 0; l < NLISTEN; l++)
         for (int i = 0; lfd[l] >= 0 && i < ACCEPTS_PER_TURN; i++) {
             int fd = accept4(lfd[l], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0)

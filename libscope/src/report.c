@@ -450,9 +450,9 @@ static void *thread_main(void *arg)
         pthread_mutex_lock(&consume);
         if (r & REQ_FINAL) {
             final_report();
+            scope_control_close();   /* before the app may go: its socket file goes with it */
             atomic_store(&done_gen, g);
             sem_post(&done_sem);
-            scope_control_close();
             return NULL;   /* the consume lock stays held: nobody reports after the end */
         }
         uint64_t now = mono_ms();

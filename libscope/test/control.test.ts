@@ -6,9 +6,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LIB, evts, isMetric, isStart, prog, readNdjson, stripScope } from './lib.js';
 import type { Evt, Start } from './lib.js';
@@ -252,6 +252,50 @@ test('a peer with another uid is told why and closed at once, before it asks any
   const b = askAsNobody(target.pid, '{"req":"detach"}');
   assert.ok(/permission denied|EPIPE|ECONNRESET/.test(b.text), b.text);
   assert.is((await status(target.pid)).scoped, true, 'still scoped: the request was not carried out');
+});
+
+test('the control socket file: 0600 in a directory of ours closed to others; a killed process\'s is swept, an exiting one removes its own', async () => {
+  const env = { ...stripScope(), LD_PRELOAD: LIB, SCOPE_EVENT_DEST: '', SCOPE_METRIC_DEST: '' };
+  const fileOf = (pid: number): string | undefined => {
+    try {
+      return new RegExp(` (/\\S+/ctl\\.${pid})$`, 'm').exec(readFileSync(`/proc/${pid}/net/unix`, 'utf8'))?.[1];
+    } catch {
+      return undefined;
+    }
+  };
+  const started = async (): Promise<[ChildProcess, string]> => {
+    const kid = spawn('sleep', ['30'], { env, stdio: 'ignore' });
+    for (let i = 0; i < 200 && !fileOf(kid.pid as number); i++) await sleep(10);
+    const f = fileOf(kid.pid as number);
+    assert.ok(f, 'listed in /proc/<pid>/net/unix');
+    return [kid, f as string];
+  };
+  const [a, fa] = await started();
+  const st = statSync(fa);
+  assert.ok(st.isSocket());
+  assert.is(st.mode & 0o777, 0o600);
+  assert.is(st.uid, process.geteuid?.());
+  const d = statSync(dirname(fa));
+  assert.is(d.mode & 0o077, 0, 'the directory is closed to group and others');
+  assert.is(d.uid, process.geteuid?.());
+  // killed: its file stays until the next process sweeps it
+  const gone = new Promise((r) => a.once('exit', r));
+  a.kill('SIGKILL');
+  await gone;
+  assert.ok(existsSync(fa), 'a killed process cannot remove it');
+  const ran = spawnSync('sh', ['-c', 'sleep 0.3'], { env });
+  assert.is(ran.status, 0);
+  assert.not.ok(existsSync(fa), 'swept by the next process');
+  // an exiting process removes its own; the directory goes with the last one (someone else's may stay)
+  const [b, fb] = await started();
+  const over = new Promise((r) => b.once('exit', r));
+  b.kill('SIGTERM');   // sleep dies at once: its file stays for the next sweep
+  await over;
+  const bye = spawnSync('sh', ['-c', 'echo $$; sleep 0.2'], { env, encoding: 'utf8' });
+  const shFile = join(dirname(fb), `ctl.${bye.stdout.trim()}`);
+  assert.not.ok(existsSync(shFile), 'the exiting process removed its file');
+  assert.not.ok(existsSync(fb), 'the killed one swept');
+  assert.ok(!existsSync(dirname(fb)) || readdirSync(dirname(fb)).length > 0, 'no empty directory left behind');
 });
 
 test('bad requests are answered with an error', async () => {

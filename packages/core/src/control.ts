@@ -101,6 +101,11 @@ async function connectVerified(pid: number, deadline: number): Promise<Socket> {
   if (!uids) throw new ScopeError(`pid ${pid}: no such process`);
   const names = controlSocketNames(pid);
   if (!names.includes(`scope/${pid}`)) names.unshift(`scope/${pid}`);
+  // The socket file first: only its uid and root can connect to it, so another user's connects
+  // cannot keep it busy; reached through the target's root (its /tmp may be private), then by our
+  // own view of the path (a listener there that is not the target is refused like any other).
+  const files = controlSocketFiles(pid).flatMap((f) => [`/proc/${pid}/root${f}`, f]).filter((f) => Buffer.byteLength(f) < 108);
+  names.unshift(...files);
   const impostors: string[] = [];
   let busy = false;
   for (;;) {
@@ -108,7 +113,7 @@ async function connectVerified(pid: number, deadline: number): Promise<Socket> {
     for (const name of names) {
       const c = peerCheck.peerConnect(name);
       if ('error' in c) {
-        if (c.code === 'EAGAIN') busy = true;
+        if (c.code === 'EAGAIN' && !name.startsWith('/')) busy = true;
         continue;
       }
       if (c.pid === pid && (c.uid === 0 || uids.includes(c.uid))) {
@@ -120,7 +125,7 @@ async function connectVerified(pid: number, deadline: number): Promise<Socket> {
         return new Socket({ fd: c.fd, readable: true, writable: true });
       }
       peerCheck.close(c.fd);
-      const what = `@${name} is held by pid ${c.pid === 0 ? '?' : c.pid} (uid ${c.uid})`;
+      const what = `${name.startsWith('/') ? '' : '@'}${name} is held by pid ${c.pid === 0 ? '?' : c.pid} (uid ${c.uid})`;
       if (!impostors.includes(what)) impostors.push(what);
     }
     if (!busy || Date.now() >= deadline) break;
@@ -199,6 +204,17 @@ export function controlSocketNames(pid: number, netUnix = '/proc/net/unix'): str
   const names = new Set<string>();
   for (const m of readNetUnix(netUnix).matchAll(/ @(scope\/(\d+)(?:\.[0-9a-f]{16})?)$/gm)) if (Number(m[2]) === pid) names.add(m[1] as string);
   return [...names].sort();
+}
+
+/**
+ * The control socket files a process listens on, as its own mount namespace names them: the
+ * `<tmp>/scope-<euid>/ctl.<pid>` sockets listed in the target's network namespace's table
+ * (/proc/<pid>/net/unix). Who listens is not known here: the caller checks it.
+ */
+export function controlSocketFiles(pid: number, netUnix = `/proc/${pid}/net/unix`): string[] {
+  const files = new Set<string>();
+  for (const m of readNetUnix(netUnix).matchAll(/ (\/\S*\/ctl\.(\d+))$/gm)) if (Number(m[2]) === pid) files.add(m[1] as string);
+  return [...files].sort();
 }
 
 /**
