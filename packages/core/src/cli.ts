@@ -8,6 +8,7 @@ import { renderUsage } from 'citty';
 import type { ArgsDef, CommandDef, ParsedArgs } from 'citty';
 import { checkFlags, parseFlags } from './args.js';
 import { EXIT, ScopeError, toolErrorMessage, UsageError } from './errors.js';
+import { openFileLimit } from './fdlimit.js';
 import { printable } from './printable.js';
 
 /** End quietly with 0 when the reader of our stdout goes away (`scope-run … | head -1`). */
@@ -64,6 +65,7 @@ export async function runTool(tool: ToolRun, rawArgs: string[] = process.argv.sl
   };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
+  openFileLimit(); // read now (launch has, when a bin started us): a message about running out names it
   let status: number;
   try {
     status = await tool.main(rawArgs);
