@@ -1,12 +1,15 @@
 /**
  * Running a tool: the only place that touches process.exit. Help and version, usage errors (status 2
- * with the usage), ScopeErrors (their status, message only), bugs (status 1 with the stack), and a
- * closed downstream pipe (EPIPE: quiet, status 0).
+ * with the usage), ScopeErrors (their status, message only), running out of file descriptors
+ * (status 1, what to raise), bugs (status 1, one line naming a file with the stack), and a closed
+ * downstream pipe (EPIPE: quiet, status 0).
  */
 import { renderUsage } from 'citty';
 import type { ArgsDef, CommandDef, ParsedArgs } from 'citty';
 import { checkFlags, parseFlags } from './args.js';
-import { describeError, EXIT, ScopeError, UsageError } from './errors.js';
+import { EXIT, ScopeError, toolErrorMessage, UsageError } from './errors.js';
+import { openFileLimit } from './fdlimit.js';
+import { printable } from './printable.js';
 
 /** End quietly with 0 when the reader of our stdout goes away (`scope-run … | head -1`). */
 export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout, exit: () => boolean = () => true): void {
@@ -55,11 +58,20 @@ export interface ToolRun {
 /** Run a tool to completion and exit with its status. */
 export async function runTool(tool: ToolRun, rawArgs: string[] = process.argv.slice(2)): Promise<never> {
   exitQuietlyOnEpipe(process.stdout, () => tool.keepRunningOnEpipe !== true);
+  // An error thrown outside main's promise (an event handler's) ends the tool the same way.
+  const fatal = (err: unknown) => {
+    process.stderr.write(`${tool.name}: ${printable(toolErrorMessage(tool.name, err), { newline: true })}\n`);
+    process.exit(err instanceof ScopeError ? err.exitCode : EXIT.FAILURE);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  openFileLimit(); // read now (launch has, when a bin started us): a message about running out names it
   let status: number;
   try {
     status = await tool.main(rawArgs);
   } catch (err) {
-    process.stderr.write(`${tool.name}: ${describeError(err)}\n`);
+    // A message quotes what the user or a program gave (a name, a path): escaped for the terminal.
+    process.stderr.write(`${tool.name}: ${printable(toolErrorMessage(tool.name, err), { newline: true })}\n`);
     if (err instanceof UsageError) {
       process.stderr.write('\n' + (tool.usage ? tool.usage() : await usageText(tool.command)) + '\n');
     }

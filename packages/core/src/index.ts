@@ -23,3 +23,4 @@ export * from './metric-record.js';
 export * from './target.js';
 export * from './recorded.js';
 export * from './redact.js';
+export * from './printable.js';

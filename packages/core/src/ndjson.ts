@@ -5,6 +5,7 @@
 import type { Readable, Writable } from 'node:stream';
 import split2 from 'split2';
 import { MAX_LINE_LENGTH, tooLongReason } from './lines.js';
+import { printable } from './printable.js';
 
 /** Lines longer than this are reported as bad rather than buffered without bound. */
 export const DEFAULT_MAX_LINE = MAX_LINE_LENGTH;
@@ -48,8 +49,10 @@ const OVERFLOW = Symbol('overflow');
 /** `scope-events: stdin:12: Unexpected token …` — the format every tool uses for a bad line. */
 export function formatBadLine(tool: string, bad: BadLine): string {
   // An over-long line's marker is not text of the input: nothing to show.
-  const shown = bad.text.length > 0 && tooLongReason(bad.text) === null ? `\n  ${bad.text}` : '';
-  return `${tool}: ${bad.source}:${bad.line}: ${bad.reason}${shown}`;
+  // The line, its source's name and the reason (a parser's message quotes the line) are shown
+  // with their control characters escaped: this goes to a terminal.
+  const shown = bad.text.length > 0 && tooLongReason(bad.text) === null ? `\n  ${printable(bad.text)}` : '';
+  return `${tool}: ${printable(bad.source)}:${bad.line}: ${printable(bad.reason)}${shown}`;
 }
 
 /**
@@ -72,7 +75,7 @@ export function isTornRecord(text: string): boolean {
 
 /** `scope-events: events.json: 2 torn records skipped …` — the one warning for all of an input's torn lines. */
 export function formatTorn(tool: string, source: string, count: number): string {
-  return `${tool}: ${source}: ${count} torn record${count === 1 ? '' : 's'} skipped (a writer killed in the middle of writing it)`;
+  return `${tool}: ${printable(source)}: ${count} torn record${count === 1 ? '' : 's'} skipped (a writer killed in the middle of writing it)`;
 }
 
 /** Parse one line; a string reason when it is not a JSON object. */

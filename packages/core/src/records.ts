@@ -3,6 +3,7 @@
  * data value are shown to people.
  */
 import type { JsonObject } from './ndjson.js';
+import { printable } from './printable.js';
 
 /** 'event', 'other' (metrics, process-start records, other record types), or why it is malformed. */
 export function classify(rec: JsonObject): 'event' | 'other' | string {
@@ -43,9 +44,7 @@ export const MAX_VALUE = 40;
 
 /** A data value as shown: strings bare, others as compact JSON, control characters escaped, cut at 40. */
 export function formatValue(v: unknown): string {
-  let s = typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
-  // eslint-disable-next-line no-control-regex
-  s = s.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  let s = printable(typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
   if (s.length > MAX_VALUE) s = s.slice(0, MAX_VALUE - 1) + '…';
   return s;
 }

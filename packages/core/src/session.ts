@@ -4,9 +4,9 @@
  * is the only code that knows the paths.
  */
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ScopeError } from './errors.js';
+import { scopeHome } from './home.js';
 import { DEFAULTS, formatEnvFile, pairsToYaml, resolveConfig, scopeEnvPairs } from './config.js';
 import type { ScopePairs } from './config.js';
 import { argText, encodeArg } from './argbytes.js';
@@ -62,11 +62,7 @@ export interface Session {
   manifest: SessionManifest;
 }
 
-/** $SCOPE_HOME, or ~/.scope. */
-export function scopeHome(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env['SCOPE_HOME'];
-  return home !== undefined && home !== '' ? home : join(homedir(), '.scope');
-}
+export { scopeHome };
 
 export function historyDir(home: string): string {
   return join(home, 'history');

@@ -13,6 +13,7 @@ import {
   outputArgs,
   parseScopeYaml,
   parseToolArgs,
+  printable,
   runConfigArgs,
   runFlagPairs,
   stdinHasData,
@@ -44,7 +45,8 @@ function oneTarget(parsed: { _?: unknown[] }, verb: string): string {
 
 async function writeRecords(records: object[], people: boolean, text: (r: any) => string): Promise<void> {
   const w = createNdjsonWriter(process.stdout);
-  for (const r of records) await (people ? w.writeLine(text(r)) : w.write(r));
+  // The text quotes the process's command line and what its library answered: escaped for the terminal.
+  for (const r of records) await (people ? w.writeLine(printable(text(r), { newline: true })) : w.write(r));
   await w.end();
 }
 

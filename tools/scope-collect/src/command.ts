@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { EXIT, flagValues, parseEndpoint, parseToolArgs, UsageError } from '@scope/core';
+import { EXIT, flagValues, parseEndpoint, parseToolArgs, UsageError, printable } from '@scope/core';
 import { Collector, TOOL } from './collector.js';
 import { listen, removeSocket } from './listeners.js';
 import type { Listener } from './listeners.js';
@@ -77,7 +77,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const idleExit = wholeNumber('--idle-exit', parsed['idle-exit'], 1);
   const maxLine = wholeNumber('--max-line', parsed['max-line'], 1) ?? DEFAULT_MAX_LINE;
 
-  const warn = (message: string) => process.stderr.write(message + '\n');
+  const warn = (message: string) => process.stderr.write(printable(message, { newline: true }) + '\n');
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const collector = new Collector({

@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseToolArgs, ScopeError, UsageError } from '@scope/core';
+import { createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseToolArgs, ScopeError, UsageError, printable } from '@scope/core';
 import { parseShortId, runEvents } from './events.js';
 
 const NAME = 'scope-events';
@@ -101,7 +101,7 @@ export async function main(rawArgs: string[]): Promise<number> {
       only: only ?? undefined,
       strict: parsed.strict === true,
       backlog: input.backlog,
-      warn: (message) => process.stderr.write(message + '\n'),
+      warn: (message) => process.stderr.write(printable(message, { newline: true }) + '\n'),
       write: (text) => writer.writeLine(text),
     });
     await writer.end();

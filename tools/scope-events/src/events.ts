@@ -11,7 +11,7 @@
  * (`{…}`), which catches truncated and non-JSON lines. In NDJSON mode without --fields the original
  * line is written, never a re-serialised record.
  */
-import { classify, formatBadLine, formatTime, formatTorn, formatValue, framed, isTornRecord, parseRecord } from '@scope/core';
+import { classify, formatBadLine, formatTime, formatTorn, formatValue, framed, isTornRecord, parseRecord, printable } from '@scope/core';
 import type { JsonObject } from '@scope/core';
 
 export interface EventsOptions {
@@ -152,9 +152,10 @@ export function formatEvent(n: number, rec: JsonObject, fields: string[] | undef
   const data = dataOf(rec);
   const id = `[${shortId(n)}]`;
   const time = formatTime(body['_time']);
-  const proc = typeof body['proc'] === 'string' && body['proc'] !== '' ? (body['proc'] as string) : '-';
-  const sourcetype = String(body['sourcetype']);
-  const source = String(body['source']);
+  // Names and values come from the observed program: control characters escaped (formatValue too).
+  const proc = typeof body['proc'] === 'string' && body['proc'] !== '' ? printable(body['proc'] as string) : '-';
+  const sourcetype = printable(String(body['sourcetype']));
+  const source = printable(String(body['source']));
   const stPad = sourcetype.padEnd(7);
   let out = color
     ? `${dim(id)} ${dim(time)} ${proc} ${paint(COLORS[sourcetype] ?? '1', sourcetype)}${stPad.slice(sourcetype.length)} ${source.padEnd(9)}`
@@ -162,7 +163,8 @@ export function formatEvent(n: number, rec: JsonObject, fields: string[] | undef
   const keys = fields ?? Object.keys(data);
   for (const k of keys) {
     if (!Object.prototype.hasOwnProperty.call(data, k)) continue;
-    out += color ? ` ${dim(k + ':')}${formatValue(data[k])}` : ` ${k}:${formatValue(data[k])}`;
+    const key = printable(k);
+    out += color ? ` ${dim(key + ':')}${formatValue(data[k])}` : ` ${key}:${formatValue(data[k])}`;
   }
   return out.trimEnd();
 }

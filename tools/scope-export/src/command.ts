@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { bytesFlag, EXIT, flagValues, parseEndpoint, parseToolArgs, streamLines, UsageError } from '@scope/core';
+import { bytesFlag, EXIT, flagValues, parseEndpoint, parseToolArgs, printable, streamLines, UsageError } from '@scope/core';
 import { Destination } from './destination.js';
 import type { Sink } from './destination.js';
 import { runExport } from './export.js';
@@ -87,7 +87,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   if (!parsed) return EXIT.OK;
   const extra = parsed._.filter((word) => word !== '');
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const warn = (message: string) => process.stderr.write(message + '\n');
+  const warn = (message: string) => process.stderr.write(printable(message, { newline: true }) + '\n');
 
   const destinationOptions = {
     batch: intFlag('batch', parsed.batch, 500, 1),

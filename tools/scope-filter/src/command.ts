@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, filterArgs, flagValues, inputArgs, openLines, outputArgs, parseToolArgs, UsageError } from '@scope/core';
+import { createNdjsonWriter, EXIT, filterArgs, flagValues, inputArgs, openLines, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
 import { scopeFilterPairs } from './env.js';
 import { explain } from './explain.js';
 import { runFilter } from './filter.js';
@@ -82,7 +82,7 @@ export async function main(rawArgs: string[]): Promise<number> {
       strict: parsed.strict === true,
       live: input.session === null || following,
       hostname: hostname(),
-      warn: (message) => process.stderr.write(message + '\n'),
+      warn: (message) => process.stderr.write(printable(message, { newline: true }) + '\n'),
       write: (text) => writer.writeLine(text),
     });
     await writer.end();

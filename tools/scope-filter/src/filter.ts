@@ -8,7 +8,7 @@
  * written as it came with the two keys spliced in, never re-serialised, where its shape allows
  * (libscope's always does).
  */
-import { classify, formatBadLine, formatTime, formatValue, parseRecord } from '@scope/core';
+import { classify, formatBadLine, formatTime, formatValue, parseRecord, printable } from '@scope/core';
 import type { JsonObject } from '@scope/core';
 import { Matcher, viewOfBody } from './match.js';
 import { fastEvent } from './fastline.js';
@@ -94,10 +94,10 @@ function tableRow(mask: bigint, rec: JsonObject, start: boolean): string {
     time = b['_time'];
     pid = b['pid'];
     proc = b['proc'];
-    source = String(b['source']);
+    source = printable(String(b['source']));
     data = (b['data'] ?? {}) as JsonObject;
   }
-  const fields = Object.keys(data).filter((k) => data[k] !== undefined).map((k) => `${k}:${formatValue(data[k])}`).join(' ');
+  const fields = Object.keys(data).filter((k) => data[k] !== undefined).map((k) => `${printable(k)}:${formatValue(data[k])}`).join(' ');
   return `${hex16(mask)} ${formatTime(time)} ${String(pid ?? '-').padStart(7)} ${formatValue(proc ?? '-').padEnd(12)} ${source.padEnd(10)} ${fields}`;
 }
 

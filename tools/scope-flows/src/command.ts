@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { EXIT, inputArgs, openInput, outputArgs, parseToolArgs, UsageError } from '@scope/core';
+import { EXIT, inputArgs, openInput, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
 import { SORT_FIELDS } from './flows.js';
 import type { SortField } from './flows.js';
 import { parseCidr } from './ip.js';
@@ -74,7 +74,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   if (follow) process.once('SIGINT', onSigint);
-  const warn = (message: string) => process.stderr.write(message + '\n');
+  const warn = (message: string) => process.stderr.write(printable(message, { newline: true }) + '\n');
   try {
     const input = await openInput({
       tool: 'scope-flows',

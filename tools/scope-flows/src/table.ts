@@ -2,6 +2,7 @@
  * The format for people: one row per flow under the columns ID PID PROC PROTOCOL LOCAL PEER IN OUT
  * DURATION CLOSE. IN/OUT are bytes, `-` while a flow is open.
  */
+import { printable } from '@scope/core';
 import type { FlowRecord } from './flows.js';
 
 export const COLUMNS = ['ID', 'PID', 'PROC', 'PROTOCOL', 'LOCAL', 'PEER', 'IN', 'OUT', 'DURATION', 'CLOSE'] as const;
@@ -18,8 +19,9 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
 }
 
+/** A row's cells, as shown: a process's name and the addresses it gave are escaped for the terminal. */
 export function cells(r: FlowRecord): string[] {
-  return [
+  const row = [
     r.id,
     String(r.pid),
     r.proc,
@@ -31,6 +33,7 @@ export function cells(r: FlowRecord): string[] {
     formatDuration(r.duration),
     r.close,
   ];
+  return row.map((c) => printable(c));
 }
 
 export interface TableStyle {

@@ -4,7 +4,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { Session, ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, historyDir, outputArgs, parseToolArgs, ScopeError, scopeHome, UsageError } from '@scope/core';
+import { createNdjsonWriter, EXIT, historyDir, outputArgs, parseToolArgs, printable, ScopeError, scopeHome, UsageError } from '@scope/core';
 import { formatTable, historyRecord, historyRows } from './history.js';
 import { noPositionals, peopleFormat, processIo } from './io.js';
 import type { Io } from './io.js';
@@ -42,7 +42,7 @@ export async function historyMain(rawArgs: string[], io: Io = processIo()): Prom
 
   const home = scopeHome(io.env);
   const now = nowMs(io.env);
-  const warn = (message: string) => io.stderr.write(`scope-history: ${message}\n`);
+  const warn = (message: string) => io.stderr.write(`scope-history: ${printable(message)}\n`);
   const { sessions, bad } = await loadSessions(home, warn);
   const status = bad > 0 ? EXIT.FAILURE : EXIT.OK;
 

@@ -1,6 +1,7 @@
 /**
  * scope-history: the sessions as records (NDJSON) or as a table for people.
  */
+import { printable } from '@scope/core';
 import type { Session } from '@scope/core';
 import { commandLine, countLines, formatAge, formatDuration, pidAlive, sessionState } from './sessions.js';
 import type { SessionState } from './sessions.js';
@@ -68,7 +69,7 @@ export function formatTable(rows: HistoryRow[], now: number, colour: boolean): s
       formatAge(now - Date.parse(m.start)),
       durationCell(row),
       String(row.totalEvents),
-    ];
+    ].map((c) => printable(c)); // a program's name is its own choice of characters: escaped for the terminal
   });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: string[], paint: (i: number, text: string) => string) =>

@@ -4,7 +4,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { chooseSession, EXIT, parseToolArgs } from '@scope/core';
+import { chooseSession, EXIT, parseToolArgs, printable } from '@scope/core';
 import { noPositionals, processIo } from './io.js';
 import type { Io } from './io.js';
 import { logOutput } from './logs.js';
@@ -37,7 +37,8 @@ export async function logsMain(rawArgs: string[], io: Io = processIo(), signals:
   }
   try {
     for await (const line of logOutput(session.paths.log, { last, follow: stop?.signal })) {
-      if (!io.stdout.write(line + '\n')) await new Promise((resolve) => io.stdout.once('drain', resolve));
+      // Lines quote what the program named (paths, hosts): control characters escaped, tabs kept.
+      if (!io.stdout.write(printable(line, { tab: true }) + '\n')) await new Promise((resolve) => io.stdout.once('drain', resolve));
     }
   } finally {
     signals.off('SIGINT', onSignal);

@@ -4,7 +4,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, outputArgs, parseToolArgs, ScopeError, scopeHome, UsageError } from '@scope/core';
+import { createNdjsonWriter, EXIT, outputArgs, parseToolArgs, printable, ScopeError, scopeHome, UsageError } from '@scope/core';
 import { noPositionals, peopleFormat, processIo } from './io.js';
 import type { Io } from './io.js';
 import { ask, isYes, planPrune, plural, promptText, prunedRecord, removeSession } from './prune.js';
@@ -37,7 +37,7 @@ export async function pruneMain(rawArgs: string[], io: Io = processIo()): Promis
   const force = parsed.force === true;
   if (!force && io.stdin.isTTY !== true) throw new ScopeError('not a terminal: add --force to delete without asking', EXIT.USAGE);
 
-  const say = (message: string) => io.stderr.write(`scope-prune: ${message}\n`);
+  const say = (message: string) => io.stderr.write(`scope-prune: ${printable(message)}\n`);
   const { sessions, bad } = await loadSessions(scopeHome(io.env), say);
   const plan = planPrune(sessions, mode);
   for (const s of plan.running) say(`session ${s.id} (${s.manifest.cmd}) is running: not deleted`);
@@ -46,7 +46,7 @@ export async function pruneMain(rawArgs: string[], io: Io = processIo()): Promis
     return bad > 0 ? EXIT.FAILURE : EXIT.OK;
   }
   if (!force) {
-    for (const s of plan.remove) io.stderr.write(`  ${s.id}  ${commandLine(s.manifest.args)}  ${s.manifest.start}\n`);
+    for (const s of plan.remove) io.stderr.write(`  ${s.id}  ${printable(`${commandLine(s.manifest.args)}  ${s.manifest.start}`)}\n`);
     const answer = await ask(promptText(plan.remove.length), io.stdin, io.stderr);
     if (!isYes(answer)) {
       say('nothing deleted');

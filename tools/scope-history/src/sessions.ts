@@ -5,7 +5,7 @@
  */
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { argBytes, describeError, EXIT, historyDir, isSessionArg, listSessions, readSession, ScopeError, UsageError } from '@scope/core';
+import { argBytes, describeError, printable, EXIT, historyDir, isSessionArg, listSessions, readSession, ScopeError, UsageError } from '@scope/core';
 import type { Session, SessionArg, SessionManifest } from '@scope/core';
 
 /** `running`: no end time and its process is alive; `abnormal`: no end time and its process is gone. */
@@ -174,14 +174,19 @@ export function commandLine(args: unknown): string {
   return args.map((a) => (isSessionArg(a) ? shellWord(a) : String(a))).join(' ');
 }
 
-/** One argument as a shell would take it back: bare, '…', or $'…\xNN…' for bytes that are not UTF-8. */
+/** One argument as a shell would take it back: bare, '…', or $'…\xNN…' for bytes that are not UTF-8 or control characters. */
 function shellWord(arg: SessionArg): string {
   if (typeof arg !== 'string') {
     let out = '';
     for (const b of argBytes(arg)) out += b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
     return `$'${out}'`;
   }
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  // Control and bidi characters would act on the terminal: $'…' with them escaped (\x1b, \u202e).
+  const quoted = arg.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  const shown = printable(quoted);
+  if (shown !== quoted) return `$'${shown}'`;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Colour for people: only on a terminal and never with NO_COLOR set. */

@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseToolArgs, UsageError } from '@scope/core';
+import { createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
 import { numbered } from './input.js';
 import { FORMATS, runMetrics } from './metrics.js';
 import type { Format, View } from './metrics.js';
@@ -104,7 +104,7 @@ export async function main(rawArgs: string[]): Promise<number> {
       width: chartWidth(),
       stream: follow,
       strict: parsed.strict === true,
-      warn: (message) => process.stderr.write(message + '\n'),
+      warn: (message) => process.stderr.write(printable(message, { newline: true }) + '\n'),
       write: (line) => writer.writeLine(line),
     });
     await writer.end();

@@ -3,7 +3,7 @@
  * view (raw rows, --uniq, --aggregate, --cols, --graph) written in one format (table, json, statsd,
  * prometheus). Only metrics come out: events and process-start records are skipped in every format.
  */
-import { formatBadLine, parseLine, PrometheusWriter, statsdLine } from '@scope/core';
+import { formatBadLine, parseLine, printable, PrometheusWriter, statsdLine } from '@scope/core';
 import type { DimValue, Metric, MetricType } from '@scope/core';
 import { Aggregator, aggregateRecord, aggregateValue, compareSeries, hasSpread, seriesKey } from './aggregate.js';
 import { renderGraph, Series } from './graph.js';
@@ -234,6 +234,6 @@ async function graph(lines: AsyncIterable<Line>, o: MetricsOptions): Promise<Met
     }
     return result;
   }
-  for (const l of renderGraph(name, series, o.width)) await o.write(l);
+  for (const l of renderGraph(printable(name), series, o.width)) await o.write(l);
   return result;
 }

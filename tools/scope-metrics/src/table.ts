@@ -1,4 +1,5 @@
 /** Aligned columns for people, and how numbers, times and tags are shown in them. */
+import { printable } from '@scope/core';
 import type { DimValue } from '@scope/core';
 
 const BOLD = '\u001b[1m';
@@ -48,12 +49,8 @@ function paint(text: string, code: string, color: boolean): string {
   return color && text !== '' ? `${code}${text}${RESET}` : text;
 }
 
-/** Control characters shown escaped (\n, \t, \u001b…) so that one record stays one line and no escape reaches the terminal. */
-export function visible(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u001f\u007f]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+/** Control and bidi characters shown escaped (\n, \t, \x1b, \u202e…) so that one record stays one line and no escape reaches the terminal. */
+export const visible = (s: string): string => printable(s);
 
 function line(values: string[], widths: number[], columns: Column[], color: boolean, header: boolean): string {
   const parts = values.map((v, i) => {

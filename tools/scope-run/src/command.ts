@@ -5,7 +5,7 @@ import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import { fstatSync } from 'node:fs';
 import type { ToolRun } from '@scope/core';
-import { EXIT, filterArgs, flagValues, parseFlags, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText } from '@scope/core';
+import { EXIT, filterArgs, flagValues, parseFlags, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText, printable } from '@scope/core';
 import type { ScopePairs } from '@scope/core';
 import { run } from './run.js';
 import { argvBytes } from './bytes.js';
@@ -83,7 +83,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     appStdout: parsed['app-stdout'],
     env: process.env,
     stdout: process.stdout,
-    warn: (message) => process.stderr.write(`scope-run: ${message}\n`),
+    warn: (message) => process.stderr.write(`scope-run: ${printable(message, { newline: true })}\n`),
   });
 }
 

@@ -2,7 +2,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, existingProcess, outputArgs, parseToolArgs, pidArgument, resolveTarget, UsageError, userName } from '@scope/core';
+import { createNdjsonWriter, EXIT, existingProcess, outputArgs, parseToolArgs, pidArgument, resolveTarget, UsageError, userName, printable } from '@scope/core';
 import { crashText, listCrashes, watch } from './crashes.js';
 import { snapshot, snapshotText } from './snapshot.js';
 
@@ -33,7 +33,7 @@ export const tool: ToolRun = {
     if (parsed.crashes) {
       if (parsed.watch || words.length > 0) throw new UsageError('--crashes takes no PID, name or --watch');
       const list = listCrashes();
-      for (const r of list) await (people ? w.writeLine(crashText(r)) : w.write(r));
+      for (const r of list) await (people ? w.writeLine(printable(crashText(r), { newline: true, tab: true })) : w.write(r));
       if (people && list.length === 0) process.stderr.write('scope-snapshot: no crash artifacts\n');
       await w.end();
       return EXIT.OK;
@@ -45,16 +45,16 @@ export const tool: ToolRun = {
       if (pid === null) throw new UsageError(`--watch takes a PID (got "${arg}")`);
       const target = existingProcess(pid);
       // Always said (stderr is for messages): a script, or a test, knows from it that the watch began.
-      process.stderr.write(`scope-snapshot: waiting for pid ${pid} (${target.comm}) to end\n`);
+      process.stderr.write(`scope-snapshot: waiting for pid ${pid} (${printable(target.comm)}) to end\n`);
       const r = await watch(pid, target.comm);
-      await (people ? w.writeLine(crashText(r)) : w.write(r));
+      await (people ? w.writeLine(printable(crashText(r), { newline: true, tab: true })) : w.write(r));
       await w.end();
       return EXIT.OK;
     }
     const target = await resolveTarget(arg, { tty: null }, 'snapshot');
     const caller = userName(process.getuid?.() ?? -1);
     const rec = await snapshot(target, { showEnv: parsed['show-env'] === true, path: process.env['PATH'] ?? '', caller });
-    await (people ? w.writeLine(snapshotText(rec)) : w.write(rec));
+    await (people ? w.writeLine(printable(snapshotText(rec), { newline: true, tab: true })) : w.write(rec));
     await w.end();
     return EXIT.OK;
   },
