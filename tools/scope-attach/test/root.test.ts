@@ -149,7 +149,10 @@ test('a target with a /tmp of its own in its root: attached, the config and sock
     assert.ok(mapsHaveLibscope(target.pid));
     const events = readFileSync(join(rec.session, 'events.json'), 'utf8');
     assert.match(events, `"pid":${target.pid}`, 'the target records into the session');
-    assert.equal(readdirSync(join(root, 'tmp')), [], 'its config file and the handover socket are gone from its /tmp');
+    // what stays is the library's control socket directory (scope-<euid>/ctl.<pid>), the target's own
+    const left = readdirSync(join(root, 'tmp'));
+    assert.equal(left.filter((n) => n !== `scope-${process.geteuid?.() ?? 0}`), [], 'its config file and the handover socket are gone from its /tmp');
+    assert.equal(left.length === 0 ? [] : readdirSync(join(root, 'tmp', left[0] as string)), left.length === 0 ? [] : [`ctl.${target.pid}`], 'the control socket of the target itself');
     assert.equal(ourConfFiles(target.pid), [], 'and nothing was put in ours');
     assert.equal(readdirSync(victim), []);
     await target.ticking();
