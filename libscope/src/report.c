@@ -556,7 +556,7 @@ void scope_report_fork_prepare(void)
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     t.tv_sec += 1;
-    fork_held = atomic_load(&report_tid) != (pid_t)syscall(SYS_gettid) &&
+    fork_held = atomic_load(&report_tid) != gettid() &&
                 pthread_mutex_timedlock(&consume, &t) == 0;
 }
 void scope_report_fork_parent(void)

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evts, isMetric, isStart, prog, run, session, stripScope, LIB, PRELOAD, preloadList } from './lib.js';
+import { evts, isMetric, isStart, prog, run, session, stripScope, ASAN_RUNTIME, LIB, PRELOAD, preloadList } from './lib.js';
 import type { Evt, Metric } from './lib.js';
 
 const pidOf = (events: unknown[], procname: string): number | undefined =>
@@ -107,7 +107,7 @@ test('SCOPE_EXECVE=false: what the process execs runs unscoped, even from the LD
   s.env['LD_PRELOAD'] = preloadList(LIB, '/lib/x86_64-linux-gnu/libm.so.6');
   const r = run('sh', ['-c', 'cat /etc/hostname >/dev/null; env | grep ^LD_PRELOAD='], s.env);
   assert.is(r.status, 0, r.stderr.toString());
-  assert.is(r.stdout.toString(), `LD_PRELOAD=${preloadList('/lib/x86_64-linux-gnu/libm.so.6')}\n`, 'only our library left the list');
+  assert.is(r.stdout.toString(), `LD_PRELOAD=${[ASAN_RUNTIME, '/lib/x86_64-linux-gnu/libm.so.6'].filter(Boolean).join(':')}\n`, 'only our library left the list');
   const names = new Set(s.events().filter(isStart).map((x) => x.info.process.procname));
   assert.equal([...names], ['sh'], 'only sh (and its forks) reported');
   rmSync(s.dir, { recursive: true });
