@@ -43,9 +43,12 @@ struct crash_map {
     uintptr_t start, end, off;
     unsigned prot;      /* PROT_READ|PROT_WRITE|PROT_EXEC */
     bool shared;
+    bool dontdump;      /* madvise(MADV_DONTDUMP): "dd" in its smaps VmFlags (crash_maps_dontdump) */
     const char *path;   /* "" for anonymous */
 };
 size_t crash_maps(const struct crash_map **out);
+/* Marks the mappings of the last crash_maps that their owner asked to be left out of cores. */
+void crash_maps_dontdump(void);
 const struct crash_map *crash_map_of(uintptr_t addr);
 
 /* backtrace of the crashing thread into dirfd/backtrace (crashsym.c). */

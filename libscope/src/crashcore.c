@@ -145,7 +145,7 @@ static void file_note(const struct crash_map *m, size_t n)
 
 static bool dumped(const struct crash_map *m)
 {
-    if (!(m->prot & PROT_READ))
+    if (!(m->prot & PROT_READ) || m->dontdump)
         return false;
     if (m->path[0] == '/')
         return strncmp(m->path, "/dev/", 5) != 0 && !(m->prot & PROT_EXEC && !(m->prot & PROT_WRITE));
@@ -156,6 +156,7 @@ void crash_core(int dirfd, int sig, const siginfo_t *si, const ucontext_t *uc, p
 {
     const struct crash_map *m;
     size_t n = crash_maps(&m);
+    crash_maps_dontdump();
     nlen = 0;
     prstatus(sig, si, uc, tid);
     prpsinfo();

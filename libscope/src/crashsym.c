@@ -69,6 +69,7 @@ size_t crash_maps(const struct crash_map **out)
         p++;
         m->prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
         m->shared = p[3] == 's';
+        m->dontdump = false;
         p = skip_field(p);
         m->off = hexnum(&p);
         p = skip_field(p);   /* offset */
@@ -85,6 +86,49 @@ size_t crash_maps(const struct crash_map **out)
     }
     *out = maps;
     return nmaps;
+}
+
+/* /proc/self/smaps read in pieces (it is long: a dozen lines per mapping): each mapping's header
+ * line names its start, its VmFlags line says "dd" for MADV_DONTDUMP. The kernel leaves such
+ * mappings out of its cores (the ASan runtime marks its terabytes of shadow memory so). */
+void crash_maps_dontdump(void)
+{
+    static char buf[1 << 16];
+    int fd = crash_openat(AT_FDCWD, "/proc/self/smaps", O_RDONLY, 0);
+    if (fd < 0)
+        return;
+    size_t have = 0, k = 0;
+    struct crash_map *cur = NULL;
+    for (;;) {
+        long r = syscall(SYS_read, fd, buf + have, sizeof buf - 1 - have);
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        buf[have] = 0;
+        char *p = buf, *nl;
+        while ((nl = strchr(p, '\n')) != NULL) {
+            *nl = 0;
+            char *q = p;
+            uintptr_t start = hexnum(&q);
+            if (q != p && *q == '-') {   /* a mapping's first line; the maps are in the same order */
+                cur = NULL;
+                while (k < nmaps && maps[k].start < start)
+                    k++;
+                if (k < nmaps && maps[k].start == start)
+                    cur = &maps[k];
+            } else if (cur && !strncmp(p, "VmFlags:", 8)) {
+                for (char *f = p + 8; (f = strstr(f, " dd")) != NULL; f += 3)
+                    if (f[3] == ' ' || f[3] == 0)
+                        cur->dontdump = true;
+            }
+            p = nl + 1;
+        }
+        have -= (size_t)(p - buf);
+        memmove(buf, p, have);
+        if (have == sizeof buf - 1)   /* a line longer than the buffer: not ours to read */
+            have = 0;
+    }
+    crash_close(fd);
 }
 
 const struct crash_map *crash_map_of(uintptr_t addr)

@@ -441,8 +441,11 @@ void scope_events_flush(struct sbuf *o, bool all)
 /* A forked child: the parent's tables may have been mid-update; leak them and start empty. */
 void scope_events_reset(void)
 {
+    scope_left_behind(fds);
     fds = NULL;
     nfds = 0;
+    for (int fd = 0; fd < 3; fd++)
+        scope_left_behind(console[fd].b.p);
     memset(console, 0, sizeof console);
     rate_sec = rate_n = rate_over = rate_told = 0;
     scope_net_reset();

@@ -60,6 +60,13 @@ static void fork_prepare(void)
 {
     scope_pin_pull();
     scope_ctl_fork_prepare();
+    scope_report_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    scope_report_fork_parent();
+    scope_ctl_fork_parent();
 }
 
 static void atfork_child(void)
@@ -180,7 +187,7 @@ int scope_start(int how)
     atomic_store(&mode, how);
     /* Once: a reattach starts nothing anew, and the handlers stay registered for good. */
     static bool registered;
-    if (!registered && pthread_atfork(fork_prepare, scope_ctl_fork_parent, atfork_child) == 0)
+    if (!registered && pthread_atfork(fork_prepare, fork_parent, atfork_child) == 0)
         registered = true;
     atomic_store(&scope_hot.active, ev || met);
     scope_self_notice();   /* a Go program: say its calls are not seen (elfkind.c) */
@@ -194,10 +201,27 @@ int scope_start(int how)
     return 0;
 }
 
+#ifdef __SANITIZE_ADDRESS__
+/* The sanitized build (npm run test:sanitize): the runtime's reports go to files named by
+ * LIBSCOPE_SANITIZER_LOG (<path>.<pid>). Not ASAN_OPTIONS=log_path: the runtime then creates the
+ * path's directories while it starts, before its shadow memory exists, and its mkdir call lands
+ * in our wrapper, whose instrumented code faults there. */
+void __sanitizer_set_report_path(const char *path);
+static void sanitizer_log(void)
+{
+    const char *p = getenv("LIBSCOPE_SANITIZER_LOG");
+    if (p && *p)
+        __sanitizer_set_report_path(p);
+}
+#else
+static void sanitizer_log(void) {}
+#endif
+
 static void init_once(void)
 {
     int saved_guard = scope_guard, saved_errno = errno;
     scope_guard = 1;
+    sanitizer_log();
     /* Loaded by dlopen (an attach on its way): nothing until scope_attach, not even a thread. */
     if (scope_preloaded()) {
         scope_resolve(SCOPE_FN_open);

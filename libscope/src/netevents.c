@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dnsparse.h"
 #include "dnstcp.h"
 #include "emit.h"
 #include "events.h"
@@ -808,95 +809,43 @@ static void feed(struct hctx *h, const unsigned char *p, size_t n, size_t total)
 
 /* ---- DNS packets ---- */
 
-static const char *rcode_name(int rc)
+/* An answer's address, appended to the JSON array being made. */
+struct addrs {
+    struct sbuf sb;
+    int n;
+};
+static void dns_addr(void *ctx, int family, const unsigned char *addr)
 {
-    static const char *const n[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
-    return rc >= 0 && rc < 6 ? n[rc] : "ERROR";
+    struct addrs *a = ctx;
+    char ip[INET6_ADDRSTRLEN];
+    inet_ntop(family, addr, ip, sizeof ip);
+    sb_s(&a->sb, a->n++ ? ",\"" : "\"");
+    sb_s(&a->sb, ip);
+    sb_s(&a->sb, "\"");
 }
 
-/* A name at off (following compression pointers); returns the offset after it in the packet. */
-static long dns_name(const unsigned char *p, size_t n, size_t off, char *out, size_t cap)
-{
-    size_t o = 0, end = 0;
-    int jumps = 0;
-    if (cap)
-        out[0] = 0;
-    while (off < n) {
-        unsigned len = p[off];
-        if (len == 0) {
-            if (!end)
-                end = off + 1;
-            if (o < cap)
-                out[o] = 0;
-            return (long)end;
-        }
-        if ((len & 0xc0) == 0xc0) {
-            if (off + 1 >= n || ++jumps > 16)
-                return -1;
-            if (!end)
-                end = off + 2;
-            off = ((len & 0x3f) << 8) | p[off + 1];
-            continue;
-        }
-        if (len > 63 || off + 1 + len > n)
-            return -1;
-        if (o + len + 2 < cap) {
-            if (o)
-                out[o++] = '.';
-            memcpy(out + o, p + off + 1, len);
-            o += len;
-            out[o] = 0;
-        }
-        off += 1 + len;
-    }
-    return -1;
-}
-
-static const char *qtype_name(unsigned t)
-{
-    switch (t) {
-    case 1: return "A";
-    case 28: return "AAAA";
-    case 5: return "CNAME";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 12: return "PTR";
-    case 2: return "NS";
-    case 33: return "SRV";
-    case 6: return "SOA";
-    case 65: return "HTTPS";
-    default: return "OTHER";
-    }
-}
-
+/* A DNS message the app sent or received (parsed by dnsparse.c): dns.req for a query (kept to
+ * pair with its response), dns.resp for a response. */
 static void dns_packet(const struct scope_rec *r, struct conn *c, const unsigned char *p, size_t n,
                        const char *peer, int pport, struct sbuf *ev, struct sbuf *met)
 {
-    if (n < 12)
+    struct scope_dns_msg m;
+    if (!scope_dns_parse(p, n, &m))
         return;
-    unsigned id = (unsigned)p[0] << 8 | p[1], flags = (unsigned)p[2] << 8 | p[3];
-    unsigned qd = (unsigned)p[4] << 8 | p[5], an = (unsigned)p[6] << 8 | p[7];
-    if (qd < 1)
-        return;
-    char name[256];
-    long off = dns_name(p, n, 12, name, sizeof name);
-    if (off < 0 || (size_t)off + 4 > n)
-        return;
-    unsigned qtype = (unsigned)p[off] << 8 | p[off + 1];
-    off += 4;
+    const char *name = m.name;
     FIELDS(fl);
     fc(&fl, "domain", name);
-    fc(&fl, "query_type", qtype_name(qtype));
+    fc(&fl, "query_type", scope_dns_qtype_name(m.qtype));
     if (peer) {
         fc(&fl, "net_peer_ip", peer);
         fn_(&fl, "net_peer_port", pport);
     }
     fn_(&fl, "fd", r->fd);
     fc(&fl, "op", scope_hooks[r->fn].name);
-    if (!(flags & 0x8000)) {   /* a query */
+    if (!m.response) {   /* a query */
         unsigned i = dnsq_next++ % DNS_PEND;
         dnsq[i].chan = c->chan;
-        dnsq[i].id = (uint16_t)id;
+        dnsq[i].id = (uint16_t)m.id;
         dnsq[i].t_ns = r->t_ns;
         snprintf(dnsq[i].name, sizeof dnsq[i].name, "%s", name);
         scope_event(ev, SCOPE_W_DNS, "dns.req", "dns", r->chan, r->t_ns, fl.f, fl.n);
@@ -908,40 +857,21 @@ static void dns_packet(const struct scope_rec *r, struct conn *c, const unsigned
     }
     uint64_t t_req = r->t_ns;
     for (int i = 0; i < DNS_PEND; i++)
-        if (dnsq[i].chan == c->chan && dnsq[i].id == id && !strcmp(dnsq[i].name, name)) {
+        if (dnsq[i].chan == c->chan && dnsq[i].id == m.id && !strcmp(dnsq[i].name, name)) {
             t_req = dnsq[i].t_ns;
             dnsq[i].chan = 0;
             break;
         }
-    struct sbuf addrs = {0};
-    sb_s(&addrs, "[");
-    int na = 0;
-    for (unsigned a = 0; a < an && off >= 0 && (size_t)off < n; a++) {
-        char skip[2];
-        off = dns_name(p, n, (size_t)off, skip, 0);
-        if (off < 0 || (size_t)off + 10 > n)
-            break;
-        unsigned type = (unsigned)p[off] << 8 | p[off + 1];
-        unsigned rdlen = (unsigned)p[off + 8] << 8 | p[off + 9];
-        off += 10;
-        if ((size_t)off + rdlen > n)
-            break;
-        char ip[INET6_ADDRSTRLEN];
-        if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
-            inet_ntop(type == 1 ? AF_INET : AF_INET6, p + off, ip, sizeof ip);
-            sb_s(&addrs, na++ ? ",\"" : "\"");
-            sb_s(&addrs, ip);
-            sb_s(&addrs, "\"");
-        }
-        off += rdlen;
-    }
-    sb_s(&addrs, "]");
+    struct addrs addrs = {{0}, 0};
+    sb_s(&addrs.sb, "[");
+    scope_dns_addrs(p, n, &m, dns_addr, &addrs);
+    sb_s(&addrs.sb, "]");
     fms(&fl, "duration", r->t_ns > t_req ? r->t_ns - t_req : 0);
-    fjson(&fl, "addrs", addrs.p ? addrs.p : "[]");
-    if (flags & 0xf)
-        fc(&fl, "error", rcode_name(flags & 0xf));
+    fjson(&fl, "addrs", addrs.sb.p ? addrs.sb.p : "[]");
+    if (m.rcode)
+        fc(&fl, "error", scope_dns_rcode_name(m.rcode));
     scope_event(ev, SCOPE_W_DNS, "dns.resp", "dns", r->chan, r->t_ns, fl.f, fl.n);
-    free(addrs.p);
+    free(addrs.sb.p);
 }
 
 /* A message of DNS over TCP (dnstcp.c): the same as a datagram. */
@@ -1227,6 +1157,7 @@ void scope_net_child(void) { scope_stats_net(&last); }
 
 void scope_net_reset(void)
 {
+    scope_left_behind(conns);
     conns = NULL;   /* the parent's table may have been mid-update: leaked */
     nconns = 0;
     memset(opened_n, 0, sizeof opened_n);

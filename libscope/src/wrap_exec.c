@@ -43,13 +43,32 @@ static _Atomic bool exec_keep;
 /* Init time or a config change (malloc allowed): everything execve needs later without
  * allocating. Started by LD_PRELOAD, the new image is given the SCOPE_* the environment had at
  * start; attached, the settings in force (the environment's SCOPE_* were never ours). */
+#ifdef __SANITIZE_ADDRESS__
+/* The sanitized build (npm run test:sanitize) loads only after the ASan runtime: an image we
+ * preload ourselves into gets the runtime first too. */
+void __asan_init(void);
+static const char *preload_first(void)
+{
+    Dl_info rt;
+    if (dladdr((void *)&__asan_init, &rt) && rt.dli_fname && rt.dli_fname[0] == '/')
+        return rt.dli_fname;
+    return "";
+}
+#else
+static const char *preload_first(void) { return ""; }
+#endif
+
 void scope_exec_prepare(bool from_config)
 {
     Dl_info info;
     if (!self_path && dladdr((void *)&scope_exec_prepare, &info) && info.dli_fname &&
         info.dli_fname[0] == '/') {
-        snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s", info.dli_fname);
-        self_path = preload_var + 11;
+        const char *first = preload_first();
+        int k = snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s%s", first, *first ? ":" : "");
+        if (k > 0 && (size_t)k < sizeof preload_var) {
+            snprintf(preload_var + k, sizeof preload_var - (size_t)k, "%s", info.dli_fname);
+            self_path = preload_var + k;
+        }
     }
     atomic_store(&exec_keep, scope_cfg.execve);
     if (!from_config && atomic_load(&carried))
@@ -74,7 +93,9 @@ void scope_exec_prepare(bool from_config)
             if (!strncmp(*e, "SCOPE_", 6) && strchr(*e, '='))
                 c->v[c->n++] = strdup(*e);
     }
-    atomic_store(&carried, c);
+    /* The set it replaces is not freed: an exec on another thread (or in a vfork child) may be
+     * copying it right now, without a lock. One set per settings update. */
+    scope_left_behind(atomic_exchange(&carried, c));
 }
 
 void scope_exec_off(void) { atomic_store(&exec_keep, false); }

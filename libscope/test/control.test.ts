@@ -10,7 +10,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LIB, evts, isMetric, isStart, prog, readNdjson, stripScope } from './lib.js';
+import { LIB, loadable, preloadList, evts, isMetric, isStart, prog, readNdjson, stripScope } from './lib.js';
 import type { Evt, Start } from './lib.js';
 import { tempDir } from '@scope/core/testing';
 
@@ -145,7 +145,7 @@ const fileEvents = (es: unknown[], name: string): Evt[] =>
 // One target for the attach story, test after test.
 const dir = tempDir('libscope-control-');
 const envEvents = join(dir, 'env-events.json');
-const target = new Target({ ...stripScope(), SCOPE_EVENT_DEST: `file://${envEvents}`, SCOPE_METRIC_DEST: `file://${envEvents}` }, dir);
+const target = new Target({ ...loadable(), SCOPE_EVENT_DEST: `file://${envEvents}`, SCOPE_METRIC_DEST: `file://${envEvents}` }, dir);
 const events = (name = 'events.json') => readNdjson(join(dir, name));
 let fdsBefore = '';
 
@@ -441,7 +441,7 @@ test('a preloaded process (several libraries in LD_PRELOAD, as under scope run) 
   const libz = spawnSync('sh', ['-c', 'ls /lib/*/libz.so.1 /usr/lib/*/libz.so.1 2>/dev/null | head -1'], { encoding: 'utf8' }).stdout.trim();
   const env = {
     ...stripScope(),
-    LD_PRELOAD: [libz, LIB].filter(Boolean).join(':'),
+    LD_PRELOAD: preloadList(...[libz, LIB].filter(Boolean)),
     SCOPE_EVENT_DEST: `file://${pdir}/events.json`,
     SCOPE_SUMMARY_PERIOD: '1',
   };
@@ -472,7 +472,7 @@ test('attached in a process of another user: that uid may control it, until it c
   if (!ROOT) return;
   const ndir = tempDir('libscope-control-nobody-');
   chownSync(ndir, 65534, 65534);
-  const t = new Target(stripScope(), ndir, NOBODY);
+  const t = new Target(loadable(), ndir, NOBODY);
   await t.next('ready');
   assert.is(await t.cmd('load'), 'ok');
   const path = conf(join(ndir, 'attach.conf'), { SCOPE_EVENT_DEST: `file://${ndir}/events.json` });

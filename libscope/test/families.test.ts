@@ -20,7 +20,7 @@ import * as assert from 'uvu/assert';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { evts, isMetric, isStart, prog, readNdjsonAll, run, session } from './lib.js';
+import { SANITIZED, evts, isMetric, isStart, prog, readNdjsonAll, run, session } from './lib.js';
 import type { Evt, Metric, Session } from './lib.js';
 import { tempDir } from '@scope/core/testing';
 
@@ -236,7 +236,13 @@ const READS = [
   'fgets_unlocked', 'fgetws', '__fgetws_chk', 'fgetwc', 'fgetc', 'getline', 'getdelim', '__getdelim', 'fscanf',
   '__isoc99_fscanf', 'readdir',
 ];
-for (const op of READS)
+// Under the sanitized run (npm run test:sanitize) the ASan runtime, preloaded first, takes the
+// scanf and printf families itself and hands them to the v* function (vfscanf, vfprintf) as it
+// finds it: libscope then counts them under that name. Not run there (listed in the README).
+const BY_ASAN = new Set(['fscanf', '__isoc99_fscanf', 'fprintf', '__fprintf_chk', 'printf']);
+const here = (op: string) => !(SANITIZED && BY_ASAN.has(op));
+
+for (const op of READS.filter(here))
   test(`fam_read: ${op} counts as fs.read with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_read'), 'fs.read', op, true));
 
 // ---------------------------------------------------------------------------------------------
@@ -251,7 +257,7 @@ const WRITES = [
   '__fprintf_chk', '__vfprintf_chk', 'sendfile', 'sendfile64', 'copy_file_range', 'splice',
   'puts', 'putchar', 'printf', 'vprintf', '__printf_chk', '__vprintf_chk',
 ];
-for (const op of WRITES)
+for (const op of WRITES.filter(here))
   test(`fam_write: ${op} counts as fs.write with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_write'), 'fs.write', op, true));
 
 for (const op of ['sendfile', 'sendfile64', 'copy_file_range', 'splice'])

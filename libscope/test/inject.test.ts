@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject, libscopePath } from '../addon/index.js';
 import type { InjectResult } from '../addon/index.js';
-import { prog, stripScope } from './lib.js';
+import { loadable, prog, stripScope } from './lib.js';
 import { tempDir } from '@scope/core/testing';
 
 const dir = tempDir('inject-test-');
@@ -73,7 +73,7 @@ interface Running {
 
 const children: ChildProcess[] = [];
 function start(name: string, args: string[] = [], path = prog(name)): Running {
-  const child = spawn(path, args, { env: stripScope(), stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(path, args, { env: loadable(), stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(child);
   const lines: Line[] = [];
   let partial = '';

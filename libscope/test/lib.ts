@@ -9,10 +9,34 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateRecord } from '@scope/schemas';
 import { tempDir } from '@scope/core/testing';
+import { libscopePath } from '../addon/index.js';
 
-export const LIB = fileURLToPath(new URL('../../build/Release/libscope.so', import.meta.url));
+/** The library under test: build/Release/libscope.so, or the one SCOPE_LIB_PATH names (as for the
+ * tools; test/sanitize.sh points it at the ASan+UBSan build in build/sanitize). The C test programs
+ * stay the normal build's. */
+export const LIB = libscopePath();
 export const prog = (name: string): string =>
   fileURLToPath(new URL(`../../build/Release/test/${name}`, import.meta.url));
+
+/** Whether LIB is a sanitized build (it needs the ASan runtime, found in its dynamic section). */
+export const SANITIZED = readFileSync(LIB).includes('libasan.so');
+/** The ASan runtime, which must come first in LD_PRELOAD for a sanitized LIB (also when a program
+ * dlopens it: the runtime refuses to start late); '' otherwise. */
+export const ASAN_RUNTIME = SANITIZED ? asanRuntime() : '';
+/** LD_PRELOAD naming LIB, after the ASan runtime when LIB is sanitized. */
+export const PRELOAD = preloadList(LIB);
+/** `libs` preceded by the ASan runtime when LIB is sanitized, space-separated. */
+export function preloadList(...libs: string[]): string {
+  return [ASAN_RUNTIME, ...libs].filter(Boolean).join(' ');
+}
+
+function asanRuntime(): string {
+  const r = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' });
+  const path = r.stdout?.trim() ?? '';
+  if (r.status !== 0 || !path.startsWith('/') || !existsSync(path))
+    throw new Error(`${LIB} is sanitized but gcc -print-file-name=libasan.so gives no runtime (${r.stderr ?? r.error})`);
+  return path;
+}
 
 export type Json = Record<string, unknown>;
 export interface Body {
@@ -54,7 +78,7 @@ export function session(extra: Record<string, string> = {}): Session {
   const dir = tempDir('libscope-test-');
   const env = stripScope();
   Object.assign(env, {
-    LD_PRELOAD: LIB,
+    LD_PRELOAD: PRELOAD,
     SCOPE_EVENT_DEST: `file://${dir}/events.json`,
     SCOPE_METRIC_DEST: `file://${dir}/metrics.json`,
     SCOPE_LOG_DEST: `file://${dir}/libscope.log`,
@@ -130,4 +154,10 @@ export function stripScope(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SCOPE_') && k !== 'LD_PRELOAD') env[k] = v;
   return env;
+}
+
+/** An unscoped environment for a program that will load LIB later (dlopen, an attach): with a
+ * sanitized LIB the ASan runtime is preloaded, since it cannot come in after the program started. */
+export function loadable(env: NodeJS.ProcessEnv = stripScope()): NodeJS.ProcessEnv {
+  return ASAN_RUNTIME ? { ...env, LD_PRELOAD: ASAN_RUNTIME } : env;
 }

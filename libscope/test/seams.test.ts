@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evts, isMetric, isStart, prog, run, session, stripScope, LIB } from './lib.js';
+import { evts, isMetric, isStart, prog, run, session, stripScope, ASAN_RUNTIME, LIB, PRELOAD, preloadList } from './lib.js';
 import type { Evt, Metric } from './lib.js';
 
 const pidOf = (events: unknown[], procname: string): number | undefined =>
@@ -104,10 +104,10 @@ test("fork: a child's writes to a log its parent opened give file events, fs.clo
 
 test('SCOPE_EXECVE=false: what the process execs runs unscoped, even from the LD_PRELOAD it inherited; other preloads stay', () => {
   const s = session({ SCOPE_EXECVE: 'false' });
-  s.env['LD_PRELOAD'] = `${LIB} /lib/x86_64-linux-gnu/libm.so.6`;
+  s.env['LD_PRELOAD'] = preloadList(LIB, '/lib/x86_64-linux-gnu/libm.so.6');
   const r = run('sh', ['-c', 'cat /etc/hostname >/dev/null; env | grep ^LD_PRELOAD='], s.env);
   assert.is(r.status, 0, r.stderr.toString());
-  assert.is(r.stdout.toString(), 'LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6\n', 'only our library left the list');
+  assert.is(r.stdout.toString(), `LD_PRELOAD=${[ASAN_RUNTIME, '/lib/x86_64-linux-gnu/libm.so.6'].filter(Boolean).join(':')}\n`, 'only our library left the list');
   const names = new Set(s.events().filter(isStart).map((x) => x.info.process.procname));
   assert.equal([...names], ['sh'], 'only sh (and its forks) reported');
   rmSync(s.dir, { recursive: true });
@@ -148,7 +148,7 @@ for (const [name, cmd, args] of [
     // as scope run does it: the settings in a file of the session, read through SCOPE_CONF_PATH
     const conf = join(s.dir, 'scope.env');
     const env = stripScope();
-    env['LD_PRELOAD'] = LIB;
+    env['LD_PRELOAD'] = PRELOAD;
     env['SCOPE_CONF_PATH'] = conf;
     writeFileSync(conf, [`SCOPE_EVENT_DEST=${String(s.env['SCOPE_EVENT_DEST'])}`,
       `SCOPE_METRIC_DEST=${String(s.env['SCOPE_METRIC_DEST'])}`,

@@ -149,8 +149,13 @@ static void command(char *line)
     if (arg)
         *arg++ = 0;
     if (!strcmp(line, "load")) {
-        if (arg && !strcmp(arg, "setenv"))
-            setenv("LD_PRELOAD", lib, 1);
+        if (arg && !strcmp(arg, "setenv")) {
+            /* after what it was started with (the ASan runtime, in the sanitized test run) */
+            const char *was = getenv("LD_PRELOAD");
+            char both[8192];
+            snprintf(both, sizeof both, "%s%s%s", was ? was : "", was && *was ? " " : "", lib);
+            setenv("LD_PRELOAD", both, 1);
+        }
         handle = dlopen(lib, RTLD_NOW);
         if (handle)
             say("load ok\n", "", 0);

@@ -9,7 +9,9 @@
  * with no backslash in the strings before data. Any other line gets null and is parsed whole.
  *
  * In a data object with no nested `{` or `[`, a quote inside a string is always escaped, so
- * `"key":` can only be one of its keys; a data object with nesting is parsed whole, once.
+ * `"key":` can only be one of its keys; a data object with nesting is parsed whole, once. Either
+ * way the whole line is checked to be JSON (a line passed through as it came must be), so any
+ * other line, or a broken one, gets null and is parsed whole (and reported).
  */
 import type { JsonObject } from '@scope/core';
 import type { EventView } from './match.js';
@@ -19,7 +21,19 @@ export interface FastEvent extends EventView {
   bodyStart: number;
 }
 
-const HEAD = /^\{"type":"evt","id":"[^"\\]*","_channel":"\d+","body":\{("sourcetype":"([^"\\]*)","_time":[\d.eE+-]+,"source":"([^"\\]*)","host":"([^"\\]*)","proc":"([^"\\]*)","cmd":"[^"\\]*","pid":(\d+)(?:,"uid":(\d+),"gid":(\d+))?(?:,"(?!matched)[^"\\]*":"[^"\\]*")*),"data":\{/;
+// A string without escapes or control characters (JSON forbids raw ones), a JSON number, an integer.
+const S = '[^"\\\\\\x00-\\x1f]*';
+const NUM = '-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?';
+const INT = '(0|[1-9]\\d*)';
+const HEAD = new RegExp(
+  `^\\{"type":"evt","id":"${S}","_channel":"\\d+","body":\\{("sourcetype":"(${S})","_time":${NUM},"source":"(${S})",` +
+    `"host":"(${S})","proc":"(${S})","cmd":"${S}","pid":${INT}(?:,"uid":${INT},"gid":${INT})?(?:,"(?!matched)${S}":"${S}")*),"data":\\{`,
+);
+// A data object of scalars only, closed with the body and the record: checked whole, so that a
+// line passed through as it came is JSON (a fuzzed NUL, CR or flipped byte in it was not seen).
+const STR = '"(?:[^"\\\\\\x00-\\x1f]|\\\\(?:["\\\\/bfnrt]|u[0-9a-fA-F]{4}))*"';
+const VAL = `(?:${STR}|${NUM}|true|false|null)`;
+const FLAT_DATA = new RegExp(`^\\{(?:${STR}:${VAL}(?:,${STR}:${VAL})*)?\\}\\}\\}$`);
 
 /** A scalar at `at` in JSON text: a string, a number, or undefined for anything else. */
 function scalarAt(text: string, at: number): unknown {
@@ -50,7 +64,18 @@ export function fastEvent(line: string): FastEvent | null {
   const dataOpen = head.length - 1;
   const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
   let parsed: JsonObject | null = null;
-  let flat: boolean | null = null;
+  const flat = line.indexOf('{', dataOpen + 1) < 0 && line.indexOf('[', dataOpen) < 0;
+  // The line goes out as it came: its data must be JSON too (else it is parsed whole, and reported).
+  if (flat) {
+    if (!FLAT_DATA.test(line.slice(dataOpen))) return null;
+  } else {
+    try {
+      parsed = JSON.parse(line.slice(dataOpen, line.length - 2)) as JsonObject;
+    } catch {
+      return null;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+  }
   return {
     bodyStart: dataOpen - 8 - (m[1] as string).length,
     sourcetype: m[2] as string,
@@ -62,11 +87,7 @@ export function fastEvent(line: string): FastEvent | null {
     gid: num(m[8]),
     field: (name: string): unknown => {
       // data is the body's last key and the body the record's: the rest but `}}` is its object.
-      flat ??= line.indexOf('{', dataOpen + 1) < 0 && line.indexOf('[', dataOpen) < 0;
-      if (!flat) {
-        parsed ??= JSON.parse(line.slice(dataOpen, line.length - 2)) as JsonObject;
-        return parsed[name];
-      }
+      if (parsed !== null) return parsed[name];
       const key = `"${name}":`;
       let at = line.indexOf(key, dataOpen);
       while (at >= 0) {
