@@ -10,7 +10,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LIB, loadable, preloadList, evts, isMetric, isStart, prog, readNdjson, stripScope } from './lib.js';
+import { LIB, PRELOAD, loadable, preloadList, evts, isMetric, isStart, prog, readNdjson, stripScope } from './lib.js';
 import type { Evt, Start } from './lib.js';
 import { tempDir } from '@scope/core/testing';
 
@@ -255,7 +255,7 @@ test('a peer with another uid is told why and closed at once, before it asks any
 });
 
 test('the control socket file: 0600 in a directory of ours closed to others; a killed process\'s is swept, an exiting one removes its own', async () => {
-  const env = { ...stripScope(), LD_PRELOAD: LIB, SCOPE_EVENT_DEST: '', SCOPE_METRIC_DEST: '' };
+  const env = { ...stripScope(), LD_PRELOAD: PRELOAD, SCOPE_EVENT_DEST: '', SCOPE_METRIC_DEST: '' };
   const fileOf = (pid: number): string | undefined => {
     try {
       return new RegExp(` (/\\S+/ctl\\.${pid})$`, 'm').exec(readFileSync(`/proc/${pid}/net/unix`, 'utf8'))?.[1];

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evts, isMetric, isStart, prog, run, session, stripScope, ASAN_RUNTIME, LIB, PRELOAD, preloadList } from './lib.js';
+import { evts, isMetric, isStart, prog, run, session, stripScope, ASAN_RUNTIME, LIB, PRELOAD, preloadList, testUnlessAsan, ASAN_WHY, SANITIZED } from './lib.js';
 import type { Evt, Metric } from './lib.js';
 
 const pidOf = (events: unknown[], procname: string): number | undefined =>
@@ -142,7 +142,7 @@ for (const [name, cmd, args] of [
   ['runuser', 'runuser', ['-u', 'nobody', '--', 'sh', '-c', 'cat /etc/hostname; ls / >/dev/null']],
   ['su', 'su', ['-s', '/bin/sh', 'nobody', '-c', 'cat /etc/hostname; ls / >/dev/null']],
 ] as const) {
-  test(`${name} -u nobody: the children that run as nobody reach a session only root may enter, settings file included`, () => {
+  testUnlessAsan(!SANITIZED, ASAN_WHY.early)(`${name} -u nobody: the children that run as nobody reach a session only root may enter, settings file included`, () => {
     assert.is(process.getuid?.(), 0, `this test needs root (${name})`);
     const s = privateSession();
     // as scope run does it: the settings in a file of the session, read through SCOPE_CONF_PATH
