@@ -15,6 +15,8 @@
 size_t scope_lines_count(const char *p, size_t len)
 {
     size_t c = 0;
+    if (!p)   /* an empty buffer not allocated yet (memchr must not see NULL, even for 0 bytes) */
+        return 0;
     for (const char *e = p + len; (p = memchr(p, '\n', (size_t)(e - p))); p++)
         c++;
     return c;

@@ -2,7 +2,10 @@
  * initialises once, when the library was preloaded; loaded by dlopen it stays dormant until
  * scope_attach (attach.c) starts it the same way; a forked child resets and restarts reporting
  * under its own pid; the destructor and the _exit wrapper flush within a bounded time. */
+#include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -210,8 +213,19 @@ void __sanitizer_set_report_path(const char *path);
 static void sanitizer_log(void)
 {
     const char *p = getenv("LIBSCOPE_SANITIZER_LOG");
-    if (p && *p)
-        __sanitizer_set_report_path(p);
+    if (!p || !*p)
+        return;
+    __sanitizer_set_report_path(p);
+    /* UBSan is a runtime of its own (libubsan) with its own report file: without this its reports
+     * go to fd 2, which the reporting thread's own table does not have (lost, only the exit status
+     * of halt_on_error said anything). */
+    void *u = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
+    void (*set)(const char *) = u ? (void (*)(const char *))dlsym(u, "__sanitizer_set_report_path") : NULL;
+    if (set) {
+        char up[4096];
+        snprintf(up, sizeof up, "%s.ubsan", p);
+        set(up);
+    }
 }
 #else
 static void sanitizer_log(void) {}
