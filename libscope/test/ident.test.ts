@@ -108,7 +108,7 @@ test('the start record: network namespace, machine id, a new uuid per process, h
 function twoPidNs(opts: string[]): Start['info']['process'][] {
   const s = session();
   try {
-    const inner = 'cat /etc/hostname >/dev/null; sleep 0.5';
+    const inner = 'cat /etc/hostname >/dev/null; sleep 1.5';   // long enough to overlap under the sanitizers' slowdown too
     const u = `unshare ${opts.join(' ')} sh -c '${inner}'`;
     const r = run('sh', ['-c', `${u} & ${u} & wait`], s.env);
     assert.is(r.status, 0, r.stderr.toString());
