@@ -24,11 +24,15 @@ export LIBSCOPE_SANITIZER_LOG="$logs/report"
 # programs' own leaks (and the few of ours that are by design) are in lsan.supp.
 # The deadly signals stay the app's and libscope's (the crash tests make them on purpose; a fault of
 # ours fails its test through libscope's crash handling or the default action).
-# SCOPE_SANITIZE_LEAKS=0 turns the exit-time leak check off: python3 processes with libscope's
-# reporting thread hang in LeakSanitizer's stop-the-world at exit ("Running thread N was not
-# suspended"), so the whole suite runs with it off, and .ci/run's files with it on.
+# The symbolizer the runtime starts to match leaks against lsan.supp inherits LD_PRELOAD: it would
+# be sanitized and scoped itself, leak, start a symbolizer of its own, and so on (a python3 that is
+# a pyenv shell script never got to its end). It runs without the preload.
+mkdir "$logs/bin"
+printf '#!/bin/sh\nunset LD_PRELOAD\nexec %s "$@"\n' "$(command -v addr2line)" > "$logs/bin/addr2line"
+chmod +x "$logs/bin/addr2line"
+# SCOPE_SANITIZE_LEAKS=0 turns the exit-time leak check off.
 leaks=${SCOPE_SANITIZE_LEAKS:-1}
-export ASAN_OPTIONS="detect_leaks=$leaks:abort_on_error=1:allocator_may_return_null=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
+export ASAN_OPTIONS="detect_leaks=$leaks:external_symbolizer_path=$logs/bin/addr2line:abort_on_error=1:allocator_may_return_null=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
 export LSAN_OPTIONS="suppressions=$here/test/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 pattern=${1:-'\.test\.js$'}
