@@ -72,6 +72,7 @@ struct conn {
 #define NLISTEN 3
 static int lfd[NLISTEN] = {-1, -1, -1};   /* the exact name, the padded name, the file */
 static char path[160];          /* the file's path while we listen there ("" when not) */
+static char path_dir[96];       /* its directory when it is our scope-<euid> one ("" for /tmp itself) */
 static bool path_told;
 static pid_t bound_for;
 static char name[48];           /* "scope/<pid>" or "scope/<pid>.<hex>": the one listened on */
@@ -104,7 +105,7 @@ void scope_control_child(void)
 {
     /* not closed: those numbers are the parent's reporting thread's, not in our table */
     lfd[0] = lfd[1] = lfd[2] = -1;
-    path[0] = 0;   /* the parent's: not ours to remove */
+    path[0] = path_dir[0] = 0;   /* the parent's: not ours to remove */
     path_told = false;
     bound_for = 0;
     name[0] = 0;
@@ -138,15 +139,10 @@ void scope_control_close(void)
     }
     if (path[0] && bound_for == getpid()) {
         unlink(path);
-        /* the directory goes with the last of its sockets (never /tmp itself) */
-        char *slash = strrchr(path, '/');
-        if (slash && slash != path) {
-            *slash = 0;
-            if (strncmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path, "scope-", 6) == 0)
-                rmdir(path);
-        }
+        if (path_dir[0])   /* the directory goes with the last of its sockets (never /tmp itself) */
+            rmdir(path_dir);
     }
-    path[0] = 0;
+    path[0] = path_dir[0] = 0;
 }
 
 /* The control socket's file: "<tmp>/scope-<euid>/ctl.<pid>", in a directory of our euid's closed
@@ -201,7 +197,8 @@ static int bound_file(pid_t pid)
     struct stat st, dst;
     char dir[96];
     snprintf(dir, sizeof dir, "%s/%s", tmp, sub);
-    if (stat(dir, &st) != 0 || fstat(d, &dst) != 0 || st.st_dev != dst.st_dev || st.st_ino != dst.st_ino)
+    bool own = stat(dir, &st) == 0 && fstat(d, &dst) == 0 && st.st_dev == dst.st_dev && st.st_ino == dst.st_ino;
+    if (!own)
         snprintf(dir, sizeof dir, "%s", tmp);
     close(d);
     sweep(dir);
@@ -227,6 +224,7 @@ static int bound_file(pid_t pid)
         return -1;
     }
     memcpy(path, p, sizeof path);
+    snprintf(path_dir, sizeof path_dir, "%s", own ? dir : "");
     return scope_fd_high(fd);
 }
 
@@ -271,7 +269,7 @@ static void listen_now(void)
                 close(lfd[i]);
                 lfd[i] = -1;
             }
-        path[0] = 0;
+        path[0] = path_dir[0] = 0;
         snprintf(name, sizeof name, "scope/%d", (int)pid);
         bound_for = pid;
     }
