@@ -63,12 +63,10 @@ static void fork_prepare(void)
 {
     scope_pin_pull();
     scope_ctl_fork_prepare();
-    scope_report_fork_prepare();
 }
 
 static void fork_parent(void)
 {
-    scope_report_fork_parent();
     scope_ctl_fork_parent();
 }
 
@@ -204,38 +202,11 @@ int scope_start(int how)
     return 0;
 }
 
-#ifdef __SANITIZE_ADDRESS__
-/* The sanitized build (npm run test:sanitize): the runtime's reports go to files named by
- * LIBSCOPE_SANITIZER_LOG (<path>.<pid>). Not ASAN_OPTIONS=log_path: the runtime then creates the
- * path's directories while it starts, before its shadow memory exists, and its mkdir call lands
- * in our wrapper, whose instrumented code faults there. */
-void __sanitizer_set_report_path(const char *path);
-static void sanitizer_log(void)
-{
-    const char *p = getenv("LIBSCOPE_SANITIZER_LOG");
-    if (!p || !*p)
-        return;
-    __sanitizer_set_report_path(p);
-    /* UBSan is a runtime of its own (libubsan) with its own report file: without this its reports
-     * go to fd 2, which the reporting thread's own table does not have (lost, only the exit status
-     * of halt_on_error said anything). */
-    void *u = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
-    void (*set)(const char *) = u ? (void (*)(const char *))dlsym(u, "__sanitizer_set_report_path") : NULL;
-    if (set) {
-        char up[4096];
-        snprintf(up, sizeof up, "%s.ubsan", p);
-        set(up);
-    }
-}
-#else
-static void sanitizer_log(void) {}
-#endif
-
 static void init_once(void)
 {
     int saved_guard = scope_guard, saved_errno = errno;
     scope_guard = 1;
-    sanitizer_log();
+    scope_sanitized_start();   /* the sanitized build only (sanitized.c) */
     /* Loaded by dlopen (an attach on its way): nothing until scope_attach, not even a thread. */
     if (scope_preloaded()) {
         scope_resolve(SCOPE_FN_open);

@@ -616,31 +616,6 @@ bool scope_report_start(void)
     return true;
 }
 
-#ifdef __SANITIZE_ADDRESS__
-/* The sanitized build only (npm run test:sanitize). gcc 12's ASan allocator, unlike glibc's
- * malloc, is not locked around fork: a fork while this thread is inside malloc leaves the
- * child's allocator locked for good, and the child hangs at its first malloc. Around the app's
- * fork this thread is kept out of its drain (where it allocates): at most 1 s of waiting. */
-static bool fork_held;
-void scope_report_fork_prepare(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += 1;
-    fork_held = atomic_load(&report_tid) != gettid() &&
-                pthread_mutex_timedlock(&consume, &t) == 0;
-}
-void scope_report_fork_parent(void)
-{
-    if (fork_held)
-        pthread_mutex_unlock(&consume);
-    fork_held = false;
-}
-#else
-void scope_report_fork_prepare(void) {}
-void scope_report_fork_parent(void) {}
-#endif
-
 /* In a forked child: the parent's thread is gone, its pending work is not ours. */
 void scope_report_child_reset(void)
 {

@@ -66,10 +66,12 @@ void *scope_wrapper_addr(enum scope_fn fn);
 /* wrap_tls.c: the real TLS function, looked up in whatever the app loaded; false: not loaded. */
 bool scope_tls_resolve(enum scope_fn fn);
 
-/* Fails the wrapper with ENOSYS when libc lacks the function (or dlsym handed back our own). */
+/* Fails the wrapper with ENOSYS when libc lacks the function (or dlsym handed back our own).
+ * SCOPE_SANITIZER_START: below, with scope_ensure_init. */
 #define SCOPE_NEED_REAL(name, failret)                                                        \
     do {                                                                                      \
-        if (SCOPE_UNLIKELY(!scope_real_##name) && !scope_resolve(SCOPE_FN_##name)) {          \
+        if (SCOPE_UNLIKELY(!scope_real_##name) &&                                             \
+            (SCOPE_SANITIZER_START(), !scope_resolve(SCOPE_FN_##name))) {                     \
             errno = ENOSYS;                                                                   \
             return failret;                                                                   \
         }                                                                                     \
@@ -243,10 +245,36 @@ extern struct scope_hot scope_hot;
  * (first call before our constructor, or a forked child whose reporting thread is not yet back). */
 extern _Atomic int scope_ready;
 void scope_init_slow(void);
+/* The sanitized build (SCOPE_SANITIZED, npm run test:sanitize; sanitized.c): a wrapper called
+ * from a library's constructor before the ASan runtime started (its shadow memory missing) starts
+ * it before entering instrumented code. The wrappers themselves are built without address checks
+ * there (CMakeLists.txt). */
+#ifdef SCOPE_SANITIZED
+void __asan_init(void);
+void scope_sanitized_start(void);
+bool scope_asan_shadow_mapped(void);
+/* Started when its shadow memory is not there yet. Once it is (the runtime started, or is
+ * starting and calls a wrapper itself, sigaction), instrumented code can run. */
+static inline void scope_sanitizer_start(void)
+{
+    if (scope_asan_shadow_mapped())
+        return;
+    int guard = scope_guard;
+    scope_guard = 1;
+    __asan_init();
+    scope_guard = guard;
+}
+#define SCOPE_SANITIZER_START() scope_sanitizer_start()
+#else
+static inline void scope_sanitized_start(void) {}
+#define SCOPE_SANITIZER_START() ((void)0)
+#endif
 static inline void scope_ensure_init(void)
 {
-    if (SCOPE_UNLIKELY(atomic_load_explicit(&scope_ready, memory_order_acquire) != 1))
+    if (SCOPE_UNLIKELY(atomic_load_explicit(&scope_ready, memory_order_acquire) != 1)) {
+        SCOPE_SANITIZER_START();
         scope_init_slow();
+    }
 }
 void scope_after_fork_child(void);
 void scope_flush(bool final, int timeout_ms);
@@ -270,7 +298,7 @@ static inline void scope_leave(void) { scope_guard = 0; }
 /* A forked child leaves the parent's tables (maybe mid-update) behind on purpose, unfreed. The
  * sanitized build (npm run test:sanitize) tells LeakSanitizer so: p and what it points to are
  * not reported. */
-#ifdef __SANITIZE_ADDRESS__
+#ifdef SCOPE_SANITIZED
 void __lsan_ignore_object(const void *p);
 static inline void scope_left_behind(const void *p)
 {

@@ -28,7 +28,8 @@ extern char **environ;
 
 #define MAX_CARRIED 64
 #define MAX_ARGS 65536
-static char preload_var[PATH_MAX + 16];   /* "LD_PRELOAD=<this library>" */
+static char preload_var[2 * PATH_MAX + 16];   /* "LD_PRELOAD=<this library>" */
+static char self_buf[PATH_MAX];
 static const char *self_path;
 /* "SCOPE_X=..." handed to the new image. Replaced whole after a config change while an exec may
  * be reading the old set on another thread: an old set is never freed (a few per process). */
@@ -43,11 +44,11 @@ static _Atomic bool exec_keep;
 /* Init time or a config change (malloc allowed): everything execve needs later without
  * allocating. Started by LD_PRELOAD, the new image is given the SCOPE_* the environment had at
  * start; attached, the settings in force (the environment's SCOPE_* were never ours). */
-#ifdef __SANITIZE_ADDRESS__
-/* The sanitized build (npm run test:sanitize) loads only after the ASan runtime: an image we
- * preload ourselves into gets the runtime first too. */
+#ifdef SCOPE_SANITIZED
+/* The sanitized build (npm run test:sanitize) needs the ASan runtime preloaded too, after us
+ * (test/lib.ts says why): an image we preload ourselves into gets it as well. */
 void __asan_init(void);
-static const char *preload_first(void)
+static const char *preload_also(void)
 {
     Dl_info rt;
     if (dladdr((void *)&__asan_init, &rt) && rt.dli_fname && rt.dli_fname[0] == '/')
@@ -55,19 +56,35 @@ static const char *preload_first(void)
     return "";
 }
 #else
-static const char *preload_first(void) { return ""; }
+static const char *preload_also(void) { return ""; }
 #endif
+
+/* A variable the new image gets from us when its environment lacks it: ours, and in the sanitized
+ * build the runtime's settings (an image started with an empty environment would otherwise refuse
+ * the runtime's place in LD_PRELOAD, and report nowhere). */
+static bool carried_var(const char *e)
+{
+    if (!strchr(e, '='))
+        return false;
+#ifdef SCOPE_SANITIZED
+    if (!strncmp(e, "ASAN_OPTIONS=", 13) || !strncmp(e, "LSAN_OPTIONS=", 13) ||
+        !strncmp(e, "UBSAN_OPTIONS=", 14) || !strncmp(e, "LIBSCOPE_SANITIZER_LOG=", 23))
+        return true;
+#endif
+    return !strncmp(e, "SCOPE_", 6);
+}
 
 void scope_exec_prepare(bool from_config)
 {
     Dl_info info;
     if (!self_path && dladdr((void *)&scope_exec_prepare, &info) && info.dli_fname &&
         info.dli_fname[0] == '/') {
-        const char *first = preload_first();
-        int k = snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s%s", first, *first ? ":" : "");
-        if (k > 0 && (size_t)k < sizeof preload_var) {
-            snprintf(preload_var + k, sizeof preload_var - (size_t)k, "%s", info.dli_fname);
-            self_path = preload_var + k;
+        const char *also = preload_also();
+        int k = snprintf(self_buf, sizeof self_buf, "%s", info.dli_fname);
+        if (k > 0 && (size_t)k < sizeof self_buf) {
+            k = snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s%s%s", self_buf, *also ? ":" : "", also);
+            if (k > 0 && (size_t)k < sizeof preload_var)
+                self_path = self_buf;
         }
     }
     atomic_store(&exec_keep, scope_cfg.execve);
@@ -90,7 +107,7 @@ void scope_exec_prepare(bool from_config)
         }
     } else {
         for (char **e = environ; e && *e && c->n < MAX_CARRIED; e++)
-            if (!strncmp(*e, "SCOPE_", 6) && strchr(*e, '='))
+            if (carried_var(*e))
                 c->v[c->n++] = strdup(*e);
     }
     /* The set it replaces is not freed: an exec on another thread (or in a vfork child) may be

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isEvt, isMetric, isStart, prog, session, stripScope, testUnlessAsan, ASAN_WHY, SANITIZED } from './lib.js';
+import { isEvt, isMetric, isStart, prog, session, stripScope, SANITIZED } from './lib.js';
 import type { Json } from './lib.js';
 import { fullBacklog, runAsync } from './servers.js';
 import { tempDir } from '@scope/core/testing';
@@ -198,7 +198,7 @@ for (const kind of ['tcp', 'udp'] as Kind[])
     });
   }
 
-testUnlessAsan(!SANITIZED, ASAN_WHY.fork)('fork: the child makes its own connection, which begins with its own process-start record', async () => {
+test('fork: the child makes its own connection, which begins with its own process-start record', async () => {
   const rec = await receiver('tcp');
   const s = session({ SCOPE_EVENT_DEST: rec.url() });
   const r = await runAsync(prog('destload'), ['10', '0', work, 'fork'], s.env);

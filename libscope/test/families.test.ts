@@ -20,7 +20,7 @@ import * as assert from 'uvu/assert';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SANITIZED, evts, isMetric, isStart, prog, readNdjsonAll, run, session, testUnlessAsan } from './lib.js';
+import { SANITIZED, evts, isMetric, isStart, prog, readNdjsonAll, run, session } from './lib.js';
 import type { Evt, Metric, Session } from './lib.js';
 import { tempDir } from '@scope/core/testing';
 
@@ -236,15 +236,9 @@ const READS = [
   'fgets_unlocked', 'fgetws', '__fgetws_chk', 'fgetwc', 'fgetc', 'getline', 'getdelim', '__getdelim', 'fscanf',
   '__isoc99_fscanf', 'readdir',
 ];
-// Under the sanitized run (npm run test:sanitize) the ASan runtime, preloaded first, takes the
-// scanf and printf families itself and hands them to the v* function (vfscanf, vfprintf) as it
-// finds it: libscope then counts them under that name. Not run there (listed in the README).
-const BY_ASAN = new Set(['fscanf', '__isoc99_fscanf', 'fprintf', '__fprintf_chk', 'printf']);
-const here = (op: string) => !(SANITIZED && BY_ASAN.has(op));
-const BY_ASAN_WHY = 'the ASan runtime takes the scanf and printf families and calls the v* function itself';
 
 for (const op of READS)
-  testUnlessAsan(here(op), BY_ASAN_WHY)(`fam_read: ${op} counts as fs.read with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_read'), 'fs.read', op, true));
+  test(`fam_read: ${op} counts as fs.read with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_read'), 'fs.read', op, true));
 
 // ---------------------------------------------------------------------------------------------
 // fam_write: every write function counts as fs.write; console text becomes console events
@@ -259,7 +253,7 @@ const WRITES = [
   'puts', 'putchar', 'printf', 'vprintf', '__printf_chk', '__vprintf_chk',
 ];
 for (const op of WRITES)
-  testUnlessAsan(here(op), BY_ASAN_WHY)(`fam_write: ${op} counts as fs.write with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_write'), 'fs.write', op, true));
+  test(`fam_write: ${op} counts as fs.write with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_write'), 'fs.write', op, true));
 
 for (const op of ['sendfile', 'sendfile64', 'copy_file_range', 'splice'])
   test(`fam_write: ${op} also counts as fs.read with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_write'), 'fs.read', op, true));

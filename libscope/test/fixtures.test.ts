@@ -3,7 +3,7 @@
 // libscope and not at its fixtures.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { prog, run, testUnlessAsan, startsUnderAsan, ASAN_WHY } from './lib.js';
+import { prog, run } from './lib.js';
 import { jsonLines, runAsync, startDnsStub, startH2c, startHttp, startHttps } from './servers.js';
 
 type Side = {
@@ -154,7 +154,7 @@ test('net_gai: localhost with each resolver function; a failing name is an error
   assert.is(run(prog('net_gai'), ['nope', 'localhost'], undefined).status, 2);
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('startHttp: curl gets the body; request and per-connection bytes recorded', async () => {
+test('startHttp: curl gets the body; request and per-connection bytes recorded', async () => {
   const srv = await startHttp({ body: 'fixture body\n', status: 201 });
   try {
     const r = await runAsync('curl', [...CURL, '-o', '-', `${srv.url}some/path?q=1`]);
@@ -199,7 +199,7 @@ test('startHttp: close() ends kept-alive connections', async () => {
   assert.ok(srv.stats().connections.every((c) => c.closed));
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('startHttps: curl -k gets the body; encrypted byte counts recorded; certificate file removed on close', async () => {
+test('startHttps: curl -k gets the body; encrypted byte counts recorded; certificate file removed on close', async () => {
   const srv = await startHttps();
   const { existsSync } = await import('node:fs');
   try {
@@ -224,7 +224,7 @@ testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('startHttps: curl -k gets
   assert.not.ok(existsSync(srv.certFile));
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('startH2c: curl --http2-prior-knowledge gets the body; stream ids and pseudo-headers recorded', async () => {
+test('startH2c: curl --http2-prior-knowledge gets the body; stream ids and pseudo-headers recorded', async () => {
   const srv = await startH2c({ body: 'h2 body\n' });
   try {
     // one URL per curl: curl 7.88 fails (exit 16) reusing a prior-knowledge connection (curl#10634)

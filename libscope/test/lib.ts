@@ -21,47 +21,20 @@ export const prog = (name: string): string =>
 
 /** Whether LIB is a sanitized build (it needs the ASan runtime, found in its dynamic section). */
 export const SANITIZED = readFileSync(LIB).includes('libasan.so');
-/** The ASan runtime, which must come first in LD_PRELOAD for a sanitized LIB (also when a program
- * dlopens it: the runtime refuses to start late); '' otherwise. */
+/** The ASan runtime, which a sanitized LIB needs preloaded (also when a program dlopens it: the
+ * runtime refuses to start late); '' otherwise. */
 export const ASAN_RUNTIME = SANITIZED ? asanRuntime() : '';
-/** LD_PRELOAD naming LIB, after the ASan runtime when LIB is sanitized. */
+/** LD_PRELOAD naming LIB, followed by the ASan runtime when LIB is sanitized. */
 export const PRELOAD = preloadList(LIB);
-/** `libs` preceded by the ASan runtime when LIB is sanitized, space-separated. */
+/**
+ * `libs` followed by the ASan runtime when LIB is sanitized, space-separated. After, not before:
+ * the runtime takes the printf and scanf families itself and calls the v* function (fprintf
+ * would reach libscope as vfprintf); behind libscope it sees the calls libscope passes on, as
+ * libc would. test/sanitize.sh allows that order (verify_asan_link_order=0).
+ */
 export function preloadList(...libs: string[]): string {
-  return [ASAN_RUNTIME, ...libs].filter(Boolean).join(' ');
+  return [...libs, ASAN_RUNTIME].filter(Boolean).join(' ');
 }
-
-/**
- * Whether a program starts at all with the ASan runtime preloaded (always true for a normal LIB).
- * curl does not: with gcc 12's runtime (and clang 14's) preloaded alone, no libscope, it blocks
- * in setlocale() on glibc's locale lock at the start of main. Probed once per program.
- */
-const started = new Map<string, boolean>();
-export function startsUnderAsan(cmd: string, args: string[] = ['--version']): boolean {
-  if (!SANITIZED) return true;
-  const key = [cmd, ...args].join(' ');
-  if (!started.has(key)) {
-    const env = { ...process.env, LD_PRELOAD: ASAN_RUNTIME, ASAN_OPTIONS: 'detect_leaks=0' };
-    started.set(key, spawnSync(cmd, args, { env, stdio: 'ignore', timeout: 5000 }).status === 0);
-  }
-  return started.get(key) as boolean;
-}
-
-/**
- * uvu's test, or test.skip under the sanitizers when `runnable` is false: the test is reported
- * skipped (never passed) and why is printed. For what the ASan runtime itself cannot run.
- */
-export function testUnlessAsan(runnable: boolean, why: string): typeof test | typeof test.skip {
-  if (runnable) return test;
-  console.log(`  (skipped under the sanitizers: ${why})`);
-  return test.skip;
-}
-/** The reasons, said once each. */
-export const ASAN_WHY = {
-  curl: 'curl does not start with the ASan runtime preloaded (it blocks in setlocale on glibc\'s locale lock, libscope or not)',
-  fork: "gcc 12's ASan allocator is not locked around fork(): a child forked while another thread allocates inherits the lock held, and hangs",
-  early: "runuser and su load libcap-ng, whose constructor calls open() before libscope's and ASan's own constructors ran: instrumented code before ASan is set up faults",
-} as const;
 
 function asanRuntime(): string {
   const r = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' });

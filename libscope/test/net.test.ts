@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evts, isMetric, prog, session, testUnlessAsan, startsUnderAsan, ASAN_WHY } from './lib.js';
+import { evts, isMetric, prog, session } from './lib.js';
 import type { Evt, Json, Metric } from './lib.js';
 import { fullBacklog, jsonLines, runAsync, startDnsStub, startH2c, startHttp, startHttps } from './servers.js';
 import { tempDir } from '@scope/core/testing';
@@ -20,7 +20,7 @@ async function scoped(cmd: string, args: string[], extra: Record<string, string>
   return { s, r, ev: s.events(), met: s.metrics() };
 }
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('curl over HTTP: net.open, http.req, http.resp and net.close with the bytes the server saw', async () => {
+test('curl over HTTP: net.open, http.req, http.resp and net.close with the bytes the server saw', async () => {
   const srv = await startHttp({ body: 'hello from the test server\n' });
   try {
     const { ev, met } = await scoped('curl', [...CURL, '-H', 'X-Appscope: trace-42', `${srv.url}x?y=1`]);
@@ -113,7 +113,7 @@ test('a DNS query the app builds and sends itself (sendto and connected send) is
   }
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('HTTPS through OpenSSL (curl -k, python3 urllib): http events with scheme https, plaintext payload', async () => {
+test('HTTPS through OpenSSL (curl -k, python3 urllib): http events with scheme https, plaintext payload', async () => {
   const srv = await startHttps({ body: 'secret body\n' });
   try {
     const payloads = tempDir('payloads-');
@@ -165,7 +165,7 @@ test('HTTPS through GnuTLS (gnutls_record_send/recv): the same http events, sche
   }
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('HTTP/2 with prior knowledge (h2c): http.req and http.resp with flavor 2.0 and the stream id', async () => {
+test('HTTP/2 with prior knowledge (h2c): http.req and http.resp with flavor 2.0 and the stream id', async () => {
   const srv = await startH2c({ body: 'h2 body\n' });
   try {
     const { ev } = await scoped('curl', [...CURL, '--http2-prior-knowledge', '-H', 'X-Appscope: h2-trace', `${srv.url}two?k=v`]);
@@ -207,7 +207,7 @@ print(data.count(b'HTTP/1.1 200'))`]);
   }
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('a scoped server: http.req and http.resp from the serving side with server durations', async () => {
+test('a scoped server: http.req and http.resp from the serving side with server durations', async () => {
   const s = session();
   // The server binds a port the kernel picks and writes it down (a random port could be taken).
   const portFile = join(s.dir, 'port');
@@ -243,7 +243,7 @@ while H.served < 20:
   assert.ok(evts(ev, 'net.open').every((e) => d(e).op === 'accept' || d(e).op === 'accept4'));
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('sensitive header values are redacted in events unless SCOPE_EVENT_HTTP_REDACT=false', async () => {
+test('sensitive header values are redacted in events unless SCOPE_EVENT_HTTP_REDACT=false', async () => {
   const srv = await startHttp({ headers: { 'Set-Cookie': 'session=abc123secret' } });
   try {
     const args = [...CURL, '-H', 'Authorization: Bearer tok-s3cret', '-H', 'Cookie: id=cookie-s3cret', '-H', 'X-Plain: visible', srv.url];
@@ -282,7 +282,7 @@ except ConnectionRefusedError:
   assert.is(evts(ev, 'fs.error').filter((e) => d(e).op === 'connect').length, 0, 'not an fs error');
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('metric verbosity: summaries at 4, one metric per connection and request at 6', async () => {
+test('metric verbosity: summaries at 4, one metric per connection and request at 6', async () => {
   const srv = await startHttp();
   try {
     const v4 = (await scoped('curl', [...CURL, `${srv.url}m4`])).met.filter(isMetric);
@@ -308,7 +308,7 @@ testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('metric verbosity: summar
   }
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('HTTP/2 inside TLS (ALPN h2): http events with flavor 2.0 and scheme https', async () => {
+test('HTTP/2 inside TLS (ALPN h2): http events with flavor 2.0 and scheme https', async () => {
   const tls = await startHttps();   // only for its certificate
   const { createSecureServer } = await import('node:http2');
   const h2 = createSecureServer({ key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) }, (req, res) => {
@@ -330,7 +330,7 @@ testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('HTTP/2 inside TLS (ALPN 
   }
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('a scoped node h2c server: server-side http events per stream', async () => {
+test('a scoped node h2c server: server-side http events per stream', async () => {
   const s = session();
   const portFile = join(s.dir, 'port');
   const server = runAsync(process.execPath, ['-e', `
@@ -392,7 +392,7 @@ test('every socket call, TCP/UDP over IPv4 and IPv6 and unix sockets: per-socket
   }
 });
 
-testUnlessAsan(startsUnderAsan('curl'), ASAN_WHY.curl)('a failed connect is a net.error with its op, errno and peer, and no connection, however the app learns of it', async () => {
+test('a failed connect is a net.error with its op, errno and peer, and no connection, however the app learns of it', async () => {
   const full = await fullBacklog();   // a listener that never answers: a connect the app gives up on
   try {
     for (const [mode, errno] of [

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run test:sanitize: libscope.so built with ASan and UBSan into build/sanitize (build/Release,
 # which the normal tests use, is left alone), then the libscope tests (dist/test, uvu) run against
-# it: SCOPE_LIB_PATH names it, test/lib.ts preloads the ASan runtime before it. A sanitizer report
+# it: SCOPE_LIB_PATH names it, test/lib.ts preloads the ASan runtime after it (verify_asan_link_order=0
+# allows that; lib.ts says why). A sanitizer report
 # in any scoped process (written under a temporary directory, LIBSCOPE_SANITIZER_LOG) fails the run
 # and is printed. Leaks are checked at exit; test/lsan.supp says what is not ours.
 #   npm run test:sanitize -w @scope/libscope -- '^(net|seams)\.test\.js$'   # some files only
@@ -32,7 +33,7 @@ printf '#!/bin/sh\nunset LD_PRELOAD\nexec %s "$@"\n' "$(command -v addr2line)" >
 chmod +x "$logs/bin/addr2line"
 # SCOPE_SANITIZE_LEAKS=0 turns the exit-time leak check off.
 leaks=${SCOPE_SANITIZE_LEAKS:-1}
-export ASAN_OPTIONS="detect_leaks=$leaks:external_symbolizer_path=$logs/bin/addr2line:abort_on_error=1:allocator_may_return_null=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
+export ASAN_OPTIONS="detect_leaks=$leaks:verify_asan_link_order=0:external_symbolizer_path=$logs/bin/addr2line:abort_on_error=1:allocator_may_return_null=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
 export LSAN_OPTIONS="suppressions=$here/test/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 pattern=${1:-'\.test\.js$'}
