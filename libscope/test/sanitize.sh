@@ -40,8 +40,22 @@ pattern=${1:-'\.test\.js$'}
 status=0
 (cd "$here" && npx uvu dist/test "$pattern") || status=$?
 # A report file is created (empty) by some processes that report nothing: only content counts.
+# One warning is not a finding: "Running thread N was not suspended. False leaks are possible.",
+# from a forked child's exit-time leak check. gcc 12's runtime keeps the parent's threads in a
+# forked child's thread list (newer runtimes drop them at fork), so the child's check names a
+# thread that does not exist in it. A file with that line only is counted and said; any other
+# line in it (a leak found, false or not) still fails the run.
 reports=()
-for f in "$logs"/report.*; do [ -s "$f" ] && reports+=("$f"); done
+forked=0
+for f in "$logs"/report.*; do
+  [ -s "$f" ] || continue
+  if ! grep -qvE '^==[0-9]+==Running thread [0-9]+ was not suspended\. False leaks are possible\.$' "$f"; then
+    forked=$((forked + 1))
+    continue
+  fi
+  reports+=("$f")
+done
+[ "$forked" = 0 ] || echo "test:sanitize: $forked forked processes warned of their parent's threads in the leak check (gcc 12's runtime: not a finding)"
 if [ ${#reports[@]} -gt 0 ]; then
   for f in "${reports[@]}"; do
     echo "=== sanitizer report ${f##*/} ===" >&2
