@@ -9,6 +9,7 @@ import type { ArgsDef, CommandDef, ParsedArgs } from 'citty';
 import { checkFlags, parseFlags } from './args.js';
 import { EXIT, ScopeError, toolErrorMessage, UsageError } from './errors.js';
 import { openFileLimit } from './fdlimit.js';
+import { flushed } from './ndjson.js';
 import { printable } from './printable.js';
 
 /** End quietly with 0 when the reader of our stdout goes away (`scope-run … | head -1`). */
@@ -77,7 +78,8 @@ export async function runTool(tool: ToolRun, rawArgs: string[] = process.argv.sl
     }
     status = err instanceof ScopeError ? err.exitCode : EXIT.FAILURE;
   }
-  // Let buffered output reach the pipe before leaving.
-  await new Promise<void>((resolve) => (process.stdout.writableLength === 0 ? resolve() : process.stdout.once('drain', () => resolve())));
+  // Let buffered output reach the pipe before leaving (not by 'drain', which a last write that fit
+  // in the buffer never brings: ndjson.ts, flushed).
+  await flushed(process.stdout);
   process.exit(status);
 }

@@ -172,6 +172,23 @@ function settled(out: Writable, event: 'drain' | 'finish'): Promise<void> {
   });
 }
 
+/** Resolves once every write made so far is done (or the stream failed or closed). Not by waiting
+ * for 'drain': that comes only after a write that filled the buffer. */
+export function flushed(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (out.writableLength === 0 || out.destroyed) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      out.off('close', done).off('error', done);
+      resolve();
+    };
+    out.once('close', done).once('error', done);
+    out.write('', done);
+  });
+}
+
 /**
  * A writer over `out`. A destination that fails (EPIPE when the reader went away) makes later writes
  * no-ops; the error itself reaches the stream's own 'error' listeners (see runTool).
@@ -186,8 +203,10 @@ export function createNdjsonWriter(out: Writable): NdjsonWriter {
     write: (record) => writeLine(JSON.stringify(record)),
     end: async () => {
       if (out.destroyed || out.writableEnded) return;
-      // stdout and stderr are never really ended by node; wait for their buffers to drain instead.
-      if (out.writableLength > 0) await settled(out, 'drain');
+      // stdout and stderr are never really ended by node; wait for what is buffered to be written
+      // instead (flushed: waiting for 'drain' after a last write that fit left end() waiting for
+      // ever, and node exited 13, or 0, with the loop empty; seen under load).
+      await flushed(out);
     },
   };
 }

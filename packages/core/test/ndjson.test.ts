@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { createNdjsonWriter, formatBadLine, readNdjson } from '../src/index.js';
 import type { BadLine } from '../src/index.js';
 
@@ -61,6 +61,27 @@ test('the writer writes one JSON line per record and waits on back-pressure', as
   assert.is(lines.length, 101);
   assert.equal(JSON.parse(lines[99] as string), { i: 99 });
   assert.is(lines[100], '{"raw":true}');
+});
+
+test('end() waits for a last write that fit in the buffer (no drain event comes for it)', async () => {
+  // A destination slower than the writer, whose buffer never fills: every write returns true, so
+  // the stream never emits 'drain'; end() must still resolve once the bytes are written.
+  let written = '';
+  const slow = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, cb) {
+      setTimeout(() => {
+        written += chunk.toString();
+        cb();
+      }, 20);
+    },
+  });
+  const w = createNdjsonWriter(slow);
+  await w.write({ last: 1 });
+  assert.ok(slow.writableLength > 0, 'the line is still buffered');
+  const ended = await Promise.race([w.end().then(() => 'ended'), new Promise((r) => setTimeout(() => r('stuck'), 2000))]);
+  assert.is(ended, 'ended');
+  assert.is(written, '{"last":1}\n');
 });
 
 test.run();
