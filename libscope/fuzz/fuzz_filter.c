@@ -5,7 +5,7 @@
 
 #include "fuzz.h"
 
-#include "../src/filterdef.h"
+#include "../src/config/filterdef.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../src/config.h"
-#include "../src/emit.h"
-#include "../src/json.h"
-#include "../src/log.h"
+#include "../src/config/config.h"
+#include "../src/report/emit.h"
+#include "../src/util/json.h"
+#include "../src/dest/log.h"
 
 /* Weak: the config target links the real one (src/config.c). */
 __attribute__((weak)) struct scope_cfg scope_cfg;

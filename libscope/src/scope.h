@@ -40,13 +40,13 @@
 
 enum scope_fn {
 #define SCOPE_FN(ret, name, params, cat) SCOPE_FN_##name,
-#include "interpose.def"
+#include "interpose/interpose.def"
 #undef SCOPE_FN
     SCOPE_FN_COUNT
 };
 
 #define SCOPE_FN(ret, name, params, cat) extern ret(*scope_real_##name) params;
-#include "interpose.def"
+#include "interpose/interpose.def"
 #undef SCOPE_FN
 
 /* One entry per interposed function: what a GOT patcher needs to redirect and restore it. */

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/http.h"
+#include "../../src/proto/http.h"
 
 enum mode { M_NONE, M_H1_REQ, M_H1_RESP, M_H2_CLIENT, M_H2_SERVER, M_DETECT };
 
