@@ -1,5 +1,5 @@
-/* filterdef.h — the scopes SCOPE_FILTER describes, as filterparse.c builds them and filter.c
- * applies them (private to those two). */
+/* filterdef.h — the scopes SCOPE_FILTER describes, as filterparse.c builds them (with the values
+ * of filterval.c) and filter.c applies them (private to those three). */
 #ifndef SCOPE_FILTERDEF_H
 #define SCOPE_FILTERDEF_H
 #include <stdbool.h>
@@ -77,7 +77,10 @@ const char *scope_filter_parse(const char *text, struct fscopes *out, const char
 void scope_filter_names(const char *text, struct fscopes *fs);
 void scope_filter_free(struct fscopes *fs);
 
-/* Value matching, shared by both files. */
+/* Adds text to a set (filterparse.c builds them); pattern: one leading and/or trailing `*` makes a
+ * suffix, prefix or contains pattern. False when memory runs out. */
+bool scope_fset_add(struct fset *set, const char *text, bool pattern, uint64_t ns);
+/* Value matching (filter.c). */
 bool scope_fset_has_str(const struct fset *set, const char *s, size_t n);
 bool scope_fset_has_num(const struct fset *set, double v);
 #endif

@@ -11,13 +11,6 @@
 #include "config/filterdef.h"
 #include "dest/log.h"
 
-const char *const scope_fev_name[SCOPE_FEV_COUNT] = {
-    "fs.open", "fs.close", "fs.delete", "fs.rename", "fs.mkdir", "fs.error", "net.open", "net.close",
-    "net.app", "net.error", "dns.req", "dns.resp", "http.req", "http.resp", "stdout", "stderr",
-    "notice", "start.msg"};
-const char *const scope_fev_type[SCOPE_FEV_COUNT] = {
-    "fs", "fs", "fs", "fs", "fs", "fs", "net", "net", "net", "net", "dns", "dns", "http", "http",
-    "console", "console", "metric", ""};
 static const char *const families[] = {"fs", "net", "dns", "http"};
 static const char *const sourcetypes[] = {"fs", "net", "http", "dns", "console", "file", "metric"};
 
@@ -26,37 +19,6 @@ static const char *const kind_name[FK_COUNT] = {"comm", "binary", "pid", "ppid",
 static const bool kind_numeric[FK_COUNT] = {[FK_PID] = 1, [FK_PPID] = 1, [FK_UID] = 1, [FK_GID] = 1,
                                             [FK_MNTNS] = 1, [FK_PIDNS] = 1, [FK_TREE] = 1};
 static const bool kind_ranged[FK_COUNT] = {[FK_PID] = 1, [FK_PPID] = 1, [FK_UID] = 1, [FK_GID] = 1};
-
-int scope_fev_index(const char *name)
-{
-    for (int i = 0; i < SCOPE_FEV_COUNT; i++)
-        if (!strcmp(name, scope_fev_name[i]))
-            return i;
-    return -1;
-}
-
-bool scope_filter_number(const char *s, size_t n, double *out)
-{
-    static locale_t c_locale;
-    if (!n)
-        return false;
-    size_t i = s[0] == '-';
-    size_t int_digits = 0, frac_digits = 0;
-    while (i < n && isdigit((unsigned char)s[i]))
-        i++, int_digits++;
-    if (i < n && s[i] == '.')
-        for (i++; i < n && isdigit((unsigned char)s[i]); i++)
-            frac_digits++;
-    if (!int_digits || i != n || s[n - 1] == '.' || n > 64)
-        return false;
-    char buf[72];
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    if (!c_locale)
-        c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    *out = c_locale ? strtod_l(buf, NULL, c_locale) : strtod(buf, NULL);
-    return true;
-}
 
 static char why[512];
 #define FAIL(...)                                                                             \
@@ -76,65 +38,6 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
-/* Adds text to a set; pattern: one leading and/or trailing `*` makes a suffix, prefix or
- * contains pattern (`**` is a suffix pattern for `*`, as in the stream filter). */
-static bool fset_add(struct fset *set, const char *text, bool pattern, uint64_t ns)
-{
-    struct fval *v = realloc(set->v, (set->n + 1) * sizeof *v);
-    if (!v)
-        return false;
-    set->v = v;
-    v += set->n;
-    size_t len = strlen(text);
-    bool lead = pattern && len > 1 && text[0] == '*', trail = pattern && len > 1 && text[len - 1] == '*';
-    const char *from = text;
-    v->wild = FV_EXACT;
-    if (lead && trail && len > 2) {
-        v->wild = FV_CONTAINS;
-        from++, len -= 2;
-    } else if (lead) {
-        v->wild = FV_SUFFIX;
-        from++, len--;
-    } else if (trail) {
-        v->wild = FV_PREFIX;
-        len--;
-    }
-    v->s = strndup(from, len);
-    if (!v->s)
-        return false;
-    v->n = len;
-    v->isnum = scope_filter_number(text, strlen(text), &v->num);
-    v->ns = ns;
-    set->n++;
-    return true;
-}
-
-static bool str_matches(const struct fval *v, const char *s, size_t n)
-{
-    switch (v->wild) {
-    case FV_PREFIX: return n >= v->n && !memcmp(s, v->s, v->n);
-    case FV_SUFFIX: return n >= v->n && !memcmp(s + n - v->n, v->s, v->n);
-    case FV_CONTAINS: return memmem(s, n, v->s, v->n) != NULL;
-    default: return n == v->n && !memcmp(s, v->s, n);
-    }
-}
-
-bool scope_fset_has_str(const struct fset *set, const char *s, size_t n)
-{
-    for (size_t i = 0; i < set->n; i++)
-        if (str_matches(&set->v[i], s, n))
-            return true;
-    return false;
-}
-
-bool scope_fset_has_num(const struct fset *set, double v)
-{
-    for (size_t i = 0; i < set->n; i++)
-        if (set->v[i].isnum && set->v[i].num == v)
-            return true;
-    return false;
-}
-
 /* The values of one filter: `=` and `!=` add to the sets; `>`, `<` set the range (several keep
  * the widest bound) and `>=`, `<=` add the values to EQ as well. */
 static const char *add_values(struct fcond *c, const char *op, char **vals, int nv, bool pattern,
@@ -142,7 +45,7 @@ static const char *add_values(struct fcond *c, const char *op, char **vals, int 
 {
     if (!strcmp(op, "=") || !strcmp(op, "!=")) {
         for (int i = 0; i < nv; i++)
-            if (!fset_add(op[0] == '=' ? &c->eq : &c->ne, vals[i], pattern, ns ? ns[i] : 0))
+            if (!scope_fset_add(op[0] == '=' ? &c->eq : &c->ne, vals[i], pattern, ns ? ns[i] : 0))
                 return NOMEM;
         return NULL;
     }
@@ -155,7 +58,7 @@ static const char *add_values(struct fcond *c, const char *op, char **vals, int 
             c->lo = d, c->has_lo = true;
         if (!lower && (!c->has_hi || d > c->hi))
             c->hi = d, c->has_hi = true;
-        if (op[1] == '=' && !fset_add(&c->eq, vals[i], false, 0))
+        if (op[1] == '=' && !scope_fset_add(&c->eq, vals[i], false, 0))
             return NOMEM;
     }
     return NULL;
@@ -263,7 +166,7 @@ static const char *event_values(struct fscope *s, const char *op, char **vals, i
         } else if (scope_fev_index(name) < 0) {
             FAIL("unknown event \"%s\"", name);
         }
-        if (!fset_add(neg || op[0] == '!' ? &s->event.ne : &s->event.eq, name, true, 0))
+        if (!scope_fset_add(neg || op[0] == '!' ? &s->event.ne : &s->event.eq, name, true, 0))
             return NOMEM;
     }
     return NULL;
@@ -517,36 +420,4 @@ void scope_filter_names(const char *text, struct fscopes *fs)
         free(buf);
         free(list);
     }
-}
-
-static void fset_free(struct fset *set)
-{
-    for (size_t i = 0; i < set->n; i++)
-        free(set->v[i].s);
-    free(set->v);
-}
-
-static void fcond_free(struct fcond *c)
-{
-    fset_free(&c->eq);
-    fset_free(&c->ne);
-}
-
-void scope_filter_free(struct fscopes *fs)
-{
-    for (int i = 1; i <= SCOPE_MAX_SCOPES; i++) {
-        struct fscope *s = &fs->s[i];
-        for (int k = 0; k < FK_COUNT; k++)
-            fcond_free(&s->proc[k]);
-        fcond_free(&s->event);
-        fcond_free(&s->sourcetype);
-        for (size_t d = 0; d < s->ndata; d++) {
-            free(s->data[d].event);
-            free(s->data[d].field);
-            fcond_free(&s->data[d].c);
-        }
-        free(s->data);
-        free(s->name);
-    }
-    memset(fs, 0, sizeof *fs);
 }

@@ -1,7 +1,7 @@
 /* dnsparse.h — DNS messages (RFC 1035 4.1) as the app sends and receives them over UDP or TCP:
  * the header, the first question's name (compression pointers followed, loops cut) and type, and
  * the A and AAAA addresses among the answers. Bytes in, fields out: no state, no allocation, no
- * I/O (netevents.c makes the dns.req and dns.resp events of them; fuzz/fuzz_dns.c drives it). */
+ * I/O (dnsevents.c makes the dns.req and dns.resp events of them; fuzz/fuzz_dns.c drives it). */
 #ifndef SCOPE_DNSPARSE_H
 #define SCOPE_DNSPARSE_H
 #include <stdbool.h>

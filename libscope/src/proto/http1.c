@@ -1,36 +1,17 @@
-/* http1.c — HTTP/1.x message parsing for one direction of a connection (http.h). Heads are
- * gathered into the parser's buffer, parsed in place (obs-folded lines are joined there) and
- * handed to the callback; bodies are skipped by Content-Length, chunked framing or until close.
- * After a loss (a gap in a head or in chunked framing, garbage, an oversized head) nothing is
- * parsed until a piece begins with something that looks like a message start. */
+/* http1.c — HTTP/1.x message heads for one direction of a connection (http.h): a connection's
+ * first bytes recognised as a request or response, heads gathered into the parser's buffer (the
+ * start line checked as it arrives), parsed in place (obs-folded lines are joined there) and
+ * handed to the callback, and the framing of the body that follows chosen from them
+ * (Content-Length, chunked or until close; http1body.c skips it). After a loss (a gap in a head or
+ * in chunked framing, garbage, an oversized head) nothing is parsed until a piece begins with
+ * something that looks like a message start. */
 #include <limits.h>
 #include <string.h>
 
 #include "proto/http.h"
-
-enum {
-    H1_HEAD = 1,    /* gathering a head */
-    H1_RESYNC,      /* gathering a head that began a piece after a loss: stricter start check */
-    H1_BODY,        /* body_left bytes of body to skip */
-    H1_CHUNKED,     /* chunked body, chunk_state below */
-    H1_UNTIL_CLOSE, /* a response body delimited by the end of the connection */
-    H1_LOST,        /* out of sync: waiting for the start of a piece */
-    H1_UPGRADED,    /* no longer HTTP/1 */
-};
-
-enum {
-    CS_SIZE0 = 1,    /* chunk-size, no digit yet (chunk_left is 0) */
-    CS_SIZE,         /* chunk-size digits */
-    CS_EXT,          /* chunk extensions up to the line end (body_left counts them) */
-    CS_DATA,         /* chunk_left bytes of chunk data */
-    CS_DATA_CR,      /* the CRLF after chunk data */
-    CS_DATA_LF,
-    CS_TRAILER_BOL,  /* start of a trailer line (or the final empty line) */
-    CS_TRAILER_LINE, /* inside a trailer line (body_left counts the trailer bytes) */
-};
+#include "proto/http1int.h"
 
 #define H1_METHOD_MAX 20
-#define H1_CHUNK_EXT_MAX 4096
 #define H1_START_CHECK 32 /* the start of a head is checked as it arrives, up to this many bytes */
 
 static const char *const h1_methods[] = {
@@ -118,7 +99,7 @@ void scope_h1_init(struct scope_h1 *p, bool response_side)
     p->len = 0;
 }
 
-static void to_head(struct scope_h1 *p)
+void scope_h1_to_head(struct scope_h1 *p)
 {
     p->state = H1_HEAD;
     p->len = 0;
@@ -127,7 +108,7 @@ static void to_head(struct scope_h1 *p)
     p->chunk_state = 0;
 }
 
-static void lose(struct scope_h1 *p)
+void scope_h1_lose(struct scope_h1 *p)
 {
     p->state = H1_LOST;
     p->len = 0;
@@ -313,7 +294,7 @@ static void process_head(struct scope_h1 *p, scope_http_cb cb, void *ctx)
     size_t e = (size_t)(lf - h);
     size_t le = (e > 0 && h[e - 1] == '\r') ? e - 1 : e;
     if (!parse_start(p, h, le, &m)) {
-        lose(p);
+        scope_h1_lose(p);
         return;
     }
 
@@ -392,33 +373,33 @@ static void process_head(struct scope_h1 *p, scope_http_cb cb, void *ctx)
         return;
     }
     if (no_body || (!m.request && (m.status < 200 || m.status == 204 || m.status == 304))) {
-        to_head(p);
+        scope_h1_to_head(p);
     } else if (hi.te) {
         if (hi.chunked) {
-            to_head(p);
+            scope_h1_to_head(p);
             p->state = H1_CHUNKED;
             p->chunk_state = CS_SIZE0;
         } else if (!m.request) {
             p->state = H1_UNTIL_CLOSE;
         } else {
-            lose(p); /* a request body we cannot delimit */
+            scope_h1_lose(p); /* a request body we cannot delimit */
         }
     } else if (hi.cl == -2) {
-        lose(p); /* invalid Content-Length: the framing is unknown */
+        scope_h1_lose(p); /* invalid Content-Length: the framing is unknown */
     } else if (hi.cl > 0) {
-        to_head(p);
+        scope_h1_to_head(p);
         p->state = H1_BODY;
         p->body_left = hi.cl;
     } else if (hi.cl == 0 || m.request) {
-        to_head(p);
+        scope_h1_to_head(p);
     } else {
         p->state = H1_UNTIL_CLOSE;
     }
 }
 
 /* Head bytes; returns how many of the m at b were used. */
-static size_t feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, scope_http_cb cb,
-                        void *ctx)
+size_t scope_h1_feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, scope_http_cb cb,
+                          void *ctx)
 {
     size_t k = 0;
     if (p->len == 0)
@@ -429,7 +410,7 @@ static size_t feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, sc
         size_t end = nl ? (size_t)(nl - b) + 1 : m;
         size_t take = end - k;
         if (p->len + take > SCOPE_H1_HEAD_MAX) {
-            lose(p);
+            scope_h1_lose(p);
             return m;
         }
         size_t old = p->len;
@@ -440,7 +421,7 @@ static size_t feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, sc
         if (old < H1_START_CHECK && !p->chunk_state && !first_lf) {
             size_t chk = p->len < H1_START_CHECK ? p->len : H1_START_CHECK;
             if (!start_prefix_ok(p, p->head, chk, p->state == H1_RESYNC)) {
-                lose(p);
+                scope_h1_lose(p);
                 return m;
             }
         }
@@ -452,7 +433,7 @@ static size_t feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, sc
             memset(&tmp, 0, sizeof tmp);
             if (!parse_start(p, p->head, e, &tmp) ||
                 (p->state == H1_RESYNC && tmp.request && !known_method(tmp.method.p, tmp.method.n))) {
-                lose(p);
+                scope_h1_lose(p);
                 return m;
             }
             p->chunk_state = 1;
@@ -469,199 +450,3 @@ static size_t feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, sc
     return k;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static size_t feed_chunked(struct scope_h1 *p, const unsigned char *b, size_t m)
-{
-    size_t k = 0;
-    while (k < m && p->state == H1_CHUNKED) {
-        unsigned char c = b[k];
-        switch (p->chunk_state) {
-        case CS_DATA: {
-            size_t take = m - k;
-            if ((long long)take > p->chunk_left)
-                take = (size_t)p->chunk_left;
-            k += take;
-            p->chunk_left -= (long long)take;
-            if (p->chunk_left == 0)
-                p->chunk_state = CS_DATA_CR;
-            break;
-        }
-        case CS_SIZE0:
-        case CS_SIZE: {
-            int v = hexval(c);
-            k++;
-            if (v >= 0) {
-                if (p->chunk_left > (LLONG_MAX >> 4)) {
-                    lose(p);
-                    return m;
-                }
-                p->chunk_left = p->chunk_left * 16 + v;
-                p->chunk_state = CS_SIZE;
-            } else if (p->chunk_state == CS_SIZE0) {
-                lose(p);
-                return m;
-            } else if (c == ';' || c == ' ' || c == '\t' || c == '\r') {
-                p->chunk_state = CS_EXT;
-                p->body_left = 0;
-            } else if (c == '\n') {
-                goto size_done;
-            } else {
-                lose(p);
-                return m;
-            }
-            break;
-        }
-        case CS_EXT: {
-            const unsigned char *nl = memchr(b + k, '\n', m - k);
-            size_t end = nl ? (size_t)(nl - b) + 1 : m;
-            p->body_left += (long long)(end - k);
-            k = end;
-            if (p->body_left > H1_CHUNK_EXT_MAX) {
-                lose(p);
-                return m;
-            }
-            if (nl)
-                goto size_done;
-            break;
-        }
-        case CS_DATA_CR:
-            k++;
-            if (c == '\r')
-                p->chunk_state = CS_DATA_LF;
-            else if (c == '\n') {
-                p->chunk_state = CS_SIZE0;
-                p->chunk_left = 0;
-            } else {
-                lose(p);
-                return m;
-            }
-            break;
-        case CS_DATA_LF:
-            k++;
-            if (c != '\n') {
-                lose(p);
-                return m;
-            }
-            p->chunk_state = CS_SIZE0;
-            p->chunk_left = 0;
-            break;
-        case CS_TRAILER_BOL:
-            if (c == '\r') {
-                k++;
-            } else if (c == '\n') {
-                k++;
-                to_head(p); /* the empty line ends the message */
-            } else {
-                p->chunk_state = CS_TRAILER_LINE;
-            }
-            break;
-        case CS_TRAILER_LINE: {
-            const unsigned char *nl = memchr(b + k, '\n', m - k);
-            size_t end = nl ? (size_t)(nl - b) + 1 : m;
-            p->body_left += (long long)(end - k);
-            k = end;
-            if (p->body_left > SCOPE_H1_HEAD_MAX) {
-                lose(p);
-                return m;
-            }
-            if (nl)
-                p->chunk_state = CS_TRAILER_BOL;
-            break;
-        }
-        default:
-            lose(p);
-            return m;
-        }
-        continue;
-    size_done:
-        p->body_left = 0;
-        p->chunk_state = p->chunk_left == 0 ? CS_TRAILER_BOL : CS_DATA;
-    }
-    return k;
-}
-
-/* `gap` bytes after the last ones given were not seen. */
-static void feed_gap(struct scope_h1 *p, size_t gap)
-{
-    switch (p->state) {
-    case H1_BODY:
-        if ((unsigned long long)gap < (unsigned long long)p->body_left)
-            p->body_left -= (long long)gap;
-        else if ((unsigned long long)gap == (unsigned long long)p->body_left)
-            to_head(p);
-        else
-            lose(p);
-        break;
-    case H1_CHUNKED:
-        if (p->chunk_state == CS_DATA && (unsigned long long)gap <= (unsigned long long)p->chunk_left) {
-            p->chunk_left -= (long long)gap;
-            if (p->chunk_left == 0)
-                p->chunk_state = CS_DATA_CR;
-        } else {
-            lose(p);
-        }
-        break;
-    case H1_UNTIL_CLOSE:
-    case H1_LOST:
-    case H1_UPGRADED:
-        break;
-    default: /* a head (or the start of the next one) was lost */
-        lose(p);
-        break;
-    }
-}
-
-void scope_h1_feed(struct scope_h1 *p, const unsigned char *buf, size_t n, size_t total,
-                   scope_http_cb cb, void *ctx)
-{
-    if (!buf)
-        n = 0;
-    if (total < n)
-        total = n;
-    if (p->state == H1_UPGRADED)
-        return;
-    if (p->state == H1_LOST && n > 0) {
-        p->state = H1_RESYNC; /* a new piece: does it start a message? */
-        p->len = 0;
-    }
-    size_t i = 0;
-    while (i < n) {
-        switch (p->state) {
-        case H1_HEAD:
-        case H1_RESYNC:
-            i += feed_head(p, buf + i, n - i, cb, ctx);
-            break;
-        case H1_BODY: {
-            size_t take = n - i;
-            if ((long long)take > p->body_left)
-                take = (size_t)p->body_left;
-            i += take;
-            p->body_left -= (long long)take;
-            if (p->body_left == 0)
-                to_head(p);
-            break;
-        }
-        case H1_CHUNKED:
-            i += feed_chunked(p, buf + i, n - i);
-            break;
-        case H1_UNTIL_CLOSE:
-            i = n;
-            break;
-        default: /* lost or upgraded: the rest of this piece is not ours */
-            i = n;
-            break;
-        }
-    }
-    if (total > n)
-        feed_gap(p, total - n);
-}

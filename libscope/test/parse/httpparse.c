@@ -1,4 +1,4 @@
-/* httpparse — runs one of libscope's HTTP parsers (src/http1.c, src/h2.c) over standard input and
+/* httpparse — runs one of libscope's HTTP parsers (src/proto/http1.c, h2.c) over standard input and
  * prints one JSON line per message head it reports. Used by test/parsers.test.ts.
  *
  *   httpparse --h1-req|--h1-resp|--h2-client|--h2-server [--piece N] [--gap OFFSET:LEN]...
