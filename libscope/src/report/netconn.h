@@ -1,7 +1,8 @@
-/* netconn.h — what the parts of the network events share (report/netevents.c, netaddr.c, dnsevents.c,
- * httpevents.c, netmetrics.c; private to them): a connection as the reporting thread keeps it (its
- * ends, its protocol per layer, its parsers, its requests awaiting a response), the fields an
- * event is made of, and the entry points each part offers the others. Reporting thread only. */
+/* netconn.h — what the parts of the network events share (report/netevents.c, netaddr.c,
+ * dnsevents.c, httpevents.c, netmetrics.c; private to them): a connection as the reporting thread
+ * keeps it (its ends, its protocol per layer, its parsers, its requests awaiting a response), the
+ * fields an event is made of, and the entry points each part offers the others. Reporting thread
+ * only. */
 #ifndef SCOPE_NETCONN_H
 #define SCOPE_NETCONN_H
 #include <netinet/in.h>
@@ -155,8 +156,8 @@ void scope_netev_http_reset(void);
 /* ---- DNS (dnsevents.c) ---- */
 
 /* A DNS message the app sent or received over a socket: dns.req, or dns.resp paired with it. */
-void scope_netev_dns_packet(const struct scope_rec *r, struct conn *c, const unsigned char *p, size_t n,
-                            const char *peer, int pport, struct sbuf *ev, struct sbuf *met);
+void scope_netev_dns_packet(const struct scope_rec *r, struct conn *c, const unsigned char *p,
+                            size_t n, const char *peer, int pport, struct sbuf *ev, struct sbuf *met);
 /* A message of DNS over TCP (proto/dnstcp.h's callback; ctx: a struct scope_netev_hctx). */
 void scope_netev_dns_message(void *ctx, const unsigned char *msg, size_t n);
 /* A DNS record: a resolver call (getaddrinfo, gethostbyname…), its dns.req and dns.resp. */

@@ -3,8 +3,8 @@
  * (netaddr.c: net.open, net.close, net.error; dnsevents.c: dns.req, dns.resp; httpevents.c:
  * http.req, http.resp; netmetrics.c: the net metrics). Owns the per-descriptor table of what a
  * connection is (its ends, its protocol, its parsers, its requests awaiting a response) until its
- * close, the bytes of a connection: which protocol its first bytes show (net.app), the parsers
- * they are fed to, the payload files, and the StatsD datagrams the app sends, handed to statsd.c.
+ * close, and what its bytes (DATA records) go to: the protocol its first bytes show (net.app),
+ * the parsers, the payload files, and the StatsD datagrams the app sends, handed to statsd.c.
  * Reporting thread only. */
 #include <fcntl.h>
 #include <stdio.h>

@@ -16,7 +16,8 @@ enum { REQ_FLUSH = 1, REQ_FINAL = 2, REQ_CALL = 4 };
 extern _Atomic int scope_rep_req;      /* the REQ_ bits asked for and not yet taken (report.c) */
 extern _Atomic int scope_rep_detached; /* nothing is reported until a reattach */
 extern _Atomic int scope_rep_finished; /* the final report is done */
-extern sem_t scope_rep_table_ready;    /* posted by the reporting thread once its table is settled */
+/* posted by the reporting thread once its table is settled */
+extern sem_t scope_rep_table_ready;
 extern _Atomic int scope_rep_own_table;
 uint64_t scope_rep_mono_ms(void);
 
@@ -25,7 +26,8 @@ extern struct scope_dest scope_rep_ev_dest, scope_rep_met_dest;
 extern struct sbuf scope_rep_ev_out, scope_rep_met_out;
 extern size_t scope_rep_ev_lines, scope_rep_met_lines;
 extern uint64_t scope_rep_drops_told, scope_rep_drops_told_ns;
-extern uint64_t scope_rep_ev_total, scope_rep_met_total;   /* lines delivered, whatever the destination was */
+/* lines delivered, whatever the destination was */
+extern uint64_t scope_rep_ev_total, scope_rep_met_total;
 void scope_rep_write_out(void);
 void scope_rep_drain_text(bool all);
 void scope_rep_drain(void);
