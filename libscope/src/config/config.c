@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "libc/libc.h"
 #include "config/config.h"
 #include "control/handover.h"
 #include "dest/log.h"
@@ -139,7 +140,7 @@ static void read_file(struct scope_cfg *c, const char *path)
 {
     free(conf_path);
     conf_path = strdup(path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = scope_real_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && (errno == EACCES || errno == EPERM))
         fd = scope_pin_dup("conf");
     if (fd < 0)
@@ -154,11 +155,11 @@ static void read_file(struct scope_cfg *c, const char *path)
                 break;
             text = t;
         }
-        got = pread(fd, text + len, cap - len - 1, (off_t)len);
+        got = scope_real_pread(fd, text + len, cap - len - 1, (off_t)len);
         if (got > 0)
             len += (size_t)got;
     } while (got > 0 || (got < 0 && errno == EINTR));
-    close(fd);
+    scope_real_close(fd);
     if (!text)
         return;
     text[len] = 0;

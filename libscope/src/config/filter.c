@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "libc/libc.h"
 #include "config/config.h"
 #include "config/filter.h"
 #include "config/filterdef.h"
@@ -180,11 +181,11 @@ static pid_t ppid_of(pid_t pid)
 {
     char path[40], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = scope_real_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
+    ssize_t n = scope_real_read(fd, buf, sizeof buf - 1);
+    scope_real_close(fd);
     if (n <= 0)
         return 0;
     buf[n] = 0;

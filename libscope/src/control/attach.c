@@ -36,7 +36,7 @@ static bool wins(const char *name, const void *self_base)
 static bool same_file(const char *a, const struct stat *self)
 {
     struct stat st;
-    return stat(a, &st) == 0 && st.st_dev == self->st_dev && st.st_ino == self->st_ino;
+    return scope_sys_stat(a, &st) == 0 && st.st_dev == self->st_dev && st.st_ino == self->st_ino;
 }
 
 /* LD_PRELOAD (':' or blank separated) names this file, by path or, for a bare name, by its base
@@ -45,7 +45,7 @@ static bool named_in_preload(const char *self)
 {
     const char *pre = getenv("LD_PRELOAD");
     struct stat st;
-    if (!pre || !*pre || stat(self, &st) != 0)
+    if (!pre || !*pre || scope_sys_stat(self, &st) != 0)
         return false;
     const char *base = strrchr(self, '/');
     base = base ? base + 1 : self;
@@ -81,7 +81,7 @@ bool scope_preloaded(void)
             return true;
     if (!self.dli_fname || !named_in_preload(self.dli_fname))
         return false;
-    void *main = dlopen(NULL, RTLD_LAZY);
+    void *main = scope_real_dlopen(NULL, RTLD_LAZY);
     Dl_info d;
     void *p = main ? dlsym(main, "scope_attach") : NULL;
     return p && dladdr(p, &d) && d.dli_fbase == self.dli_fbase;
@@ -94,12 +94,12 @@ bool scope_preloaded(void)
  * was refused. 0 and *text (malloc'd), or -errno. */
 static int read_conf(const char *path, char **text)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = scope_real_open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     struct stat st;
     int rc = 0;
-    if (fstat(fd, &st) != 0)
+    if (scope_sys_fstat(fd, &st) != 0)
         rc = -errno;
     else if (!S_ISREG(st.st_mode))
         rc = -EINVAL;
@@ -112,7 +112,7 @@ static int read_conf(const char *path, char **text)
         rc = -ENOMEM;
     size_t len = 0;
     while (!rc && len < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+        ssize_t n = scope_real_read(fd, buf + len, (size_t)st.st_size - len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -123,9 +123,9 @@ static int read_conf(const char *path, char **text)
     }
     /* the name must still be the file we read: never remove one swapped in meanwhile */
     struct stat now;
-    if (!rc && lstat(path, &now) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
-        unlink(path);
-    close(fd);
+    if (!rc && scope_sys_lstat(path, &now) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+        scope_real_unlink(path);
+    scope_real_close(fd);
     if (rc) {
         free(buf);
         return rc;
@@ -139,18 +139,18 @@ static int read_conf(const char *path, char **text)
  * proves nothing: another user may have bound it. */
 static bool ours_at(const char *name)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = scope_real_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     size_t n = strnlen(name, sizeof a.sun_path - 1);
     memcpy(a.sun_path + 1, name, n);
-    int rc = connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
+    int rc = scope_real_connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
     int e = errno;
     struct ucred cred = {0};
     socklen_t clen = sizeof cred;
-    bool mine = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid == getpid();
-    close(fd);
+    bool mine = scope_real_getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid == getpid();
+    scope_real_close(fd);
     return (rc == 0 || e == EAGAIN || e == EINPROGRESS) && mine;
 }
 
@@ -163,14 +163,14 @@ static bool served_elsewhere(void)
     int n = snprintf(name, sizeof name, "scope/%d", (int)getpid());
     if (ours_at(name))
         return true;
-    FILE *f = fopen("/proc/self/net/unix", "re");
+    FILE *f = scope_real_fopen("/proc/self/net/unix", "re");
     if (!f)
         return false;
     char *line = NULL;
     size_t cap = 0;
     bool found = false;
     ssize_t len;
-    while (!found && (len = getline(&line, &cap, f)) > 0) {
+    while (!found && (len = scope_real_getline(&line, &cap, f)) > 0) {
         while (len > 0 && line[len - 1] == '\n')
             line[--len] = 0;
         char *at = strstr(line, " @scope/");
@@ -179,7 +179,7 @@ static bool served_elsewhere(void)
         found = ours_at(at + 2);
     }
     free(line);
-    fclose(f);
+    scope_real_fclose(f);
     return found;
 }
 
@@ -209,7 +209,7 @@ static int attach(const char *conf_path)
     size_t n = scope_config_parse(text, &kv);
     free(text);
     scope_handover_take(kv, &n);   /* before the destinations are opened */
-    scope_got_prepare();   /* resolves the real functions too */
+    scope_got_prepare();   /* our wrappers and what the global scope binds (the real functions: init) */
     scope_config_set(kv, n, false);
     scope_kv_free(kv, n);
     rc = scope_start(SCOPE_MODE_ATTACH);
@@ -221,7 +221,7 @@ static int attach(const char *conf_path)
      * entries and function pointers the app copied from them point into it. */
     Dl_info self;
     if (dladdr((void *)&attach, &self) && self.dli_fname)
-        dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+        scope_real_dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
     scope_ctl_attached();
     return 0;
 }

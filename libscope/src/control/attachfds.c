@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "libc/libc.h"
 #include "control/attachfds.h"
 
 #define KEY "SCOPE_ATTACH_SOCKET"
@@ -56,7 +57,7 @@ static int receive(int s, struct scope_given *g, char *why, size_t whylen)
 {
     struct ucred cred;
     socklen_t clen = sizeof cred;
-    if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+    if (scope_real_getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
         return fail(why, whylen, errno, "SO_PEERCRED on");
     if (cred.uid != 0 && cred.uid != geteuid()) {
         snprintf(why, whylen, "the handover socket %s is held by uid %u (not root, not ours): refused",
@@ -73,7 +74,7 @@ static int receive(int s, struct scope_given *g, char *why, size_t whylen)
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
     ssize_t got;
     do
-        got = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+        got = scope_real_recvmsg(s, &m, MSG_CMSG_CLOEXEC);
     while (got < 0 && errno == EINTR);
     if (got < 0)
         return fail(why, whylen, errno == EAGAIN ? ETIMEDOUT : errno, "receiving the descriptors from");
@@ -88,7 +89,7 @@ static int receive(int s, struct scope_given *g, char *why, size_t whylen)
             if (nfds < MAX_FDS)
                 fds[nfds++] = fd;
             else
-                close(fd);
+                scope_real_close(fd);
         }
     }
     int taken = 0;
@@ -99,7 +100,7 @@ static int receive(int s, struct scope_given *g, char *why, size_t whylen)
             *slot = fds[i];
             taken++;
         } else {
-            close(fds[i]);
+            scope_real_close(fds[i]);
         }
     }
     if (taken == 0) {
@@ -115,7 +116,7 @@ int scope_handover_fetch(struct scope_given *g, char *why, size_t whylen)
     g->event = g->metric = g->log = -1;
     why[0] = 0;
     int rc;
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int s = scope_real_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0) {
         rc = fail(why, whylen, errno, "socket for");
     } else {
@@ -124,11 +125,11 @@ int scope_handover_fetch(struct scope_given *g, char *why, size_t whylen)
         setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         struct sockaddr_un a = {.sun_family = AF_UNIX};
         memcpy(a.sun_path, path, sizeof a.sun_path);
-        if (connect(s, (struct sockaddr *)&a, sizeof a) != 0)
+        if (scope_real_connect(s, (struct sockaddr *)&a, sizeof a) != 0)
             rc = fail(why, whylen, errno, "connecting to the handover socket");
         else
             rc = receive(s, g, why, whylen);
-        close(s);
+        scope_real_close(s);
     }
     atomic_store(&pending, false);
     return rc;

@@ -119,7 +119,7 @@ void scope_control_child(void)
 
 static void drop(struct conn *c)
 {
-    close(c->fd);
+    scope_real_close(c->fd);
     c->fd = -1;
     c->in.len = c->out.len = 0;
     c->sent = 0;
@@ -134,13 +134,13 @@ void scope_control_close(void)
             drop(&conns[i]);
     for (int i = 0; i < NLISTEN; i++) {
         if (lfd[i] >= 0)
-            close(lfd[i]);
+            scope_real_close(lfd[i]);
         lfd[i] = -1;
     }
     if (path[0] && bound_for == getpid()) {
-        unlink(path);
+        scope_real_unlink(path);
         if (path_dir[0])   /* the directory goes with the last of its sockets (never /tmp itself) */
-            rmdir(path_dir);
+            scope_real_rmdir(path_dir);
     }
     path[0] = path_dir[0] = 0;
 }
@@ -156,11 +156,11 @@ void scope_control_close(void)
  * nobody listens (a process of another pid namespace sharing the directory still answers). */
 static void sweep(const char *dir)
 {
-    DIR *d = opendir(dir);
+    DIR *d = scope_real_opendir(dir);
     if (!d)
         return;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    while ((e = scope_real_readdir(d))) {
         char *end;
         if (strncmp(e->d_name, "ctl.", 4) != 0)
             continue;
@@ -170,14 +170,14 @@ static void sweep(const char *dir)
         struct sockaddr_un a = {.sun_family = AF_UNIX};
         if ((size_t)snprintf(a.sun_path, sizeof a.sun_path, "%s/%s", dir, e->d_name) >= sizeof a.sun_path)
             continue;
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int fd = scope_real_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
             break;
-        if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno == ECONNREFUSED)
-            unlink(a.sun_path);
-        close(fd);
+        if (scope_real_connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno == ECONNREFUSED)
+            scope_real_unlink(a.sun_path);
+        scope_real_close(fd);
     }
-    closedir(d);
+    scope_real_closedir(d);
 }
 
 static int bound_file(pid_t pid)
@@ -197,10 +197,10 @@ static int bound_file(pid_t pid)
     struct stat st, dst;
     char dir[96];
     snprintf(dir, sizeof dir, "%s/%s", tmp, sub);
-    bool own = stat(dir, &st) == 0 && fstat(d, &dst) == 0 && st.st_dev == dst.st_dev && st.st_ino == dst.st_ino;
+    bool own = scope_sys_stat(dir, &st) == 0 && scope_sys_fstat(d, &dst) == 0 && st.st_dev == dst.st_dev && st.st_ino == dst.st_ino;
     if (!own)
         snprintf(dir, sizeof dir, "%s", tmp);
-    close(d);
+    scope_real_close(d);
     sweep(dir);
     char p[sizeof path];
     snprintf(p, sizeof p, "%s/ctl.%d", dir, (int)pid);
@@ -208,16 +208,16 @@ static int bound_file(pid_t pid)
     if (strlen(p) >= sizeof a.sun_path)
         return -1;
     memcpy(a.sun_path, p, strlen(p) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = scope_real_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     struct stat old;
-    if (lstat(p, &old) == 0 && S_ISSOCK(old.st_mode) && old.st_uid == geteuid())
-        unlink(p);
+    if (scope_sys_lstat(p, &old) == 0 && S_ISSOCK(old.st_mode) && old.st_uid == geteuid())
+        scope_real_unlink(p);
     /* made 0600 before anyone could connect: listen() comes after the chmod */
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(p, 0600) != 0 || listen(fd, 128) != 0) {
+    if (scope_real_bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || chmod(p, 0600) != 0 || scope_real_listen(fd, 128) != 0) {
         int e = errno;
-        close(fd);
+        scope_real_close(fd);
         if (!path_told)
             scope_log(SCOPE_LOG_INFO, "control socket file %s: %s; the abstract name serves", p, strerror(e));
         path_told = true;
@@ -230,16 +230,16 @@ static int bound_file(pid_t pid)
 
 static int bound(const char *nm, bool padded)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = scope_real_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     size_t n = strlen(nm);
     memcpy(a.sun_path + 1, nm, n);
     socklen_t len = padded ? (socklen_t)sizeof a
                            : (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, len) != 0 || listen(fd, 128) != 0) {
+    if (fd < 0 || scope_real_bind(fd, (struct sockaddr *)&a, len) != 0 || scope_real_listen(fd, 128) != 0) {
         int e = errno;
         if (fd >= 0)
-            close(fd);
+            scope_real_close(fd);
         errno = e;
         return -1;
     }
@@ -266,7 +266,7 @@ static void listen_now(void)
     if (bound_for != pid) {
         for (int i = 0; i < NLISTEN; i++)
             if (lfd[i] >= 0) {
-                close(lfd[i]);
+                scope_real_close(lfd[i]);
                 lfd[i] = -1;
             }
         path[0] = path_dir[0] = 0;
@@ -329,7 +329,7 @@ static void admit(int fd, uint64_t now)
     struct ucred cred = {.uid = (uid_t)-1};
     socklen_t clen = sizeof cred;
     uid_t me = geteuid();
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+    if (scope_real_getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
         cred.uid = (uid_t)-1;
     bool changed = getuid() != me || prctl(PR_GET_DUMPABLE) != 1;
     if (cred.uid != 0 && (cred.uid != me || changed)) {
@@ -337,8 +337,8 @@ static void admit(int fd, uint64_t now)
         why.len = 0;
         scope_ctl_denied(&why, (unsigned)cred.uid, (unsigned)me, cred.uid == me);
         if (why.p)
-            (void)send(fd, why.p, why.len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        close(fd);
+            (void)scope_real_send(fd, why.p, why.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        scope_real_close(fd);
         refused_n++;
         refused_uid = cred.uid;
         refused_pid = cred.pid;
@@ -358,7 +358,7 @@ static void admit(int fd, uint64_t now)
             drop(c);
     }
     if (!c) {
-        close(fd);
+        scope_real_close(fd);
         return;
     }
     c->fd = fd;
@@ -374,7 +374,7 @@ static void reading(struct conn *c, uint64_t now)
 {
     char buf[4096];
     for (;;) {
-        ssize_t n = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+        ssize_t n = scope_real_recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n > 0) {
             sb_raw(&c->in, buf, (size_t)n);
             if (memchr(buf, '\n', (size_t)n) || c->in.len > LINE_MAX_BYTES)
@@ -409,7 +409,7 @@ static void reading(struct conn *c, uint64_t now)
 static void sending(struct conn *c, uint64_t now)
 {
     while (c->sent < c->out.len) {
-        ssize_t n = send(c->fd, c->out.p + c->sent, c->out.len - c->sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n = scope_real_send(c->fd, c->out.p + c->sent, c->out.len - c->sent, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n > 0) {
             c->sent += (size_t)n;
             continue;
@@ -431,7 +431,7 @@ void scope_control_serve(void)
         listen_now();
     for (int l = 0; l < NLISTEN; l++)
         for (int i = 0; lfd[l] >= 0 && i < ACCEPTS_PER_TURN; i++) {
-            int fd = accept4(lfd[l], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            int fd = scope_real_accept4(lfd[l], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0)
                 break;
             admit(fd, now);

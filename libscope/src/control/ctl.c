@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config/execenv.h"
 #include "control/ctl.h"
 #include "config/filter.h"
 #include "interpose/got.h"

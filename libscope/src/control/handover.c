@@ -49,14 +49,14 @@ static int slot_of(const char *what)
 static bool still_ours(const struct pin *p, int fd)
 {
     struct stat st;
-    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino;
+    return fd >= 0 && scope_sys_fstat(fd, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino;
 }
 
 static void set_pin(int i, int fd)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        close(fd);
+    if (scope_sys_fstat(fd, &st) != 0) {
+        scope_real_close(fd);
         return;
     }
     fd = scope_fd_high(fd);
@@ -69,7 +69,7 @@ static void drop_pin(int i)
 {
     int fd1 = atomic_exchange(&pins[i].fd1, 0);
     if (fd1 > 0 && still_ours(&pins[i], fd1 - 1))
-        close(fd1 - 1);
+        scope_real_close(fd1 - 1);
 }
 
 int scope_pin_dup(const char *what)
@@ -80,7 +80,7 @@ int scope_pin_dup(const char *what)
     int fd1 = atomic_load(&pins[i].fd1);
     if (fd1 <= 0 || !still_ours(&pins[i], fd1 - 1))
         return -1;
-    return fcntl(fd1 - 1, F_DUPFD_CLOEXEC, 3);
+    return scope_real_fcntl(fd1 - 1, F_DUPFD_CLOEXEC, 3);
 }
 
 int scope_pin_fd(int i)
@@ -101,11 +101,11 @@ void scope_pin_take_handed(void)
         unsetenv(vars[i]);   /* only this image is meant: its own children get their own copy */
         if (*end || fd < 3 || fd > 1 << 20)
             continue;
-        int fl = fcntl((int)fd, F_GETFL);
+        int fl = scope_real_fcntl((int)fd, F_GETFL);
         struct stat st;
         /* what an exec of ours hands on: a regular file (or FIFO) open for appending; the
          * settings, a regular file open for reading */
-        bool ok = fl >= 0 && fstat((int)fd, &st) == 0 &&
+        bool ok = fl >= 0 && scope_sys_fstat((int)fd, &st) == 0 &&
                   (i == CONF ? S_ISREG(st.st_mode) && (fl & O_ACCMODE) != O_WRONLY
                              : (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) && (fl & O_ACCMODE) != O_RDONLY);
         if (!ok)
@@ -129,7 +129,7 @@ void scope_pin_before(void)
         const char *path = dest_path(i);
         if (!path || atomic_load(&pins[i].fd1))
             continue;
-        int fd = open(path, (i == CONF ? O_RDONLY : O_WRONLY | O_APPEND) | O_CLOEXEC | O_NOFOLLOW);
+        int fd = scope_real_open(path, (i == CONF ? O_RDONLY : O_WRONLY | O_APPEND) | O_CLOEXEC | O_NOFOLLOW);
         if (fd >= 0)
             set_pin(i, fd);
     }
@@ -159,19 +159,19 @@ static void pull(void)
         const struct scope_dest *d = i == 2 ? scope_log_file_dest() : scope_report_dest(i == 1);
         if (!d || d->kind != SCOPE_DEST_FILE || !d->given || d->fd < 0 || atomic_load(&pins[i].fd1))
             continue;
-        if (pidfd < 0 && (pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD)) < 0)
+        if (pidfd < 0 && (pidfd = (int)scope_real_syscall(SYS_pidfd_open, tid, PIDFD_THREAD)) < 0)
             return;   /* a kernel before 6.9 has no pidfd of a thread: the children write nothing */
-        int fd = (int)syscall(SYS_pidfd_getfd, pidfd, d->fd, 0);
+        int fd = (int)scope_real_syscall(SYS_pidfd_getfd, pidfd, d->fd, 0);
         struct stat st;
-        if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_dev != d->dev || st.st_ino != d->ino)) {
-            close(fd);   /* the number changed hands meanwhile */
+        if (fd >= 0 && (scope_sys_fstat(fd, &st) != 0 || st.st_dev != d->dev || st.st_ino != d->ino)) {
+            scope_real_close(fd);   /* the number changed hands meanwhile */
             fd = -1;
         }
         if (fd >= 0)
             set_pin(i, fd);
     }
     if (pidfd >= 0)
-        close(pidfd);
+        scope_real_close(pidfd);
 }
 
 void scope_pin_after(void)
@@ -181,7 +181,7 @@ void scope_pin_after(void)
         /* Kept only while the new user could not open it: checked as the real user without
          * capabilities (faccessat without AT_EACCESS clears them for a non-root real uid), since a
          * program that keeps some for now (setpriv) loses them at its exec. */
-        if (atomic_load(&pins[i].fd1) && path && faccessat(AT_FDCWD, path, i == CONF ? R_OK : W_OK, 0) == 0)
+        if (atomic_load(&pins[i].fd1) && path && scope_real_faccessat(AT_FDCWD, path, i == CONF ? R_OK : W_OK, 0) == 0)
             drop_pin(i);
     }
 }
@@ -197,7 +197,7 @@ int scope_pin_hand(int fds[SCOPE_PIN_COUNT], char vars_out[SCOPE_PIN_COUNT][32])
         int fd1 = atomic_load(&pins[i].fd1);
         if (fd1 <= 0 || !still_ours(&pins[i], fd1 - 1))
             continue;
-        int fd = fcntl(fd1 - 1, F_DUPFD, 3);
+        int fd = scope_real_fcntl(fd1 - 1, F_DUPFD, 3);
         if (fd < 0)
             continue;
         fds[i] = fd;
@@ -220,5 +220,5 @@ void scope_pin_unhand(const int fds[SCOPE_PIN_COUNT])
 {
     for (int i = 0; i < SCOPE_PIN_COUNT; i++)
         if (fds[i] >= 0)
-            close(fds[i]);
+            scope_real_close(fds[i]);
 }

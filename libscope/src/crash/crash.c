@@ -67,7 +67,7 @@ static void two(struct cbuf *c, long v)
 static void iso_time(struct cbuf *c)
 {
     struct timespec ts;
-    syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts);
+    scope_real_syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts);
     long long days = ts.tv_sec / 86400, secs = ts.tv_sec % 86400;
     /* civil from days (Howard Hinnant) */
     long long z = days + 719468, era = z / 146097, doe = z - era * 146097;
@@ -99,14 +99,14 @@ static void write_info(int dfd, int sig, const siginfo_t *si, int err, pid_t tid
     char t[PATH_MAX];
     kv(&c, "version"), cb_str(&c, SCOPE_VERSION "\n");
     kv(&c, "time"), iso_time(&c), cb_str(&c, "\n");
-    kv(&c, "pid"), cb_dec(&c, (long long)syscall(SYS_getpid)), cb_str(&c, "\n");
+    kv(&c, "pid"), cb_dec(&c, (long long)scope_real_syscall(SYS_getpid)), cb_str(&c, "\n");
     kv(&c, "tid"), cb_dec(&c, tid), cb_str(&c, "\n");
     crash_read_file("/proc/self/comm", t, sizeof t);
     char *nl = strchr(t, '\n');
     if (nl)
         *nl = 0;
     kv(&c, "process"), cb_str(&c, t), cb_str(&c, "\n");
-    long n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", t, sizeof t - 1);
+    long n = scope_real_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", t, sizeof t - 1);
     t[n > 0 ? n : 0] = 0;
     kv(&c, "exe"), cb_str(&c, t), cb_str(&c, "\n");
     kv(&c, "signal"), cb_dec(&c, sig), cb_str(&c, "\n");
@@ -131,11 +131,11 @@ static void write_config(int dfd)
  * component, and owned by us and closed to others' writes when it was there already. */
 static int own_dir(int at, const char *name)
 {
-    if (syscall(SYS_mkdirat, at, name, 0700) != 0 && errno != EEXIST)
+    if (scope_real_syscall(SYS_mkdirat, at, name, 0700) != 0 && errno != EEXIST)
         return -1;
     int fd = crash_openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
     struct stat st;
-    if (fd >= 0 && (syscall(SYS_fstat, fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 022))) {
+    if (fd >= 0 && (scope_real_syscall(SYS_fstat, fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 022))) {
         crash_close(fd);
         return -1;
     }
@@ -145,7 +145,7 @@ static int own_dir(int at, const char *name)
 static int pid_dir(int at)
 {
     struct cbuf c = {.fd = -1};
-    cb_dec(&c, (long long)syscall(SYS_getpid));
+    cb_dec(&c, (long long)scope_real_syscall(SYS_getpid));
     c.b[c.len] = 0;
     return own_dir(at, c.b);
 }
@@ -160,7 +160,7 @@ static int open_snapshot_dir(void)
         for (size_t i = 1; i < n; i++)
             if (p[i] == '/') {
                 p[i] = 0;
-                syscall(SYS_mkdirat, AT_FDCWD, p, 0700);
+                scope_real_syscall(SYS_mkdirat, AT_FDCWD, p, 0700);
                 p[i] = '/';
             }
         return own_dir(AT_FDCWD, snap_dir);
@@ -180,14 +180,14 @@ static int open_snapshot_dir(void)
 static void check_dir(void)
 {
     const char *dir = snap_dir[0] ? snap_dir : "/tmp/scope";
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = scope_real_open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT)
         return;   /* made at the crash, 0700 */
     char why[128];
     struct stat st;
     if (fd < 0)
         snprintf(why, sizeof why, "%s", errno == ELOOP || errno == ENOTDIR ? "not a directory (a symbolic link?)" : strerror(errno));
-    else if (fstat(fd, &st) != 0)
+    else if (scope_sys_fstat(fd, &st) != 0)
         snprintf(why, sizeof why, "%s", strerror(errno));
     else if (st.st_uid != geteuid())
         snprintf(why, sizeof why, "owned by uid %lu, not by us", (unsigned long)st.st_uid);
@@ -196,11 +196,11 @@ static void check_dir(void)
     else
         why[0] = 0;
     if (fd >= 0)
-        close(fd);
+        scope_real_close(fd);
     if (!why[0])
         return;
     char alt[] = "/tmp/scope-crash-XXXXXX";
-    if (mkdtemp(alt)) {
+    if (scope_real_mkdtemp(alt)) {
         scope_log(SCOPE_LOG_ERROR, "crash snapshots: %s refused: %s; they go to %s instead", dir, why, alt);
         memcpy(snap_dir, alt, sizeof alt);
     } else {
@@ -261,8 +261,8 @@ static _Noreturn void die(int sig)
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     kernel_action(sig, &dfl, NULL);
     unblock(sig);
-    syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), sig);
-    syscall(SYS_exit_group, 128 + sig);
+    scope_real_syscall(SYS_tgkill, scope_real_syscall(SYS_getpid), scope_real_syscall(SYS_gettid), sig);
+    scope_real_syscall(SYS_exit_group, 128 + sig);
     for (;;)
         ;
 }
@@ -276,7 +276,7 @@ static void default_action(int sig, const siginfo_t *si)
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     kernel_action(sig, &dfl, NULL);
     if (!si || si->si_code <= 0 || sig == SIGABRT)
-        syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), sig);
+        scope_real_syscall(SYS_tgkill, scope_real_syscall(SYS_getpid), scope_real_syscall(SYS_gettid), sig);
 }
 
 static void chain(int sig, siginfo_t *si, void *uc)
@@ -310,7 +310,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 {
     int err = errno, saved_guard = scope_guard;
     scope_guard = 1;   /* our own reads and writes are never recorded */
-    pid_t tid = (pid_t)syscall(SYS_gettid), none = 0;
+    pid_t tid = (pid_t)scope_real_syscall(SYS_gettid), none = 0;
     if (!atomic_load(&written)) {
         if (atomic_compare_exchange_strong(&writer, &none, tid)) {
             atomic_store(&first_sig, sig);
@@ -323,7 +323,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
             /* another thread writes the snapshot: let it finish (bounded), then go on */
             for (int k = 0; k < 3000 && atomic_load(&writer); k++) {
                 struct timespec ms = {0, 10 * 1000000};
-                syscall(SYS_nanosleep, &ms, NULL);
+                scope_real_syscall(SYS_nanosleep, &ms, NULL);
             }
         }
     }

@@ -10,6 +10,7 @@
  * .dynamic); code (r-x) of files and device mappings are left to the files (p_filesz 0). Memory is
  * copied with write(2) straight from our address space: a page that cannot be read makes write
  * fail with EFAULT instead of faulting, and leaves a hole of zeros. x86-64 only. */
+#include "libc/libc.h"
 #include "crash/crash.h"
 
 #if defined(__x86_64__)
@@ -49,9 +50,9 @@ static void prstatus(int sig, const siginfo_t *si, const ucontext_t *uc, pid_t t
     ps.pr_info.si_code = si ? si->si_code : 0;
     ps.pr_cursig = (short)sig;
     ps.pr_pid = tid;
-    ps.pr_ppid = (pid_t)syscall(SYS_getppid);
-    ps.pr_pgrp = (pid_t)syscall(SYS_getpgid, 0);
-    ps.pr_sid = (pid_t)syscall(SYS_getsid, 0);
+    ps.pr_ppid = (pid_t)scope_real_syscall(SYS_getppid);
+    ps.pr_pgrp = (pid_t)scope_real_syscall(SYS_getpgid, 0);
+    ps.pr_sid = (pid_t)scope_real_syscall(SYS_getsid, 0);
     const greg_t *g = uc->uc_mcontext.gregs;
     struct user_regs_struct r;
     memset(&r, 0, sizeof r);
@@ -68,7 +69,7 @@ static void prstatus(int sig, const siginfo_t *si, const ucontext_t *uc, pid_t t
     r.cs = (unsigned long)g[REG_CSGSFS] & 0xffff;
     r.ss = 0x2b;   /* __USER_DS: not in the ucontext of every kernel */
     unsigned long fsbase = 0;
-    syscall(SYS_arch_prctl, ARCH_GET_FS, &fsbase);
+    scope_real_syscall(SYS_arch_prctl, ARCH_GET_FS, &fsbase);
     r.fs_base = fsbase;
     memcpy(&ps.pr_reg, &r, sizeof r < sizeof ps.pr_reg ? sizeof r : sizeof ps.pr_reg);
     ps.pr_fpvalid = uc->uc_mcontext.fpregs != NULL;
@@ -84,12 +85,12 @@ static void prpsinfo(void)
     struct elf_prpsinfo p;
     memset(&p, 0, sizeof p);
     p.pr_sname = 'R';
-    p.pr_uid = (unsigned)syscall(SYS_getuid);
-    p.pr_gid = (unsigned)syscall(SYS_getgid);
-    p.pr_pid = (pid_t)syscall(SYS_getpid);
-    p.pr_ppid = (pid_t)syscall(SYS_getppid);
-    p.pr_pgrp = (pid_t)syscall(SYS_getpgid, 0);
-    p.pr_sid = (pid_t)syscall(SYS_getsid, 0);
+    p.pr_uid = (unsigned)scope_real_syscall(SYS_getuid);
+    p.pr_gid = (unsigned)scope_real_syscall(SYS_getgid);
+    p.pr_pid = (pid_t)scope_real_syscall(SYS_getpid);
+    p.pr_ppid = (pid_t)scope_real_syscall(SYS_getppid);
+    p.pr_pgrp = (pid_t)scope_real_syscall(SYS_getpgid, 0);
+    p.pr_sid = (pid_t)scope_real_syscall(SYS_getsid, 0);
     char t[sizeof p.pr_psargs + 1];
     crash_read_file("/proc/self/comm", t, sizeof t);
     for (size_t i = 0; i < sizeof p.pr_fname - 1 && t[i] && t[i] != '\n'; i++)
@@ -206,12 +207,12 @@ void crash_core(int dirfd, int sig, const siginfo_t *si, const ucontext_t *uc, p
         if (skipped(&m[i]) || !dumped(&m[i]))
             continue;
         size_t len = m[i].end - m[i].start;
-        syscall(SYS_lseek, fd, (long)at, SEEK_SET);
+        scope_real_syscall(SYS_lseek, fd, (long)at, SEEK_SET);
         crash_write(fd, (const void *)m[i].start, len);   /* a short write leaves zeros */
         at += len;
     }
     /* the file's length, even when the last segment could not be read */
-    syscall(SYS_ftruncate, fd, (long)at);
+    scope_real_syscall(SYS_ftruncate, fd, (long)at);
     crash_close(fd);
 }
 #else

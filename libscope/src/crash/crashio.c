@@ -6,18 +6,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "libc/libc.h"
 #include "crash/crash.h"
 
 int crash_openat(int dirfd, const char *path, int flags, int mode)
 {
-    return (int)syscall(SYS_openat, dirfd, path, flags | O_CLOEXEC, mode);
+    return (int)scope_real_syscall(SYS_openat, dirfd, path, flags | O_CLOEXEC, mode);
 }
 
 ssize_t crash_write(int fd, const void *p, size_t n)
 {
     size_t done = 0;
     while (done < n) {
-        long r = syscall(SYS_write, fd, (const char *)p + done, n - done);
+        long r = scope_real_syscall(SYS_write, fd, (const char *)p + done, n - done);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -30,7 +31,7 @@ ssize_t crash_write(int fd, const void *p, size_t n)
 void crash_close(int fd)
 {
     if (fd >= 0)
-        syscall(SYS_close, fd);
+        scope_real_syscall(SYS_close, fd);
 }
 
 ssize_t crash_read_file(const char *path, char *buf, size_t cap)
@@ -42,7 +43,7 @@ ssize_t crash_read_file(const char *path, char *buf, size_t cap)
         return -1;
     }
     while (len + 1 < cap) {
-        long r = syscall(SYS_read, fd, buf + len, cap - 1 - len);
+        long r = scope_real_syscall(SYS_read, fd, buf + len, cap - 1 - len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)

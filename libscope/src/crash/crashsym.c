@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "libc/libc.h"
 #include "crash/crash.h"
 
 #define MAXMAPS 4096
@@ -100,7 +101,7 @@ void crash_maps_dontdump(void)
     size_t have = 0, k = 0;
     struct crash_map *cur = NULL;
     for (;;) {
-        long r = syscall(SYS_read, fd, buf + have, sizeof buf - 1 - have);
+        long r = scope_real_syscall(SYS_read, fd, buf + have, sizeof buf - 1 - have);
         if (r <= 0)
             break;
         have += (size_t)r;
@@ -154,7 +155,7 @@ static bool file_symbol(const struct crash_map *m, uintptr_t addr, char *name, s
     struct stat st;
     if (fd < 0)
         return false;
-    if (syscall(SYS_fstat, fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+    if (scope_real_syscall(SYS_fstat, fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
         crash_close(fd);
         return false;
     }

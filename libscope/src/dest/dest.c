@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libc/libc.h"
 #include "config/config.h"
 #include "dest/dest.h"
 #include "dest/destnet.h"
@@ -180,7 +181,7 @@ void scope_dest_close(struct scope_dest *d)
     if (d->net)
         scope_dnet_close(d);
     if (d->fd >= 0 && scope_dest_keeps_fds)
-        close(d->fd);
+        scope_real_close(d->fd);
     d->fd = -1;
     scope_dest_unlend(d);
     d->kind = SCOPE_DEST_NONE;

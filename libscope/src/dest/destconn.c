@@ -48,7 +48,7 @@ static void *resolver(void *arg)
     struct scope_resolve *r = arg;
     scope_guard = 1;   /* our own lookup: not the app's DNS */
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = r->socktype}, *ai = NULL;
-    r->err = getaddrinfo(r->host, r->port, &hints, &ai);
+    r->err = scope_real_getaddrinfo(r->host, r->port, &hints, &ai);
     r->sys_err = errno;
     for (struct addrinfo *a = ai; a && r->n < SCOPE_NET_MAX_ADDRS; a = a->ai_next)
         if (a->ai_addrlen <= sizeof r->addr[0]) {
@@ -149,7 +149,7 @@ void scope_conn_drop(struct scope_net *n)
         scope_tls_free(n->ssl, n->ctx);
     n->ssl = n->ctx = NULL;
     if (n->fd >= 0)
-        close(n->fd);
+        scope_real_close(n->fd);
     n->fd = -1;
     if (n->res)
         res_unref(n->res);
@@ -207,13 +207,13 @@ static void connect_next(struct scope_dest *d, int last_err)
     struct scope_net *n = d->net;
     while (n->next < n->naddr) {
         int i = n->next++;
-        int fd = socket(n->addr[i].ss_family, n->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int fd = scope_real_socket(n->addr[i].ss_family, n->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             last_err = errno;
             continue;
         }
         n->fd = fd = scope_fd_high(fd);
-        if (connect(fd, (struct sockaddr *)&n->addr[i], n->alen[i]) == 0) {
+        if (scope_real_connect(fd, (struct sockaddr *)&n->addr[i], n->alen[i]) == 0) {
             if (n->tls) {
                 phase(d, NP_HANDSHAKE);
                 handshake(d);
@@ -226,7 +226,7 @@ static void connect_next(struct scope_dest *d, int last_err)
             return;
         }
         last_err = errno;   /* unix: EAGAIN is a full backlog, a refusal like any other */
-        close(fd);
+        scope_real_close(fd);
         n->fd = -1;
     }
     fail(d, "connect to", strerror(last_err ? last_err : ECONNREFUSED));
@@ -289,10 +289,10 @@ static void connecting(struct scope_dest *d)
         return;
     int err = 0;
     socklen_t el = sizeof err;
-    if (getsockopt(n->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+    if (scope_real_getsockopt(n->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
         err = errno;
     if (err) {
-        close(n->fd);
+        scope_real_close(n->fd);
         n->fd = -1;
         connect_next(d, err);
     } else if (n->tls) {
@@ -318,7 +318,7 @@ void scope_conn_step(struct scope_dest *d)
         const char *what = n->phase == NP_RESOLVING ? "look up" :
                            n->phase == NP_CONNECTING ? "connect to" : "handshake with";
         if (n->phase == NP_CONNECTING && n->next < n->naddr) {
-            close(n->fd);
+            scope_real_close(n->fd);
             n->fd = -1;
             connect_next(d, ETIMEDOUT);
         } else

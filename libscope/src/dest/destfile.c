@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libc/libc.h"
 #include "dest/dest.h"
 #include "dest/destnet.h"
 #include "control/attachfds.h"
@@ -30,25 +31,25 @@ int scope_fd_high(int fd)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
         base = (long)rl.rlim_cur;
     base = base > 256 ? base - 64 : base / 2;
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
+    int hi = scope_real_fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
     if (hi < 0) {
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        scope_real_fcntl(fd, F_SETFD, FD_CLOEXEC);
         return fd;
     }
-    close(fd);
+    scope_real_close(fd);
     return hi;
 }
 
 static bool same_file(int fd, const struct scope_dest *d)
 {
     struct stat st;
-    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == d->dev && st.st_ino == d->ino;
+    return fd >= 0 && scope_sys_fstat(fd, &st) == 0 && st.st_dev == d->dev && st.st_ino == d->ino;
 }
 
 static bool remember(struct scope_dest *d, int fd)
 {
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0)
+    if (fd < 0 || scope_sys_fstat(fd, &st) != 0)
         return false;
     d->dev = st.st_dev;
     d->ino = st.st_ino;
@@ -116,7 +117,7 @@ bool scope_dfile_open(struct scope_dest *d, const char *url)
         /* Created now (readers may wait for it) and checked, then closed: see the header. */
         int fd = attempt(d);
         if (fd >= 0)
-            close(fd);
+            scope_real_close(fd);
     } else
         return false;
     return true;
@@ -128,7 +129,7 @@ void scope_dest_give(struct scope_dest *d, int fd, const char *why)
     d->awaiting = false;
     if (d->kind != SCOPE_DEST_FILE || !waited) {
         if (fd >= 0)
-            close(fd);
+            scope_real_close(fd);
         return;
     }
     if (fd >= 0) {
@@ -140,11 +141,11 @@ void scope_dest_give(struct scope_dest *d, int fd, const char *why)
             came_up(d);
             return;
         }
-        close(fd);
+        scope_real_close(fd);
     }
     fd = attempt(d);
     if (fd >= 0)
-        close(fd);
+        scope_real_close(fd);
     else if (why && *why) {
         char opened[sizeof d->last_failure];
         memcpy(opened, d->last_failure, sizeof opened);
@@ -165,9 +166,9 @@ bool scope_dfile_tick(struct scope_dest *d)
         if (remember(d, fd))
             d->fd = fd;
         else
-            close(fd);
+            scope_real_close(fd);
     } else {
-        close(fd);
+        scope_real_close(fd);
     }
     return true;
 }
@@ -175,7 +176,7 @@ bool scope_dfile_tick(struct scope_dest *d)
 void scope_dest_unlend(struct scope_dest *d)
 {
     if (d->lent >= 0)
-        close(d->lent);
+        scope_real_close(d->lent);
     d->lent = -1;
 }
 
@@ -183,7 +184,7 @@ void scope_dest_lend(struct scope_dest *d)
 {
     scope_dest_unlend(d);   /* one left by a parent whose thread never settled */
     if ((d->kind == SCOPE_DEST_STDOUT || d->kind == SCOPE_DEST_STDERR) && same_file(console_fd(d), d))
-        d->lent = scope_fd_high(fcntl(console_fd(d), F_DUPFD_CLOEXEC, 3));
+        d->lent = scope_fd_high(scope_real_fcntl(console_fd(d), F_DUPFD_CLOEXEC, 3));
 }
 
 int scope_dest_adopt(struct scope_dest *d)
@@ -205,11 +206,11 @@ static void reopen(struct scope_dest *d)
             went_down(d, why);
         }
     } else if (same_file(console_fd(d), d))
-        fd = fcntl(console_fd(d), F_DUPFD_CLOEXEC, 3);
+        fd = scope_real_fcntl(console_fd(d), F_DUPFD_CLOEXEC, 3);
     fd = scope_fd_high(fd);
     if (d->kind == SCOPE_DEST_FILE && !remember(d, fd)) {
         if (fd >= 0)
-            close(fd);
+            scope_real_close(fd);
         fd = -1;
     }
     d->fd = fd;
@@ -256,7 +257,7 @@ static int lock_file(int fd)
 static bool ends_line(int fd, off_t size)
 {
     char c;
-    return size == 0 || (pread(fd, &c, 1, size - 1) == 1 && c == '\n');
+    return size == 0 || (scope_real_pread(fd, &c, 1, size - 1) == 1 && c == '\n');
 }
 
 _Atomic uint64_t scope_dest_stop_ms;
@@ -296,12 +297,12 @@ static size_t write_all(int fd, const char *buf, size_t len, bool guarded, struc
 {
     int saved = errno;
     struct stat st;
-    bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    bool regular = scope_sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     bool shared = guarded && regular;
     bool locked = shared && lock_file(fd);
     /* A newline first: locked, only when the file ends in a half line (then once); unlocked, before
      * every chunk. */
-    bool have = !locked || fstat(fd, &st) == 0;
+    bool have = !locked || scope_sys_fstat(fd, &st) == 0;
     bool newline = shared && (!locked || (have && !ends_line(fd, st.st_size)));
     size_t whole = len;
     if (capd && capd->capped) {   /* for good: no record of ours after our notice */
@@ -335,7 +336,7 @@ static size_t write_all(int fd, const char *buf, size_t len, bool guarded, struc
         if (!regular && !writable(fd))
             break;
         struct iovec iov[2] = {{(void *)"\n", 1}, {(void *)(buf + off), n}};
-        ssize_t w = newline ? writev(fd, iov, 2) : write(fd, buf + off, n);
+        ssize_t w = newline ? scope_real_writev(fd, iov, 2) : scope_real_write(fd, buf + off, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (newline && w > 0) {
@@ -383,7 +384,7 @@ static size_t write_transient(struct scope_dest *d, const char *buf, size_t len)
     if (off < len && !d->capped)
         failed(d, "write", errno);
     if (d->kind == SCOPE_DEST_FILE)
-        close(fd);
+        scope_real_close(fd);
     return off;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "libc/libc.h"
 #include "dest/dest.h"
 #include "dest/destnet.h"
 
@@ -63,7 +64,7 @@ static bool peer_gone(struct scope_dest *d)
     if (p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) {
         int err = 0;
         socklen_t el = sizeof err;
-        getsockopt(n->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        scope_real_getsockopt(n->fd, SOL_SOCKET, SO_ERROR, &err, &el);
         scope_dnet_lost(d, "write to", err ? strerror(err) : "the receiver closed the connection");
         return true;
     }
@@ -75,7 +76,7 @@ static bool peer_gone(struct scope_dest *d)
     }
     char tmp[4096];
     for (int i = 0; i < 64; i++) {
-        ssize_t r = recv(n->fd, tmp, sizeof tmp, MSG_DONTWAIT);
+        ssize_t r = scope_real_recv(n->fd, tmp, sizeof tmp, MSG_DONTWAIT);
         if (r > 0)
             continue;
         if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -107,7 +108,7 @@ static void send_stream(struct scope_dest *d, uint64_t now)
                 return;
             }
         } else {
-            w = send(n->fd, n->buf + n->out, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+            w = scope_real_send(n->fd, n->buf + n->out, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -137,7 +138,7 @@ static void send_datagrams(struct scope_dest *d, uint64_t now)
             const char *nl = memchr(n->buf, '\n', n->len);
             dg = nl ? (size_t)(nl - n->buf) + 1 : n->len;
         }
-        ssize_t w = send(n->fd, n->buf, dg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t w = scope_real_send(n->fd, n->buf, dg, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))

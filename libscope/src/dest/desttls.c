@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "libc/libc.h"
 #include "dest/destnet.h"
 
 /* The few constants of OpenSSL's ABI we need (stable across 1.1 and 3). */
@@ -51,9 +52,9 @@ static char load_error[200];
 
 static void load(void)
 {
-    void *h = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
+    void *h = scope_real_dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
     if (!h)
-        h = dlopen("libssl.so.1.1", RTLD_NOW | RTLD_LOCAL);
+        h = scope_real_dlopen("libssl.so.1.1", RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         snprintf(load_error, sizeof load_error, "libssl not found (libssl.so.3, libssl.so.1.1)");
         return;

@@ -28,5 +28,4 @@ void scope_log_unlend(void);
 void scope_log_give(int fd, const char *why);
 void scope_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int scope_log_level_parse(const char *s);
-void scope_log_missing(void);
 #endif

@@ -11,7 +11,7 @@
 
 #include "scope.h"
 
-/* Looks up what a pass compares slots against: the real functions and our own wrappers (real.c)
+/* Looks up what a pass compares slots against: the real functions and our own wrappers (hooks.c)
  * and what the global scope binds each name to. */
 void scope_got_prepare(void);
 /* Points every slot of every eligible object (not libscope, the dynamic loader, the vdso or libc;

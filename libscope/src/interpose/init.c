@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/execenv.h"
 #include "crash/crash.h"
 #include "report/elfkind.h"
 #include "control/ctl.h"
@@ -27,32 +28,20 @@
 #include "config/watch.h"
 #include "scope.h"
 
-__thread int scope_guard __attribute__((tls_model("initial-exec")));
-struct scope_hot scope_hot;
 _Atomic int scope_ready;   /* 0 not yet, 1 running, 2 forked child to restart, 3 restarting */
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static pid_t cached_pid;
 static bool reporting;     /* the reporting thread was started */
 static bool met_on;        /* a metric destination is on */
 static _Atomic int mode;   /* enum scope_mode */
 
 int scope_mode(void) { return atomic_load(&mode); }
 
-uint64_t scope_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-pid_t scope_pid(void) { return cached_pid; }
-
 /* Channel ids start at pid * 1e8 so lifetimes from different processes writing to the same
  * files stay distinct. */
 static void chan_base(void)
 {
-    atomic_store(&scope_hot.next_chan, (uint64_t)cached_pid * 100000000ULL + 1);
+    atomic_store(&scope_hot.next_chan, (uint64_t)scope_pid() * 100000000ULL + 1);
 }
 
 static void set_flags(void);
@@ -74,7 +63,7 @@ static void atfork_child(void)
 {
     scope_ident_fork_child();
     scope_ctl_fork_child();
-    cached_pid = getpid();
+    scope_pid_set(getpid());
     scope_crash_init();
     scope_filter_child();
     if (!reporting)
@@ -165,7 +154,7 @@ int scope_start(int how)
 {
     scope_log_open(scope_cfg.log_dest, scope_cfg.log_level);
     scope_log_missing();
-    cached_pid = getpid();
+    scope_pid_set(getpid());
     scope_ident_start();     /* argv before main can rewrite it */
     scope_metrics_reset();   /* proc.cpu counts from here */
     scope_crash_init();
@@ -207,9 +196,11 @@ static void init_once(void)
     int saved_guard = scope_guard, saved_errno = errno;
     scope_guard = 1;
     scope_sanitized_start();   /* the sanitized build only (sanitized.c) */
+    /* The real functions before any code of ours runs (it calls libc through them, libc/libc.h),
+     * however we came: preloaded or loaded by an attach's dlopen. */
+    scope_resolve(SCOPE_FN_open);
     /* Loaded by dlopen (an attach on its way): nothing until scope_attach, not even a thread. */
     if (scope_preloaded()) {
-        scope_resolve(SCOPE_FN_open);
         scope_pin_take_handed();
         scope_ident_take_carried();
         scope_config_load();
@@ -237,7 +228,7 @@ void scope_init_slow(void)
 
 void scope_flush(bool final, int timeout_ms)
 {
-    if (reporting && getpid() == cached_pid)
+    if (reporting && getpid() == scope_pid())
         scope_report_flush(final, timeout_ms);
 }
 

@@ -166,7 +166,7 @@ static void *loaded(void *h)
 SCOPE_HIDDEN void *dlopen(const char *file, int mode)
 {
     SCOPE_NEED_REAL(dlopen, NULL);
-    if (scope_guard)   /* our own (wrap_tls.c's lookups) */
+    if (scope_guard)   /* our own code (it calls scope_real_dlopen anyway, libc/libc.h) */
         return scope_real_dlopen(file, mode);
     return loaded(load(false, LM_ID_BASE, file, mode, __builtin_return_address(0)));
 }

@@ -1,9 +1,7 @@
 /* wrap_tls.c — the plaintext of TLS connections, taken where the app hands it to its TLS library
  * or gets it back: OpenSSL's SSL_read/SSL_write (and _ex) and GnuTLS's gnutls_record_recv/send.
  * Neither library is linked into libscope: the real functions are looked up in whatever the app
- * has loaded, when first called. An app that dlopens its TLS library privately (RTLD_LOCAL, as
- * Python's _ssl module does) has it outside the global scope dlsym(RTLD_NEXT) searches, so the
- * loaded objects are searched one by one.
+ * has loaded, when first called (libc/tls.c).
  *
  * The real call runs outside our guard, so the socket reads and writes it makes are counted as
  * the connection's bytes (the ciphertext); the plaintext then goes to the protocol parsers with
@@ -15,63 +13,6 @@
 
 #include "interpose/wrap.h"
 
-#define MAX_OBJS 256
-struct objs {
-    char names[MAX_OBJS][256];
-    int n;
-};
-
-static int collect(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    struct objs *o = arg;
-    if (info->dlpi_name && info->dlpi_name[0] && o->n < MAX_OBJS &&
-        strlen(info->dlpi_name) < sizeof o->names[0])
-        strcpy(o->names[o->n++], info->dlpi_name);
-    return 0;
-}
-
-/* The first definition of sym that is not ours. Runs rarely (once per function, or while the
- * library is not loaded at all), never while the app holds a loader lock of ours. */
-static void *lookup(const char *sym, const void *ours)
-{
-    void *p = dlsym(RTLD_NEXT, sym);
-    if (p && p != ours)
-        return p;
-    /* 64 KiB: neither on the app's stack nor thread-local (static TLS that large makes every
-     * thread the app creates with a small stack fail with EINVAL) */
-    struct objs *o = malloc(sizeof *o);
-    if (!o)
-        return NULL;
-    o->n = 0;
-    dl_iterate_phdr(collect, o);   /* names first: dlopen inside the iteration could deadlock */
-    p = NULL;
-    for (int i = 0; i < o->n && !p; i++) {
-        void *h = dlopen(o->names[i], RTLD_LAZY | RTLD_NOLOAD);
-        if (!h)
-            continue;
-        void *q = dlsym(h, sym);
-        dlclose(h);
-        if (q && q != ours)
-            p = q;
-    }
-    free(o);
-    return p;
-}
-
-bool scope_tls_resolve(enum scope_fn fn)
-{
-    void **real = scope_hooks[fn].real;
-    if (__atomic_load_n(real, __ATOMIC_ACQUIRE))
-        return true;
-    /* our wrapper as our symbol table has it: &name may be bound to the app's library when we
-     * were loaded by dlopen, behind it */
-    void *p = lookup(scope_hooks[fn].name, scope_wrapper_addr(fn));
-    if (p)
-        __atomic_store_n(real, p, __ATOMIC_RELEASE);
-    return p != NULL;
-}
-
 #define TLS_REAL(name) (scope_real_##name || scope_tls_resolve(SCOPE_FN_##name))
 
 static int (*ssl_get_fd)(void *);
@@ -80,14 +21,14 @@ static int (*gnutls_get_int)(void *);
 static int ssl_fd(void *ssl)
 {
     if (!ssl_get_fd)
-        ssl_get_fd = (int (*)(void *))lookup("SSL_get_fd", NULL);
+        ssl_get_fd = (int (*)(void *))scope_tls_lookup("SSL_get_fd");
     return ssl_get_fd && ssl ? ssl_get_fd(ssl) : -1;
 }
 
 static int gnutls_fd(void *session)
 {
     if (!gnutls_get_int)
-        gnutls_get_int = (int (*)(void *))lookup("gnutls_transport_get_int", NULL);
+        gnutls_get_int = (int (*)(void *))scope_tls_lookup("gnutls_transport_get_int");
     return gnutls_get_int && session ? gnutls_get_int(session) : -1;
 }
 

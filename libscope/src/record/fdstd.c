@@ -16,9 +16,9 @@
 static bool regular(int fd, int *flags)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    if (scope_sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
         return false;
-    int fl = fcntl(fd, F_GETFL);
+    int fl = scope_real_fcntl(fd, F_GETFL);
     *flags = fl < 0 ? O_RDONLY : fl;
     return true;
 }

@@ -214,7 +214,7 @@ void scope_net_closing(int fd)
     socklen_t sl = sizeof ss;
     /* the app closes a connect it never asked about: the kernel knows how it went; still under
      * way, it was given up (a timeout of the app's own): EINPROGRESS says so */
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
+    if (scope_real_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
         err = 0;
     if (!err && getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
         err = EINPROGRESS;
@@ -249,7 +249,7 @@ void scope_net_accepted(enum scope_fn fn, int lfd, int fd, const struct sockaddr
         socklen_t tl = sizeof type;
         if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
             ss.ss_family = AF_UNSPEC;
-        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
+        scope_real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
         fl = class_bits(ss.ss_family, type);
     }
     scope_stream_reset(fd, -1);

@@ -60,7 +60,7 @@ void scope_netev_dns_packet(const struct scope_rec *r, struct conn *c, const uns
         scope_fld_n(&fl, "net_peer_port", pport);
     }
     scope_fld_n(&fl, "fd", r->fd);
-    scope_fld_c(&fl, "op", scope_hooks[r->fn].name);
+    scope_fld_c(&fl, "op", scope_fn_name[r->fn]);
     if (!m.response) {   /* a query */
         unsigned i = dnsq_next++ % DNS_PEND;
         dnsq[i].chan = c->chan;
@@ -141,7 +141,7 @@ void scope_netev_on_dns(const struct scope_rec *r, struct sbuf *ev, struct sbuf 
     size_t nl = strnlen(r->data, r->len < 255 ? r->len : 255);
     memcpy(name, r->data, nl);
     name[nl] = 0;
-    const char *op = scope_hooks[r->fn].name;
+    const char *op = scope_fn_name[r->fn];
     SCOPE_FIELDS(fl);
     scope_fld_c(&fl, "domain", name);
     scope_fld_c(&fl, "op", op);

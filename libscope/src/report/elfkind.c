@@ -28,7 +28,7 @@
 
 static long sys_pread(int fd, void *buf, size_t n, off_t off)
 {
-    return syscall(SYS_pread64, fd, buf, n, off);
+    return scope_real_syscall(SYS_pread64, fd, buf, n, off);
 }
 
 static bool read_at(int fd, void *buf, size_t n, uint64_t off)
@@ -118,10 +118,10 @@ enum scope_exe_kind scope_exe_kind(const char *path)
 {
     int saved_errno = errno;
     enum scope_exe_kind k = SCOPE_EXE_UNKNOWN;
-    long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    long fd = scope_real_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd >= 0) {
         k = kind_of((int)fd);
-        syscall(SYS_close, (int)fd);
+        scope_real_syscall(SYS_close, (int)fd);
     }
     errno = saved_errno;
     return k;
@@ -171,7 +171,7 @@ static bool search(const char *file, char *out, size_t cap)
                 out[dl++] = '/';
             }
             memcpy(out + dl, file, fl + 1);
-            if (syscall(SYS_faccessat, AT_FDCWD, out, X_OK) == 0)
+            if (scope_real_syscall(SYS_faccessat, AT_FDCWD, out, X_OK) == 0)
                 return true;
         }
         if (!colon)
@@ -200,7 +200,7 @@ static char self_says[SCOPE_REC_DATA];   /* the start record's notice; "" when n
 void scope_self_notice(void)
 {
     char exe[PATH_MAX];
-    long n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", exe, sizeof exe - 1);
+    long n = scope_real_syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return;
     exe[n] = '\0';

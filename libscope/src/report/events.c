@@ -192,7 +192,7 @@ static void fs_event(struct sbuf *o, const char *source, const struct scope_rec 
                      const struct fdinfo *fi, bool close)
 {
     struct scope_field f[16] = {
-        S("file", path), S("op", scope_hooks[r->fn].name), N("fd", r->fd),
+        S("file", path), S("op", scope_fn_name[r->fn]), N("fd", r->fd),
         N("proc_uid", scope_id.uid), N("proc_gid", scope_id.gid), S("proc_cgroup", scope_id.cgroup),
         N("file_perms", fi ? fi->perms : 0), N("file_owner", fi ? fi->owner : 0),
         N("file_group", fi ? fi->group : 0),
@@ -280,9 +280,9 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     /* Through the descriptor while it still is the one opened (the name may have been replaced
      * since); the app may close it meanwhile, so the name is the fallback, not a zero. */
     bool look = emit || (had && scope_hot.ev_fs);   /* had: for its fs.close */
-    bool have = look && current && stat(link, &st) == 0 && fd_current(r->fd, r->chan);
+    bool have = look && current && scope_sys_stat(link, &st) == 0 && fd_current(r->fd, r->chan);
     if (look && !have && path[0])
-        have = stat(path, &st) == 0;
+        have = scope_sys_stat(path, &st) == 0;
     if (fi) {
         text_out(o, &fi->text, SCOPE_W_FILE, fi->path ? fi->path : "", "file", fi->chan);
         free(fi->path);
@@ -356,7 +356,7 @@ static void on_path(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     } else if (given[0]) {
         absolute(path, sizeof path, r->rbytes, given);
     }
-    const char *op = scope_hooks[r->fn].name;
+    const char *op = scope_fn_name[r->fn];
     switch (r->kind) {
     case SCOPE_REC_DELETE: {
         struct scope_field f[] = {S("file", path), S("op", op), S("unit", "operation")};

@@ -44,7 +44,7 @@ static void one(struct sbuf *met, const char *name, const char *unit, long long 
                 const struct scope_rec *r, const char *path, bool with_fd)
 {
     struct scope_dim dims[] = {
-        {"op", scope_hooks[r->fn].name, 0, 3},
+        {"op", scope_fn_name[r->fn], 0, 3},
         {"file", path, 0, 5},
         {"fd", NULL, r->fd, 7},
         {"numops", NULL, 1, 8},
@@ -97,7 +97,7 @@ void scope_fsm_error(struct sbuf *met, const struct scope_rec *r, const char *pa
     if (!scope_cfg.met_fs || scope_cfg.verbosity < SCOPE_V_ERROR)
         return;
     struct scope_dim dims[] = {
-        {"op", scope_hooks[r->fn].name, 0, 3}, {"file", path, 0, 5}, {"class", cls, 0, 2},
+        {"op", scope_fn_name[r->fn], 0, 3}, {"file", path, 0, 5}, {"class", cls, 0, 2},
     };
     scope_emit_metric(met, "fs.error", "counter", 1, "operation", dims, 3, r->t_ns);
 }
@@ -115,7 +115,7 @@ static void put(struct sbuf *met, struct sum *sums, int *nsums, const char *name
     if (scope_cfg.verbosity >= 3) {
         struct scope_dim dims[4];
         int n = 0;
-        dims[n++] = (struct scope_dim){"op", scope_hooks[fn].name, 0, 3};
+        dims[n++] = (struct scope_dim){"op", scope_fn_name[fn], 0, 3};
         if (has_numops(name))
             dims[n++] = (struct scope_dim){"numops", NULL, numops, 8};
         if (cls)

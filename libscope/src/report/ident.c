@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "libc/libc.h"
 #include "config/config.h"
 #include "report/ident.h"
 #include "report/redact.h"
@@ -29,14 +30,14 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 static ssize_t slurp(const char *path, char *buf, size_t cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = scope_real_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     size_t len = 0;
     ssize_t n;
-    while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+    while (len < cap - 1 && (n = scope_real_read(fd, buf + len, cap - 1 - len)) > 0)
         len += (size_t)n;
-    close(fd);
+    scope_real_close(fd);
     buf[len] = 0;
     return (ssize_t)len;
 }
@@ -45,11 +46,11 @@ static ssize_t slurp(const char *path, char *buf, size_t cap)
 static void name_of(const char *file, unsigned id, char *out, size_t cap)
 {
     snprintf(out, cap, "%u", id);
-    FILE *f = fopen(file, "re");
+    FILE *f = scope_real_fopen(file, "re");
     if (!f)
         return;
     char line[1024];
-    while (fgets(line, sizeof line, f)) {
+    while (scope_real_fgets(line, sizeof line, f)) {
         char *c1 = strchr(line, ':');
         char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2 || strtoul(c2 + 1, NULL, 10) != id || c2[1] == ':')
@@ -58,7 +59,7 @@ static void name_of(const char *file, unsigned id, char *out, size_t cap)
         copy_str(out, cap, line);
         break;
     }
-    fclose(f);
+    scope_real_fclose(f);
 }
 
 /* The container id: the first run of exactly 64 lowercase hex digits standing alone between
@@ -150,7 +151,7 @@ void scope_ident_take_carried(void)
 
 const char *scope_ident_host_var(void)
 {
-    return host_var[0] && carried_pid == (pid_t)syscall(SYS_getpid) ? host_var : NULL;
+    return host_var[0] && carried_pid == (pid_t)scope_real_syscall(SYS_getpid) ? host_var : NULL;
 }
 
 static pid_t read_outer_pid(uint64_t pidns)

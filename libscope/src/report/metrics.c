@@ -49,11 +49,11 @@ static long cpus(void)
 /* The start of a small /proc file, as a string; false when it cannot be read. */
 static bool read_small(const char *path, char *buf, size_t cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = scope_real_open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
-    ssize_t n = read(fd, buf, cap - 1);
-    close(fd);
+    ssize_t n = scope_real_read(fd, buf, cap - 1);
+    scope_real_close(fd);
     if (n <= 0)
         return false;
     buf[n] = 0;
@@ -84,31 +84,31 @@ static long long count_listed(DIR *tasks)
 {
     long long n = 0;
     struct dirent *e;
-    while ((e = readdir(tasks))) {
+    while ((e = scope_real_readdir(tasks))) {
         if (e->d_name[0] == '.')
             continue;
         char p[300], buf[4096];
         snprintf(p, sizeof p, "/proc/self/task/%s/children", e->d_name);
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        int fd = scope_real_open(p, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
         ssize_t got;
-        while ((got = read(fd, buf, sizeof buf)) > 0)
+        while ((got = scope_real_read(fd, buf, sizeof buf)) > 0)
             for (ssize_t i = 0; i < got; i++)
                 n += buf[i] == ' ';
-        close(fd);
+        scope_real_close(fd);
     }
     return n;
 }
 
 static long long count_by_parent(void)
 {
-    DIR *d = opendir("/proc");
+    DIR *d = scope_real_opendir("/proc");
     if (!d)
         return 0;
     long long n = 0;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    while ((e = scope_real_readdir(d))) {
         if (e->d_name[0] < '1' || e->d_name[0] > '9')
             continue;
         char p[300], buf[512];
@@ -119,7 +119,7 @@ static long long count_by_parent(void)
         if (end && strtol(end + 4, NULL, 10) == scope_id.pid)   /* ") S <ppid>" */
             n++;
     }
-    closedir(d);
+    scope_real_closedir(d);
     return n;
 }
 
@@ -127,27 +127,27 @@ static long long count_children(void)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)scope_id.pid);
-    if (access(path, R_OK) != 0)
+    if (scope_real_access(path, R_OK) != 0)
         return count_by_parent();
-    DIR *d = opendir("/proc/self/task");
+    DIR *d = scope_real_opendir("/proc/self/task");
     if (!d)
         return 0;
     long long n = count_listed(d);
-    closedir(d);
+    scope_real_closedir(d);
     return n;
 }
 
 static long long count_fds(void)
 {
-    DIR *d = opendir("/proc/self/fd");
+    DIR *d = scope_real_opendir("/proc/self/fd");
     if (!d)
         return 0;
     long long n = 0;
     struct dirent *e;
-    while ((e = readdir(d)))
+    while ((e = scope_real_readdir(d)))
         if (e->d_name[0] != '.')
             n++;
-    closedir(d);
+    scope_real_closedir(d);
     return n > 0 ? n - 1 : 0;   /* not the directory's own descriptor */
 }
 

@@ -143,7 +143,7 @@ void scope_netev_on_conn(const struct scope_rec *r, struct sbuf *ev, struct sbuf
     SCOPE_FIELDS(fl);
     scope_netev_fields(&fl, c);
     scope_fld_n(&fl, "fd", r->fd);
-    scope_fld_c(&fl, "op", scope_hooks[r->fn].name);
+    scope_fld_c(&fl, "op", scope_fn_name[r->fn]);
     scope_event(ev, SCOPE_W_NET, "net.open", "net", r->chan, r->t_ns, fl.f, fl.n);
     if (met && scope_cfg.met_net && scope_cfg.verbosity >= SCOPE_V_OPEN)
         scope_netev_conn_metric(met, "net.open", "counter", 1, "connection", c, r);
@@ -161,7 +161,7 @@ void scope_netev_on_nclose(const struct scope_rec *r, struct sbuf *ev, struct sb
         SCOPE_FIELDS(fl);
         scope_netev_fields(&fl, c);
         scope_fld_n(&fl, "fd", r->fd);
-        scope_fld_c(&fl, "op", scope_hooks[r->fn].name);
+        scope_fld_c(&fl, "op", scope_fn_name[r->fn]);
         if (scope_netev_proto_name[c->l[1].proto][0])
             scope_fld_c(&fl, "net_protocol", scope_netev_proto_name[c->l[1].proto]);
         else if (scope_netev_proto_name[c->l[0].proto][0])
@@ -198,7 +198,7 @@ bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *me
     else
         snprintf(msg, sizeof msg, "%s", strerror(r->aux));
     SCOPE_FIELDS(fl);
-    scope_fld_c(&fl, "op", scope_hooks[r->fn].name);
+    scope_fld_c(&fl, "op", scope_fn_name[r->fn]);
     scope_fld_n(&fl, "errno", r->aux);
     scope_fld_c(&fl, "errno_name", name ? name : "UNKNOWN");
     scope_fld_c(&fl, "message", msg);
@@ -209,7 +209,7 @@ bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *me
         scope_netev_fields(&fl, c);
     scope_event(ev, SCOPE_W_NET, "net.error", "net", r->chan, r->t_ns, fl.f, fl.n);
     if (met && scope_cfg.met_net && scope_cfg.verbosity >= SCOPE_V_ERROR) {
-        struct scope_dim dims[] = {{"op", scope_hooks[r->fn].name, 0, 3}, {"class", cls, 0, 2}};
+        struct scope_dim dims[] = {{"op", scope_fn_name[r->fn], 0, 3}, {"class", cls, 0, 2}};
         scope_emit_metric(met, "net.error", "counter", 1, "operation", dims, 2, r->t_ns);
     }
     return true;

@@ -46,7 +46,7 @@ void scope_netev_conn_metric(struct sbuf *met, const char *name, const char *typ
         {"proto", proto_of_class(cls), 0, 2},
         {"port", NULL, c->server ? c->lport : c->pport, 6},
         {"class", class_name(cls), 0, 2},
-        {"op", scope_hooks[c->fn].name, 0, 3},
+        {"op", scope_fn_name[c->fn], 0, 3},
     };
     scope_emit_metric(met, name, type, v, unit, dims, 5, r->t_ns);
 }

@@ -6,12 +6,11 @@
 void scope_report_open(const char *event_url, const char *metric_url);
 bool scope_report_start(void);
 void scope_report_child_reset(void);
-/* Around the app's fork (only the sanitized build does anything: report.c says why). */
 void scope_report_flush(bool final, int timeout_ms);
-/* Runs fn(arg) on the reporting thread and waits for it (bounded); false when it did not run
- * (no thread, or it did not answer in time). */
 /* The reporting thread's tid (0 before it runs). */
 pid_t scope_report_tid(void);
+/* Runs fn(arg) on the reporting thread and waits for it (bounded); false when it did not run
+ * (no thread, or it did not answer in time). */
 bool scope_report_call(void (*fn)(void *), void *arg, int timeout_ms);
 /* Reporting thread only (control requests, ctl.c), with the control lock held: */
 struct scope_dest;

@@ -1,6 +1,6 @@
-/* real.c — the real libc functions behind our wrappers, generated from interpose.def: one pointer
- * each, resolved together with dlsym(RTLD_NEXT), plus the hook list a GOT patcher uses, with the
- * addresses of our own wrappers as our symbol table has them. */
+/* hooks.c — the hook list a GOT patcher uses (got.c), generated from interpose.def: each
+ * function's name, our wrapper's address as our symbol table has it, and the libc layer's pointer
+ * to the real function (libc/real.c resolves those). */
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
@@ -24,24 +24,13 @@
 #include "interpose/interpose.def"
 #undef SCOPE_FN
 
-#define SCOPE_FN(ret, name, params, cat) ret(*scope_real_##name) params;
-#include "interpose/interpose.def"
-#undef SCOPE_FN
-
-const unsigned char scope_fn_cat[SCOPE_FN_COUNT] = {
-#define SCOPE_FN(ret, name, params, cat) SCOPE_CAT_##cat,
-#include "interpose/interpose.def"
-#undef SCOPE_FN
-};
-
 const struct scope_hook scope_hooks[SCOPE_FN_COUNT] = {
 #define SCOPE_FN(ret, name, params, cat) {#name, #cat, (void *)&name, (void **)&scope_real_##name},
 #include "interpose/interpose.def"
 #undef SCOPE_FN
 };
 
-static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
-static bool missing[SCOPE_FN_COUNT], ours[SCOPE_FN_COUNT];
+static pthread_once_t wrappers_once = PTHREAD_ONCE_INIT;
 static void *wrappers[SCOPE_FN_COUNT];
 
 /* Our dynamic symbol table, to find our own definitions in (own_symbol). */
@@ -102,7 +91,7 @@ static void *own_symbol(const struct symbols *t, const char *name)
     return NULL;
 }
 
-static void resolve_all(void)
+static void find_wrappers(void)
 {
     struct symbols own;
     bool have = own_symbols(&own);
@@ -110,28 +99,12 @@ static void resolve_all(void)
         /* Hidden wrappers are not in our symbol table, and &name is bound to them locally. */
         void *w = have && scope_fn_cat[i] != SCOPE_CAT_dl ? own_symbol(&own, scope_hooks[i].name) : NULL;
         wrappers[i] = w ? w : scope_hooks[i].wrapper;
-        void *p = dlsym(RTLD_NEXT, scope_hooks[i].name);
-        /* Our own wrapper coming back (library loaded twice, or odd link order) would recurse
-         * forever; a missing function is better. */
-        if (p == wrappers[i]) {
-            ours[i] = true;
-            p = NULL;
-        }
-        if (!p)
-            missing[i] = true;
-        __atomic_store_n(scope_hooks[i].real, p, __ATOMIC_RELEASE);
     }
-}
-
-bool scope_resolve(enum scope_fn fn)
-{
-    pthread_once(&resolve_once, resolve_all);
-    return !missing[fn];
 }
 
 void *scope_wrapper_addr(enum scope_fn fn)
 {
-    pthread_once(&resolve_once, resolve_all);
+    pthread_once(&wrappers_once, find_wrappers);
     return wrappers[fn];
 }
 
@@ -139,10 +112,10 @@ void *scope_wrapper_addr(enum scope_fn fn)
 void scope_log_missing(void)
 {
     for (int i = 0; i < SCOPE_FN_COUNT; i++)
-        if (ours[i])
+        if (scope_real_ours((enum scope_fn)i))
             scope_log(SCOPE_LOG_ERROR, "dlsym(RTLD_NEXT, \"%s\") returned our own wrapper; "
                       "treated as missing, calls to it fail with ENOSYS", scope_hooks[i].name);
-        else if (missing[i])
+        else if (!scope_resolve((enum scope_fn)i))
             scope_log(SCOPE_LOG_DEBUG, "%s not found in libc; calls to it fail with ENOSYS",
                       scope_hooks[i].name);
 }
