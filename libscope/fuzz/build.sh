@@ -12,13 +12,13 @@ if ! command -v "$CC" >/dev/null; then
   exit 2
 fi
 mkdir -p "$out"
-flags=(-std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer
+flags=(-std=gnu11 -D_GNU_SOURCE -I"$src" -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
 grep -v '^#' "$here/targets.txt" | while read -r name files; do
   [ -n "$name" ] || continue
   srcs=()
   for f in $files; do srcs+=("$src/$f"); done
   "$CC" "${flags[@]}" -o "$out/fuzz_$name" "$here/fuzz_$name.c" "${srcs[@]}" \
-    "$here/stubs.c" "$src/json.c" -lm
+    "$here/stubs.c" "$src/util/json.c" -lm
 done
 echo "fuzz: targets built in $out"

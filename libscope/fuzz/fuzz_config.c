@@ -5,7 +5,7 @@
 
 #include "fuzz.h"
 
-#include "../src/config.h"
+#include "../src/config/config.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

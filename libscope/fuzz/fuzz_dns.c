@@ -6,7 +6,7 @@
 
 #include "fuzz.h"
 
-#include "../src/dnsparse.h"
+#include "../src/proto/dnsparse.h"
 
 static void on_addr(void *ctx, int family, const unsigned char *addr)
 {

@@ -5,7 +5,7 @@
 
 #include "fuzz.h"
 
-#include "../src/dnstcp.h"
+#include "../src/proto/dnstcp.h"
 
 static void on_msg(void *ctx, const unsigned char *msg, size_t n)
 {

@@ -1,11 +1,11 @@
-/* fuzz_filter — the filter language (src/filterparse.c): SCOPE_FILTER and SCOPE_FILTER_NAMES text
+/* fuzz_filter — the filter language (src/config/filterparse.c, filterval.c): SCOPE_FILTER and SCOPE_FILTER_NAMES text
  * parsed into scopes and freed (LeakSanitizer sees what an error path forgets). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 
-#include "../src/filterdef.h"
+#include "../src/config/filterdef.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

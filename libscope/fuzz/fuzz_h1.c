@@ -1,4 +1,4 @@
-/* fuzz_h1 — the HTTP/1.x parser (src/http1.c) over arbitrary bytes. The first input byte picks
+/* fuzz_h1 — the HTTP/1.x parser (src/proto/http1.c, http1body.c) over arbitrary bytes. The first input byte picks
  * the side (requests or responses), whether the callback says "no body" (as for HEAD) and the
  * piece size; the rest is fed in those pieces, with a gap now and then, so that heads, chunked
  * bodies and resynchronisation are reached across piece boundaries. */
@@ -7,7 +7,7 @@
 
 #include "fuzz.h"
 
-#include "../src/http.h"
+#include "../src/proto/http.h"
 
 static bool on_msg(void *ctx, const struct scope_http_msg *m)
 {

@@ -6,7 +6,7 @@
 
 #include "fuzz.h"
 
-#include "../src/http.h"
+#include "../src/proto/http.h"
 
 static bool on_msg(void *ctx, const struct scope_http_msg *m)
 {

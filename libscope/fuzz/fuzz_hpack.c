@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/http.h"
+#include "../src/proto/http.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

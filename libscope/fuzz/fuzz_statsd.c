@@ -7,10 +7,10 @@
 
 #include "fuzz.h"
 
-#include "../src/config.h"
-#include "../src/json.h"
+#include "../src/config/config.h"
+#include "../src/util/json.h"
 #include "../src/scope.h"
-#include "../src/statsd.h"
+#include "../src/report/statsd.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

@@ -1,15 +1,24 @@
 /* stubs.c — what the fuzzed parsers call outside their own files, done without side effects:
  * the log formats its message (so bad format arguments are still caught) and drops it, the
  * settings are defaults, the relay formats the metric's strings into the buffer (so every string
- * the StatsD parser hands out is read). Linked into every fuzz target and replay driver. */
+ * the StatsD parser hands out is read), libc is called directly. Linked into every fuzz target
+ * and replay driver. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "../src/config.h"
-#include "../src/emit.h"
-#include "../src/json.h"
-#include "../src/log.h"
+#include "../src/config/config.h"
+#include "../src/report/emit.h"
+#include "../src/util/json.h"
+#include "../src/dest/log.h"
+
+/* The libc layer's pointers the linked sources use (src/libc/libc.h), pointing at libc itself:
+ * a driver interposes nothing. Weak, like scope_cfg, for a target that links the real table. */
+__attribute__((weak)) int (*scope_real_open)(const char *, int, ...) = open;
+__attribute__((weak)) ssize_t (*scope_real_pread)(int, void *, size_t, off_t) = pread;
+__attribute__((weak)) int (*scope_real_close)(int) = close;
 
 /* Weak: the config target links the real one (src/config.c). */
 __attribute__((weak)) struct scope_cfg scope_cfg;

@@ -1,33 +1,10 @@
-/* scope.h — what the parts of libscope share: the function table ids, the real-function pointers,
- * the thread guard, the binary record and the global state the hot path reads. */
+/* scope.h — what the parts of libscope share: the libc layer (libc/libc.h: the function table
+ * ids, the real-function pointers, the thread guard), the hook table, the binary record and the
+ * global state the hot path reads. */
 #ifndef SCOPE_H
 #define SCOPE_H
 
-#include <dirent.h>
-#include <dlfcn.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
-#include <sys/types.h>
-#include <sys/socket.h>
-#include <netdb.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/uio.h>
-#include <wchar.h>
-
-/* glibc makes these macros when optimising; the table needs the functions. */
-#undef fread_unlocked
-#undef fwrite_unlocked
-#undef getc
-#undef putc
+#include "libc/libc.h"
 
 #define SCOPE_API __attribute__((visibility("default")))
 #define SCOPE_HIDDEN __attribute__((visibility("hidden")))
@@ -38,18 +15,8 @@
 #define SCOPE_VERSION "0.1.0"
 #endif
 
-enum scope_fn {
-#define SCOPE_FN(ret, name, params, cat) SCOPE_FN_##name,
-#include "interpose.def"
-#undef SCOPE_FN
-    SCOPE_FN_COUNT
-};
-
-#define SCOPE_FN(ret, name, params, cat) extern ret(*scope_real_##name) params;
-#include "interpose.def"
-#undef SCOPE_FN
-
-/* One entry per interposed function: what a GOT patcher needs to redirect and restore it. */
+/* interpose/hooks.c: one entry per interposed function, what a GOT patcher needs to redirect and
+ * restore it: the name, our wrapper, and the libc layer's pointer to the real function. */
 struct scope_hook {
     const char *name;
     const char *category;
@@ -58,13 +25,11 @@ struct scope_hook {
 };
 extern const struct scope_hook scope_hooks[SCOPE_FN_COUNT];
 
-/* Resolves every real pointer once; true when the one asked for is usable. */
-bool scope_resolve(enum scope_fn fn);
 /* Our own wrapper for fn, as our symbol table defines it. Not &name: loaded by dlopen, behind
  * libc, our own references to an exported name are bound to libc's definition. */
 void *scope_wrapper_addr(enum scope_fn fn);
-/* wrap_tls.c: the real TLS function, looked up in whatever the app loaded; false: not loaded. */
-bool scope_tls_resolve(enum scope_fn fn);
+/* Logs the functions libc lacks (once the log destination exists). */
+void scope_log_missing(void);
 
 /* Fails the wrapper with ENOSYS when libc lacks the function (or dlsym handed back our own).
  * SCOPE_SANITIZER_START: below, with scope_ensure_init. */
@@ -77,15 +42,6 @@ bool scope_tls_resolve(enum scope_fn fn);
         }                                                                                     \
     } while (0)
 
-/* Set while a thread runs our code (or a real call we made): libc calling an interposed symbol
- * from inside itself, or our own I/O, must not be counted twice. The reporting thread keeps it set
- * for its whole life. initial-exec so reading it never calls into the TLS allocator. */
-extern __thread int scope_guard __attribute__((tls_model("initial-exec")));
-
-/* Categories of interpose.def, as numbers (scope_fn_cat[fn]). */
-enum scope_cat { SCOPE_CAT_open, SCOPE_CAT_close, SCOPE_CAT_read, SCOPE_CAT_write, SCOPE_CAT_seek,
-                 SCOPE_CAT_stat, SCOPE_CAT_ns, SCOPE_CAT_proc, SCOPE_CAT_net, SCOPE_CAT_recv,
-                 SCOPE_CAT_send, SCOPE_CAT_dns, SCOPE_CAT_tls, SCOPE_CAT_dl };
 /* The visibility of each category's wrappers: every one is exported (LD_PRELOAD interposes it),
  * but the loader's (wrap_dl.c), which only GOT patching reaches (why: wrap_dl.c). */
 #define SCOPE_VIS_open SCOPE_API
@@ -102,7 +58,6 @@ enum scope_cat { SCOPE_CAT_open, SCOPE_CAT_close, SCOPE_CAT_read, SCOPE_CAT_writ
 #define SCOPE_VIS_dns SCOPE_API
 #define SCOPE_VIS_tls SCOPE_API
 #define SCOPE_VIS_dl SCOPE_HIDDEN
-extern const unsigned char scope_fn_cat[SCOPE_FN_COUNT];
 
 /* The fixed-size binary record the hot path hands to the reporting thread. What the fields hold
  * per kind:
@@ -278,9 +233,6 @@ static inline void scope_ensure_init(void)
 }
 void scope_after_fork_child(void);
 void scope_flush(bool final, int timeout_ms);
-pid_t scope_pid(void);
-/* wrap_exec.c: true in a vfork child (another pid, our memory): touch nothing there but the stack. */
-bool scope_vforked(void);
 
 /* Enter our code from a wrapper: false means "just call the real function". */
 static inline bool scope_enter(void)
@@ -309,7 +261,6 @@ static inline void scope_left_behind(const void *p)
 static inline void scope_left_behind(const void *p) { (void)p; }
 #endif
 
-uint64_t scope_now_ns(void);
 
 /* Per-thread counters per function (stats.c): no cache line is shared between the app's threads,
  * so counting costs a thread what an uncontended add costs. Slots outlive their thread and are
@@ -486,10 +437,5 @@ void scope_dns_done(enum scope_fn fn, const char *name, uint64_t t0, int err,
 /* Counting a failed net call under its class (connection, rx_tx, dns) for net.error. */
 void scope_net_err(int cls);
 
-/* wrap_proc.c: what exec needs, taken at init (preload: the SCOPE_* of the environment) or from
- * the settings in force (attach: scope_cfg, which the new image then gets in its environment);
- * again after each config change. off: a detached process execs unchanged. */
-void scope_exec_prepare(bool from_config);
-void scope_exec_off(void);
 
 #endif

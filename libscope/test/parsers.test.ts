@@ -1,7 +1,7 @@
-// The HTTP parsers of libscope (src/http1.c, src/hpack.c, src/h2.c) run by the httpparse driver
-// (test/parse/httpparse.c) over hand-written HTTP/1 bytes, the RFC 7541 Appendix C header blocks
-// in HTTP/2 frames, and real HTTP/1.1 and HTTP/2 traffic recorded by a proxy between curl (or
-// node's HTTP/2 client) and a node server.
+// The HTTP parsers of libscope (src/proto: http1.c and http1body.c, hpack.c, h2.c) run by the
+// httpparse driver (test/parse/httpparse.c) over hand-written HTTP/1 bytes, the RFC 7541 Appendix C
+// header blocks in HTTP/2 frames, and real HTTP/1.1 and HTTP/2 traffic recorded by a proxy between
+// curl (or node's HTTP/2 client) and a node server.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawnSync } from 'node:child_process';

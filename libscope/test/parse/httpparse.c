@@ -1,4 +1,4 @@
-/* httpparse — runs one of libscope's HTTP parsers (src/http1.c, src/h2.c) over standard input and
+/* httpparse — runs one of libscope's HTTP parsers (src/proto/http1.c, h2.c) over standard input and
  * prints one JSON line per message head it reports. Used by test/parsers.test.ts.
  *
  *   httpparse --h1-req|--h1-resp|--h2-client|--h2-server [--piece N] [--gap OFFSET:LEN]...
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/http.h"
+#include "../../src/proto/http.h"
 
 enum mode { M_NONE, M_H1_REQ, M_H1_RESP, M_H2_CLIENT, M_H2_SERVER, M_DETECT };
 

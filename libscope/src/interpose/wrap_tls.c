@@ -1,0 +1,133 @@
+/* wrap_tls.c — the plaintext of TLS connections, taken where the app hands it to its TLS library
+ * or gets it back: OpenSSL's SSL_read/SSL_write (and _ex) and GnuTLS's gnutls_record_recv/send.
+ * Neither library is linked into libscope: the real functions are looked up in whatever the app
+ * has loaded, when first called (libc/tls.c).
+ *
+ * The real call runs outside our guard, so the socket reads and writes it makes are counted as
+ * the connection's bytes (the ciphertext); the plaintext then goes to the protocol parsers with
+ * the connection's descriptor, which the library knows (SSL_get_fd, gnutls_transport_get_int). */
+#include <dlfcn.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interpose/wrap.h"
+
+#define TLS_REAL(name) (scope_real_##name || scope_tls_resolve(SCOPE_FN_##name))
+
+static int (*ssl_get_fd)(void *);
+static int (*gnutls_get_int)(void *);
+
+static int ssl_fd(void *ssl)
+{
+    if (!ssl_get_fd)
+        ssl_get_fd = (int (*)(void *))scope_tls_lookup("SSL_get_fd");
+    return ssl_get_fd && ssl ? ssl_get_fd(ssl) : -1;
+}
+
+static int gnutls_fd(void *session)
+{
+    if (!gnutls_get_int)
+        gnutls_get_int = (int (*)(void *))scope_tls_lookup("gnutls_transport_get_int");
+    return gnutls_get_int && session ? gnutls_get_int(session) : -1;
+}
+
+/* Which socket a TLS object writes to: the library knows when it does the socket I/O itself
+ * (SSL_get_fd); an app with a BIO of its own (curl's connection filters) does the I/O in its own
+ * callbacks, on this thread, during the call: the socket touched last is the one. Remembered per
+ * object for calls served from the library's buffer, which touch no socket. */
+#define TLS_MAP 64
+static struct {
+    _Atomic(void *) obj;
+    _Atomic int fd;
+} tls_map[TLS_MAP];
+static __thread int tls_depth;
+
+static int obj_fd(void *obj, bool gnutls)
+{
+    int fd = gnutls ? gnutls_fd(obj) : ssl_fd(obj);
+    if (fd >= 0 && scope_is_sock(fd))
+        return fd;
+    size_t h = ((uintptr_t)obj >> 4) % TLS_MAP;
+    fd = scope_last_sock;
+    if (fd >= 0) {
+        atomic_store_explicit(&tls_map[h].fd, fd, memory_order_relaxed);
+        atomic_store_explicit(&tls_map[h].obj, obj, memory_order_relaxed);
+        return fd;
+    }
+    return atomic_load_explicit(&tls_map[h].obj, memory_order_relaxed) == obj
+               ? atomic_load_explicit(&tls_map[h].fd, memory_order_relaxed)
+               : -1;
+}
+
+/* Around the real call: only the outermost one is the app's (OpenSSL's SSL_write may call
+ * SSL_write_ex through the same symbols). */
+static void tls_enter(void)
+{
+    if (tls_depth++ == 0)
+        scope_last_sock = -1;
+}
+
+static void tls_leave(enum scope_fn fn, bool tx, ssize_t n, const void *buf, void *obj, bool gnutls)
+{
+    if (--tls_depth > 0 || n <= 0 || !scope_enter())
+        return;
+    int saved_errno = errno;
+    scope_tls_io(fn, obj_fd(obj, gnutls), tx, n, buf);
+    errno = saved_errno;
+    scope_leave();
+}
+
+/* No real function anywhere: only possible for an app calling our symbol without the library. */
+#define TLS_NEED(name, failret)                                                               \
+    if (!TLS_REAL(name))                                                                      \
+        return failret;
+
+SCOPE_API int SSL_read(void *ssl, void *buf, int num)
+{
+    TLS_NEED(SSL_read, -1);
+    tls_enter();
+    int r = scope_real_SSL_read(ssl, buf, num);
+    tls_leave(SCOPE_FN_SSL_read, false, r, buf, ssl, false);
+    return r;
+}
+SCOPE_API int SSL_write(void *ssl, const void *buf, int num)
+{
+    TLS_NEED(SSL_write, -1);
+    tls_enter();
+    int r = scope_real_SSL_write(ssl, buf, num);
+    tls_leave(SCOPE_FN_SSL_write, true, r, buf, ssl, false);
+    return r;
+}
+SCOPE_API int SSL_read_ex(void *ssl, void *buf, size_t num, size_t *got)
+{
+    TLS_NEED(SSL_read_ex, 0);
+    tls_enter();
+    int r = scope_real_SSL_read_ex(ssl, buf, num, got);
+    tls_leave(SCOPE_FN_SSL_read_ex, false, r == 1 && got ? (ssize_t)*got : 0, buf, ssl, false);
+    return r;
+}
+SCOPE_API int SSL_write_ex(void *ssl, const void *buf, size_t num, size_t *put)
+{
+    TLS_NEED(SSL_write_ex, 0);
+    tls_enter();
+    int r = scope_real_SSL_write_ex(ssl, buf, num, put);
+    tls_leave(SCOPE_FN_SSL_write_ex, true, r == 1 && put ? (ssize_t)*put : 0, buf, ssl, false);
+    return r;
+}
+SCOPE_API ssize_t gnutls_record_recv(void *session, void *data, size_t size)
+{
+    TLS_NEED(gnutls_record_recv, -1);
+    tls_enter();
+    ssize_t r = scope_real_gnutls_record_recv(session, data, size);
+    tls_leave(SCOPE_FN_gnutls_record_recv, false, r, data, session, true);
+    return r;
+}
+SCOPE_API ssize_t gnutls_record_send(void *session, const void *data, size_t size)
+{
+    TLS_NEED(gnutls_record_send, -1);
+    tls_enter();
+    ssize_t r = scope_real_gnutls_record_send(session, data, size);
+    tls_leave(SCOPE_FN_gnutls_record_send, true, r, data, session, true);
+    return r;
+}

@@ -1,0 +1,24 @@
+/* self.c — what libc and the kernel say about this process that every part of libscope asks:
+ * its pid as of our start or its last fork (init.c keeps it), whether we run in a vfork child,
+ * and the wall clock. */
+#include <time.h>
+
+#include "libc/libc.h"
+
+static pid_t cached_pid;
+
+pid_t scope_pid(void) { return cached_pid; }
+void scope_pid_set(pid_t pid) { cached_pid = pid; }
+
+/* A vfork child has its own pid and our memory: the kernel's answer, not a cached one. */
+bool scope_vforked(void)
+{
+    return cached_pid != 0 && (pid_t)scope_real_syscall(SYS_getpid) != cached_pid;
+}
+
+uint64_t scope_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,479 @@
+/* events.c — turning ring records into events: fs.open / fs.close / fs.delete / fs.rename /
+ * fs.mkdir / fs.error, console (stdout, stderr) and file (log files). Keeps what it learnt about
+ * each open descriptor (absolute path, op, open time, owner and mode, text not yet written) until
+ * its close, since later records only carry the descriptor. Reporting thread only. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "report/emit.h"
+#include "report/elfkind.h"
+#include "report/events.h"
+#include "config/filter.h"
+#include "report/fsmetrics.h"
+#include "report/ident.h"
+#include "report/netevents.h"
+#include "scope.h"
+
+#define TEXT_MAX 4096   /* joined text is written at this size at the latest */
+static const char BINARY[] = "-- binary data ignored --";
+
+struct text {
+    struct sbuf b;
+    uint64_t t_ns;
+};
+
+struct fdinfo {
+    uint64_t chan, t_open;
+    uint16_t fn;
+    unsigned perms, owner, group;
+    char *path;
+    struct text text;   /* log-file text not yet written */
+};
+
+static struct fdinfo *fds;
+static size_t nfds;
+static struct text console[3];   /* fd 1 and 2 */
+
+/* the rate limit */
+static uint64_t rate_sec, rate_n, rate_over, rate_told;
+
+void *scope_fd_slot(void **table, size_t *len, size_t elem, int fd)
+{
+    if (fd < 0 || fd >= scope_fdtab_len)
+        return NULL;
+    if ((size_t)fd >= *len) {
+        size_t n = *len ? *len : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        char *p = realloc(*table, n * elem);
+        if (!p)
+            return NULL;
+        memset(p + *len * elem, 0, (n - *len) * elem);
+        *table = p;
+        *len = n;
+    }
+    return (char *)*table + (size_t)fd * elem;
+}
+
+static struct fdinfo *fdinfo(int fd) { return scope_fd_slot((void **)&fds, &nfds, sizeof *fds, fd); }
+
+/* True while fd still is the descriptor the record was about (the app may have closed it). */
+static bool fd_current(int fd, uint64_t chan)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    return c && chan && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
+}
+
+/* What the app's fd names. This thread has a descriptor table of its own (report.c), so the
+ * app's descriptors are reached through /proc/self/fd, which is the process's table. */
+static bool fd_path(int fd, char *out, size_t cap)
+{
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, out, cap - 1);
+    if (n <= 0)
+        return false;
+    out[n] = 0;
+    return true;
+}
+
+/* A path as the app gave it, made absolute against its directory descriptor or the cwd. */
+static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
+{
+    if (given[0] == '/') {
+        snprintf(out, cap, "%s", given);
+        return;
+    }
+    char base[PATH_MAX];
+    /* The directory's own open came through the ring before this record, and its close (if any)
+     * comes after: what we learnt at its open still names it, even if it is closed by now. */
+    struct fdinfo *dir = dirfd1 ? fdinfo((int)(dirfd1 - 1)) : NULL;
+    bool ok = dir && dir->chan && dir->path && dir->path[0] == '/'
+                  ? snprintf(base, sizeof base, "%s", dir->path) > 0
+              : dirfd1 ? fd_path((int)(dirfd1 - 1), base, sizeof base)
+                       : getcwd(base, sizeof base) != NULL;
+    if (!ok) {
+        snprintf(out, cap, "%s", given);
+        return;
+    }
+    size_t l = strlen(base);
+    snprintf(out, cap, "%s%s%s", base, l && base[l - 1] == '/' ? "" : "/",
+             given[0] == '.' && given[1] == '/' ? given + 2 : given);
+}
+
+static void data_str(const struct scope_rec *r, char *out, size_t cap)
+{
+    size_t n = r->len < cap - 1 ? r->len : cap - 1;
+    memcpy(out, r->data, n);
+    out[n] = 0;
+}
+
+static uint64_t mono_sec(void) { return scope_mono_ns() / 1000000000ULL; }
+
+void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const char *sourcetype,
+                 uint64_t chan, uint64_t t_ns, const struct scope_field *f, int nf)
+{
+    if (!scope_watch_on(w) || !scope_watch_name(w, source) || !scope_watch_value(w, f, nf))
+        return;
+    uint64_t matched = 0;
+    if (scope_filter_on && !(matched = scope_filter_event(source, sourcetype, w, f, nf)))
+        return;
+    if (scope_cfg.maxeps > 0) {
+        uint64_t s = mono_sec();
+        if (s != rate_sec) {
+            rate_sec = s;
+            rate_n = 0;
+        }
+        if (++rate_n > (uint64_t)scope_cfg.maxeps) {
+            rate_over++;
+            return;
+        }
+    }
+    scope_emit_event_head(o, source, sourcetype, chan, t_ns);
+    bool first = true;
+    for (int i = 0; i < nf; i++) {
+        if (!scope_watch_field(w, f[i].key))
+            continue;
+        sb_s(o, first ? "\"" : ",\"");
+        sb_s(o, f[i].key);
+        sb_s(o, "\":");
+        if (f[i].json)
+            sb_raw(o, f[i].s, f[i].n);
+        else if (f[i].s)
+            sb_jstr(o, f[i].s, f[i].n);
+        else
+            sb_i(o, f[i].num);
+        first = false;
+    }
+    scope_emit_event_tail(o, matched);
+}
+
+bool scope_event_room(const char *source)
+{
+    if (scope_filter_on) {
+        int may = scope_filter_may(source);
+        if (may == SCOPE_FILTER_NO)
+            return false;   /* filtered: not a drop */
+        if (may == SCOPE_FILTER_DATA)
+            return true;    /* built, and then filtered or counted */
+    }
+    if (scope_cfg.maxeps <= 0)
+        return true;
+    uint64_t s = mono_sec();
+    if (s != rate_sec || rate_n < (uint64_t)scope_cfg.maxeps)
+        return true;
+    rate_over++;
+    return false;
+}
+
+uint64_t scope_events_rate_notice(struct sbuf *o, bool force)
+{
+    if (rate_over == rate_told || (!force && mono_sec() == rate_sec))
+        return 0;
+    uint64_t n = rate_over - rate_told;
+    char msg[256];
+    snprintf(msg, sizeof msg, "libscope dropped %llu records over the event rate limit of %ld per "
+             "second (SCOPE_EVENT_MAXEPS)", (unsigned long long)n, scope_cfg.maxeps);
+    scope_emit_notice(o, msg);
+    rate_told = rate_over;
+    return n;
+}
+
+#define S(k, v) {k, v, strlen(v), 0, false}
+#define N(k, v) {k, NULL, 0, (long long)(v), false}
+
+/* fi: what the open learnt (NULL when its record was dropped). */
+static void fs_event(struct sbuf *o, const char *source, const struct scope_rec *r, const char *path,
+                     const struct fdinfo *fi, bool close)
+{
+    struct scope_field f[16] = {
+        S("file", path), S("op", scope_fn_name[r->fn]), N("fd", r->fd),
+        N("proc_uid", scope_id.uid), N("proc_gid", scope_id.gid), S("proc_cgroup", scope_id.cgroup),
+        N("file_perms", fi ? fi->perms : 0), N("file_owner", fi ? fi->owner : 0),
+        N("file_group", fi ? fi->group : 0),
+    };
+    int nf = 9;
+    if (close) {
+        uint64_t t_open = fi ? fi->t_open : r->t_ns;
+        f[nf++] = (struct scope_field)N("file_read_bytes", r->rbytes);
+        f[nf++] = (struct scope_field)N("file_read_ops", r->rops);
+        f[nf++] = (struct scope_field)N("file_write_bytes", r->wbytes);
+        f[nf++] = (struct scope_field)N("file_write_ops", r->wops);
+        f[nf++] = (struct scope_field)N("duration", r->t_ns > t_open ? (r->t_ns - t_open) / 1000000 : 0);
+    }
+    scope_event(o, SCOPE_W_FS, source, "fs", r->chan, r->t_ns, f, nf);
+}
+
+/* Is it text a person could read? Valid UTF-8 without control characters other than the
+ * usual layout ones and ESC (colours). */
+static bool binary(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != '\b' &&
+            c != 0x1b)
+            return true;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = scope_utf8_seq(s + i, n - i);
+        if (!len)
+            return true;
+        i += len;
+    }
+    return false;
+}
+
+static void text_out(struct sbuf *o, struct text *t, enum scope_watch w, const char *source,
+                     const char *sourcetype, uint64_t chan)
+{
+    if (!t->b.len)
+        return;
+    bool bin = !scope_cfg.allow_binary && binary((const unsigned char *)t->b.p, t->b.len);
+    struct scope_field f[1] = {{"message", bin ? BINARY : t->b.p, bin ? sizeof BINARY - 1 : t->b.len, 0, false}};
+    scope_event(o, w, source, sourcetype, chan, t->t_ns, f, 1);
+    t->b.len = 0;
+}
+
+static void text_add(struct sbuf *o, struct text *t, const struct scope_rec *r, enum scope_watch w,
+                     const char *source, const char *sourcetype)
+{
+    bool joins = r->aux & (SCOPE_TEXT_STDIO | SCOPE_TEXT_MORE);
+    if (!joins || t->b.len + r->len > TEXT_MAX)
+        text_out(o, t, w, source, sourcetype, r->chan);
+    if (!t->b.len)
+        t->t_ns = r->t_ns;
+    sb_raw(&t->b, r->data, r->len);
+}
+
+static const char *console_name(int fd) { return fd == 2 ? "stderr" : "stdout"; }
+
+static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
+{
+    struct fdinfo *fi = fdinfo(r->fd);
+    char given[SCOPE_REC_DATA + 1], path[PATH_MAX + 1] = "";
+    data_str(r, given, sizeof given);
+    bool current = fd_current(r->fd, r->chan);
+    bool dup = r->len == 0 && scope_fn_cat[r->fn] == SCOPE_CAT_open && r->fn != SCOPE_FN_freopen &&
+               r->fn != SCOPE_FN_freopen64;
+    struct fdinfo *src = dup ? fdinfo(r->aux) : NULL;
+    if (src && src->chan == r->wops && src->path)
+        snprintf(path, sizeof path, "%s", src->path);
+    else if ((given[0] != '/' || !given[0]) && current && fd_path(r->fd, path, sizeof path) && path[0] == '/')
+        ;   /* the kernel's absolute name */
+    else if (given[0])
+        absolute(path, sizeof path, r->rbytes, given);
+    struct stat st;
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
+    /* a descriptor the process had when we started, or a forked child inherited: learnt, not
+     * opened (no event, no metric) */
+    bool had = r->aux == SCOPE_OPEN_HAD && (r->len > 0 || r->fn == SCOPE_FN_fork);
+    /* the owner and mode are for the events: not looked up for one the rate limit will drop */
+    bool emit = !had && scope_hot.ev_fs && scope_event_room("fs.open");
+    /* Through the descriptor while it still is the one opened (the name may have been replaced
+     * since); the app may close it meanwhile, so the name is the fallback, not a zero. */
+    bool look = emit || (had && scope_hot.ev_fs);   /* had: for its fs.close */
+    bool have = look && current && scope_sys_stat(link, &st) == 0 && fd_current(r->fd, r->chan);
+    if (look && !have && path[0])
+        have = scope_sys_stat(path, &st) == 0;
+    if (fi) {
+        text_out(o, &fi->text, SCOPE_W_FILE, fi->path ? fi->path : "", "file", fi->chan);
+        free(fi->path);
+        fi->path = strdup(path);
+        fi->chan = r->chan;
+        fi->t_open = r->t_ns;
+        fi->fn = r->fn;
+        fi->perms = have ? st.st_mode & 07777 : 0;
+        fi->owner = have ? st.st_uid : 0;
+        fi->group = have ? st.st_gid : 0;
+    }
+    /* A custom log-file pattern is matched here; until now the text was copied just in case. */
+    struct scope_fdc *c = scope_fdc(r->fd);
+    if (c && current && (atomic_load(&c->flags) & SCOPE_FD_TEXT_MAYBE)) {
+        uint32_t fl = atomic_load(&c->flags);
+        uint32_t want = (fl & ~(uint32_t)SCOPE_FD_TEXT_MAYBE) |
+                        (scope_watch_name(SCOPE_W_FILE, path) ? SCOPE_FD_TEXT : 0);
+        atomic_compare_exchange_strong(&c->flags, &fl, want);
+    }
+    if (emit)
+        fs_event(o, "fs.open", r, path, fi, false);
+    if (met && !had)
+        scope_fsm_call(met, r, path);
+}
+
+static void on_close(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
+{
+    struct fdinfo *fi = fdinfo(r->fd);
+    bool known = fi && fi->chan == r->chan;   /* else its open record was dropped */
+    const char *path = known && fi->path ? fi->path : "";
+    if (known)
+        text_out(o, &fi->text, SCOPE_W_FILE, path, "file", r->chan);
+    if (scope_hot.ev_fs)
+        fs_event(o, "fs.close", r, path, known ? fi : NULL, true);
+    if (met)
+        scope_fsm_call(met, r, path);
+    if (known) {
+        free(fi->path);
+        fi->path = NULL;
+        fi->chan = 0;
+    }
+}
+
+static void on_text(const struct scope_rec *r, struct sbuf *o)
+{
+    if (r->kind == SCOPE_REC_CONSOLE) {
+        if (r->fd == 1 || r->fd == 2)
+            text_add(o, &console[r->fd], r, SCOPE_W_CONSOLE, console_name(r->fd), "console");
+        return;
+    }
+    struct fdinfo *fi = fdinfo(r->fd);
+    if (!fi || fi->chan != r->chan || !fi->path)
+        return;   /* its open was dropped: no name to give it */
+    struct scope_fdc *c = scope_fdc(r->fd);
+    /* copied while a custom pattern was undecided, and then found not to be a log file */
+    if (c && fd_current(r->fd, r->chan) && !(atomic_load(&c->flags) & SCOPE_FD_TEXT))
+        return;
+    text_add(o, &fi->text, r, SCOPE_W_FILE, fi->path, "file");
+}
+
+extern const char *strerrorname_np(int) __attribute__((weak));
+
+static void on_path(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
+{
+    char given[SCOPE_REC_DATA + 1], path[PATH_MAX + 1] = "", to[PATH_MAX + 1] = "";
+    data_str(r, given, sizeof given);
+    if (r->kind == SCOPE_REC_ERROR && !r->len) {
+        struct fdinfo *fi = fdinfo(r->fd);
+        if (fi && fi->chan && fi->chan == r->chan && fi->path)
+            snprintf(path, sizeof path, "%s", fi->path);
+    } else if (given[0]) {
+        absolute(path, sizeof path, r->rbytes, given);
+    }
+    const char *op = scope_fn_name[r->fn];
+    switch (r->kind) {
+    case SCOPE_REC_DELETE: {
+        struct scope_field f[] = {S("file", path), S("op", op), S("unit", "operation")};
+        scope_event(o, SCOPE_W_FS, "fs.delete", "fs", 0, r->t_ns, f, 3);
+        break;
+    }
+    case SCOPE_REC_MKDIR: {
+        struct scope_field f[] = {S("file", path), S("op", op), N("file_perms", r->aux & 07777)};
+        scope_event(o, SCOPE_W_FS, "fs.mkdir", "fs", 0, r->t_ns, f, 3);
+        break;
+    }
+    case SCOPE_REC_RENAME: {
+        size_t a = strlen(given);
+        if (a + 1 < r->len) {
+            char second[SCOPE_REC_DATA + 1];
+            size_t n = r->len - a - 1;
+            memcpy(second, r->data + a + 1, n);
+            second[n] = 0;
+            absolute(to, sizeof to, r->wbytes, second);
+        }
+        struct scope_field f[] = {S("file", path), S("new_file", to), S("op", op)};
+        scope_event(o, SCOPE_W_FS, "fs.rename", "fs", 0, r->t_ns, f, 3);
+        break;
+    }
+    case SCOPE_REC_ERROR: {
+        const char *name = strerrorname_np ? strerrorname_np(r->aux) : NULL;
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", strerror(r->aux));
+        struct scope_field f[8] = {S("op", op), S("file", path), N("errno", r->aux),
+                                   S("errno_name", name ? name : "UNKNOWN"), S("message", msg),
+                                   S("class", scope_err_class(scope_fn_cat[r->fn]))};
+        int nf = 6;
+        if (r->fd >= 0)
+            f[nf++] = (struct scope_field)N("fd", r->fd);
+        if (scope_hot.ev_fs)
+            scope_event(o, SCOPE_W_FS, "fs.error", "fs", r->chan, r->t_ns, f, nf);
+        if (met)
+            scope_fsm_error(met, r, path, scope_err_class(scope_fn_cat[r->fn]));
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Per-call metrics for records that carry only a descriptor. */
+static void on_call(const struct scope_rec *r, struct sbuf *met)
+{
+    if (!met)
+        return;
+    char path[PATH_MAX + 1] = "";
+    if (r->len) {
+        char given[SCOPE_REC_DATA + 1];
+        data_str(r, given, sizeof given);
+        absolute(path, sizeof path, r->rbytes, given);
+    } else {
+        struct fdinfo *fi = fdinfo(r->fd);
+        if (fi && fi->chan == r->chan && fi->path)
+            snprintf(path, sizeof path, "%s", fi->path);
+    }
+    scope_fsm_call(met, r, path);
+}
+
+/* A line still being written waits a little for its end. */
+static bool ripe(const struct text *t, bool all)
+{
+    return t->b.len && (all || t->b.p[t->b.len - 1] == '\n' ||
+                        scope_now_ns() - t->t_ns > 200 * 1000000ULL);
+}
+
+void scope_events_flush(struct sbuf *o, bool all)
+{
+    for (int fd = 1; fd <= 2; fd++)
+        if (ripe(&console[fd], all))
+            text_out(o, &console[fd], SCOPE_W_CONSOLE, console_name(fd), "console", 0);
+    for (size_t fd = 0; fd < nfds; fd++)
+        if (ripe(&fds[fd].text, all))
+            text_out(o, &fds[fd].text, SCOPE_W_FILE, fds[fd].path ? fds[fd].path : "", "file",
+                     fds[fd].chan);
+}
+
+/* A forked child: the parent's tables may have been mid-update; leak them and start empty. */
+void scope_events_reset(void)
+{
+    scope_left_behind(fds);
+    fds = NULL;
+    nfds = 0;
+    for (int fd = 0; fd < 3; fd++)
+        scope_left_behind(console[fd].b.p);
+    memset(console, 0, sizeof console);
+    rate_sec = rate_n = rate_over = rate_told = 0;
+    scope_net_reset();
+}
+
+void scope_events_format(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met)
+{
+    switch (r->kind) {
+    case SCOPE_REC_OPEN: on_open(r, ev, met); break;
+    case SCOPE_REC_CLOSE: on_close(r, ev, met); break;
+    case SCOPE_REC_CONSOLE:
+    case SCOPE_REC_TEXT: on_text(r, ev); break;
+    case SCOPE_REC_DELETE:
+    case SCOPE_REC_RENAME:
+    case SCOPE_REC_MKDIR: on_path(r, ev, met); break;
+    case SCOPE_REC_ERROR:
+        if (!scope_net_error(r, ev, met))
+            on_path(r, ev, met);
+        break;
+    case SCOPE_REC_SOCK:
+    case SCOPE_REC_CONN:
+    case SCOPE_REC_NCLOSE:
+    case SCOPE_REC_DATA:
+    case SCOPE_REC_DNS: scope_net_format(r, ev, met); break;
+    case SCOPE_REC_STAT:
+    case SCOPE_REC_SEEK:
+    case SCOPE_REC_IO: on_call(r, met); break;
+    case SCOPE_REC_NOTICE: scope_notice_format(r, ev); break;
+    default: break;
+    }
+}

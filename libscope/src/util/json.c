@@ -1,0 +1,200 @@
+/* json.c — text building and JSON escaping for the reporting thread (malloc is fine here). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/json.h"
+
+static bool grow(struct sbuf *b, size_t more)
+{
+    if (b->len + more + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+        return false;
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void sb_raw(struct sbuf *b, const char *s, size_t n)
+{
+    if (!grow(b, n))
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void sb_s(struct sbuf *b, const char *s) { sb_raw(b, s, strlen(s)); }
+
+void sb_fmt(struct sbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    sb_raw(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* Length of the valid UTF-8 sequence starting at s (n bytes available), 0 if invalid. */
+size_t scope_utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0;      /* overlong */
+        if (c == 0xED)
+            hi = 0x9F;      /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        if (c == 0xF4)
+            hi = 0x8F;      /* beyond U+10FFFF */
+    } else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+size_t scope_utf8_cut(const unsigned char *s, size_t n)
+{
+    size_t i = n;
+    for (int k = 0; k < 3 && i > 0 && (s[i - 1] & 0xC0) == 0x80; k++)
+        i--;
+    if (i == 0 || s[i - 1] < 0xC0)
+        return n;   /* ends on ASCII or a complete tail of garbage: nothing to protect */
+    size_t lead = i - 1;
+    unsigned c = s[lead];
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    return n - lead < need ? lead : n;
+}
+
+void sb_jstr(struct sbuf *b, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (!grow(b, n + 2))
+        return;
+    b->p[b->len++] = '"';
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        /* copy the plain stretch in one go */
+        while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) {
+            sb_raw(b, (const char *)s + i, run - i);
+            i = run;
+            continue;
+        }
+        unsigned c = s[i];
+        char esc[8];
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            sb_raw(b, esc, 2);
+            i++;
+        } else if (c < 0x20) {
+            const char *m = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
+                          : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+            if (m)
+                sb_raw(b, m, 2);
+            else {
+                snprintf(esc, sizeof esc, "\\u%04x", c);
+                sb_raw(b, esc, 6);
+            }
+            i++;
+        } else {
+            size_t len = scope_utf8_seq(s + i, n - i);
+            if (len) {
+                sb_raw(b, (const char *)s + i, len);
+                i += len;
+            } else {
+                snprintf(esc, sizeof esc, "\\u%04x", c);
+                sb_raw(b, esc, 6);
+                i++;
+            }
+        }
+    }
+    sb_raw(b, "\"", 1);
+}
+
+void sb_jcstr(struct sbuf *b, const char *s) { sb_jstr(b, s, strlen(s)); }
+
+void sb_kv_s(struct sbuf *b, const char *key, const char *val)
+{
+    sb_raw(b, ",", 1);
+    sb_jcstr(b, key);
+    sb_raw(b, ":", 1);
+    sb_jcstr(b, val ? val : "");
+}
+
+/* Decimal without printf: the reporting thread writes several numbers per record. */
+void sb_u(struct sbuf *b, uint64_t v)
+{
+    char d[24];
+    int i = sizeof d;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while ((v /= 10));
+    sb_raw(b, d + i, sizeof d - (size_t)i);
+}
+
+void sb_i(struct sbuf *b, int64_t v)
+{
+    if (v < 0) {
+        sb_raw(b, "-", 1);
+        sb_u(b, (uint64_t)0 - (uint64_t)v);
+    } else {
+        sb_u(b, (uint64_t)v);
+    }
+}
+
+static void key(struct sbuf *b, const char *k)
+{
+    sb_raw(b, ",\"", 2);
+    sb_s(b, k);
+    sb_raw(b, "\":", 2);
+}
+
+void sb_kv_u(struct sbuf *b, const char *k, uint64_t val)
+{
+    key(b, k);
+    sb_u(b, val);
+}
+
+void sb_kv_i(struct sbuf *b, const char *k, int64_t val)
+{
+    key(b, k);
+    sb_i(b, val);
+}
+
+void sb_time(struct sbuf *b, uint64_t t_ns)
+{
+    sb_u(b, t_ns / 1000000000ULL);
+    char us[7];
+    uint64_t f = t_ns % 1000000000ULL / 1000ULL;
+    us[0] = '.';
+    for (int i = 6; i >= 1; i--, f /= 10)
+        us[i] = (char)('0' + f % 10);
+    sb_raw(b, us, 7);
+}
