@@ -1,6 +1,6 @@
 /**
  * Credentials on a command line stay out of what scope writes: libscope's `cmd` (its C copy of the
- * rules, libscope/src/redact.c) and scope-run's args.json / session.json (@scope/core's
+ * rules, libscope/src/report/redact.c) and scope-run's args.json / session.json (@scope/core's
  * redactArgs) must redact the very same way. Both are run over the same argv samples.
  */
 import { test } from 'uvu';

@@ -173,7 +173,7 @@ export function inject(pid: number, libPath: string, entry?: InjectEntry, option
 /**
  * Listen on a new unix socket named `name` in the directory `dirfd` (a {@link dirInRoot}
  * descriptor; bind fails if the name exists), owned by uid:gid, mode 0600: the one-time socket a
- * handover uses (libscope/src/handover.h). The node bind made is checked (a socket of ours, one
+ * handover uses (libscope/src/control/handover.h). The node bind made is checked (a socket of ours, one
  * link) before it is given away, and no path is followed. Returns its descriptor; throws with the
  * failed step and errno text. The caller removes it ({@link unlinkInDir}) and closes the descriptor.
  */

@@ -1,5 +1,5 @@
 /* fuzz_config — the KEY=VALUE reader of scope.env files and attach/update requests
- * (scope_config_parse in src/config.c). */
+ * (scope_config_parse in src/config/config.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* fuzz_dns — the DNS message parser (src/dnsparse.c): arbitrary bytes as one message (a datagram,
+/* fuzz_dns — the DNS message parser (src/proto/dnsparse.c): arbitrary bytes as one message (a datagram,
  * or a message DNS over TCP handed out). The name is read whole, every address handed out is read
  * and formatted, and the names of the type and rcode are read. */
 #include <arpa/inet.h>

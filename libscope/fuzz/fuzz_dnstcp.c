@@ -1,4 +1,4 @@
-/* fuzz_dnstcp — the DNS-over-TCP splitter (src/dnstcp.c): arbitrary bytes in pieces, some pieces
+/* fuzz_dnstcp — the DNS-over-TCP splitter (src/proto/dnstcp.c): arbitrary bytes in pieces, some pieces
  * reported as gaps (p NULL), every message handed out read whole. */
 #include <stdlib.h>
 #include <string.h>

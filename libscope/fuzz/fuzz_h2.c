@@ -1,4 +1,4 @@
-/* fuzz_h2 — the HTTP/2 frame parser (src/h2.c) and through it HPACK (src/hpack.c) over arbitrary
+/* fuzz_h2 — the HTTP/2 frame parser (src/proto/h2.c) and through it HPACK (src/proto/hpack.c) over arbitrary
  * bytes. The first byte picks the side (client: the preface is skipped when present), the piece
  * size and gaps, as in fuzz_h1.c. */
 #include <stdlib.h>

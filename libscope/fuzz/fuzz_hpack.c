@@ -1,4 +1,4 @@
-/* fuzz_hpack — HPACK header blocks (src/hpack.c) decoded directly, several blocks in a row on one
+/* fuzz_hpack — HPACK header blocks (src/proto/hpack.c) decoded directly, several blocks in a row on one
  * dynamic table (the input is split at each 0xff 0x00 0xff marker), and the Huffman decoder over
  * the whole input, with a small and a large output buffer. */
 #include <stdlib.h>

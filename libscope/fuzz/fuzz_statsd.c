@@ -1,4 +1,4 @@
-/* fuzz_statsd — the StatsD line parser of the statsd watch (src/statsd.c) over arbitrary
+/* fuzz_statsd — the StatsD line parser of the statsd watch (src/report/statsd.c) over arbitrary
  * datagrams: the first byte says whether the datagram was cut (more moved than copied) and how
  * it is split into record pieces; the relayed metrics are formatted by the stub of
  * scope_emit_relay in stubs.c. */

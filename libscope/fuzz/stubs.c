@@ -20,7 +20,7 @@ __attribute__((weak)) int (*scope_real_open)(const char *, int, ...) = open;
 __attribute__((weak)) ssize_t (*scope_real_pread)(int, void *, size_t, off_t) = pread;
 __attribute__((weak)) int (*scope_real_close)(int) = close;
 
-/* Weak: the config target links the real one (src/config.c). */
+/* Weak: the config target links the real one (src/config/config.c). */
 __attribute__((weak)) struct scope_cfg scope_cfg;
 
 void scope_log(int level, const char *fmt, ...)

@@ -1,5 +1,5 @@
 // Who a process is and what it used, as the records say: its name (comm) and command line even
-// when it rewrites its argv, its CPU share, its namespaces (libscope/src/ident.c, metrics.c).
+// when it rewrites its argv, its CPU share, its namespaces (libscope/src/report/ident.c, metrics.c).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { availableParallelism } from 'node:os';

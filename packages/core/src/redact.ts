@@ -3,7 +3,7 @@
  * (scope-snapshot) and credentials given on a command line (`cmd` in every record, `args.json`).
  *
  * This file is the one description of the rules. libscope has a C copy of them for the `cmd` it
- * writes (libscope/src/redact.c); test/redact.test.ts runs both over the same argv samples
+ * writes (libscope/src/report/redact.c); test/redact.test.ts runs both over the same argv samples
  * and requires the same result, so change both together.
  *
  * A name is secret-looking when it contains, in any case, one of SECRET_WORDS. In a command line,

@@ -16,7 +16,7 @@
  * clean up if the target dies meanwhile.
  *
  * The session stays ours (0700, files 0600), whoever the target runs as: we open its files and hand
- * the open descriptors to the target (libscope/src/handover.h) over a one-time unix socket, to the
+ * the open descriptors to the target (libscope/src/control/handover.h) over a one-time unix socket, to the
  * one peer whose pid is the target's. Then we wait for proof that recording works (the
  * process-start record in events.json, the destinations' state on the control socket) before
  * saying ok; when it does not, the target is detached again, the session removed, and we say why.
