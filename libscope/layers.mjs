@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // layers.mjs — the build's check of libscope's floors (libscope/README.md, "The libc layer and the
 // layer check"), run by CMake after the scope target links, over its objects:
-//   (a) no object outside interpose/ references a name interpose.def lists: preloaded, such a name
-//       is our own exported wrapper, attached it is libc's; our own code calls scope_real_<name>
-//       (libc/libc.h) or makes the system call;
+//   (a) no object references a name interpose.def lists (but interpose/hooks.c, whose table takes
+//       the wrappers' addresses): preloaded, such a name is our own exported wrapper, attached it is
+//       libc's; our own code, the wrappers' included, calls scope_real_<name> (libc/libc.h) or
+//       makes the system call;
 //   (b) objects in proto/ and util/ reference nothing defined by libscope objects outside proto/
 //       and util/: parsers and helpers stand alone (the fuzz targets and test drivers link them
 //       without the rest);
@@ -96,6 +97,7 @@ function nmTable(nm, objects, extra) {
 }
 
 const STANDALONE = new Set(['proto', 'util']);
+const HOOK_TABLE = 'interpose/hooks.c';   // &name of every wrapper: addresses, not calls
 const BELOW_WRAPPERS = new Set(['report', 'dest']);
 const SYS_STAT = { stat: 'scope_sys_stat', lstat: 'scope_sys_lstat', fstat: 'scope_sys_fstat' };
 
@@ -117,7 +119,7 @@ export function check({ def, allow, nm, objects }) {
   const problems = [];
   for (const r of checked.length ? nmTable(nm, checked, ['--undefined-only']) : []) {
     const me = place(r.file);
-    if (me.folder !== 'interpose' && interposed.has(r.sym)) {
+    if (me.src !== HOOK_TABLE && interposed.has(r.sym)) {
       problems.push(`${me.name}: calls ${r.sym}, an interposed name (interpose/interpose.def: preloaded, our own ` +
         `wrapper); use ${insteadOfLibc(r.sym)}`);
       continue;

@@ -164,7 +164,7 @@ struct maps {
 static void maps_read(struct maps *mp)
 {
     mp->read = true;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int fd = scope_real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
     size_t len = 0, cap = 0;
@@ -176,14 +176,14 @@ static void maps_read(struct maps *mp)
                 break;
             text = t;
         }
-        ssize_t n = read(fd, text + len, cap - len - 1);
+        ssize_t n = scope_real_read(fd, text + len, cap - len - 1);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
         len += (size_t)n;
     }
-    close(fd);
+    scope_real_close(fd);
     if (!text)
         return;
     text[len] = 0;

@@ -195,10 +195,10 @@ static void init_once(void)
 {
     int saved_guard = scope_guard, saved_errno = errno;
     scope_guard = 1;
-    scope_sanitized_start();   /* the sanitized build only (sanitized.c) */
     /* The real functions before any code of ours runs (it calls libc through them, libc/libc.h),
      * however we came: preloaded or loaded by an attach's dlopen. */
     scope_resolve(SCOPE_FN_open);
+    scope_sanitized_start();   /* the sanitized build only (sanitized.c) */
     /* Loaded by dlopen (an attach on its way): nothing until scope_attach, not even a thread. */
     if (scope_preloaded()) {
         scope_pin_take_handed();

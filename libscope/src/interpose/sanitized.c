@@ -97,17 +97,17 @@ static int find_runtime(struct dl_phdr_info *info, size_t size, void *data)
 /* Every name of lock_names in the file's .symtab; false when one is missing. */
 static bool find_locks(const struct runtime *rt)
 {
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, rt->path, O_RDONLY | O_CLOEXEC);
+    int fd = (int)scope_real_syscall(SYS_openat, AT_FDCWD, rt->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0)
         return false;
-    if (syscall(SYS_fstat, fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
-        syscall(SYS_close, fd);
+    if (scope_real_syscall(SYS_fstat, fd, &st) != 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+        scope_real_syscall(SYS_close, fd);
         return false;
     }
     size_t size = (size_t)st.st_size;
     const unsigned char *f = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    syscall(SYS_close, fd);
+    scope_real_syscall(SYS_close, fd);
     if (f == MAP_FAILED)
         return false;
     const Elf64_Ehdr *eh = (const void *)f;
@@ -163,7 +163,7 @@ static void report_paths(void)
     if (!p || !*p)
         return;
     __sanitizer_set_report_path(p);
-    void *u = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
+    void *u = scope_real_dlopen ? scope_real_dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD) : NULL;
     void (*set)(const char *) = u ? (void (*)(const char *))dlsym(u, "__sanitizer_set_report_path") : NULL;
     if (set) {
         char up[4096];
@@ -179,8 +179,12 @@ void scope_sanitized_start(void)
     report_paths();
     struct runtime rt = {0};
     if (!dl_iterate_phdr(find_runtime, &rt) || !find_locks(&rt)) {
-        fprintf(stderr, "libscope (sanitized build): the ASan runtime's locks not found in %s: "
-                        "a fork while another thread allocates may hang\n", rt.path[0] ? rt.path : "(no libasan loaded)");
+        char msg[4352];
+        int n = snprintf(msg, sizeof msg, "libscope (sanitized build): the ASan runtime's locks not found in %s: "
+                                          "a fork while another thread allocates may hang\n",
+                         rt.path[0] ? rt.path : "(no libasan loaded)");
+        if (n > 0 && scope_real_write)
+            scope_real_write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
         return;
     }
     pthread_atfork(before_fork, after_fork, after_fork);

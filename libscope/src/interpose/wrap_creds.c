@@ -32,7 +32,7 @@ static void take_on(void *arg)
     if (s->keep >= 0 && prctl(PR_GET_KEEPCAPS) != s->keep)
         prctl(PR_SET_KEEPCAPS, (unsigned long)s->keep);
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    syscall(SYS_capset, &h, s->data);
+    scope_real_syscall(SYS_capset, &h, s->data);
 }
 
 static bool mirrored(void)
@@ -41,7 +41,7 @@ static bool mirrored(void)
         return false;
     struct capstate s;
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-    if (syscall(SYS_capget, &h, s.data) != 0)
+    if (scope_real_syscall(SYS_capget, &h, s.data) != 0)
         return false;
     s.keep = prctl(PR_GET_KEEPCAPS);
     s.secbits = prctl(PR_GET_SECUREBITS);

@@ -109,7 +109,7 @@ static void *search(bool m, Lmid_t lmid, const char *dirs, const char *file, con
                     : (strcpy(dir, "."), true);   /* an empty entry: the current directory */
         p += n;
         if (ok && (size_t)snprintf(path, sizeof path, "%s/%s", dir, file) < sizeof path &&
-            access(path, F_OK) == 0) {
+            scope_real_access(path, F_OK) == 0) {
             void *h = real_open(m, lmid, path, mode);   /* a mismatch (another ELF class): go on */
             if (h)
                 return h;

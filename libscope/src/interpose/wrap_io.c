@@ -125,7 +125,7 @@ static void text_from(int in, const off64_t *after, ssize_t r, int out)
     if (r <= 0 || !scope_wants_text(out))
         return;
     int saved_errno = errno;
-    off64_t end = after ? *after : lseek64(in, 0, SEEK_CUR);
+    off64_t end = after ? *after : scope_real_lseek64(in, 0, SEEK_CUR);
     if (end >= r) {
         unsigned char buf[SCOPE_REC_DATA];
         off64_t pos = end - r;

@@ -32,8 +32,9 @@ SCOPE_API void _exit(int status)
         exit_flush();
         scope_real__exit(status);
     }
-    syscall(SYS_exit_group, status);
-    __builtin_unreachable();
+    if (scope_real_syscall)
+        scope_real_syscall(SYS_exit_group, status);
+    __builtin_trap();   /* libc without _exit and syscall: nothing left to end the process with */
 }
 
 SCOPE_API void _Exit(int status)
@@ -42,6 +43,7 @@ SCOPE_API void _Exit(int status)
         exit_flush();
         scope_real__Exit(status);
     }
-    syscall(SYS_exit_group, status);
-    __builtin_unreachable();
+    if (scope_real_syscall)
+        scope_real_syscall(SYS_exit_group, status);
+    __builtin_trap();   /* libc without _exit and syscall: nothing left to end the process with */
 }

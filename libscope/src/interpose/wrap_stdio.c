@@ -109,11 +109,11 @@ static int scanned(enum scope_fn fn, int (*real)(FILE *, const char *, va_list),
     struct scope_call sc;
     scope_call_begin(&sc, fn);
     int saved_errno = errno;
-    off64_t before = ftello64(fp);
+    off64_t before = scope_real_ftello64(fp);
     errno = saved_errno;
     int r = real(fp, fmt, ap);
     int err = errno;
-    off64_t after = ftello64(fp);
+    off64_t after = scope_real_ftello64(fp);
     errno = err;
     stream_read(&sc, fp, scope_fileno(fp), before >= 0 && after > before ? after - before : 0, r == EOF);
     scope_leave();
