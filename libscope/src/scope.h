@@ -336,6 +336,8 @@ static inline void scope_call_end(struct scope_call *c, ssize_t bytes, bool fail
 
 /* record.c: the slow parts of the wrappers, each one ring record. All keep errno. */
 struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket);
+struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket,
+                                     uint64_t t_ns);
 /* A new lifetime for fd with these flags; returns its channel id. */
 uint64_t scope_new_life(int fd, uint32_t flags);
 void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags);

@@ -26,11 +26,10 @@
 
 /* Does the global scope bind name to this object? Under LD_PRELOAD it does (we come before
  * libc); loaded by dlopen, even RTLD_GLOBAL, we come after libc and it does not. */
-static bool wins(const char *name, const void *self_base)
+static bool wins(const char *name)
 {
-    Dl_info d;
     void *p = dlsym(RTLD_DEFAULT, name);
-    return p && dladdr(p, &d) && d.dli_fbase == self_base;
+    return p && scope_in_self(p);
 }
 
 static bool same_file(const char *a, const struct stat *self)
@@ -72,19 +71,18 @@ static bool named_in_preload(const char *self)
  * also be in the main program's search list, where a dlopen without RTLD_GLOBAL never is. */
 bool scope_preloaded(void)
 {
-    Dl_info self;
-    if (!dladdr((void *)&scope_preloaded, &self) || !self.dli_fbase)
+    if (!scope_in_self((void *)&scope_preloaded))
         return true;   /* cannot tell: behave as this library always did */
     static const char *const probe[] = {"open", "read", "write", "close", "fopen", "socket", "connect"};
     for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++)
-        if (wins(probe[i], self.dli_fbase))
+        if (wins(probe[i]))
             return true;
-    if (!self.dli_fname || !named_in_preload(self.dli_fname))
+    Dl_info self;   /* only now the file name (dladdr is dear: it looks for the nearest symbol too) */
+    if (!dladdr((void *)&scope_preloaded, &self) || !self.dli_fname || !named_in_preload(self.dli_fname))
         return false;
     void *main = scope_real_dlopen(NULL, RTLD_LAZY);
-    Dl_info d;
     void *p = main ? dlsym(main, "scope_attach") : NULL;
-    return p && dladdr(p, &d) && d.dli_fbase == self.dli_fbase;
+    return p && scope_in_self(p);
 }
 
 #define CONF_MAX (1 << 20)

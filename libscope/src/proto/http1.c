@@ -37,22 +37,28 @@ static bool ieq(const char *a, size_t an, const char *lit)
     return true;
 }
 
-static bool is_method_char(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-}
+/* Character classes, one table lookup each (the head parser asks per byte). */
+enum { C_METHOD = 1, C_TARGET = 2, C_TCHAR = 4 };
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"   /* ranges first, then what is more in them */
+static const unsigned char cls[256] = {
+#define R(a, b, v) [a... b] = v
+    R(0x21, 0x7e, C_TARGET), R(0x80, 0xff, C_TARGET),
+    R('A', 'Z', C_METHOD | C_TARGET | C_TCHAR), R('a', 'z', C_TARGET | C_TCHAR),
+    R('0', '9', C_TARGET | C_TCHAR),
+    ['-'] = C_METHOD | C_TARGET | C_TCHAR, ['_'] = C_METHOD | C_TARGET | C_TCHAR,
+    ['!'] = C_TARGET | C_TCHAR, ['#'] = C_TARGET | C_TCHAR, ['$'] = C_TARGET | C_TCHAR,
+    ['%'] = C_TARGET | C_TCHAR, ['&'] = C_TARGET | C_TCHAR, ['\''] = C_TARGET | C_TCHAR,
+    ['*'] = C_TARGET | C_TCHAR, ['+'] = C_TARGET | C_TCHAR, ['.'] = C_TARGET | C_TCHAR,
+    ['^'] = C_TARGET | C_TCHAR, ['`'] = C_TARGET | C_TCHAR, ['|'] = C_TARGET | C_TCHAR,
+    ['~'] = C_TARGET | C_TCHAR,
+#undef R
+};
+#pragma GCC diagnostic pop
 
-static bool is_target_char(unsigned char c)
-{
-    return (c > 0x20 && c < 0x7f) || c >= 0x80;
-}
-
-static bool is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
+static bool is_method_char(unsigned char c) { return cls[c] & C_METHOD; }
+static bool is_target_char(unsigned char c) { return cls[c] & C_TARGET; }
+static bool is_tchar(unsigned char c) { return cls[c] & C_TCHAR; }
 
 static bool is_digit(unsigned char c)
 {
@@ -327,17 +333,16 @@ static void process_head(struct scope_h1 *p, scope_http_cb cb, void *ctx)
             if (have)
                 header_done(p, &hi, &nh, h + name_off, nl, h + val_off, vl);
             have = false;
-            const char *colon = memchr(s, ':', ln);
-            if (colon) {
-                const char *nm = s;
-                size_t nn = (size_t)(colon - s);
-                while (nn && (nm[nn - 1] == ' ' || nm[nn - 1] == '\t'))
-                    nn--;
-                bool tok = nn > 0;
-                for (size_t i = 0; i < nn && tok; i++)
-                    tok = is_tchar((unsigned char)nm[i]);
-                if (tok) {
-                    const char *v = colon + 1;
+            /* the name: token characters, then (tolerated) blanks, then the colon */
+            const char *nm = s;
+            size_t nn = 0, c = 0;
+            while (nn < ln && is_tchar((unsigned char)s[nn]))
+                nn++;
+            for (c = nn; c < ln && (s[c] == ' ' || s[c] == '\t');)
+                c++;
+            if (nn > 0 && c < ln && s[c] == ':') {
+                {
+                    const char *v = s + c + 1;
                     size_t vn = ln - (size_t)(v - s);
                     trim(&v, &vn);
                     memmove(h + w, nm, nn);

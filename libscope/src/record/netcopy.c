@@ -75,7 +75,7 @@ void scope_take(char *dst, const void *buf, const struct iovec *iov, int iovcnt,
 struct copier {
     enum scope_fn fn;
     int fd, dflags;
-    uint64_t chan, id;
+    uint64_t chan, id, t_ns;   /* t_ns: the call's time, taken once for all its pieces */
     const void *buf;
     const struct iovec *iov;
     int iovcnt;
@@ -92,13 +92,15 @@ static void flush(struct copier *k, bool last)
         size_t off = 0;
         do {
             uint64_t ticket;
-            struct scope_rec *r = scope_rec_claim(SCOPE_REC_DATA, k->fn, k->fd, &ticket);
+            struct scope_rec *r = scope_rec_claim_at(SCOPE_REC_DATA, k->fn, k->fd, &ticket, k->t_ns);
             if (!r) {
                 k->dead = true;
                 return;
             }
-            if (!k->id)
+            if (!k->id) {
                 k->id = ticket + 1;
+                k->t_ns = r->t_ns;
+            }
             size_t n = k->len[i] - off < SCOPE_REC_DATA ? k->len[i] - off : SCOPE_REC_DATA;
             scope_take(r->data, k->buf, k->iov, k->iovcnt, k->start[i] + off, n);
             off += n;
@@ -197,9 +199,20 @@ void scope_stream_copy(enum scope_fn fn, int fd, uint64_t chan, int layer, bool 
     uint32_t h2 = layer ? SCOPE_FD_TLSH2 : SCOPE_FD_H2, noh2 = layer ? SCOPE_FD_TLSNOH2 : SCOPE_FD_NOH2;
     if (!(fl & (copy | all | h2)))
         return;
-    struct copier k = {.fn = fn, .fd = fd, .chan = chan, .buf = buf, .iov = iov, .iovcnt = iovcnt,
-                       .total = total, .first = true,
-                       .dflags = (tx ? SCOPE_DATA_TX : 0) | (layer ? SCOPE_DATA_TLS : 0)};
+    struct copier k;   /* not zeroed as a whole: the range arrays are filled as used (n says how far) */
+    k.fn = fn;
+    k.fd = fd;
+    k.dflags = (tx ? SCOPE_DATA_TX : 0) | (layer ? SCOPE_DATA_TLS : 0);
+    k.chan = chan;
+    k.id = 0;
+    k.t_ns = 0;
+    k.buf = buf;
+    k.iov = iov;
+    k.iovcnt = iovcnt;
+    k.total = total;
+    k.n = 0;
+    k.first = true;
+    k.dead = false;
     bool bytes = buf || iov;   /* sendfile and splice move bytes we never see */
     size_t head = fl & all ? SCOPE_COPY_ALL : (fl & copy) && !(fl & h2) ? SCOPE_COPY_HEAD : 0;
     if (bytes)

@@ -280,16 +280,18 @@ static void data_recs(enum scope_fn fn, int fd, uint64_t chan, int dflags, const
 {
     /* no bytes at hand (sendfile, splice): one empty piece tells the reporter of the gap */
     size_t want = !buf && !iov ? 0 : total < cap ? total : cap, off = 0;
-    uint64_t id = 0;   /* the first piece's ticket + 1 names the call in every piece */
+    uint64_t id = 0, t_ns = 0;   /* the first piece's ticket + 1 names the call in every piece */
     if (sa && salen > sizeof(struct sockaddr_storage))
         sa = NULL;
     do {
         uint64_t ticket;
-        struct scope_rec *r = scope_rec_claim(SCOPE_REC_DATA, fn, fd, &ticket);
+        struct scope_rec *r = scope_rec_claim_at(SCOPE_REC_DATA, fn, fd, &ticket, t_ns);
         if (!r)
             return;   /* counted as a drop; the reporter sees the gap */
-        if (!id)
+        if (!id) {
             id = ticket + 1;
+            t_ns = r->t_ns;
+        }
         size_t at = 0;
         int fl = dflags | (off == 0 ? SCOPE_DATA_FIRST : 0);
         if (off == 0 && sa) {

@@ -27,6 +27,13 @@ static uint32_t copy_path(char *dst, const char *path, size_t room)
 
 struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket)
 {
+    return scope_rec_claim_at(kind, fn, fd, ticket, 0);
+}
+
+/* t_ns: the record's time when the caller has it already (0: now). */
+struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket,
+                                     uint64_t t_ns)
+{
     struct scope_rec *r = scope_ring_claim(ticket);
     if (!r)
         return NULL;
@@ -36,7 +43,7 @@ struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, in
     r->len = 0;
     r->aux = 0;
     r->chan = 0;
-    r->t_ns = scope_now_ns();
+    r->t_ns = t_ns ? t_ns : scope_now_ns();
     r->rbytes = r->rops = r->wbytes = r->wops = 0;
     return r;
 }

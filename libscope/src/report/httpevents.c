@@ -23,16 +23,37 @@
 static regex_t *hdr_re;
 static bool hdr_re_loaded;
 
+/* A request's strings live in one block that starts with its method (pend_strings). */
 void scope_netev_pend_free(struct pend *p)
 {
     free(p->method);
-    free(p->target);
-    free(p->host);
-    free(p->ua);
-    free(p->xapp);
+    p->method = p->target = p->host = p->ua = p->xapp = NULL;
 }
 
-static char *dupn(struct scope_str s) { return s.p ? strndup(s.p, s.n) : strdup(""); }
+/* Copies the request's strings into one allocation (one malloc a request, not five); ua and
+ * xapp stay NULL when the request had none. False when out of memory. */
+static bool pend_strings(struct pend *q, struct scope_str method, struct scope_str target,
+                         struct scope_str host, const struct scope_str *ua, const struct scope_str *xapp)
+{
+    const struct scope_str *in[5] = {&method, &target, &host, ua, xapp};
+    size_t size = 0;
+    for (int i = 0; i < 5; i++)
+        size += in[i] ? (in[i]->p ? in[i]->n : 0) + 1 : 0;
+    char *b = malloc(size), *at = b;
+    char **out[5] = {&q->method, &q->target, &q->host, &q->ua, &q->xapp};
+    for (int i = 0; i < 5; i++) {
+        *out[i] = NULL;
+        if (!in[i] || !b)
+            continue;
+        size_t n = in[i]->p ? in[i]->n : 0;
+        if (n)
+            memcpy(at, in[i]->p, n);
+        at[n] = 0;
+        *out[i] = at;
+        at += n + 1;
+    }
+    return b != NULL;
+}
 
 static const struct scope_hdr *header(const struct scope_http_msg *m, const char *name)
 {
@@ -259,11 +280,12 @@ bool scope_netev_on_http(void *ctx, const struct scope_http_msg *m)
         }
         const struct scope_hdr *host = header(m, "host");
         struct pend *q = &l->reqs[l->nreq++];
-        q->method = dupn(m->method);
-        q->target = dupn(m->target);
-        q->host = m->authority.n ? dupn(m->authority) : host ? dupn(host->value) : strdup("");
-        q->ua = ua ? dupn(ua->value) : NULL;
-        q->xapp = xapp ? dupn(xapp->value) : NULL;
+        struct scope_str none = {"", 0};
+        if (!pend_strings(q, m->method, m->target, m->authority.n ? m->authority : host ? host->value : none,
+                          ua ? &ua->value : NULL, xapp ? &xapp->value : NULL)) {
+            l->nreq--;
+            return false;
+        }
         q->t_ns = h->r->t_ns;
         q->stream = m->stream;
         q->flavor = m->flavor;
