@@ -17,6 +17,8 @@
  *             only, all events (budget ≥ 0.98 and ≥ 0.95 scoped ÷ plain) (src/nginx.ts).
  *  eventrate  events one process gets recorded with zero drops (SCOPE_EVENT_MAXEPS=0, file), rising
  *             targets until one drops (budget ≥ 300 000 / s) (src/eventrate.ts, bench/c/eventrate.c).
+ *  memory     resident memory libscope adds: idle `sleep 2` (≤ 2 MiB), nginx under wrk with all
+ *             events (≤ 8 MiB) (src/memory.ts).
  *  events     scope-events on 2 M NDJSON events, lines/s and ÷ jq (budget ≥ 500 000, ≥ 3×) (src/ndjson.ts).
  *  filter     scope-filter on the same, 1 and 64 scopes (budget ≥ 500 000 lines/s) (src/ndjson.ts).
  *  slowdest   1 M one-byte writes with tcp:// destinations that refuse, never read, or never
@@ -31,6 +33,7 @@
  *        [--percall-runs 9] [--percall-ops 2000000] [--event-ops 200000]
  *        [--nginx-runs 5] [--nginx-secs 5]
  *        [--eventrate-secs 10] [--eventrate-targets 50000,100000,200000,300000,400000,600000] [--eventrate-unpinned]
+ *        [--memory-runs 5] [--memory-secs 5]
  *        [--events-lines 2000000] [--events-runs 3] [--filter-lines 2000000] [--filter-runs 3]
  *        [--slowdest-runs 7]
  *
@@ -46,12 +49,13 @@ import { libscopePath } from '@scope/libscope';
 import type { Budget, Ctx } from './common.js';
 import { arg, makeWork, median, pinCpu, r1, strArg } from './common.js';
 import { eventrate } from './eventrate.js';
+import { memory } from './memory.js';
 import { nginxBench } from './nginx.js';
 import { scopeEvents, scopeFilter } from './ndjson.js';
 import { slowdest } from './slowdest.js';
 import { startup } from './startup.js';
 
-const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'events', 'filter', 'slowdest'];
+const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'events', 'filter', 'slowdest'];
 const only = strArg('only');
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`bench: --only ${only}: not a part (${parts.join(', ')})\n`);
@@ -301,6 +305,7 @@ if (doing('percall')) {
 if (doing('startup')) await startup(ctx, runs, doing('rwloop'));
 if (doing('nginx')) await nginxBench(ctx);
 if (doing('eventrate')) await eventrate(ctx);
+if (doing('memory')) await memory(ctx);
 if (doing('events')) scopeEvents(ctx);
 if (doing('filter')) scopeFilter(ctx);
 
