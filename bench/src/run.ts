@@ -19,6 +19,7 @@
  *             targets until one drops (budget ≥ 300 000 / s) (src/eventrate.ts, bench/c/eventrate.c).
  *  memory     resident memory libscope adds: idle `sleep 2` (≤ 2 MiB), nginx under wrk with all
  *             events (≤ 8 MiB) (src/memory.ts).
+ *  libfilter  SCOPE_FILTER of 64 scopes inside libscope: rwloop and nginx, with ÷ without (src/libfilter.ts).
  *  events     scope-events on 2 M NDJSON events, lines/s and ÷ jq (budget ≥ 500 000, ≥ 3×) (src/ndjson.ts).
  *  filter     scope-filter on the same, 1 and 64 scopes (budget ≥ 500 000 lines/s) (src/ndjson.ts).
  *  slowdest   1 M one-byte writes with tcp:// destinations that refuse, never read, or never
@@ -49,13 +50,14 @@ import { libscopePath } from '@scope/libscope';
 import type { Budget, Ctx } from './common.js';
 import { arg, makeWork, median, pinCpu, r1, strArg } from './common.js';
 import { eventrate } from './eventrate.js';
+import { libfilter } from './libfilter.js';
 import { memory } from './memory.js';
 import { nginxBench } from './nginx.js';
 import { scopeEvents, scopeFilter } from './ndjson.js';
 import { slowdest } from './slowdest.js';
 import { startup } from './startup.js';
 
-const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'events', 'filter', 'slowdest'];
+const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'libfilter', 'events', 'filter', 'slowdest'];
 const only = strArg('only');
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`bench: --only ${only}: not a part (${parts.join(', ')})\n`);
@@ -306,6 +308,7 @@ if (doing('startup')) await startup(ctx, runs, doing('rwloop'));
 if (doing('nginx')) await nginxBench(ctx);
 if (doing('eventrate')) await eventrate(ctx);
 if (doing('memory')) await memory(ctx);
+if (doing('libfilter')) await libfilter(ctx, prog, runs, ops);
 if (doing('events')) scopeEvents(ctx);
 if (doing('filter')) scopeFilter(ctx);
 
