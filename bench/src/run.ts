@@ -20,6 +20,8 @@
  *  memory     resident memory libscope adds: idle `sleep 2` (≤ 2 MiB), nginx under wrk with all
  *             events (≤ 8 MiB) (src/memory.ts).
  *  libfilter  SCOPE_FILTER of 64 scopes inside libscope: rwloop and nginx, with ÷ without (src/libfilter.ts).
+ *  peers      rwloop, nginx and `true` under plain, scope, strace, strace --seccomp-bpf, ltrace and
+ *             perf trace: one table of ratios to plain (src/peers.ts).
  *  events     scope-events on 2 M NDJSON events, lines/s and ÷ jq (budget ≥ 500 000, ≥ 3×) (src/ndjson.ts).
  *  filter     scope-filter on the same, 1 and 64 scopes (budget ≥ 500 000 lines/s) (src/ndjson.ts).
  *  slowdest   1 M one-byte writes with tcp:// destinations that refuse, never read, or never
@@ -35,6 +37,7 @@
  *        [--nginx-runs 5] [--nginx-secs 5]
  *        [--eventrate-secs 10] [--eventrate-targets 50000,100000,200000,300000,400000,600000] [--eventrate-unpinned]
  *        [--memory-runs 5] [--memory-secs 5]
+ *        [--peers-runs 3] [--peers-ops 1000000] [--peers-nginx-secs 3] [--peers-timeout 120]
  *        [--events-lines 2000000] [--events-runs 3] [--filter-lines 2000000] [--filter-runs 3]
  *        [--slowdest-runs 7]
  *
@@ -54,10 +57,11 @@ import { libfilter } from './libfilter.js';
 import { memory } from './memory.js';
 import { nginxBench } from './nginx.js';
 import { scopeEvents, scopeFilter } from './ndjson.js';
+import { peers } from './peers.js';
 import { slowdest } from './slowdest.js';
 import { startup } from './startup.js';
 
-const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'libfilter', 'events', 'filter', 'slowdest'];
+const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'libfilter', 'peers', 'events', 'filter', 'slowdest'];
 const only = strArg('only');
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`bench: --only ${only}: not a part (${parts.join(', ')})\n`);
@@ -309,6 +313,7 @@ if (doing('nginx')) await nginxBench(ctx);
 if (doing('eventrate')) await eventrate(ctx);
 if (doing('memory')) await memory(ctx);
 if (doing('libfilter')) await libfilter(ctx, prog, runs, ops);
+if (doing('peers')) await peers(ctx, prog);
 if (doing('events')) scopeEvents(ctx);
 if (doing('filter')) scopeFilter(ctx);
 
