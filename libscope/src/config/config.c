@@ -21,6 +21,7 @@
 
 extern char **environ;
 struct scope_cfg scope_cfg;
+unsigned scope_cfg_gen;
 
 static const char *const defaults[][2] = {
     {"SCOPE_EVENT_ENABLE", "true"},   {"SCOPE_METRIC_ENABLE", "true"},
@@ -263,6 +264,7 @@ void scope_config_load(void)
     }
     derive(&c);
     scope_cfg = c;
+    scope_cfg_gen++;
 }
 
 void scope_config_set(const struct scope_kv *kv, size_t n, bool merge)
@@ -277,6 +279,7 @@ void scope_config_set(const struct scope_kv *kv, size_t n, bool merge)
         set(&c, kv[i].key, strlen(kv[i].key), kv[i].val);
     derive(&c);
     scope_cfg = c;
+    scope_cfg_gen++;
     scope_kv_free(old.pairs, old.npairs);
     free(old.tags);
 }

@@ -31,6 +31,8 @@ struct scope_cfg {
     size_t ntags;
 };
 extern struct scope_cfg scope_cfg;
+/* Counts changes of scope_cfg (what is made from it can tell it is still current). */
+extern unsigned scope_cfg_gen;
 
 /* Defaults, then the file SCOPE_CONF_PATH names, then the environment (a preloaded start). */
 void scope_config_load(void);

@@ -140,7 +140,7 @@ bool scope_watch_name(enum scope_watch t, const char *name)
 
 bool scope_watch_field(enum scope_watch t, const char *key)
 {
-    return match(w[t].re[1], key, strlen(key));
+    return !w[t].re[1] || match(w[t].re[1], key, strlen(key));
 }
 
 bool scope_watch_value(enum scope_watch t, const struct scope_field *f, int nf)

@@ -73,8 +73,8 @@ static bool fd_current(int fd, uint64_t chan)
  * app's descriptors are reached through /proc/self/fd, which is the process's table. */
 static bool fd_path(int fd, char *out, size_t cap)
 {
-    char link[64];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    char link[64] = "/proc/self/fd/";
+    scope_u_str(link + 14, (uint64_t)(unsigned)fd);
     ssize_t n = readlink(link, out, cap - 1);
     if (n <= 0)
         return false;
@@ -86,7 +86,7 @@ static bool fd_path(int fd, char *out, size_t cap)
 static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
 {
     if (given[0] == '/') {
-        snprintf(out, cap, "%s", given);
+        scope_str_copy(out, cap, given);
         return;
     }
     char base[PATH_MAX];
@@ -270,8 +270,8 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     else if (given[0])
         absolute(path, sizeof path, r->rbytes, given);
     struct stat st;
-    char link[64];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
+    char link[64] = "/proc/self/fd/";
+    scope_u_str(link + 14, (uint64_t)(unsigned)r->fd);
     /* a descriptor the process had when we started, or a forked child inherited: learnt, not
      * opened (no event, no metric) */
     bool had = r->aux == SCOPE_OPEN_HAD && (r->len > 0 || r->fn == SCOPE_FN_fork);

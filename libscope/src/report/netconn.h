@@ -119,8 +119,13 @@ static inline void scope_fld_json(struct scope_fields *fl, const char *k, const 
 static inline void scope_fld_ms(struct scope_fields *fl, const char *k, uint64_t ns)
 {
     char num[32];
-    snprintf(num, sizeof num, "%llu.%03llu", (unsigned long long)(ns / 1000000),
-             (unsigned long long)(ns / 1000 % 1000));
+    size_t n = scope_u_str(num, ns / 1000000);
+    unsigned us = (unsigned)(ns / 1000 % 1000);
+    num[n] = '.';
+    num[n + 1] = (char)('0' + us / 100);
+    num[n + 2] = (char)('0' + us / 10 % 10);
+    num[n + 3] = (char)('0' + us % 10);
+    num[n + 4] = 0;
     scope_fld_json(fl, k, num);
 }
 

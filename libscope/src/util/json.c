@@ -21,7 +21,7 @@ static bool grow(struct sbuf *b, size_t more)
     return true;
 }
 
-void sb_raw(struct sbuf *b, const char *s, size_t n)
+void sb_raw_slow(struct sbuf *b, const char *s, size_t n)
 {
     if (!grow(b, n))
         return;
@@ -30,7 +30,6 @@ void sb_raw(struct sbuf *b, const char *s, size_t n)
     b->p[b->len] = 0;
 }
 
-void sb_s(struct sbuf *b, const char *s) { sb_raw(b, s, strlen(s)); }
 
 void sb_fmt(struct sbuf *b, const char *fmt, ...)
 {
@@ -89,6 +88,9 @@ size_t scope_utf8_cut(const unsigned char *s, size_t n)
     return n - lead < need ? lead : n;
 }
 
+/* Bytes that go into a JSON string as they are: printable ASCII but the quote and the backslash. */
+static const unsigned char jplain[256] = {[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1};
+
 void sb_jstr(struct sbuf *b, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -99,7 +101,9 @@ void sb_jstr(struct sbuf *b, const char *str, size_t n)
     while (i < n) {
         size_t run = i;
         /* copy the plain stretch in one go */
-        while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+        while (run + 4 <= n && jplain[s[run]] & jplain[s[run + 1]] & jplain[s[run + 2]] & jplain[s[run + 3]])
+            run += 4;
+        while (run < n && jplain[s[run]])
             run++;
         if (run > i) {
             sb_raw(b, (const char *)s + i, run - i);
@@ -148,15 +152,52 @@ void sb_kv_s(struct sbuf *b, const char *key, const char *val)
     sb_jcstr(b, val ? val : "");
 }
 
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
+/* v in decimal, written backwards ending at end; returns where it starts. Two digits a step. */
+static char *u_back(char *end, uint64_t v)
+{
+    char *p = end;
+    while (v >= 100) {
+        unsigned k = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--p = digit_pairs[k + 1];
+        *--p = digit_pairs[k];
+    }
+    if (v >= 10) {
+        *--p = digit_pairs[v * 2 + 1];
+        *--p = digit_pairs[v * 2];
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return p;
+}
+
+size_t scope_u_str(char *out, uint64_t v)
+{
+    char d[24];
+    char *p = u_back(d + sizeof d, v);
+    size_t n = (size_t)(d + sizeof d - p);
+    memcpy(out, p, n);
+    out[n] = 0;
+    return n;
+}
+
+void scope_str_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 /* Decimal without printf: the reporting thread writes several numbers per record. */
 void sb_u(struct sbuf *b, uint64_t v)
 {
     char d[24];
-    int i = sizeof d;
-    do
-        d[--i] = (char)('0' + v % 10);
-    while ((v /= 10));
-    sb_raw(b, d + i, sizeof d - (size_t)i);
+    char *p = u_back(d + sizeof d, v);
+    sb_raw(b, p, (size_t)(d + sizeof d - p));
 }
 
 void sb_i(struct sbuf *b, int64_t v)
@@ -190,11 +231,15 @@ void sb_kv_i(struct sbuf *b, const char *k, int64_t val)
 
 void sb_time(struct sbuf *b, uint64_t t_ns)
 {
-    sb_u(b, t_ns / 1000000000ULL);
-    char us[7];
-    uint64_t f = t_ns % 1000000000ULL / 1000ULL;
-    us[0] = '.';
-    for (int i = 6; i >= 1; i--, f /= 10)
-        us[i] = (char)('0' + f % 10);
-    sb_raw(b, us, 7);
+    char d[32];
+    unsigned f = (unsigned)(t_ns % 1000000000ULL / 1000ULL);   /* microseconds, six digits */
+    char *p = d + sizeof d;
+    for (int i = 0; i < 3; i++, f /= 100) {
+        unsigned k = f % 100 * 2;
+        *--p = digit_pairs[k + 1];
+        *--p = digit_pairs[k];
+    }
+    *--p = '.';
+    p = u_back(p, t_ns / 1000000000ULL);
+    sb_raw(b, p, (size_t)(d + sizeof d - p));
 }

@@ -10,8 +10,21 @@ struct sbuf {
     size_t len, cap;
 };
 
-void sb_raw(struct sbuf *b, const char *s, size_t n);
-void sb_s(struct sbuf *b, const char *s);
+#include <string.h>
+
+void sb_raw_slow(struct sbuf *b, const char *s, size_t n);
+/* Appends n bytes (the buffer stays NUL-terminated). Inline: events are made of many short pieces. */
+static inline void sb_raw(struct sbuf *b, const char *s, size_t n)
+{
+    if (__builtin_expect(b->len + n + 1 > b->cap, 0)) {
+        sb_raw_slow(b, s, n);
+        return;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+static inline void sb_s(struct sbuf *b, const char *s) { sb_raw(b, s, strlen(s)); }
 void sb_fmt(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "..." with any bytes: valid UTF-8 is kept, each invalid byte becomes \u00XX, so the line is
  * always valid JSON and valid UTF-8. */
@@ -25,6 +38,11 @@ void sb_time(struct sbuf *b, uint64_t t_ns);
 /* A decimal number. */
 void sb_u(struct sbuf *b, uint64_t v);
 void sb_i(struct sbuf *b, int64_t v);
+/* Decimal into out (room for 21 bytes), NUL-terminated; returns its length. Without printf: the
+ * reporting thread formats numbers for every record. */
+size_t scope_u_str(char *out, uint64_t v);
+/* src into dst, cut to cap - 1 bytes, always NUL-terminated (cap > 0). */
+void scope_str_copy(char *dst, size_t cap, const char *src);
 /* Length of the valid UTF-8 sequence s starts with (1–4), 0 when it is not one. */
 size_t scope_utf8_seq(const unsigned char *s, size_t n);
 /* Length of the longest prefix of s[0..n) that ends on a UTF-8 sequence boundary. */
