@@ -260,9 +260,17 @@ static bool random_name(pid_t pid, char *out, size_t size)
     return true;
 }
 
+/* This process's pid as libscope keeps it (set at start and in a forked child): no system call
+ * in each turn of the reporting thread. */
+static pid_t self_pid(void)
+{
+    pid_t p = scope_pid();
+    return p ? p : getpid();
+}
+
 static void listen_now(void)
 {
-    pid_t pid = getpid();
+    pid_t pid = self_pid();
     if (bound_for != pid) {
         for (int i = 0; i < NLISTEN; i++)
             if (lfd[i] >= 0) {
@@ -427,7 +435,7 @@ void scope_control_serve(void)
 {
     init_conns();
     uint64_t now = now_ms();
-    if ((lfd[0] < 0 || bound_for != getpid()) && now >= retry_at)
+    if ((lfd[0] < 0 || bound_for != self_pid()) && now >= retry_at)
         listen_now();
     for (int l = 0; l < NLISTEN; l++)
         for (int i = 0; lfd[l] >= 0 && i < ACCEPTS_PER_TURN; i++) {

@@ -5,7 +5,7 @@
  * atomics, and sem_post only when the consumer said it is going to sleep.
  * The consumer is not woken for every record: it sleeps at most SCOPE_RING_NAP_MS and drains
  * what came meanwhile, and a producer wakes it early once 512 records wait (a sixteenth of the
- * default ring). A wake-up per record cost a server a context switch per request (measured: nginx
+ * default ring); it does not go back to work for fewer either (scope_ring_wait). A wake-up per record cost a server a context switch per request (measured: nginx
  * lost half its throughput with one CPU for it and its reporting thread); waking at a quarter of
  * the ring made each event-emitting call dearer on the app's thread (bench/: ~250 ns against
  * ~200 ns at 512), the slots being colder by the time they were written.
@@ -120,11 +120,16 @@ void scope_ring_kick(void)
     sem_post(&wake);
 }
 
+/* Sleeps until wake_at records wait, or max_ms. Records fewer than that wait for the nap's end
+ * like any that come during it: a consumer that went back to work for every few records (two
+ * threads on two CPUs, the app always a little ahead) spent its time in the write and the control
+ * socket's system calls of each turn, not in the records, and fell behind (drops at 200 000
+ * events/s with a CPU to itself, where sharing one it kept up). */
 void scope_ring_wait(int max_ms)
 {
     atomic_store(&sleeping, 1);
     atomic_thread_fence(memory_order_seq_cst);
-    if (scope_ring_peek()) {
+    if (atomic_load_explicit(&tail, memory_order_relaxed) - head >= wake_at) {
         atomic_store(&sleeping, 0);
         return;
     }
