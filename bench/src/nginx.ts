@@ -17,6 +17,7 @@ import type { Ctx, Scoped } from './common.js';
 import {
   arg,
   canConnect,
+  clockTicks,
   clearRecords,
   freePort,
   hasLib,
@@ -32,6 +33,7 @@ import {
   scoped,
   sleep,
   spawnTracked,
+  threadTicks,
 } from './common.js';
 
 export type Proto = 'http' | 'https' | 'h2';
@@ -112,6 +114,8 @@ export interface NginxRunResult {
   memory?: { rss_kib: number; pss_kib: number | null };
   /** nginx did not stop within its time after SIGQUIT and was killed */
   forced_stop: boolean;
+  /** CPU µs per request during the load: nginx's own thread, and libscope's reporting thread (0 plain) */
+  cpu_us_per_req?: { app: number; libscope: number };
 }
 
 function parseClient(proto: Proto, out: string): { rps: number; errors: number } {
@@ -174,13 +178,26 @@ export async function nginxRun(site: Site, o: NginxRunOpts): Promise<NginxRunRes
               sampleErr = String(e);
             }
           }, o.sampleAtSecs * 1000);
+    const before = threadTicks(nginxPid as number);
     const r = await runAsync(ccmd as string, cargs, { timeoutMs: o.secs * 1000 + 30_000 });
+    const after = threadTicks(nginxPid as number);
     if (sampler) clearTimeout(sampler);
     if (r.timedOut) throw new Error(`${client[0]} did not finish in ${o.secs + 30} s`);
     const parsed = parseClient(site.proto, r.stdout + r.stderr);
     if (o.sampleAtSecs !== undefined && memory === undefined) throw new Error(`nginx memory not read: ${sampleErr ?? 'the load ended first'}`);
     if (sampleErr !== undefined) throw new Error(`nginx memory: ${sampleErr}`);
-    result = { ...parsed, ...(memory ? { memory } : {}) };
+    // where the CPU went, per request: nginx's thread (tid = its pid) and any other (libscope's)
+    const hz = clockTicks();
+    const reqs = parsed.rps * o.secs;
+    let app = 0;
+    let lib = 0;
+    for (const [tid, t] of after) {
+      const used = (t.ticks - (before.get(tid)?.ticks ?? 0)) / hz;
+      if (tid === nginxPid) app += used;
+      else lib += used;
+    }
+    const cpu = reqs > 0 ? { app: r3((app * 1e6) / reqs), libscope: r3((lib * 1e6) / reqs) } : undefined;
+    result = { ...parsed, ...(memory ? { memory } : {}), ...(cpu ? { cpu_us_per_req: cpu } : {}) };
   } finally {
     // SIGQUIT: nginx's graceful stop; a tracer exits with its tracee. Then nothing of the group may be left.
     const closed = new Promise<boolean>((resolve) => {
@@ -213,6 +230,7 @@ export async function nginxRun(site: Site, o: NginxRunOpts): Promise<NginxRunRes
 
 interface ProtoResult {
   rps: Record<string, number[]>;
+  cpu: Record<string, { app: number; libscope: number }[]>;
   httpEvents: number[];
   errors: number;
 }
@@ -237,7 +255,7 @@ export async function nginxBench(c: Ctx): Promise<void> {
     ['all_events', scoped(c, `nginx-${p}-events`, 'all_events')],
   ];
   const got = new Map<Proto, ProtoResult>();
-  for (const p of protos) got.set(p, { rps: { plain: [], metrics_only: [], all_events: [] }, httpEvents: [], errors: 0 });
+  for (const p of protos) got.set(p, { rps: { plain: [], metrics_only: [], all_events: [] }, cpu: { plain: [], metrics_only: [], all_events: [] }, httpEvents: [], errors: 0 });
   for (const p of protos) await nginxRun(sites.get(p)!, { env: c.plainEnv, secs }); // warm up
   for (let i = 0; i < runs; i++) {
     for (const p of protos) {
@@ -246,6 +264,7 @@ export async function nginxBench(c: Ctx): Promise<void> {
         const r = await nginxRun(sites.get(p)!, { env: s ? s.env : c.plainEnv, secs });
         const g = got.get(p)!;
         g.rps[mode]!.push(r.rps);
+        if (r.cpu_us_per_req) g.cpu[mode]!.push(r.cpu_us_per_req);
         g.errors += r.errors;
         if (s) {
           const rec = await mustHaveRecorded(s, `nginx ${p}`, 'http');
@@ -261,7 +280,9 @@ export async function nginxBench(c: Ctx): Promise<void> {
     const med = Object.fromEntries(Object.entries(g.rps).map(([k, v]) => [k, median(v)])) as Record<string, number>;
     const ratioM = med['metrics_only']! / med['plain']!;
     const ratioE = med['all_events']! / med['plain']!;
+    const cpuMed = Object.fromEntries(Object.entries(g.cpu).map(([k, v]) => [k, { app: r3(median(v.map((x) => x.app))), libscope: r3(median(v.map((x) => x.libscope))) }]));
     const entry = {
+      cpu_us_per_request_median: cpuMed,
       runs,
       seconds: secs,
       connections: 16,
@@ -279,7 +300,9 @@ export async function nginxBench(c: Ctx): Promise<void> {
     c.budgets.push({ what: `${label}, requests/s scoped ÷ plain (all events on)`, measured: `${ratioE.toFixed(3)} (${med['plain']!.toFixed(0)} → ${med['all_events']!.toFixed(0)} req/s)`, budget: '≥ 0.95', within: ratioE >= 0.95, value: ratioE });
     process.stdout.write(`${label} (${secs} s, 16 connections${p === 'h2' ? ', 10 streams each' : ''}), median of ${runs}: ` +
       `plain ${med['plain']!.toFixed(0)}, metrics only ${med['metrics_only']!.toFixed(0)} (${ratioM.toFixed(3)}), all events ${med['all_events']!.toFixed(0)} (${ratioE.toFixed(3)}) req/s; ` +
-      `http events per all-events run ≥ ${Math.min(...g.httpEvents)}${g.errors ? `; client socket errors ${g.errors}` : ''}\n`);
+      `http events per all-events run ≥ ${Math.min(...g.httpEvents)}${g.errors ? `; client socket errors ${g.errors}` : ''}\n` +
+      `  CPU µs per request (nginx's thread + libscope's): ` +
+      Object.entries(cpuMed).map(([k, v]) => `${k} ${v.app.toFixed(2)} + ${v.libscope.toFixed(2)}`).join(', ') + '\n');
     if (p === 'http') Object.assign(out, entry);
     else out[p] = entry;
   }
