@@ -9,14 +9,12 @@ import { accessSync, constants as fsConstants, createReadStream, existsSync, ope
 import { open, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
+// Not @scope/core's index: loading all of it cost `scope run -- true` tens of milliseconds (run-api.ts).
+// What only some runs need (streaming) is imported where it is used.
 import {
   argText,
-  createNdjsonWriter,
   createSession,
   destinationProblem,
-  followLines,
-  hasRecordOf,
-  hasStartRecord,
   loadScopeYaml,
   redactArgs,
   redactArgsOn,
@@ -27,8 +25,9 @@ import {
   scopeHome,
   writeManifest,
   writeSessionConfig,
-} from '@scope/core';
-import type { ScopePairs, Session } from '@scope/core';
+} from '@scope/core/run-api';
+import type { ScopePairs, Session } from '@scope/core/run-api';
+import { hasRecordOf, hasStartRecord } from '@scope/core/recorded';
 import { libscopePath } from '@scope/libscope';
 import { preloadValue, resolveCommand, unscopableReason } from './launch.js';
 import { allUtf8, spawnBytes } from './bytes.js';
@@ -346,13 +345,16 @@ function redactBytes(bytes: Buffer[]): (string | Buffer)[] {
  * (its reader went away: stdout is never destroyed, so each later write would fail again, slowly).
  */
 async function pump(files: string[], out: Writable, signal: AbortSignal): Promise<void> {
-  const writer = createNdjsonWriter(out);
   let failed = false;
   const onError = () => {
     failed = true;
   };
   out.once('error', onError);
   try {
+    // Loaded only when streaming (--no-stream runs never need them). Following starts at the files'
+    // first byte and drains them after an abort, so starting a little later loses nothing.
+    const [{ createNdjsonWriter }, { followLines }] = await Promise.all([import('@scope/core/ndjson'), import('@scope/core/follow')]);
+    const writer = createNdjsonWriter(out);
     for await (const line of followLines(files, { signal })) {
       if (failed) return;
       await writer.writeLine(line);
