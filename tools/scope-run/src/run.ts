@@ -5,9 +5,8 @@
 import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { accessSync, constants as fsConstants, existsSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Writable } from 'node:stream';
@@ -69,15 +68,15 @@ function libraryFile(librarypath: string | undefined, env: NodeJS.ProcessEnv): s
 
 /**
  * Lines in a file, read in chunks (a session's files can be larger than a string may be); `onLine`
- * sees each complete one. Read through a file handle, not a stream: the three files of a session
- * are read at once, each in a few calls.
+ * sees each complete one. Read with synchronous calls: the command has ended and there is nothing
+ * else to do meanwhile (a stream, or a promise per chunk, cost a thread-pool round trip each).
  */
-async function countLines(file: string, onLine?: (line: string) => void): Promise<number> {
+function countLines(file: string, onLine?: (line: string) => void): number {
   let lines = 0;
   let partial = '';
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(file, 'r');
+    fd = openSync(file, 'r');
   } catch {
     return 0; // not written (a destination elsewhere, or an unscoped run)
   }
@@ -94,7 +93,7 @@ async function countLines(file: string, onLine?: (line: string) => void): Promis
   };
   try {
     for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      const bytesRead = readSync(fd, buf, 0, buf.length, null);
       if (bytesRead === 0) break;
       take(decoder.write(buf.subarray(0, bytesRead)));
     }
@@ -102,7 +101,7 @@ async function countLines(file: string, onLine?: (line: string) => void): Promis
   } catch {
     return lines;
   } finally {
-    await handle.close().catch(() => {});
+    closeSync(fd);
   }
   return partial === '' ? lines : lines + 1;
 }
@@ -116,43 +115,40 @@ const MAX_NOTICES = 50;
  * say whether the process-start record of `pid` was among the events (recordedNothing's proof, seen
  * on the way).
  */
-async function tally(session: Session, pid: number | null): Promise<{ events: number; metrics: number; drops: number; notices: string[]; startSeen: boolean }> {
+function tally(session: Session, pid: number | null): { events: number; metrics: number; drops: number; notices: string[]; startSeen: boolean } {
   let drops = 0;
   let startSeen = false;
   const notices = new Set<string>();
-  const [events, , metrics] = await Promise.all([
-    countLines(session.paths.events, (line) => {
-      // as hasStartRecord tells it
-      if (!startSeen && pid !== null && line.startsWith('{"format"')) {
-        try {
-          startSeen = (JSON.parse(line) as { info?: { process?: { pid?: unknown } } }).info?.process?.pid === pid;
-        } catch {
-          // a line still being written
-        }
-      }
-      if (!line.includes('"source":"notice"')) return;
-      // Each drop notice tells how many records were dropped since the previous one of its process.
-      const m = /"message":"libscope dropped (\d+) records/.exec(line);
-      if (m) {
-        drops += Number(m[1]);
-        return;
-      }
+  const events = countLines(session.paths.events, (line) => {
+    // as hasStartRecord tells it
+    if (!startSeen && pid !== null && line.startsWith('{"format"')) {
       try {
-        const message = (JSON.parse(line) as { body?: { data?: { message?: unknown } } }).body?.data?.message;
-        if (typeof message === 'string' && notices.size < MAX_NOTICES) notices.add(message);
+        startSeen = (JSON.parse(line) as { info?: { process?: { pid?: unknown } } }).info?.process?.pid === pid;
       } catch {
-        // not ours to judge here: scope-events reports bad lines
+        // a line still being written
       }
-    }),
-    // Lines a destination could not take (a stuck pipe at exit, a full disk) are said in the log only:
-    // each process's last word on a destination (`… N lines delivered, M dropped`).
-    countLines(session.paths.log, (line) => {
-      const m = / destination \S+: \d+ lines delivered, (\d+) dropped$/.exec(line);
-      if (m) drops += Number(m[1]);
-    }),
-    countLines(session.paths.metrics),
-  ]);
-  return { events, metrics, drops, notices: [...notices], startSeen };
+    }
+    if (!line.includes('"source":"notice"')) return;
+    // Each drop notice tells how many records were dropped since the previous one of its process.
+    const m = /"message":"libscope dropped (\d+) records/.exec(line);
+    if (m) {
+      drops += Number(m[1]);
+      return;
+    }
+    try {
+      const message = (JSON.parse(line) as { body?: { data?: { message?: unknown } } }).body?.data?.message;
+      if (typeof message === 'string' && notices.size < MAX_NOTICES) notices.add(message);
+    } catch {
+      // not ours to judge here: scope-events reports bad lines
+    }
+  });
+  // Lines a destination could not take (a stuck pipe at exit, a full disk) are said in the log only:
+  // each process's last word on a destination (`… N lines delivered, M dropped`).
+  countLines(session.paths.log, (line) => {
+    const m = / destination \S+: \d+ lines delivered, (\d+) dropped$/.exec(line);
+    if (m) drops += Number(m[1]);
+  });
+  return { events, metrics: countLines(session.paths.metrics), drops, notices: [...notices], startSeen };
 }
 
 /** Run the command; resolves to its shell exit status. */
@@ -268,7 +264,7 @@ export async function run(options: RunOptions): Promise<number> {
     options.stdout.off('error', onStdoutError);
   }
   await started; // the manifest with the pid must not land after the final one
-  const counts = await tally(session, session.manifest.pid);
+  const counts = tally(session, session.manifest.pid);
   const silent = await recordedNothing(session, pairs, reason === null, counts.startSeen);
   if (silent) {
     session.manifest.notices.push(silent);
