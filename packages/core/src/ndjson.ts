@@ -2,10 +2,16 @@
  * NDJSON streams, the one wire format between tools: a reader that reports bad lines compiler-style
  * and keeps going, and a writer that respects back-pressure.
  */
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
-import split2 from 'split2';
 import { MAX_LINE_LENGTH, tooLongReason } from './lines.js';
 import { printable } from './printable.js';
+
+// split2 is loaded by the first reader, not with this module: every tool imports the writer half
+// (runTool waits on `flushed`), and a CommonJS package costs an ESM importer two reads and a parse.
+type Split2 = typeof import('split2');
+let split2Lib: Split2 | undefined;
+const loadSplit2 = (): Split2 => (split2Lib ??= createRequire(import.meta.url)('split2') as Split2);
 
 /** Lines longer than this are reported as bad rather than buffered without bound. */
 export const DEFAULT_MAX_LINE = MAX_LINE_LENGTH;
@@ -104,6 +110,7 @@ export function readNdjson(input: Readable, options: ReadOptions): {
 } {
   const stats: ReadStats = { lines: 0, records: 0, bad: 0, torn: 0 };
   const maxLength = options.maxLineLength ?? DEFAULT_MAX_LINE;
+  const split2 = loadSplit2();
   // skipOverflow is in split2 but missing from its type definitions.
   const splitter = split2({ maxLength, skipOverflow: true } as Parameters<typeof split2>[0] & object);
   // split2 skips an over-long line silently; wrap its transform to leave a marker in the stream so

@@ -4,9 +4,9 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import { fstatSync } from 'node:fs';
-import type { ToolRun } from '@scope/core';
-import { EXIT, filterArgs, flagValues, parseFlags, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText, printable } from '@scope/core';
-import type { ScopePairs } from '@scope/core';
+// Not @scope/core's index: loading all of it cost `scope run -- true` tens of milliseconds (run-api.ts).
+import type { ScopePairs, ToolRun } from '@scope/core/run-api';
+import { EXIT, filterArgs, flagValues, parseFlags, printable, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText } from '@scope/core/run-api';
 import { run } from './run.js';
 import { argvBytes } from './bytes.js';
 

@@ -5,18 +5,17 @@
 import { spawn } from 'node:child_process';
 import type { StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { accessSync, constants as fsConstants, createReadStream, existsSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { Writable } from 'node:stream';
+// Not @scope/core's index: loading all of it cost `scope run -- true` tens of milliseconds (run-api.ts).
+// What only some runs need (streaming, the proof of a silent run) is imported where it is used.
 import {
   argText,
-  createNdjsonWriter,
   createSession,
   destinationProblem,
-  followLines,
-  hasRecordOf,
-  hasStartRecord,
   loadScopeYaml,
   redactArgs,
   redactArgsOn,
@@ -27,8 +26,8 @@ import {
   scopeHome,
   writeManifest,
   writeSessionConfig,
-} from '@scope/core';
-import type { ScopePairs, Session } from '@scope/core';
+} from '@scope/core/run-api';
+import type { ScopePairs, Session } from '@scope/core/run-api';
 import { libscopePath } from '@scope/libscope';
 import { preloadValue, resolveCommand, unscopableReason } from './launch.js';
 import { allUtf8, spawnBytes } from './bytes.js';
@@ -67,22 +66,42 @@ function libraryFile(librarypath: string | undefined, env: NodeJS.ProcessEnv): s
   return file;
 }
 
-/** Lines in a file, read in chunks (a session's files can be larger than a string may be). */
-async function countLines(file: string, onNotice?: (line: string) => void, everyLine = false): Promise<number> {
+/**
+ * Lines in a file, read in chunks (a session's files can be larger than a string may be); `onLine`
+ * sees each complete one. Read with synchronous calls: the command has ended and there is nothing
+ * else to do meanwhile (a stream, or a promise per chunk, cost a thread-pool round trip each).
+ */
+function countLines(file: string, onLine?: (line: string) => void): number {
   let lines = 0;
   let partial = '';
+  let fd: number;
   try {
-    for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
-      const parts = (partial + (chunk as string)).split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) {
-        if (line === '') continue;
-        lines++;
-        if (onNotice && (everyLine || line.includes('"source":"notice"'))) onNotice(line);
-      }
-    }
+    fd = openSync(file, 'r');
   } catch {
-    return lines; // not written (a destination elsewhere, or an unscoped run)
+    return 0; // not written (a destination elsewhere, or an unscoped run)
+  }
+  const decoder = new StringDecoder('utf8');
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  const take = (text: string) => {
+    const parts = (partial + text).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      if (line === '') continue;
+      lines++;
+      onLine?.(line);
+    }
+  };
+  try {
+    for (;;) {
+      const bytesRead = readSync(fd, buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      take(decoder.write(buf.subarray(0, bytesRead)));
+    }
+    take(decoder.end());
+  } catch {
+    return lines;
+  } finally {
+    closeSync(fd);
   }
   return partial === '' ? lines : lines + 1;
 }
@@ -91,13 +110,25 @@ async function countLines(file: string, onNotice?: (line: string) => void, every
 const MAX_NOTICES = 50;
 
 /**
- * Count the lines libscope wrote and the drops its notices reported, for session.json; and collect
- * its other notices (blind spots: a Go program, a static executable exec'd), each message once.
+ * Count the lines libscope wrote and the drops its notices reported, for session.json; collect
+ * its other notices (blind spots: a Go program, a static executable exec'd), each message once; and
+ * say whether the process-start record of `pid` was among the events (recordedNothing's proof, seen
+ * on the way).
  */
-async function tally(session: Session): Promise<{ events: number; metrics: number; drops: number; notices: string[] }> {
+function tally(session: Session, pid: number | null): { events: number; metrics: number; drops: number; notices: string[]; startSeen: boolean } {
   let drops = 0;
+  let startSeen = false;
   const notices = new Set<string>();
-  const events = await countLines(session.paths.events, (line) => {
+  const events = countLines(session.paths.events, (line) => {
+    // as hasStartRecord tells it
+    if (!startSeen && pid !== null && line.startsWith('{"format"')) {
+      try {
+        startSeen = (JSON.parse(line) as { info?: { process?: { pid?: unknown } } }).info?.process?.pid === pid;
+      } catch {
+        // a line still being written
+      }
+    }
+    if (!line.includes('"source":"notice"')) return;
     // Each drop notice tells how many records were dropped since the previous one of its process.
     const m = /"message":"libscope dropped (\d+) records/.exec(line);
     if (m) {
@@ -113,11 +144,11 @@ async function tally(session: Session): Promise<{ events: number; metrics: numbe
   });
   // Lines a destination could not take (a stuck pipe at exit, a full disk) are said in the log only:
   // each process's last word on a destination (`… N lines delivered, M dropped`).
-  await countLines(session.paths.log, (line) => {
+  countLines(session.paths.log, (line) => {
     const m = / destination \S+: \d+ lines delivered, (\d+) dropped$/.exec(line);
     if (m) drops += Number(m[1]);
-  }, true);
-  return { events, metrics: await countLines(session.paths.metrics), drops, notices: [...notices] };
+  });
+  return { events, metrics: countLines(session.paths.metrics), drops, notices: [...notices], startSeen };
 }
 
 /** Run the command; resolves to its shell exit status. */
@@ -233,8 +264,8 @@ export async function run(options: RunOptions): Promise<number> {
     options.stdout.off('error', onStdoutError);
   }
   await started; // the manifest with the pid must not land after the final one
-  const counts = await tally(session);
-  const silent = await recordedNothing(session, pairs, reason === null);
+  const counts = tally(session, session.manifest.pid);
+  const silent = await recordedNothing(session, pairs, reason === null, counts.startSeen);
   if (silent) {
     session.manifest.notices.push(silent);
     options.warn(`error: ${silent}`);
@@ -290,9 +321,12 @@ export const EXIT_NOTHING_RECORDED = 125;
  * events.json: libscope did not load into it, or could not write), or null. Only when its events go
  * to the session's own file; what went elsewhere is not ours to read.
  */
-async function recordedNothing(session: Session, pairs: ScopePairs, scoped: boolean): Promise<string | null> {
+async function recordedNothing(session: Session, pairs: ScopePairs, scoped: boolean, startSeen: boolean): Promise<string | null> {
   const pid = session.manifest.pid;
   if (!scoped || pid === null || pairs['SCOPE_EVENT_ENABLE'] === 'false' || pairs['SCOPE_EVENT_DEST'] !== `file://${session.paths.events}`) return null;
+  // tally saw the start record: the usual case, with no second read of the events
+  if (startSeen) return null;
+  const { hasRecordOf, hasStartRecord } = await import('@scope/core/recorded');
   if (await hasStartRecord(session.paths.events, pid)) return null;
   // scope filters may leave the process-start record out; any record of the process proves it too
   if (pairs['SCOPE_FILTER'] && (await hasRecordOf(session.paths.events, pid) ||
@@ -346,13 +380,16 @@ function redactBytes(bytes: Buffer[]): (string | Buffer)[] {
  * (its reader went away: stdout is never destroyed, so each later write would fail again, slowly).
  */
 async function pump(files: string[], out: Writable, signal: AbortSignal): Promise<void> {
-  const writer = createNdjsonWriter(out);
   let failed = false;
   const onError = () => {
     failed = true;
   };
   out.once('error', onError);
   try {
+    // Loaded only when streaming (--no-stream runs never need them). Following starts at the files'
+    // first byte and drains them after an abort, so starting a little later loses nothing.
+    const [{ createNdjsonWriter }, { followLines }] = await Promise.all([import('@scope/core/ndjson'), import('@scope/core/follow')]);
+    const writer = createNdjsonWriter(out);
     for await (const line of followLines(files, { signal })) {
       if (failed) return;
       await writer.writeLine(line);

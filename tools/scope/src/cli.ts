@@ -1,3 +1,3 @@
-import { runTool } from '@scope/core';
+import { runTool } from '@scope/core/run-api';
 import { tool } from './command.js';
 await runTool(tool);

@@ -2,8 +2,9 @@
  * `scope <verb> …` runs tool scope-<verb> in this process; `scope <anything else> …` is `scope run`.
  */
 import { defineCommand } from 'citty';
-import { EXIT, SCOPE_VERSION, UsageError } from '@scope/core';
-import type { ToolRun } from '@scope/core';
+// Not @scope/core's index: loading all of it cost `scope run -- true` tens of milliseconds (run-api.ts).
+import { EXIT, SCOPE_VERSION, UsageError } from '@scope/core/run-api';
+import type { ToolRun } from '@scope/core/run-api';
 import { VERBS } from './verbs.js';
 
 export const command = defineCommand({

@@ -3,7 +3,7 @@
  * Planned verbs are listed so `scope events` says it is not built yet instead of trying to run a
  * program called "events".
  */
-import type { ToolRun } from '@scope/core';
+import type { ToolRun } from '@scope/core/run-api';
 
 export interface Verb {
   name: string;
