@@ -263,7 +263,9 @@ bool scope_netev_on_http(void *ctx, const struct scope_http_msg *m)
     struct scope_netev_hctx *h = ctx;
     struct layer *l = h->l;
     const char *scheme = h->layer ? "https" : "http";
-    const struct scope_hdr *ua = header(m, "user-agent"), *xapp = header(m, "x-appscope");
+    /* the user agent, x-appscope and the host are for the events only: metrics alone skip the lookups */
+    bool evt = scope_watch_on(SCOPE_W_HTTP);
+    const struct scope_hdr *ua = evt ? header(m, "user-agent") : NULL, *xapp = evt ? header(m, "x-appscope") : NULL;
     if (m->request) {
         if (l->nreq == l->capreq) {
             size_t n = l->capreq ? l->capreq * 2 : 4;
@@ -278,10 +280,10 @@ bool scope_netev_on_http(void *ctx, const struct scope_http_msg *m)
             memmove(l->reqs, l->reqs + 1, (l->nreq - 1) * sizeof *l->reqs);
             l->nreq--;
         }
-        const struct scope_hdr *host = header(m, "host");
+        const struct scope_hdr *host = evt ? header(m, "host") : NULL;
         struct pend *q = &l->reqs[l->nreq++];
         struct scope_str none = {"", 0};
-        if (!pend_strings(q, m->method, m->target, m->authority.n ? m->authority : host ? host->value : none,
+        if (!pend_strings(q, m->method, m->target, evt && m->authority.n ? m->authority : host ? host->value : none,
                           ua ? &ua->value : NULL, xapp ? &xapp->value : NULL)) {
             l->nreq--;
             return false;
