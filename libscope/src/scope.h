@@ -362,6 +362,8 @@ void scope_std_landed(enum scope_fn fn, int fd);
 uint32_t scope_std_kind(int fd);   /* SCOPE_FD_CONSOLE when fd is 1/2 and not a regular file */
 /* The kernel's name for fd ("/tmp/#123 (deleted)" for an unnamed file); false when it has none. */
 bool scope_fd_name(int fd, char *out, size_t cap);
+/* "/proc/self/fd/<fd>": how the reporting thread, with a table of its own, reaches the app's fd. */
+void scope_fd_link(char link[32], int fd);
 /* Whether text written to 1 or 2 with these flags and lifetime is console text: it is unless a
  * regular file was put there (the app opened one, or the process started with one). */
 static inline bool scope_std_console(uint32_t f, uint64_t chan)

@@ -16,6 +16,7 @@
 #include "config/filterdef.h"
 #include "report/ident.h"
 #include "dest/log.h"
+#include "util/json.h"
 
 bool scope_filter_on;
 
@@ -45,15 +46,8 @@ static char follow_var[48], own_var[48];   /* SCOPE_FILTER_FOLLOW=<parent_mask> 
 static void make_var(char *out, uint64_t v)
 {
     static const char key[] = "SCOPE_FILTER_FOLLOW=";
-    char digits[24];
-    int n = 0;
-    do
-        digits[n++] = (char)('0' + v % 10);
-    while ((v /= 10));
     memcpy(out, key, sizeof key - 1);
-    for (int i = 0; i < n; i++)
-        out[sizeof key - 1 + i] = digits[n - 1 - i];
-    out[sizeof key - 1 + n] = 0;
+    scope_u_str(out + sizeof key - 1, v);   /* no stdio: it writes digits only */
 }
 
 /* FILTER.md's table: EQ only, NE only, both, or a range. A missing value never gets here. */

@@ -25,6 +25,7 @@
 #include "dest/log.h"
 #include "report/report.h"
 #include "scope.h"
+#include "util/json.h"
 
 static const char *const names[SCOPE_PIN_COUNT] = {"event", "metric", "log", "conf"};
 static const char *const vars[SCOPE_PIN_COUNT] = {"SCOPE_EVENT_FD", "SCOPE_METRIC_FD", "SCOPE_LOG_FD",
@@ -201,16 +202,10 @@ int scope_pin_hand(int fds[SCOPE_PIN_COUNT], char vars_out[SCOPE_PIN_COUNT][32])
         if (fd < 0)
             continue;
         fds[i] = fd;
-        char digits[12];
-        int nd = 0;
-        for (int v = fd; nd == 0 || v; v /= 10)
-            digits[nd++] = (char)('0' + v % 10);
         size_t k = strlen(vars[i]);
         memcpy(vars_out[i], vars[i], k);
         vars_out[i][k++] = '=';
-        while (nd)
-            vars_out[i][k++] = digits[--nd];
-        vars_out[i][k] = 0;
+        scope_u_str(vars_out[i] + k, (unsigned)fd);
         n++;
     }
     return n;

@@ -341,20 +341,18 @@ static void process_head(struct scope_h1 *p, scope_http_cb cb, void *ctx)
             for (c = nn; c < ln && (s[c] == ' ' || s[c] == '\t');)
                 c++;
             if (nn > 0 && c < ln && s[c] == ':') {
-                {
-                    const char *v = s + c + 1;
-                    size_t vn = ln - (size_t)(v - s);
-                    trim(&v, &vn);
-                    memmove(h + w, nm, nn);
-                    name_off = w;
-                    nl = nn;
-                    w += nn;
-                    memmove(h + w, v, vn);
-                    val_off = w;
-                    vl = vn;
-                    w += vn;
-                    have = true;
-                }
+                const char *v = s + c + 1;
+                size_t vn = ln - (size_t)(v - s);
+                trim(&v, &vn);
+                memmove(h + w, nm, nn);
+                name_off = w;
+                nl = nn;
+                w += nn;
+                memmove(h + w, v, vn);
+                val_off = w;
+                vl = vn;
+                w += vn;
+                have = true;
             }
             /* a line without a colon or with a bad name is ignored */
         }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "scope.h"
+#include "util/json.h"
 
 /* Whether fd is a regular file; its access mode in *flags. */
 static bool regular(int fd, int *flags)
@@ -23,17 +24,16 @@ static bool regular(int fd, int *flags)
     return true;
 }
 
+void scope_fd_link(char link[32], int fd)
+{
+    memcpy(link, "/proc/self/fd/", 14);
+    scope_u_str(link + 14, (unsigned)fd);
+}
+
 bool scope_fd_name(int fd, char *out, size_t cap)
 {
-    char link[32] = "/proc/self/fd/";
-    size_t n = 14;
-    char digits[12];
-    int nd = 0;
-    for (unsigned v = (unsigned)fd; nd == 0 || v; v /= 10)
-        digits[nd++] = (char)('0' + v % 10);
-    while (nd > 0)
-        link[n++] = digits[--nd];
-    link[n] = 0;
+    char link[32];
+    scope_fd_link(link, fd);
     ssize_t got = readlink(link, out, cap - 1);
     if (got <= 0)
         return false;

@@ -5,10 +5,11 @@
  * atomics, and sem_post only when the consumer said it is going to sleep.
  * The consumer is not woken for every record: it sleeps at most SCOPE_RING_NAP_MS and drains
  * what came meanwhile, and a producer wakes it early once 512 records wait (a sixteenth of the
- * default ring); it does not go back to work for fewer either (scope_ring_wait). A wake-up per record cost a server a context switch per request (measured: nginx
- * lost half its throughput with one CPU for it and its reporting thread); waking at a quarter of
- * the ring made each event-emitting call dearer on the app's thread (bench/: ~250 ns against
- * ~200 ns at 512), the slots being colder by the time they were written.
+ * default ring); it does not go back to work for fewer either (scope_ring_wait). A wake-up
+ * per record cost a server a context switch per request (measured: nginx lost half its
+ * throughput with one CPU for it and its reporting thread); waking at a quarter of the ring made
+ * each event-emitting call dearer on the app's thread (bench/: ~250 ns against ~200 ns at 512),
+ * the slots being colder by the time they were written.
  * The sequence array is small and touched at init; the slots are mmap'd and become resident
  * only as the ring is used. */
 #include <semaphore.h>

@@ -67,82 +67,17 @@ bool scope_emit_start(struct sbuf *o)
     return true;
 }
 
-/* The parts of every event's envelope that name the process and its tags, made once and made
- * again only when what they say changes (a fork, a change of user, new settings): escaping them
- * for each event was most of an event's cost. Checked by comparing what they were made from. */
-static struct {
-    struct sbuf id, who;   /* {"type":"evt","id":"…","_channel":"  and  ,"host":…,"data":{ */
-    struct scope_ident seen;
-    unsigned cfg_gen;
-    bool filter_on, made;
-} envelope;
-
-static bool envelope_current(const struct scope_ident *p)
+/* An event's envelope, in two parts around the per-event _channel, _time and source: how it
+ * begins, up to the _channel; and what names the process, with the tags. */
+static void envelope_id(struct sbuf *o, const struct scope_ident *p)
 {
-    const struct scope_ident *q = &envelope.seen;
-    if (!envelope.made || p->pid != q->pid || p->uid != q->uid || p->gid != q->gid ||
-        envelope.filter_on != scope_filter_on || envelope.cfg_gen != scope_cfg_gen ||
-        strcmp(p->id, q->id) || strcmp(p->host, q->host) ||
-        strcmp(p->proc, q->proc) || strcmp(p->cmd, q->cmd))
-        return false;
-    return true;
+    sb_s(o, "{\"type\":\"evt\",\"id\":");
+    sb_jcstr(o, p->id);
+    sb_s(o, ",\"_channel\":\"");
 }
 
-static void envelope_make(const struct scope_ident *p)
+static void envelope_who(struct sbuf *o, const struct scope_ident *p)
 {
-    envelope.id.len = envelope.who.len = 0;
-    sb_s(&envelope.id, "{\"type\":\"evt\",\"id\":");
-    sb_jcstr(&envelope.id, p->id);
-    sb_s(&envelope.id, ",\"_channel\":\"");
-    sb_kv_s(&envelope.who, "host", p->host);
-    sb_kv_s(&envelope.who, "proc", p->proc);
-    sb_kv_s(&envelope.who, "cmd", p->cmd);
-    sb_kv_i(&envelope.who, "pid", p->pid);
-    sb_kv_u(&envelope.who, "uid", p->uid);
-    sb_kv_u(&envelope.who, "gid", p->gid);
-    for (size_t i = 0; i < scope_cfg.ntags; i++) {
-        const char *k = scope_cfg.tags[i].key;
-        if (scope_filter_on && (!strcmp(k, "matchedScopes") || !strcmp(k, "matchedPolicies")))
-            continue;   /* the filter's own keys replace a tag of that name */
-        sb_kv_s(&envelope.who, k, scope_cfg.tags[i].val);
-    }
-    sb_s(&envelope.who, ",\"data\":{");
-    envelope.seen.pid = p->pid;
-    envelope.seen.uid = p->uid;
-    envelope.seen.gid = p->gid;
-    memcpy(envelope.seen.id, p->id, sizeof p->id);
-    memcpy(envelope.seen.host, p->host, sizeof p->host);
-    memcpy(envelope.seen.proc, p->proc, sizeof p->proc);
-    memcpy(envelope.seen.cmd, p->cmd, sizeof p->cmd);
-    envelope.cfg_gen = scope_cfg_gen;
-    envelope.filter_on = scope_filter_on;
-    /* a buffer that could not grow is not kept: made again next time */
-    envelope.made = envelope.id.p && envelope.who.p;
-}
-
-void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourcetype,
-                           uint64_t chan, uint64_t t_ns)
-{
-    const struct scope_ident *p = &scope_id;
-    if (!envelope_current(p))
-        envelope_make(p);
-    if (envelope.made) {
-        sb_raw(o, envelope.id.p, envelope.id.len);
-    } else {
-        sb_s(o, "{\"type\":\"evt\",\"id\":");
-        sb_jcstr(o, p->id);
-        sb_s(o, ",\"_channel\":\"");
-    }
-    sb_u(o, chan);
-    sb_s(o, "\",\"body\":{\"sourcetype\":");
-    sb_jcstr(o, sourcetype);
-    sb_s(o, ",\"_time\":");
-    sb_time(o, t_ns);
-    sb_kv_s(o, "source", source);
-    if (envelope.made) {
-        sb_raw(o, envelope.who.p, envelope.who.len);
-        return;
-    }
     sb_kv_s(o, "host", p->host);
     sb_kv_s(o, "proc", p->proc);
     sb_kv_s(o, "cmd", p->cmd);
@@ -156,6 +91,44 @@ void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourc
         sb_kv_s(o, k, scope_cfg.tags[i].val);
     }
     sb_s(o, ",\"data\":{");
+}
+
+/* Both parts made once, and again only when the process's identity, the settings or the filter's
+ * state changed: escaping them for each event was most of an event's cost. */
+static struct {
+    struct sbuf id, who;
+    unsigned ident_gen, cfg_gen;
+    bool filter_on, made;
+} envelope;
+
+void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourcetype,
+                           uint64_t chan, uint64_t t_ns)
+{
+    const struct scope_ident *p = &scope_id;
+    if (!envelope.made || envelope.ident_gen != scope_ident_gen || envelope.cfg_gen != scope_cfg_gen ||
+        envelope.filter_on != scope_filter_on) {
+        envelope.id.len = envelope.who.len = 0;
+        envelope_id(&envelope.id, p);
+        envelope_who(&envelope.who, p);
+        envelope.ident_gen = scope_ident_gen;
+        envelope.cfg_gen = scope_cfg_gen;
+        envelope.filter_on = scope_filter_on;
+        envelope.made = envelope.id.p && envelope.who.p;   /* one that could not grow: made again */
+    }
+    if (envelope.made)
+        sb_raw(o, envelope.id.p, envelope.id.len);
+    else
+        envelope_id(o, p);
+    sb_u(o, chan);
+    sb_s(o, "\",\"body\":{\"sourcetype\":");
+    sb_jcstr(o, sourcetype);
+    sb_s(o, ",\"_time\":");
+    sb_time(o, t_ns);
+    sb_kv_s(o, "source", source);
+    if (envelope.made)
+        sb_raw(o, envelope.who.p, envelope.who.len);
+    else
+        envelope_who(o, p);
 }
 
 void scope_emit_event_tail(struct sbuf *o, uint64_t matched)

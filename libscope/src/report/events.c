@@ -69,19 +69,6 @@ static bool fd_current(int fd, uint64_t chan)
     return c && chan && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
 }
 
-/* What the app's fd names. This thread has a descriptor table of its own (report.c), so the
- * app's descriptors are reached through /proc/self/fd, which is the process's table. */
-static bool fd_path(int fd, char *out, size_t cap)
-{
-    char link[64] = "/proc/self/fd/";
-    scope_u_str(link + 14, (uint64_t)(unsigned)fd);
-    ssize_t n = readlink(link, out, cap - 1);
-    if (n <= 0)
-        return false;
-    out[n] = 0;
-    return true;
-}
-
 /* A path as the app gave it, made absolute against its directory descriptor or the cwd. */
 static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
 {
@@ -95,7 +82,7 @@ static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
     struct fdinfo *dir = dirfd1 ? fdinfo((int)(dirfd1 - 1)) : NULL;
     bool ok = dir && dir->chan && dir->path && dir->path[0] == '/'
                   ? snprintf(base, sizeof base, "%s", dir->path) > 0
-              : dirfd1 ? fd_path((int)(dirfd1 - 1), base, sizeof base)
+              : dirfd1 ? scope_fd_name((int)(dirfd1 - 1), base, sizeof base)
                        : getcwd(base, sizeof base) != NULL;
     if (!ok) {
         snprintf(out, cap, "%s", given);
@@ -265,13 +252,13 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     struct fdinfo *src = dup ? fdinfo(r->aux) : NULL;
     if (src && src->chan == r->wops && src->path)
         snprintf(path, sizeof path, "%s", src->path);
-    else if ((given[0] != '/' || !given[0]) && current && fd_path(r->fd, path, sizeof path) && path[0] == '/')
+    else if ((given[0] != '/' || !given[0]) && current && scope_fd_name(r->fd, path, sizeof path) && path[0] == '/')
         ;   /* the kernel's absolute name */
     else if (given[0])
         absolute(path, sizeof path, r->rbytes, given);
     struct stat st;
-    char link[64] = "/proc/self/fd/";
-    scope_u_str(link + 14, (uint64_t)(unsigned)r->fd);
+    char link[32];
+    scope_fd_link(link, r->fd);
     /* a descriptor the process had when we started, or a forked child inherited: learnt, not
      * opened (no event, no metric) */
     bool had = r->aux == SCOPE_OPEN_HAD && (r->len > 0 || r->fn == SCOPE_FN_fork);

@@ -17,17 +17,12 @@
 #include "config/config.h"
 #include "report/ident.h"
 #include "report/redact.h"
+#include "util/json.h"
 
 struct scope_ident scope_id;
+unsigned scope_ident_gen;
 
 /* Bounded copy that always terminates (and truncation is expected, not an error). */
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
 static ssize_t slurp(const char *path, char *buf, size_t cap)
 {
     int fd = scope_real_open(path, O_RDONLY | O_CLOEXEC);
@@ -56,7 +51,7 @@ static void name_of(const char *file, unsigned id, char *out, size_t cap)
         if (!c2 || strtoul(c2 + 1, NULL, 10) != id || c2[1] == ':')
             continue;
         *c1 = 0;
-        copy_str(out, cap, line);
+        scope_str_copy(out, cap, line);
         break;
     }
     scope_real_fclose(f);
@@ -219,15 +214,17 @@ void scope_ident_start(void)
     started = true;
     if (n <= 0) {
         p->cmd[0] = argv0[0] = 0;
+        scope_ident_gen++;
         return;
     }
     const char *base = strrchr(raw, '/');
-    copy_str(argv0, sizeof argv0, base ? base + 1 : raw);
+    scope_str_copy(argv0, sizeof argv0, base ? base + 1 : raw);
     /* on unless plainly turned off: a mistyped value keeps secrets out */
     const char *v = scope_cfg_get("SCOPE_REDACT_ARGS");
     bool off = v && (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") ||
                      !strcasecmp(v, "off"));
     scope_redact_cmdline(raw, (size_t)n, p->cmd, sizeof p->cmd, !off);
+    scope_ident_gen++;
 }
 
 void scope_ident_load(void)
@@ -255,9 +252,9 @@ void scope_ident_load(void)
     if (slurp("/proc/self/comm", p->proc, sizeof p->proc) > 0)
         p->proc[strcspn(p->proc, "\n")] = 0;
     if (!p->proc[0])
-        copy_str(p->proc, sizeof p->proc, argv0[0] ? argv0 : "unknown");
+        scope_str_copy(p->proc, sizeof p->proc, argv0[0] ? argv0 : "unknown");
     if (!p->cmd[0])
-        copy_str(p->cmd, sizeof p->cmd, p->proc);
+        scope_str_copy(p->cmd, sizeof p->cmd, p->proc);
 
     /* id: <host>-<proc>-<last 32 bytes of cmd>, not starting inside a UTF-8 sequence */
     size_t cl = strlen(p->cmd), from = cl > 32 ? cl - 32 : 0;
@@ -268,7 +265,7 @@ void scope_ident_load(void)
     p->id[hl] = '-';
     memcpy(p->id + hl + 1, p->proc, pl);
     p->id[hl + 1 + pl] = '-';
-    copy_str(p->id + hl + pl + 2, sizeof p->id - hl - pl - 2, p->cmd + from);
+    scope_str_copy(p->id + hl + pl + 2, sizeof p->id - hl - pl - 2, p->cmd + from);
 
     ssize_t x = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
     p->exe[x > 0 ? x : 0] = 0;
@@ -286,6 +283,7 @@ void scope_ident_load(void)
     if (cgn > 0) {
         container_id(cg, (size_t)cgn, p->containerid);
         cg[strcspn(cg, "\n")] = 0;
-        copy_str(p->cgroup, sizeof p->cgroup, cg);
+        scope_str_copy(p->cgroup, sizeof p->cgroup, cg);
     }
+    scope_ident_gen++;
 }

@@ -17,6 +17,8 @@ struct scope_ident {
     char uuid[37];           /* a random (v4) uuid for this process start */
 };
 extern struct scope_ident scope_id;
+/* Counts changes of scope_id (what is made from it can tell it is still current). */
+extern unsigned scope_ident_gen;
 /* Reads it all once per process (again in a forked child, and in a new image). */
 void scope_ident_load(void);
 /* At libscope's start (before main, when preloaded): the command line, before the app can

@@ -30,7 +30,6 @@ void sb_raw_slow(struct sbuf *b, const char *s, size_t n)
     b->p[b->len] = 0;
 }
 
-
 void sb_fmt(struct sbuf *b, const char *fmt, ...)
 {
     char tmp[512];
