@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
 # (package prometheus), collectd (collectd-core, for its statsd plugin), strace, sqlite3 and git for the
-# loss audits (audit*.test.ts) and Go (golang-go: go.test.ts builds a Go program). Each installed only
+# loss audits (audit*.test.ts), Go (golang-go: go.test.ts builds a Go program) and gdb (crashgdb.test.ts). Each installed only
 # when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
@@ -14,6 +14,10 @@ install() {
 }
 if ! command -v nginx >/dev/null; then
   install nginx-light
+fi
+# gdb: crashgdb.test.ts stops libscope's crash handler mid-write to give it a second fault.
+if ! command -v gdb >/dev/null; then
+  install gdb
 fi
 if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
   install prometheus

@@ -28,3 +28,6 @@ export function removeTempDirs(): void {
     }
   }
 }
+
+/** Whether an ELF core shows a function of a program on a thread, without a debugger (corefile.ts). */
+export { coreShows } from './corefile.js';
