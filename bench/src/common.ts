@@ -332,3 +332,12 @@ export const clockTicks = (): number => {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
   return r.status === 0 ? Number(r.stdout.trim()) || 100 : 100;
 };
+
+/** Wall ms of one run of the rwloop program (ops reads + ops writes) under env; throws when it fails. */
+export function timeRwloop(prog: string, ops: number, env: NodeJS.ProcessEnv): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(prog, [String(ops)], { env, stdio: 'ignore' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`rwloop exited ${r.status} ${r.signal ?? ''}`);
+  return ms;
+}

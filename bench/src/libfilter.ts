@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ctx, Scoped } from './common.js';
-import { arg, clearRecords, median, mustHaveRecorded, r1, r3, scoped } from './common.js';
+import { arg, clearRecords, median, mustHaveRecorded, r1, r3, scoped, timeRwloop } from './common.js';
 import { makeSite, nginxNeeds, nginxRun } from './nginx.js';
 import type { Site } from './nginx.js';
 
@@ -59,11 +59,7 @@ export async function libfilter(c: Ctx, rwloopProg: string, runs: number, ops: n
   }
   const time = (s: Scoped) => {
     clearRecords(s);
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(rwloopProg, [String(ops)], { env: s.env, stdio: 'ignore' });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.status !== 0) throw new Error(`rwloop exited ${r.status} ${r.signal ?? ''}`);
-    return ms;
+    return timeRwloop(rwloopProg, ops, s.env);
   };
   time(without);
   time(withF);

@@ -51,7 +51,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { libscopePath } from '@scope/libscope';
 import type { Budget, Ctx } from './common.js';
-import { arg, makeWork, median, pinCpu, r1, strArg } from './common.js';
+import { arg, makeWork, median, pinCpu, r1, strArg, timeRwloop } from './common.js';
 import { eventrate } from './eventrate.js';
 import { libfilter } from './libfilter.js';
 import { memory } from './memory.js';
@@ -105,13 +105,7 @@ const budgets: Budget[] = [];
 const ctx: Ctx = { benchDir, buildDir, work, lib: libscopePath(), plainEnv, latest, budgets };
 
 // ---- rwloop: the whole process, scoped ÷ plain ---------------------------------------------
-function timeRun(env: NodeJS.ProcessEnv): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(prog, [String(ops)], { env, stdio: 'ignore' });
-  const t1 = process.hrtime.bigint();
-  if (r.status !== 0) throw new Error(`rwloop exited ${r.status} ${r.signal ?? ''}`);
-  return Number(t1 - t0) / 1e6;
-}
+const timeRun = (env: NodeJS.ProcessEnv): number => timeRwloop(prog, ops, env);
 
 if (doing('rwloop')) {
   // Warm the page cache and the loader once each, then interleave so drift hits both sides alike.
