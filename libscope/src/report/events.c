@@ -100,7 +100,26 @@ static void data_str(const struct scope_rec *r, char *out, size_t cap)
     out[n] = 0;
 }
 
-static uint64_t mono_sec(void) { return scope_mono_ns() / 1000000000ULL; }
+/* The rate limit counts events by the second of their own time (the app's), not of when the
+ * reporting thread gets to them: a backlog written late is limited as the app made it, and no second
+ * of the output holds more than SCOPE_EVENT_MAXEPS events. Records from several threads arrive a
+ * little out of order: an earlier second counts against the current one, unless the clock went
+ * back (more than 2 s), which starts a new one. */
+static bool rate_take(uint64_t t_ns, bool count)
+{
+    uint64_t s = t_ns / 1000000000ULL;
+    if (s > rate_sec || rate_sec - s > 2) {
+        rate_sec = s;
+        rate_n = 0;
+    }
+    if (rate_n >= (uint64_t)scope_cfg.maxeps) {
+        rate_over++;
+        return false;
+    }
+    if (count)
+        rate_n++;
+    return true;
+}
 
 void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const char *sourcetype,
                  uint64_t chan, uint64_t t_ns, const struct scope_field *f, int nf)
@@ -110,17 +129,8 @@ void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const c
     uint64_t matched = 0;
     if (scope_filter_on && !(matched = scope_filter_event(source, sourcetype, w, f, nf)))
         return;
-    if (scope_cfg.maxeps > 0) {
-        uint64_t s = mono_sec();
-        if (s != rate_sec) {
-            rate_sec = s;
-            rate_n = 0;
-        }
-        if (++rate_n > (uint64_t)scope_cfg.maxeps) {
-            rate_over++;
-            return;
-        }
-    }
+    if (scope_cfg.maxeps > 0 && !rate_take(t_ns, true))
+        return;
     scope_emit_event_head(o, source, sourcetype, chan, t_ns);
     bool first = true;
     for (int i = 0; i < nf; i++) {
@@ -140,7 +150,7 @@ void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const c
     scope_emit_event_tail(o, matched);
 }
 
-bool scope_event_room(const char *source)
+bool scope_event_room(const char *source, uint64_t t_ns)
 {
     if (scope_filter_on) {
         int may = scope_filter_may(source);
@@ -149,18 +159,12 @@ bool scope_event_room(const char *source)
         if (may == SCOPE_FILTER_DATA)
             return true;    /* built, and then filtered or counted */
     }
-    if (scope_cfg.maxeps <= 0)
-        return true;
-    uint64_t s = mono_sec();
-    if (s != rate_sec || rate_n < (uint64_t)scope_cfg.maxeps)
-        return true;
-    rate_over++;
-    return false;
+    return scope_cfg.maxeps <= 0 || rate_take(t_ns, false);
 }
 
 uint64_t scope_events_rate_notice(struct sbuf *o, bool force)
 {
-    if (rate_over == rate_told || (!force && mono_sec() == rate_sec))
+    if (rate_over == rate_told || (!force && scope_now_ns() / 1000000000ULL == rate_sec))
         return 0;
     uint64_t n = rate_over - rate_told;
     char msg[256];
@@ -263,7 +267,7 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
      * opened (no event, no metric) */
     bool had = r->aux == SCOPE_OPEN_HAD && (r->len > 0 || r->fn == SCOPE_FN_fork);
     /* the owner and mode are for the events: not looked up for one the rate limit will drop */
-    bool emit = !had && scope_hot.ev_fs && scope_event_room("fs.open");
+    bool emit = !had && scope_hot.ev_fs && scope_event_room("fs.open", r->t_ns);
     /* Through the descriptor while it still is the one opened (the name may have been replaced
      * since); the app may close it meanwhile, so the name is the fallback, not a zero. */
     bool look = emit || (had && scope_hot.ev_fs);   /* had: for its fs.close */

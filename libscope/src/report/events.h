@@ -18,10 +18,10 @@ void scope_events_reset(void);
 /* The entry for fd in a table indexed by descriptor (grown, zeroed, as fds appear); NULL for an fd
  * beyond the descriptor table or when memory runs out. */
 void *scope_fd_slot(void **table, size_t *len, size_t elem, int fd);
-/* Whether an event of this source may be written: SCOPE_FILTER may take it, and one more fits in
- * this second's SCOPE_EVENT_MAXEPS (false then counts it as dropped), so the caller can skip
- * building it. */
-bool scope_event_room(const char *source);
+/* Whether an event of this source, of time t_ns, may be written: SCOPE_FILTER may take it, and one
+ * more fits in its second's SCOPE_EVENT_MAXEPS (false then counts it as dropped), so the caller can
+ * skip building it. */
+bool scope_event_room(const char *source, uint64_t t_ns);
 /* One event through the watch filters, SCOPE_FILTER and the rate limit (which counts only the
  * events that pass the filters). Notices bypass the watch filters and the rate limit. */
 void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const char *sourcetype,

@@ -292,7 +292,7 @@ bool scope_netev_on_http(void *ctx, const struct scope_http_msg *m)
         q->stream = m->stream;
         q->flavor = m->flavor;
         q->clen = m->content_length;
-        if (!scope_watch_on(SCOPE_W_HTTP) || !scope_event_room("http.req"))
+        if (!scope_watch_on(SCOPE_W_HTTP) || !scope_event_room("http.req", h->r->t_ns))
             return false;
         SCOPE_FIELDS(fl);
         req_fields(&fl, q, m->flavor, scheme);
@@ -322,7 +322,7 @@ bool scope_netev_on_http(void *ctx, const struct scope_http_msg *m)
     bool have = qi < l->nreq;
     struct pend *q = have ? &l->reqs[qi] : &none;
     uint64_t dur = h->r->t_ns > q->t_ns ? h->r->t_ns - q->t_ns : 0;
-    if (scope_watch_on(SCOPE_W_HTTP) && scope_event_room("http.resp"))
+    if (scope_watch_on(SCOPE_W_HTTP) && scope_event_room("http.resp", h->r->t_ns))
         http_resp_event(h, m, q, dur, scheme, xapp);
     if (h->met && scope_cfg.met_http && scope_cfg.verbosity < SCOPE_V_OPEN)
         http_sum(h->c->server, q->method, q->target, m->status, dur, q->clen, m->content_length);
