@@ -9,7 +9,10 @@
 //       and util/: parsers and helpers stand alone (the fuzz targets and test drivers link them
 //       without the rest);
 //   (c) objects in report/ and dest/ reference nothing defined in interpose/: the reporting
-//       thread stands below the wrappers.
+//       thread stands below the wrappers;
+//   (d) no object but libc/errtext.c references strerror, strerror_r, strerror_l, gai_strerror,
+//       strsignal or perror: they translate through gettext, which reads the environment the app
+//       may be rewriting on another thread; scope_strerror and scope_gai_strerror (libc/libc.h) do not.
 // An object's folder is the directory it sits in (CMake mirrors src/: …/src/report/ident.c.o).
 // Objects named in the allow-list file (one `folder/file.c` a line, # comments) are not checked.
 //
@@ -99,6 +102,9 @@ function nmTable(nm, objects, extra) {
 const STANDALONE = new Set(['proto', 'util']);
 const HOOK_TABLE = 'interpose/hooks.c';   // &name of every wrapper: addresses, not calls
 const BELOW_WRAPPERS = new Set(['report', 'dest']);
+const ERRTEXT = 'libc/errtext.c';
+const TRANSLATING = { strerror: 'scope_strerror', strerror_r: 'scope_strerror', __xpg_strerror_r: 'scope_strerror',
+  strerror_l: 'scope_strerror', gai_strerror: 'scope_gai_strerror', strsignal: 'a text of its own', perror: 'scope_log with scope_strerror' };
 const SYS_STAT = { stat: 'scope_sys_stat', lstat: 'scope_sys_lstat', fstat: 'scope_sys_fstat' };
 
 function insteadOfLibc(sym) {
@@ -122,6 +128,11 @@ export function check({ def, allow, nm, objects }) {
     if (me.src !== HOOK_TABLE && interposed.has(r.sym)) {
       problems.push(`${me.name}: calls ${r.sym}, an interposed name (interpose/interpose.def: preloaded, our own ` +
         `wrapper); use ${insteadOfLibc(r.sym)}`);
+      continue;
+    }
+    if (me.src !== ERRTEXT && Object.hasOwn(TRANSLATING, r.sym)) {
+      problems.push(`${me.name}: calls ${r.sym}, which translates through gettext and reads the environment ` +
+        `(another thread of the app may be rewriting it); use ${TRANSLATING[r.sym]} (libc/errtext.c)`);
       continue;
     }
     const owner = definedBy.get(r.sym);

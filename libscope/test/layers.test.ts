@@ -92,6 +92,16 @@ test('a report/ object using an interpose/ helper fails', () => {
   assert.match(r.stderr, /report\/hooker\.c\.o: uses scope_wrapper_addr, defined in interpose\/hooks\.c\.o/);
 });
 
+test('strerror or gai_strerror anywhere but libc/errtext.c fails, pointed at scope_strerror (gettext reads the environment)', () => {
+  const o = object('dest', 'why', '#include <string.h>\n#include <netdb.h>\n' +
+    'const char *why(int e) { return e > 0 ? strerror(e) : gai_strerror(e); }\n');
+  const r = layers([...objects, o]);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /dest\/why\.c\.o: calls strerror, which translates through gettext .*use scope_strerror/);
+  assert.match(r.stderr, /dest\/why\.c\.o: calls gai_strerror, .*use scope_gai_strerror/);
+  assert.ok(objects.some((x) => x.endsWith('/libc/errtext.c.o')), 'errtext.c is among the objects, and passes');
+});
+
 test('bad invocations say what is wrong, status 2', () => {
   let r = spawnSync(process.execPath, [script, '--def', def], { encoding: 'utf8' });
   assert.is(r.status, 2);

@@ -102,6 +102,20 @@ test("fork: a child's writes to a log its parent opened give file events, fs.clo
   rmSync(s.dir, { recursive: true });
 });
 
+test('an app replacing its environment while its calls fail (as bash does before each command): the reporting thread never reads the environment, the app runs to its end', () => {
+  // envchurn unmaps (PROT_NONE) each old environment array as soon as the new one is in place;
+  // strerror's gettext walking it from the reporting thread faulted the app at once
+  const s = session({ SCOPE_EVENT_MAXEPS: '0' });
+  const r = run(prog('envchurn'), ['1', join(s.dir, 'missing')], s.env);
+  assert.is(r.status, 0, `envchurn: status ${r.status} signal ${r.signal} ${r.stderr}`);
+  const rounds = Number(r.stdout.toString());
+  assert.ok(rounds > 1000, `rounds made (${rounds})`);
+  const errors = evts(s.events(), 'fs.error').filter((e) => e.body.data.file === join(s.dir, 'missing'));
+  assert.is(errors.length, rounds, 'an fs.error for every failed open');
+  assert.equal([errors[0]!.body.data.errno_name, errors[0]!.body.data.message], ['ENOENT', 'No such file or directory']);
+  rmSync(s.dir, { recursive: true });
+});
+
 test('SCOPE_EXECVE=false: what the process execs runs unscoped, even from the LD_PRELOAD it inherited; other preloads stay', () => {
   const s = session({ SCOPE_EXECVE: 'false' });
   s.env['LD_PRELOAD'] = preloadList(LIB, '/lib/x86_64-linux-gnu/libm.so.6');

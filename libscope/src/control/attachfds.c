@@ -49,7 +49,7 @@ bool scope_handover_pending(void) { return atomic_load(&pending); }
 
 static int fail(char *why, size_t whylen, int err, const char *what)
 {
-    snprintf(why, whylen, "%s %s: %s", what, path, strerror(err));
+    snprintf(why, whylen, "%s %s: %s", what, path, scope_strerror(err));
     return -err;
 }
 

@@ -219,7 +219,7 @@ static int bound_file(pid_t pid)
         int e = errno;
         scope_real_close(fd);
         if (!path_told)
-            scope_log(SCOPE_LOG_INFO, "control socket file %s: %s; the abstract name serves", p, strerror(e));
+            scope_log(SCOPE_LOG_INFO, "control socket file %s: %s; the abstract name serves", p, scope_strerror(e));
         path_told = true;
         return -1;
     }
@@ -293,7 +293,7 @@ static void listen_now(void)
         if (e != EADDRINUSE || !random_name(pid, name, sizeof name))
             break;
         scope_log(SCOPE_LOG_WARNING, "control socket @%s: %s (bound by another process); listening "
-                  "on @%s instead", taken, strerror(e), name);
+                  "on @%s instead", taken, scope_strerror(e), name);
     }
     if (lfd[2] < 0 && !path_told)
         lfd[2] = bound_file(pid);
@@ -301,14 +301,14 @@ static void listen_now(void)
         /* the padded twin is for scripts only: its loss is logged, never retried */
         if ((lfd[1] = bound(name, true)) < 0 && !told)
             scope_log(SCOPE_LOG_INFO, "control socket @%s (padded to the whole sun_path): %s; the "
-                      "exact name serves", name, strerror(errno));
+                      "exact name serves", name, scope_strerror(errno));
         told = false;
         return;
     }
     retry_at = now_ms() + RETRY_MS;
     if (!told)
         scope_log(SCOPE_LOG_WARNING, "control socket @%s: %s; trying again every %d s",
-                  name, strerror(e), RETRY_MS / 1000);
+                  name, scope_strerror(e), RETRY_MS / 1000);
     told = true;
 }
 

@@ -186,9 +186,9 @@ static void check_dir(void)
     char why[128];
     struct stat st;
     if (fd < 0)
-        snprintf(why, sizeof why, "%s", errno == ELOOP || errno == ENOTDIR ? "not a directory (a symbolic link?)" : strerror(errno));
+        snprintf(why, sizeof why, "%s", errno == ELOOP || errno == ENOTDIR ? "not a directory (a symbolic link?)" : scope_strerror(errno));
     else if (scope_sys_fstat(fd, &st) != 0)
-        snprintf(why, sizeof why, "%s", strerror(errno));
+        snprintf(why, sizeof why, "%s", scope_strerror(errno));
     else if (st.st_uid != geteuid())
         snprintf(why, sizeof why, "owned by uid %lu, not by us", (unsigned long)st.st_uid);
     else if (st.st_mode & 022)
@@ -205,7 +205,7 @@ static void check_dir(void)
         memcpy(snap_dir, alt, sizeof alt);
     } else {
         scope_log(SCOPE_LOG_ERROR, "crash snapshots: %s refused: %s; none will be written (mkdtemp: %s)",
-                  dir, why, strerror(errno));
+                  dir, why, scope_strerror(errno));
         snap_dir[0] = 0;
         want_bt = want_core = false;
     }

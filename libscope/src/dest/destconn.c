@@ -86,7 +86,7 @@ static bool resolve_start(struct scope_net *n, char *why, size_t whylen)
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         free(r);
-        snprintf(why, whylen, "cannot start a lookup: %s", strerror(rc));
+        snprintf(why, whylen, "cannot start a lookup: %s", scope_strerror(rc));
         return false;
     }
     n->res = r;
@@ -229,7 +229,7 @@ static void connect_next(struct scope_dest *d, int last_err)
         scope_real_close(fd);
         n->fd = -1;
     }
-    fail(d, "connect to", strerror(last_err ? last_err : ECONNREFUSED));
+    fail(d, "connect to", scope_strerror(last_err ? last_err : ECONNREFUSED));
 }
 
 static void begin(struct scope_dest *d)
@@ -267,8 +267,8 @@ static void resolved(struct scope_dest *d)
     struct scope_resolve *r = n->res;
     if (r->err || r->n == 0) {
         char why[160];
-        snprintf(why, sizeof why, "%s", r->err == EAI_SYSTEM ? strerror(r->sys_err) :
-                 r->err ? gai_strerror(r->err) : "no address");
+        snprintf(why, sizeof why, "%s", r->err == EAI_SYSTEM ? scope_strerror(r->sys_err) :
+                 r->err ? scope_gai_strerror(r->err) : "no address");
         fail(d, "look up", why);
         return;
     }

@@ -74,7 +74,7 @@ static int open_file(const struct scope_dest *d, char *why, size_t n)
 }
 
 static void went_down(struct scope_dest *d, const char *why) { scope_dest_went_down(d, "open", why); }
-static void failed(struct scope_dest *d, const char *op, int err) { scope_dest_failed(d, op, strerror(err)); }
+static void failed(struct scope_dest *d, const char *op, int err) { scope_dest_failed(d, op, scope_strerror(err)); }
 static bool due(const struct scope_dest *d) { return scope_dest_due(d); }
 static void came_up(struct scope_dest *d) { scope_dest_came_up(d); }
 

@@ -65,7 +65,7 @@ static bool peer_gone(struct scope_dest *d)
         int err = 0;
         socklen_t el = sizeof err;
         scope_real_getsockopt(n->fd, SOL_SOCKET, SO_ERROR, &err, &el);
-        scope_dnet_lost(d, "write to", err ? strerror(err) : "the receiver closed the connection");
+        scope_dnet_lost(d, "write to", err ? scope_strerror(err) : "the receiver closed the connection");
         return true;
     }
     if (n->ssl) {
@@ -81,7 +81,7 @@ static bool peer_gone(struct scope_dest *d)
             continue;
         if (r < 0 && (errno == EAGAIN || errno == EINTR))
             return false;
-        scope_dnet_lost(d, "write to", r == 0 ? "the receiver closed the connection" : strerror(errno));
+        scope_dnet_lost(d, "write to", r == 0 ? "the receiver closed the connection" : scope_strerror(errno));
         return true;
     }
     return false;
@@ -116,7 +116,7 @@ static void send_stream(struct scope_dest *d, uint64_t now)
             if (w <= 0) {
                 int e = w < 0 ? errno : 0;
                 consumed(d, n->out);
-                scope_dnet_lost(d, "write to", e ? strerror(e) : "nothing written");
+                scope_dnet_lost(d, "write to", e ? scope_strerror(e) : "nothing written");
                 return;
             }
         }
@@ -144,13 +144,13 @@ static void send_datagrams(struct scope_dest *d, uint64_t now)
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
             break;
         if (w < 0 && errno == ECONNREFUSED) {
-            scope_dest_failed(d, "send to", strerror(errno));
+            scope_dest_failed(d, "send to", scope_strerror(errno));
             if (++refusals > 2)
                 break;
             continue;
         }
         if (w < 0 && errno != EMSGSIZE) {
-            scope_dnet_lost(d, "send to", strerror(errno));
+            scope_dnet_lost(d, "send to", scope_strerror(errno));
             return;
         }
         size_t lines = scope_lines_count(n->buf, dg);

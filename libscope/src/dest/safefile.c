@@ -21,7 +21,7 @@ static int refuse(char *why, size_t n, int err, const char *fmt, unsigned long v
 static int fail(char *why, size_t n)
 {
     int e = errno;
-    snprintf(why, n, "%s", strerror(e));
+    snprintf(why, n, "%s", scope_strerror(e));
     errno = e;
     return -1;
 }

@@ -300,7 +300,7 @@ static bool store(struct pass *p, void **slot, void *val, bool relro)
     }
     uintptr_t page = a & ~((uintptr_t)getpagesize() - 1);
     if (mprotect((void *)page, (size_t)getpagesize(), prot | PROT_WRITE) != 0) {
-        snprintf(error, sizeof error, "mprotect %p: %s", (void *)page, strerror(errno));
+        snprintf(error, sizeof error, "mprotect %p: %s", (void *)page, scope_strerror(errno));
         return false;
     }
     __atomic_store_n(slot, val, __ATOMIC_RELEASE);

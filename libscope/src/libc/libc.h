@@ -107,4 +107,12 @@ bool scope_vforked(void);
 /* CLOCK_REALTIME in ns. */
 uint64_t scope_now_ns(void);
 
+/* errtext.c: an errno's description and name ("No such file or directory", "ENOENT"), and a
+ * getaddrinfo code's description, in English, without gettext: strerror and gai_strerror read the
+ * environment, which the app may be rewriting on another thread (errtext.c says more). libscope
+ * never calls strerror, strerror_r, gai_strerror or perror (layers.mjs checks). */
+const char *scope_strerror(int e);
+const char *scope_errno_name(int e);
+const char *scope_gai_strerror(int e);
+
 #endif

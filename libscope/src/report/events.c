@@ -334,8 +334,6 @@ static void on_text(const struct scope_rec *r, struct sbuf *o)
     text_add(o, &fi->text, r, SCOPE_W_FILE, fi->path, "file");
 }
 
-extern const char *strerrorname_np(int) __attribute__((weak));
-
 static void on_path(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
 {
     char given[SCOPE_REC_DATA + 1], path[PATH_MAX + 1] = "", to[PATH_MAX + 1] = "";
@@ -373,11 +371,8 @@ static void on_path(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
         break;
     }
     case SCOPE_REC_ERROR: {
-        const char *name = strerrorname_np ? strerrorname_np(r->aux) : NULL;
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s", strerror(r->aux));
         struct scope_field f[8] = {S("op", op), S("file", path), N("errno", r->aux),
-                                   S("errno_name", name ? name : "UNKNOWN"), S("message", msg),
+                                   S("errno_name", scope_errno_name(r->aux)), S("message", scope_strerror(r->aux)),
                                    S("class", scope_err_class(scope_fn_cat[r->fn]))};
         int nf = 6;
         if (r->fd >= 0)

@@ -182,8 +182,6 @@ void scope_netev_on_nclose(const struct scope_rec *r, struct sbuf *ev, struct sb
 
 /* ---- errors ---- */
 
-extern const char *strerrorname_np(int) __attribute__((weak));
-
 bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met)
 {
     enum scope_cat cat = scope_fn_cat[r->fn];
@@ -191,16 +189,12 @@ bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *me
     if (cat < SCOPE_CAT_net && !c)
         return false;
     const char *cls = cat == SCOPE_CAT_net ? "connection" : cat == SCOPE_CAT_dns ? "dns" : "rx_tx";
-    const char *name = strerrorname_np ? strerrorname_np(r->aux) : NULL;
-    char msg[256];
-    if (r->fn == SCOPE_FN_connect && r->aux == EINPROGRESS)   /* see scope_net_closing */
-        snprintf(msg, sizeof msg, "closed before the connect completed (the app gave up waiting)");
-    else
-        snprintf(msg, sizeof msg, "%s", strerror(r->aux));
+    const char *msg = r->fn == SCOPE_FN_connect && r->aux == EINPROGRESS   /* see scope_net_closing */
+        ? "closed before the connect completed (the app gave up waiting)" : scope_strerror(r->aux);
     SCOPE_FIELDS(fl);
     scope_fld_c(&fl, "op", scope_fn_name[r->fn]);
     scope_fld_n(&fl, "errno", r->aux);
-    scope_fld_c(&fl, "errno_name", name ? name : "UNKNOWN");
+    scope_fld_c(&fl, "errno_name", scope_errno_name(r->aux));
     scope_fld_c(&fl, "message", msg);
     scope_fld_c(&fl, "class", cls);
     if (r->fd >= 0)

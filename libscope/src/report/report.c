@@ -281,7 +281,7 @@ bool scope_report_start(void)
         scope_dest_unlend(&scope_rep_ev_dest);
         scope_dest_unlend(&scope_rep_met_dest);
         scope_log_unlend();
-        scope_log(SCOPE_LOG_ERROR, "cannot start the reporting thread: %s", strerror(rc));
+        scope_log(SCOPE_LOG_ERROR, "cannot start the reporting thread: %s", scope_strerror(rc));
         errno = saved_errno;
         return false;
     }

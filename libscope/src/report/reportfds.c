@@ -56,7 +56,7 @@ void scope_rep_own_fd_table(void)
         int e = errno;
         sem_post(&scope_rep_table_ready);
         scope_log(SCOPE_LOG_INFO, "the reporting thread shares the app's descriptor table (unshare: %s)",
-                  strerror(e));
+                  scope_strerror(e));
         return;
     }
     /* ours: the lent copies, and the descriptors pinned across a change of user (handover.c) */
