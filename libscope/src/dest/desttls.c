@@ -56,6 +56,10 @@ static void load(void)
     if (!h)
         h = scope_real_dlopen("libssl.so.1.1", RTLD_NOW | RTLD_LOCAL);
     if (!h) {
+        /* the loader kept its message for this thread's dlerror: taken, then freed by the second
+         * call (otherwise it stays allocated until the thread exits, which ours need not do) */
+        (void)dlerror();
+        (void)dlerror();
         snprintf(load_error, sizeof load_error, "libssl not found (libssl.so.3, libssl.so.1.1)");
         return;
     }
