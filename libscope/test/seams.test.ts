@@ -110,8 +110,15 @@ test('an app replacing its environment while its calls fail (as bash does before
   assert.is(r.status, 0, `envchurn: status ${r.status} signal ${r.signal} ${r.stderr}`);
   const rounds = Number(r.stdout.toString());
   assert.ok(rounds > 1000, `rounds made (${rounds})`);
-  const errors = evts(s.events(), 'fs.error').filter((e) => e.body.data.file === join(s.dir, 'missing'));
-  assert.is(errors.length, rounds, 'an fs.error for every failed open');
+  const events = s.events();
+  const errors = evts(events, 'fs.error').filter((e) => e.body.data.file === join(s.dir, 'missing'));
+  // a reporting thread slower than the app (the sanitized build on a busy machine) may find the
+  // queue full: those records are counted in a notice, and only they may be missing
+  const lost = Math.max(0, ...evts(events, 'notice')
+    .map((e) => /dropped \d+ records \((\d+) in total\): the queue/.exec(String(e.body.data.message)))
+    .map((m) => (m ? Number(m[1]) : 0)));
+  assert.ok(errors.length <= rounds && errors.length + lost >= rounds,
+    `an fs.error for every failed open, or counted as lost (${errors.length} + ${lost} of ${rounds})`);
   assert.equal([errors[0]!.body.data.errno_name, errors[0]!.body.data.message], ['ENOENT', 'No such file or directory']);
   rmSync(s.dir, { recursive: true });
 });
