@@ -85,7 +85,7 @@ static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
               : dirfd1 ? scope_fd_name((int)(dirfd1 - 1), base, sizeof base)
                        : getcwd(base, sizeof base) != NULL;
     if (!ok) {
-        snprintf(out, cap, "%s", given);
+        scope_str_copy(out, cap, given);
         return;
     }
     size_t l = strlen(base);
@@ -255,7 +255,7 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
                r->fn != SCOPE_FN_freopen64;
     struct fdinfo *src = dup ? fdinfo(r->aux) : NULL;
     if (src && src->chan == r->wops && src->path)
-        snprintf(path, sizeof path, "%s", src->path);
+        scope_str_copy(path, sizeof path, src->path);
     else if ((given[0] != '/' || !given[0]) && current && scope_fd_name(r->fd, path, sizeof path) && path[0] == '/')
         ;   /* the kernel's absolute name */
     else if (given[0])
@@ -341,7 +341,7 @@ static void on_path(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     if (r->kind == SCOPE_REC_ERROR && !r->len) {
         struct fdinfo *fi = fdinfo(r->fd);
         if (fi && fi->chan && fi->chan == r->chan && fi->path)
-            snprintf(path, sizeof path, "%s", fi->path);
+            scope_str_copy(path, sizeof path, fi->path);
     } else if (given[0]) {
         absolute(path, sizeof path, r->rbytes, given);
     }
@@ -401,7 +401,7 @@ static void on_call(const struct scope_rec *r, struct sbuf *met)
     } else {
         struct fdinfo *fi = fdinfo(r->fd);
         if (fi && fi->chan == r->chan && fi->path)
-            snprintf(path, sizeof path, "%s", fi->path);
+            scope_str_copy(path, sizeof path, fi->path);
     }
     scope_fsm_call(met, r, path);
 }

@@ -22,7 +22,6 @@
 struct scope_ident scope_id;
 unsigned scope_ident_gen;
 
-/* Bounded copy that always terminates (and truncation is expected, not an error). */
 static ssize_t slurp(const char *path, char *buf, size_t cap)
 {
     int fd = scope_real_open(path, O_RDONLY | O_CLOEXEC);
