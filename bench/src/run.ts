@@ -84,6 +84,8 @@ const prog = join(buildDir, 'rwloop');
 execFileSync('cc', ['-O2', '-o', prog, join(benchDir, 'c/rwloop.c')]);
 const percallProg = join(buildDir, 'percall');
 execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', percallProg, join(benchDir, 'c/percall.c')]);
+const nullPreload = join(buildDir, 'nullpreload.so');
+execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-o', nullPreload, join(benchDir, 'c/nullpreload.c'), '-ldl']);
 
 const work = makeWork();
 const plainEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
@@ -169,6 +171,8 @@ if (doing('percall')) {
     SCOPE_METRIC_DEST: `file://${pcMetrics}`,
     SCOPE_LOG_DEST: `file://${pcLog}`,
   };
+  // the floor: a preload whose read, write, open and close only call libc's (c/nullpreload.c)
+  const nullEnv = { ...plainEnv, LD_PRELOAD: nullPreload };
   const eventsEnv = {
     ...plainEnv,
     LD_PRELOAD: libscopePath(),
@@ -204,14 +208,24 @@ if (doing('percall')) {
   const rwArgs = ['rw', String(percallOps)];
   const ocArgs = ['openclose', String(eventOps), String(eventBatch), String(eventPauseUs)];
   const expectedEvents = 2 * (eventOps + Math.max(1, Math.floor(eventOps / 10))); // warm-up included
-  const series = { rwPlain: [] as PercallOut[], rwMetrics: [] as PercallOut[], ocPlain: [] as PercallOut[], ocMetrics: [] as PercallOut[], ocEvents: [] as PercallOut[] };
+  const series = {
+    rwPlain: [] as PercallOut[],
+    rwNull: [] as PercallOut[],
+    rwMetrics: [] as PercallOut[],
+    ocPlain: [] as PercallOut[],
+    ocNull: [] as PercallOut[],
+    ocMetrics: [] as PercallOut[],
+    ocEvents: [] as PercallOut[],
+  };
   const eventChecks: { events: number; drops: number }[] = [];
   // One untimed round first (page cache, loader), then interleaved rounds.
   for (let i = -1; i < percallRuns; i++) {
     const round = {
       rwPlain: percall(plainEnv, rwArgs),
+      rwNull: percall(nullEnv, rwArgs),
       rwMetrics: percall(metricsOnlyEnv, rwArgs),
       ocPlain: percall(plainEnv, ocArgs),
+      ocNull: percall(nullEnv, ocArgs),
       ocMetrics: percall(metricsOnlyEnv, ocArgs),
       ocEvents: (() => {
         rmSync(pcEvents, { force: true });
@@ -230,13 +244,17 @@ if (doing('percall')) {
     cpu_ns_per_call: Number(median(xs.map((x) => x.cpu_ns_per_call)).toFixed(2)),
   });
   const m = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, med(v)])) as Record<keyof typeof series, PercallOut>;
-  const added = (a: PercallOut, b: PercallOut) => ({
-    wall: Number((a.wall_ns_per_call - b.wall_ns_per_call).toFixed(1)),
-    app_thread_cpu: Number((a.cpu_ns_per_call - b.cpu_ns_per_call).toFixed(1)),
-  });
-  const addedMetrics = added(m.rwMetrics, m.rwPlain);
-  const addedOcMetrics = added(m.ocMetrics, m.ocPlain);
-  const addedEvents = added(m.ocEvents, m.ocPlain);
+  // What a variant adds: the median of each round's difference to the plain run of the same round
+  // (rounds interleave, so a host that slows for a while slows both sides of a difference).
+  const added = (a: PercallOut[], b: PercallOut[]) => {
+    const diff = (f: (x: PercallOut) => number) => Number(median(a.map((x, i) => f(x) - f(b[i] as PercallOut))).toFixed(1));
+    return { wall: diff((x) => x.wall_ns_per_call), app_thread_cpu: diff((x) => x.cpu_ns_per_call) };
+  };
+  const addedMetrics = added(series.rwMetrics, series.rwPlain);
+  const addedOcMetrics = added(series.ocMetrics, series.ocPlain);
+  const addedEvents = added(series.ocEvents, series.ocPlain);
+  const floorRw = added(series.rwNull, series.rwPlain);
+  const floorOc = added(series.ocNull, series.ocPlain);
   const worstEvents = Math.min(...eventChecks.map((c) => c.events));
   const totalDrops = eventChecks.reduce((s, c) => s + c.drops, 0);
   latest['percall'] = {
@@ -248,6 +266,8 @@ if (doing('percall')) {
       plain: m.rwPlain,
       metrics_only: m.rwMetrics,
       added_ns_per_call: addedMetrics,
+      null_preload: m.rwNull,
+      added_ns_per_call_null_preload: floorRw,
     },
     open_close: {
       iterations: eventOps,
@@ -259,6 +279,8 @@ if (doing('percall')) {
       events_on: m.ocEvents,
       added_ns_per_call_metrics_only: addedOcMetrics,
       added_ns_per_event_call: addedEvents,
+      null_preload: m.ocNull,
+      added_ns_per_call_null_preload: floorOc,
       events_expected_per_run: expectedEvents,
       events_written_min: worstEvents,
       drops_total: totalDrops,
@@ -266,7 +288,7 @@ if (doing('percall')) {
   };
   budgets.push({
     what: 'added per interposed call, metrics only (1-byte read/write)',
-    measured: `${addedMetrics.app_thread_cpu.toFixed(1)} ns (${m.rwPlain.cpu_ns_per_call.toFixed(1)} → ${m.rwMetrics.cpu_ns_per_call.toFixed(1)}; wall ${addedMetrics.wall.toFixed(1)})`,
+    measured: `${addedMetrics.app_thread_cpu.toFixed(1)} ns (${m.rwPlain.cpu_ns_per_call.toFixed(1)} → ${m.rwMetrics.cpu_ns_per_call.toFixed(1)}; wall ${addedMetrics.wall.toFixed(1)}; a do-nothing preload ${floorRw.app_thread_cpu.toFixed(1)})`,
     budget: '≤ 25 ns',
     within: addedMetrics.app_thread_cpu <= 25,
     value: addedMetrics.app_thread_cpu,
@@ -287,10 +309,13 @@ if (doing('percall')) {
     `percall: median of ${percallRuns}, ${cpu === null ? 'not pinned (no taskset)' : `pinned to CPU ${cpu}`}; ns per call\n` +
       `  ${''.padEnd(34)} ${'wall'.padStart(9)} ${'app cpu'.padStart(9)}\n` +
       row(`read+write ×${percallOps / 1e6} M, plain`, m.rwPlain) +
+      row(`read+write, do-nothing preload`, m.rwNull) +
       row(`read+write, metrics only`, m.rwMetrics) +
       row(`open+close ×${eventOps / 1e3} k, plain`, m.ocPlain) +
+      row(`open+close, do-nothing preload`, m.ocNull) +
       row(`open+close, metrics only`, m.ocMetrics) +
       row(`open+close, events on`, m.ocEvents) +
+      `  added by a do-nothing preload (the floor): ${floorRw.app_thread_cpu.toFixed(1)} ns (read/write), ${floorOc.app_thread_cpu.toFixed(1)} ns (open/close) app cpu\n` +
       `  added, metrics only (read/write):   ${addedMetrics.app_thread_cpu.toFixed(1)} ns app cpu, ${addedMetrics.wall.toFixed(1)} ns wall\n` +
       `  added, metrics only (open/close):   ${addedOcMetrics.app_thread_cpu.toFixed(1)} ns app cpu, ${addedOcMetrics.wall.toFixed(1)} ns wall\n` +
       `  added, events on (open/close):      ${addedEvents.app_thread_cpu.toFixed(1)} ns on the app's thread; ` +
