@@ -18,11 +18,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SpawnSyncReturns } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SANITIZED, evts, isMetric, isStart, prog, readNdjsonAll, run, session } from './lib.js';
 import type { Evt, Metric, Session } from './lib.js';
 import { tempDir } from '@scope/core/testing';
+import { isTornRecord } from '@scope/core';
 
 /** One program run unscoped and scoped, each in a fresh work directory, and what libscope wrote. */
 interface Ran {
@@ -161,11 +162,33 @@ function sameAsUnscoped(name: string, compareFiles = true): void {
   });
 }
 
-function allValid(name: string): void {
+/** The numbers (from 1) of the lines of a file that are a record a killed writer left unfinished. */
+function tornLines(path: string): Set<number> {
+  const torn = new Set<number>();
+  if (!existsSync(path)) return torn;
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((l, i) => {
+      if (isTornRecord(l)) torn.add(i + 1);
+    });
+  return torn;
+}
+
+/** killed: a process of the run dies of a signal (the pipeline's `yes`, of SIGPIPE), and the kernel
+ * may stop its last append at a page boundary: such a half line (only that) is not a failure. */
+function allValid(name: string, opts: { killed?: boolean } = {}): void {
   test(`${name}: every record in events.json and metrics.json validates with @scope/schemas`, () => {
     const r = ran(name);
     assert.ok(r.records.length > 0, 'records were written');
-    assert.equal(r.failures.slice(0, 5), [], `${r.failures.length} invalid lines`);
+    let failures = r.failures;
+    if (opts.killed) {
+      const torn = new Map(['events.json', 'metrics.json'].map((f) => [join(r.s.dir, f), tornLines(join(r.s.dir, f))]));
+      failures = failures.filter((f) => {
+        const m = /^(.*):(\d+): not JSON/.exec(f);
+        return !(m && torn.get(m[1] ?? '')?.has(Number(m[2])));
+      });
+    }
+    assert.equal(failures.slice(0, 5), [], `${failures.length} invalid lines`);
   });
 }
 
@@ -431,7 +454,7 @@ test(`sh -c '${PIPELINE}': every process reports, and wc's own records come afte
   assert.is(out.trimEnd(), text(r.plain.stdout).trimEnd(), "wc's stdout console event");
   assert.ok(r.metrics.some((m) => m.body.pid === wc && m.body._metric === 'proc.cpu'), "wc's proc.cpu metric");
 });
-allValid('pipeline');
+allValid('pipeline', { killed: true });
 
 test.after(() => {
   for (const d of cleanup) rmSync(d, { recursive: true, force: true });
