@@ -76,6 +76,40 @@ test('a log file on fd 1 gives file events, from a builtin and from a program th
   });
 });
 
+// AppScope's default log-file pattern, (\/logs?\/)|(\.log$)|(\.log[.\d]), which libscope matches by
+// hand inside open(): each name below is written by the shell, and only the log files among them
+// give file events (relative names are read as if a '/' preceded them).
+const LOG_NAMES: [string, boolean][] = [
+  ['a.log', true],
+  ['a.log.1', true],
+  ['a.log7', true],
+  ['log/a', true],
+  ['logs/a', true],
+  ['d/logs/b', true],
+  ['.log', true],
+  ['a.logx', false],
+  ['a.lo', false],
+  ['a.log_', false],
+  ['catalog/a', false],
+  ['blogs/a', false],
+  ['logsx/a', false],
+  ['log', false],
+  ['logs', false],
+  ['d/.lo/g', false],
+];
+test('the default log-file pattern, by hand: each name a shell writes to gives file events exactly when it is a log file', () => {
+  inSession((s, dir) => {
+    const script = LOG_NAMES.map(([name], i) => `mkdir -p "$(dirname ${name})" && echo line${i} > ${name}`).join('; ');
+    const r = sh(s, dir, script);
+    assert.is(r.status, 0, r.stderr.toString());
+    const fileEvents = evts(s.events()).filter((e) => e.body.sourcetype === 'file');
+    for (const [i, [name, isLog]] of LOG_NAMES.entries()) {
+      const text = fileEvents.filter((e) => e.body.source === join(dir, name)).map((e) => String(e.body.data.message)).join('');
+      assert.is(text, isLog ? `line${i}\n` : '', `${name}: ${isLog ? 'a log file' : 'not a log file'}`);
+    }
+  });
+});
+
 test('stdout a pipe is still the console: stdout events (text, and binary as one marker)', () => {
   inSession((s, dir) => {
     writeFileSync(join(dir, 'F'), 'some text to compress\n'.repeat(100));
