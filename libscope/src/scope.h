@@ -83,12 +83,14 @@ void scope_log_missing(void);
  *   DNS      a resolver call: data = name NUL then addresses (family byte, 4 or 16 bytes); aux =
  *            its error (0: resolved); rbytes = ns it took
  *   NOTICE   a blind spot (elfkind.c): data = the notice's message
+ *   CWD      the working directory changed (chdir, fchdir): data = the new one; len 0 when it
+ *            did not fit in data (or has no name), then the reporter asks the kernel (late)
  */
 enum scope_rec_kind { SCOPE_REC_OPEN = 1, SCOPE_REC_CLOSE, SCOPE_REC_CONSOLE, SCOPE_REC_TEXT,
                       SCOPE_REC_DELETE, SCOPE_REC_RENAME, SCOPE_REC_MKDIR, SCOPE_REC_ERROR,
                       SCOPE_REC_STAT, SCOPE_REC_SEEK, SCOPE_REC_IO, SCOPE_REC_SOCK,
                       SCOPE_REC_CONN, SCOPE_REC_NCLOSE, SCOPE_REC_DATA, SCOPE_REC_DNS,
-                      SCOPE_REC_NOTICE };
+                      SCOPE_REC_NOTICE, SCOPE_REC_CWD };
 enum { SCOPE_DATA_TX = 1,      /* written by the app (else read) */
        SCOPE_DATA_TLS = 2,     /* plaintext of a TLS library call */
        SCOPE_DATA_FIRST = 4,   /* the first piece of its call */
@@ -351,6 +353,8 @@ void scope_fs_path(enum scope_rec_kind kind, enum scope_fn fn, int dirfd, const 
                    int aux);
 void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir, const char *to);
 void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd);
+/* After a chdir or fchdir that worked: a CWD record naming the new working directory. */
+void scope_cwd_changed(enum scope_fn fn);
 void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0);
 /* A failure worth reporting (not EAGAIN/EINTR): an fs.error record. */
 void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err);

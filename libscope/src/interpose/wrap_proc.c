@@ -20,6 +20,22 @@ SCOPE_API pid_t fork(void)
     return pid;
 }
 
+/* The working directory: relative names in the records are resolved by the reporting thread, later,
+ * against the directory the app was in when it made the call, so each change goes through the
+ * ring in order with the calls (a `cd a; echo > f; cd ..` names a/f, not f). Not in a vfork child:
+ * its directory is not ours, though its memory is. */
+#define CWD_CHANGE(name, call)                                                                \
+    SCOPE_NEED_REAL(name, -1);                                                                \
+    int r = scope_real_##name call;                                                           \
+    if (r == 0 && !scope_vforked() && scope_enter()) {                                        \
+        scope_cwd_changed(SCOPE_FN_##name);                                                   \
+        scope_leave();                                                                        \
+    }                                                                                         \
+    return r;
+
+SCOPE_API int chdir(const char *path) { CWD_CHANGE(chdir, (path)) }
+SCOPE_API int fchdir(int fd) { CWD_CHANGE(fchdir, (fd)) }
+
 static void exit_flush(void)
 {
     if (!scope_guard && !scope_vforked())

@@ -2,6 +2,7 @@
  * from what a call did. Still the app's thread, so the hot-path rules hold: no malloc, no lock,
  * no formatting, errno kept, async-signal-safe. A full ring drops the record and counts it. */
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -211,6 +212,21 @@ void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd)
     struct scope_rec *r = scope_rec_claim(kind, fn, fd, &ticket);
     if (r) {
         r->chan = chan;
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}
+
+void scope_cwd_changed(enum scope_fn fn)
+{
+    int saved_errno = errno;
+    uint64_t ticket;
+    struct scope_rec *r = scope_rec_claim(SCOPE_REC_CWD, fn, -1, &ticket);
+    if (r) {
+        /* The kernel's name, straight into the record (no libc buffer): the length with its NUL,
+         * or ERANGE when it does not fit; "(unreachable)…" is no name. */
+        long n = scope_real_syscall(SYS_getcwd, r->data, SCOPE_REC_DATA);
+        r->len = n > 1 && r->data[0] == '/' ? (uint32_t)(n - 1) : 0;
         scope_ring_publish(ticket);
     }
     errno = saved_errno;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -70,6 +71,27 @@ static bool fd_current(int fd, uint64_t chan)
     return c && chan && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
 }
 
+/* The app's working directory as of the record being formatted: read on the app's thread when the
+ * reporting thread is started, then taken from each CWD record (chdir, fchdir), so a relative name
+ * is resolved against the directory the app was in at the call, not the one it is in by the time
+ * this thread gets to the record. Empty: not known (a name too long for a record), then the
+ * kernel's present one is the best there is. */
+static char cwd_now[PATH_MAX];
+
+void scope_events_cwd_start(void)
+{
+    long n = scope_real_syscall(SYS_getcwd, cwd_now, sizeof cwd_now);
+    if (n <= 1 || cwd_now[0] != '/')
+        cwd_now[0] = 0;
+}
+
+static void on_cwd(const struct scope_rec *r)
+{
+    size_t n = r->len < sizeof cwd_now - 1 ? r->len : 0;
+    memcpy(cwd_now, r->data, n);
+    cwd_now[n] = 0;
+}
+
 /* A path as the app gave it, made absolute against its directory descriptor or the cwd. */
 static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
 {
@@ -84,7 +106,8 @@ static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
     bool ok = dir && dir->chan && dir->path && dir->path[0] == '/'
                   ? snprintf(base, sizeof base, "%s", dir->path) > 0
               : dirfd1 ? scope_fd_name((int)(dirfd1 - 1), base, sizeof base)
-                       : getcwd(base, sizeof base) != NULL;
+              : cwd_now[0] ? (scope_str_copy(base, sizeof base, cwd_now), true)
+                           : getcwd(base, sizeof base) != NULL;
     if (!ok) {
         scope_str_copy(out, cap, given);
         return;
@@ -433,6 +456,7 @@ void scope_events_reset(void)
         scope_left_behind(console[fd].b.p);
     memset(console, 0, sizeof console);
     rate_sec = rate_n = rate_over = rate_told = 0;
+    cwd_now[0] = 0;   /* the child's start reads it again */
     scope_net_reset();
 }
 
@@ -441,6 +465,7 @@ void scope_events_format(const struct scope_rec *r, struct sbuf *ev, struct sbuf
     switch (r->kind) {
     case SCOPE_REC_OPEN: on_open(r, ev, met); break;
     case SCOPE_REC_CLOSE: on_close(r, ev, met); break;
+    case SCOPE_REC_CWD: on_cwd(r); break;
     case SCOPE_REC_CONSOLE:
     case SCOPE_REC_TEXT: on_text(r, ev); break;
     case SCOPE_REC_DELETE:

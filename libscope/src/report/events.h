@@ -15,6 +15,9 @@ void scope_events_flush(struct sbuf *ev, bool all);
 /* The rate-limit notice, when events were dropped over SCOPE_EVENT_MAXEPS; returns how many. */
 uint64_t scope_events_rate_notice(struct sbuf *ev, bool force);
 void scope_events_reset(void);
+/* Reads the app's working directory, on the app's thread, before the reporting thread starts
+ * (report.c): relative names in records made before any chdir are resolved against it. */
+void scope_events_cwd_start(void);
 /* The entry for fd in a table indexed by descriptor (grown, zeroed, as fds appear); NULL for an fd
  * beyond the descriptor table or when memory runs out. */
 void *scope_fd_slot(void **table, size_t *len, size_t elem, int fd);

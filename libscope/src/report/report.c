@@ -269,6 +269,7 @@ bool scope_report_start(void)
     atomic_store(&running, 1);
     atomic_store(&scope_rep_own_table, 0);
     scope_rep_procfd = -1;   /* the last thread's, gone with its table */
+    scope_events_cwd_start();
     sem_init(&scope_rep_table_ready, 0, 0);
     sem_init(&done_sem, 0, 0);
     scope_dest_lend(&scope_rep_ev_dest);
