@@ -22,14 +22,18 @@ SCOPE_API pid_t fork(void)
 
 /* The working directory: relative names in the records are resolved by the reporting thread, later,
  * against the directory the app was in when it made the call, so each change goes through the
- * ring in order with the calls (a `cd a; echo > f; cd ..` names a/f, not f). Not in a vfork child:
- * its directory is not ours, though its memory is. */
+ * ring in order with the calls (a `cd a; echo > f; cd ..` names a/f, not f). Made whenever the
+ * library runs, even while nothing is recorded (a config no scope takes; a signal handler inside
+ * one of our wrappers): a change missed would misname every later relative name. Not in a vfork
+ * child: its directory is not ours, though its memory is. */
 #define CWD_CHANGE(name, call)                                                                \
     SCOPE_NEED_REAL(name, -1);                                                                \
     int r = scope_real_##name call;                                                           \
-    if (r == 0 && !scope_vforked() && scope_enter()) {                                        \
+    if (r == 0 && !scope_vforked() && atomic_load_explicit(&scope_ready, memory_order_acquire) == 1) { \
+        int guard = scope_guard;                                                              \
+        scope_guard = 1;                                                                      \
         scope_cwd_changed(SCOPE_FN_##name);                                                   \
-        scope_leave();                                                                        \
+        scope_guard = guard;                                                                  \
     }                                                                                         \
     return r;
 

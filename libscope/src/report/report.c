@@ -240,6 +240,7 @@ void scope_report_resume(const char *event_url, const char *metric_url)
     scope_fsm_child();
     scope_net_child();
     scope_rep_drops_told = atomic_load(&scope_drops);
+    scope_events_cwd_start();   /* what it is now: changes while detached went unread */
     scope_dest_close(&scope_rep_ev_dest);
     scope_dest_close(&scope_rep_met_dest);
     scope_dest_open(&scope_rep_ev_dest, event_url, "event");
