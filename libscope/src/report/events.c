@@ -269,6 +269,20 @@ static void text_add(struct sbuf *o, struct text *t, const struct scope_rec *r, 
 
 static const char *console_name(int fd) { return fd == 2 ? "stderr" : "stdout"; }
 
+/* The kernel's absolute name for the record's descriptor, read while it still is the one the record
+ * is about: checked again after the read, since the app may close the number and open another
+ * file under it meanwhile (then its name is not this one's: path is left empty). A name that is
+ * not a path (pipe:[…]) stays in path, and false says it is not an absolute one. */
+static bool kernel_name(const struct scope_rec *r, char *path, size_t cap)
+{
+    bool named = scope_fd_name(r->fd, path, cap);
+    if (!fd_current(r->fd, r->chan)) {
+        path[0] = 0;
+        return false;
+    }
+    return named && path[0] == '/';
+}
+
 static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
 {
     struct fdinfo *fi = fdinfo(r->fd);
@@ -280,7 +294,7 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     struct fdinfo *src = dup ? fdinfo(r->aux) : NULL;
     if (src && src->chan == r->wops && src->path)
         scope_str_copy(path, sizeof path, src->path);
-    else if ((given[0] != '/' || !given[0]) && current && scope_fd_name(r->fd, path, sizeof path) && path[0] == '/')
+    else if ((given[0] != '/' || !given[0]) && current && kernel_name(r, path, sizeof path))
         ;   /* the kernel's absolute name */
     else if (given[0])
         absolute(path, sizeof path, r->rbytes, given);
