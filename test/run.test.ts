@@ -301,7 +301,7 @@ test('--maxfilesize: the session files stop at their cap with a notice; what did
   const ev = readFileSync(session.paths.events, 'utf8');
   const last = ev.trimEnd().split('\n').pop() ?? '';
   // every record under the cap; past it, cap notices only, one per process whose write reached it
-  // (one, or two when two processes' writes reached it at the same moment: libscope/README.md)
+  // (usually one; more when several processes' writes reached it at the same moment: libscope/README.md)
   const lines = ev.split('\n').filter((l) => l !== '');
   let size = 0;
   const past: string[] = [];
@@ -312,8 +312,7 @@ test('--maxfilesize: the session files stop at their cap with a notice; what did
     past.push(l);
   }
   const noticePids = past.map((l) => /"pid":(\d+)/.exec(l)?.[1]);
-  assert.is(new Set(noticePids).size, noticePids.length, `a process with two notices past the cap: ${noticePids.join(', ')}`);
-  assert.ok(past.length <= 2, `${past.length} notices past the cap (events.json ${size} bytes; ${Buffer.byteLength(last)} the last line)`);
+  assert.is(new Set(noticePids).size, noticePids.length, `a process with two notices past the cap: ${noticePids.join(', ')} (events.json ${size} bytes; ${Buffer.byteLength(last)} the last line)`);
   assert.ok(statSync(session.paths.metrics).size <= cap + 1024, 'metrics.json held at its cap');
   assert.ok(session.manifest.drops > 0, `drops counted: ${session.manifest.drops}`);
   assert.ok(session.manifest.notices.some((n: string) => /events\.json reached its size cap/.test(n)), JSON.stringify(session.manifest.notices));
