@@ -353,6 +353,9 @@ void scope_fs_path(enum scope_rec_kind kind, enum scope_fn fn, int dirfd, const 
                    int aux);
 void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir, const char *to);
 void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd);
+/* The working directory's absolute name into buf (NUL-terminated), its length; 0 (and "") when
+ * it does not fit or has no name. Async-signal-safe, errno kept. */
+size_t scope_cwd_read(char *buf, size_t cap);
 /* After a chdir or fchdir that worked: a CWD record naming the new working directory. */
 void scope_cwd_changed(enum scope_fn fn);
 void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0);

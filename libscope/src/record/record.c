@@ -217,16 +217,26 @@ void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd)
     errno = saved_errno;
 }
 
+size_t scope_cwd_read(char *buf, size_t cap)
+{
+    /* The system call, not libc's getcwd: no buffer of its own, errno kept. It gives the length
+     * with its NUL, or ERANGE when the name does not fit; "(unreachable)…" is no name. */
+    int saved_errno = errno;
+    long n = scope_real_syscall(SYS_getcwd, buf, cap);
+    errno = saved_errno;
+    size_t len = n > 1 && buf[0] == '/' ? (size_t)(n - 1) : 0;
+    if (!len && cap)
+        buf[0] = 0;
+    return len;
+}
+
 void scope_cwd_changed(enum scope_fn fn)
 {
     int saved_errno = errno;
     uint64_t ticket;
     struct scope_rec *r = scope_rec_claim(SCOPE_REC_CWD, fn, -1, &ticket);
     if (r) {
-        /* The kernel's name, straight into the record (no libc buffer): the length with its NUL,
-         * or ERANGE when it does not fit; "(unreachable)…" is no name. */
-        long n = scope_real_syscall(SYS_getcwd, r->data, SCOPE_REC_DATA);
-        r->len = n > 1 && r->data[0] == '/' ? (uint32_t)(n - 1) : 0;
+        r->len = (uint32_t)scope_cwd_read(r->data, SCOPE_REC_DATA);
         scope_ring_publish(ticket);
     }
     errno = saved_errno;

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -78,12 +77,7 @@ static bool fd_current(int fd, uint64_t chan)
  * kernel's present one is the best there is. */
 static char cwd_now[PATH_MAX];
 
-void scope_events_cwd_start(void)
-{
-    long n = scope_real_syscall(SYS_getcwd, cwd_now, sizeof cwd_now);
-    if (n <= 1 || cwd_now[0] != '/')
-        cwd_now[0] = 0;
-}
+void scope_events_cwd_start(void) { scope_cwd_read(cwd_now, sizeof cwd_now); }
 
 static void on_cwd(const struct scope_rec *r)
 {
