@@ -303,7 +303,7 @@ static inline void scope_add(_Atomic uint64_t *p, uint64_t v, bool shared)
         atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v,
                               memory_order_relaxed);
 }
-static inline void scope_call_begin(struct scope_call *c, enum scope_fn fn)
+static inline __attribute__((always_inline)) void scope_call_begin(struct scope_call *c, enum scope_fn fn)
 {
     c->fn = fn;
     c->st = NULL;
@@ -320,7 +320,7 @@ static inline void scope_call_begin(struct scope_call *c, enum scope_fn fn)
     }
 }
 /* bytes < 0: none to count. Failed calls are counted as errors (and reported by scope_fail). */
-static inline void scope_call_end(struct scope_call *c, ssize_t bytes, bool failed)
+static inline __attribute__((always_inline)) void scope_call_end(struct scope_call *c, ssize_t bytes, bool failed)
 {
     struct scope_fnstat *st = c->st;
     if (!st)
@@ -359,6 +359,9 @@ size_t scope_cwd_read(char *buf, size_t cap);
 /* After a chdir or fchdir that worked: a CWD record naming the new working directory. */
 void scope_cwd_changed(enum scope_fn fn);
 void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0);
+/* The rare ends of a read or write on a file (wrap.h's scope_fs_end): the failure's record, or the
+ * call's own record at verbosity 9. Out of line and cold, so the common path keeps no frame. */
+void scope_fs_rare(enum scope_fn fn, int fd, bool wr, ssize_t n, bool bad, int err, uint64_t t0);
 /* A failure worth reporting (not EAGAIN/EINTR): an fs.error record. */
 void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err);
 /* fdstd.c: what descriptors 0, 1 and 2 are. At start: a regular file there becomes a lifetime

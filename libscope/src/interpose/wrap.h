@@ -26,17 +26,17 @@ static inline bool scope_fdc_sock(const struct scope_fdc *c)
 static inline bool scope_is_sock(int fd) { return scope_fdc_sock(scope_fdc(fd)); }
 
 /* The end of a read or write on a descriptor that is not a socket (c: its entry, or NULL): bytes
- * on the descriptor and the function, an error record when it failed, the call itself at
- * verbosity 9. n < 0: no bytes to count. */
-static inline void scope_fs_end(struct scope_call *sc, struct scope_fdc *c, int fd, bool wr, ssize_t n,
-                                bool bad, int err)
+ * on the function, on the descriptor when its close is recorded (fs.close's counts: the only
+ * reader of them), an error record when it failed, the call itself at verbosity 9. n < 0: no bytes
+ * to count. */
+static inline __attribute__((always_inline)) void scope_fs_end(struct scope_call *sc, struct scope_fdc *c,
+                                                               int fd, bool wr, ssize_t n, bool bad, int err)
 {
-    scope_count_fdc(c, wr, n, sc->fn);
+    if (scope_hot.rec_open)
+        scope_count_fdc(c, wr, n, sc->fn);
     scope_call_end(sc, n, scope_failed(bad, err));
-    if (SCOPE_UNLIKELY(bad))
-        scope_fail(sc->fn, fd, -1, NULL, err);
-    else if (SCOPE_UNLIKELY(scope_hot.rec_io) && n >= 0)
-        scope_fs_io(sc->fn, fd, wr, n, sc->t0);
+    if (SCOPE_UNLIKELY(bad || scope_hot.rec_io))
+        scope_fs_rare(sc->fn, fd, wr, n, bad, err, sc->t0);
 }
 
 static inline void scope_io_end(struct scope_call *sc, int fd, bool wr, ssize_t n, bool bad, int err)
@@ -46,18 +46,6 @@ static inline void scope_io_end(struct scope_call *sc, int fd, bool wr, ssize_t 
         scope_net_io(sc->fn, fd, wr, bad ? -1 : n, err, NULL, NULL, 0, NULL, 0, 0);
     else
         scope_fs_end(sc, c, fd, wr, n, bad, err);
-}
-
-/* A read or write on a descriptor that may be a socket: then its bytes (buf, or iov) go to the
- * net accounting and the protocol detection. */
-static inline void scope_fd_iob(struct scope_call *sc, int fd, bool wr, ssize_t r, const void *buf,
-                                const struct iovec *iov, int iovcnt)
-{
-    struct scope_fdc *c = scope_fdc(fd);
-    if (scope_fdc_sock(c))
-        scope_net_io(sc->fn, fd, wr, r, errno, buf, iov, iovcnt, NULL, 0, 0);
-    else
-        scope_fs_end(sc, c, fd, wr, r, r < 0, errno);
 }
 
 /* fileno for accounting: never changes errno, -1 for a stream without a descriptor. */

@@ -10,10 +10,30 @@
 #include "util/json.h"
 #include "interpose/wrap.h"
 
+/* A read or write on a socket: its bytes (buf, or iov) go to the net accounting and the protocol
+ * detection. Out of line, so a file's read or write keeps no frame of its own. */
+static __attribute__((noinline)) void net_iob(enum scope_fn fn, int fd, bool wr, ssize_t r, const void *buf,
+                                              const struct iovec *iov, int iovcnt)
+{
+    scope_net_io(fn, fd, wr, r, errno, buf, iov, iovcnt, NULL, 0, 0);
+}
+
+/* A read or write on a descriptor that may be a socket. */
+static inline __attribute__((always_inline)) void scope_fd_iob(struct scope_call *sc, int fd, bool wr, ssize_t r,
+                                                               const void *buf, const struct iovec *iov,
+                                                               int iovcnt)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    if (scope_fdc_sock(c))
+        net_iob(sc->fn, fd, wr, r, buf, iov, iovcnt);
+    else
+        scope_fs_end(sc, c, fd, wr, r, r < 0, r < 0 ? errno : 0);
+}
+
 #define FD_IO(name, call, fd, buf, iov, iovcnt)                                               \
     WRAP_BEGIN(name, -1, call);                                                               \
     ssize_t r = scope_real_##name call;                                                       \
-    scope_fd_iob(&sc_, fd, false, r, buf, iov, iovcnt);                                                             \
+    scope_fd_iob(&sc_, fd, false, r, buf, iov, iovcnt);                                       \
     scope_leave();                                                                            \
     return r;
 

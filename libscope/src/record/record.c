@@ -260,6 +260,15 @@ void scope_fs_io(enum scope_fn fn, int fd, bool wr, ssize_t n, uint64_t t0)
     errno = saved_errno;
 }
 
+__attribute__((cold, noinline)) void scope_fs_rare(enum scope_fn fn, int fd, bool wr, ssize_t n, bool bad,
+                                                  int err, uint64_t t0)
+{
+    if (bad)
+        scope_fail(fn, fd, -1, NULL, err);
+    else if (scope_hot.rec_io && n >= 0)
+        scope_fs_io(fn, fd, wr, n, t0);
+}
+
 void scope_fail(enum scope_fn fn, int fd, int dirfd, const char *path, int err)
 {
     if (err == EAGAIN || err == EINTR || err == EINPROGRESS)
