@@ -33,22 +33,22 @@
     scope_leave();                                                                            \
     return fd;
 
-SCOPE_API int open(const char *path, int flags, ...)
+SCOPE_API SCOPE_HOT int open(const char *path, int flags, ...)
 {
     OPEN_MODE(flags, flags);
     OPENED(open, (path, flags, mode), AT_FDCWD, path, flags)
 }
-SCOPE_API int open64(const char *path, int flags, ...)
+SCOPE_API SCOPE_HOT int open64(const char *path, int flags, ...)
 {
     OPEN_MODE(flags, flags);
     OPENED(open64, (path, flags, mode), AT_FDCWD, path, flags)
 }
-SCOPE_API int openat(int dirfd, const char *path, int flags, ...)
+SCOPE_API SCOPE_HOT int openat(int dirfd, const char *path, int flags, ...)
 {
     OPEN_MODE(flags, flags);
     OPENED(openat, (dirfd, path, flags, mode), dirfd, path, flags)
 }
-SCOPE_API int openat64(int dirfd, const char *path, int flags, ...)
+SCOPE_API SCOPE_HOT int openat64(int dirfd, const char *path, int flags, ...)
 {
     OPEN_MODE(flags, flags);
     OPENED(openat64, (dirfd, path, flags, mode), dirfd, path, flags)
@@ -209,7 +209,7 @@ static inline bool tracked(int fd)
     scope_leave();                                                                            \
     return r;
 
-SCOPE_API int close(int fd) { CLOSED(close, int, (fd), fd, r < 0) }
+SCOPE_API SCOPE_HOT int close(int fd) { CLOSED(close, int, (fd), fd, r < 0) }
 SCOPE_API int fclose(FILE *fp)
 {
     int fd = fp ? scope_fileno(fp) : -1;

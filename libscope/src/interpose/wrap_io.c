@@ -12,7 +12,7 @@
 
 /* A read or write on a socket: its bytes (buf, or iov) go to the net accounting and the protocol
  * detection. Out of line, so a file's read or write keeps no frame of its own. */
-static __attribute__((noinline)) void net_iob(enum scope_fn fn, int fd, bool wr, ssize_t r, const void *buf,
+static SCOPE_HOT __attribute__((noinline)) void net_iob(enum scope_fn fn, int fd, bool wr, ssize_t r, const void *buf,
                                               const struct iovec *iov, int iovcnt)
 {
     scope_net_io(fn, fd, wr, r, errno, buf, iov, iovcnt, NULL, 0, 0);
@@ -47,7 +47,7 @@ static inline __attribute__((always_inline)) void scope_fd_iob(struct scope_call
     return r;
 
 /* Only the bytes that were actually written. */
-static void text_iov(int fd, const struct iovec *iov, int iovcnt, ssize_t r)
+static SCOPE_HOT void text_iov(int fd, const struct iovec *iov, int iovcnt, ssize_t r)
 {
     if (r <= 0 || !scope_wants_text(fd))
         return;
@@ -67,17 +67,17 @@ static void text_iov(int fd, const struct iovec *iov, int iovcnt, ssize_t r)
     scope_leave();                                                                            \
     return r;
 
-SCOPE_API ssize_t read(int fd, void *buf, size_t n) { FD_IO(read, (fd, buf, n), fd, buf, NULL, 0) }
+SCOPE_API SCOPE_HOT ssize_t read(int fd, void *buf, size_t n) { FD_IO(read, (fd, buf, n), fd, buf, NULL, 0) }
 SCOPE_API ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
     FD_IO(__read_chk, (fd, buf, n, buflen), fd, buf, NULL, 0)
 }
-SCOPE_API ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+SCOPE_API SCOPE_HOT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
     FD_IO(readv, (fd, iov, iovcnt), fd, NULL, iov, iovcnt)
 }
-SCOPE_API ssize_t pread(int fd, void *buf, size_t n, off_t off) { FD_IO(pread, (fd, buf, n, off), fd, buf, NULL, 0) }
-SCOPE_API ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
+SCOPE_API SCOPE_HOT ssize_t pread(int fd, void *buf, size_t n, off_t off) { FD_IO(pread, (fd, buf, n, off), fd, buf, NULL, 0) }
+SCOPE_API SCOPE_HOT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
     FD_IO(pread64, (fd, buf, n, off), fd, buf, NULL, 0)
 }
@@ -106,16 +106,16 @@ SCOPE_API ssize_t preadv64v2(int fd, const struct iovec *iov, int iovcnt, off64_
     FD_IO(preadv64v2, (fd, iov, iovcnt, off, flags), fd, NULL, iov, iovcnt)
 }
 
-SCOPE_API ssize_t write(int fd, const void *buf, size_t n) { FD_WRITE(write, (fd, buf, n), fd, buf) }
-SCOPE_API ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+SCOPE_API SCOPE_HOT ssize_t write(int fd, const void *buf, size_t n) { FD_WRITE(write, (fd, buf, n), fd, buf) }
+SCOPE_API SCOPE_HOT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
     FD_WRITE(pwrite, (fd, buf, n, off), fd, buf)
 }
-SCOPE_API ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
+SCOPE_API SCOPE_HOT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
     FD_WRITE(pwrite64, (fd, buf, n, off), fd, buf)
 }
-SCOPE_API ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+SCOPE_API SCOPE_HOT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
     FD_WRITEV(writev, (fd, iov, iovcnt), fd, iov, iovcnt)
 }
@@ -184,11 +184,11 @@ SCOPE_API ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outo
 {
     COPIED(copy_file_range, (in, inoff, out, outoff, n, flags), in, inoff, out)
 }
-SCOPE_API ssize_t sendfile(int out, int in, off_t *off, size_t n)
+SCOPE_API SCOPE_HOT ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
     COPIED(sendfile, (out, in, off, n), in, (const off64_t *)off, out)
 }
-SCOPE_API ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
+SCOPE_API SCOPE_HOT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 {
     COPIED(sendfile64, (out, in, off, n), in, off, out)
 }

@@ -11,7 +11,7 @@
 
 /* The end of every call here: counted, an error record on failure, and the per-call record
  * (seek, stat) the verbosity asks for. */
-static inline void meta_done(struct scope_call *sc, bool bad, int fd, int dirfd, const char *path)
+static inline SCOPE_HOT void meta_done(struct scope_call *sc, bool bad, int fd, int dirfd, const char *path)
 {
     int err = errno;
     scope_call_end(sc, -1, scope_failed(bad, err));
@@ -87,8 +87,8 @@ SCOPE_API int stat(const char *path, struct stat *st) { PSTAT(stat, (path, st), 
 SCOPE_API int stat64(const char *path, struct stat64 *st) { PSTAT(stat64, (path, st), path) }
 SCOPE_API int lstat(const char *path, struct stat *st) { PSTAT(lstat, (path, st), path) }
 SCOPE_API int lstat64(const char *path, struct stat64 *st) { PSTAT(lstat64, (path, st), path) }
-SCOPE_API int fstat(int fd, struct stat *st) { FSTAT(fstat, (fd, st), fd) }
-SCOPE_API int fstat64(int fd, struct stat64 *st) { FSTAT(fstat64, (fd, st), fd) }
+SCOPE_API SCOPE_HOT int fstat(int fd, struct stat *st) { FSTAT(fstat, (fd, st), fd) }
+SCOPE_API SCOPE_HOT int fstat64(int fd, struct stat64 *st) { FSTAT(fstat64, (fd, st), fd) }
 SCOPE_API int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
     ATSTAT(fstatat, (dirfd, path, st, flags), dirfd, path)

@@ -110,11 +110,11 @@ SCOPE_API int getsockopt(int fd, int level, int opt, void *restrict val, socklen
     scope_leave();                                                                            \
     return nfd;
 
-SCOPE_API int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
+SCOPE_API SCOPE_HOT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len)
 {
     ACCEPTED(accept, (fd, addr, len), fd, addr, len)
 }
-SCOPE_API int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
+SCOPE_API SCOPE_HOT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int flags)
 {
     ACCEPTED(accept4, (fd, addr, len, flags), fd, addr, len)
 }
@@ -133,21 +133,21 @@ SCOPE_API int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *restrict len, int 
 #define PEER_ROOM(len) socklen_t room_ = (len) ? *(len) : 0
 #define PEER_LEN(len) ((len) && *(len) < room_ ? *(len) : room_)
 
-SCOPE_API ssize_t send(int fd, const void *buf, size_t n, int flags)
+SCOPE_API SCOPE_HOT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
     MOVED(send, (fd, buf, n, flags), fd, true, buf, NULL, 0, NULL, 0, flags)
 }
-SCOPE_API ssize_t sendto(int fd, const void *buf, size_t n, int flags, __CONST_SOCKADDR_ARG addr,
+SCOPE_API SCOPE_HOT ssize_t sendto(int fd, const void *buf, size_t n, int flags, __CONST_SOCKADDR_ARG addr,
                          socklen_t len)
 {
     MOVED(sendto, (fd, buf, n, flags, addr, len), fd, true, buf, NULL, 0, addr.__sockaddr__, len, flags)
 }
-SCOPE_API ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+SCOPE_API SCOPE_HOT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     MOVED(sendmsg, (fd, msg, flags), fd, true, NULL, msg->msg_iov, (int)msg->msg_iovlen,
           (const struct sockaddr *)msg->msg_name, msg->msg_namelen, flags)
 }
-SCOPE_API ssize_t recv(int fd, void *buf, size_t n, int flags)
+SCOPE_API SCOPE_HOT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
     MOVED(recv, (fd, buf, n, flags), fd, false, buf, NULL, 0, NULL, 0, flags)
 }
@@ -155,7 +155,7 @@ SCOPE_API ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int fla
 {
     MOVED(__recv_chk, (fd, buf, n, buflen, flags), fd, false, buf, NULL, 0, NULL, 0, flags)
 }
-SCOPE_API ssize_t recvfrom(int fd, void *restrict buf, size_t n, int flags, __SOCKADDR_ARG addr,
+SCOPE_API SCOPE_HOT ssize_t recvfrom(int fd, void *restrict buf, size_t n, int flags, __SOCKADDR_ARG addr,
                            socklen_t *restrict len)
 {
     PEER_ROOM(len);
@@ -169,7 +169,7 @@ SCOPE_API ssize_t __recvfrom_chk(int fd, void *restrict buf, size_t n, size_t bu
     MOVED(__recvfrom_chk, (fd, buf, n, buflen, flags, addr, len), fd, false, buf, NULL, 0,
           addr.__sockaddr__, PEER_LEN(len), flags)
 }
-SCOPE_API ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+SCOPE_API SCOPE_HOT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     PEER_ROOM(&msg->msg_namelen);
     MOVED(recvmsg, (fd, msg, flags), fd, false, NULL, msg->msg_iov, (int)msg->msg_iovlen,

@@ -41,7 +41,7 @@ struct cursor {
     size_t base;   /* call offset of iov[i] */
 };
 
-static int byte_at(struct cursor *c, size_t off)
+SCOPE_HOT static int byte_at(struct cursor *c, size_t off)
 {
     if (c->buf)
         return c->buf[off];
@@ -52,7 +52,7 @@ static int byte_at(struct cursor *c, size_t off)
     return c->i < c->iovcnt ? ((const unsigned char *)c->iov[c->i].iov_base)[off - c->base] : -1;
 }
 
-void scope_take(char *dst, const void *buf, const struct iovec *iov, int iovcnt, size_t off, size_t n)
+SCOPE_HOT void scope_take(char *dst, const void *buf, const struct iovec *iov, int iovcnt, size_t off, size_t n)
 {
     if (buf) {
         memcpy(dst, (const char *)buf + off, n);
@@ -86,7 +86,7 @@ struct copier {
 };
 
 /* One record per piece of the ranges gathered; `last` marks the call's last piece. */
-static void flush(struct copier *k, bool last)
+SCOPE_HOT static void flush(struct copier *k, bool last)
 {
     for (int i = 0; i < k->n && !k->dead; i++) {
         size_t off = 0;
@@ -121,7 +121,7 @@ static void flush(struct copier *k, bool last)
     k->n = 0;
 }
 
-static void want(struct copier *k, size_t start, size_t len)
+SCOPE_HOT static void want(struct copier *k, size_t start, size_t len)
 {
     if (!len)
         return;
@@ -141,7 +141,7 @@ static void want(struct copier *k, size_t start, size_t len)
 
 /* Walks the call's bytes through the direction's frames; returns the walker's new word. Sets
  * *h2 when the call begins the direction with the client preface. */
-static uint64_t walk(uint64_t w, struct copier *k, struct cursor *cur, size_t n, bool *h2)
+SCOPE_HOT static uint64_t walk(uint64_t w, struct copier *k, struct cursor *cur, size_t n, bool *h2)
 {
     size_t pos = 0;
     if (!(w & W_SEEN)) {
@@ -188,7 +188,7 @@ static uint64_t walk(uint64_t w, struct copier *k, struct cursor *cur, size_t n,
     return W_MAKE(left, acc, type, hlen, bits);
 }
 
-void scope_stream_copy(enum scope_fn fn, int fd, uint64_t chan, int layer, bool tx, const void *buf,
+SCOPE_HOT void scope_stream_copy(enum scope_fn fn, int fd, uint64_t chan, int layer, bool tx, const void *buf,
                        const struct iovec *iov, int iovcnt, size_t total)
 {
     struct scope_fdc *c = scope_fdc(fd);

@@ -316,7 +316,7 @@ static void data_recs(enum scope_fn fn, int fd, uint64_t chan, int dflags, const
     } while (off < want);
 }
 
-void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const void *buf,
+SCOPE_HOT void scope_net_io(enum scope_fn fn, int fd, bool tx, ssize_t r, int err, const void *buf,
                   const struct iovec *iov, int iovcnt, const struct sockaddr *sa, socklen_t salen,
                   int msgflags)
 {

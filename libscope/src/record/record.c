@@ -26,13 +26,13 @@ static uint32_t copy_path(char *dst, const char *path, size_t room)
     return (uint32_t)room;
 }
 
-struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket)
+SCOPE_HOT struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket)
 {
     return scope_rec_claim_at(kind, fn, fd, ticket, 0);
 }
 
 /* t_ns: the record's time when the caller has it already (0: now). */
-struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket,
+SCOPE_HOT struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket,
                                      uint64_t t_ns)
 {
     struct scope_rec *r = scope_ring_claim(ticket);
@@ -51,7 +51,7 @@ struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum scope_fn fn,
 
 /* A new lifetime for fd: fresh counters and channel id, and whether its written text is wanted
  * (a log file by the default pattern, or "maybe" until the reporter has matched a custom one). */
-uint64_t scope_new_life(int fd, uint32_t flags)
+SCOPE_HOT uint64_t scope_new_life(int fd, uint32_t flags)
 {
     uint64_t chan = atomic_fetch_add_explicit(&scope_hot.next_chan, 1, memory_order_relaxed);
     struct scope_fdc *c = scope_fdc(fd);
@@ -70,7 +70,7 @@ uint64_t scope_new_life(int fd, uint32_t flags)
 }
 
 /* fl: lifetime flags beyond what the path and mode decide; aux: the OPEN record's aux. */
-static void opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags, uint32_t fl,
+SCOPE_HOT static void opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags, uint32_t fl,
                    int32_t aux)
 {
     if (fd < 0 || !scope_fdc(fd))
@@ -94,7 +94,7 @@ static void opened(enum scope_fn fn, int fd, int dirfd, const char *path, int fl
     errno = saved_errno;
 }
 
-void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags)
+SCOPE_HOT void scope_fs_opened(enum scope_fn fn, int fd, int dirfd, const char *path, int flags)
 {
     /* 0, 1 or 2 opened anew (the app closed it first): whether it is the console (fdstd.c) */
     opened(fn, fd, dirfd, path, flags, SCOPE_UNLIKELY(fd >= 0 && fd <= 2) ? scope_std_kind(fd) : 0, 0);
@@ -131,7 +131,7 @@ void scope_fs_duped(enum scope_fn fn, int fd, int from)
 }
 
 /* Called before the real close: afterwards the number may already belong to another open. */
-void scope_fs_closing(enum scope_fn fn, int fd)
+SCOPE_HOT void scope_fs_closing(enum scope_fn fn, int fd)
 {
     struct scope_fdc *c = scope_fdc(fd);
     if (!c)

@@ -69,7 +69,7 @@ void scope_ring_reset(void)
     atomic_store(&scope_drops, 0);
 }
 
-struct scope_rec *scope_ring_claim(uint64_t *ticket)
+SCOPE_HOT struct scope_rec *scope_ring_claim(uint64_t *ticket)
 {
     if (!slots)
         return NULL;
@@ -92,7 +92,7 @@ struct scope_rec *scope_ring_claim(uint64_t *ticket)
     return &slots[pos & mask];
 }
 
-void scope_ring_publish(uint64_t ticket)
+SCOPE_HOT void scope_ring_publish(uint64_t ticket)
 {
     atomic_store_explicit(&seq[ticket & mask], ticket + 1, memory_order_release);
     /* No fence: a wake-up missed here only means the consumer's nap runs to its end. */

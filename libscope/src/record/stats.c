@@ -19,7 +19,7 @@ static pthread_key_t key;
 static bool have_key;
 static struct scope_tstat spare;      /* before init, or when the mmap failed */
 
-uint64_t scope_mono_ns(void)
+SCOPE_HOT uint64_t scope_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
