@@ -28,7 +28,9 @@
 #include "config/watch.h"
 #include "scope.h"
 
-_Atomic int scope_ready;   /* 0 not yet, 1 running, 2 forked child to restart, 3 restarting */
+/* Page-aligned: the first of the hot globals (SCOPE_HOT_DATA, libc.h) in link order (init.c comes
+ * before libc/real.c, record/fdtab.c and record/record.c), so all of them fall in this one page. */
+SCOPE_HOT_DATA __attribute__((aligned(4096))) _Atomic int scope_ready;   /* 0 not yet, 1 running, 2 forked child to restart, 3 restarting */
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool reporting;     /* the reporting thread was started */

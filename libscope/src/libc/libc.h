@@ -13,6 +13,11 @@
 #ifndef SCOPE_LIBC_H
 #define SCOPE_LIBC_H
 
+/* The globals every wrapper reads (the real functions, scope_ready, scope_hot, the descriptor
+ * table's address and length) share one section, so one page holds them all: 4 KiB-aligned by
+ * the first of them (init.c), under 4 KiB in all; scope.h has SCOPE_HOT for code. */
+#define SCOPE_HOT_DATA __attribute__((section("scope_hot_data")))
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>

@@ -15,7 +15,7 @@
 
 __thread int scope_guard __attribute__((tls_model("initial-exec")));
 
-#define SCOPE_FN(ret, name, params, cat) ret(*scope_real_##name) params;
+#define SCOPE_FN(ret, name, params, cat) SCOPE_HOT_DATA ret(*scope_real_##name) params;
 #include "interpose/interpose.def"
 #undef SCOPE_FN
 

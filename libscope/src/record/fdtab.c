@@ -8,9 +8,9 @@
 
 #define FDTAB_MAX 65536
 
-struct scope_fdc *scope_fdtab;
+SCOPE_HOT_DATA struct scope_fdc *scope_fdtab;
 _Atomic uint64_t (*scope_h2trk)[4];
-int scope_fdtab_len;
+SCOPE_HOT_DATA int scope_fdtab_len;
 _Atomic int scope_fd_hwm;
 
 bool scope_fdtab_init(void)

@@ -9,7 +9,7 @@
 #include "scope.h"
 
 /* What the hot path needs to know (scope.h), set at init and after each config change. */
-struct scope_hot scope_hot;
+SCOPE_HOT_DATA struct scope_hot scope_hot;
 
 /* Long paths keep their start and their end (the file name), joined by "...". */
 static uint32_t copy_path(char *dst, const char *path, size_t room)
