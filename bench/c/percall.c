@@ -8,6 +8,10 @@
  *                        reporting thread drains its queue meanwhile, so every call measured really
  *                        emits its event (a full queue would drop records, a much cheaper path).
  *
+ * In rw mode the two descriptors are moved to 500 (/dev/zero) and 501 (/dev/null), fixed numbers
+ * whatever a preloaded library opened first, so a stand-in for read and write (c/nosyscall.c, told
+ * NOSYSCALL_FDS=500,501) can answer for them.
+ *
  * One untimed warm-up pass of N/10 iterations first (page faults, lazy binding, the library's first
  * touch of its tables), batched the same way, then the timed loop. Prints one line of JSON:
  *   {"mode":…,"iterations":N,"batch":…,"pause_us":…,"calls":2N,"wall_ns":…,"cpu_ns":…,
@@ -63,10 +67,14 @@ int main(int argc, char **argv)
     if (is_rw) {
         in = open("/dev/zero", O_RDONLY);
         out = open("/dev/null", O_WRONLY);
-        if (in < 0 || out < 0) {
+        if (in < 0 || out < 0 || dup2(in, 500) != 500 || dup2(out, 501) != 501) {
             perror("percall: open");
             return 1;
         }
+        close(in);
+        close(out);
+        in = 500;
+        out = 501;
     }
     long batch = argc > 3 ? atol(argv[3]) : n;
     long pause_us = argc > 4 ? atol(argv[4]) : 0;

@@ -155,6 +155,16 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv | undefi
   return r;
 }
 
+/** A test that SIGKILLs scoped processes leaves their control socket files in /tmp/scope-<uid>/
+ * (a killed process cannot remove its own); the next scoped process removes those of dead
+ * processes when it binds its own. This runs one that waits for its file to appear (at most 3 s),
+ * then exits, taking its own file with it. */
+export function sweepControlFiles(): void {
+  const uid = process.getuid?.() ?? 0;
+  const wait = `i=0; while [ ! -S /tmp/scope-${uid}/ctl.$$ ] && [ ! -S /tmp/ctl.$$ ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i+1)); done`;
+  run('sh', ['-c', wait], { ...stripScope(), LD_PRELOAD: PRELOAD, SCOPE_EVENT_DEST: 'file:///dev/null', SCOPE_METRIC_DEST: 'file:///dev/null', SCOPE_LOG_DEST: 'file:///dev/null' }, 10_000);
+}
+
 /** This process's environment without LD_PRELOAD and SCOPE_*: an unscoped run. */
 export function stripScope(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

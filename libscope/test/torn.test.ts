@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evts, prog, session } from './lib.js';
+import { evts, prog, session, sweepControlFiles } from './lib.js';
 import { runAsync } from './servers.js';
 import { isTornRecord } from '@scope/core';
 
@@ -128,5 +128,7 @@ test(`${ROUNDS} rounds of ${WRITERS} writers on one file, ${KILLED} killed at ra
   }
   console.log(`  (${torn} torn lines in ${ROUNDS} rounds)`);
 });
+
+test.after(() => sweepControlFiles());
 
 test.run();
