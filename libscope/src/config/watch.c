@@ -143,6 +143,8 @@ bool scope_watch_field(enum scope_watch t, const char *key)
     return !w[t].re[1] || match(w[t].re[1], key, strlen(key));
 }
 
+bool scope_watch_fields_filtered(enum scope_watch t) { return w[t].re[1] != NULL; }
+
 bool scope_watch_value(enum scope_watch t, const struct scope_field *f, int nf)
 {
     if (!w[t].re[2])

@@ -27,6 +27,8 @@ bool scope_watch_name(enum scope_watch w, const char *name);
 bool scope_watch_value(enum scope_watch w, const struct scope_field *f, int nf);
 /* The field is kept by the field filter. */
 bool scope_watch_field(enum scope_watch w, const char *key);
+/* Whether any field of type w can be left out (a field pattern is set): else every one is kept. */
+bool scope_watch_fields_filtered(enum scope_watch w);
 /* The regular expression the setting `key` holds (PCRE escapes translated), or NULL when it is
  * unset, matches everything, or cannot be used (logged). */
 #include <regex.h>

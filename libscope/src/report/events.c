@@ -150,13 +150,11 @@ void scope_event(struct sbuf *o, enum scope_watch w, const char *source, const c
     if (scope_cfg.maxeps > 0 && !rate_take(t_ns, true))
         return;
     scope_emit_event_head(o, source, sourcetype, chan, t_ns);
-    bool first = true;
+    bool first = true, some = scope_watch_fields_filtered(w);
     for (int i = 0; i < nf; i++) {
-        if (!scope_watch_field(w, f[i].key))
+        if (some && !scope_watch_field(w, f[i].key))
             continue;
-        sb_s(o, first ? "\"" : ",\"");
-        sb_s(o, f[i].key);
-        sb_s(o, "\":");
+        sb_key(o, first, f[i].key, strlen(f[i].key));
         if (f[i].json)
             sb_raw(o, f[i].s, f[i].n);
         else if (f[i].s)

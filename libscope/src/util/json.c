@@ -21,6 +21,24 @@ static bool grow(struct sbuf *b, size_t more)
     return true;
 }
 
+bool sb_reserve(struct sbuf *b, size_t more) { return grow(b, more); }
+
+void sb_key(struct sbuf *b, bool first, const char *key, size_t klen)
+{
+    if (!grow(b, klen + 4))
+        return;
+    char *d = b->p + b->len;
+    if (!first)
+        *d++ = ',';
+    *d++ = '"';
+    memcpy(d, key, klen);
+    d += klen;
+    *d++ = '"';
+    *d++ = ':';
+    *d = 0;
+    b->len = (size_t)(d - b->p);
+}
+
 void sb_raw_slow(struct sbuf *b, const char *s, size_t n)
 {
     if (!grow(b, n))
@@ -194,9 +212,15 @@ void scope_str_copy(char *dst, size_t cap, const char *src)
 /* Decimal without printf: the reporting thread writes several numbers per record. */
 void sb_u(struct sbuf *b, uint64_t v)
 {
-    char d[24];
-    char *p = u_back(d + sizeof d, v);
-    sb_raw(b, p, (size_t)(d + sizeof d - p));
+    /* at most 20 digits, made backwards in d, then moved as 24 fixed bytes (3 stores, no call) */
+    char d[48];
+    char *p = u_back(d + 24, v);
+    size_t n = (size_t)(d + 24 - p);
+    if (!grow(b, 24))
+        return;
+    memcpy(b->p + b->len, p, 24);
+    b->len += n;
+    b->p[b->len] = 0;
 }
 
 void sb_i(struct sbuf *b, int64_t v)
