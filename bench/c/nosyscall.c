@@ -8,6 +8,7 @@
  * mitigations on) varies by more than the figure sought. Built by the bench: cc -O2 -shared -fPIC. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include "openmode.h"
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -47,12 +48,7 @@ int open(const char *path, int flags, ...)
     if (fake_fd >= 0 && !strcmp(path, fake_path))
         return fake_fd;
     mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
+    OPEN_MODE(flags, mode);
     return real_open(path, flags, mode);
 }
 

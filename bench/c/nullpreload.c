@@ -5,6 +5,7 @@
  * exit may have flushed). Built by the bench: cc -O2 -shared -fPIC. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include "openmode.h"
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/types.h>
@@ -29,11 +30,6 @@ int close(int fd) { return real_close(fd); }
 int open(const char *path, int flags, ...)
 {
     mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
+    OPEN_MODE(flags, mode);
     return real_open(path, flags, mode);
 }
