@@ -67,14 +67,16 @@ void scope_log_missing(void);
 /* The fixed-size binary record the hot path hands to the reporting thread. What the fields hold
  * per kind:
  *   OPEN     fd made by fn; data = the path given (none for dup/fcntl: aux = the source fd);
- *            rbytes = dirfd + 1 for *at calls (0: relative to the cwd); aux = SCOPE_OPEN_HAD:
+ *            rbytes = dirfd + 1 for *at calls (0: relative to the cwd), rops = that directory
+ *            descriptor's lifetime (chan) at the call, 0 when untracked; aux = SCOPE_OPEN_HAD:
  *            a descriptor the process already had when libscope started (its name, no fs.open)
  *   CLOSE    fd closed by fn; the counters its life saw
  *   CONSOLE  text written to fd 1/2; TEXT text written to the log file open as fd (chan);
  *            aux = SCOPE_TEXT_* flags
- *   DELETE / MKDIR / STAT  data = the path; rbytes = dirfd + 1; MKDIR: aux = mode
- *   RENAME   data = from \0 to; rbytes / wbytes = fromdir + 1 / todir + 1
- *   ERROR    fn failed with errno aux; fd (-1 when the call had a path, given in data)
+ *   DELETE / MKDIR / STAT  data = the path; rbytes = dirfd + 1, rops = its chan; MKDIR: aux = mode
+ *   RENAME   data = from \0 to; rbytes / wbytes = fromdir + 1 / todir + 1, rops / wops their chans
+ *   ERROR    fn failed with errno aux; fd (-1 when the call had a path, given in data; then
+ *            rbytes = dirfd + 1, rops = its chan, as for DELETE)
  *   SEEK     fd (at verbosity ≥ 8);  IO  one read or write: fd, rbytes or wbytes, aux = 1 for a
  *            write, rops = ns taken (at verbosity 9)
  *   SOCK     a socket made by fn (socket, socketpair): aux = the fd flags (class, datagram)

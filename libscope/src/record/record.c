@@ -49,6 +49,17 @@ SCOPE_HOT struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum sc
     return r;
 }
 
+static uint64_t live_chan(int fd)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    return c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+}
+
+/* The lifetime of a directory descriptor a relative name is read against (0: AT_FDCWD, or one we
+ * never saw made): with it the reporting thread can tell whether the descriptor still is that
+ * directory when it asks the kernel for its name. */
+static uint64_t dir_chan(int dirfd) { return dirfd == AT_FDCWD || dirfd < 0 ? 0 : live_chan(dirfd); }
+
 /* A new lifetime for fd: fresh counters and channel id, and whether its written text is wanted
  * (a log file by the default pattern, or "maybe" until the reporter has matched a custom one). */
 SCOPE_HOT uint64_t scope_new_life(int fd, uint32_t flags)
@@ -88,6 +99,7 @@ SCOPE_HOT static void opened(enum scope_fn fn, int fd, int dirfd, const char *pa
         r->chan = chan;
         r->aux = aux;
         r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
+        r->rops = dir_chan(dirfd);
         r->len = path ? copy_path(r->data, path, SCOPE_REC_DATA) : 0;
         scope_ring_publish(ticket);
     }
@@ -171,6 +183,7 @@ void scope_fs_path(enum scope_rec_kind kind, enum scope_fn fn, int dirfd, const 
     if (r) {
         r->aux = aux;
         r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
+        r->rops = dir_chan(dirfd);
         r->len = copy_path(r->data, path, SCOPE_REC_DATA);
         scope_ring_publish(ticket);
     }
@@ -187,6 +200,8 @@ void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir
     if (r) {
         r->rbytes = fromdir == AT_FDCWD || fromdir < 0 ? 0 : (uint64_t)fromdir + 1;
         r->wbytes = todir == AT_FDCWD || todir < 0 ? 0 : (uint64_t)todir + 1;
+        r->rops = dir_chan(fromdir);
+        r->wops = dir_chan(todir);
         uint32_t a = copy_path(r->data, from, SCOPE_REC_DATA / 2 - 1);
         r->data[a] = 0;
         r->len = a + 1 + copy_path(r->data + a + 1, to, SCOPE_REC_DATA - a - 1);
@@ -196,12 +211,6 @@ void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir
 }
 
 /* The lifetime fd is in now; 0 when untracked. */
-static uint64_t live_chan(int fd)
-{
-    struct scope_fdc *c = scope_fdc(fd);
-    return c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
-}
-
 void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd)
 {
     uint64_t chan = live_chan(fd);
@@ -287,6 +296,7 @@ void scope_fail_any(enum scope_fn fn, int fd, int dirfd, const char *path, int e
         r->aux = err;
         r->chan = live_chan(fd);
         r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
+        r->rops = dir_chan(dirfd);
         r->len = path ? copy_path(r->data, path, SCOPE_REC_DATA) : 0;
         scope_ring_publish(ticket);
     }

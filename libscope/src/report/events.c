@@ -86,8 +86,22 @@ static void on_cwd(const struct scope_rec *r)
     cwd_now[n] = 0;
 }
 
-/* A path as the app gave it, made absolute against its directory descriptor or the cwd. */
-static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
+/* The kernel's present name for a directory descriptor, used only if the descriptor still is the
+ * one the call was made against: the name is read first, then the descriptor's lifetime checked
+ * (as kernel_name does), since the app may have closed the number and opened another directory
+ * under it by the time this thread gets to the record. chan 0: the descriptor was not one we saw
+ * made; it still counts while the number has no lifetime of ours (none made under it since). */
+static bool dir_name(int fd, uint64_t chan, char *out, size_t cap)
+{
+    bool named = scope_fd_name(fd, out, cap);
+    struct scope_fdc *c = scope_fdc(fd);
+    return named && c && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
+}
+
+/* A path as the app gave it, made absolute against its directory descriptor (dirfd1 = fd + 1,
+ * dirchan its lifetime at the call) or the cwd. A name that cannot be made absolute with
+ * certainty is given as the app gave it. */
+static void absolute(char *out, size_t cap, uint64_t dirfd1, uint64_t dirchan, const char *given)
 {
     if (given[0] == '/') {
         scope_str_copy(out, cap, given);
@@ -95,11 +109,12 @@ static void absolute(char *out, size_t cap, uint64_t dirfd1, const char *given)
     }
     char base[PATH_MAX];
     /* The directory's own open came through the ring before this record, and its close (if any)
-     * comes after: what we learnt at its open still names it, even if it is closed by now. */
+     * comes after: what we learnt at its open still names it, even if it is closed by now (the
+     * same lifetime as at the call: not what an earlier life of the number left). */
     struct fdinfo *dir = dirfd1 ? fdinfo((int)(dirfd1 - 1)) : NULL;
-    bool ok = dir && dir->chan && dir->path && dir->path[0] == '/'
+    bool ok = dir && dir->chan && dir->chan == dirchan && dir->path && dir->path[0] == '/'
                   ? snprintf(base, sizeof base, "%s", dir->path) > 0
-              : dirfd1 ? scope_fd_name((int)(dirfd1 - 1), base, sizeof base)
+              : dirfd1 ? dir_name((int)(dirfd1 - 1), dirchan, base, sizeof base)
               : cwd_now[0] ? (scope_str_copy(base, sizeof base, cwd_now), true)
                            : getcwd(base, sizeof base) != NULL;
     if (!ok) {
@@ -289,7 +304,7 @@ static void on_open(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
     else if ((given[0] != '/' || !given[0]) && current && kernel_name(r, path, sizeof path))
         ;   /* the kernel's absolute name */
     else if (given[0])
-        absolute(path, sizeof path, r->rbytes, given);
+        absolute(path, sizeof path, r->rbytes, r->rops, given);
     struct stat st;
     /* a descriptor the process had when we started, or a forked child inherited: learnt, not
      * opened (no event, no metric) */
@@ -371,7 +386,7 @@ static void on_path(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
         if (fi && fi->chan && fi->chan == r->chan && fi->path)
             scope_str_copy(path, sizeof path, fi->path);
     } else if (given[0]) {
-        absolute(path, sizeof path, r->rbytes, given);
+        absolute(path, sizeof path, r->rbytes, r->rops, given);
     }
     const char *op = scope_fn_name[r->fn];
     switch (r->kind) {
@@ -392,7 +407,7 @@ static void on_path(const struct scope_rec *r, struct sbuf *o, struct sbuf *met)
             size_t n = r->len - a - 1;
             memcpy(second, r->data + a + 1, n);
             second[n] = 0;
-            absolute(to, sizeof to, r->wbytes, second);
+            absolute(to, sizeof to, r->wbytes, r->wops, second);
         }
         struct scope_field f[] = {S("file", path), S("new_file", to), S("op", op)};
         scope_event(o, SCOPE_W_FS, "fs.rename", "fs", 0, r->t_ns, f, 3);
@@ -425,7 +440,7 @@ static void on_call(const struct scope_rec *r, struct sbuf *met)
     if (r->len) {
         char given[SCOPE_REC_DATA + 1];
         data_str(r, given, sizeof given);
-        absolute(path, sizeof path, r->rbytes, given);
+        absolute(path, sizeof path, r->rbytes, r->rops, given);
     } else {
         struct fdinfo *fi = fdinfo(r->fd);
         if (fi && fi->chan == r->chan && fi->path)
