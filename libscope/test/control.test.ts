@@ -87,7 +87,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor<T>(what: string, ms: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const v = await probe();
+    // a file read while the process writes it may end in the middle of a line (a record longer
+    // than one write): not yet, look again (a line still torn at the end fails as "not within")
+    let v: T | undefined | false;
+    try {
+      v = await probe();
+    } catch (e) {
+      if (!String((e as Error).message).includes('last line is not complete')) throw e;
+      v = undefined;
+    }
     if (v) return v;
     if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
     await sleep(50);

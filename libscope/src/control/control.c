@@ -145,6 +145,26 @@ void scope_control_close(void)
     path[0] = path_dir[0] = 0;
 }
 
+/* Set from a uid change's start to its end: no socket file is bound meanwhile. */
+static _Atomic bool file_held;
+
+void scope_control_release_file(void) { atomic_store(&file_held, false); }
+
+void scope_control_unbind_file(void)
+{
+    atomic_store(&file_held, true);
+    if (lfd[2] >= 0)
+        scope_real_close(lfd[2]);
+    lfd[2] = -1;
+    if (path[0] && bound_for == getpid()) {
+        scope_real_unlink(path);
+        if (path_dir[0])
+            scope_real_rmdir(path_dir);
+    }
+    path[0] = path_dir[0] = 0;
+    path_told = false;
+}
+
 /* The control socket's file: "<tmp>/scope-<euid>/ctl.<pid>", in a directory of our euid's closed
  * to everyone else (safefile.c), the socket itself 0600. Only our uid and root can connect to it
  * (connect needs write permission on the file): the abstract names, which anyone can reach, can
@@ -295,11 +315,11 @@ static void listen_now(void)
         scope_log(SCOPE_LOG_WARNING, "control socket @%s: %s (bound by another process); listening "
                   "on @%s instead", taken, scope_strerror(e), name);
     }
-    if (lfd[2] < 0 && !path_told)
+    if (lfd[2] < 0 && !path_told && !atomic_load(&file_held))
         lfd[2] = bound_file(pid);
-    if (lfd[0] >= 0 && lfd[1] < 0) {
+    if (lfd[0] >= 0) {
         /* the padded twin is for scripts only: its loss is logged, never retried */
-        if ((lfd[1] = bound(name, true)) < 0 && !told)
+        if (lfd[1] < 0 && (lfd[1] = bound(name, true)) < 0 && !told)
             scope_log(SCOPE_LOG_INFO, "control socket @%s (padded to the whole sun_path): %s; the "
                       "exact name serves", name, scope_strerror(errno));
         told = false;
@@ -435,7 +455,8 @@ void scope_control_serve(void)
 {
     init_conns();
     uint64_t now = now_ms();
-    if ((lfd[0] < 0 || bound_for != self_pid()) && now >= retry_at)
+    if ((lfd[0] < 0 || (lfd[2] < 0 && !path_told && !atomic_load(&file_held)) || bound_for != self_pid()) &&
+        now >= retry_at)
         listen_now();
     for (int l = 0; l < NLISTEN; l++)
         for (int i = 0; lfd[l] >= 0 && i < ACCEPTS_PER_TURN; i++) {

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "control/control.h"
 #include "control/handover.h"
 #include "report/report.h"
 #include "scope.h"
@@ -20,6 +21,7 @@
 struct capstate {
     struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
     int keep, secbits;
+    bool uid;   /* the call may change the uid: the control socket's file goes first */
 };
 
 /* Reporting thread: take on the caller's state. Lowering is always allowed; raising only within
@@ -33,9 +35,11 @@ static void take_on(void *arg)
         prctl(PR_SET_KEEPCAPS, (unsigned long)s->keep);
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     scope_real_syscall(SYS_capset, &h, s->data);
+    if (s->uid)
+        scope_control_unbind_file();
 }
 
-static bool mirrored(void)
+static bool mirrored(bool uid)
 {
     if (scope_guard || scope_vforked() || scope_pid() == 0)
         return false;
@@ -45,15 +49,16 @@ static bool mirrored(void)
         return false;
     s.keep = prctl(PR_GET_KEEPCAPS);
     s.secbits = prctl(PR_GET_SECUREBITS);
+    s.uid = uid;
     scope_report_call(take_on, &s, 1000);
     return true;
 }
 
 /* Everything a change needs around the real call; errno is the call's. */
-#define CHANGE(name, call)                                                                    \
+#define CHANGE(name, call, uid)                                                               \
     SCOPE_NEED_REAL(name, -1);                                                                \
     int saved_errno = errno;                                                                  \
-    bool ours = mirrored();                                                                   \
+    bool ours = mirrored(uid);                                                                \
     if (ours) {                                                                               \
         int g_ = scope_guard;                                                                 \
         scope_guard = 1;                                                                      \
@@ -67,19 +72,21 @@ static bool mirrored(void)
         int g_ = scope_guard;                                                                 \
         scope_guard = 1;                                                                      \
         scope_pin_after();                                                                    \
+        if (uid)                                                                              \
+            scope_control_release_file();                                                     \
         scope_guard = g_;                                                                     \
         errno = saved_errno;                                                                  \
     }                                                                                         \
     return rc
 
-SCOPE_API int setuid(uid_t uid) { CHANGE(setuid, scope_real_setuid(uid)); }
-SCOPE_API int setgid(gid_t gid) { CHANGE(setgid, scope_real_setgid(gid)); }
-SCOPE_API int seteuid(uid_t uid) { CHANGE(seteuid, scope_real_seteuid(uid)); }
-SCOPE_API int setegid(gid_t gid) { CHANGE(setegid, scope_real_setegid(gid)); }
-SCOPE_API int setreuid(uid_t r, uid_t e) { CHANGE(setreuid, scope_real_setreuid(r, e)); }
-SCOPE_API int setregid(gid_t r, gid_t e) { CHANGE(setregid, scope_real_setregid(r, e)); }
-SCOPE_API int setresuid(uid_t r, uid_t e, uid_t s) { CHANGE(setresuid, scope_real_setresuid(r, e, s)); }
-SCOPE_API int setresgid(gid_t r, gid_t e, gid_t s) { CHANGE(setresgid, scope_real_setresgid(r, e, s)); }
-SCOPE_API int setgroups(size_t n, const gid_t *list) { CHANGE(setgroups, scope_real_setgroups(n, list)); }
+SCOPE_API int setuid(uid_t uid) { CHANGE(setuid, scope_real_setuid(uid), true); }
+SCOPE_API int setgid(gid_t gid) { CHANGE(setgid, scope_real_setgid(gid), false); }
+SCOPE_API int seteuid(uid_t uid) { CHANGE(seteuid, scope_real_seteuid(uid), true); }
+SCOPE_API int setegid(gid_t gid) { CHANGE(setegid, scope_real_setegid(gid), false); }
+SCOPE_API int setreuid(uid_t r, uid_t e) { CHANGE(setreuid, scope_real_setreuid(r, e), true); }
+SCOPE_API int setregid(gid_t r, gid_t e) { CHANGE(setregid, scope_real_setregid(r, e), false); }
+SCOPE_API int setresuid(uid_t r, uid_t e, uid_t s) { CHANGE(setresuid, scope_real_setresuid(r, e, s), true); }
+SCOPE_API int setresgid(gid_t r, gid_t e, gid_t s) { CHANGE(setresgid, scope_real_setresgid(r, e, s), false); }
+SCOPE_API int setgroups(size_t n, const gid_t *list) { CHANGE(setgroups, scope_real_setgroups(n, list), false); }
 /* glibc's initgroups calls its internal setgroups, out of our reach */
-SCOPE_API int initgroups(const char *user, gid_t group) { CHANGE(initgroups, scope_real_initgroups(user, group)); }
+SCOPE_API int initgroups(const char *user, gid_t group) { CHANGE(initgroups, scope_real_initgroups(user, group), false); }
