@@ -8,11 +8,6 @@
 
 #define SCOPE_API __attribute__((visibility("default")))
 #define SCOPE_HIDDEN __attribute__((visibility("hidden")))
-/* The wrappers of the calls servers make per request and what they call each time: GCC puts hot
- * functions together (.text.hot), so a request runs through a few pages of code instead of a
- * dozen. Where every system call empties the TLB (page-table isolation without PCID, as on the
- * bench VM), each page touched after it costs a page walk. */
-#define SCOPE_HOT __attribute__((hot))
 #define SCOPE_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SCOPE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

@@ -126,6 +126,17 @@ static void drop(struct conn *c)
     c->answering = false;
 }
 
+/* Our socket file goes (the directory with the last of its sockets, never /tmp itself). */
+static void remove_file(void)
+{
+    if (path[0] && bound_for == getpid()) {
+        scope_real_unlink(path);
+        if (path_dir[0])
+            scope_real_rmdir(path_dir);
+    }
+    path[0] = path_dir[0] = 0;
+}
+
 void scope_control_close(void)
 {
     init_conns();
@@ -137,12 +148,7 @@ void scope_control_close(void)
             scope_real_close(lfd[i]);
         lfd[i] = -1;
     }
-    if (path[0] && bound_for == getpid()) {
-        scope_real_unlink(path);
-        if (path_dir[0])   /* the directory goes with the last of its sockets (never /tmp itself) */
-            scope_real_rmdir(path_dir);
-    }
-    path[0] = path_dir[0] = 0;
+    remove_file();
 }
 
 /* Set from a uid change's start to its end: no socket file is bound meanwhile. */
@@ -150,18 +156,16 @@ static _Atomic bool file_held;
 
 void scope_control_release_file(void) { atomic_store(&file_held, false); }
 
+/* The socket file is to be bound: none yet, binding it has not failed for good, no uid change on. */
+static bool file_wanted(void) { return lfd[2] < 0 && !path_told && !atomic_load(&file_held); }
+
 void scope_control_unbind_file(void)
 {
     atomic_store(&file_held, true);
     if (lfd[2] >= 0)
         scope_real_close(lfd[2]);
     lfd[2] = -1;
-    if (path[0] && bound_for == getpid()) {
-        scope_real_unlink(path);
-        if (path_dir[0])
-            scope_real_rmdir(path_dir);
-    }
-    path[0] = path_dir[0] = 0;
+    remove_file();
     path_told = false;
 }
 
@@ -315,7 +319,7 @@ static void listen_now(void)
         scope_log(SCOPE_LOG_WARNING, "control socket @%s: %s (bound by another process); listening "
                   "on @%s instead", taken, scope_strerror(e), name);
     }
-    if (lfd[2] < 0 && !path_told && !atomic_load(&file_held))
+    if (file_wanted())
         lfd[2] = bound_file(pid);
     if (lfd[0] >= 0) {
         /* the padded twin is for scripts only: its loss is logged, never retried */
@@ -455,8 +459,7 @@ void scope_control_serve(void)
 {
     init_conns();
     uint64_t now = now_ms();
-    if ((lfd[0] < 0 || (lfd[2] < 0 && !path_told && !atomic_load(&file_held)) || bound_for != self_pid()) &&
-        now >= retry_at)
+    if ((lfd[0] < 0 || file_wanted() || bound_for != self_pid()) && now >= retry_at)
         listen_now();
     for (int l = 0; l < NLISTEN; l++)
         for (int i = 0; lfd[l] >= 0 && i < ACCEPTS_PER_TURN; i++) {

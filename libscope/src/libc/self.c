@@ -16,7 +16,7 @@ bool scope_vforked(void)
     return cached_pid != 0 && (pid_t)scope_real_syscall(SYS_getpid) != cached_pid;
 }
 
-__attribute__((hot)) uint64_t scope_now_ns(void)   /* SCOPE_HOT (scope.h) */
+SCOPE_HOT uint64_t scope_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -55,10 +55,15 @@ static uint64_t live_chan(int fd)
     return c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
 }
 
-/* The lifetime of a directory descriptor a relative name is read against (0: AT_FDCWD, or one we
- * never saw made): with it the reporting thread can tell whether the descriptor still is that
- * directory when it asks the kernel for its name. */
-static uint64_t dir_chan(int dirfd) { return dirfd == AT_FDCWD || dirfd < 0 ? 0 : live_chan(dirfd); }
+/* A *at call's directory descriptor into a record: its number + 1 (0: relative to the cwd) and its
+ * lifetime at the call (0: the cwd, or one we never saw made), with which the reporting thread can
+ * tell whether the number still is that directory when it asks the kernel for its name. */
+static void at_dir(uint64_t *fd1, uint64_t *chan, int dirfd)
+{
+    bool cwd = dirfd == AT_FDCWD || dirfd < 0;
+    *fd1 = cwd ? 0 : (uint64_t)dirfd + 1;
+    *chan = cwd ? 0 : live_chan(dirfd);
+}
 
 /* A new lifetime for fd: fresh counters and channel id, and whether its written text is wanted
  * (a log file by the default pattern, or "maybe" until the reporter has matched a custom one). */
@@ -98,8 +103,7 @@ SCOPE_HOT static void opened(enum scope_fn fn, int fd, int dirfd, const char *pa
     if (scope_hot.rec_open && (r = scope_rec_claim(SCOPE_REC_OPEN, fn, fd, &ticket))) {
         r->chan = chan;
         r->aux = aux;
-        r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
-        r->rops = dir_chan(dirfd);
+        at_dir(&r->rbytes, &r->rops, dirfd);
         r->len = path ? copy_path(r->data, path, SCOPE_REC_DATA) : 0;
         scope_ring_publish(ticket);
     }
@@ -182,8 +186,7 @@ void scope_fs_path(enum scope_rec_kind kind, enum scope_fn fn, int dirfd, const 
     struct scope_rec *r = scope_rec_claim(kind, fn, -1, &ticket);
     if (r) {
         r->aux = aux;
-        r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
-        r->rops = dir_chan(dirfd);
+        at_dir(&r->rbytes, &r->rops, dirfd);
         r->len = copy_path(r->data, path, SCOPE_REC_DATA);
         scope_ring_publish(ticket);
     }
@@ -198,10 +201,8 @@ void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir
     uint64_t ticket;
     struct scope_rec *r = scope_rec_claim(SCOPE_REC_RENAME, fn, -1, &ticket);
     if (r) {
-        r->rbytes = fromdir == AT_FDCWD || fromdir < 0 ? 0 : (uint64_t)fromdir + 1;
-        r->wbytes = todir == AT_FDCWD || todir < 0 ? 0 : (uint64_t)todir + 1;
-        r->rops = dir_chan(fromdir);
-        r->wops = dir_chan(todir);
+        at_dir(&r->rbytes, &r->rops, fromdir);
+        at_dir(&r->wbytes, &r->wops, todir);
         uint32_t a = copy_path(r->data, from, SCOPE_REC_DATA / 2 - 1);
         r->data[a] = 0;
         r->len = a + 1 + copy_path(r->data + a + 1, to, SCOPE_REC_DATA - a - 1);
@@ -295,8 +296,7 @@ void scope_fail_any(enum scope_fn fn, int fd, int dirfd, const char *path, int e
     if (r) {
         r->aux = err;
         r->chan = live_chan(fd);
-        r->rbytes = dirfd == AT_FDCWD || dirfd < 0 ? 0 : (uint64_t)dirfd + 1;
-        r->rops = dir_chan(dirfd);
+        at_dir(&r->rbytes, &r->rops, dirfd);
         r->len = path ? copy_path(r->data, path, SCOPE_REC_DATA) : 0;
         scope_ring_publish(ticket);
     }

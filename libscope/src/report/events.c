@@ -63,12 +63,15 @@ void *scope_fd_slot(void **table, size_t *len, size_t elem, int fd)
 
 static struct fdinfo *fdinfo(int fd) { return scope_fd_slot((void **)&fds, &nfds, sizeof *fds, fd); }
 
-/* True while fd still is the descriptor the record was about (the app may have closed it). */
-static bool fd_current(int fd, uint64_t chan)
+/* The lifetime the app's descriptor fd is in now (0: none of ours, or out of the table). */
+static uint64_t chan_now(int fd)
 {
     struct scope_fdc *c = scope_fdc(fd);
-    return c && chan && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
+    return c ? atomic_load_explicit(&c->chan, memory_order_acquire) : 0;
 }
+
+/* True while fd still is the descriptor the record was about (the app may have closed it). */
+static bool fd_current(int fd, uint64_t chan) { return chan && chan_now(fd) == chan; }
 
 /* The app's working directory as of the record being formatted: read on the app's thread when the
  * reporting thread is started, then taken from each CWD record (chdir, fchdir), so a relative name
@@ -94,8 +97,7 @@ static void on_cwd(const struct scope_rec *r)
 static bool dir_name(int fd, uint64_t chan, char *out, size_t cap)
 {
     bool named = scope_fd_name(fd, out, cap);
-    struct scope_fdc *c = scope_fdc(fd);
-    return named && c && atomic_load_explicit(&c->chan, memory_order_acquire) == chan;
+    return named && scope_fdc(fd) && chan_now(fd) == chan;
 }
 
 /* A path as the app gave it, made absolute against its directory descriptor (dirfd1 = fd + 1,

@@ -21,8 +21,6 @@ static bool grow(struct sbuf *b, size_t more)
     return true;
 }
 
-bool sb_reserve(struct sbuf *b, size_t more) { return grow(b, more); }
-
 void sb_key(struct sbuf *b, bool first, const char *key, size_t klen)
 {
     if (!grow(b, klen + 4))
@@ -233,12 +231,7 @@ void sb_i(struct sbuf *b, int64_t v)
     }
 }
 
-static void key(struct sbuf *b, const char *k)
-{
-    sb_raw(b, ",\"", 2);
-    sb_s(b, k);
-    sb_raw(b, "\":", 2);
-}
+static void key(struct sbuf *b, const char *k) { sb_key(b, false, k, strlen(k)); }
 
 void sb_kv_u(struct sbuf *b, const char *k, uint64_t val)
 {

@@ -35,8 +35,6 @@ void sb_kv_s(struct sbuf *b, const char *key, const char *val);
 void sb_kv_u(struct sbuf *b, const char *key, uint64_t val);
 void sb_kv_i(struct sbuf *b, const char *key, int64_t val);
 void sb_time(struct sbuf *b, uint64_t t_ns);
-/* Room for `more` bytes (and the NUL) at the end; false when the buffer could not grow. */
-bool sb_reserve(struct sbuf *b, size_t more);
 /* "key": (first) or ,"key": — one append; the key is written as it is (our own names). */
 void sb_key(struct sbuf *b, bool first, const char *key, size_t klen);
 /* A decimal number. */
