@@ -156,18 +156,13 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv | undefi
 }
 
 /** A test that SIGKILLs scoped processes leaves their control socket files in /tmp/scope-<uid>/
- * (a killed process cannot remove its own), and a short-lived process of another user sometimes
- * does too (seams.test; the note of 2026-12-07 says how); the next scoped process of that uid
- * removes those of dead processes when it binds its own. This runs one that waits for its file to
- * appear (at most 3 s), then exits, taking its own file with it. */
-export function sweepControlFiles(uid = process.getuid?.() ?? 0): void {
-  // it stays a moment after its file appears: a process that exits in its reporting thread's first
-  // turns sometimes leaves its own file (the note of 2026-12-07)
-  const wait = `i=0; while [ ! -S /tmp/scope-${uid}/ctl.$$ ] && [ ! -S /tmp/ctl.$$ ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i+1)); done; sleep 0.3`;
-  // another uid's files (root only): the sweeping process runs as that uid
-  const as = uid === (process.getuid?.() ?? 0) ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'];
-  const argv = [...as, 'sh', '-c', wait];
-  run(argv[0] as string, argv.slice(1), { ...stripScope(), LD_PRELOAD: PRELOAD, SCOPE_EVENT_DEST: 'file:///dev/null', SCOPE_METRIC_DEST: 'file:///dev/null', SCOPE_LOG_DEST: 'file:///dev/null' }, 10_000);
+ * (a killed process cannot remove its own); the next scoped process removes those of dead
+ * processes when it binds its own. This runs one that waits for its file to appear (at most 3 s),
+ * then exits, taking its own file with it. */
+export function sweepControlFiles(): void {
+  const uid = process.getuid?.() ?? 0;
+  const wait = `i=0; while [ ! -S /tmp/scope-${uid}/ctl.$$ ] && [ ! -S /tmp/ctl.$$ ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i+1)); done`;
+  run('sh', ['-c', wait], { ...stripScope(), LD_PRELOAD: PRELOAD, SCOPE_EVENT_DEST: 'file:///dev/null', SCOPE_METRIC_DEST: 'file:///dev/null', SCOPE_LOG_DEST: 'file:///dev/null' }, 10_000);
 }
 
 /** This process's environment without LD_PRELOAD and SCOPE_*: an unscoped run. */

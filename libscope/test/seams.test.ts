@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { evts, isMetric, isStart, prog, run, session, stripScope, ASAN_RUNTIME, LIB, PRELOAD, preloadList, SANITIZED, sweepControlFiles } from './lib.js';
+import { evts, isMetric, isStart, prog, run, session, stripScope, ASAN_RUNTIME, LIB, PRELOAD, preloadList, SANITIZED } from './lib.js';
 import type { Evt, Metric } from './lib.js';
 
 const pidOf = (events: unknown[], procname: string): number | undefined =>
@@ -208,10 +208,41 @@ test("setpriv to nobody: the control socket file moves to the new user's directo
     assert.is(bound, 'bound', `round ${i}: the socket file of nobody's process in /tmp/scope-65534`);
     pids.push(pid ?? '');
   }
-  // (nobody's own directory may keep one now and then: a short-lived process's file outliving it,
-  // a race not found yet; the test's teardown sweeps that directory)
-  const left = pids.filter((p) => existsSync(`/tmp/scope-0/ctl.${p}`));
-  assert.equal(left, [], "no socket file of these processes is left in root's directory");
+  const left = pids.filter((p) => existsSync(`/tmp/scope-0/ctl.${p}`) || existsSync(`/tmp/scope-65534/ctl.${p}`));
+  assert.equal(left, [], 'no socket file outlives its process');
+  rmSync(s.dir, { recursive: true });
+});
+
+test('exec: the socket file goes with the image that execs; an image that ends at once leaves none; a failed exec binds it again', () => {
+  const s = session();
+  const uid = process.getuid?.() ?? 0;
+  const waitOwn = `i=0; while [ ! -S /tmp/scope-${uid}/ctl.$$ ] && [ ! -S /tmp/ctl.$$ ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done`;
+  const pids: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    // sh binds its file, then becomes true, which ends before its own reporting thread binds one
+    const r = run('sh', ['-c', `${waitOwn}; echo $$; exec /bin/true`], s.env);
+    assert.is(r.status, 0, r.stderr.toString());
+    pids.push(r.stdout.toString().trim());
+  }
+  const left = pids.filter((p) => existsSync(`/tmp/scope-${uid}/ctl.${p}`) || existsSync(`/tmp/ctl.${p}`));
+  assert.equal(left, [], 'no socket file outlives its process');
+  const py = [
+    'import os, time',
+    `own = lambda: os.path.exists('/tmp/scope-${uid}/ctl.%d' % os.getpid()) or os.path.exists('/tmp/ctl.%d' % os.getpid())`,
+    'for _ in range(40):',
+    '    if own(): break',
+    '    time.sleep(0.05)',
+    'before = own()',
+    'try: os.execv("/nonexistent-program", ["x"])',
+    'except OSError: pass',
+    'for _ in range(40):',
+    '    if own(): break',
+    '    time.sleep(0.05)',
+    'print(before, own())',
+  ].join('\n');
+  const r = run('python3', ['-c', py], s.env);
+  assert.is(r.status, 0, r.stderr.toString());
+  assert.is(r.stdout.toString().trim(), 'True True', 'bound before the exec, and again after it failed');
   rmSync(s.dir, { recursive: true });
 });
 
@@ -241,8 +272,5 @@ test('after a change of user: no SCOPE_*_FD left in the environment, and of ours
   assert.ok(s.events().filter(isStart).some((x) => x.info.process.procname === 'ls'), 'ls reported');
   rmSync(s.dir, { recursive: true });
 });
-
-// the programs run as nobody may leave a control socket file behind (lib.ts, sweepControlFiles)
-test.after(() => sweepControlFiles(65534));
 
 test.run();

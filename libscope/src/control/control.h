@@ -9,13 +9,16 @@ void scope_control_serve(void);
 void scope_control_child(void);
 /* The reporting thread ends (process exit). */
 void scope_control_close(void);
-/* Reporting thread, before the process changes its uid: the socket file goes now, while we may
- * still remove it from our uid's directory (after the change, the old uid's 0700 directory is
- * closed to us and the file would outlive the process); the next turn binds it again, in the
- * directory of the uid we then have, once scope_control_release_file says the change is over
- * (not before: a turn in between would bind it again as the old uid). The abstract names stay. */
+/* Reporting thread, before the process changes its uid or execs: the socket file goes now. Before
+ * a uid change, while we may still remove it from our uid's directory (after it, the old uid's
+ * 0700 directory is closed to us and the file would outlive the process); before an exec, since
+ * the new image binds its own and one that ends before it gets to that would leave ours. It is
+ * bound again (in the directory of the uid we then have) once scope_control_release_file says the
+ * change or the failed exec is over, not before: a turn in between would bind it as it was. The
+ * abstract names stay. */
 void scope_control_unbind_file(void);
-/* The app's thread, after that change (made or failed): the file may be bound again. */
+/* The app's thread, after that change (made or failed) or a failed exec: the file may be bound
+ * again. */
 void scope_control_release_file(void);
 
 /* ctlreq.c: one request line answered into out (a JSON line); the refusal of a peer whose uid

@@ -21,8 +21,10 @@
 #include "config/execenv.h"
 #include "report/elfkind.h"
 #include "config/filter.h"
+#include "control/control.h"
 #include "control/handover.h"
 #include "report/ident.h"
+#include "report/report.h"
 #include "scope.h"
 
 #define MAX_ARGS 65536
@@ -55,15 +57,25 @@ static size_t env_count(char *const envp[])
     int rc_ = call;                                                                           \
     int e_ = errno;                                                                           \
     scope_pin_unhand(hfd_env);                                                                \
+    scope_control_release_file();   /* an exec that failed: ours again (a spawn: never held) */ \
     errno = e_;                                                                               \
     return rc_
 
-/* Everything this image recorded goes out before it is replaced, its metrics included. */
+static void unbind_file(void *arg)
+{
+    (void)arg;
+    scope_control_unbind_file();
+}
+
+/* Everything this image recorded goes out before it is replaced, its metrics included. The control
+ * socket file goes too: the new image (the same pid) binds its own, and one that ends before it
+ * gets to that would otherwise leave ours behind; held unbound until the exec returns (failed). */
 static void exec_flush(void)
 {
     if (!scope_guard && !scope_vforked()) {
         scope_ensure_init();
         scope_flush(false, 1000);
+        scope_report_call(unbind_file, NULL, 1000);
     }
 }
 
