@@ -6,6 +6,7 @@
  * in chunked framing, garbage, an oversized head) nothing is parsed until a piece begins with
  * something that looks like a message start. */
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "proto/http.h"
@@ -285,119 +286,169 @@ static void header_done(struct scope_h1 *p, struct head_info *hi, int *nh, const
     }
 }
 
-/* The head [0, len) is complete (it ends with its empty line): parse it, call back, and choose
- * what follows. */
-static void process_head(struct scope_h1 *p, scope_http_cb cb, void *ctx)
+/* The headers of a head whose start line ends at `r` (the first byte after its LF), read from `h`
+ * up to `n`: each into p->hdrs (names and values point into h) and hi. Returns the head's length
+ * (through its empty line), 0 when the head does not end within n, and SIZE_MAX when a line is
+ * obs-folded and `wh` (h, writable) is NULL: a folded value is joined in place, after its value
+ * (the line ends and the fold's blanks between make room), so the caller copies the head first. */
+static size_t scan_headers(struct scope_h1 *p, const char *h, char *wh, size_t r, size_t n,
+                           struct head_info *hi, int *nh)
 {
-    char *h = p->head;
-    size_t len = p->len;
-    struct scope_http_msg m;
-    memset(&m, 0, sizeof m);
-    m.method.p = m.target.p = m.authority.p = m.scheme.p = m.reason.p = h1_empty;
-    m.content_length = -1;
-
-    const char *lf = memchr(h, '\n', len);
-    size_t e = (size_t)(lf - h);
-    size_t le = (e > 0 && h[e - 1] == '\r') ? e - 1 : e;
-    if (!parse_start(p, h, le, &m)) {
-        scope_h1_lose(p);
-        return;
-    }
-
-    struct head_info hi = {-1, false, false};
-    int nh = 0;
-    size_t w = e + 1, r = e + 1;
     bool have = false;
-    size_t name_off = 0, nl = 0, val_off = 0, vl = 0;
-    while (r < len) {
-        const char *l = memchr(h + r, '\n', len - r);
+    const char *name = NULL, *val = NULL;
+    size_t nl = 0, vl = 0;
+    while (r < n) {
+        const char *l = memchr(h + r, '\n', n - r);
         if (!l)
-            break; /* cannot happen: the head ends with LF */
+            return 0;
         size_t lend = (size_t)(l - h);
         size_t ln = lend - r;
         if (ln > 0 && h[r + ln - 1] == '\r')
             ln--;
-        if (ln == 0)
-            break; /* the empty line */
+        if (ln == 0) { /* the empty line */
+            if (have)
+                header_done(p, hi, nh, name, nl, val, vl);
+            return lend + 1;
+        }
         const char *s = h + r;
         if (s[0] == ' ' || s[0] == '\t') { /* obs-fold: continues the previous value */
             trim(&s, &ln);
             if (have && ln > 0) {
+                if (!wh)
+                    return SIZE_MAX;
+                char *w = wh + (val - h) + vl;
                 if (vl > 0)
-                    h[w++] = ' ';
-                memmove(h + w, s, ln);
-                w += ln;
-                vl = w - val_off;
+                    *w++ = ' ';
+                memmove(w, s, ln);
+                vl = (size_t)(w + ln - (wh + (val - h)));
             }
         } else {
             if (have)
-                header_done(p, &hi, &nh, h + name_off, nl, h + val_off, vl);
+                header_done(p, hi, nh, name, nl, val, vl);
             have = false;
             /* the name: token characters, then (tolerated) blanks, then the colon */
-            const char *nm = s;
-            size_t nn = 0, c = 0;
+            size_t nn = 0, c;
             while (nn < ln && is_tchar((unsigned char)s[nn]))
                 nn++;
             for (c = nn; c < ln && (s[c] == ' ' || s[c] == '\t');)
                 c++;
             if (nn > 0 && c < ln && s[c] == ':') {
-                const char *v = s + c + 1;
-                size_t vn = ln - (size_t)(v - s);
-                trim(&v, &vn);
-                memmove(h + w, nm, nn);
-                name_off = w;
+                val = s + c + 1;
+                vl = ln - c - 1;
+                trim(&val, &vl);
+                name = s;
                 nl = nn;
-                w += nn;
-                memmove(h + w, v, vn);
-                val_off = w;
-                vl = vn;
-                w += vn;
                 have = true;
             }
             /* a line without a colon or with a bad name is ignored */
         }
         r = lend + 1;
     }
-    if (have)
-        header_done(p, &hi, &nh, h + name_off, nl, h + val_off, vl);
+    return 0;
+}
 
-    m.content_length = hi.cl >= 0 ? hi.cl : -1;
-    m.hdrs = p->hdrs;
-    m.nhdrs = nh;
-    bool no_body = cb ? cb(ctx, &m) : false;
-    bool is_connect = m.request && m.method.n == 7 && memcmp(m.method.p, "CONNECT", 7) == 0;
+static void msg_init(struct scope_http_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    m->method.p = m->target.p = m->authority.p = m->scheme.p = m->reason.p = h1_empty;
+    m->content_length = -1;
+}
+
+/* Is the start line [0, e) of a head one (after a loss, of a known method)? It is parsed into m. */
+static bool start_ok(const struct scope_h1 *p, const char *s, size_t e, struct scope_http_msg *m)
+{
+    return parse_start(p, s, e, m) &&
+           !(p->state == H1_RESYNC && m->request && !known_method(m->method.p, m->method.n));
+}
+
+/* A head parsed (m, hi): call back, and choose what follows. */
+static void head_done(struct scope_h1 *p, struct scope_http_msg *m, const struct head_info *hi,
+                      int nh, scope_http_cb cb, void *ctx)
+{
+    m->content_length = hi->cl >= 0 ? hi->cl : -1;
+    m->hdrs = p->hdrs;
+    m->nhdrs = nh;
+    bool no_body = cb ? cb(ctx, m) : false;
+    bool is_connect = m->request && m->method.n == 7 && memcmp(m->method.p, "CONNECT", 7) == 0;
 
     p->len = 0;
-    if (p->upgraded || (!m.request && m.status == 101) || is_connect) {
+    if (p->upgraded || (!m->request && m->status == 101) || is_connect) {
         /* 101, a CONNECT request, or the consumer set `upgraded` in the callback (it knows a 2xx
          * answers a CONNECT): what follows is not HTTP/1 */
         p->upgraded = true;
         p->state = H1_UPGRADED;
         return;
     }
-    if (no_body || (!m.request && (m.status < 200 || m.status == 204 || m.status == 304))) {
+    if (no_body || (!m->request && (m->status < 200 || m->status == 204 || m->status == 304))) {
         scope_h1_to_head(p);
-    } else if (hi.te) {
-        if (hi.chunked) {
+    } else if (hi->te) {
+        if (hi->chunked) {
             scope_h1_to_head(p);
             p->state = H1_CHUNKED;
             p->chunk_state = CS_SIZE0;
-        } else if (!m.request) {
+        } else if (!m->request) {
             p->state = H1_UNTIL_CLOSE;
         } else {
             scope_h1_lose(p); /* a request body we cannot delimit */
         }
-    } else if (hi.cl == -2) {
+    } else if (hi->cl == -2) {
         scope_h1_lose(p); /* invalid Content-Length: the framing is unknown */
-    } else if (hi.cl > 0) {
+    } else if (hi->cl > 0) {
         scope_h1_to_head(p);
         p->state = H1_BODY;
-        p->body_left = hi.cl;
-    } else if (hi.cl == 0 || m.request) {
+        p->body_left = hi->cl;
+    } else if (hi->cl == 0 || m->request) {
         scope_h1_to_head(p);
     } else {
         p->state = H1_UNTIL_CLOSE;
     }
+}
+
+/* The head gathered in p->head [0, len) is complete (it ends with its empty line; its start line
+ * was checked as it arrived): parse it in place, call back, and choose what follows. */
+static void process_head(struct scope_h1 *p, scope_http_cb cb, void *ctx)
+{
+    char *h = p->head;
+    struct scope_http_msg m;
+    msg_init(&m);
+    const char *lf = memchr(h, '\n', p->len);
+    size_t e = (size_t)(lf - h);
+    size_t le = (e > 0 && h[e - 1] == '\r') ? e - 1 : e;
+    struct head_info hi = {-1, false, false};
+    int nh = 0;
+    if (!parse_start(p, h, le, &m) || scan_headers(p, h, h, e + 1, p->len, &hi, &nh) != p->len) {
+        scope_h1_lose(p);
+        return;
+    }
+    head_done(p, &m, &hi, nh, cb, ctx);
+}
+
+/* A head that begins at `s` (nothing of it gathered yet): when it ends within the n bytes there
+ * (the common case, a whole head in one piece), it is parsed where it is, without being gathered
+ * line by line into p->head, and handed on; returns the bytes used, or 0 to leave it to the
+ * gathering (a head cut by the piece's end, an obs-folded one, one too long). */
+static size_t whole_head(struct scope_h1 *p, const char *s, size_t n, scope_http_cb cb, void *ctx)
+{
+    const char *lf = memchr(s, '\n', n);
+    if (!lf)
+        return 0;
+    size_t e = (size_t)(lf - s);
+    size_t le = (e > 0 && s[e - 1] == '\r') ? e - 1 : e;
+    struct scope_http_msg m;
+    msg_init(&m);
+    if (e + 1 > SCOPE_H1_HEAD_MAX)
+        return 0;
+    if (!start_ok(p, s, le, &m)) {
+        scope_h1_lose(p); /* as the gathering would, at the start line's end */
+        return n;
+    }
+    struct head_info hi = {-1, false, false};
+    int nh = 0;
+    size_t len = scan_headers(p, s, NULL, e + 1, n, &hi, &nh);
+    if (len == 0 || len == SIZE_MAX || len > SCOPE_H1_HEAD_MAX)
+        return 0;
+    head_done(p, &m, &hi, nh, cb, ctx);
+    return len;
 }
 
 /* Head bytes; returns how many of the m at b were used. */
@@ -405,9 +456,15 @@ size_t scope_h1_feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, 
                           void *ctx)
 {
     size_t k = 0;
-    if (p->len == 0)
+    if (p->len == 0) {
         while (k < m && (b[k] == '\r' || b[k] == '\n'))
             k++; /* empty lines before a message are ignored */
+        if (k < m) {
+            size_t used = whole_head(p, (const char *)b + k, m - k, cb, ctx);
+            if (used)
+                return k + used;
+        }
+    }
     while (k < m) {
         const unsigned char *nl = memchr(b + k, '\n', m - k);
         size_t end = nl ? (size_t)(nl - b) + 1 : m;
@@ -434,8 +491,7 @@ size_t scope_h1_feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, 
                 e--;
             struct scope_http_msg tmp;
             memset(&tmp, 0, sizeof tmp);
-            if (!parse_start(p, p->head, e, &tmp) ||
-                (p->state == H1_RESYNC && tmp.request && !known_method(tmp.method.p, tmp.method.n))) {
+            if (!start_ok(p, p->head, e, &tmp)) {
                 scope_h1_lose(p);
                 return m;
             }
