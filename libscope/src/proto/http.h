@@ -55,6 +55,9 @@ struct scope_h1 {
                                  * (set here for a 101 and after a CONNECT request; the consumer,
                                  * which pairs responses with requests, sets it in the callback of
                                  * a 2xx that answers a CONNECT, and parsing stops there) */
+    bool all_hdrs;              /* the callback is given every header (scope_h1_init sets it); when
+                                 * the consumer clears it, hdrs is empty and only the headers that
+                                 * frame the body (Content-Length, Transfer-Encoding) are read */
     size_t len;                 /* private: bytes of head gathered */
     char head[SCOPE_H1_HEAD_MAX];
     struct scope_hdr hdrs[SCOPE_HTTP_MAX_HDRS];

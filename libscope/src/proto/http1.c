@@ -103,6 +103,7 @@ void scope_h1_init(struct scope_h1 *p, bool response_side)
     p->chunk_state = 0;
     p->response_side = response_side;
     p->upgraded = false;
+    p->all_hdrs = true;
     p->len = 0;
 }
 
@@ -261,7 +262,7 @@ struct head_info {
 static void header_done(struct scope_h1 *p, struct head_info *hi, int *nh, const char *name,
                         size_t nl, const char *value, size_t vl)
 {
-    if (*nh < SCOPE_HTTP_MAX_HDRS) {
+    if (p->all_hdrs && *nh < SCOPE_HTTP_MAX_HDRS) {
         p->hdrs[*nh].name.p = name;
         p->hdrs[*nh].name.n = nl;
         p->hdrs[*nh].value.p = value;
@@ -326,6 +327,13 @@ static size_t scan_headers(struct scope_h1 *p, const char *h, char *wh, size_t r
             if (have)
                 header_done(p, hi, nh, name, nl, val, vl);
             have = false;
+            /* Only the framing headers wanted: a line that cannot be one is passed over (whether
+             * its name is valid matters only to a folded line after it, joined to a value no one
+             * reads). */
+            if (!p->all_hdrs && (s[0] | 0x20) != 'c' && (s[0] | 0x20) != 't') {
+                r = lend + 1;
+                continue;
+            }
             /* the name: token characters, then (tolerated) blanks, then the colon */
             size_t nn = 0, c;
             while (nn < ln && is_tchar((unsigned char)s[nn]))
@@ -335,7 +343,8 @@ static size_t scan_headers(struct scope_h1 *p, const char *h, char *wh, size_t r
             if (nn > 0 && c < ln && s[c] == ':') {
                 val = s + c + 1;
                 vl = ln - c - 1;
-                trim(&val, &vl);
+                if (p->all_hdrs || nn == 14 || nn == 17) /* (content-length, transfer-encoding) */
+                    trim(&val, &vl);
                 name = s;
                 nl = nn;
                 have = true;

@@ -182,8 +182,11 @@ static void feed(struct scope_netev_hctx *h, const unsigned char *p, size_t n, s
 {
     struct layer *l = h->l;
     int d = h->tx;
-    if (l->proto == P_HTTP1 && l->h1[d])
+    if (l->proto == P_HTTP1 && l->h1[d]) {
+        /* only http events read headers (scope_netev_on_http): metrics need the framing alone */
+        l->h1[d]->all_hdrs = scope_watch_on(SCOPE_W_HTTP);
         scope_h1_feed(l->h1[d], p, n, total, scope_netev_on_http, h);
+    }
     else if (l->proto == P_H2 && l->h2[d] && !l->h2[d]->broken)
         scope_h2_feed(l->h2[d], p, n, total, scope_netev_on_http, h);
     else if (l->proto == P_DNS && (l->dns[d] || (l->dns[d] = calloc(1, sizeof *l->dns[d])))) {

@@ -2,7 +2,7 @@
  * prints one JSON line per message head it reports. Used by test/parsers.test.ts.
  *
  *   httpparse --h1-req|--h1-resp|--h2-client|--h2-server [--piece N] [--gap OFFSET:LEN]...
- *             [--head-response] [--connect-response] [--final]
+ *             [--head-response] [--connect-response] [--final] [--framing-only]
  *
  * --piece N          feed the input in pieces of N bytes (default: all of it in one piece)
  * --gap OFFSET:LEN   the LEN bytes at OFFSET are reported as moved but not copied: they end the
@@ -10,6 +10,8 @@
  *                    begins after them
  * --head-response    the callback answers true for responses (as for the answer to HEAD)
  * --connect-response the callback sets `upgraded` for 2xx responses (as for the answer to CONNECT)
+ * --framing-only     HTTP/1: the parser's all_hdrs is cleared (only the headers that frame the
+ *                    body are read; every message is printed with no headers)
  * --final            after the input, print {"final":true,"upgraded":…,"broken":…}
  * --detect           instead of parsing, print what scope_h1_is_request, scope_h1_is_response and
  *                    scope_h2_is_preface say about the whole input */
@@ -133,7 +135,7 @@ int main(int argc, char **argv)
     size_t piece = 0;
     struct gap gaps[32];
     size_t ngaps = 0;
-    bool final = false;
+    bool final = false, framing_only = false;
     struct ctx ctx = {false, false, NULL};
 
     for (int i = 1; i < argc; i++) {
@@ -154,6 +156,8 @@ int main(int argc, char **argv)
             ctx.connect_response = true;
         else if (!strcmp(a, "--final"))
             final = true;
+        else if (!strcmp(a, "--framing-only"))
+            framing_only = true;
         else if (!strcmp(a, "--piece") && i + 1 < argc) {
             char *end;
             unsigned long long v = strtoull(argv[++i], &end, 10);
@@ -210,6 +214,7 @@ int main(int argc, char **argv)
         if (!h1)
             return 1;
         scope_h1_init(h1, mode == M_H1_RESP);
+        h1->all_hdrs = !framing_only;
         ctx.h1 = h1;
     } else {
         h2 = malloc(sizeof *h2);
