@@ -379,6 +379,17 @@ test('HPACK: RFC 7541 C.3 and C.4 request sequences in HEADERS frames', () => {
   assert.equal(parse(['--h2-server', '--final'], requests(C4)).length, 1);
 });
 
+test('HPACK Huffman: the decoder agrees with a bit-at-a-time reading of the code on a million strings', () => {
+  // test/parse/huffcheck.c: random bytes, strings encoded from random symbols with good and bad
+  // padding, EOS inside, output room too small; result and bytes compared
+  const r = spawnSync(prog('huffcheck'), ['1000000'], { timeout: 120_000 });
+  assert.is(r.status, 0, `huffcheck: ${r.stdout.toString()}${r.stderr.toString()}`);
+  const out = JSON.parse(r.stdout.toString()) as { cases: number; valid: number; mismatches: number };
+  assert.equal(out.cases, 1_000_000);
+  assert.ok(out.valid > 300_000, `valid strings among them: ${out.valid}`);
+  assert.is(out.mismatches, 0);
+});
+
 test('HPACK: RFC 7541 C.5 and C.6 response sequences, table size 256, evictions', () => {
   parseAllPieces(['--h2-server', '--final'], responses(C5), [...C5_OUT, fin(false)]);
   parseAllPieces(['--h2-server', '--final'], responses(C6), [...C5_OUT, fin(false)]);

@@ -2,6 +2,8 @@
  * string literals (raw or Huffman), the static table and the dynamic table with its size
  * accounting. Decoding only: we watch a connection, we never encode. Every read is bounds-checked
  * against the block; anything malformed returns -1. */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,47 +70,78 @@ static const unsigned short huff_sym[257] = {
 
 #define HUFF_EOS 256
 
+/* Decoding four bits at a time: the code's tree has 256 inner nodes (the root is 0); from each
+ * node, the four bits of a nibble lead to another inner node, on the way completing at most one
+ * code (the shortest are 5 bits). huff_step[node][nibble] says where: the next node (bits 0-7),
+ * the symbol completed (bits 8-16) when HS_SYM, HS_EOS when the code completed is EOS. A string
+ * may end at the root or on the all-ones path less than 8 deep (its padding, the most
+ * significant bits of EOS): huff_end[node]. Made once from huff_count and huff_sym. */
+#define HS_SYM (1u << 17)
+#define HS_EOS (1u << 18)
+static uint32_t huff_step[256][16];
+static bool huff_end[256];
+static pthread_once_t huff_once = PTHREAD_ONCE_INIT;
+
+static void huff_tables(void)
+{
+    /* the tree: child[node][bit], an inner node's number, or 256 + symbol for a leaf */
+    static unsigned short child[256][2];
+    unsigned nodes = 1, base = 0;
+    uint32_t first = 0;
+    memset(child, 0, sizeof child);
+    for (unsigned l = 1; l <= 30; l++) {
+        for (unsigned k = 0; k < huff_count[l]; k++) {
+            uint32_t code = first + k;
+            unsigned at = 0;
+            for (unsigned b = l; b-- > 1;) {
+                unsigned bit = (code >> b) & 1u;
+                if (!child[at][bit])
+                    child[at][bit] = (unsigned short)nodes++;
+                at = child[at][bit];
+            }
+            child[at][code & 1u] = (unsigned short)(256 + huff_sym[base + k]);
+        }
+        base += huff_count[l];
+        first = (first + huff_count[l]) << 1;
+    }
+    for (unsigned at = 0, d = 0; d < 8; d++, at = child[at][1])
+        huff_end[at] = true;
+    for (unsigned n = 0; n < 256; n++)
+        for (unsigned nib = 0; nib < 16; nib++) {
+            uint32_t e = 0;
+            unsigned at = n;
+            for (int b = 3; b >= 0; b--) {
+                unsigned c = child[at][(nib >> b) & 1u];
+                if (c >= 256) {
+                    e |= c - 256 == HUFF_EOS ? HS_EOS : HS_SYM | (uint32_t)(c - 256) << 8;
+                    at = 0;
+                } else {
+                    at = c;
+                }
+            }
+            huff_step[n][nib] = e | at;
+        }
+}
+
 long scope_hpack_huffman(const unsigned char *in, size_t n, char *out, size_t cap)
 {
+    pthread_once(&huff_once, huff_tables);
     size_t o = 0;
-    uint32_t code = 0;     /* bits of the symbol being read */
-    unsigned len = 0;      /* how many */
-    uint32_t first = 0;    /* first code of length `len` */
-    unsigned index = 0;    /* position in huff_sym of that first code */
-    bool all_ones = true;  /* the pending bits are all 1 (a valid padding so far) */
-
+    unsigned at = 0;
     for (size_t i = 0; i < n; i++) {
-        for (int b = 7; b >= 0; b--) {
-            unsigned bit = (in[i] >> b) & 1u;
-            code = (code << 1) | bit;
-            len++;
-            if (!bit)
-                all_ones = false;
-            if (len > 30)
-                return -1;
-            uint32_t cnt = huff_count[len];
-            if (code - first < cnt) {
-                unsigned sym = huff_sym[index + (code - first)];
-                if (sym == HUFF_EOS)
+        for (int half = 0; half < 2; half++) {
+            uint32_t e = huff_step[at][half ? in[i] & 15u : in[i] >> 4];
+            if (e & (HS_SYM | HS_EOS)) {
+                if (e & HS_EOS)
                     return -1; /* EOS inside a string is an error (5.2) */
                 if (o >= cap)
                     return -1;
-                out[o++] = (char)sym;
-                code = 0;
-                len = 0;
-                first = 0;
-                index = 0;
-                all_ones = true;
-            } else {
-                index += cnt;
-                first = (first + cnt) << 1;
+                out[o++] = (char)(e >> 8);
             }
+            at = e & 0xffu;
         }
     }
-    /* padding: fewer than 8 bits, all ones (the most significant bits of EOS) */
-    if (len > 7 || !all_ones)
-        return -1;
-    return (long)o;
+    return huff_end[at] ? (long)o : -1;
 }
 
 /* ---- static table (RFC 7541 Appendix A) ---- */
