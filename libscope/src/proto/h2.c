@@ -82,7 +82,8 @@ static uint32_t frame_stream(const struct scope_h2 *p)
             p->hdr[8]) & 0x7fffffffu;
 }
 
-static bool hdr_is(const struct scope_hdr *h, const char *lit)
+/* Inlined, so that the literal's length is known when compiling (asked for every header). */
+static inline __attribute__((always_inline)) bool hdr_is(const struct scope_hdr *h, const char *lit)
 {
     size_t n = strlen(lit);
     if (h->name.n != n)
