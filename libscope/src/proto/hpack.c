@@ -147,70 +147,73 @@ long scope_hpack_huffman(const unsigned char *in, size_t n, char *out, size_t ca
 /* ---- static table (RFC 7541 Appendix A) ---- */
 struct hp_static {
     const char *name, *value;
+    unsigned char nl, vl;
 };
+#define S(n, v) {n, v, sizeof n - 1, sizeof v - 1}
 static const struct hp_static hp_static_table[61] = {
-    {":authority", ""},
-    {":method", "GET"},
-    {":method", "POST"},
-    {":path", "/"},
-    {":path", "/index.html"},
-    {":scheme", "http"},
-    {":scheme", "https"},
-    {":status", "200"},
-    {":status", "204"},
-    {":status", "206"},
-    {":status", "304"},
-    {":status", "400"},
-    {":status", "404"},
-    {":status", "500"},
-    {"accept-charset", ""},
-    {"accept-encoding", "gzip, deflate"},
-    {"accept-language", ""},
-    {"accept-ranges", ""},
-    {"accept", ""},
-    {"access-control-allow-origin", ""},
-    {"age", ""},
-    {"allow", ""},
-    {"authorization", ""},
-    {"cache-control", ""},
-    {"content-disposition", ""},
-    {"content-encoding", ""},
-    {"content-language", ""},
-    {"content-length", ""},
-    {"content-location", ""},
-    {"content-range", ""},
-    {"content-type", ""},
-    {"cookie", ""},
-    {"date", ""},
-    {"etag", ""},
-    {"expect", ""},
-    {"expires", ""},
-    {"from", ""},
-    {"host", ""},
-    {"if-match", ""},
-    {"if-modified-since", ""},
-    {"if-none-match", ""},
-    {"if-range", ""},
-    {"if-unmodified-since", ""},
-    {"last-modified", ""},
-    {"link", ""},
-    {"location", ""},
-    {"max-forwards", ""},
-    {"proxy-authenticate", ""},
-    {"proxy-authorization", ""},
-    {"range", ""},
-    {"referer", ""},
-    {"refresh", ""},
-    {"retry-after", ""},
-    {"server", ""},
-    {"set-cookie", ""},
-    {"strict-transport-security", ""},
-    {"transfer-encoding", ""},
-    {"user-agent", ""},
-    {"vary", ""},
-    {"via", ""},
-    {"www-authenticate", ""},
+    S(":authority", ""),
+    S(":method", "GET"),
+    S(":method", "POST"),
+    S(":path", "/"),
+    S(":path", "/index.html"),
+    S(":scheme", "http"),
+    S(":scheme", "https"),
+    S(":status", "200"),
+    S(":status", "204"),
+    S(":status", "206"),
+    S(":status", "304"),
+    S(":status", "400"),
+    S(":status", "404"),
+    S(":status", "500"),
+    S("accept-charset", ""),
+    S("accept-encoding", "gzip, deflate"),
+    S("accept-language", ""),
+    S("accept-ranges", ""),
+    S("accept", ""),
+    S("access-control-allow-origin", ""),
+    S("age", ""),
+    S("allow", ""),
+    S("authorization", ""),
+    S("cache-control", ""),
+    S("content-disposition", ""),
+    S("content-encoding", ""),
+    S("content-language", ""),
+    S("content-length", ""),
+    S("content-location", ""),
+    S("content-range", ""),
+    S("content-type", ""),
+    S("cookie", ""),
+    S("date", ""),
+    S("etag", ""),
+    S("expect", ""),
+    S("expires", ""),
+    S("from", ""),
+    S("host", ""),
+    S("if-match", ""),
+    S("if-modified-since", ""),
+    S("if-none-match", ""),
+    S("if-range", ""),
+    S("if-unmodified-since", ""),
+    S("last-modified", ""),
+    S("link", ""),
+    S("location", ""),
+    S("max-forwards", ""),
+    S("proxy-authenticate", ""),
+    S("proxy-authorization", ""),
+    S("range", ""),
+    S("referer", ""),
+    S("refresh", ""),
+    S("retry-after", ""),
+    S("server", ""),
+    S("set-cookie", ""),
+    S("strict-transport-security", ""),
+    S("transfer-encoding", ""),
+    S("user-agent", ""),
+    S("vary", ""),
+    S("via", ""),
+    S("www-authenticate", ""),
 };
+#undef S
 #define HP_STATIC_N 61
 #define HP_DEFAULT_SIZE 4096 /* SETTINGS_HEADER_TABLE_SIZE's initial value */
 #define HP_ENTRY_OVERHEAD 32
@@ -290,17 +293,21 @@ static int tbl_add(struct scope_hpack *h, const char *name, size_t nl, const cha
         }
         tbl_compact(h);
         used = tbl_used(h);
-        if (used + need > h->cap || !h->buf) {
+        /* grown until compacting leaves half of it free: entries are added at the end and
+         * evicted at the start, and compacting (moving every entry) at each addition to a
+         * full table cost HTTP/2 a few hundred instructions a header */
+        if (used + need > h->cap / 2 || !h->buf) {
             size_t ncap = h->cap ? h->cap : 1024;
-            while (ncap < used + need)
+            while (ncap / 2 < used + need)
                 ncap *= 2;
             char *nb = realloc(h->buf, ncap);
-            if (!nb) {
+            if (nb) {
+                h->buf = nb;
+                h->cap = ncap;
+            } else if (used + need > h->cap || !h->buf) {
                 free(tmp);
                 return -1;
             }
-            h->buf = nb;
-            h->cap = ncap;
         }
     }
     if (h->count == h->ecap) {
@@ -343,9 +350,9 @@ static int tbl_get(const struct scope_hpack *h, uint64_t idx, const char **name,
     if (idx <= HP_STATIC_N) {
         const struct hp_static *e = &hp_static_table[idx - 1];
         *name = e->name;
-        *nl = strlen(e->name);
+        *nl = e->nl;
         *value = e->value;
-        *vl = strlen(e->value);
+        *vl = e->vl;
         return 0;
     }
     idx -= HP_STATIC_N + 1;
