@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Builds dist/scope.bundle.js: the `scope` umbrella and what `scope run` loads before its command
- * starts (this package's dist, @scope/scope-run's, the part of @scope/core they import, citty) in
+ * starts (this package's dist, @scope/scope-run's, the part of @scope/core they import, citty,
+ * @scope/libscope's index, whose addon is loaded by require and so shared with other importers) in
  * one script, so that Node resolves, reads and compiles one file instead of about twenty-five ES
  * modules (each cost `scope run -- true` about a millisecond on a 2-CPU machine). Run by `npm run
  * build` after tsc, so `npm ci` makes it.
@@ -14,8 +15,8 @@
  * - @scope/core's errors.js, fdlimit.js, home.js and version.js: the error classes other packages
  *   throw must be the ones runTool tests with instanceof, and the open-file limit is read once, by
  *   launch.ts, before the tool loads;
- * - every other package (the other verbs, @scope/scope-filter, @scope/libscope) and the modules
- *   imported only on demand (streaming, yaml, split2): imported as before, when needed;
+ * - every other package (the other verbs, @scope/scope-filter) and the modules imported only on
+ *   demand (streaming, yaml, split2): imported as before, when needed;
  * - Node's own modules.
  *
  * dist/scope.bundle.js is the ES module the bin loads: it imports those modules, reads the script
@@ -60,6 +61,8 @@ const inside = [
   dirname(real(require.resolve('@scope/scope-run'))),
   dirname(real(require.resolve('@scope/core/run-api'))),
   dirname(real(createRequire(real(require.resolve('@scope/core/run-api'))).resolve('citty'))),
+  // @scope/libscope's typed face (where libscope.so is; the addon, itself loaded by require when used)
+  dirname(real(createRequire(real(require.resolve('@scope/scope-run'))).resolve('@scope/libscope'))),
 ].map((d) => d + sep);
 const coreDir = dirname(real(require.resolve('@scope/core/run-api')));
 /** Kept as the real modules (see above). */
@@ -83,7 +86,7 @@ const rel = (file) => {
 };
 
 const modules = new Map(); // file → { id, code, requires: Map<spec, target>, async }
-const externals = new Map(); // file → index (statically imported)
+const externals = new Map(); // file → index (statically imported by the loader)
 const order = [];
 
 function transpile(file, isEntry) {
@@ -91,6 +94,9 @@ function transpile(file, isEntry) {
   // dynamic import() and import.meta.url, before TypeScript turns import() into require()
   source = source.replace(/(?<![\w$.])import\s*\(/g, '__import(').replace(/\bimport\.meta\.url\b/g, '__importMetaUrl');
   if (/\bimport\.meta\b/.test(source)) throw new Error(`${file}: import.meta other than import.meta.url is not handled`);
+  // An ES module may name a binding of its own `require` (createRequire's): renamed, since the
+  // transpiled module's require() calls are the bundle's. In an ES module the name means nothing else.
+  if (/^(?:const|let|var)\s+require\b/m.test(source)) source = source.replace(/(?<![\w$.])require\b/g, '__ownRequire');
   const { outputText } = ts.transpileModule(source, {
     fileName: file.replace(/\.mjs$/, '.js'),
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, allowJs: true, sourceMap: false, removeComments: true },
