@@ -110,7 +110,7 @@ struct scope_rec {
     uint32_t len;   /* bytes used in data */
     int32_t aux;
     uint64_t chan;  /* descriptor lifetime id, 0 when none */
-    uint64_t t_ns;  /* CLOCK_REALTIME */
+    uint64_t t_ns;  /* when made: a stamp (libc.h, scope_stamp); CLOCK_REALTIME ns once drained */
     uint64_t rbytes, rops, wbytes, wops;
     char data[SCOPE_REC_DATA];
 };

@@ -3,6 +3,7 @@
  * carrying the counts the lifetime saw). */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <stdarg.h>
 #include <string.h>
@@ -235,6 +236,8 @@ __attribute__((no_sanitize_address)) SCOPE_API long syscall(long number, ...)
         a[i] = va_arg(ap, long);
     va_end(ap);
     SCOPE_NEED_REAL(syscall, -1);
+    if (number == SYS_prctl && a[0] == PR_SET_TSC && a[1] != PR_TSC_ENABLE)
+        scope_stamp_off();   /* as prctl() does (wrap_proc.c) */
     if (number != SYS_close || !scope_enter())
         return scope_real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
     int fd = (int)a[0];

@@ -1,10 +1,29 @@
 /* wrap_proc.c — process lifetime: a forked child reports under its own pid, _exit flushes like
  * exit() does (the exec family is in wrap_exec.c). _exit may run in a vfork child that shares our
  * memory: there we touch nothing. */
+#include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "scope.h"
+
+/* A thread that makes rdtsc fault (PR_SET_TSC, PR_TSC_SIGSEGV) would fault in our stamping of its
+ * next record: records go back to the wall clock first (libc/stamp.c). prctl's arguments are
+ * unsigned longs; as many as the kernel reads are passed on. */
+SCOPE_API int prctl(int option, ...)
+{
+    va_list ap;
+    va_start(ap, option);
+    unsigned long a[4];
+    for (int i = 0; i < 4; i++)
+        a[i] = va_arg(ap, unsigned long);
+    va_end(ap);
+    SCOPE_NEED_REAL(prctl, -1);
+    if (option == PR_SET_TSC && a[0] != PR_TSC_ENABLE)
+        scope_stamp_off();
+    return scope_real_prctl(option, a[0], a[1], a[2], a[3]);
+}
 
 SCOPE_API pid_t fork(void)
 {

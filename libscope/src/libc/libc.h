@@ -117,6 +117,26 @@ bool scope_vforked(void);
 /* CLOCK_REALTIME in ns. */
 uint64_t scope_now_ns(void);
 
+/* stamp.c: a record's time as it is made (scope_stamp: the CPU's cycle counter, tagged with
+ * SCOPE_STAMP_CYCLES, where the kernel's clock stands on it; else CLOCK_REALTIME in ns), and the
+ * reporting thread's wall-clock ns of one (scope_stamp_ns, after scope_stamp_anchor at each drain).
+ * scope_stamp_init decides at the start; scope_stamp_off when the app makes rdtsc fault. */
+#define SCOPE_STAMP_CYCLES (1ULL << 63)
+extern _Atomic bool scope_stamp_cycles;
+static inline __attribute__((always_inline)) uint64_t scope_stamp(void)
+{
+#if defined(__x86_64__)
+    if (__atomic_load_n(&scope_stamp_cycles, __ATOMIC_RELAXED))
+        return __builtin_ia32_rdtsc() | SCOPE_STAMP_CYCLES;
+#endif
+    return scope_now_ns();
+}
+void scope_stamp_init(void);
+void scope_stamp_off(void);
+bool scope_stamp_off_news(void);   /* true once after scope_stamp_off turned the counter off */
+void scope_stamp_anchor(void);
+uint64_t scope_stamp_ns(uint64_t stamp);
+
 /* errtext.c: an errno's description and name ("No such file or directory", "ENOENT"), and a
  * getaddrinfo code's description, in English, without gettext: strerror and gai_strerror read the
  * environment, which the app may be rewriting on another thread (errtext.c says more). libscope

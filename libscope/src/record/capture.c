@@ -19,7 +19,7 @@ void scope_text(int fd, const void *buf, size_t n, int textflags)
     enum scope_rec_kind kind = console ? SCOPE_REC_CONSOLE : SCOPE_REC_TEXT;
     int saved_errno = errno;
     const unsigned char *p = buf;
-    uint64_t now = scope_now_ns();
+    uint64_t now = scope_stamp();
     while (n > 0) {
         size_t take = n > SCOPE_REC_DATA ? scope_utf8_cut(p, SCOPE_REC_DATA) : n;
         if (take == 0)

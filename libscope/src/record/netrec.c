@@ -419,7 +419,8 @@ void scope_dns_done(enum scope_fn fn, const char *name, uint64_t t0, int err,
         return;
     int saved_errno = errno;
     uint64_t ticket;
-    struct scope_rec *r = scope_rec_claim(SCOPE_REC_DNS, fn, -1, &ticket);
+    /* wall-clock ns, not a cycle stamp: the lookup's duration is taken from it */
+    struct scope_rec *r = scope_rec_claim_at(SCOPE_REC_DNS, fn, -1, &ticket, scope_now_ns());
     if (r) {
         uint64_t end = scope_mono_ns();
         r->t_ns -= end - t0;   /* the request's time */

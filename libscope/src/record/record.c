@@ -31,7 +31,7 @@ SCOPE_HOT struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope
     return scope_rec_claim_at(kind, fn, fd, ticket, 0);
 }
 
-/* t_ns: the record's time when the caller has it already (0: now). */
+/* t_ns: the record's time when the caller has it already (a stamp or wall-clock ns; 0: now). */
 SCOPE_HOT struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket,
                                      uint64_t t_ns)
 {
@@ -44,7 +44,7 @@ SCOPE_HOT struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum sc
     r->len = 0;
     r->aux = 0;
     r->chan = 0;
-    r->t_ns = t_ns ? t_ns : scope_now_ns();
+    r->t_ns = t_ns ? t_ns : scope_stamp();
     r->rbytes = r->rops = r->wbytes = r->wops = 0;
     return r;
 }

@@ -120,9 +120,14 @@ void scope_rep_drain(void)
     struct scope_rec *r;
     bool met_on = scope_dest_on(&scope_rep_met_dest);
     unsigned k = 0;
+    scope_stamp_anchor();
+    if (scope_stamp_off_news())
+        scope_log(SCOPE_LOG_INFO, "the app made rdtsc fault (prctl PR_SET_TSC): records are timed by the "
+                  "wall clock from here on");
     while ((r = scope_ring_peek())) {
         if ((++k & 255) == 0 && drain_stop())
             break;
+        r->t_ns = scope_stamp_ns(r->t_ns);   /* the wall-clock time, for everything below */
         size_t e0 = scope_rep_ev_out.len, m0 = scope_rep_met_out.len;
         scope_events_format(r, &scope_rep_ev_out, met_on ? &scope_rep_met_out : NULL);
         scope_ring_release();
