@@ -168,7 +168,6 @@ int scope_start(int how)
         scope_log(SCOPE_LOG_INFO, "events off (SCOPE_EVENT_DEST unset or SCOPE_EVENT_ENABLE=false)");
     if (!met)
         scope_log(SCOPE_LOG_INFO, "metrics off (SCOPE_METRIC_DEST unset or SCOPE_METRIC_ENABLE=false)");
-    scope_stamp_init();
     if (!scope_fdtab_init() || !scope_ring_init(scope_cfg.queue_len) || !scope_stats_init()) {
         scope_log(SCOPE_LOG_ERROR, "cannot map the queue and the counters: not scoping");
         return -ENOMEM;
@@ -189,9 +188,8 @@ int scope_start(int how)
         return -EAGAIN;
     }
     reporting = true;
-    scope_log(SCOPE_LOG_INFO, "libscope %s %s; queue of %zu records; records timed by %s", SCOPE_VERSION,
-              how == SCOPE_MODE_ATTACH ? "attached" : "loaded", scope_ring_capacity(),
-              atomic_load(&scope_stamp_cycles) ? "the CPU's time-stamp counter" : "the wall clock");
+    scope_log(SCOPE_LOG_INFO, "libscope %s %s; queue of %zu records", SCOPE_VERSION,
+              how == SCOPE_MODE_ATTACH ? "attached" : "loaded", scope_ring_capacity());
     return 0;
 }
 

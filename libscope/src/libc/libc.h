@@ -120,18 +120,20 @@ uint64_t scope_now_ns(void);
 /* stamp.c: a record's time as it is made (scope_stamp: the CPU's cycle counter, tagged with
  * SCOPE_STAMP_CYCLES, where the kernel's clock stands on it; else CLOCK_REALTIME in ns), and the
  * reporting thread's wall-clock ns of one (scope_stamp_ns, after scope_stamp_anchor at each drain).
- * scope_stamp_init decides at the start; scope_stamp_off when the app makes rdtsc fault. */
+ * scope_stamp_init decides (the reporting thread, as it starts); scope_stamp_off when the app
+ * makes rdtsc fault. */
 #define SCOPE_STAMP_CYCLES (1ULL << 63)
-extern _Atomic bool scope_stamp_cycles;
+enum { STAMP_UNDECIDED, STAMP_CYCLES, STAMP_NEVER };
+extern _Atomic int scope_stamp_cycles;   /* one of them */
 static inline __attribute__((always_inline)) uint64_t scope_stamp(void)
 {
 #if defined(__x86_64__)
-    if (__atomic_load_n(&scope_stamp_cycles, __ATOMIC_RELAXED))
+    if (__atomic_load_n(&scope_stamp_cycles, __ATOMIC_RELAXED) == STAMP_CYCLES)
         return __builtin_ia32_rdtsc() | SCOPE_STAMP_CYCLES;
 #endif
     return scope_now_ns();
 }
-void scope_stamp_init(void);
+bool scope_stamp_init(void);   /* the reporting thread, at its start: true when it turned the counter on */
 void scope_stamp_off(void);
 bool scope_stamp_off_news(void);   /* true once after scope_stamp_off turned the counter off */
 void scope_stamp_anchor(void);

@@ -14,7 +14,11 @@
  * (scope_stamp_anchor), so a record is placed by a rate measured over seconds, from a point
  * milliseconds away. A step of the wall clock counts from the next drain on.
  *
- * Anywhere else, or once the app asks the kernel to fault rdtsc (prctl PR_SET_TSC, interposed:
+ * The reporting thread decides as it starts (the clocksource is a file it reads; records made
+ * before are on the wall clock). PR_SET_TSC is a thread's own: the thread that asks turns the
+ * counter off for good before its real call (scope_stamp_off), and the decision and the turning
+ * off are one atomic each on the same word, so whichever comes second wins and the asking thread
+ * never reads the counter after. Anywhere else, or once the app asks the kernel to fault rdtsc (prctl PR_SET_TSC, interposed:
  * scope_stamp_off, before the real call), a record gets CLOCK_REALTIME as before; the two kinds
  * can be in the queue together, the tag tells them apart (wall-clock ns stay below 2^63 until
  * 2262). */
@@ -30,7 +34,7 @@
 #include <cpuid.h>
 #endif
 
-SCOPE_HOT_DATA _Atomic bool scope_stamp_cycles;
+SCOPE_HOT_DATA _Atomic int scope_stamp_cycles;
 
 struct anchor {
     uint64_t tsc, raw_ns, real_ns;
@@ -76,23 +80,30 @@ static bool clock_on_tsc(void)
 }
 #endif
 
-void scope_stamp_init(void)
+bool scope_stamp_init(void)
 {
 #if defined(__x86_64__)
     unsigned a, b, c, d;
     int tsc_mode = 0;
-    if (atomic_load(&scope_stamp_cycles) || !__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
-        return;
+    if (atomic_load(&scope_stamp_cycles) != STAMP_UNDECIDED || !__get_cpuid(0x80000000u, &a, &b, &c, &d) ||
+        a < 0x80000007u)
+        return false;   /* (decided already: a forked child's reporting thread, or never) */
     __cpuid(0x80000007u, a, b, c, d);
     if (!(d & (1u << 8)))   /* no invariant TSC */
-        return;
+        return false;
+    /* the app's threads' PR_SET_TSC is what matters; this thread was made by one of them and has
+     * its setting, and prctl() turns the counter off in any thread later (wrap_proc.c) */
     if (scope_real_syscall(SYS_prctl, PR_GET_TSC, &tsc_mode, 0, 0, 0) != 0 || tsc_mode != PR_TSC_ENABLE)
-        return;
+        return false;
     if (!clock_on_tsc())
-        return;
-    if (!oldest.tsc)   /* once: a later start (a reattach after prctl turned it off) keeps them */
-        oldest = newest = take();
-    atomic_store(&scope_stamp_cycles, true);
+        return false;
+    oldest = newest = take();
+    /* on unless an app's thread said never meanwhile (scope_stamp_off): one or the other wins,
+     * and a thread that said never sees it said from then on */
+    int undecided = STAMP_UNDECIDED;
+    return atomic_compare_exchange_strong(&scope_stamp_cycles, &undecided, STAMP_CYCLES);
+#else
+    return false;
 #endif
 }
 
@@ -100,7 +111,7 @@ static _Atomic bool off_untold;
 
 void scope_stamp_off(void)
 {
-    if (atomic_exchange(&scope_stamp_cycles, false))
+    if (atomic_exchange(&scope_stamp_cycles, STAMP_NEVER) == STAMP_CYCLES)
         atomic_store(&off_untold, true);
 }
 

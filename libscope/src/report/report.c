@@ -117,6 +117,11 @@ static void *thread_main(void *arg)
     scope_guard = 1;   /* for good: nothing this thread does is the app's */
     atomic_store(&report_tid, (pid_t)scope_real_syscall(SYS_gettid));
     scope_rep_own_fd_table();
+    /* here, not on the app's thread: reading the kernel's clocksource is an open of ours, which
+     * the app's descriptor table and an strace of its threads need not see; records made before
+     * stay on the wall clock (libc/stamp.c) */
+    if (scope_stamp_init())
+        scope_log(SCOPE_LOG_INFO, "records are timed by the CPU's time-stamp counter");
     scope_rep_handover();
     if (!atomic_load(&scope_rep_detached))
         begin();
