@@ -128,7 +128,7 @@ extern _Atomic int scope_stamp_cycles;   /* one of them */
 static inline __attribute__((always_inline)) uint64_t scope_stamp(void)
 {
 #if defined(__x86_64__)
-    if (__atomic_load_n(&scope_stamp_cycles, __ATOMIC_RELAXED) == STAMP_CYCLES)
+    if (atomic_load_explicit(&scope_stamp_cycles, memory_order_relaxed) == STAMP_CYCLES)
         return __builtin_ia32_rdtsc() | SCOPE_STAMP_CYCLES;
 #endif
     return scope_now_ns();
