@@ -15,11 +15,11 @@
  * milliseconds away. A step of the wall clock counts from the next drain on.
  *
  * The reporting thread decides as it starts (the clocksource is a file it reads; records made
- * before are on the wall clock). PR_SET_TSC is a thread's own: the thread that asks turns the
- * counter off for good before its real call (scope_stamp_off), and the decision and the turning
- * off are one atomic each on the same word, so whichever comes second wins and the asking thread
- * never reads the counter after. Anywhere else, or once the app asks the kernel to fault rdtsc (prctl PR_SET_TSC, interposed:
- * scope_stamp_off, before the real call), a record gets CLOCK_REALTIME as before; the two kinds
+ * before are on the wall clock). PR_SET_TSC is a thread's own: the thread that asks the kernel to
+ * fault rdtsc turns the counter off for good before its real call (prctl and syscall(SYS_prctl)
+ * are interposed: scope_stamp_off), and the decision and the turning off are one atomic each on
+ * the same word, so whichever comes second wins and the asking thread never reads the counter
+ * after. Anywhere else, and from then on, a record gets CLOCK_REALTIME as before; the two kinds
  * can be in the queue together, the tag tells them apart (wall-clock ns stay below 2^63 until
  * 2262). */
 #include <fcntl.h>
@@ -42,21 +42,21 @@ struct anchor {
 static struct anchor oldest, newest;   /* oldest: the start of the rate's span */
 static double ns_per_tick;
 
-static uint64_t ns_of(clockid_t id)
+#if defined(__x86_64__)
+static uint64_t raw_ns(void)
 {
     struct timespec ts;
-    clock_gettime(id, &ts);
+    clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-#if defined(__x86_64__)
 /* The counter is read on both sides of the clocks; the middle stands for the moment they read. */
 static struct anchor take(void)
 {
     struct anchor a;
     uint64_t t0 = __builtin_ia32_rdtsc();
-    a.raw_ns = ns_of(CLOCK_MONOTONIC_RAW);
-    a.real_ns = ns_of(CLOCK_REALTIME);
+    a.raw_ns = raw_ns();
+    a.real_ns = scope_now_ns();
     uint64_t t1 = __builtin_ia32_rdtsc();
     a.tsc = t0 + (t1 - t0) / 2;
     return a;
@@ -145,7 +145,7 @@ uint64_t scope_stamp_ns(uint64_t stamp)
     if (ns_per_tick == 0)
         scope_stamp_anchor();   /* the first drain: a span from the library's start */
     if (ns_per_tick == 0)
-        return ns_of(CLOCK_REALTIME);   /* no span yet at all (cannot be: the best we have) */
+        return scope_now_ns();   /* no span yet at all (cannot be: the best we have) */
     double d = ((double)(int64_t)(tsc - newest.tsc)) * ns_per_tick;
     return (uint64_t)((int64_t)newest.real_ns + (int64_t)d);
 }

@@ -413,30 +413,11 @@ static void head_done(struct scope_h1 *p, struct scope_http_msg *m, const struct
     }
 }
 
-/* The head gathered in p->head [0, len) is complete (it ends with its empty line; its start line
- * was checked as it arrived): parse it in place, call back, and choose what follows. */
-static void process_head(struct scope_h1 *p, scope_http_cb cb, void *ctx)
-{
-    char *h = p->head;
-    struct scope_http_msg m;
-    msg_init(&m);
-    const char *lf = memchr(h, '\n', p->len);
-    size_t e = (size_t)(lf - h);
-    size_t le = (e > 0 && h[e - 1] == '\r') ? e - 1 : e;
-    struct head_info hi = {-1, false, false};
-    int nh = 0;
-    if (!parse_start(p, h, le, &m) || scan_headers(p, h, h, e + 1, p->len, &hi, &nh) != p->len) {
-        scope_h1_lose(p);
-        return;
-    }
-    head_done(p, &m, &hi, nh, cb, ctx);
-}
-
-/* A head that begins at `s` (nothing of it gathered yet): when it ends within the n bytes there
- * (the common case, a whole head in one piece), it is parsed where it is, without being gathered
- * line by line into p->head, and handed on; returns the bytes used, or 0 to leave it to the
- * gathering (a head cut by the piece's end, an obs-folded one, one too long). */
-static size_t whole_head(struct scope_h1 *p, const char *s, size_t n, scope_http_cb cb, void *ctx)
+/* The head at `s`, its start line ending at the first LF within n: its start line checked, its
+ * headers read up to n (`wh`: s writable, for a folded line), and when it ends within n, handed
+ * on. Returns its length; 0 when it does not end within n, is folded with no `wh`, or is longer
+ * than SCOPE_H1_HEAD_MAX; SIZE_MAX when the start line is not one. */
+static size_t parse_head(struct scope_h1 *p, const char *s, char *wh, size_t n, scope_http_cb cb, void *ctx)
 {
     const char *lf = memchr(s, '\n', n);
     if (!lf)
@@ -445,19 +426,38 @@ static size_t whole_head(struct scope_h1 *p, const char *s, size_t n, scope_http
     size_t le = (e > 0 && s[e - 1] == '\r') ? e - 1 : e;
     struct scope_http_msg m;
     msg_init(&m);
-    if (e + 1 > SCOPE_H1_HEAD_MAX)
-        return 0;
-    if (!start_ok(p, s, le, &m)) {
-        scope_h1_lose(p); /* as the gathering would, at the start line's end */
-        return n;
-    }
+    if (!start_ok(p, s, le, &m))
+        return SIZE_MAX;
     struct head_info hi = {-1, false, false};
     int nh = 0;
-    size_t len = scan_headers(p, s, NULL, e + 1, n, &hi, &nh);
+    size_t len = scan_headers(p, s, wh, e + 1, n, &hi, &nh);
     if (len == 0 || len == SIZE_MAX || len > SCOPE_H1_HEAD_MAX)
         return 0;
     head_done(p, &m, &hi, nh, cb, ctx);
     return len;
+}
+
+/* The head gathered in p->head [0, len) is complete (it ends with its empty line; its start line
+ * was checked as it arrived): parsed in place and handed on. */
+static void process_head(struct scope_h1 *p, scope_http_cb cb, void *ctx)
+{
+    size_t len = p->len;
+    if (parse_head(p, p->head, p->head, len, cb, ctx) != len)
+        scope_h1_lose(p);
+}
+
+/* A head that begins at `s` (nothing of it gathered yet): when it ends within the n bytes there
+ * (the common case, a whole head in one piece), it is parsed where it is, without being gathered
+ * line by line into p->head, and handed on; returns the bytes used, or 0 to leave it to the
+ * gathering (a head cut by the piece's end, an obs-folded one, one too long). */
+static size_t whole_head(struct scope_h1 *p, const char *s, size_t n, scope_http_cb cb, void *ctx)
+{
+    size_t used = parse_head(p, s, NULL, n, cb, ctx);
+    if (used == SIZE_MAX) {
+        scope_h1_lose(p); /* as the gathering would, at the start line's end */
+        return n;
+    }
+    return used;
 }
 
 /* Head bytes; returns how many of the m at b were used. */
