@@ -124,6 +124,10 @@ struct scope_rec *scope_ring_peek(void);               /* consumer only */
 void scope_ring_release(void);                         /* consumer only */
 void scope_ring_reset(void);                           /* forked child, single-threaded */
 size_t scope_ring_capacity(void);
+/* Consumer only: the ticket of the record at the head (the one being reported); and the next ticket
+ * producers will claim (every record below it was claimed, i.e. its call had returned). */
+uint64_t scope_ring_head_ticket(void);
+uint64_t scope_ring_tail_ticket(void);
 extern _Atomic uint64_t scope_drops;
 
 /* fdtab.c: per-descriptor state, indexed by fd; fds beyond the table are untracked. */

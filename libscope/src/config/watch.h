@@ -14,6 +14,7 @@ struct scope_field {
     size_t n;
     long long num;
     bool json;   /* s is a JSON value written as it is (an array) */
+    size_t klen; /* strlen(key), or 0: measured when written */
 };
 
 /* events: an event destination is on; without one every type is off. */

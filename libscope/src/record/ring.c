@@ -115,6 +115,10 @@ void scope_ring_release(void)
     atomic_store_explicit(&head_seen, head, memory_order_relaxed);
 }
 
+uint64_t scope_ring_head_ticket(void) { return head; }
+
+uint64_t scope_ring_tail_ticket(void) { return atomic_load_explicit(&tail, memory_order_acquire); }
+
 void scope_ring_kick(void)
 {
     atomic_store(&sleeping, 0);

@@ -124,7 +124,8 @@ void scope_emit_event_head(struct sbuf *o, const char *source, const char *sourc
     sb_jcstr(o, sourcetype);
     sb_s(o, ",\"_time\":");
     sb_time(o, t_ns);
-    sb_kv_s(o, "source", source);
+    sb_raw(o, ",\"source\":", 10);
+    sb_jcstr(o, source);
     if (envelope.made)
         sb_raw(o, envelope.who.p, envelope.who.len);
     else
@@ -143,7 +144,7 @@ bool scope_emit_notice(struct sbuf *o, const char *message)
 {
     uint64_t matched = 0;
     if (scope_filter_on) {
-        struct scope_field f = {"message", message, strlen(message), 0, false};
+        struct scope_field f = {"message", message, strlen(message), 0, false, 7};
         if (!(matched = scope_filter_event("notice", "metric", SCOPE_W_COUNT, &f, 1)))
             return false;
     }

@@ -88,7 +88,7 @@ struct scope_fields {
 static inline void scope_fld_s(struct scope_fields *fl, const char *k, const char *v, size_t n)
 {
     if (fl->n < 64)
-        fl->f[fl->n++] = (struct scope_field){k, v ? v : "", v ? n : 0, 0, false};
+        fl->f[fl->n++] = (struct scope_field){k, v ? v : "", v ? n : 0, 0, false, 0};
 }
 static inline void scope_fld_c(struct scope_fields *fl, const char *k, const char *v)
 {
@@ -97,7 +97,7 @@ static inline void scope_fld_c(struct scope_fields *fl, const char *k, const cha
 static inline void scope_fld_n(struct scope_fields *fl, const char *k, long long v)
 {
     if (fl->n < 64)
-        fl->f[fl->n++] = (struct scope_field){k, NULL, 0, v, false};
+        fl->f[fl->n++] = (struct scope_field){k, NULL, 0, v, false, 0};
 }
 static inline const char *scope_fld_keep(struct scope_fields *fl, const char *s, size_t n)
 {
@@ -113,7 +113,7 @@ static inline void scope_fld_json(struct scope_fields *fl, const char *k, const 
 {
     const char *v = scope_fld_keep(fl, json, strlen(json));
     if (v && fl->n < 64)
-        fl->f[fl->n++] = (struct scope_field){k, v, strlen(v), 0, true};
+        fl->f[fl->n++] = (struct scope_field){k, v, strlen(v), 0, true, 0};
 }
 /* milliseconds with microseconds, as a JSON number */
 static inline void scope_fld_ms(struct scope_fields *fl, const char *k, uint64_t ns)

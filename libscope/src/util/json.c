@@ -208,7 +208,7 @@ void scope_str_copy(char *dst, size_t cap, const char *src)
 }
 
 /* Decimal without printf: the reporting thread writes several numbers per record. */
-void sb_u(struct sbuf *b, uint64_t v)
+void sb_u_slow(struct sbuf *b, uint64_t v)
 {
     /* at most 20 digits, made backwards in d, then moved as 24 fixed bytes (3 stores, no call) */
     char d[48];
@@ -219,16 +219,6 @@ void sb_u(struct sbuf *b, uint64_t v)
     memcpy(b->p + b->len, p, 24);
     b->len += n;
     b->p[b->len] = 0;
-}
-
-void sb_i(struct sbuf *b, int64_t v)
-{
-    if (v < 0) {
-        sb_raw(b, "-", 1);
-        sb_u(b, (uint64_t)0 - (uint64_t)v);
-    } else {
-        sb_u(b, (uint64_t)v);
-    }
 }
 
 static void key(struct sbuf *b, const char *k) { sb_key(b, false, k, strlen(k)); }
