@@ -26,6 +26,9 @@
  *  filter     scope-filter on the same, 1 and 64 scopes (budget ≥ 500 000 lines/s) (src/ndjson.ts).
  *  slowdest   1 M one-byte writes with tcp:// destinations that refuse, never read, or never
  *             complete the connect, ÷ file destinations (budget ≤ 1.10) (src/slowdest.ts).
+ *  supervise  a static program's watched and unwatched calls under seccomp user notification, under
+ *             ptrace with a seccomp filter, and under strace --seccomp-bpf (no budget: the choice of
+ *             mechanism for programs libscope cannot enter) (src/supervise.ts).
  *
  * Writes bench/results/latest.json (everything, a key per part, and the budget table) and
  * bench/results/rwloop.json (as before). Uses one mkdtemp directory, removed at exit, and stops
@@ -39,7 +42,7 @@
  *        [--memory-runs 5] [--memory-secs 5]
  *        [--peers-runs 3] [--peers-ops 1000000] [--peers-nginx-secs 3] [--peers-timeout 120]
  *        [--events-lines 2000000] [--events-runs 3] [--filter-lines 2000000] [--filter-runs 3]
- *        [--slowdest-runs 7]
+ *        [--slowdest-runs 7] [--supervise-runs 5] [--supervise-ops 20000] [--supervise-unpinned]
  *
  * A part whose tools are missing prints "skipped (needs X: apt-get install Y)" and the rest goes on.
  */
@@ -60,8 +63,9 @@ import { scopeEvents, scopeFilter } from './ndjson.js';
 import { peers } from './peers.js';
 import { slowdest } from './slowdest.js';
 import { startup } from './startup.js';
+import { supervise } from './supervise.js';
 
-const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'libfilter', 'peers', 'events', 'filter', 'slowdest'];
+const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'libfilter', 'peers', 'events', 'filter', 'slowdest', 'supervise'];
 const only = strArg('only');
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`bench: --only ${only}: not a part (${parts.join(', ')})\n`);
@@ -443,6 +447,7 @@ if (doing('slowdest')) {
     budgets.push({ what: `1 M writes, ${name.replace(/_/g, ' ').replace('tcp', 'tcp destination')} ÷ file destination`, measured: `${ratio.toFixed(3)} (${base.toFixed(0)} → ${r.median_ms[name]!.toFixed(0)} ms)`, budget: '≤ 1.10', within: ratio <= 1.1, value: ratio });
   }
 }
+if (doing('supervise')) await supervise(ctx);
 latest['budgets'] = budgets.map(({ what, value, budget, within, invalid }) => ({
   what,
   measured: Number(value.toFixed(3)),
