@@ -1,0 +1,431 @@
+/* tracer.c — a process tree's watched system calls, seen from outside (tracer.h says why this way). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tracer.h"
+
+#if defined(__x86_64__)
+#define SUP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SUP_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "the tracer knows x86_64 and aarch64"
+#endif
+
+/* What is watched, and how each call's arguments are read. */
+enum argkind { A_NONE, A_PATH0, A_PATH1, A_PATHS02, A_PATHS13, A_ADDR1 };
+struct watched {
+    long nr;
+    const char *name;
+    enum argkind args;
+};
+static const struct watched calls[] = {
+#ifdef SYS_open
+    {SYS_open, "open", A_PATH0},
+#endif
+#ifdef SYS_creat
+    {SYS_creat, "creat", A_PATH0},
+#endif
+    {SYS_openat, "openat", A_PATH1},
+    {SYS_openat2, "openat2", A_PATH1},
+    {SYS_close, "close", A_NONE},
+#ifdef SYS_unlink
+    {SYS_unlink, "unlink", A_PATH0},
+#endif
+    {SYS_unlinkat, "unlinkat", A_PATH1},
+#ifdef SYS_rmdir
+    {SYS_rmdir, "rmdir", A_PATH0},
+#endif
+#ifdef SYS_mkdir
+    {SYS_mkdir, "mkdir", A_PATH0},
+#endif
+    {SYS_mkdirat, "mkdirat", A_PATH1},
+#ifdef SYS_rename
+    {SYS_rename, "rename", A_PATHS02},
+#endif
+#ifdef SYS_renameat
+    {SYS_renameat, "renameat", A_PATHS13},
+#endif
+    {SYS_renameat2, "renameat2", A_PATHS13},
+    {SYS_socket, "socket", A_NONE},
+    {SYS_connect, "connect", A_ADDR1},
+    {SYS_bind, "bind", A_ADDR1},
+#ifdef SYS_accept
+    {SYS_accept, "accept", A_NONE},
+#endif
+    {SYS_accept4, "accept4", A_NONE},
+    {SYS_execve, "execve", A_PATH0},
+    {SYS_execveat, "execveat", A_PATH1},
+};
+#define NCALLS (int)(sizeof calls / sizeof calls[0])
+
+static const struct watched *watched_of(long nr)
+{
+    for (int i = 0; i < NCALLS; i++)
+        if (calls[i].nr == nr)
+            return &calls[i];
+    return NULL;
+}
+
+const char *sup_call_name(long nr)
+{
+    const struct watched *w = watched_of(nr);
+    return w ? w->name : NULL;
+}
+
+/* SECCOMP_RET_TRACE for the watched calls of this architecture, everything else allowed. */
+static int install_filter(void)
+{
+    struct sock_filter f[4 + NCALLS + 2];
+    int k = 0;
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SUP_ARCH, 1, 0);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    for (int i = 0; i < NCALLS; i++)   /* a match jumps to the last instruction */
+        f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)calls[i].nr,
+                                              (unsigned char)(NCALLS - i), 0);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+    struct sock_fprog p = {(unsigned short)k, f};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p) == 0)
+        return 0;
+    if (errno != EACCES)
+        return -1;
+    /* without CAP_SYS_ADMIN a filter needs no_new_privs (setuid programs then run unprivileged) */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p);
+}
+
+/* ---- the threads followed ------------------------------------------------------------------ */
+struct thread {
+    pid_t tid, tgid;     /* tid 0: a free slot */
+    bool in_call;        /* between a watched call's entry and its exit */
+    struct sup_call call;
+};
+static struct thread *threads;
+static size_t nthreads, cap_threads;
+
+static struct thread *thread_of(pid_t tid, bool make)
+{
+    for (size_t i = 0; i < nthreads; i++)
+        if (threads[i].tid == tid)
+            return &threads[i];
+    if (!make)
+        return NULL;
+    for (size_t i = 0; i < nthreads; i++)
+        if (threads[i].tid == 0)
+            return memset(&threads[i], 0, sizeof threads[i]), threads[i].tid = tid, &threads[i];
+    if (nthreads == cap_threads) {
+        size_t cap = cap_threads ? cap_threads * 2 : 16;
+        struct thread *t = realloc(threads, cap * sizeof *t);
+        if (!t)
+            return NULL;
+        threads = t;
+        cap_threads = cap;
+    }
+    struct thread *t = &threads[nthreads++];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    return t;
+}
+
+/* The thread group of tid, from /proc (0 when it is gone). */
+static pid_t tgid_of(pid_t tid)
+{
+    char name[64], buf[512];
+    snprintf(name, sizeof name, "/proc/%d/status", (int)tid);
+    FILE *f = fopen(name, "re");
+    if (!f)
+        return 0;
+    pid_t tg = 0;
+    while (fgets(buf, sizeof buf, f))
+        if (sscanf(buf, "Tgid: %d", &tg) == 1)
+            break;
+    fclose(f);
+    return tg;
+}
+
+/* ---- reading the tracee's memory ----------------------------------------------------------- */
+/* A NUL-terminated string at addr, read a page at a time (a read across into an unmapped page
+ * would fail as a whole); cut to cap - 1 bytes. */
+static void read_str(pid_t tid, uint64_t addr, char *out, size_t cap)
+{
+    size_t got = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    out[0] = 0;
+    while (addr && got + 1 < cap) {
+        size_t room = (size_t)page - (size_t)(addr % (uint64_t)page);
+        if (room > cap - 1 - got)
+            room = cap - 1 - got;
+        struct iovec l = {out + got, room}, r = {(void *)(uintptr_t)addr, room};
+        ssize_t n = process_vm_readv(tid, &l, 1, &r, 1, 0);
+        if (n <= 0)
+            break;
+        char *nul = memchr(out + got, 0, (size_t)n);
+        if (nul)
+            return;
+        got += (size_t)n;
+        addr += (uint64_t)n;
+    }
+    out[got] = 0;
+}
+
+static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
+{
+    struct sup_call *c = &t->call;
+    c->pid = t->tgid;
+    c->tid = t->tid;
+    c->nr = (long)si->seccomp.nr;
+    for (int i = 0; i < 6; i++)
+        c->args[i] = si->seccomp.args[i];
+    c->ret = 0;
+    c->path[0] = c->path2[0] = 0;
+    c->addrlen = 0;
+    const struct watched *w = watched_of(c->nr);
+    switch (w ? w->args : A_NONE) {
+    case A_PATH0: read_str(t->tid, c->args[0], c->path, sizeof c->path); break;
+    case A_PATH1: read_str(t->tid, c->args[1], c->path, sizeof c->path); break;
+    case A_PATHS02:
+        read_str(t->tid, c->args[0], c->path, sizeof c->path);
+        read_str(t->tid, c->args[1], c->path2, sizeof c->path2);
+        break;
+    case A_PATHS13:
+        read_str(t->tid, c->args[1], c->path, sizeof c->path);
+        read_str(t->tid, c->args[3], c->path2, sizeof c->path2);
+        break;
+    case A_ADDR1: {
+        size_t n = c->args[2] < sizeof c->addr ? (size_t)c->args[2] : sizeof c->addr;
+        struct iovec l = {c->addr, n}, r = {(void *)(uintptr_t)c->args[1], n};
+        ssize_t got = c->args[1] ? process_vm_readv(t->tid, &l, 1, &r, 1, 0) : -1;
+        c->addrlen = got > 0 ? (unsigned)got : 0;
+        break;
+    }
+    case A_NONE: break;
+    }
+    t->in_call = true;
+}
+
+/* ---- the run -------------------------------------------------------------------------------- */
+/* argv[0] as execvp finds it (a name with a slash as it is), or NULL with errno set: looked up
+ * before the filter is in place, so the program's records start with its own exec, not with the
+ * names tried on the way. */
+static char *find_program(const char *name, char *buf, size_t cap)
+{
+    if (strchr(name, '/'))
+        return (char *)name;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/bin:/usr/bin";
+    int denied = 0;
+    for (const char *p = path;; p++) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if ((size_t)snprintf(buf, cap, "%.*s%s%s", (int)len, p, len ? "/" : "", name) < cap) {
+            if (access(buf, X_OK) == 0) {
+                struct stat st;
+                if (stat(buf, &st) == 0 && S_ISREG(st.st_mode))
+                    return buf;
+            } else if (errno == EACCES) {
+                denied = 1;
+            }
+        }
+        if (!end)
+            break;
+        p = end;
+    }
+    errno = denied ? EACCES : ENOENT;
+    return NULL;
+}
+
+static void child(char *const argv[], int report)
+{
+    char buf[SUP_PATH_MAX];
+    const char *file = find_program(argv[0], buf, sizeof buf);
+    int err = file ? 0 : errno;
+    /* stopped until the tracer has seized us: a watched call made before would fail (ENOSYS) */
+    raise(SIGSTOP);
+    if (!err && install_filter() != 0)
+        err = errno;
+    if (!err) {
+        execve(file, argv, environ);
+        err = errno;
+    }
+    if (write(report, &err, sizeof err) < 0) { /* the tracer sees the exit status anyway */ }
+    _exit(err == ENOENT ? 127 : 126);
+}
+
+/* Signals sent to the supervisor alone go on to the program; ^C, which a terminal sends to the
+ * whole foreground group, reaches the program itself and is left to it (as `scope run` does). The
+ * supervisor must not end before what it follows: a followed process would be killed with it. */
+static volatile pid_t forward_to;
+static void forward(int sig)
+{
+    if (forward_to > 0)
+        kill(forward_to, sig);
+}
+static void own_signals(pid_t main_pid)
+{
+    static const int passed[] = {SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH};
+    forward_to = main_pid;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++)
+        sigaction(passed[i], &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static int shell_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
+
+int sup_run(char *const argv[], const struct sup_hooks *h, char *why, size_t whylen)
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        snprintf(why, whylen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, whylen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        close(pipefd[0]);
+        child(argv, pipefd[1]);
+    }
+    close(pipefd[1]);
+    own_signals(pid);
+    int st;
+    pid_t got;
+    while ((got = waitpid(pid, &st, WUNTRACED)) < 0 && errno == EINTR)
+        ;
+    if (got != pid || !WIFSTOPPED(st)) {
+        snprintf(why, whylen, "the child did not stop before exec");
+        close(pipefd[0]);
+        return -1;
+    }
+    long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+                PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+    if (ptrace(PTRACE_SEIZE, pid, 0, opts) != 0) {
+        snprintf(why, whylen, "ptrace: %s", strerror(errno));
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        close(pipefd[0]);
+        return -1;
+    }
+    struct thread *t0 = thread_of(pid, true);
+    if (t0)
+        t0->tgid = pid;
+    kill(pid, SIGCONT);
+    int main_status = -1;
+    bool resumed_main = false;
+    for (;;) {
+        pid_t w = waitpid(-1, &st, __WALL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            break;   /* ECHILD: nothing followed is left */
+        }
+        struct thread *t = thread_of(w, true);
+        if (t && !t->tgid)
+            t->tgid = tgid_of(w) ? tgid_of(w) : w;
+        if (WIFEXITED(st) || WIFSIGNALED(st)) {
+            if (t && t->tid == t->tgid && h->proc)
+                h->proc(h->ctx, SUP_EXIT, w, st);
+            if (w == pid)
+                main_status = st;
+            if (t)
+                t->tid = 0;
+            continue;
+        }
+        if (!WIFSTOPPED(st))
+            continue;
+        int sig = WSTOPSIG(st), ev = (int)((unsigned)st >> 16);
+        int deliver = 0;
+        if (sig == SIGTRAP && ev == PTRACE_EVENT_SECCOMP) {
+            struct __ptrace_syscall_info si;
+            if (t && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 && si.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+                entry(t, &si);
+                ptrace(PTRACE_SYSCALL, w, 0, 0);   /* on to its exit */
+                continue;
+            }
+        } else if (sig == (SIGTRAP | 0x80)) {   /* a watched call's exit */
+            struct __ptrace_syscall_info si;
+            if (t && t->in_call && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 &&
+                si.op == PTRACE_SYSCALL_INFO_EXIT) {
+                t->call.ret = si.exit.is_error ? si.exit.rval : si.exit.rval;
+                t->in_call = false;
+                if (h->call)
+                    h->call(h->ctx, &t->call);
+            }
+        } else if (sig == SIGTRAP && (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE)) {
+            unsigned long nt = 0;
+            ptrace(PTRACE_GETEVENTMSG, w, 0, &nt);
+            struct thread *n = thread_of((pid_t)nt, true);
+            bool thread = ev == PTRACE_EVENT_CLONE && tgid_of((pid_t)nt) == (t ? t->tgid : 0);
+            if (n)
+                n->tgid = thread && t ? t->tgid : (pid_t)nt;
+            if (h->proc)
+                h->proc(h->ctx, thread ? SUP_THREAD : SUP_FORK, t ? t->tgid : w, (long)nt);
+        } else if (sig == SIGTRAP && ev == PTRACE_EVENT_EXEC) {
+            unsigned long former = 0;
+            ptrace(PTRACE_GETEVENTMSG, w, 0, &former);
+            /* the exec is done: its entry's exit stop will not come; a thread other than the leader
+             * that exec'd took the leader's id, and the other threads are gone */
+            if ((pid_t)former != w) {
+                struct thread *old = thread_of((pid_t)former, false);
+                if (old)
+                    old->tid = 0;
+            }
+            if (t) {
+                t->in_call = false;
+                t->tgid = w;
+            }
+            for (size_t i = 0; i < nthreads; i++)
+                if (threads[i].tid && threads[i].tgid == w && threads[i].tid != w)
+                    threads[i].tid = 0;
+            if (h->proc)
+                h->proc(h->ctx, SUP_EXEC, w, (pid_t)former != w ? (long)former : 0);
+        } else if (ev == PTRACE_EVENT_STOP) {
+            if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+                ptrace(PTRACE_LISTEN, w, 0, 0);   /* a group-stop: stays stopped until SIGCONT */
+                continue;
+            }
+            /* a new tracee's first stop, or the SIGCONT of the start */
+        } else if (sig == SIGCONT && w == pid && !resumed_main) {
+            resumed_main = true;   /* the SIGCONT that ended the child's stop before exec */
+            deliver = SIGCONT;
+        } else {
+            deliver = sig;   /* a signal for the tracee: delivered on */
+        }
+        ptrace(PTRACE_CONT, w, 0, deliver);
+    }
+    int err = 0;
+    ssize_t n = read(pipefd[0], &err, sizeof err);   /* the exec's failure, if any */
+    close(pipefd[0]);
+    if (n == (ssize_t)sizeof err && err) {
+        snprintf(why, whylen, "%s: %s", argv[0], strerror(err));
+        return err == ENOENT ? 127 : 126;
+    }
+    return main_status < 0 ? 1 : shell_status(main_status);
+}

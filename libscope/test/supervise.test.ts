@@ -1,0 +1,120 @@
+// scope-supervise follows a program's system calls from outside (libscope/supervise/tracer.h): a
+// static executable, which libscope cannot be loaded into, is run under it and every watched call
+// must be seen with its arguments and its result, in the right process and thread, with the
+// program's own behaviour and exit status unchanged. For now it writes what it saw as JSON lines
+// (--calls); the records libscope makes from them come next.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prog } from './lib.js';
+
+const supervisor = join(prog('static_hello'), '../../scope-supervise');
+const tree = prog('static_tree');
+const hello = prog('static_hello');
+const dirs: string[] = [];
+const running: ChildProcess[] = [];
+test.after(() => {
+  // a failed stop test leaves the shell stopped and its supervisor waiting: end both
+  for (const ch of running) if (ch.exitCode === null && ch.signalCode === null) ch.kill('SIGKILL');
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+interface Seen { pid: number; tid?: number; call?: string; ret?: number; path?: string; path2?: string; arg0?: number; event?: string; other?: number }
+
+function supervised(args: string[], timeout = 30_000) {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
+  dirs.push(dir);
+  const calls = join(dir, 'calls.json');
+  const r = spawnSync(supervisor, ['--calls', calls, '--', ...args.map((a) => a.replace('DIR', dir))], { timeout, encoding: 'utf8' });
+  const seen: Seen[] = existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Seen) : [];
+  return { r, seen, dir };
+}
+
+test('the static programs and the supervisor were built', () => {
+  assert.ok(existsSync(tree) && existsSync(hello), 'static_tree/static_hello not built: no static libc (libc6-dev)');
+  assert.ok(existsSync(supervisor), `${supervisor} not built`);
+});
+
+test("a static program's calls, threads, children and signals, with its status", () => {
+  const { r, seen, dir } = supervised([tree, 'DIR', hello]);
+  assert.is(r.status, 5, r.stderr);
+  assert.is(r.stdout, 'static hello\nhandled SIGUSR1\n', 'the program ran as it does alone (its child\'s output, the signal handled)');
+  const main = seen[0]!;
+  assert.equal([main.event, main.other], ['exec', 0], 'the first thing seen is the program\'s own exec');
+  const pid = main.pid;
+  const call = (name: string, path?: string) => seen.find((s) => s.call === name && (path === undefined || s.path === join(dir, path)));
+  const made = call('openat', 'made');
+  assert.ok(made && made.pid === pid && made.tid === pid && made.ret! >= 0, `openat of made: ${JSON.stringify(made)}`);
+  assert.ok(seen.some((s) => s.call === 'close' && s.pid === pid && s.arg0 === made!.ret && s.ret === 0), 'its close, on the descriptor the open returned');
+  assert.is(call('openat', 'missing')?.ret, -2, 'a missing file: -ENOENT');
+  const thread = seen.find((s) => s.event === 'thread' && s.pid === pid);
+  assert.ok(thread, 'the thread is seen made');
+  const byThread = call('openat', 'by-thread');
+  assert.ok(byThread && byThread.pid === pid && byThread.tid === thread!.other && byThread.tid !== pid, `the thread's open is its own: ${JSON.stringify(byThread)}`);
+  const fork = seen.find((s) => s.event === 'fork' && s.pid === pid);
+  assert.ok(fork, 'the child is seen forked');
+  const child = fork!.other!;
+  assert.ok(call('openat', 'by-child')?.pid === child, "the child's open is the child's");
+  assert.ok(seen.some((s) => s.event === 'exec' && s.pid === child), 'the child\'s exec of static_hello');
+  assert.ok(seen.some((s) => s.event === 'exit' && s.pid === child && s.other === 0), 'the child\'s exit, status 0');
+  const ren = call('rename', 'made') ?? call('renameat', 'made') ?? call('renameat2', 'made');
+  assert.ok(ren && ren.path2 === join(dir, 'renamed') && ren.ret === 0, `the rename with both names: ${JSON.stringify(ren)}`);
+  assert.is((call('unlink', 'renamed') ?? call('unlinkat', 'renamed'))?.ret, 0, 'the unlink');
+  assert.is((call('mkdir', 'subdir') ?? call('mkdirat', 'subdir'))?.ret, 0, 'the mkdir');
+  const sock = seen.find((s) => s.call === 'socket' && s.pid === pid);
+  assert.ok(sock && sock.ret! >= 0, 'the socket');
+  assert.ok(seen.some((s) => s.call === 'connect' && s.arg0 === sock!.ret && s.ret === -111), 'the refused connect: -ECONNREFUSED');
+  assert.equal(seen.at(-1), { pid, event: 'exit', other: 5 << 8 }, 'the program\'s exit is the last thing seen');
+});
+
+test('a program killed by a signal: the status a shell gives it', () => {
+  const { r, seen } = supervised([tree, 'DIR', hello, 'kill']);
+  assert.is(r.status, 128 + 15, r.stderr);
+  assert.is(seen.at(-1)?.event, 'exit');
+  assert.is(seen.at(-1)?.other, 15, 'the wait status says SIGTERM');
+});
+
+test('a program that cannot be run: 127 and 126, with the reason', () => {
+  const missing = supervised(['no-such-command-anywhere']);
+  assert.is(missing.r.status, 127);
+  assert.match(missing.r.stderr, /no-such-command-anywhere: No such file or directory/);
+  const notExec = supervised(['/dev/null']);
+  assert.is(notExec.r.status, 126);
+  assert.match(notExec.r.stderr, /\/dev\/null: Permission denied/);
+});
+
+test('a stop stays a stop until SIGCONT, and the program then goes on', async () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
+  dirs.push(dir);
+  const calls = join(dir, 'calls.json');
+  const ch = spawn(supervisor, ['--calls', calls, '--', '/bin/sh', '-c', 'kill -STOP $$; echo went on; exit 4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(ch);
+  let out = '';
+  ch.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  const ended = new Promise<number | null>((resolve) => ch.once('close', (code) => resolve(code)));
+  const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+  let pid = 0;
+  for (let i = 0; i < 100 && !pid; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (existsSync(calls)) pid = (JSON.parse(readFileSync(calls, 'utf8').split('\n')[0] || '{}') as Seen).pid ?? 0;
+  }
+  assert.ok(pid > 0, 'the shell was exec\'d');
+  let stopped = false;
+  for (let i = 0; i < 100 && !stopped; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    stopped = ['t', 'T'].includes(state(pid)!);
+  }
+  assert.ok(stopped, 'the shell stopped itself');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(['t', 'T'].includes(state(pid)!), 'and stays stopped');
+  assert.is(out, '', 'nothing ran past the stop');
+  process.kill(pid, 'SIGCONT');
+  assert.is(await ended, 4);
+  assert.is(out, 'went on\n');
+});
+
+test.run();
