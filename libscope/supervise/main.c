@@ -43,6 +43,12 @@ static void on_call(void *ctx, const struct sup_call *c)
         fputs(",\"path2\":", f);
         json_str(f, c->path2);
     }
+    const char *const extra[][2] = {{"abs", c->abs}, {"abs2", c->abs2}, {"local", c->local}, {"peer", c->peer}};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+        if (extra[i][1][0]) {
+            fprintf(f, ",\"%s\":", extra[i][0]);
+            json_str(f, extra[i][1]);
+        }
     fprintf(f, ",\"arg0\":%lld}\n", (long long)c->args[0]);
     fflush(f);
 }

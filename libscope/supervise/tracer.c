@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -188,6 +192,30 @@ static void read_str(pid_t tid, uint64_t addr, char *out, size_t cap)
     out[got] = 0;
 }
 
+/* path made absolute against the thread's working directory (dirfd AT_FDCWD) or the directory
+ * dirfd names, both read while the thread is stopped in the call; "" when unknown. */
+static void absolute(pid_t tid, long dirfd, const char *path, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (!path[0])
+        return;
+    if (path[0] == '/') {
+        snprintf(out, cap, "%s", path);
+        return;
+    }
+    char link[64], base[SUP_PATH_MAX];
+    if ((int)dirfd == AT_FDCWD)
+        snprintf(link, sizeof link, "/proc/%d/cwd", (int)tid);
+    else
+        snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)tid, (int)dirfd);
+    ssize_t n = readlink(link, base, sizeof base - 1);
+    if (n <= 0 || base[0] != '/')
+        return;
+    base[n] = 0;
+    if ((size_t)snprintf(out, cap, "%s%s%s", base, n > 1 ? "/" : "", path) >= cap)
+        out[0] = 0;
+}
+
 static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
 {
     struct sup_call *c = &t->call;
@@ -197,19 +225,29 @@ static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
     for (int i = 0; i < 6; i++)
         c->args[i] = si->seccomp.args[i];
     c->ret = 0;
-    c->path[0] = c->path2[0] = 0;
+    c->path[0] = c->path2[0] = c->abs[0] = c->abs2[0] = c->local[0] = c->peer[0] = 0;
     c->addrlen = 0;
     const struct watched *w = watched_of(c->nr);
     switch (w ? w->args : A_NONE) {
-    case A_PATH0: read_str(t->tid, c->args[0], c->path, sizeof c->path); break;
-    case A_PATH1: read_str(t->tid, c->args[1], c->path, sizeof c->path); break;
+    case A_PATH0:
+        read_str(t->tid, c->args[0], c->path, sizeof c->path);
+        absolute(t->tid, AT_FDCWD, c->path, c->abs, sizeof c->abs);
+        break;
+    case A_PATH1:
+        read_str(t->tid, c->args[1], c->path, sizeof c->path);
+        absolute(t->tid, (long)c->args[0], c->path, c->abs, sizeof c->abs);
+        break;
     case A_PATHS02:
         read_str(t->tid, c->args[0], c->path, sizeof c->path);
         read_str(t->tid, c->args[1], c->path2, sizeof c->path2);
+        absolute(t->tid, AT_FDCWD, c->path, c->abs, sizeof c->abs);
+        absolute(t->tid, AT_FDCWD, c->path2, c->abs2, sizeof c->abs2);
         break;
     case A_PATHS13:
         read_str(t->tid, c->args[1], c->path, sizeof c->path);
         read_str(t->tid, c->args[3], c->path2, sizeof c->path2);
+        absolute(t->tid, (long)c->args[0], c->path, c->abs, sizeof c->abs);
+        absolute(t->tid, (long)c->args[2], c->path2, c->abs2, sizeof c->abs2);
         break;
     case A_ADDR1: {
         size_t n = c->args[2] < sizeof c->addr ? (size_t)c->args[2] : sizeof c->addr;
@@ -221,6 +259,62 @@ static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
     case A_NONE: break;
     }
     t->in_call = true;
+}
+
+/* ---- a socket's addresses ------------------------------------------------------------------- */
+static void addr_text(const struct sockaddr_storage *ss, socklen_t len, char *out, size_t cap)
+{
+    out[0] = 0;
+    char ip[INET6_ADDRSTRLEN];
+    if (ss->ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        if (inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip))
+            snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
+    } else if (ss->ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        if (inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip))
+            snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
+    } else if (ss->ss_family == AF_UNIX && len > offsetof(struct sockaddr_un, sun_path)) {
+        const struct sockaddr_un *a = (const struct sockaddr_un *)ss;
+        size_t n = len - offsetof(struct sockaddr_un, sun_path);
+        if (a->sun_path[0])
+            snprintf(out, cap, "%.*s", (int)strnlen(a->sun_path, n), a->sun_path);
+        else if (n > 1)
+            snprintf(out, cap, "@%.*s", (int)(n - 1), a->sun_path + 1);
+    }
+}
+
+/* The addresses of the socket at fd in process pid, through a copy of the descriptor. */
+static void sock_addrs(pid_t pid, int fd, struct sup_call *c)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return;
+    int copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    close(pidfd);
+    if (copy < 0)
+        return;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(copy, (struct sockaddr *)&ss, &len) == 0)
+        addr_text(&ss, len, c->local, sizeof c->local);
+    len = sizeof ss;
+    if (getpeername(copy, (struct sockaddr *)&ss, &len) == 0)
+        addr_text(&ss, len, c->peer, sizeof c->peer);
+    close(copy);
+}
+
+/* What is learnt at a watched call's exit, besides its result. */
+static void at_exit(struct sup_call *c)
+{
+    bool acc = c->nr == SYS_accept4;
+#ifdef SYS_accept
+    acc = acc || c->nr == SYS_accept;
+#endif
+    if (acc && c->ret >= 0)
+        sock_addrs(c->pid, (int)c->ret, c);
+    else if ((c->nr == SYS_connect && (c->ret == 0 || c->ret == -EINPROGRESS)) || (c->nr == SYS_bind && c->ret == 0))
+        sock_addrs(c->pid, (int)c->args[0], c);
 }
 
 /* ---- the run -------------------------------------------------------------------------------- */
@@ -373,8 +467,9 @@ int sup_run(char *const argv[], const struct sup_hooks *h, char *why, size_t why
             struct __ptrace_syscall_info si;
             if (t && t->in_call && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 &&
                 si.op == PTRACE_SYSCALL_INFO_EXIT) {
-                t->call.ret = si.exit.is_error ? si.exit.rval : si.exit.rval;
+                t->call.ret = si.exit.rval;
                 t->in_call = false;
+                at_exit(&t->call);
                 if (h->call)
                     h->call(h->ctx, &t->call);
             }

@@ -26,10 +26,16 @@ struct sup_call {
     long nr;               /* the system call's number */
     uint64_t args[6];
     int64_t ret;           /* the result: >= 0, or -errno */
-    char path[SUP_PATH_MAX];    /* the first path argument, read at the entry ("" if none) */
-    char path2[SUP_PATH_MAX];   /* the second (rename*, link*) */
+    char path[SUP_PATH_MAX];    /* the first path argument as given, read at the entry ("" if none) */
+    char path2[SUP_PATH_MAX];   /* the second (rename*) */
+    /* each made absolute at the entry, while the thread is stopped in the call: against its
+     * working directory or the directory its descriptor argument names ("" when not known) */
+    char abs[SUP_PATH_MAX], abs2[SUP_PATH_MAX];
     unsigned char addr[128];    /* a sockaddr argument (connect, bind), read at the entry */
     unsigned addrlen;
+    /* a socket's own address and its peer's after connect, bind, accept (a copy of the
+     * descriptor taken with pidfd_getfd): "a.b.c.d:port", "[v6]:port", a unix path, "@name" */
+    char local[128], peer[128];
 };
 
 enum sup_event { SUP_FORK, SUP_THREAD, SUP_EXEC, SUP_EXIT };

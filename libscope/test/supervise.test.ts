@@ -2,12 +2,16 @@
 // static executable, which libscope cannot be loaded into, is run under it and every watched call
 // must be seen with its arguments and its result, in the right process and thread, with the
 // program's own behaviour and exit status unchanged. For now it writes what it saw as JSON lines
-// (--calls); the records libscope makes from them come next.
+// (--calls); the records libscope makes from them come next. Names are also given made absolute
+// (against the working directory or a directory descriptor, read while the thread is stopped in
+// the call), and sockets' addresses after connect, bind and accept.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prog } from './lib.js';
@@ -23,7 +27,23 @@ test.after(() => {
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-interface Seen { pid: number; tid?: number; call?: string; ret?: number; path?: string; path2?: string; arg0?: number; event?: string; other?: number }
+interface Seen { pid: number; tid?: number; call?: string; ret?: number; path?: string; path2?: string; abs?: string; abs2?: string; local?: string; peer?: string; arg0?: number; event?: string; other?: number }
+
+/** The same, run without blocking (the test's own server must answer meanwhile). */
+async function supervisedAsync(args: string[]) {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
+  dirs.push(dir);
+  const calls = join(dir, 'calls.json');
+  const ch = spawn(supervisor, ['--calls', calls, '--', ...args.map((a) => a.replace('DIR', dir))], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(ch);
+  let stdout = '';
+  let stderr = '';
+  ch.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+  ch.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const status = await new Promise<number | null>((res) => ch.once('close', (code) => res(code)));
+  const seen: Seen[] = existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Seen) : [];
+  return { r: { status, stdout, stderr }, seen, dir };
+}
 
 function supervised(args: string[], timeout = 30_000) {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
@@ -35,12 +55,16 @@ function supervised(args: string[], timeout = 30_000) {
 }
 
 test('the static programs and the supervisor were built', () => {
-  assert.ok(existsSync(tree) && existsSync(hello), 'static_tree/static_hello not built: no static libc (libc6-dev)');
+  assert.ok(existsSync(tree) && existsSync(hello) && existsSync(prog('static_exec')), 'static_tree/static_hello/static_exec not built: no static libc (libc6-dev)');
   assert.ok(existsSync(supervisor), `${supervisor} not built`);
 });
 
-test("a static program's calls, threads, children and signals, with its status", () => {
-  const { r, seen, dir } = supervised([tree, 'DIR', hello]);
+test("a static program's calls, threads, children and signals, with its status", async () => {
+  const server = createServer((c) => c.end());
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as AddressInfo).port;
+  const { r, seen, dir } = await supervisedAsync([tree, 'DIR', hello, String(port)]);
+  await new Promise((res) => server.close(res));
   assert.is(r.status, 5, r.stderr);
   assert.is(r.stdout, 'static hello\nhandled SIGUSR1\n', 'the program ran as it does alone (its child\'s output, the signal handled)');
   const main = seen[0]!;
@@ -68,14 +92,49 @@ test("a static program's calls, threads, children and signals, with its status",
   const sock = seen.find((s) => s.call === 'socket' && s.pid === pid);
   assert.ok(sock && sock.ret! >= 0, 'the socket');
   assert.ok(seen.some((s) => s.call === 'connect' && s.arg0 === sock!.ret && s.ret === -111), 'the refused connect: -ECONNREFUSED');
+  const conn = seen.find((s) => s.call === 'connect' && s.ret === 0);
+  assert.ok(conn, 'the connect to the test\'s server');
+  assert.is(conn!.peer, `127.0.0.1:${port}`, 'its peer, from the socket itself');
+  assert.match(String(conn!.local), /^127\.0\.0\.1:\d+$/, 'and its own address');
+  const rel = call('openat', 'relative');
+  assert.ok(rel === undefined, 'a relative name is given as the program gave it');
+  const relative = seen.find((s) => s.call === 'openat' && s.path === 'relative');
+  assert.is(relative?.abs, join(dir, 'relative'), 'and made absolute against its working directory');
+  const atDir = seen.find((s) => s.call === 'openat' && s.path === 'at-dirfd');
+  assert.is(atDir?.abs, join(dir, 'subdir', 'at-dirfd'), 'a name relative to a directory descriptor, against that directory');
   assert.equal(seen.at(-1), { pid, event: 'exit', other: 5 << 8 }, 'the program\'s exit is the last thing seen');
 });
 
 test('a program killed by a signal: the status a shell gives it', () => {
-  const { r, seen } = supervised([tree, 'DIR', hello, 'kill']);
+  const { r, seen } = supervised([tree, 'DIR', hello, '0', 'kill']);
   assert.is(r.status, 128 + 15, r.stderr);
   assert.is(seen.at(-1)?.event, 'exit');
   assert.is(seen.at(-1)?.other, 15, 'the wait status says SIGTERM');
+});
+
+test('a thread other than the first execs: the new program keeps the process id', () => {
+  const { r, seen } = supervised([prog('static_exec'), 'thread', hello]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'static hello\n');
+  const pid = seen[0]!.pid;
+  const thread = seen.find((s) => s.event === 'thread');
+  assert.ok(thread, 'the second thread is seen made');
+  assert.equal(seen.filter((s) => s.event === 'exec').at(-1), { pid, event: 'exec', other: thread!.other }, 'the exec, by that thread, in the same process');
+  assert.equal(seen.at(-1), { pid, event: 'exit', other: 0 });
+});
+
+test('a signal sent to the supervisor alone reaches the program', async () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
+  dirs.push(dir);
+  const ch = spawn(supervisor, ['--calls', join(dir, 'calls.json'), '--', prog('static_exec'), 'wait'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(ch);
+  let out = '';
+  const waiting = new Promise<void>((res) => ch.stdout!.on('data', (b: Buffer) => { out += b.toString(); if (out.includes('waiting')) res(); }));
+  const ended = new Promise<number | null>((res) => ch.once('close', (code) => res(code)));
+  await waiting;
+  ch.kill('SIGTERM');
+  assert.is(await ended, 9, 'the program\'s handler ran and chose its status');
+  assert.is(out, 'waiting\nterm\n');
 });
 
 test('a program that cannot be run: 127 and 126, with the reason', () => {

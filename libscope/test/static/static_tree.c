@@ -1,7 +1,9 @@
-/* static_tree DIR PROG [kill] — a static executable (no libc for libscope to interpose) doing a
- * little of everything the supervisor (libscope/supervise/) must follow: files made, opened, missed,
- * renamed, deleted; a directory made; a thread that opens a file; a forked child that opens a file
- * and execs PROG; a signal handled; a refused connect. Exits 5, or with "kill" ends by SIGTERM. */
+/* static_tree DIR PROG PORT [kill] — a static executable (no libc for libscope to interpose) doing
+ * a little of everything the supervisor (libscope/supervise/) must follow: files made, opened,
+ * missed, renamed, deleted; names relative to the working directory (DIR, after a chdir) and to a
+ * directory descriptor; a directory made; a thread that opens a file; a forked child that opens a
+ * file and execs PROG; a signal handled; a refused connect (port 1), and a connect to 127.0.0.1:PORT
+ * unless PORT is 0. Exits 5, or with "kill" ends by SIGTERM. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +38,8 @@ static void on_usr1(int sig) { handled = sig; }
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: static_tree DIR PROG [kill]\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: static_tree DIR PROG PORT [kill]\n");
         return 2;
     }
     dir = argv[1];
@@ -80,7 +82,22 @@ int main(int argc, char **argv)
     if (s < 0 || connect(s, (struct sockaddr *)&sin, sizeof sin) == 0)
         return fprintf(stderr, "static_tree: connect to port 1 succeeded\n"), 1;
     close(s);
-    if (argc > 3 && !strcmp(argv[3], "kill"))
+    int port = atoi(argv[3]);
+    if (port > 0) {
+        s = socket(AF_INET, SOCK_STREAM, 0);
+        sin.sin_port = htons((unsigned short)port);
+        if (s < 0 || connect(s, (struct sockaddr *)&sin, sizeof sin) != 0)
+            return perror("static_tree: connect"), 1;
+        close(s);
+    }
+    if (chdir(dir) != 0)
+        return perror("static_tree: chdir"), 1;
+    int rel = open("relative", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int dfd = open(sub, O_RDONLY | O_DIRECTORY);
+    int at = dfd < 0 ? -1 : openat(dfd, "at-dirfd", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (rel < 0 || at < 0 || close(rel) != 0 || close(at) != 0 || close(dfd) != 0)
+        return perror("static_tree: relative names"), 1;
+    if (argc > 4 && !strcmp(argv[4], "kill"))
         raise(SIGTERM);
     return 5;
 }
