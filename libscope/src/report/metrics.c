@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config/config.h"
 #include "report/emit.h"
 #include "report/ident.h"
+#include "report/report.h"
+#include "report/reporting.h"
 #include "scope.h"
 
 static long long last_cpu_us;
@@ -148,7 +151,10 @@ static long long count_fds(void)
         if (e->d_name[0] != '.')
             n++;
     scope_real_closedir(d);
-    return n > 0 ? n - 1 : 0;   /* not the directory's own descriptor */
+    /* The directory's own descriptor is in the list only when it was opened in the app's table:
+     * the reporting thread has a table of its own (reportfds.c), unless unshare failed. */
+    bool own = atomic_load(&scope_rep_own_table) && scope_report_tid() == (pid_t)scope_real_syscall(SYS_gettid);
+    return n > 0 && !own ? n - 1 : n;
 }
 
 void scope_emit_proc_metrics(struct sbuf *o, bool start)
