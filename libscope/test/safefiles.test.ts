@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prog, run, session, SANITIZED } from './lib.js';
-import { runAsync, startHttp } from './servers.js';
+import { findFreePort, runAsync, startHttp } from './servers.js';
 import { tempDir } from '@scope/core/testing';
 
 const OTHER = 'scope-e2e-other';
@@ -35,7 +35,8 @@ test('payloads: a file the attacker made first gets nothing; a directory of thei
   const srv = await startHttp({ body: 'secret body\n' });
   try {
     const pub = publicDir();
-    const lport = 20000 + (process.pid % 20000);
+    // a local port free now (one derived from the pid was sometimes taken: curl then exits 45)
+    const lport = await findFreePort();
     const name = (pid: string, dir: string): string => `${pid}_127.0.0.1:${srv.port}_127.0.0.1:${lport}.${dir}`;
     // the shell's pid is curl's (exec): the attacker makes both names before curl starts
     const s = session({ SCOPE_PAYLOAD_ENABLE: 'true', SCOPE_PAYLOAD_DIR: pub });
