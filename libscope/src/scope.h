@@ -344,6 +344,9 @@ static inline __attribute__((always_inline)) void scope_call_end(struct scope_ca
 
 /* record.c: the slow parts of the wrappers, each one ring record. All keep errno. */
 struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket);
+/* Proxy reporting (interpose/proxy.c): the wall-clock ns of the call being handed over, which its
+ * records carry instead of the time they are made; 0 otherwise. */
+extern __thread uint64_t scope_rec_time;
 struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket,
                                      uint64_t t_ns);
 /* A new lifetime for fd with these flags; returns its channel id. */
@@ -438,6 +441,8 @@ void scope_net_accepted(enum scope_fn fn, int lfd, int fd, const struct sockaddr
 /* connect returned r (err): connected, under way (an outcome later: from getsockopt(SO_ERROR),
  * the first I/O, or at the close), or failed (net.error). */
 void scope_net_connect(int fd, const struct sockaddr *peer, socklen_t plen, int r, int err);
+/* Proxy reporting: the ends of the call being handed over (NULL, 0: none), for the CONN record. */
+void scope_proxy_ends(const void *local, unsigned llen, const void *peer, unsigned plen);
 /* getsockopt returned r: SO_ERROR on a socket whose connect is under way is its outcome. */
 void scope_net_sockopt(int fd, int level, int opt, int r, const void *val, const socklen_t *len);
 /* Before the real close of a socket: a connect still unsettled is settled now. */

@@ -1,21 +1,30 @@
-/* scope-supervise — the tracer (tracer.h) under a program: for now it writes what it saw, one JSON
- * line a call or process event, for its tests (libscope/test/supervise.test.ts); the records
- * libscope makes come next (issue "beyond libc").
+/* scope-supervise — a program libscope cannot be loaded into (a static executable; Go's runtime),
+ * followed from outside (tracer.h), its calls reported by libscope all the same.
  *
- *   scope-supervise --calls FILE -- PROG [ARG…]
+ *   scope-supervise [--lib LIBSCOPE] [--calls FILE] -- PROG [ARG…]
  *
+ * --lib: for each process of the program's tree (each image: an exec starts a new one), a helper
+ * process loads LIBSCOPE with dlopen and reports the calls handed to it as that process's, with
+ * the settings in that process's environment (libscope/src/interpose/proxy.c): events, metrics and
+ * the process-start record go where its SCOPE_* variables say, as if libscope were in it.
+ * --calls: what was seen, a JSON line a call or process event (for the tests).
  * Exits with PROG's status (a shell's: 128 + N when killed by signal N), 126/127 when PROG could not
  * be run, 125 when tracing could not begin. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "tracer.h"
 
+/* ---- --calls ------------------------------------------------------------------------------- */
 static void json_str(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -30,20 +39,12 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void on_call(void *ctx, const struct sup_call *c)
+static void print_call(FILE *f, const struct sup_call *c)
 {
-    FILE *f = ctx;
     fprintf(f, "{\"pid\":%d,\"tid\":%d,\"call\":\"%s\",\"ret\":%lld", (int)c->pid, (int)c->tid,
             sup_call_name(c->nr), (long long)c->ret);
-    if (c->path[0]) {
-        fputs(",\"path\":", f);
-        json_str(f, c->path);
-    }
-    if (c->path2[0]) {
-        fputs(",\"path2\":", f);
-        json_str(f, c->path2);
-    }
-    const char *const extra[][2] = {{"abs", c->abs}, {"abs2", c->abs2}, {"local", c->local}, {"peer", c->peer}};
+    const char *const extra[][2] = {{"path", c->path}, {"path2", c->path2}, {"abs", c->abs},
+                                    {"abs2", c->abs2}, {"local", c->local}, {"peer", c->peer}};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
         if (extra[i][1][0]) {
             fprintf(f, ",\"%s\":", extra[i][0]);
@@ -53,35 +54,308 @@ static void on_call(void *ctx, const struct sup_call *c)
     fflush(f);
 }
 
-static void on_proc(void *ctx, enum sup_event e, pid_t pid, long other)
+/* ---- the helpers: one per process image, libscope reporting for it -------------------------- */
+struct helper {
+    pid_t subject, pid;   /* the process reported for; the helper (0: a free slot) */
+    int fd;               /* the write end of its pipe; -1 once closed */
+};
+static struct helper helpers[1024];
+static const char *lib;
+static unsigned long dropped;
+
+/* A message: this header, then the call's name, its two names and its address. */
+struct msg {
+    uint32_t len, name_len, path_len, path2_len, addr_len, local_len, peer_len;
+    uint64_t t_ns;
+    long long args[6], ret;
+};
+
+typedef int (*start_fn)(pid_t);
+typedef void (*call_fn)(const char *, uint64_t, const long long *, long long, const char *, const char *,
+                        const void *, unsigned, const void *, unsigned, const void *, unsigned);
+typedef void (*end_fn)(int);
+
+/* The subject's environment, as its libscope would have read it at its start. */
+static void take_environment(pid_t subject)
 {
-    FILE *f = ctx;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)subject);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    ssize_t n;
+    while (buf && (n = read(fd, buf + len, cap - len)) > 0) {
+        len += (size_t)n;
+        if (len == cap) {
+            char *b = realloc(buf, cap *= 2);
+            if (!b)
+                break;
+            buf = b;
+        }
+    }
+    close(fd);
+    if (!buf)
+        return;
+    clearenv();
+    for (size_t i = 0; i < len;) {
+        size_t l = strnlen(buf + i, len - i);
+        if (l && l < len - i && strncmp(buf + i, "LD_PRELOAD=", 11) != 0)
+            putenv(buf + i);   /* kept for good: the environment points into it */
+        i += l + 1;
+    }
+}
+
+static bool read_all(int fd, void *p, size_t n)
+{
+    char *b = p;
+    while (n) {
+        ssize_t got = read(fd, b, n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return false;
+        b += got;
+        n -= (size_t)got;
+    }
+    return true;
+}
+
+static void helper_main(pid_t subject, int in, int ack)
+{
+    /* its own process group: a terminal's ^C or ^Z for the program is not for it */
+    setpgid(0, 0);
+    static const int quiet[] = {SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGHUP};
+    for (size_t i = 0; i < sizeof quiet / sizeof quiet[0]; i++)
+        signal((int)quiet[i], SIG_IGN);
+    signal(SIGTERM, SIG_DFL);
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    start_fn start = h ? (start_fn)dlsym(h, "scope_proxy_start") : NULL;
+    call_fn call = h ? (call_fn)dlsym(h, "scope_proxy_call") : NULL;
+    end_fn end = h ? (end_fn)dlsym(h, "scope_proxy_end") : NULL;
+    if (!start || !call || !end) {
+        fprintf(stderr, "scope-supervise: %s: %s\n", lib, h ? "not a libscope with proxy reporting" : dlerror());
+        _exit(1);
+    }
+    take_environment(subject);
+    int started = start(subject);
+    char ok = started == 0;
+    if (write(ack, &ok, 1) != 1 || started != 0)   /* the supervisor holds the subject until this */
+        _exit(1);
+    close(ack);
+    struct msg m;
+    static char body[4 * 4096 + 512];
+    int replaced = 0;
+    while (read_all(in, &m, sizeof m)) {
+        if (m.len == sizeof m && !m.name_len) {   /* the image was replaced by an exec */
+            replaced = 1;
+            break;
+        }
+        size_t rest = m.len - sizeof m;
+        if (m.len < sizeof m || rest > sizeof body || !read_all(in, body, rest) ||
+            (size_t)m.name_len + m.path_len + m.path2_len + m.addr_len + m.local_len + m.peer_len + 3 > rest)
+            break;
+        const char *name = body, *path = name + m.name_len + 1, *path2 = path + m.path_len + 1;
+        const char *addr = path2 + m.path2_len + 1, *local = addr + m.addr_len, *peer = local + m.local_len;
+        call(name, m.t_ns, m.args, m.ret, path, path2, addr, m.addr_len, local, m.local_len, peer, m.peer_len);
+    }
+    end(replaced);
+    _exit(0);
+}
+
+static struct helper *helper_of(pid_t subject)
+{
+    for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
+        if (helpers[i].pid && helpers[i].subject == subject && helpers[i].fd >= 0)
+            return &helpers[i];
+    return NULL;
+}
+
+static void helper_end(pid_t subject, bool replaced)
+{
+    struct helper *h = helper_of(subject);
+    if (h) {
+        struct msg m = {0};
+        m.len = sizeof m;
+        if (replaced && write(h->fd, &m, sizeof m) != (ssize_t)sizeof m)
+            dropped++;
+        close(h->fd);
+        h->fd = -1;   /* the slot is free once the helper is reaped */
+    }
+}
+
+static void helper_start(pid_t subject)
+{
+    struct helper *slot = NULL;
+    for (size_t i = 0; i < sizeof helpers / sizeof helpers[0] && !slot; i++)
+        if (!helpers[i].pid)
+            slot = &helpers[i];
+    int p[2], a[2];
+    if (!slot || pipe2(p, O_CLOEXEC) != 0 || (pipe2(a, O_CLOEXEC) != 0 && (close(p[0]), close(p[1]), 1))) {
+        fprintf(stderr, "scope-supervise: no reporting for process %d: %s\n", (int)subject,
+                slot ? strerror(errno) : "too many processes at once");
+        return;
+    }
+    fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        close(a[0]);
+        for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
+            if (helpers[i].pid && helpers[i].fd >= 0)
+                close(helpers[i].fd);   /* the others' write ends: their EOF is theirs */
+        helper_main(subject, p[0], a[1]);
+    }
+    close(p[0]);
+    close(a[1]);
+    if (pid < 0) {
+        close(p[1]);
+        close(a[0]);
+        return;
+    }
+    /* The subject is stopped (at its exec, or a new child not yet resumed) until its helper has
+     * read who it is: records must not be named after what it becomes next. */
+    struct pollfd pf = {a[0], POLLIN, 0};
+    char ok = 0;
+    while (poll(&pf, 1, 5000) < 0 && errno == EINTR)
+        ;
+    if (!(pf.revents & POLLIN) || read(a[0], &ok, 1) != 1 || !ok)
+        fprintf(stderr, "scope-supervise: no reporting for process %d: its helper did not start\n", (int)subject);
+    close(a[0]);
+    fcntl(p[1], F_SETFL, O_NONBLOCK);   /* a helper that falls behind costs records, never the program's time */
+    *slot = (struct helper){subject, pid, p[1]};
+}
+
+static void helper_send(const struct sup_call *c)
+{
+    struct helper *h = helper_of(c->pid);
+    if (!h)
+        return;
+    const char *name = sup_call_name(c->nr);
+    const char *path = c->abs[0] ? c->abs : c->path, *path2 = c->abs2[0] ? c->abs2 : c->path2;
+    struct msg m = {0};
+    m.name_len = (uint32_t)strlen(name);
+    m.path_len = (uint32_t)strlen(path);
+    m.path2_len = (uint32_t)strlen(path2);
+    m.addr_len = c->addrlen;
+    m.local_len = c->local_len;
+    m.peer_len = c->peer_len;
+    m.t_ns = c->t_ns;
+    for (int i = 0; i < 6; i++)
+        m.args[i] = (long long)c->args[i];
+    m.ret = c->ret;
+    static char buf[sizeof m + 4 * 4096 + 512];
+    size_t n = sizeof m;
+    memcpy(buf + n, name, m.name_len + 1);
+    n += m.name_len + 1;
+    memcpy(buf + n, path, m.path_len + 1);
+    n += m.path_len + 1;
+    memcpy(buf + n, path2, m.path2_len + 1);
+    n += m.path2_len + 1;
+    memcpy(buf + n, c->addr, c->addrlen);
+    n += c->addrlen;
+    memcpy(buf + n, c->local_raw, c->local_len);
+    n += c->local_len;
+    memcpy(buf + n, c->peer_raw, c->peer_len);
+    n += c->peer_len;
+    m.len = (uint32_t)n;
+    memcpy(buf, &m, sizeof m);
+    /* at most the pipe's size is written at once, and a message is far smaller: all or nothing */
+    ssize_t w = write(h->fd, buf, n);
+    if (w != (ssize_t)n)
+        dropped++;
+}
+
+/* ---- the hooks ------------------------------------------------------------------------------ */
+struct ctx {
+    FILE *calls;
+};
+
+static void on_call(void *vctx, const struct sup_call *c)
+{
+    struct ctx *x = vctx;
+    if (x->calls)
+        print_call(x->calls, c);
+    if (lib)
+        helper_send(c);
+}
+
+static void on_proc(void *vctx, enum sup_event e, pid_t pid, long other)
+{
+    struct ctx *x = vctx;
     static const char *const names[] = {"fork", "thread", "exec", "exit"};
-    fprintf(f, "{\"pid\":%d,\"event\":\"%s\",\"other\":%ld}\n", (int)pid, names[e], other);
-    fflush(f);
+    if (x->calls) {
+        fprintf(x->calls, "{\"pid\":%d,\"event\":\"%s\",\"other\":%ld}\n", (int)pid, names[e], other);
+        fflush(x->calls);
+    }
+    if (!lib)
+        return;
+    if (e == SUP_EXEC) {   /* a new image: the old one's records end, the new one's begin */
+        helper_end(pid, true);
+        helper_start(pid);
+    } else if (e == SUP_FORK) {
+        helper_start((pid_t)other);
+    } else if (e == SUP_EXIT) {
+        helper_end(pid, false);
+    }
+}
+
+static bool on_reaped(void *vctx, pid_t pid, int status)
+{
+    (void)vctx;
+    (void)status;
+    for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
+        if (helpers[i].pid == pid) {
+            if (helpers[i].fd >= 0)
+                close(helpers[i].fd);
+            helpers[i] = (struct helper){0, 0, -1};
+            return true;
+        }
+    return false;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: scope-supervise [--lib LIBSCOPE] [--calls FILE] -- PROG [ARG...]\n");
+    return 2;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 5 || strcmp(argv[1], "--calls") || strcmp(argv[3], "--")) {
-        fprintf(stderr, "usage: scope-supervise --calls FILE -- PROG [ARG...]\n");
-        return 2;
+    struct ctx x = {NULL};
+    int i = 1;
+    for (; i < argc && strcmp(argv[i], "--"); i += 2) {
+        if (i + 1 >= argc)
+            return usage();
+        if (!strcmp(argv[i], "--lib")) {
+            lib = argv[i + 1];
+        } else if (!strcmp(argv[i], "--calls")) {
+            int fd = open(argv[i + 1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (fd < 0 || !(x.calls = fdopen(fd, "w"))) {
+                fprintf(stderr, "scope-supervise: %s: %s\n", argv[i + 1], strerror(errno));
+                return 125;
+            }
+        } else {
+            return usage();
+        }
     }
-    int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-    if (!f) {
-        fprintf(stderr, "scope-supervise: %s: %s\n", argv[2], strerror(errno));
-        return 125;
-    }
-    struct sup_hooks h = {f, on_call, on_proc};
+    if (i >= argc - 1)
+        return usage();
+    for (size_t k = 0; k < sizeof helpers / sizeof helpers[0]; k++)
+        helpers[k].fd = -1;
+    struct sup_hooks h = {&x, on_call, on_proc, on_reaped};
     char why[512] = "";
-    int rc = sup_run(argv + 4, &h, why, sizeof why);
-    fclose(f);
+    int rc = sup_run(argv + i + 1, &h, why, sizeof why);
+    if (x.calls)
+        fclose(x.calls);
     if (rc < 0) {
         fprintf(stderr, "scope-supervise: %s\n", why);
         return 125;
     }
     if (why[0])
         fprintf(stderr, "scope-supervise: %s\n", why);
+    if (dropped)
+        fprintf(stderr, "scope-supervise: %lu calls not reported: their process's reporting fell behind\n", dropped);
     return rc;
 }

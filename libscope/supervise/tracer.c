@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tracer.h"
@@ -225,8 +226,11 @@ static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
     for (int i = 0; i < 6; i++)
         c->args[i] = si->seccomp.args[i];
     c->ret = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    c->t_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
     c->path[0] = c->path2[0] = c->abs[0] = c->abs2[0] = c->local[0] = c->peer[0] = 0;
-    c->addrlen = 0;
+    c->addrlen = c->local_len = c->peer_len = 0;
     const struct watched *w = watched_of(c->nr);
     switch (w ? w->args : A_NONE) {
     case A_PATH0:
@@ -296,11 +300,17 @@ static void sock_addrs(pid_t pid, int fd, struct sup_call *c)
         return;
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    if (getsockname(copy, (struct sockaddr *)&ss, &len) == 0)
+    if (getsockname(copy, (struct sockaddr *)&ss, &len) == 0 && len <= sizeof c->local_raw) {
         addr_text(&ss, len, c->local, sizeof c->local);
+        memcpy(c->local_raw, &ss, len);
+        c->local_len = len;
+    }
     len = sizeof ss;
-    if (getpeername(copy, (struct sockaddr *)&ss, &len) == 0)
+    if (getpeername(copy, (struct sockaddr *)&ss, &len) == 0 && len <= sizeof c->peer_raw) {
         addr_text(&ss, len, c->peer, sizeof c->peer);
+        memcpy(c->peer_raw, &ss, len);
+        c->peer_len = len;
+    }
     close(copy);
 }
 
@@ -440,6 +450,8 @@ int sup_run(char *const argv[], const struct sup_hooks *h, char *why, size_t why
                 continue;
             break;   /* ECHILD: nothing followed is left */
         }
+        if ((WIFEXITED(st) || WIFSIGNALED(st)) && h->reaped && !thread_of(w, false) && h->reaped(h->ctx, w, st))
+            continue;   /* one of the supervisor's own helpers */
         struct thread *t = thread_of(w, true);
         if (t && !t->tgid)
             t->tgid = tgid_of(w) ? tgid_of(w) : w;

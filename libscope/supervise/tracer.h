@@ -26,6 +26,7 @@ struct sup_call {
     long nr;               /* the system call's number */
     uint64_t args[6];
     int64_t ret;           /* the result: >= 0, or -errno */
+    uint64_t t_ns;         /* CLOCK_REALTIME at the entry stop */
     char path[SUP_PATH_MAX];    /* the first path argument as given, read at the entry ("" if none) */
     char path2[SUP_PATH_MAX];   /* the second (rename*) */
     /* each made absolute at the entry, while the thread is stopped in the call: against its
@@ -36,6 +37,8 @@ struct sup_call {
     /* a socket's own address and its peer's after connect, bind, accept (a copy of the
      * descriptor taken with pidfd_getfd): "a.b.c.d:port", "[v6]:port", a unix path, "@name" */
     char local[128], peer[128];
+    unsigned char local_raw[128], peer_raw[128];   /* the same as sockaddrs */
+    unsigned local_len, peer_len;
 };
 
 enum sup_event { SUP_FORK, SUP_THREAD, SUP_EXEC, SUP_EXIT };
@@ -47,6 +50,8 @@ struct sup_hooks {
      * runs a new program (`other`: the thread that exec'd, when not the leader); SUP_EXIT: process
      * `pid` ended, `other` its wait status. */
     void (*proc)(void *ctx, enum sup_event e, pid_t pid, long other);
+    /* A child of the supervisor's own that ended (not a followed process): true when it was one. */
+    bool (*reaped)(void *ctx, pid_t pid, int status);
 };
 
 /* The name of a system call this tracer may watch, or NULL. */

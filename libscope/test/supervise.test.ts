@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prog } from './lib.js';
+import { ASAN_RUNTIME, LIB, SANITIZED, evts, isStart, prog, session } from './lib.js';
 
 const supervisor = join(prog('static_hello'), '../../scope-supervise');
 const tree = prog('static_tree');
@@ -135,6 +135,57 @@ test('a signal sent to the supervisor alone reaches the program', async () => {
   ch.kill('SIGTERM');
   assert.is(await ended, 9, 'the program\'s handler ran and chose its status');
   assert.is(out, 'waiting\nterm\n');
+});
+
+test('with --lib, libscope reports each process of the static tree as its own', async () => {
+  const server = createServer((c) => c.end());
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const port = (server.address() as AddressInfo).port;
+  const s = session({ SCOPE_EVENT_MAXEPS: '0', SCOPE_EVENT_NET: 'true', SCOPE_METRIC_FORMAT: 'ndjson' });
+  dirs.push(s.dir);
+  const env = { ...s.env };
+  // the helpers dlopen LIB: a sanitized one needs its runtime loaded first
+  if (SANITIZED) env['LD_PRELOAD'] = ASAN_RUNTIME;
+  else delete env['LD_PRELOAD'];
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
+  dirs.push(dir);
+  const calls = join(dir, 'calls.json');
+  const ch = spawn(supervisor, ['--lib', LIB, '--calls', calls, '--', tree, dir, hello, String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(ch);
+  let stderr = '';
+  ch.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const status = await new Promise<number | null>((res) => ch.once('close', (code) => res(code)));
+  await new Promise((res) => server.close(res));
+  assert.is(status, 5, stderr);
+  assert.is(stderr, '', 'nothing said: every process had its reporting');
+  const seen = readFileSync(calls, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Seen);
+  const pid = seen[0]!.pid;
+  const child = seen.find((x) => x.event === 'fork')!.other!;
+  const events = s.events();
+  const starts = events.filter(isStart).map((e) => e.info.process);
+  assert.equal(starts.filter((p) => p.pid === pid).map((p) => p.procname), ['static_tree'], 'the program: one process-start record, its own');
+  assert.equal(starts.filter((p) => p.pid === child).map((p) => p.procname), ['static_tree', 'static_hello'], 'its child: one before its exec, one after');
+  assert.ok(starts.every((p) => p.ppid === (p.pid === pid ? Number(p.ppid) : pid)), 'the child\'s parent is the program');
+  const fs = (source: string, file: string) => evts(events, source).filter((e) => e.body.data.file === join(dir, file));
+  const made = fs('fs.open', 'made');
+  assert.is(made.length, 1, 'fs.open of made');
+  assert.equal([made[0]!.body.pid, made[0]!.body.proc, made[0]!.body.data.op, made[0]!.body.data.fd], [pid, 'static_tree', 'openat', 3]);
+  const closed = fs('fs.close', 'made')[0];
+  assert.ok(closed, 'its fs.close');
+  assert.not.ok('file_write_bytes' in closed!.body.data, 'no byte counts: writes are not seen from outside, and a 0 would be wrong');
+  assert.is(fs('fs.error', 'missing')[0]?.body.data.errno_name, 'ENOENT', 'the failed open');
+  assert.is(fs('fs.rename', 'made')[0]?.body.data.new_file, join(dir, 'renamed'), 'the rename');
+  assert.ok(fs('fs.delete', 'renamed').length === 1 && fs('fs.mkdir', 'subdir').length === 1, 'the delete and the mkdir');
+  assert.ok(fs('fs.open', 'relative').length === 1 && fs('fs.open', 'subdir/at-dirfd').length === 1, 'relative names, made absolute');
+  const byChild = fs('fs.open', 'by-child')[0];
+  assert.equal([byChild?.body.pid, byChild?.body.proc], [child, 'static_tree'], "the child's open, under the name it had then");
+  assert.ok(fs('fs.open', 'by-thread')[0]?.body.pid === pid, "the thread's open is the program's");
+  const open = evts(events, 'net.open').find((e) => e.body.data.net_peer_port === port);
+  assert.ok(open, 'net.open of the connection to the test\'s server');
+  assert.is(open!.body.data.net_host_ip, '127.0.0.1', 'with its own end, read from the socket');
+  assert.ok(Number(open!.body.data.net_host_port) > 0);
+  const refused = evts(events, 'net.error').find((e) => e.body.data.errno_name === 'ECONNREFUSED');
+  assert.ok(refused && refused.body.pid === pid, 'the refused connect');
 });
 
 test('a program that cannot be run: 127 and 126, with the reason', () => {

@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 
-enum scope_mode { SCOPE_MODE_NONE, SCOPE_MODE_PRELOAD, SCOPE_MODE_ATTACH };
+enum scope_mode { SCOPE_MODE_NONE, SCOPE_MODE_PRELOAD, SCOPE_MODE_ATTACH, SCOPE_MODE_PROXY };
 
 /* init.c */
 int scope_mode(void);

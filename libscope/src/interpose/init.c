@@ -159,9 +159,12 @@ int scope_start(int how)
     scope_pid_set(getpid());
     scope_ident_start();     /* argv before main can rewrite it */
     scope_metrics_reset();   /* proc.cpu counts from here */
-    scope_crash_init();
+    bool proxy = how == SCOPE_MODE_PROXY;   /* reporting for a program followed from outside */
+    if (!proxy)
+        scope_crash_init();
     scope_filter_load();
-    scope_exec_prepare(how == SCOPE_MODE_ATTACH);
+    if (!proxy)
+        scope_exec_prepare(how == SCOPE_MODE_ATTACH);
 
     const char *ev = scope_event_url(), *met = scope_metric_url();
     if (!ev)
@@ -175,21 +178,24 @@ int scope_start(int how)
     scope_report_open(ev, met);
     set_hot(ev != NULL, met != NULL);
     chan_base();
-    scope_std_start();
+    if (!proxy)
+        scope_std_start();
     atomic_store(&mode, how);
     /* Once: a reattach starts nothing anew, and the handlers stay registered for good. */
     static bool registered;
-    if (!registered && pthread_atfork(fork_prepare, fork_parent, atfork_child) == 0)
+    if (!proxy && !registered && pthread_atfork(fork_prepare, fork_parent, atfork_child) == 0)
         registered = true;
     atomic_store(&scope_hot.active, ev || met);
-    scope_self_notice();   /* a Go program: say its calls are not seen (elfkind.c) */
+    if (!proxy)
+        scope_self_notice();   /* a Go program: say its calls are not seen (elfkind.c) */
     if (!scope_report_start()) {
         atomic_store(&scope_hot.active, 0);
         return -EAGAIN;
     }
     reporting = true;
     scope_log(SCOPE_LOG_INFO, "libscope %s %s; queue of %zu records", SCOPE_VERSION,
-              how == SCOPE_MODE_ATTACH ? "attached" : "loaded", scope_ring_capacity());
+              how == SCOPE_MODE_ATTACH ? "attached" : proxy ? "reporting for a program followed from outside" : "loaded",
+              scope_ring_capacity());
     return 0;
 }
 

@@ -113,6 +113,14 @@ static inline int scope_sys_lstat(const char *path, struct stat *st)
  * whether we run in a vfork child (another pid, our memory: touch nothing there but the stack). */
 pid_t scope_pid(void);
 void scope_pid_set(pid_t pid);
+/* The process reported on: 0 for this one; else the pid a proxy reports for (interpose/proxy.c).
+ * scope_proc: "/proc/self/<rest>", or "/proc/<that pid>/<rest>", into buf. */
+pid_t scope_subject(void);
+void scope_subject_set(pid_t pid);
+/* The subject's image was replaced (an exec): its /proc no longer tells of it. */
+void scope_subject_gone(void);
+bool scope_subject_readable(void);
+const char *scope_proc(char *buf, size_t cap, const char *rest);
 bool scope_vforked(void);
 /* CLOCK_REALTIME in ns. */
 uint64_t scope_now_ns(void);

@@ -26,6 +26,13 @@ static bool regular(int fd, int *flags)
 
 void scope_fd_link(char link[32], int fd)
 {
+    if (scope_subject()) {   /* proxy reporting: the subject's descriptor (a pid has at most 7 digits) */
+        memcpy(link, "/proc/", 6);
+        size_t n = 6 + scope_u_str(link + 6, (unsigned)scope_subject());
+        memcpy(link + n, "/fd/", 4);
+        scope_u_str(link + n + 4, (unsigned)fd);
+        return;
+    }
     memcpy(link, "/proc/self/fd/", 14);
     scope_u_str(link + 14, (unsigned)fd);
 }

@@ -67,6 +67,20 @@ static bool statsd_peer(const struct sockaddr *sa)
     return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 }
 
+/* Proxy reporting (interpose/proxy.c): a call's two ends as the supervisor read them. */
+static struct sockaddr_storage proxy_local, proxy_peer;
+static socklen_t proxy_local_len, proxy_peer_len;
+
+void scope_proxy_ends(const void *local, unsigned llen, const void *peer, unsigned plen)
+{
+    proxy_local_len = local && llen <= sizeof proxy_local ? (socklen_t)llen : 0;
+    proxy_peer_len = peer && plen <= sizeof proxy_peer ? (socklen_t)plen : 0;
+    if (proxy_local_len)
+        memcpy(&proxy_local, local, proxy_local_len);
+    if (proxy_peer_len)
+        memcpy(&proxy_peer, peer, proxy_peer_len);
+}
+
 /* The CONN record: both ends, each as a length byte and the sockaddr. */
 static void conn_rec(enum scope_fn fn, int fd, uint64_t chan, uint32_t flags,
                      const struct sockaddr *local, socklen_t llen, const struct sockaddr *peer,
@@ -114,13 +128,22 @@ static void connected(enum scope_fn fn, int fd, struct scope_fdc *c, const struc
         return;
     struct sockaddr_storage local, p;
     socklen_t llen = sizeof local;
-    if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
-        llen = 0;
-    if (!peer || !plen) {
-        plen = sizeof p;
-        peer = getpeername(fd, (struct sockaddr *)&p, &plen) == 0 ? (struct sockaddr *)&p : NULL;
-        if (!peer)
-            plen = 0;
+    if (scope_subject()) {   /* followed from outside: the ends the supervisor read (proxy.c) */
+        llen = proxy_local_len;
+        memcpy(&local, &proxy_local, llen);
+        if (proxy_peer_len) {
+            peer = (const struct sockaddr *)&proxy_peer;
+            plen = proxy_peer_len;
+        }
+    } else {
+        if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
+            llen = 0;
+        if (!peer || !plen) {
+            plen = sizeof p;
+            peer = getpeername(fd, (struct sockaddr *)&p, &plen) == 0 ? (struct sockaddr *)&p : NULL;
+            if (!peer)
+                plen = 0;
+        }
     }
     uint32_t add = SCOPE_FD_CONN | extra | (extra & SCOPE_FD_LISTEN ? 0 : copy_bits(fl, peer));
     fl = atomic_fetch_or_explicit(&c->flags, add, memory_order_relaxed) | add;

@@ -26,6 +26,8 @@ static uint32_t copy_path(char *dst, const char *path, size_t room)
     return (uint32_t)room;
 }
 
+__thread uint64_t scope_rec_time;
+
 SCOPE_HOT struct scope_rec *scope_rec_claim(enum scope_rec_kind kind, enum scope_fn fn, int fd, uint64_t *ticket)
 {
     return scope_rec_claim_at(kind, fn, fd, ticket, 0);
@@ -44,7 +46,7 @@ SCOPE_HOT struct scope_rec *scope_rec_claim_at(enum scope_rec_kind kind, enum sc
     r->len = 0;
     r->aux = 0;
     r->chan = 0;
-    r->t_ns = t_ns ? t_ns : scope_stamp();
+    r->t_ns = t_ns ? t_ns : SCOPE_UNLIKELY(scope_rec_time) ? scope_rec_time : scope_stamp();
     r->rbytes = r->rops = r->wbytes = r->wops = 0;
     return r;
 }

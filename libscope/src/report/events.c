@@ -225,10 +225,12 @@ static void fs_event(struct sbuf *o, const char *source, const struct scope_rec 
     int nf = 9;
     if (close) {
         uint64_t t_open = fi ? fi->t_open : r->t_ns;
-        f[nf++] = (struct scope_field)N("file_read_bytes", r->rbytes);
-        f[nf++] = (struct scope_field)N("file_read_ops", r->rops);
-        f[nf++] = (struct scope_field)N("file_write_bytes", r->wbytes);
-        f[nf++] = (struct scope_field)N("file_write_ops", r->wops);
+        if (!scope_subject()) {   /* followed from outside (proxy.c), reads and writes are not seen */
+            f[nf++] = (struct scope_field)N("file_read_bytes", r->rbytes);
+            f[nf++] = (struct scope_field)N("file_read_ops", r->rops);
+            f[nf++] = (struct scope_field)N("file_write_bytes", r->wbytes);
+            f[nf++] = (struct scope_field)N("file_write_ops", r->wops);
+        }
         f[nf++] = (struct scope_field)N("duration", r->t_ns > t_open ? (r->t_ns - t_open) / 1000000 : 0);
     }
     scope_event(o, SCOPE_W_FS, source, "fs", r->chan, r->t_ns, f, nf);

@@ -150,12 +150,12 @@ const char *scope_ident_host_var(void)
 
 static pid_t read_outer_pid(uint64_t pidns)
 {
-    char buf[4096];
-    if (slurp("/proc/self/status", buf, sizeof buf) <= 0)
+    char buf[4096], path[64];
+    if (slurp(scope_proc(path, sizeof path, "status"), buf, sizeof buf) <= 0)
         return 0;
     const char *l = strstr(buf, "\nNSpid:");
     if (!l)
-        return pidns == INIT_PIDNS ? getpid() : 0;
+        return pidns == INIT_PIDNS ? (scope_subject() ? scope_subject() : getpid()) : 0;
     char *at = (char *)l + 7, *next;
     long first = strtol(at, &next, 10);
     int cols = 0;
@@ -202,14 +202,33 @@ static void machine_id(char out[33])
     out[32] = 0;
 }
 
+/* The subject's pid, parent and real ids, from its status (proxy reporting). */
+static void subject_ids(struct scope_ident *p)
+{
+    char buf[4096], path[64];
+    p->pid = scope_subject();
+    p->ppid = 0;
+    p->uid = p->gid = (uid_t)-1;
+    if (slurp(scope_proc(path, sizeof path, "status"), buf, sizeof buf) <= 0)
+        return;
+    const char *l;
+    if ((l = strstr(buf, "\nPPid:")))
+        p->ppid = (pid_t)strtol(l + 6, NULL, 10);
+    if ((l = strstr(buf, "\nUid:")))
+        p->uid = (uid_t)strtoul(l + 5, NULL, 10);
+    if ((l = strstr(buf, "\nGid:")))
+        p->gid = (gid_t)strtoul(l + 5, NULL, 10);
+}
+
 static char argv0[256];   /* the start's first argument, the name when comm cannot be read */
 static bool started;
 
 void scope_ident_start(void)
 {
     static char raw[4096];
+    char path[64];
     struct scope_ident *p = &scope_id;
-    ssize_t n = slurp("/proc/self/cmdline", raw, sizeof raw);
+    ssize_t n = slurp(scope_proc(path, sizeof path, "cmdline"), raw, sizeof raw);
     started = true;
     if (n <= 0) {
         p->cmd[0] = argv0[0] = 0;
@@ -235,10 +254,15 @@ void scope_ident_load(void)
     loaded_for = getpid();
     if (!started)
         scope_ident_start();
-    p->pid = getpid();
-    p->ppid = getppid();
-    p->uid = getuid();
-    p->gid = getgid();
+    char path[64];
+    if (scope_subject())
+        subject_ids(p);
+    else {
+        p->pid = getpid();
+        p->ppid = getppid();
+        p->uid = getuid();
+        p->gid = getgid();
+    }
     name_of("/etc/passwd", p->uid, p->user, sizeof p->user);
     name_of("/etc/group", p->gid, p->group, sizeof p->group);
     if (gethostname(p->host, sizeof p->host) != 0)
@@ -248,7 +272,7 @@ void scope_ident_load(void)
     /* The process's name as the kernel knows it (what ps, top, Tracee and AppScope show): an app
      * that rewrites its argv (nginx, postgres, sshd) keeps it. */
     p->proc[0] = 0;
-    if (slurp("/proc/self/comm", p->proc, sizeof p->proc) > 0)
+    if (slurp(scope_proc(path, sizeof path, "comm"), p->proc, sizeof p->proc) > 0)
         p->proc[strcspn(p->proc, "\n")] = 0;
     if (!p->proc[0])
         scope_str_copy(p->proc, sizeof p->proc, argv0[0] ? argv0 : "unknown");
@@ -266,17 +290,17 @@ void scope_ident_load(void)
     p->id[hl + 1 + pl] = '-';
     scope_str_copy(p->id + hl + pl + 2, sizeof p->id - hl - pl - 2, p->cmd + from);
 
-    ssize_t x = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
+    ssize_t x = readlink(scope_proc(path, sizeof path, "exe"), p->exe, sizeof p->exe - 1);
     p->exe[x > 0 ? x : 0] = 0;
-    p->mntns = ns_inode("/proc/self/ns/mnt");
-    p->pidns = ns_inode("/proc/self/ns/pid");
-    p->netns = ns_inode("/proc/self/ns/net");
+    p->mntns = ns_inode(scope_proc(path, sizeof path, "ns/mnt"));
+    p->pidns = ns_inode(scope_proc(path, sizeof path, "ns/pid"));
+    p->netns = ns_inode(scope_proc(path, sizeof path, "ns/net"));
     p->host_pid = outer_pid(p->pidns);
     machine_id(p->machine_id);
     new_uuid(p->uuid);
 
     char cg[8192];
-    ssize_t cgn = slurp("/proc/self/cgroup", cg, sizeof cg);
+    ssize_t cgn = slurp(scope_proc(path, sizeof path, "cgroup"), cg, sizeof cg);
     p->cgroup[0] = 0;
     p->containerid[0] = 0;
     if (cgn > 0) {

@@ -20,9 +20,30 @@
 static long long last_cpu_us;
 static uint64_t last_wall_ns;
 
-/* CPU time of all the process's threads, in microseconds. */
+static bool read_small(const char *path, char *buf, size_t cap);
+
+/* CPU time of all the process's threads, in microseconds: getrusage, or for a subject reported
+ * from outside its stat's utime and stime (clock ticks). */
 static long long cpu_us(void)
 {
+    if (scope_subject()) {
+        char path[64], buf[1024];
+        if (!read_small(scope_proc(path, sizeof path, "stat"), buf, sizeof buf))
+            return 0;
+        char *p = strrchr(buf, ')');   /* the name may hold spaces and parentheses */
+        if (!p)
+            return 0;
+        p += 2;
+        for (int field = 3; field < 14 && *p; field++) {   /* fields 14 and 15: utime, stime */
+            p = strchr(p, ' ');
+            if (!p)
+                return 0;
+            p++;
+        }
+        long long ut = strtoll(p, &p, 10), st = strtoll(p, NULL, 10);
+        long hz = sysconf(_SC_CLK_TCK);
+        return hz > 0 ? (ut + st) * 1000000LL / hz : 0;
+    }
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0;
@@ -43,7 +64,7 @@ void scope_metrics_reset(void)
 static long cpus(void)
 {
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    if (sched_getaffinity(scope_subject(), sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
         return CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? n : 1;
@@ -90,8 +111,9 @@ static long long count_listed(DIR *tasks)
     while ((e = scope_real_readdir(tasks))) {
         if (e->d_name[0] == '.')
             continue;
-        char p[300], buf[4096];
-        snprintf(p, sizeof p, "/proc/self/task/%s/children", e->d_name);
+        char p[300], buf[4096], rest[280];
+        snprintf(rest, sizeof rest, "task/%s/children", e->d_name);
+        scope_proc(p, sizeof p, rest);
         int fd = scope_real_open(p, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
@@ -128,11 +150,11 @@ static long long count_by_parent(void)
 
 static long long count_children(void)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)scope_id.pid);
-    if (scope_real_access(path, R_OK) != 0)
+    char path[64], rest[48];
+    snprintf(rest, sizeof rest, "task/%d/children", (int)scope_id.pid);
+    if (scope_real_access(scope_proc(path, sizeof path, rest), R_OK) != 0)
         return count_by_parent();
-    DIR *d = scope_real_opendir("/proc/self/task");
+    DIR *d = scope_real_opendir(scope_proc(path, sizeof path, "task"));
     if (!d)
         return 0;
     long long n = count_listed(d);
@@ -142,7 +164,8 @@ static long long count_children(void)
 
 static long long count_fds(void)
 {
-    DIR *d = scope_real_opendir("/proc/self/fd");
+    char path[64];
+    DIR *d = scope_real_opendir(scope_proc(path, sizeof path, "fd"));
     if (!d)
         return 0;
     long long n = 0;
@@ -153,7 +176,8 @@ static long long count_fds(void)
     scope_real_closedir(d);
     /* The directory's own descriptor is in the list only when it was opened in the app's table:
      * the reporting thread has a table of its own (reportfds.c), unless unshare failed. */
-    bool own = atomic_load(&scope_rep_own_table) && scope_report_tid() == (pid_t)scope_real_syscall(SYS_gettid);
+    bool own = scope_subject() ||
+               (atomic_load(&scope_rep_own_table) && scope_report_tid() == (pid_t)scope_real_syscall(SYS_gettid));
     return n > 0 && !own ? n - 1 : n;
 }
 
@@ -171,6 +195,9 @@ void scope_emit_proc_metrics(struct sbuf *o, bool start)
         scope_emit_metric(o, "proc.start", "counter", 1, "process", dims, 5, now);
         return;
     }
+    char gone[64];
+    if (scope_subject() && (!scope_subject_readable() || scope_real_access(scope_proc(gone, sizeof gone, "stat"), R_OK) != 0))
+        return;   /* a subject followed from outside that has ended: nothing left to read, no zeros */
     long long cpu = cpu_us(), delta = cpu - last_cpu_us;
     if (delta < 0)
         delta = 0;
@@ -186,8 +213,9 @@ void scope_emit_proc_metrics(struct sbuf *o, bool start)
         perc = max;
     last_cpu_us = cpu;
     last_wall_ns = wall;
-    long long rss_kib = read_num_after("/proc/self/statm", NULL, 1) * (sysconf(_SC_PAGESIZE) / 1024);
-    long long threads = read_num_after("/proc/self/status", "Threads:", 0);
+    char path[64];
+    long long rss_kib = read_num_after(scope_proc(path, sizeof path, "statm"), NULL, 1) * (sysconf(_SC_PAGESIZE) / 1024);
+    long long threads = read_num_after(scope_proc(path, sizeof path, "status"), "Threads:", 0);
     scope_emit_metric(o, "proc.cpu", "counter", delta, "microsecond", NULL, 0, now);
     scope_emit_metric(o, "proc.cpu_perc", "gauge", (long long)(perc + 0.5), "percent", NULL, 0, now);
     scope_emit_metric(o, "proc.mem", "gauge", rss_kib, "kibibyte", NULL, 0, now);

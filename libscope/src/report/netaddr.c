@@ -86,8 +86,9 @@ void scope_netev_on_sock(const struct scope_rec *r)
 
 static unsigned long sock_inode(int fd)
 {
-    char link[64], target[64];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    char link[64], target[64], rest[24];
+    snprintf(rest, sizeof rest, "fd/%d", fd);
+    scope_proc(link, sizeof link, rest);
     ssize_t n = readlink(link, target, sizeof target - 1);
     if (n <= 0)
         return 0;
@@ -167,9 +168,11 @@ void scope_netev_on_nclose(const struct scope_rec *r, struct sbuf *ev, struct sb
         else if (scope_netev_proto_name[c->l[0].proto][0])
             scope_fld_c(&fl, "net_protocol", scope_netev_proto_name[c->l[0].proto]);
         scope_fld_n(&fl, "duration", (long long)(dur / 1000000));
-        scope_fld_n(&fl, "net_bytes_sent", (long long)r->wbytes);
-        scope_fld_n(&fl, "net_bytes_recv", (long long)r->rbytes);
-        scope_fld_c(&fl, "net_close_reason", (r->aux & SCOPE_FD_EOF) ? "remote" : "local");
+        if (!scope_subject()) {   /* followed from outside (proxy.c), its bytes and its end are not seen */
+            scope_fld_n(&fl, "net_bytes_sent", (long long)r->wbytes);
+            scope_fld_n(&fl, "net_bytes_recv", (long long)r->rbytes);
+            scope_fld_c(&fl, "net_close_reason", (r->aux & SCOPE_FD_EOF) ? "remote" : "local");
+        }
         scope_event(ev, SCOPE_W_NET, "net.close", "net", r->chan, r->t_ns, fl.f, fl.n);
         if (met && scope_cfg.met_net && scope_cfg.verbosity >= SCOPE_V_OPEN) {
             scope_netev_conn_metric(met, "net.close", "counter", 1, "connection", c, r);

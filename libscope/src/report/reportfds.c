@@ -82,7 +82,8 @@ void scope_rep_own_fd_table(void)
         lo = (unsigned)keep[i] + 1;
     }
     close_range_of(lo, ~0u);
-    scope_rep_procfd = scope_real_open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    char fds[64];
+    scope_rep_procfd = scope_real_open(scope_proc(fds, sizeof fds, "fd"), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     atomic_store(&scope_rep_own_table, 1);
     sem_post(&scope_rep_table_ready);
 }

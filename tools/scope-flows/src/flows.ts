@@ -7,7 +7,8 @@ import type { JsonObject } from '@scope/core';
 import { compareIp, inCidr, parseIp } from './ip.js';
 import type { Cidr, IpAddress } from './ip.js';
 
-export type CloseReason = 'local' | 'remote' | 'open';
+/** closed: ended, which side first not known (a process followed from outside, whose reads are not seen). */
+export type CloseReason = 'local' | 'remote' | 'closed' | 'open';
 
 /** One connection, as gathered from its events. */
 export interface Flow {
@@ -105,11 +106,13 @@ export function shapeProblem(record: JsonObject): string | null {
   if (source !== 'net.app' && typeof data['net_transport'] !== 'string') return `${source} event without data.net_transport`;
   if (source === 'net.app' && typeof data['net_protocol'] !== 'string') return 'net.app event without data.net_protocol';
   if (source === 'net.close') {
-    for (const key of ['net_bytes_sent', 'net_bytes_recv', 'duration']) {
-      if (int(data[key]) === null) return `net.close event without a numeric data.${key}`;
+    if (int(data['duration']) === null) return 'net.close event without a numeric data.duration';
+    // the byte totals and the close reason are absent for a process followed from outside (scope-supervise)
+    for (const key of ['net_bytes_sent', 'net_bytes_recv']) {
+      if (key in data && int(data[key]) === null) return `net.close event with a data.${key} that is not a number`;
     }
     const reason = data['net_close_reason'];
-    if (reason !== 'local' && reason !== 'remote') return 'net.close event without net_close_reason "local" or "remote"';
+    if (reason !== undefined && reason !== 'local' && reason !== 'remote') return 'net.close event with a net_close_reason other than "local" or "remote"';
   }
   return null;
 }
@@ -170,7 +173,8 @@ export class FlowTracker {
       flow.bytesIn = int(data['net_bytes_recv']);
       flow.bytesOut = int(data['net_bytes_sent']);
       flow.duration = int(data['duration']);
-      flow.close = data['net_close_reason'] === 'remote' ? 'remote' : 'local';
+      const reason = data['net_close_reason'];
+      flow.close = reason === 'remote' ? 'remote' : reason === 'local' ? 'local' : 'closed';
       // A flow that was first seen at its close (follow started late) began `duration` ms earlier.
       if (flow.openOp === null && time !== null && flow.duration !== null) flow.start = time - flow.duration / 1000;
       return { kind: 'flow', flow, closed: true };

@@ -81,6 +81,13 @@ test('a flow is pid + _channel; open, app and close events fill it in', () => {
   assert.is(b!.duration, 1750, 'an open flow lasts until the last event seen');
 });
 
+test('a close without totals (a process followed from outside): bytes unknown, closed by a side not known', () => {
+  const t = new FlowTracker();
+  t.feed(evt('7', 1, 'net.open', 1, tcp));
+  t.feed(evt('7', 1, 'net.close', 2, { ...tcp, duration: 1000 }));
+  assert.equal(t.flows().map((f) => [f.close, f.bytesIn, f.bytesOut, f.duration]), [['closed', null, null, 1000]]);
+});
+
 test('ids are base 36 of the order first seen; a reopened channel is a new flow', () => {
   assert.equal([1, 9, 10, 35, 36, 1296].map(flowId), ['1', '9', 'a', 'z', '10', '100']);
   const t = new FlowTracker();
@@ -112,7 +119,11 @@ test('records of the wrong shape are named; other records pass', () => {
   assert.is(shapeProblem(evt('1', 1, 'fs.open', 1, {})), null);
   assert.match(shapeProblem({ a: 1 }) ?? '', 'not a scope record');
   assert.match(shapeProblem({ type: 'evt' }) ?? '', 'without a body');
-  assert.match(shapeProblem(evt('1', 1, 'net.close', 1, tcp)) ?? '', 'net_bytes_sent');
+  assert.match(shapeProblem(evt('1', 1, 'net.close', 1, tcp)) ?? '', 'duration');
+  assert.match(shapeProblem(evt('1', 1, 'net.close', 1, { ...tcp, duration: 1, net_bytes_sent: 'x' })) ?? '', 'net_bytes_sent');
+  assert.match(shapeProblem(evt('1', 1, 'net.close', 1, { ...tcp, duration: 1, net_close_reason: 'peer' })) ?? '', 'net_close_reason');
+  // a process followed from outside (scope-supervise): no byte totals, no close reason
+  assert.is(shapeProblem(evt('1', 1, 'net.close', 1, { ...tcp, duration: 1 })), null);
   assert.match(shapeProblem({ ...evt('1', 1, 'net.open', 1, tcp), _channel: 5 }) ?? '', '_channel');
   assert.match(shapeProblem(evt('1', 1, 'net.app', 1, {})) ?? '', 'net_protocol');
 });
