@@ -77,6 +77,9 @@ static const struct watched calls[] = {
     {SYS_accept4, "accept4", A_NONE},
     {SYS_execve, "execve", A_PATH0},
     {SYS_execveat, "execveat", A_PATH1},
+    /* only getsockopt(SOL_SOCKET, SO_ERROR) (the filter looks at its arguments): how a connect
+     * that was under way (EINPROGRESS, Go's every connect) turned out */
+    {SYS_getsockopt, "getsockopt", A_NONE},
 };
 #define NCALLS (int)(sizeof calls / sizeof calls[0])
 
@@ -97,12 +100,20 @@ const char *sup_call_name(long nr)
 /* SECCOMP_RET_TRACE for the watched calls of this architecture, everything else allowed. */
 static int install_filter(void)
 {
-    struct sock_filter f[4 + NCALLS + 2];
+    struct sock_filter f[4 + 7 + NCALLS + 2];
     int k = 0;
     f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
     f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SUP_ARCH, 1, 0);
     f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    /* getsockopt: traced only for SOL_SOCKET, SO_ERROR (the arguments' low words: little-endian) */
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getsockopt, 0, 6);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_SOCKET, 0, 2);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2]));
+    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SO_ERROR, 1, 0);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
     for (int i = 0; i < NCALLS; i++)   /* a match jumps to the last instruction */
         f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)calls[i].nr,
                                               (unsigned char)(NCALLS - i), 0);
@@ -325,6 +336,17 @@ static void at_exit(struct sup_call *c)
         sock_addrs(c->pid, (int)c->ret, c);
     else if ((c->nr == SYS_connect && (c->ret == 0 || c->ret == -EINPROGRESS)) || (c->nr == SYS_bind && c->ret == 0))
         sock_addrs(c->pid, (int)c->args[0], c);
+    else if (c->nr == SYS_getsockopt && c->ret == 0 && c->args[3]) {
+        /* the pending error it read (0: connected), and then the ends */
+        int v = -1;
+        struct iovec l = {&v, sizeof v}, r = {(void *)(uintptr_t)c->args[3], sizeof v};
+        if (process_vm_readv(c->tid, &l, 1, &r, 1, 0) == (ssize_t)sizeof v) {
+            memcpy(c->addr, &v, sizeof v);
+            c->addrlen = sizeof v;
+            if (v == 0)
+                sock_addrs(c->pid, (int)c->args[0], c);
+        }
+    }
 }
 
 /* ---- the run -------------------------------------------------------------------------------- */

@@ -104,6 +104,16 @@ SCOPE_API void scope_proxy_call(const char *name, uint64_t t_ns, const long long
     scope_rec_time = t_ns;
     int err = ret < 0 ? (int)-ret : 0;
     int fd = (int)a[0];
+    if (fn == SCOPE_FN_getsockopt) {   /* SO_ERROR: how a connect under way ended (not counted, as wrap_net.c) */
+        if (!err && addrlen == sizeof(int)) {
+            socklen_t len = sizeof(int);
+            scope_proxy_ends(local, llen, peer, plen);
+            scope_net_sockopt(fd, SOL_SOCKET, SO_ERROR, 0, addr, &len);
+            scope_proxy_ends(NULL, 0, NULL, 0);
+        }
+        scope_rec_time = 0;
+        return;
+    }
     struct scope_call sc;
     scope_call_begin(&sc, fn);
     sc.t0 = 0;

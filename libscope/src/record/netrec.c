@@ -160,8 +160,12 @@ static void attempt(int fd, struct scope_fdc *c, const struct sockaddr *peer, so
         return;
     struct sockaddr_storage local;
     socklen_t llen = sizeof local;
-    if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
+    if (scope_subject()) {   /* followed from outside: the end the supervisor read (proxy.c) */
+        llen = proxy_local_len;
+        memcpy(&local, &proxy_local, llen);
+    } else if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0) {
         llen = 0;
+    }
     conn_rec(SCOPE_FN_connect, fd, chan, fl | SCOPE_FD_PENDING, (struct sockaddr *)&local, llen, peer, plen);
 }
 
@@ -221,8 +225,8 @@ void scope_net_sockopt(int fd, int level, int opt, int r, const void *val, const
     socklen_t sl = sizeof ss;
     if (err)
         settle(fd, c, err);
-    else if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)   /* else still under way */
-        settle(fd, c, 0);
+    else if (scope_subject() ? proxy_peer_len > 0 : getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+        settle(fd, c, 0);   /* else still under way */
     errno = saved_errno;
 }
 
