@@ -189,18 +189,32 @@ test('a scope.yml given with -u is honoured and kept in the session', async () =
   assert.ok(evs.every((e) => e.type !== 'evt' || e.body.service === 'web'), 'the tag is on every event');
 });
 
-test('a static or setuid executable runs unscoped, with one clear notice', async () => {
+test('a static executable is followed from outside (scope-supervise), a setuid one runs unscoped; each with one clear notice', async () => {
   const home = newHome();
   const src = join(home, 'hello.c');
   const bin = join(home, 'hello-static');
-  writeFileSync(src, '#include <stdio.h>\nint main(void){puts("static hello");return 4;}\n');
+  writeFileSync(src, `#include <fcntl.h>\n#include <stdio.h>\n#include <unistd.h>\nint main(void){int fd=open("${hostFile}",O_RDONLY);if(fd>=0)close(fd);puts("static hello");return 4;}\n`);
   execFileSync('cc', ['-static', '-o', bin, src]);
   const ran = await runBin(scopeBin, ['run', '--no-stream', '--', bin], envFor(home));
   assert.is(ran.status, 4);
   assert.is(ran.stdout, 'static hello\n');
-  assert.is(ran.stderr, `scope-run: notice: ${bin} is a static executable: libscope cannot be loaded into it, so it runs unscoped\n`);
+  assert.is(ran.stderr, `scope-run: notice: ${bin} is a static executable, followed from outside (scope-supervise): its files, connections and processes are seen, not its reads and writes\n`);
   const { session } = await readLast(home);
-  assert.is(session.manifest.scoped, false);
+  assert.is(session.manifest.scoped, true);
+  const recs = parseLines(readFileSync(session.paths.events, 'utf8'));
+  const start = recs.find((r) => r.format === 'ndjson');
+  assert.is(start?.info.process.pid, session.manifest.pid, "the session's pid is the program's, and its process-start record is there");
+  const open = events(recs, 'fs.open').find((e) => e.body.data.file === hostFile);
+  assert.ok(open && open.body.pid === session.manifest.pid && open.body.proc === 'hello-static', 'its open, as its own');
+
+  // without a way to follow it (here: a supervisor that cannot begin), it runs unscoped, said so
+  const broken = join(home, 'broken-supervise');
+  writeFileSync(broken, '#!/bin/sh\necho "scope-supervise: ptrace: Operation not permitted" >&2\nexit 125\n');
+  chmodSync(broken, 0o755);
+  const ran1 = await runBin(scopeBin, ['run', '--no-stream', '--', bin], envFor(home, { SCOPE_SUPERVISE_PATH: broken }));
+  assert.is(ran1.status, 4, ran1.stderr);
+  assert.is(ran1.stdout, 'static hello\n', 'the program ran once');
+  assert.match(ran1.stderr, /notice: .*hello-static could not be followed from outside: libscope cannot be loaded into it, so it runs unscoped/);
 
   const suid = join(home, 'cat-suid');
   copyFileSync('/bin/cat', suid);

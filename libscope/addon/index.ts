@@ -146,6 +146,11 @@ export function scopeExecPath(env: NodeJS.ProcessEnv = process.env): string {
   return env['SCOPE_EXEC_PATH'] ?? releaseDir + 'scope-exec';
 }
 
+/** scope-supervise: follows a program libscope cannot be loaded into from outside (libscope/supervise/). */
+export function scopeSupervisePath(env: NodeJS.ProcessEnv = process.env): string {
+  return env['SCOPE_SUPERVISE_PATH'] ?? releaseDir + 'scope-supervise';
+}
+
 /** Directory of the C test programs built from libscope/test/*.c. */
 export const testProgramDir = releaseDir + 'test/';
 

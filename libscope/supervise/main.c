@@ -1,13 +1,15 @@
 /* scope-supervise — a program libscope cannot be loaded into (a static executable; Go's runtime),
  * followed from outside (tracer.h), its calls reported by libscope all the same.
  *
- *   scope-supervise [--lib LIBSCOPE] [--calls FILE] -- PROG [ARG…]
+ *   scope-supervise [--lib LIBSCOPE] [--calls FILE] [--pid-fd N] [--argv0 NAME] -- PROG [ARG…]
  *
  * --lib: for each process of the program's tree (each image: an exec starts a new one), a helper
  * process loads LIBSCOPE with dlopen and reports the calls handed to it as that process's, with
  * the settings in that process's environment (libscope/src/interpose/proxy.c): events, metrics and
  * the process-start record go where its SCOPE_* variables say, as if libscope were in it.
  * --calls: what was seen, a JSON line a call or process event (for the tests).
+ * --pid-fd: the program's pid is written there (a decimal line) once it is followed (scope run).
+ * --argv0: the program's argv[0], when it is not PROG (PROG is then the file run).
  * Exits with PROG's status (a shell's: 128 + N when killed by signal N), 126/127 when PROG could not
  * be run, 125 when tracing could not begin. */
 #define _GNU_SOURCE
@@ -317,19 +319,31 @@ static bool on_reaped(void *vctx, pid_t pid, int status)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: scope-supervise [--lib LIBSCOPE] [--calls FILE] -- PROG [ARG...]\n");
+    fprintf(stderr, "usage: scope-supervise [--lib LIBSCOPE] [--calls FILE] [--pid-fd N] [--argv0 NAME] -- PROG [ARG...]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     struct ctx x = {NULL};
-    int i = 1;
+    int i = 1, pid_fd = -1;
+    const char *argv0 = NULL;
     for (; i < argc && strcmp(argv[i], "--"); i += 2) {
         if (i + 1 >= argc)
             return usage();
         if (!strcmp(argv[i], "--lib")) {
             lib = argv[i + 1];
+        } else if (!strcmp(argv[i], "--pid-fd")) {
+            char *end;
+            long n = strtol(argv[i + 1], &end, 10);
+            if (*end || n < 0 || n > 1 << 20 || fcntl((int)n, F_GETFD) < 0) {
+                fprintf(stderr, "scope-supervise: --pid-fd %s: not an open descriptor\n", argv[i + 1]);
+                return 2;
+            }
+            pid_fd = (int)n;
+            fcntl(pid_fd, F_SETFD, FD_CLOEXEC);
+        } else if (!strcmp(argv[i], "--argv0")) {
+            argv0 = argv[i + 1];
         } else if (!strcmp(argv[i], "--calls")) {
             int fd = open(argv[i + 1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
             if (fd < 0 || !(x.calls = fdopen(fd, "w"))) {
@@ -346,7 +360,11 @@ int main(int argc, char **argv)
         helpers[k].fd = -1;
     struct sup_hooks h = {&x, on_call, on_proc, on_reaped};
     char why[512] = "";
-    int rc = sup_run(argv + i + 1, &h, why, sizeof why);
+    char *const *prog = argv + i + 1;
+    const char *file = prog[0];
+    if (argv0)
+        argv[i + 1] = (char *)argv0;   /* the program sees the name it was given */
+    int rc = sup_run_file(file, prog, pid_fd, &h, why, sizeof why);
     if (x.calls)
         fclose(x.calls);
     if (rc < 0) {

@@ -381,10 +381,10 @@ static char *find_program(const char *name, char *buf, size_t cap)
     return NULL;
 }
 
-static void child(char *const argv[], int report)
+static void child(const char *name, char *const argv[], int report)
 {
     char buf[SUP_PATH_MAX];
-    const char *file = find_program(argv[0], buf, sizeof buf);
+    const char *file = find_program(name, buf, sizeof buf);
     int err = file ? 0 : errno;
     /* stopped until the tracer has seized us: a watched call made before would fail (ENOSYS) */
     raise(SIGSTOP);
@@ -425,6 +425,11 @@ static int shell_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 +
 
 int sup_run(char *const argv[], const struct sup_hooks *h, char *why, size_t whylen)
 {
+    return sup_run_file(argv[0], argv, -1, h, why, whylen);
+}
+
+int sup_run_file(const char *file, char *const argv[], int pid_fd, const struct sup_hooks *h, char *why, size_t whylen)
+{
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         snprintf(why, whylen, "pipe: %s", strerror(errno));
@@ -437,7 +442,9 @@ int sup_run(char *const argv[], const struct sup_hooks *h, char *why, size_t why
     }
     if (pid == 0) {
         close(pipefd[0]);
-        child(argv, pipefd[1]);
+        if (pid_fd >= 0)
+            close(pid_fd);
+        child(file, argv, pipefd[1]);
     }
     close(pipefd[1]);
     own_signals(pid);
@@ -462,6 +469,12 @@ int sup_run(char *const argv[], const struct sup_hooks *h, char *why, size_t why
     struct thread *t0 = thread_of(pid, true);
     if (t0)
         t0->tgid = pid;
+    if (pid_fd >= 0) {
+        char line[24];
+        int n = snprintf(line, sizeof line, "%d\n", (int)pid);
+        if (write(pid_fd, line, (size_t)n) != n) { /* whoever asked went away: the run goes on */ }
+        close(pid_fd);
+    }
     kill(pid, SIGCONT);
     int main_status = -1;
     bool resumed_main = false;
@@ -553,7 +566,7 @@ int sup_run(char *const argv[], const struct sup_hooks *h, char *why, size_t why
     ssize_t n = read(pipefd[0], &err, sizeof err);   /* the exec's failure, if any */
     close(pipefd[0]);
     if (n == (ssize_t)sizeof err && err) {
-        snprintf(why, whylen, "%s: %s", argv[0], strerror(err));
+        snprintf(why, whylen, "%s: %s", file, strerror(err));
         return err == ENOENT ? 127 : 126;
     }
     return main_status < 0 ? 1 : shell_status(main_status);

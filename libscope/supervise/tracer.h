@@ -62,4 +62,8 @@ const char *sup_call_name(long nr);
  * program's status as a shell gives it (code, or 128 + signal), 126/127 when it could not be
  * exec'd, or -1 with `why` set when tracing could not begin. */
 int sup_run(char *const argv[], const struct sup_hooks *hooks, char *why, size_t whylen);
+/* The same, with the program named apart from its argv[0] (file: looked up on PATH as argv[0]
+ * would be), and pid_fd (>= 0) told the program's pid, a decimal line, once it is followed. */
+int sup_run_file(const char *file, char *const argv[], int pid_fd, const struct sup_hooks *hooks, char *why,
+                 size_t whylen);
 #endif

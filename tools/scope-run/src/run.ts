@@ -3,13 +3,13 @@
  * while it runs when stdout is a pipe, and exit with the command's status.
  */
 import { spawn } from 'node:child_process';
-import type { StdioOptions } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 // Not @scope/core's index: loading all of it cost `scope run -- true` tens of milliseconds (run-api.ts).
 // What only some runs need (streaming, the proof of a silent run) is imported where it is used.
 import {
@@ -28,7 +28,7 @@ import {
   writeSessionConfig,
 } from '@scope/core/run-api';
 import type { ScopePairs, Session } from '@scope/core/run-api';
-import { libscopePath } from '@scope/libscope';
+import { libscopePath, scopeSupervisePath } from '@scope/libscope';
 import { preloadValue, resolveCommand, unscopableReason } from './launch.js';
 import { allUtf8, spawnBytes } from './bytes.js';
 
@@ -50,6 +50,14 @@ export interface RunOptions {
   stdout: Writable;
   /** Messages for people (notices, warnings). */
   warn: (message: string) => void;
+}
+
+/** unscopableReason's answer for a static executable: scope-supervise follows it instead. */
+const STATIC_EXECUTABLE = 'is a static executable';
+
+/** scope-supervise's command line for a static program: libscope reports for it; its pid on fd 3. */
+function supervisorArgv(lib: string, file: string, argv: string[], pidFd: boolean): string[] {
+  return ['scope-supervise', '--lib', lib, ...(pidFd ? ['--pid-fd', '3'] : []), '--argv0', argv[0]!, '--', file, ...argv.slice(1)];
 }
 
 /** The exit status a shell reports: the code, or 128+N when killed by signal N. */
@@ -170,18 +178,32 @@ export async function run(options: RunOptions): Promise<number> {
   const lib = libraryFile(options.librarypath, options.env);
   if (!existsSync(lib)) throw new ScopeError(`${lib}: libscope.so is not built (run npm ci)`);
 
-  const reason = unscopableReason(resolved.path);
+  const unscopable = unscopableReason(resolved.path);
+  // A static executable is followed from outside instead (libscope/supervise/): by scope-supervise,
+  // whose helpers report its calls through libscope. Not with arguments that are not UTF-8 (they go
+  // through scope-exec), nor without scope-supervise.
+  const supervisor = scopeSupervisePath(options.env);
+  const supervised = unscopable === STATIC_EXECUTABLE && typeof resolved.path === 'string' &&
+    argv.every((a) => typeof a === 'string') && existsSync(supervisor);
+  let reason = supervised ? null : unscopable;
   const notices: string[] = [];
-  if (reason) {
-    notices.push(`${name} ${reason}; running it unscoped`);
-    options.warn(`notice: ${name} ${reason}: libscope cannot be loaded into it, so it runs unscoped`);
+  const unscopedNotice = (why: string) => {
+    notices.push(`${name} ${why}; running it unscoped`);
+    options.warn(`notice: ${name} ${why}: libscope cannot be loaded into it, so it runs unscoped`);
+  };
+  if (reason) unscopedNotice(reason);
+  if (supervised) {
+    const said = `${name} is a static executable, followed from outside (scope-supervise): its files, connections and processes are seen, not its reads and writes`;
+    notices.push(said);
+    options.warn(`notice: ${said}`);
   }
 
   const childEnv: NodeJS.ProcessEnv = { ...options.env };
-  if (!reason) childEnv['LD_PRELOAD'] = preloadValue(lib, options.env['LD_PRELOAD']);
+  if (!unscopable) childEnv['LD_PRELOAD'] = preloadValue(lib, options.env['LD_PRELOAD']);
 
   if (options.passthrough) {
     // No session: libscope takes its settings from SCOPE_* in the environment, as AppScope's does.
+    if (supervised) return spawnAndWait(supervisor, supervisorArgv(lib, resolved.path as string, argv as string[], false), childEnv, 'inherit');
     return spawnAndWait(resolved.path, argv, childEnv, 'inherit');
   }
 
@@ -249,12 +271,41 @@ export async function run(options: RunOptions): Promise<number> {
   let signal: NodeJS.Signals | null = null;
   let started: Promise<void> = Promise.resolve();
   try {
-    const result = await spawnChild(resolved.path, argv, childEnv, stdio, (pid, kill) => {
+    const onStart = (pid: number, kill: (sig: NodeJS.Signals) => void) => {
       session.manifest.pid = pid;
       killChild = kill;
       if (readerGone && coupled) kill('SIGPIPE');
       started = writeManifest(session.paths, session.manifest);
-    });
+    };
+    let result: { status: number; signal: NodeJS.Signals | null };
+    if (supervised) {
+      // the supervisor says the program's pid on descriptor 3 once it follows it; without that line
+      // it could not follow it (no ptrace here, say): the program has not run, and runs unscoped
+      let followed = false;
+      const three: StdioOptions = typeof stdio === 'string' ? [stdio, stdio, stdio, 'pipe'] : [...stdio.slice(0, 3), 'pipe'];
+      result = await spawnChild(supervisor, supervisorArgv(lib, resolved.path as string, argv as string[], true), childEnv, three, (_pid, kill, child) => {
+        killChild = kill;
+        const pidPipe = child.stdio[3] as Readable | null;
+        let text = '';
+        pidPipe?.on('data', (b: Buffer) => {
+          text += b.toString();
+          const m = /^(\d+)\n/.exec(text);
+          if (m && !followed) {
+            followed = true;
+            onStart(Number(m[1]), kill);
+          }
+        });
+        pidPipe?.on('error', () => {});
+      });
+      if (!followed && result.status === 125) {
+        reason = 'could not be followed from outside';
+        unscopedNotice(reason);
+        session.manifest.notices.push(...notices.filter((n) => !session.manifest.notices.includes(n)));
+        result = await spawnChild(resolved.path, argv, childEnv, stdio, onStart);
+      }
+    } else {
+      result = await spawnChild(resolved.path, argv, childEnv, stdio, onStart);
+    }
     killChild = null;
     status = result.status;
     signal = result.signal;
@@ -407,7 +458,7 @@ function spawnChild(
   argv: (string | Buffer)[],
   env: NodeJS.ProcessEnv,
   stdio: StdioOptions,
-  onStart: (pid: number, kill: (sig: NodeJS.Signals) => void) => void,
+  onStart: (pid: number, kill: (sig: NodeJS.Signals) => void, child: ChildProcess) => void,
 ): Promise<{ status: number; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = typeof file === 'string' && argv.every((a) => typeof a === 'string')
@@ -424,7 +475,7 @@ function spawnChild(
       for (const sig of FORWARDED) process.off(sig, forward);
     };
     child.once('spawn', () => {
-      if (child.pid !== undefined) onStart(child.pid, (sig) => child.kill(sig));
+      if (child.pid !== undefined) onStart(child.pid, (sig) => child.kill(sig), child);
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
       cleanup();
