@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,6 +110,45 @@ static void take_environment(pid_t subject)
     }
 }
 
+/* The helper takes the subject's credentials before libscope opens anything: what its settings
+ * name (a destination file, say) is opened as that process would have opened it, not as the
+ * supervisor (root, it may be, following a program that gave root up). false when it cannot. */
+static bool take_credentials(pid_t subject)
+{
+    if (geteuid() != 0)
+        return true;   /* not root: the subject is ours, with our rights or fewer (no_new_privs) */
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)subject);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = 0;
+    unsigned long u[4], g[4];
+    const char *ul = strstr(buf, "\nUid:"), *gl = strstr(buf, "\nGid:"), *gr = strstr(buf, "\nGroups:");
+    if (!ul || !gl || sscanf(ul, "\nUid: %lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4 ||
+        sscanf(gl, "\nGid: %lu %lu %lu %lu", &g[0], &g[1], &g[2], &g[3]) != 4)
+        return false;
+    gid_t groups[256];
+    size_t ng = 0;
+    if (gr) {
+        char *p = (char *)gr + 8, *end;
+        while (ng < 256) {
+            unsigned long v = strtoul(p, &end, 10);
+            if (end == p || (*end != ' ' && *end != '\n' && *end != '\t' && *end))
+                break;
+            groups[ng++] = (gid_t)v;
+            p = end;
+            if (*p == '\n' || !*p)
+                break;
+        }
+    }
+    return setgroups(ng, groups) == 0 && setresgid((gid_t)g[0], (gid_t)g[1], (gid_t)g[2]) == 0 &&
+           setresuid((uid_t)u[0], (uid_t)u[1], (uid_t)u[2]) == 0;
+}
+
 static bool read_all(int fd, void *p, size_t n)
 {
     char *b = p;
@@ -141,7 +181,7 @@ static void helper_main(pid_t subject, int in, int ack)
         _exit(1);
     }
     take_environment(subject);
-    int started = start(subject);
+    int started = take_credentials(subject) ? start(subject) : -1;
     char ok = started == 0;
     if (write(ack, &ok, 1) != 1 || started != 0)   /* the supervisor holds the subject until this */
         _exit(1);

@@ -188,6 +188,23 @@ test('with --lib, libscope reports each process of the static tree as its own', 
   assert.ok(refused && refused.body.pid === pid, 'the refused connect');
 });
 
+test("a helper reports with its process's credentials, not the supervisor's", () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root (the supervisor) and the user nobody (65534)');
+  // a root-only directory: a process that gave root up and names a file there gets nothing written
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
+  dirs.push(dir);
+  const victim = join(dir, 'victim.json');
+  const env = { ...process.env, SCOPE_EVENT_DEST: `file://${join(dir, 'root-events.json')}` };
+  if (SANITIZED) env['LD_PRELOAD'] = ASAN_RUNTIME;
+  else delete env['LD_PRELOAD'];
+  const r = spawnSync(supervisor, ['--lib', LIB, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+    'env', `SCOPE_EVENT_DEST=file://${victim}`, hello], { env, encoding: 'utf8', timeout: 30_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'static hello\n');
+  assert.not.ok(existsSync(victim), 'the helper of the image running as nobody could not create a file in a root-only directory');
+  assert.ok(readFileSync(join(dir, 'root-events.json'), 'utf8').includes('"procname":"setpriv"'), 'while setpriv, still root, was reported where its settings said');
+});
+
 test('a program that cannot be run: 127 and 126, with the reason', () => {
   const missing = supervised(['no-such-command-anywhere']);
   assert.is(missing.r.status, 127);
