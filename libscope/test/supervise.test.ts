@@ -194,7 +194,7 @@ test("a helper reports with its process's credentials, not the supervisor's", ()
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
   dirs.push(dir);
   const victim = join(dir, 'victim.json');
-  const env = { ...process.env, SCOPE_EVENT_DEST: `file://${join(dir, 'root-events.json')}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, SCOPE_EVENT_DEST: `file://${join(dir, 'root-events.json')}` };
   if (SANITIZED) env['LD_PRELOAD'] = ASAN_RUNTIME;
   else delete env['LD_PRELOAD'];
   const r = spawnSync(supervisor, ['--lib', LIB, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
