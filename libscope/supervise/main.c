@@ -26,34 +26,22 @@
 #include <unistd.h>
 
 #include "tracer.h"
+#include "util/json.h"   /* libscope's JSON text (src/util/json.c): names as valid UTF-8 JSON */
 
 /* ---- --calls ------------------------------------------------------------------------------- */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void print_call(FILE *f, const struct sup_call *c)
 {
-    fprintf(f, "{\"pid\":%d,\"tid\":%d,\"call\":\"%s\",\"ret\":%lld", (int)c->pid, (int)c->tid,
-            sup_call_name(c->nr), (long long)c->ret);
+    static struct sbuf b;
+    b.len = 0;
+    sb_fmt(&b, "{\"pid\":%d,\"tid\":%d,\"call\":\"%s\",\"ret\":%lld", (int)c->pid, (int)c->tid,
+           sup_call_name(c->nr), (long long)c->ret);
     const char *const extra[][2] = {{"path", c->path}, {"path2", c->path2}, {"abs", c->abs},
                                     {"abs2", c->abs2}, {"local", c->local}, {"peer", c->peer}};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
-        if (extra[i][1][0]) {
-            fprintf(f, ",\"%s\":", extra[i][0]);
-            json_str(f, extra[i][1]);
-        }
-    fprintf(f, ",\"arg0\":%lld}\n", (long long)c->args[0]);
+        if (extra[i][1][0])
+            sb_kv_s(&b, extra[i][0], extra[i][1]);
+    sb_fmt(&b, ",\"arg0\":%lld}\n", (long long)c->args[0]);
+    fwrite(b.p, 1, b.len, f);
     fflush(f);
 }
 

@@ -180,6 +180,14 @@ static pid_t tgid_of(pid_t tid)
 }
 
 /* ---- reading the tracee's memory ----------------------------------------------------------- */
+/* n bytes of the tracee's memory at addr into out; how many were read (0 on failure or a NULL). */
+static size_t read_mem(pid_t tid, uint64_t addr, void *out, size_t n)
+{
+    struct iovec l = {out, n}, r = {(void *)(uintptr_t)addr, n};
+    ssize_t got = addr ? process_vm_readv(tid, &l, 1, &r, 1, 0) : -1;
+    return got > 0 ? (size_t)got : 0;
+}
+
 /* A NUL-terminated string at addr, read a page at a time (a read across into an unmapped page
  * would fail as a whole); cut to cap - 1 bytes. */
 static void read_str(pid_t tid, uint64_t addr, char *out, size_t cap)
@@ -191,15 +199,13 @@ static void read_str(pid_t tid, uint64_t addr, char *out, size_t cap)
         size_t room = (size_t)page - (size_t)(addr % (uint64_t)page);
         if (room > cap - 1 - got)
             room = cap - 1 - got;
-        struct iovec l = {out + got, room}, r = {(void *)(uintptr_t)addr, room};
-        ssize_t n = process_vm_readv(tid, &l, 1, &r, 1, 0);
-        if (n <= 0)
+        size_t n = read_mem(tid, addr, out + got, room);
+        if (!n)
             break;
-        char *nul = memchr(out + got, 0, (size_t)n);
-        if (nul)
+        if (memchr(out + got, 0, n))
             return;
-        got += (size_t)n;
-        addr += (uint64_t)n;
+        got += n;
+        addr += n;
     }
     out[got] = 0;
 }
@@ -266,9 +272,7 @@ static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
         break;
     case A_ADDR1: {
         size_t n = c->args[2] < sizeof c->addr ? (size_t)c->args[2] : sizeof c->addr;
-        struct iovec l = {c->addr, n}, r = {(void *)(uintptr_t)c->args[1], n};
-        ssize_t got = c->args[1] ? process_vm_readv(t->tid, &l, 1, &r, 1, 0) : -1;
-        c->addrlen = got > 0 ? (unsigned)got : 0;
+        c->addrlen = (unsigned)read_mem(t->tid, c->args[1], c->addr, n);
         break;
     }
     case A_NONE: break;
@@ -336,11 +340,10 @@ static void at_exit(struct sup_call *c)
         sock_addrs(c->pid, (int)c->ret, c);
     else if ((c->nr == SYS_connect && (c->ret == 0 || c->ret == -EINPROGRESS)) || (c->nr == SYS_bind && c->ret == 0))
         sock_addrs(c->pid, (int)c->args[0], c);
-    else if (c->nr == SYS_getsockopt && c->ret == 0 && c->args[3]) {
+    else if (c->nr == SYS_getsockopt && c->ret == 0) {
         /* the pending error it read (0: connected), and then the ends */
         int v = -1;
-        struct iovec l = {&v, sizeof v}, r = {(void *)(uintptr_t)c->args[3], sizeof v};
-        if (process_vm_readv(c->tid, &l, 1, &r, 1, 0) == (ssize_t)sizeof v) {
+        if (read_mem(c->tid, c->args[3], &v, sizeof v) == sizeof v) {
             memcpy(c->addr, &v, sizeof v);
             c->addrlen = sizeof v;
             if (v == 0)

@@ -29,29 +29,33 @@ test.after(() => {
 
 interface Seen { pid: number; tid?: number; call?: string; ret?: number; path?: string; path2?: string; abs?: string; abs2?: string; local?: string; peer?: string; arg0?: number; event?: string; other?: number }
 
-/** The same, run without blocking (the test's own server must answer meanwhile). */
-async function supervisedAsync(args: string[]) {
+/** The supervisor's environment for --lib: its helpers dlopen LIB, which, sanitized, needs its
+ * runtime loaded first. */
+function libEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const e = { ...env };
+  if (SANITIZED) e['LD_PRELOAD'] = ASAN_RUNTIME;
+  else delete e['LD_PRELOAD'];
+  return e;
+}
+
+/** args under the supervisor ('DIR' in them: a fresh directory), with --lib when asked; without
+ * blocking, so a test's own server answers meanwhile; killed after 30 s. */
+async function supervised(args: string[], opts: { env?: NodeJS.ProcessEnv; lib?: boolean } = {}) {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
   dirs.push(dir);
   const calls = join(dir, 'calls.json');
-  const ch = spawn(supervisor, ['--calls', calls, '--', ...args.map((a) => a.replace('DIR', dir))], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ch = spawn(supervisor, [...(opts.lib ? ['--lib', LIB] : []), '--calls', calls, '--', ...args.map((a) => a.replace('DIR', dir))],
+    { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(ch);
   let stdout = '';
   let stderr = '';
   ch.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
   ch.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const timer = setTimeout(() => ch.kill('SIGKILL'), 30_000);
   const status = await new Promise<number | null>((res) => ch.once('close', (code) => res(code)));
+  clearTimeout(timer);
   const seen: Seen[] = existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Seen) : [];
   return { r: { status, stdout, stderr }, seen, dir };
-}
-
-function supervised(args: string[], timeout = 30_000) {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
-  dirs.push(dir);
-  const calls = join(dir, 'calls.json');
-  const r = spawnSync(supervisor, ['--calls', calls, '--', ...args.map((a) => a.replace('DIR', dir))], { timeout, encoding: 'utf8' });
-  const seen: Seen[] = existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Seen) : [];
-  return { r, seen, dir };
 }
 
 test('the static programs and the supervisor were built', () => {
@@ -63,7 +67,7 @@ test("a static program's calls, threads, children and signals, with its status",
   const server = createServer((c) => c.end());
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
   const port = (server.address() as AddressInfo).port;
-  const { r, seen, dir } = await supervisedAsync([tree, 'DIR', hello, String(port)]);
+  const { r, seen, dir } = await supervised([tree, 'DIR', hello, String(port)]);
   await new Promise((res) => server.close(res));
   assert.is(r.status, 5, r.stderr);
   assert.is(r.stdout, 'static hello\nhandled SIGUSR1\n', 'the program ran as it does alone (its child\'s output, the signal handled)');
@@ -105,15 +109,15 @@ test("a static program's calls, threads, children and signals, with its status",
   assert.equal(seen.at(-1), { pid, event: 'exit', other: 5 << 8 }, 'the program\'s exit is the last thing seen');
 });
 
-test('a program killed by a signal: the status a shell gives it', () => {
-  const { r, seen } = supervised([tree, 'DIR', hello, '0', 'kill']);
+test('a program killed by a signal: the status a shell gives it', async () => {
+  const { r, seen } = await supervised([tree, 'DIR', hello, '0', 'kill']);
   assert.is(r.status, 128 + 15, r.stderr);
   assert.is(seen.at(-1)?.event, 'exit');
   assert.is(seen.at(-1)?.other, 15, 'the wait status says SIGTERM');
 });
 
-test('a thread other than the first execs: the new program keeps the process id', () => {
-  const { r, seen } = supervised([prog('static_exec'), 'thread', hello]);
+test('a thread other than the first execs: the new program keeps the process id', async () => {
+  const { r, seen } = await supervised([prog('static_exec'), 'thread', hello]);
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'static hello\n');
   const pid = seen[0]!.pid;
@@ -143,22 +147,10 @@ test('with --lib, libscope reports each process of the static tree as its own', 
   const port = (server.address() as AddressInfo).port;
   const s = session({ SCOPE_EVENT_MAXEPS: '0', SCOPE_EVENT_NET: 'true', SCOPE_METRIC_FORMAT: 'ndjson' });
   dirs.push(s.dir);
-  const env = { ...s.env };
-  // the helpers dlopen LIB: a sanitized one needs its runtime loaded first
-  if (SANITIZED) env['LD_PRELOAD'] = ASAN_RUNTIME;
-  else delete env['LD_PRELOAD'];
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
-  dirs.push(dir);
-  const calls = join(dir, 'calls.json');
-  const ch = spawn(supervisor, ['--lib', LIB, '--calls', calls, '--', tree, dir, hello, String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(ch);
-  let stderr = '';
-  ch.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const status = await new Promise<number | null>((res) => ch.once('close', (code) => res(code)));
+  const { r, seen, dir } = await supervised([tree, 'DIR', hello, String(port)], { env: libEnv(s.env), lib: true });
   await new Promise((res) => server.close(res));
-  assert.is(status, 5, stderr);
-  assert.is(stderr, '', 'nothing said: every process had its reporting');
-  const seen = readFileSync(calls, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Seen);
+  assert.is(r.status, 5, r.stderr);
+  assert.is(r.stderr, '', 'nothing said: every process had its reporting');
   const pid = seen[0]!.pid;
   const child = seen.find((x) => x.event === 'fork')!.other!;
   const events = s.events();
@@ -194,9 +186,7 @@ test("a helper reports with its process's credentials, not the supervisor's", ()
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
   dirs.push(dir);
   const victim = join(dir, 'victim.json');
-  const env: NodeJS.ProcessEnv = { ...process.env, SCOPE_EVENT_DEST: `file://${join(dir, 'root-events.json')}` };
-  if (SANITIZED) env['LD_PRELOAD'] = ASAN_RUNTIME;
-  else delete env['LD_PRELOAD'];
+  const env = libEnv({ ...process.env, SCOPE_EVENT_DEST: `file://${join(dir, 'root-events.json')}` });
   const r = spawnSync(supervisor, ['--lib', LIB, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
     'env', `SCOPE_EVENT_DEST=file://${victim}`, hello], { env, encoding: 'utf8', timeout: 30_000 });
   assert.is(r.status, 0, r.stderr);
@@ -205,11 +195,11 @@ test("a helper reports with its process's credentials, not the supervisor's", ()
   assert.ok(readFileSync(join(dir, 'root-events.json'), 'utf8').includes('"procname":"setpriv"'), 'while setpriv, still root, was reported where its settings said');
 });
 
-test('a program that cannot be run: 127 and 126, with the reason', () => {
-  const missing = supervised(['no-such-command-anywhere']);
+test('a program that cannot be run: 127 and 126, with the reason', async () => {
+  const missing = await supervised(['no-such-command-anywhere']);
   assert.is(missing.r.status, 127);
   assert.match(missing.r.stderr, /no-such-command-anywhere: No such file or directory/);
-  const notExec = supervised(['/dev/null']);
+  const notExec = await supervised(['/dev/null']);
   assert.is(notExec.r.status, 126);
   assert.match(notExec.r.stderr, /\/dev\/null: Permission denied/);
 });

@@ -363,7 +363,7 @@ static void admit(int fd, uint64_t now)
     uid_t me = geteuid();
     if (scope_real_getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
         cred.uid = (uid_t)-1;
-    bool changed = getuid() != me || scope_real_syscall(SYS_prctl, PR_GET_DUMPABLE, 0UL, 0UL, 0UL, 0UL) != 1;
+    bool changed = getuid() != me || scope_sys_prctl(PR_GET_DUMPABLE, 0) != 1;
     if (cred.uid != 0 && (cred.uid != me || changed)) {
         static struct sbuf why;   /* reused: the reporting thread is the only caller */
         why.len = 0;

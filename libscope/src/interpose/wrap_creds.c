@@ -24,21 +24,15 @@ struct capstate {
     bool uid;   /* the call may change the uid: the control socket's file goes first */
 };
 
-/* prctl as a system call: the function is interposed (wrap_proc.c), libscope never calls it. */
-static int sys_prctl(int option, unsigned long arg)
-{
-    return (int)scope_real_syscall(SYS_prctl, option, arg, 0UL, 0UL, 0UL);
-}
-
 /* Reporting thread: take on the caller's state. Lowering is always allowed; raising only within
  * what we still permit ourselves, which the mirror before each change keeps at the caller's. */
 static void take_on(void *arg)
 {
     const struct capstate *s = arg;
-    if (s->secbits >= 0 && sys_prctl(PR_GET_SECUREBITS, 0) != s->secbits)
-        sys_prctl(PR_SET_SECUREBITS, (unsigned long)s->secbits);
-    if (s->keep >= 0 && sys_prctl(PR_GET_KEEPCAPS, 0) != s->keep)
-        sys_prctl(PR_SET_KEEPCAPS, (unsigned long)s->keep);
+    if (s->secbits >= 0 && scope_sys_prctl(PR_GET_SECUREBITS, 0) != s->secbits)
+        scope_sys_prctl(PR_SET_SECUREBITS, (unsigned long)s->secbits);
+    if (s->keep >= 0 && scope_sys_prctl(PR_GET_KEEPCAPS, 0) != s->keep)
+        scope_sys_prctl(PR_SET_KEEPCAPS, (unsigned long)s->keep);
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     scope_real_syscall(SYS_capset, &h, s->data);
     if (s->uid)
@@ -53,8 +47,8 @@ static bool mirrored(bool uid)
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     if (scope_real_syscall(SYS_capget, &h, s.data) != 0)
         return false;
-    s.keep = sys_prctl(PR_GET_KEEPCAPS, 0);
-    s.secbits = sys_prctl(PR_GET_SECUREBITS, 0);
+    s.keep = scope_sys_prctl(PR_GET_KEEPCAPS, 0);
+    s.secbits = scope_sys_prctl(PR_GET_SECUREBITS, 0);
     s.uid = uid;
     scope_report_call(take_on, &s, 1000);
     return true;

@@ -89,6 +89,12 @@ void *scope_tls_lookup(const char *sym);
  * for its whole life. initial-exec so reading it never calls into the TLS allocator. */
 extern __thread int scope_guard __attribute__((tls_model("initial-exec")));
 
+/* prctl as the system call: the function is interposed (wrap_proc.c), libscope never calls it. */
+static inline int scope_sys_prctl(int option, unsigned long arg)
+{
+    return (int)scope_real_syscall(SYS_prctl, option, arg, 0UL, 0UL, 0UL);
+}
+
 /* The stat family as system calls: glibc before 2.33 exports no stat, lstat or fstat (its
  * headers call __xstat and friends), so their pointers may be NULL. newfstatat fills the same
  * struct stat on the 64-bit targets libscope builds for (x86-64, aarch64). */

@@ -93,7 +93,7 @@ bool scope_stamp_init(void)
         return false;
     /* the app's threads' PR_SET_TSC is what matters; this thread was made by one of them and has
      * its setting, and prctl() turns the counter off in any thread later (wrap_proc.c) */
-    if (scope_real_syscall(SYS_prctl, PR_GET_TSC, &tsc_mode, 0, 0, 0) != 0 || tsc_mode != PR_TSC_ENABLE)
+    if (scope_sys_prctl(PR_GET_TSC, (unsigned long)&tsc_mode) != 0 || tsc_mode != PR_TSC_ENABLE)
         return false;
     if (!clock_on_tsc())
         return false;

@@ -81,6 +81,20 @@ void scope_proxy_ends(const void *local, unsigned llen, const void *peer, unsign
         memcpy(&proxy_peer, peer, proxy_peer_len);
 }
 
+/* One end of the socket at fd (peer: its peer's) into ss, its length (0: not known): the kernel's,
+ * or for a process followed from outside the one the supervisor read (proxy.c). */
+static socklen_t sock_end(int fd, bool peer, struct sockaddr_storage *ss)
+{
+    if (scope_subject()) {
+        socklen_t n = peer ? proxy_peer_len : proxy_local_len;
+        memcpy(ss, peer ? &proxy_peer : &proxy_local, n);
+        return n;
+    }
+    socklen_t n = sizeof *ss;
+    int r = peer ? getpeername(fd, (struct sockaddr *)ss, &n) : getsockname(fd, (struct sockaddr *)ss, &n);
+    return r == 0 ? n : 0;
+}
+
 /* The CONN record: both ends, each as a length byte and the sockaddr. */
 static void conn_rec(enum scope_fn fn, int fd, uint64_t chan, uint32_t flags,
                      const struct sockaddr *local, socklen_t llen, const struct sockaddr *peer,
@@ -127,23 +141,10 @@ static void connected(enum scope_fn fn, int fd, struct scope_fdc *c, const struc
     if (!chan || !(fl & SCOPE_FD_SOCK) || (fl & SCOPE_FD_CONN))
         return;
     struct sockaddr_storage local, p;
-    socklen_t llen = sizeof local;
-    if (scope_subject()) {   /* followed from outside: the ends the supervisor read (proxy.c) */
-        llen = proxy_local_len;
-        memcpy(&local, &proxy_local, llen);
-        if (proxy_peer_len) {
-            peer = (const struct sockaddr *)&proxy_peer;
-            plen = proxy_peer_len;
-        }
-    } else {
-        if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
-            llen = 0;
-        if (!peer || !plen) {
-            plen = sizeof p;
-            peer = getpeername(fd, (struct sockaddr *)&p, &plen) == 0 ? (struct sockaddr *)&p : NULL;
-            if (!peer)
-                plen = 0;
-        }
+    socklen_t llen = sock_end(fd, false, &local);
+    if (!peer || !plen) {
+        plen = sock_end(fd, true, &p);
+        peer = plen ? (struct sockaddr *)&p : NULL;
     }
     uint32_t add = SCOPE_FD_CONN | extra | (extra & SCOPE_FD_LISTEN ? 0 : copy_bits(fl, peer));
     fl = atomic_fetch_or_explicit(&c->flags, add, memory_order_relaxed) | add;
@@ -159,13 +160,7 @@ static void attempt(int fd, struct scope_fdc *c, const struct sockaddr *peer, so
     if (!chan || !(fl & SCOPE_FD_SOCK) || (fl & SCOPE_FD_CONN))
         return;
     struct sockaddr_storage local;
-    socklen_t llen = sizeof local;
-    if (scope_subject()) {   /* followed from outside: the end the supervisor read (proxy.c) */
-        llen = proxy_local_len;
-        memcpy(&local, &proxy_local, llen);
-    } else if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0) {
-        llen = 0;
-    }
+    socklen_t llen = sock_end(fd, false, &local);
     conn_rec(SCOPE_FN_connect, fd, chan, fl | SCOPE_FD_PENDING, (struct sockaddr *)&local, llen, peer, plen);
 }
 
@@ -222,11 +217,10 @@ void scope_net_sockopt(int fd, int level, int opt, int r, const void *val, const
     int saved_errno = errno, err;
     memcpy(&err, val, sizeof err);
     struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
     if (err)
         settle(fd, c, err);
-    else if (scope_subject() ? proxy_peer_len > 0 : getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-        settle(fd, c, 0);   /* else still under way */
+    else if (sock_end(fd, true, &ss))   /* else still under way */
+        settle(fd, c, 0);
     errno = saved_errno;
 }
 
