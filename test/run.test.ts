@@ -198,7 +198,7 @@ test('a static executable is followed from outside (scope-supervise), a setuid o
   const ran = await runBin(scopeBin, ['run', '--no-stream', '--', bin], envFor(home));
   assert.is(ran.status, 4);
   assert.is(ran.stdout, 'static hello\n');
-  assert.is(ran.stderr, `scope-run: notice: ${bin} is a static executable, followed from outside (scope-supervise): its files, connections and processes are seen, not its reads and writes\n`);
+  assert.is(ran.stderr, `scope-run: notice: ${bin} is a static executable, followed from outside (scope-supervise): its files, connections, DNS queries and processes are seen, not its reads and writes\n`);
   const { session } = await readLast(home);
   assert.is(session.manifest.scoped, true);
   const recs = parseLines(readFileSync(session.paths.events, 'utf8'));

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "util/exekind.h"   // libscope's own reader (src/util/exekind.c), shared
+
 namespace scope_inject {
 Napi::Value InjectJs(const Napi::CallbackInfo& info);  // inject.cc
 }
@@ -33,6 +35,8 @@ Napi::Value PeerConnectJs(const Napi::CallbackInfo& info);
 }
 
 namespace {
+
+long PreadFn(int fd, void* buf, size_t n, off_t off) { return static_cast<long>(pread(fd, buf, n, off)); }
 
 // Reads exactly n bytes at off; false on a short file or an error.
 bool ReadAt(int fd, void* buf, size_t n, off_t off) {
@@ -82,7 +86,7 @@ void ReadProgramHeaders(int fd, const unsigned char* ident, Napi::Object& out, N
 }
 
 // elfInfo(path) → { elf: false } for a non-ELF file (a script), or
-// { elf: true, bits, type, machine, dynamic, interpreter }. Throws with errno text if unreadable.
+// { elf: true, bits, type, machine, dynamic, interpreter, go }. Throws with errno text if unreadable.
 Napi::Value ElfInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
@@ -110,6 +114,8 @@ Napi::Value ElfInfo(const Napi::CallbackInfo& info) {
   } else {
     out.Set("error", "unknown ELF class");
   }
+  enum scope_exe_kind kind = scope_exe_kind_fd(fd, PreadFn);
+  out.Set("go", Napi::Boolean::New(env, kind == SCOPE_EXE_GO || kind == SCOPE_EXE_GO_STATIC));
   close(fd);
   return out;
 }

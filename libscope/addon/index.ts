@@ -20,6 +20,8 @@ export type ElfInfo =
       dynamic: boolean;
       /** The PT_INTERP path (the dynamic loader); null for a static executable. */
       interpreter: string | null;
+      /** A Go program (go build's marks): Go's runtime calls the kernel without libc. */
+      go: boolean;
       error?: string;
     };
 

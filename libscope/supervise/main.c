@@ -1,12 +1,15 @@
 /* scope-supervise — a program libscope cannot be loaded into (a static executable; Go's runtime),
  * followed from outside (tracer.h), its calls reported by libscope all the same.
  *
- *   scope-supervise [--lib LIBSCOPE] [--calls FILE] [--pid-fd N] [--argv0 NAME] -- PROG [ARG…]
+ *   scope-supervise [--lib LIBSCOPE] [--preload LIST] [--calls FILE] [--pid-fd N] [--argv0 NAME] -- PROG [ARG…]
  *
  * --lib: for each process of the program's tree (each image: an exec starts a new one), a helper
  * process loads LIBSCOPE with dlopen and reports the calls handed to it as that process's, with
  * the settings in that process's environment (libscope/src/interpose/proxy.c): events, metrics and
  * the process-start record go where its SCOPE_* variables say, as if libscope were in it.
+ * --preload: the program's LD_PRELOAD (this process's own environment must not preload libscope).
+ * A dynamic program of the tree that preloads LIBSCOPE this way reports its own calls, in full; it
+ * gets no helper and its calls are not reported again from here.
  * --calls: what was seen, a JSON line a call or process event (for the tests).
  * --pid-fd: the program's pid is written there (a decimal line) once it is followed (scope run).
  * --argv0: the program's argv[0], when it is not PROG (PROG is then the file run).
@@ -26,6 +29,7 @@
 #include <unistd.h>
 
 #include "tracer.h"
+#include "util/exekind.h"   /* libscope's (src/util/exekind.c): which images load libscope themselves */
 #include "util/json.h"   /* libscope's JSON text (src/util/json.c): names as valid UTF-8 JSON */
 
 /* ---- --calls ------------------------------------------------------------------------------- */
@@ -40,6 +44,8 @@ static void print_call(FILE *f, const struct sup_call *c)
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
         if (extra[i][1][0])
             sb_kv_s(&b, extra[i][0], extra[i][1]);
+    if (c->nparts)
+        sb_fmt(&b, ",\"sent\":[%u%s%.0u]", c->datalen[0], c->nparts > 1 ? "," : "", c->nparts > 1 ? c->datalen[1] : 0);
     sb_fmt(&b, ",\"arg0\":%lld}\n", (long long)c->args[0]);
     fwrite(b.p, 1, b.len, f);
     fflush(f);
@@ -49,21 +55,25 @@ static void print_call(FILE *f, const struct sup_call *c)
 struct helper {
     pid_t subject, pid;   /* the process reported for; the helper (0: a free slot) */
     int fd;               /* the write end of its pipe; -1 once closed */
+    int ack;              /* the read end of its answers: started, and done with an exiting subject */
 };
 static struct helper helpers[1024];
 static const char *lib;
 static unsigned long dropped;
 
-/* A message: this header, then the call's name, its two names and its address. */
+/* A message: this header, then the call's name, its two names, its address, the socket's ends
+ * and what a send carried. A header alone is the end of the image: ret 0 replaced by an exec,
+ * 1 exiting (the helper answers once it has read the subject's last state). */
 struct msg {
-    uint32_t len, name_len, path_len, path2_len, addr_len, local_len, peer_len;
+    uint32_t len, name_len, path_len, path2_len, addr_len, local_len, peer_len, data_len;
     uint64_t t_ns;
     long long args[6], ret;
 };
 
 typedef int (*start_fn)(pid_t);
 typedef void (*call_fn)(const char *, uint64_t, const long long *, long long, const char *, const char *,
-                        const void *, unsigned, const void *, unsigned, const void *, unsigned);
+                        const void *, unsigned, const void *, unsigned, const void *, unsigned, const void *,
+                        unsigned);
 typedef void (*end_fn)(int);
 
 /* The subject's environment, as its libscope would have read it at its start. */
@@ -137,6 +147,21 @@ static bool take_credentials(pid_t subject)
            setresuid((uid_t)u[0], (uid_t)u[1], (uid_t)u[2]) == 0;
 }
 
+/* Up to cap bytes of a file, to its end. */
+static ssize_t read_whole(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    ssize_t n;
+    while (len < cap && (n = read(fd, buf + len, cap - len)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        len += (size_t)n;
+    }
+    return (ssize_t)len;
+}
+
 static bool read_all(int fd, void *p, size_t n)
 {
     char *b = p;
@@ -173,24 +198,27 @@ static void helper_main(pid_t subject, int in, int ack)
     char ok = started == 0;
     if (write(ack, &ok, 1) != 1 || started != 0)   /* the supervisor holds the subject until this */
         _exit(1);
-    close(ack);
     struct msg m;
-    static char body[4 * 4096 + 512];
-    int replaced = 0;
+    static char body[5 * 4096 + 512];
+    int replaced = 0, exiting = 0;
     while (read_all(in, &m, sizeof m)) {
-        if (m.len == sizeof m && !m.name_len) {   /* the image was replaced by an exec */
-            replaced = 1;
+        if (m.len == sizeof m && !m.name_len) {   /* the image's end */
+            replaced = m.ret == 0;
+            exiting = m.ret == 1;
             break;
         }
         size_t rest = m.len - sizeof m;
         if (m.len < sizeof m || rest > sizeof body || !read_all(in, body, rest) ||
-            (size_t)m.name_len + m.path_len + m.path2_len + m.addr_len + m.local_len + m.peer_len + 3 > rest)
+            (size_t)m.name_len + m.path_len + m.path2_len + m.addr_len + m.local_len + m.peer_len + m.data_len + 3 > rest)
             break;
         const char *name = body, *path = name + m.name_len + 1, *path2 = path + m.path_len + 1;
         const char *addr = path2 + m.path2_len + 1, *local = addr + m.addr_len, *peer = local + m.local_len;
-        call(name, m.t_ns, m.args, m.ret, path, path2, addr, m.addr_len, local, m.local_len, peer, m.peer_len);
+        const char *data = peer + m.peer_len;
+        call(name, m.t_ns, m.args, m.ret, path, path2, addr, m.addr_len, local, m.local_len, peer, m.peer_len, data,
+             m.data_len);
     }
     end(replaced);
+    if (exiting && write(ack, &ok, 1) != 1) { /* the supervisor stops waiting at its time limit */ }
     _exit(0);
 }
 
@@ -202,17 +230,32 @@ static struct helper *helper_of(pid_t subject)
     return NULL;
 }
 
-static void helper_end(pid_t subject, bool replaced)
+/* How long an exiting subject is held for its helper to read its last state (proc.* metrics). */
+#define ENDING_WAIT_MS 2000
+
+/* The subject's image is gone (replaced by an exec), or exiting: its helper reports what is left,
+ * an exiting subject held (stopped in its exit) until the helper has read it. */
+static void helper_end(pid_t subject, bool replaced, bool exiting)
 {
     struct helper *h = helper_of(subject);
-    if (h) {
-        struct msg m = {0};
-        m.len = sizeof m;
-        if (replaced && write(h->fd, &m, sizeof m) != (ssize_t)sizeof m)
-            dropped++;
-        close(h->fd);
-        h->fd = -1;   /* the slot is free once the helper is reaped */
+    if (!h)
+        return;
+    struct msg m = {0};
+    m.len = sizeof m;
+    m.ret = exiting;
+    if ((replaced || exiting) && write(h->fd, &m, sizeof m) != (ssize_t)sizeof m)
+        dropped++;
+    else if (exiting) {
+        /* its pipe is non-blocking: the end message is behind the calls still queued */
+        struct pollfd pf = {h->ack, POLLIN, 0};
+        char ok;
+        while (poll(&pf, 1, ENDING_WAIT_MS) < 0 && errno == EINTR)
+            ;
+        if ((pf.revents & POLLIN) && read(h->ack, &ok, 1) < 0) { /* the helper ended: same thing */ }
     }
+    close(h->fd);
+    close(h->ack);
+    h->fd = h->ack = -1;   /* the slot is free once the helper is reaped */
 }
 
 static void helper_start(pid_t subject)
@@ -233,8 +276,10 @@ static void helper_start(pid_t subject)
         close(p[1]);
         close(a[0]);
         for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
-            if (helpers[i].pid && helpers[i].fd >= 0)
+            if (helpers[i].pid && helpers[i].fd >= 0) {
                 close(helpers[i].fd);   /* the others' write ends: their EOF is theirs */
+                close(helpers[i].ack);
+            }
         helper_main(subject, p[0], a[1]);
     }
     close(p[0]);
@@ -252,16 +297,13 @@ static void helper_start(pid_t subject)
         ;
     if (!(pf.revents & POLLIN) || read(a[0], &ok, 1) != 1 || !ok)
         fprintf(stderr, "scope-supervise: no reporting for process %d: its helper did not start\n", (int)subject);
-    close(a[0]);
     fcntl(p[1], F_SETFL, O_NONBLOCK);   /* a helper that falls behind costs records, never the program's time */
-    *slot = (struct helper){subject, pid, p[1]};
+    *slot = (struct helper){subject, pid, p[1], a[0]};
 }
 
-static void helper_send(const struct sup_call *c)
+/* One message for a call; data: one part of what a send carried (NULL: none). */
+static void helper_message(struct helper *h, const struct sup_call *c, const unsigned char *data, unsigned dlen)
 {
-    struct helper *h = helper_of(c->pid);
-    if (!h)
-        return;
     const char *name = sup_call_name(c->nr);
     const char *path = c->abs[0] ? c->abs : c->path, *path2 = c->abs2[0] ? c->abs2 : c->path2;
     struct msg m = {0};
@@ -271,24 +313,23 @@ static void helper_send(const struct sup_call *c)
     m.addr_len = c->addrlen;
     m.local_len = c->local_len;
     m.peer_len = c->peer_len;
+    m.data_len = data ? dlen : 0;
     m.t_ns = c->t_ns;
     for (int i = 0; i < 6; i++)
         m.args[i] = (long long)c->args[i];
-    m.ret = c->ret;
-    static char buf[sizeof m + 4 * 4096 + 512];
+    m.ret = data ? (long long)dlen : c->ret;
+    static char buf[sizeof m + 5 * 4096 + 512];
     size_t n = sizeof m;
-    memcpy(buf + n, name, m.name_len + 1);
-    n += m.name_len + 1;
-    memcpy(buf + n, path, m.path_len + 1);
-    n += m.path_len + 1;
-    memcpy(buf + n, path2, m.path2_len + 1);
-    n += m.path2_len + 1;
-    memcpy(buf + n, c->addr, c->addrlen);
-    n += c->addrlen;
-    memcpy(buf + n, c->local_raw, c->local_len);
-    n += c->local_len;
-    memcpy(buf + n, c->peer_raw, c->peer_len);
-    n += c->peer_len;
+    const struct {
+        const void *p;
+        size_t len;
+    } parts[] = {{name, m.name_len + 1}, {path, m.path_len + 1}, {path2, m.path2_len + 1}, {c->addr, c->addrlen},
+                 {c->local_raw, c->local_len}, {c->peer_raw, c->peer_len}, {data, m.data_len}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (parts[i].len)
+            memcpy(buf + n, parts[i].p, parts[i].len);
+        n += parts[i].len;
+    }
     m.len = (uint32_t)n;
     memcpy(buf, &m, sizeof m);
     /* at most the pipe's size is written at once, and a message is far smaller: all or nothing */
@@ -297,14 +338,113 @@ static void helper_send(const struct sup_call *c)
         dropped++;
 }
 
+static void helper_send(const struct sup_call *c)
+{
+    struct helper *h = helper_of(c->pid);
+    if (!h)
+        return;
+    if (!c->nparts) {
+        helper_message(h, c, NULL, 0);
+        return;
+    }
+    /* a send: each message it carried (sendmmsg's two queries) as one call */
+    for (unsigned i = 0, at = 0; i < c->nparts; at += c->datalen[i++])
+        helper_message(h, c, c->data + at, c->datalen[i]);
+}
+
+/* ---- processes that preload libscope: they report for themselves --------------------------- */
+static const char *preload;   /* --preload */
+static pid_t *inproc;
+static size_t ninproc, cap_inproc;
+
+static bool is_inproc(pid_t pid)
+{
+    for (size_t i = 0; i < ninproc; i++)
+        if (inproc[i] == pid)
+            return true;
+    return false;
+}
+
+static void set_inproc(pid_t pid, bool on)
+{
+    for (size_t i = 0; i < ninproc; i++)
+        if (inproc[i] == pid) {
+            if (!on)
+                inproc[i] = inproc[--ninproc];
+            return;
+        }
+    if (!on)
+        return;
+    if (ninproc == cap_inproc) {
+        size_t cap = cap_inproc ? cap_inproc * 2 : 16;
+        pid_t *p = realloc(inproc, cap * sizeof *p);
+        if (!p)
+            return;   /* then it is reported from here as well: twice rather than not at all */
+        inproc = p;
+        cap_inproc = cap;
+    }
+    inproc[ninproc++] = pid;
+}
+
+static long pread_fn(int fd, void *buf, size_t n, off_t off) { return (long)pread(fd, buf, n, off); }
+
+/* A new image of pid loads libscope itself: a dynamic executable (not Go) whose LD_PRELOAD names
+ * our library (read at its exec, before its loader has run). */
+static bool loads_libscope(pid_t pid)
+{
+    if (!preload || !lib)
+        return false;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    enum scope_exe_kind k = scope_exe_kind_fd(fd, pread_fn);
+    close(fd);
+    if (k != SCOPE_EXE_DYNAMIC)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    static char env[65536];
+    ssize_t n = read_whole(fd, env, sizeof env - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    env[n] = 0;
+    size_t ll = strlen(lib);
+    for (char *e = env; e < env + n; e += strlen(e) + 1) {
+        if (strncmp(e, "LD_PRELOAD=", 11))
+            continue;
+        /* the loader's separators: colons and white space */
+        for (char *p = e + 11; *p;) {
+            size_t len = strcspn(p, ": \t\n");
+            if (len == ll && !memcmp(p, lib, ll))
+                return true;
+            p += len;
+            p += strspn(p, ": \t\n");
+        }
+    }
+    return false;
+}
+
 /* ---- the hooks ------------------------------------------------------------------------------ */
 struct ctx {
     FILE *calls;
 };
 
+static bool wanted(void *vctx, pid_t pid)
+{
+    (void)vctx;
+    return !is_inproc(pid);
+}
+
 static void on_call(void *vctx, const struct sup_call *c)
 {
     struct ctx *x = vctx;
+    if (is_inproc(c->pid))
+        return;   /* a send watched for DNS in a process that reports for itself */
     if (x->calls)
         print_call(x->calls, c);
     if (lib)
@@ -314,7 +454,7 @@ static void on_call(void *vctx, const struct sup_call *c)
 static void on_proc(void *vctx, enum sup_event e, pid_t pid, long other)
 {
     struct ctx *x = vctx;
-    static const char *const names[] = {"fork", "thread", "exec", "exit"};
+    static const char *const names[] = {"fork", "thread", "exec", "ending", "exit"};
     if (x->calls) {
         fprintf(x->calls, "{\"pid\":%d,\"event\":\"%s\",\"other\":%ld}\n", (int)pid, names[e], other);
         fflush(x->calls);
@@ -322,12 +462,21 @@ static void on_proc(void *vctx, enum sup_event e, pid_t pid, long other)
     if (!lib)
         return;
     if (e == SUP_EXEC) {   /* a new image: the old one's records end, the new one's begin */
-        helper_end(pid, true);
-        helper_start(pid);
+        helper_end(pid, true, false);
+        bool own = loads_libscope(pid);
+        set_inproc(pid, own);
+        if (!own)
+            helper_start(pid);
     } else if (e == SUP_FORK) {
-        helper_start((pid_t)other);
+        if (is_inproc(pid))
+            set_inproc((pid_t)other, true);   /* a fork of it: its libscope goes on in the child */
+        else
+            helper_start((pid_t)other);
+    } else if (e == SUP_ENDING) {
+        helper_end(pid, false, true);
     } else if (e == SUP_EXIT) {
-        helper_end(pid, false);
+        helper_end(pid, false, false);
+        set_inproc(pid, false);
     }
 }
 
@@ -337,9 +486,11 @@ static bool on_reaped(void *vctx, pid_t pid, int status)
     (void)status;
     for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
         if (helpers[i].pid == pid) {
-            if (helpers[i].fd >= 0)
+            if (helpers[i].fd >= 0) {
                 close(helpers[i].fd);
-            helpers[i] = (struct helper){0, 0, -1};
+                close(helpers[i].ack);
+            }
+            helpers[i] = (struct helper){0, 0, -1, -1};
             return true;
         }
     return false;
@@ -347,7 +498,7 @@ static bool on_reaped(void *vctx, pid_t pid, int status)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: scope-supervise [--lib LIBSCOPE] [--calls FILE] [--pid-fd N] [--argv0 NAME] -- PROG [ARG...]\n");
+    fprintf(stderr, "usage: scope-supervise [--lib LIBSCOPE] [--preload LIST] [--calls FILE] [--pid-fd N] [--argv0 NAME] -- PROG [ARG...]\n");
     return 2;
 }
 
@@ -370,6 +521,8 @@ int main(int argc, char **argv)
             }
             pid_fd = (int)n;
             fcntl(pid_fd, F_SETFD, FD_CLOEXEC);
+        } else if (!strcmp(argv[i], "--preload")) {
+            preload = argv[i + 1];
         } else if (!strcmp(argv[i], "--argv0")) {
             argv0 = argv[i + 1];
         } else if (!strcmp(argv[i], "--calls")) {
@@ -385,14 +538,15 @@ int main(int argc, char **argv)
     if (i >= argc - 1)
         return usage();
     for (size_t k = 0; k < sizeof helpers / sizeof helpers[0]; k++)
-        helpers[k].fd = -1;
-    struct sup_hooks h = {&x, on_call, on_proc, on_reaped};
+        helpers[k].fd = helpers[k].ack = -1;
+    struct sup_hooks h = {&x, on_call, on_proc, on_reaped, wanted};
     char why[512] = "";
     char *const *prog = argv + i + 1;
     const char *file = prog[0];
     if (argv0)
         argv[i + 1] = (char *)argv0;   /* the program sees the name it was given */
-    int rc = sup_run_file(file, prog, pid_fd, &h, why, sizeof why);
+    struct sup_start start = {file, pid_fd, preload};
+    int rc = sup_run(&start, prog, &h, why, sizeof why);
     if (x.calls)
         fclose(x.calls);
     if (rc < 0) {

@@ -94,7 +94,11 @@ static const struct watched *watched_of(long nr)
 const char *sup_call_name(long nr)
 {
     const struct watched *w = watched_of(nr);
-    return w ? w->name : NULL;
+    if (w)
+        return w->name;
+    /* not watched: seen only while a query to a name server is awaited */
+    return nr == SYS_write ? "write" : nr == SYS_sendto ? "sendto" : nr == SYS_sendmsg ? "sendmsg"
+         : nr == SYS_sendmmsg ? "sendmmsg" : NULL;
 }
 
 /* SECCOMP_RET_TRACE for the watched calls of this architecture, everything else allowed. */
@@ -134,8 +138,35 @@ static int install_filter(void)
 struct thread {
     pid_t tid, tgid;     /* tid 0: a free slot */
     bool in_call;        /* between a watched call's entry and its exit */
+    bool in_send;        /* between a send's entry and its exit, on the name server's socket */
+    /* After a connect to a name server: this thread's every call is stopped at (PTRACE_SYSCALL)
+     * for the next watch_left calls, so the query it sends on watch_fd is seen. */
+    int watch_fd, watch_left;
     struct sup_call call;
 };
+
+/* DNS: the ports a name server listens on (SCOPE_DNS_PORTS, as libscope reads it; 53 when unset).
+ * A connected datagram socket is watched whatever its port (a resolver told another server). */
+static unsigned dns_ports[8] = {53};
+static int ndns_ports = 1;
+#define DNS_WATCH_CALLS 64
+
+static void dns_ports_from_env(void)
+{
+    const char *p = getenv("SCOPE_DNS_PORTS");
+    if (!p)
+        return;
+    ndns_ports = 0;
+    while (*p && ndns_ports < 8) {
+        char *end;
+        long port = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (port > 0 && port < 65536)
+            dns_ports[ndns_ports++] = (unsigned)port;
+        p = *end == ',' ? end + 1 : end;
+    }
+}
 static struct thread *threads;
 static size_t nthreads, cap_threads;
 
@@ -234,20 +265,30 @@ static void absolute(pid_t tid, long dirfd, const char *path, char *out, size_t 
         out[0] = 0;
 }
 
-static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
+/* A call's entry: who, which, its arguments, when; what is read of it later cleared. */
+static struct sup_call *call_begin(struct thread *t, long nr, const uint64_t args[6])
 {
     struct sup_call *c = &t->call;
     c->pid = t->tgid;
     c->tid = t->tid;
-    c->nr = (long)si->seccomp.nr;
+    c->nr = nr;
     for (int i = 0; i < 6; i++)
-        c->args[i] = si->seccomp.args[i];
+        c->args[i] = args[i];
     c->ret = 0;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     c->t_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
     c->path[0] = c->path2[0] = c->abs[0] = c->abs2[0] = c->local[0] = c->peer[0] = 0;
-    c->addrlen = c->local_len = c->peer_len = 0;
+    c->addrlen = c->local_len = c->peer_len = c->nparts = 0;
+    c->socktype = 0;
+    return c;
+}
+
+static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
+{
+    struct sup_call *c = call_begin(t, (long)si->seccomp.nr, (const uint64_t *)si->seccomp.args);
+    if (c->nr == SYS_close && (int)c->args[0] == t->watch_fd)
+        t->watch_left = 0;   /* the name server's socket is closed: nothing more to see on it */
     const struct watched *w = watched_of(c->nr);
     switch (w ? w->args : A_NONE) {
     case A_PATH0:
@@ -314,7 +355,10 @@ static void sock_addrs(pid_t pid, int fd, struct sup_call *c)
     if (copy < 0)
         return;
     struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
+    socklen_t len = sizeof c->socktype;
+    if (getsockopt(copy, SOL_SOCKET, SO_TYPE, &c->socktype, &len) != 0)
+        c->socktype = 0;
+    len = sizeof ss;
     if (getsockname(copy, (struct sockaddr *)&ss, &len) == 0 && len <= sizeof c->local_raw) {
         addr_text(&ss, len, c->local, sizeof c->local);
         memcpy(c->local_raw, &ss, len);
@@ -352,6 +396,84 @@ static void at_exit(struct sup_call *c)
     }
 }
 
+/* ---- DNS queries ---------------------------------------------------------------------------- */
+/* A connect that reached a name server: a connected datagram socket of the internet families
+ * (whatever its port: a resolver may be told another server), or a port of SCOPE_DNS_PORTS. */
+static bool to_name_server(const struct sup_call *c)
+{
+    const unsigned char *sa = c->peer_len ? c->peer_raw : c->addr;
+    unsigned len = c->peer_len ? c->peer_len : c->addrlen;
+    sa_family_t fam;
+    if (len < sizeof fam)
+        return false;
+    memcpy(&fam, sa, sizeof fam);
+    unsigned port;
+    if (fam == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        struct sockaddr_in a;
+        memcpy(&a, sa, sizeof a);
+        port = ntohs(a.sin_port);
+    } else if (fam == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        struct sockaddr_in6 a;
+        memcpy(&a, sa, sizeof a);
+        port = ntohs(a.sin6_port);
+    } else {
+        return false;
+    }
+    if (c->socktype == SOCK_DGRAM)
+        return true;
+    for (int i = 0; i < ndns_ports; i++)
+        if (dns_ports[i] == port)
+            return true;
+    return false;
+}
+
+static bool is_send(long nr) { return nr == SYS_write || nr == SYS_sendto || nr == SYS_sendmsg || nr == SYS_sendmmsg; }
+
+/* The first buffer of the msghdr at addr, appended to c's data as one more part. */
+static void take_msg(pid_t tid, uint64_t addr, struct sup_call *c)
+{
+    struct msghdr mh;
+    struct iovec iov;
+    if (read_mem(tid, addr, &mh, sizeof mh) != sizeof mh || !mh.msg_iovlen ||
+        read_mem(tid, (uint64_t)(uintptr_t)mh.msg_iov, &iov, sizeof iov) != sizeof iov)
+        return;
+    size_t used = c->nparts ? c->datalen[0] : 0, room = sizeof c->data - used;
+    size_t n = iov.iov_len < room ? iov.iov_len : room;
+    c->datalen[c->nparts++] = (unsigned)read_mem(tid, (uint64_t)(uintptr_t)iov.iov_base, c->data + used, n);
+}
+
+/* A send's entry on the name server's socket: what it carries, read now (the buffer is the
+ * program's to reuse once the call returns). */
+static void send_entry(struct thread *t, const struct __ptrace_syscall_info *si)
+{
+    struct sup_call *c = call_begin(t, (long)si->entry.nr, (const uint64_t *)si->entry.args);
+    if (c->nr == SYS_write || c->nr == SYS_sendto) {
+        size_t n = c->args[2] < sizeof c->data ? (size_t)c->args[2] : sizeof c->data;
+        c->datalen[0] = (unsigned)read_mem(t->tid, c->args[1], c->data, n);
+        c->nparts = 1;
+    } else if (c->nr == SYS_sendmsg) {
+        take_msg(t->tid, c->args[1], c);
+    } else {   /* sendmmsg: its first two messages (a resolver's A and AAAA) */
+        for (uint64_t k = 0; k < c->args[2] && k < 2; k++)
+            take_msg(t->tid, c->args[1] + k * sizeof(struct mmsghdr), c);
+    }
+    t->in_send = true;
+}
+
+/* Its exit: the parts sent, cut to what the call reports as sent. */
+static bool send_exit(struct sup_call *c)
+{
+    if (c->ret <= 0 || !c->nparts)
+        return false;
+    if (c->nr == SYS_sendmmsg) {
+        if ((uint64_t)c->ret < c->nparts)
+            c->nparts = (unsigned)c->ret;
+    } else if ((uint64_t)c->ret < c->datalen[0]) {
+        c->datalen[0] = (unsigned)c->ret;
+    }
+    return c->datalen[0] > 0;
+}
+
 /* ---- the run -------------------------------------------------------------------------------- */
 /* argv[0] as execvp finds it (a name with a slash as it is), or NULL with errno set: looked up
  * before the filter is in place, so the program's records start with its own exec, not with the
@@ -384,11 +506,15 @@ static char *find_program(const char *name, char *buf, size_t cap)
     return NULL;
 }
 
-static void child(const char *name, char *const argv[], int report)
+static void child(const char *name, char *const argv[], const char *preload, int report)
 {
     char buf[SUP_PATH_MAX];
     const char *file = find_program(name, buf, sizeof buf);
     int err = file ? 0 : errno;
+    /* the supervisor's own environment has no LD_PRELOAD of libscope (it would be scoped itself) */
+    if (preload)
+        setenv("LD_PRELOAD", preload, 1);
+    setenv("SCOPE_SUPERVISED", "1", 1);
     /* stopped until the tracer has seized us: a watched call made before would fail (ENOSYS) */
     raise(SIGSTOP);
     if (!err && install_filter() != 0)
@@ -426,13 +552,11 @@ static void own_signals(pid_t main_pid)
 
 static int shell_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
 
-int sup_run(char *const argv[], const struct sup_hooks *h, char *why, size_t whylen)
+int sup_run(const struct sup_start *start, char *const argv[], const struct sup_hooks *h, char *why, size_t whylen)
 {
-    return sup_run_file(argv[0], argv, -1, h, why, whylen);
-}
-
-int sup_run_file(const char *file, char *const argv[], int pid_fd, const struct sup_hooks *h, char *why, size_t whylen)
-{
+    const char *file = start->file;
+    int pid_fd = start->pid_fd;
+    dns_ports_from_env();
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         snprintf(why, whylen, "pipe: %s", strerror(errno));
@@ -447,7 +571,7 @@ int sup_run_file(const char *file, char *const argv[], int pid_fd, const struct 
         close(pipefd[0]);
         if (pid_fd >= 0)
             close(pid_fd);
-        child(file, argv, pipefd[1]);
+        child(file, argv, start->preload, pipefd[1]);
     }
     close(pipefd[1]);
     own_signals(pid);
@@ -461,7 +585,7 @@ int sup_run_file(const char *file, char *const argv[], int pid_fd, const struct 
         return -1;
     }
     long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-                PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+                PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
     if (ptrace(PTRACE_SEIZE, pid, 0, opts) != 0) {
         snprintf(why, whylen, "ptrace: %s", strerror(errno));
         kill(pid, SIGKILL);
@@ -508,21 +632,41 @@ int sup_run_file(const char *file, char *const argv[], int pid_fd, const struct 
         int deliver = 0;
         if (sig == SIGTRAP && ev == PTRACE_EVENT_SECCOMP) {
             struct __ptrace_syscall_info si;
-            if (t && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 && si.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+            if (t && (!h->wanted || h->wanted(h->ctx, t->tgid)) &&
+                ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 && si.op == PTRACE_SYSCALL_INFO_SECCOMP) {
                 entry(t, &si);
                 ptrace(PTRACE_SYSCALL, w, 0, 0);   /* on to its exit */
                 continue;
             }
-        } else if (sig == (SIGTRAP | 0x80)) {   /* a watched call's exit */
+        } else if (sig == (SIGTRAP | 0x80)) {   /* a watched call's exit, or any call while watching for DNS */
             struct __ptrace_syscall_info si;
-            if (t && t->in_call && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0 &&
-                si.op == PTRACE_SYSCALL_INFO_EXIT) {
-                t->call.ret = si.exit.rval;
-                t->in_call = false;
-                at_exit(&t->call);
-                if (h->call)
-                    h->call(h->ctx, &t->call);
+            if (t && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0) {
+                if (si.op == PTRACE_SYSCALL_INFO_ENTRY && t->watch_left > 0) {
+                    t->watch_left--;
+                    if (is_send((long)si.entry.nr) && (int)si.entry.args[0] == t->watch_fd)
+                        send_entry(t, &si);
+                } else if (si.op == PTRACE_SYSCALL_INFO_EXIT && t->in_call) {
+                    t->call.ret = si.exit.rval;
+                    t->in_call = false;
+                    at_exit(&t->call);
+                    if (t->call.nr == SYS_connect && (t->call.ret == 0 || t->call.ret == -EINPROGRESS) &&
+                        to_name_server(&t->call)) {
+                        t->watch_fd = (int)t->call.args[0];
+                        t->watch_left = DNS_WATCH_CALLS;
+                    }
+                    if (h->call)
+                        h->call(h->ctx, &t->call);
+                } else if (si.op == PTRACE_SYSCALL_INFO_EXIT && t->in_send) {
+                    t->call.ret = si.exit.rval;
+                    t->in_send = false;
+                    if (send_exit(&t->call) && h->call)
+                        h->call(h->ctx, &t->call);
+                }
             }
+        } else if (sig == SIGTRAP && ev == PTRACE_EVENT_EXIT) {
+            /* exiting, still whole: what is read of it at its end is read now */
+            if (t && t->tid == t->tgid && h->proc)
+                h->proc(h->ctx, SUP_ENDING, w, 0);
         } else if (sig == SIGTRAP && (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE)) {
             unsigned long nt = 0;
             ptrace(PTRACE_GETEVENTMSG, w, 0, &nt);
@@ -543,7 +687,8 @@ int sup_run_file(const char *file, char *const argv[], int pid_fd, const struct 
                     old->tid = 0;
             }
             if (t) {
-                t->in_call = false;
+                t->in_call = t->in_send = false;
+                t->watch_left = 0;
                 t->tgid = w;
             }
             for (size_t i = 0; i < nthreads; i++)
@@ -563,7 +708,7 @@ int sup_run_file(const char *file, char *const argv[], int pid_fd, const struct 
         } else {
             deliver = sig;   /* a signal for the tracee: delivered on */
         }
-        ptrace(PTRACE_CONT, w, 0, deliver);
+        ptrace(t && t->watch_left > 0 ? PTRACE_SYSCALL : PTRACE_CONT, w, 0, deliver);
     }
     int err = 0;
     ssize_t n = read(pipefd[0], &err, sizeof err);   /* the exec's failure, if any */

@@ -39,31 +39,45 @@ struct sup_call {
     char local[128], peer[128];
     unsigned char local_raw[128], peer_raw[128];   /* the same as sockaddrs */
     unsigned local_len, peer_len;
+    int socktype;               /* the socket's SOCK_* type, read with its ends (0: not read) */
+    /* A send (write, sendto, sendmsg, sendmmsg) on a socket connected to a name server: what it
+     * carried, up to two messages (sendmmsg's A and AAAA queries) one after the other in data. */
+    unsigned char data[2048];
+    unsigned datalen[2], nparts;
 };
 
-enum sup_event { SUP_FORK, SUP_THREAD, SUP_EXEC, SUP_EXIT };
+enum sup_event { SUP_FORK, SUP_THREAD, SUP_EXEC, SUP_ENDING, SUP_EXIT };
 
 struct sup_hooks {
     void *ctx;
     void (*call)(void *ctx, const struct sup_call *c);
     /* SUP_FORK: `pid` made process `other`; SUP_THREAD: thread `other` in `pid`; SUP_EXEC: `pid`
-     * runs a new program (`other`: the thread that exec'd, when not the leader); SUP_EXIT: process
+     * runs a new program (`other`: the thread that exec'd, when not the leader); SUP_ENDING: process
+     * `pid` is exiting, held (its /proc still tells of it) until this returns; SUP_EXIT: process
      * `pid` ended, `other` its wait status. */
     void (*proc)(void *ctx, enum sup_event e, pid_t pid, long other);
     /* A child of the supervisor's own that ended (not a followed process): true when it was one. */
     bool (*reaped)(void *ctx, pid_t pid, int status);
+    /* Whether process pid's calls are wanted (false: libscope is loaded into it and reports them
+     * itself); NULL: all are. */
+    bool (*wanted)(void *ctx, pid_t pid);
 };
 
-/* The name of a system call this tracer may watch, or NULL. */
+/* How the program is started. */
+struct sup_start {
+    const char *file;      /* the program, looked up on PATH as argv[0] would be */
+    int pid_fd;            /* >= 0: told the program's pid, a decimal line, once it is followed */
+    const char *preload;   /* non-NULL: the program's LD_PRELOAD (its dynamic descendants load it) */
+};
+
+/* The name of a system call this tracer may report, or NULL. */
 const char *sup_call_name(long nr);
 
-/* Runs argv[0] (looked up on PATH) under the tracer with the default set of watched calls, until
- * the process it started and every process it was following have ended. Returns the started
- * program's status as a shell gives it (code, or 128 + signal), 126/127 when it could not be
- * exec'd, or -1 with `why` set when tracing could not begin. */
-int sup_run(char *const argv[], const struct sup_hooks *hooks, char *why, size_t whylen);
-/* The same, with the program named apart from its argv[0] (file: looked up on PATH as argv[0]
- * would be), and pid_fd (>= 0) told the program's pid, a decimal line, once it is followed. */
-int sup_run_file(const char *file, char *const argv[], int pid_fd, const struct sup_hooks *hooks, char *why,
-                 size_t whylen);
+/* Runs the program with argv under the tracer with the default set of watched calls, until the
+ * process it started and every process it was following have ended. Its environment is ours, with
+ * SCOPE_SUPERVISED=1 (libscope loaded into a Go program of the tree leaves it to us) and LD_PRELOAD
+ * as `start` says. Returns the program's status as a shell gives it (code, or 128 + signal),
+ * 126/127 when it could not be exec'd, or -1 with `why` set when tracing could not begin. */
+int sup_run(const struct sup_start *start, char *const argv[], const struct sup_hooks *hooks, char *why,
+            size_t whylen);
 #endif

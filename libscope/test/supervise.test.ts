@@ -10,11 +10,13 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ASAN_RUNTIME, LIB, SANITIZED, evts, isStart, prog, session } from './lib.js';
+import type { Metric } from './lib.js';
 
 const supervisor = join(prog('static_hello'), '../../scope-supervise');
 const tree = prog('static_tree');
@@ -27,7 +29,7 @@ test.after(() => {
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-interface Seen { pid: number; tid?: number; call?: string; ret?: number; path?: string; path2?: string; abs?: string; abs2?: string; local?: string; peer?: string; arg0?: number; event?: string; other?: number }
+interface Seen { pid: number; tid?: number; call?: string; ret?: number; path?: string; path2?: string; abs?: string; abs2?: string; local?: string; peer?: string; sent?: number[]; arg0?: number; event?: string; other?: number }
 
 /** The supervisor's environment for --lib: its helpers dlopen LIB, which, sanitized, needs its
  * runtime loaded first. */
@@ -40,11 +42,11 @@ function libEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** args under the supervisor ('DIR' in them: a fresh directory), with --lib when asked; without
  * blocking, so a test's own server answers meanwhile; killed after 30 s. */
-async function supervised(args: string[], opts: { env?: NodeJS.ProcessEnv; lib?: boolean } = {}) {
+async function supervised(args: string[], opts: { env?: NodeJS.ProcessEnv; lib?: boolean; preload?: string } = {}) {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
   dirs.push(dir);
   const calls = join(dir, 'calls.json');
-  const ch = spawn(supervisor, [...(opts.lib ? ['--lib', LIB] : []), '--calls', calls, '--', ...args.map((a) => a.replace('DIR', dir))],
+  const ch = spawn(supervisor, [...(opts.lib ? ['--lib', LIB] : []), ...(opts.preload ? ['--preload', opts.preload] : []), '--calls', calls, '--', ...args.map((a) => a.replace('DIR', dir))],
     { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(ch);
   let stdout = '';
@@ -59,7 +61,7 @@ async function supervised(args: string[], opts: { env?: NodeJS.ProcessEnv; lib?:
 }
 
 test('the static programs and the supervisor were built', () => {
-  assert.ok(existsSync(tree) && existsSync(hello) && existsSync(prog('static_exec')), 'static_tree/static_hello/static_exec not built: no static libc (libc6-dev)');
+  assert.ok(existsSync(tree) && existsSync(hello) && existsSync(prog('static_exec')) && existsSync(prog('static_dns')), 'static_tree/static_hello/static_exec/static_dns not built: no static libc (libc6-dev)');
   assert.ok(existsSync(supervisor), `${supervisor} not built`);
 });
 
@@ -178,6 +180,72 @@ test('with --lib, libscope reports each process of the static tree as its own', 
   assert.ok(Number(open!.body.data.net_host_port) > 0);
   const refused = evts(events, 'net.error').find((e) => e.body.data.errno_name === 'ECONNREFUSED');
   assert.ok(refused && refused.body.pid === pid, 'the refused connect');
+});
+
+/** A name server on 127.0.0.1 (UDP) answering every A query with 10.1.2.3 and others with nothing. */
+async function nameServer(): Promise<{ port: number; queries: string[]; close: () => Promise<void> }> {
+  const sock = createSocket('udp4');
+  const queries: string[] = [];
+  sock.on('message', (q, from) => {
+    let i = 12;
+    const labels: string[] = [];
+    while (q[i]) {
+      labels.push(q.subarray(i + 1, i + 1 + q[i]!).toString());
+      i += 1 + q[i]!;
+    }
+    const qtype = q.readUInt16BE(i + 1);
+    queries.push(`${labels.join('.')} ${qtype}`);
+    const question = q.subarray(12, i + 5);
+    const head = Buffer.from([q[0]!, q[1]!, 0x81, 0x80, 0, 1, 0, qtype === 1 ? 1 : 0, 0, 0, 0, 0]);
+    const answer = qtype === 1 ? Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 1, 2, 3]) : Buffer.alloc(0);
+    sock.send(Buffer.concat([head, question, answer]), from.port, from.address);
+  });
+  await new Promise<void>((res) => sock.bind(0, '127.0.0.1', res));
+  return { port: sock.address().port, queries, close: () => new Promise<void>((res) => sock.close(() => res())) };
+}
+
+test('a static program resolving a name itself: its queries are seen as it sends them, as dns.req, and its proc.* at its end', async () => {
+  const ns = await nameServer();
+  // SCOPE_DNS_PORTS: the helper's libscope reads this server's port as a name server's
+  const s = session({ SCOPE_EVENT_MAXEPS: '0', SCOPE_METRIC_FORMAT: 'ndjson', SCOPE_DNS_PORTS: String(ns.port) });
+  dirs.push(s.dir);
+  const { r, seen } = await supervised([prog('static_dns'), String(ns.port), 'static.example.test'], { env: libEnv(s.env), lib: true });
+  await ns.close();
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.split('\n').filter(Boolean).sort().join(','), 'answers 0,answers 1,answers 1', 'the program got its answers: its calls ran as they do alone');
+  assert.equal(ns.queries.sort(), ['static.example.test 1', 'static.example.test 1', 'static.example.test 28']);
+  const pid = seen[0]!.pid;
+  const write = seen.find((x) => x.call === 'write');
+  assert.ok(write && write.pid === pid && write.sent?.length === 1 && write.sent[0] === write.ret, `the query written: ${JSON.stringify(write)}`);
+  const mm = seen.find((x) => x.call === 'sendmmsg');
+  assert.ok(mm && mm.ret === 2 && mm.sent?.length === 2, `both queries of the sendmmsg: ${JSON.stringify(mm)}`);
+  const reqs = evts(s.events(), 'dns.req');
+  assert.equal(reqs.map((e) => `${e.body.pid} ${e.body.data.domain} ${e.body.data.query_type} ${e.body.data.op}`).sort(),
+    [`${pid} static.example.test A sendmmsg`, `${pid} static.example.test A write`, `${pid} static.example.test AAAA sendmmsg`]);
+  assert.ok(reqs.every((e) => e.body.data.net_peer_port === ns.port), 'each with the server it went to');
+  // the process is held at its exit until its helper has read it: the last state of a process that is gone
+  const metrics = (s.metrics() as Metric[]).filter((m) => m.body.pid === pid).map((m) => m.body._metric);
+  for (const name of ['proc.cpu', 'proc.mem', 'proc.thread', 'proc.fd']) assert.ok(metrics.includes(name), `${name} at its end: ${metrics.join(' ')}`);
+});
+
+test('--preload: a dynamic program the static one runs loads libscope and reports for itself, once', async () => {
+  const s = session({ SCOPE_EVENT_MAXEPS: '0' });
+  dirs.push(s.dir);
+  const preload = SANITIZED ? `${ASAN_RUNTIME}:${LIB}` : LIB;
+  const ns = await nameServer();
+  const { r, seen } = await supervised([prog('static_dns'), String(ns.port), 'x.test', '/bin/cat', '/etc/hostname'], { env: libEnv(s.env), lib: true, preload });
+  await ns.close();
+  assert.is(r.status, 0, r.stderr);
+  const cat = seen.filter((x) => x.event === 'exec').at(-1)!.pid;
+  assert.ok(cat !== seen[0]!.pid, 'cat ran in a child');
+  assert.not.ok(seen.some((x) => x.pid === cat && x.call), 'no call of cat is reported from outside');
+  const events = s.events();
+  const opens = evts(events, 'fs.open').filter((e) => e.body.data.file === '/etc/hostname');
+  assert.equal(opens.map((e) => [e.body.pid, e.body.proc, e.body.data.op]), [[cat, 'cat', 'open']], 'one fs.open, by cat\'s own libscope (open, not the system call openat)');
+  const closed = evts(events, 'fs.close').find((e) => e.body.data.file === '/etc/hostname');
+  assert.ok(Number(closed?.body.data.file_read_bytes) > 0, 'with its bytes read: seen from inside');
+  assert.equal(events.filter(isStart).filter((e) => e.info.process.pid === cat).map((e) => e.info.process.procname), ['static_dns', 'cat'],
+    'the child: its start as static_dns (from outside), then as cat (from inside)');
 });
 
 test("a helper reports with its process's credentials, not the supervisor's", () => {

@@ -208,7 +208,9 @@ static void init_once(void)
     scope_resolve(SCOPE_FN_open);
     scope_sanitized_start();   /* the sanitized build only (sanitized.c) */
     /* Loaded by dlopen (an attach on its way): nothing until scope_attach, not even a thread. */
-    if (scope_preloaded()) {
+    /* A Go program followed by scope-supervise (SCOPE_SUPERVISED, its tree's environment) is
+     * reported from outside: its libscope, preloaded for the tree's other programs, stays out. */
+    if (scope_preloaded() && !(getenv("SCOPE_SUPERVISED") && scope_exe_kind("/proc/self/exe") == SCOPE_EXE_GO)) {
         scope_pin_take_handed();
         scope_ident_take_carried();
         scope_config_load();

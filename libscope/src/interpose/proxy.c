@@ -92,11 +92,13 @@ static bool tracked(int fd)
 /* One watched call, at its exit: name (the system call's), the wall-clock ns of its entry, its six
  * argument words, its result (>= 0, or -errno), its names made absolute (or as given), for connect
  * and bind the address it was given, and after connect and accept the socket's own and peer
- * addresses (read by the supervisor from a copy of the descriptor). Its duration is not taken: the
- * supervisor's stops are in it. */
+ * addresses (read by the supervisor from a copy of the descriptor). A send on a socket connected
+ * to a name server comes with what it carried (data, one message; ret its length). Its duration is
+ * not taken: the supervisor's stops are in it. */
 SCOPE_API void scope_proxy_call(const char *name, uint64_t t_ns, const long long a[6], long long ret,
                                 const char *path, const char *path2, const void *addr, unsigned addrlen,
-                                const void *local, unsigned llen, const void *peer, unsigned plen)
+                                const void *local, unsigned llen, const void *peer, unsigned plen,
+                                const void *data, unsigned dlen)
 {
     enum scope_fn fn = fn_named(name);
     if (fn == SCOPE_FN_COUNT || !atomic_load(&scope_hot.active))
@@ -104,6 +106,13 @@ SCOPE_API void scope_proxy_call(const char *name, uint64_t t_ns, const long long
     scope_rec_time = t_ns;
     int err = ret < 0 ? (int)-ret : 0;
     int fd = (int)a[0];
+    if (fn == SCOPE_FN_write || fn == SCOPE_FN_sendto || fn == SCOPE_FN_sendmsg || fn == SCOPE_FN_sendmmsg) {
+        /* a DNS query (the supervisor watches nothing else sent): its bytes, not the call, counted */
+        if (data && dlen && tracked(fd))
+            scope_net_io(fn, fd, true, (ssize_t)dlen, 0, data, NULL, 0, NULL, 0, 0);
+        scope_rec_time = 0;
+        return;
+    }
     if (fn == SCOPE_FN_getsockopt) {   /* SO_ERROR: how a connect under way ended (not counted, as wrap_net.c) */
         if (!err && addrlen == sizeof(int)) {
             socklen_t len = sizeof(int);

@@ -5,10 +5,9 @@
  * dynamic when it uses cgo (or the net/os/user packages), so we are loaded, but Go's runtime makes
  * its file and network system calls itself, not through libc: a session with no events at all.
  *
- * Go is recognised as `go build` marks it: a `.go.buildinfo` section (every Go since 1.13, also
- * with -ldflags=-s) or a PT_NOTE with the "Go" build-id note (type 4). Reading is done with raw
- * system calls: the exec wrappers run this on the app's thread, where an interposed open or a
- * malloc could re-enter us or take the app's locks. */
+ * What a file is comes from util/exekind.c, read with raw system calls: the exec wrappers run this
+ * on the app's thread, where an interposed open or a malloc could re-enter us or take the app's
+ * locks. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,95 +22,9 @@
 #include "report/emit.h"
 #include "scope.h"
 
-#define NT_GO_BUILDID 4
-#define MAX_HEADERS 4096   /* program or section headers looked at; real files have tens */
-
 static long sys_pread(int fd, void *buf, size_t n, off_t off)
 {
     return scope_real_syscall(SYS_pread64, fd, buf, n, off);
-}
-
-static bool read_at(int fd, void *buf, size_t n, uint64_t off)
-{
-    return off <= (uint64_t)LONG_MAX && sys_pread(fd, buf, n, (off_t)off) == (long)n;
-}
-
-/* Headers are read CHUNK bytes at a time (a few reads per file, on a small stack). */
-#define CHUNK 2048
-
-/* A PT_NOTE segment holding Go's build-id note. */
-static bool go_note(int fd, const Elf64_Phdr *ph)
-{
-    unsigned char buf[512];
-    size_t n = ph->p_filesz < sizeof buf ? (size_t)ph->p_filesz : sizeof buf;
-    if (!read_at(fd, buf, n, ph->p_offset))
-        return false;
-    for (size_t off = 0; off + sizeof(Elf64_Nhdr) <= n;) {
-        Elf64_Nhdr nh;
-        memcpy(&nh, buf + off, sizeof nh);
-        if (nh.n_namesz == 3 && nh.n_type == NT_GO_BUILDID && off + sizeof nh + 3 <= n &&
-            !memcmp(buf + off + sizeof nh, "Go\0", 3))
-            return true;
-        off += sizeof nh + ((nh.n_namesz + 3u) & ~3u) + ((nh.n_descsz + 3u) & ~3u);
-    }
-    return false;
-}
-
-/* A section named .go.buildinfo. */
-static bool go_section(int fd, const Elf64_Ehdr *eh)
-{
-    static const char want[] = ".go.buildinfo";
-    Elf64_Shdr strtab;
-    if (!eh->e_shoff || eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shstrndx >= eh->e_shnum ||
-        !read_at(fd, &strtab, sizeof strtab, eh->e_shoff + (uint64_t)eh->e_shstrndx * sizeof strtab))
-        return false;
-    char names[CHUNK];   /* the section names, when they fit (they do in real files) */
-    bool have_names = strtab.sh_size <= sizeof names && read_at(fd, names, (size_t)strtab.sh_size, strtab.sh_offset);
-    Elf64_Shdr sh[CHUNK / sizeof(Elf64_Shdr)];
-    unsigned total = eh->e_shnum < MAX_HEADERS ? eh->e_shnum : MAX_HEADERS;
-    for (unsigned i = 0; i < total;) {
-        unsigned k = total - i < sizeof sh / sizeof *sh ? total - i : (unsigned)(sizeof sh / sizeof *sh);
-        if (!read_at(fd, sh, k * sizeof *sh, eh->e_shoff + (uint64_t)i * sizeof *sh))
-            return false;
-        for (unsigned j = 0; j < k; j++) {
-            if (sh[j].sh_name + sizeof want > strtab.sh_size)
-                continue;
-            char one[sizeof want];
-            const char *name = have_names ? names + sh[j].sh_name
-                             : read_at(fd, one, sizeof one, strtab.sh_offset + sh[j].sh_name) ? one : NULL;
-            if (name && !memcmp(name, want, sizeof want))
-                return true;
-        }
-        i += k;
-    }
-    return false;
-}
-
-static enum scope_exe_kind kind_of(int fd)
-{
-    Elf64_Ehdr eh;
-    if (!read_at(fd, &eh, sizeof eh, 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) ||
-        eh.e_phentsize != sizeof(Elf64_Phdr))
-        return SCOPE_EXE_UNKNOWN;
-    bool interp = false, go = false;
-    Elf64_Phdr ph[CHUNK / sizeof(Elf64_Phdr)];
-    unsigned total = eh.e_phnum < MAX_HEADERS ? eh.e_phnum : MAX_HEADERS;
-    for (unsigned i = 0; i < total;) {
-        unsigned k = total - i < sizeof ph / sizeof *ph ? total - i : (unsigned)(sizeof ph / sizeof *ph);
-        if (!read_at(fd, ph, k * sizeof *ph, eh.e_phoff + (uint64_t)i * sizeof *ph))
-            return SCOPE_EXE_UNKNOWN;
-        for (unsigned j = 0; j < k; j++) {
-            if (ph[j].p_type == PT_INTERP)
-                interp = true;
-            else if (ph[j].p_type == PT_NOTE && !go)
-                go = go_note(fd, &ph[j]);
-        }
-        i += k;
-    }
-    if (!interp)
-        return SCOPE_EXE_STATIC;
-    return go || go_section(fd, &eh) ? SCOPE_EXE_GO : SCOPE_EXE_DYNAMIC;
 }
 
 enum scope_exe_kind scope_exe_kind(const char *path)
@@ -120,7 +33,7 @@ enum scope_exe_kind scope_exe_kind(const char *path)
     enum scope_exe_kind k = SCOPE_EXE_UNKNOWN;
     long fd = scope_real_syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd >= 0) {
-        k = kind_of((int)fd);
+        k = scope_exe_kind_fd((int)fd, sys_pread);
         scope_real_syscall(SYS_close, (int)fd);
     }
     errno = saved_errno;
@@ -132,6 +45,8 @@ static const char *what(enum scope_exe_kind k)
     switch (k) {
     case SCOPE_EXE_STATIC:
         return " is a static executable: libscope cannot be loaded into it, so it runs unscoped";
+    case SCOPE_EXE_GO_STATIC:
+        return " is a static Go program: libscope cannot be loaded into it, so it runs unscoped";
     case SCOPE_EXE_GO:
         return " is a Go program: its file and network calls bypass libc and are not seen";
     default:
@@ -182,7 +97,8 @@ static bool search(const char *file, char *out, size_t cap)
 
 void scope_exec_notice(const char *file, bool search_path)
 {
-    if (!file || !*file || scope_guard)
+    /* under scope-supervise, which follows the exec and whatever it runs */
+    if (!file || !*file || scope_guard || getenv("SCOPE_SUPERVISED"))
         return;
     int saved_errno = errno;
     char found[PATH_MAX];
@@ -190,8 +106,9 @@ void scope_exec_notice(const char *file, bool search_path)
     if (search_path && !strchr(file, '/'))
         path = search(file, found, sizeof found) ? found : NULL;
     /* only a static one: a dynamic Go program loads us and says so itself (scope_self_notice) */
-    if (path && scope_exe_kind(path) == SCOPE_EXE_STATIC)
-        queue_notice(path, what(SCOPE_EXE_STATIC));
+    enum scope_exe_kind k = path ? scope_exe_kind(path) : SCOPE_EXE_UNKNOWN;
+    if (k == SCOPE_EXE_STATIC || k == SCOPE_EXE_GO_STATIC)
+        queue_notice(path, what(k));
     errno = saved_errno;
 }
 

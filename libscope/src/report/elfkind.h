@@ -3,16 +3,11 @@
 #define SCOPE_ELFKIND_H
 #include <stdbool.h>
 
+#include "util/exekind.h"
 #include "util/json.h"
 
 struct scope_rec;
 
-enum scope_exe_kind {
-    SCOPE_EXE_UNKNOWN,   /* not an ELF file we read (a script, unreadable, another class) */
-    SCOPE_EXE_DYNAMIC,   /* has a dynamic loader (PT_INTERP): LD_PRELOAD works */
-    SCOPE_EXE_STATIC,    /* no PT_INTERP: the loader never runs, LD_PRELOAD is ignored */
-    SCOPE_EXE_GO,        /* dynamic, but Go's runtime makes its system calls itself */
-};
 
 /* What the ELF file at path is. open/pread/close by system call, no malloc, no stdio, errno kept:
  * it runs on the app's thread before an exec. */

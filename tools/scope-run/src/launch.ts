@@ -44,7 +44,11 @@ export function resolveCommand(name: string | Buffer, pathVar: string | undefine
   return denied ? { error: 'not-executable', path: denied } : { error: 'not-found', path: name };
 }
 
-/** Why libscope cannot be loaded into this executable, or null when it can. */
+/** unscopableReason's answers for what scope-supervise follows from outside instead. */
+export const STATIC_EXECUTABLE = 'is a static executable';
+export const GO_PROGRAM = 'is a Go program';
+
+/** Why libscope cannot be loaded into this executable (or would see nothing of it), or null. */
 export function unscopableReason(path: string | Buffer): string | null {
   const st = statSync(path);
   if (st.mode & 0o4000) return 'is a setuid executable';
@@ -61,7 +65,9 @@ export function unscopableReason(path: string | Buffer): string | null {
     }
   }
   // Scripts start their interpreter, which the loader handles; only ELF files can be static.
-  if (info.elf && info.interpreter === null) return 'is a static executable';
+  // A Go program, dynamic or not, makes its own system calls: loading libscope would see nothing.
+  if (info.elf && info.go) return GO_PROGRAM;
+  if (info.elf && info.interpreter === null) return STATIC_EXECUTABLE;
   return null;
 }
 

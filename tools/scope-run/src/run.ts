@@ -29,7 +29,7 @@ import {
 } from '@scope/core/run-api';
 import type { ScopePairs, Session } from '@scope/core/run-api';
 import { libscopePath, scopeSupervisePath } from '@scope/libscope';
-import { preloadValue, resolveCommand, unscopableReason } from './launch.js';
+import { GO_PROGRAM, STATIC_EXECUTABLE, preloadValue, resolveCommand, unscopableReason } from './launch.js';
 import { allUtf8, spawnBytes } from './bytes.js';
 
 export interface RunOptions {
@@ -52,12 +52,13 @@ export interface RunOptions {
   warn: (message: string) => void;
 }
 
-/** unscopableReason's answer for a static executable: scope-supervise follows it instead. */
-const STATIC_EXECUTABLE = 'is a static executable';
-
-/** scope-supervise's command line for a static program: libscope reports for it; its pid on fd 3. */
-function supervisorArgv(lib: string, file: string, argv: string[], pidFd: boolean): string[] {
-  return ['scope-supervise', '--lib', lib, ...(pidFd ? ['--pid-fd', '3'] : []), '--argv0', argv[0]!, '--', file, ...argv.slice(1)];
+/**
+ * scope-supervise's command line for a static or Go program: libscope reports for it; its pid on
+ * fd 3; its LD_PRELOAD given apart (the supervisor's own must not load libscope), so that dynamic
+ * programs it runs load libscope and report for themselves.
+ */
+function supervisorArgv(lib: string, preload: string, file: string, argv: string[], pidFd: boolean): string[] {
+  return ['scope-supervise', '--lib', lib, '--preload', preload, ...(pidFd ? ['--pid-fd', '3'] : []), '--argv0', argv[0]!, '--', file, ...argv.slice(1)];
 }
 
 /** The exit status a shell reports: the code, or 128+N when killed by signal N. */
@@ -179,11 +180,11 @@ export async function run(options: RunOptions): Promise<number> {
   if (!existsSync(lib)) throw new ScopeError(`${lib}: libscope.so is not built (run npm ci)`);
 
   const unscopable = unscopableReason(resolved.path);
-  // A static executable is followed from outside instead (libscope/supervise/): by scope-supervise,
-  // whose helpers report its calls through libscope. Not with arguments that are not UTF-8 (they go
-  // through scope-exec), nor without scope-supervise.
+  // A static executable or a Go program is followed from outside instead (libscope/supervise/): by
+  // scope-supervise, whose helpers report its calls through libscope. Not with arguments that are
+  // not UTF-8 (they go through scope-exec), nor without scope-supervise.
   const supervisor = scopeSupervisePath(options.env);
-  const supervised = unscopable === STATIC_EXECUTABLE && typeof resolved.path === 'string' &&
+  const supervised = (unscopable === STATIC_EXECUTABLE || unscopable === GO_PROGRAM) && typeof resolved.path === 'string' &&
     argv.every((a) => typeof a === 'string') && existsSync(supervisor);
   let reason = supervised ? null : unscopable;
   const notices: string[] = [];
@@ -193,17 +194,20 @@ export async function run(options: RunOptions): Promise<number> {
   };
   if (reason) unscopedNotice(reason);
   if (supervised) {
-    const said = `${name} is a static executable, followed from outside (scope-supervise): its files, connections and processes are seen, not its reads and writes`;
+    const said = `${name} ${unscopable}, followed from outside (scope-supervise): its files, connections, DNS queries and processes are seen, not its reads and writes`;
     notices.push(said);
     options.warn(`notice: ${said}`);
   }
 
   const childEnv: NodeJS.ProcessEnv = { ...options.env };
-  if (!unscopable) childEnv['LD_PRELOAD'] = preloadValue(lib, options.env['LD_PRELOAD']);
+  const preload = preloadValue(lib, options.env['LD_PRELOAD']);
+  if (!unscopable) childEnv['LD_PRELOAD'] = preload;
+  // the supervisor gives the program its LD_PRELOAD (--preload); libscope is not loaded into it
+  if (supervised) delete childEnv['LD_PRELOAD'];
 
   if (options.passthrough) {
     // No session: libscope takes its settings from SCOPE_* in the environment, as AppScope's does.
-    if (supervised) return spawnAndWait(supervisor, supervisorArgv(lib, resolved.path as string, argv as string[], false), childEnv, 'inherit');
+    if (supervised) return spawnAndWait(supervisor, supervisorArgv(lib, preload, resolved.path as string, argv as string[], false), childEnv, 'inherit');
     return spawnAndWait(resolved.path, argv, childEnv, 'inherit');
   }
 
@@ -283,7 +287,7 @@ export async function run(options: RunOptions): Promise<number> {
       // it could not follow it (no ptrace here, say): the program has not run, and runs unscoped
       let followed = false;
       const three: StdioOptions = typeof stdio === 'string' ? [stdio, stdio, stdio, 'pipe'] : [...stdio.slice(0, 3), 'pipe'];
-      result = await spawnChild(supervisor, supervisorArgv(lib, resolved.path as string, argv as string[], true), childEnv, three, (_pid, kill, child) => {
+      result = await spawnChild(supervisor, supervisorArgv(lib, preload, resolved.path as string, argv as string[], true), childEnv, three, (_pid, kill, child) => {
         killChild = kill;
         const pidPipe = child.stdio[3] as Readable | null;
         let text = '';
