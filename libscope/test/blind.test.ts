@@ -49,6 +49,18 @@ test('a static executable exec\'d by a scoped sh (after a fork, and by exec) and
   assert.equal(procs, ['env', 'sh', 'sh']);
 });
 
+test('under scope-supervise (SCOPE_SUPERVISED): a Go program\'s preloaded libscope stays out, and an exec of a static one says nothing (the supervisor follows both)', () => {
+  const s = session({ SCOPE_SUPERVISED: '1' });
+  const go = run(prog('gobuildinfo'), [], s.env);
+  assert.is(go.status, 0, go.stderr.toString());
+  assert.equal(s.events(), [], 'no record at all: the supervisor reports for it');
+  const r = run('/bin/sh', ['-c', `${prog('static_hello')}`], s.env);
+  assert.is(r.stdout.toString(), 'static hello\n');
+  const rs = s.events();
+  assert.is(messages(rs).length, 0, 'no notice');
+  assert.is(rs.filter(isStart).length, 1, 'while sh, an ordinary program, is scoped as always');
+});
+
 test('exec of a dynamic program, a script, or a file that does not exist: no notice', () => {
   const s = session();
   const r = run('/bin/sh', ['-c', 'cat /etc/hostname >/dev/null; /no/such/file 2>/dev/null; exec /bin/true'], s.env);
