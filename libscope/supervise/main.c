@@ -13,6 +13,15 @@
  * --calls: what was seen, a JSON line a call or process event (for the tests).
  * --pid-fd: the program's pid is written there (a decimal line) once it is followed (scope run).
  * --argv0: the program's argv[0], when it is not PROG (PROG is then the file run).
+ * --or-run: when tracing cannot begin, PROG is exec'd all the same, unfollowed (not 125).
+ *
+ *   scope-supervise --lib LIBSCOPE --seize TID --go-fd N --ready-fd M
+ *
+ * Follows thread TID of a scoped process about to exec a program libscope cannot see into, and
+ * what it execs and starts (libscope's interpose/supexec.c starts it so): once a byte comes on
+ * N (the process has let it trace it), seizes it and writes a byte on M; the process then
+ * installs the filter and execs. Until that exec the process reports for itself. Exits 0, or
+ * 125 when it could not seize it.
  * Exits with PROG's status (a shell's: 128 + N when killed by signal N), 126/127 when PROG could not
  * be run, 125 when tracing could not begin. */
 #define _GNU_SOURCE
@@ -392,7 +401,7 @@ static long pread_fn(int fd, void *buf, size_t n, off_t off) { return (long)prea
  * our library (read at its exec, before its loader has run). */
 static bool loads_libscope(pid_t pid)
 {
-    if (!preload || !lib)
+    if (!lib)
         return false;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
@@ -496,18 +505,51 @@ static bool on_reaped(void *vctx, pid_t pid, int status)
     return false;
 }
 
+/* --seize: the process lets us trace it (go), we seize the thread, it execs. */
+static int follow_exec(pid_t tid, int go_fd, int ready_fd, const struct sup_hooks *h)
+{
+    struct pollfd pf = {go_fd, POLLIN, 0};
+    char go = 0;
+    while (poll(&pf, 1, 3000) < 0 && errno == EINTR)
+        ;
+    if (!(pf.revents & POLLIN) || read(go_fd, &go, 1) != 1 || go != 1)
+        return 125;   /* it gave up waiting: it execs unfollowed, with the notice */
+    close(go_fd);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+    FILE *f = fopen(path, "re");
+    pid_t tgid = 0;
+    char line[256];
+    while (f && fgets(line, sizeof line, f) && sscanf(line, "Tgid: %d", &tgid) != 1)
+        ;
+    if (f)
+        fclose(f);
+    set_inproc(tgid, true);   /* its libscope reports for it until its exec */
+    char why[512] = "";
+    int rc = sup_seize(tid, ready_fd, h, why, sizeof why);
+    return rc < 0 ? 125 : 0;
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: scope-supervise [--lib LIBSCOPE] [--preload LIST] [--calls FILE] [--pid-fd N] [--argv0 NAME] -- PROG [ARG...]\n");
+    fprintf(stderr, "usage: scope-supervise [--lib LIBSCOPE] [--preload LIST] [--calls FILE] [--pid-fd N] [--argv0 NAME] [--or-run] -- PROG [ARG...]\n"
+                    "       scope-supervise --lib LIBSCOPE --seize TID --go-fd N --ready-fd M\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     struct ctx x = {NULL};
-    int i = 1, pid_fd = -1;
+    int i = 1, pid_fd = -1, go_fd = -1, ready_fd = -1;
+    long seize = 0;
     const char *argv0 = NULL;
+    bool or_run = false;
     for (; i < argc && strcmp(argv[i], "--"); i += 2) {
+        if (!strcmp(argv[i], "--or-run")) {
+            or_run = true;
+            i--;
+            continue;
+        }
         if (i + 1 >= argc)
             return usage();
         if (!strcmp(argv[i], "--lib")) {
@@ -521,6 +563,17 @@ int main(int argc, char **argv)
             }
             pid_fd = (int)n;
             fcntl(pid_fd, F_SETFD, FD_CLOEXEC);
+        } else if (!strcmp(argv[i], "--seize") || !strcmp(argv[i], "--go-fd") || !strcmp(argv[i], "--ready-fd")) {
+            char *end;
+            long n = strtol(argv[i + 1], &end, 10);
+            if (*end || n < 0 || n > 1 << 22) {
+                fprintf(stderr, "scope-supervise: %s %s: not a number\n", argv[i], argv[i + 1]);
+                return 2;
+            }
+            if (argv[i][2] == 's')
+                seize = n;
+            else
+                *(argv[i][2] == 'g' ? &go_fd : &ready_fd) = (int)n;
         } else if (!strcmp(argv[i], "--preload")) {
             preload = argv[i + 1];
         } else if (!strcmp(argv[i], "--argv0")) {
@@ -535,11 +588,16 @@ int main(int argc, char **argv)
             return usage();
         }
     }
-    if (i >= argc - 1)
-        return usage();
     for (size_t k = 0; k < sizeof helpers / sizeof helpers[0]; k++)
         helpers[k].fd = helpers[k].ack = -1;
     struct sup_hooks h = {&x, on_call, on_proc, on_reaped, wanted};
+    if (seize) {
+        if (go_fd < 0 || ready_fd < 0 || !lib)
+            return usage();
+        return follow_exec((pid_t)seize, go_fd, ready_fd, &h);
+    }
+    if (i >= argc - 1)
+        return usage();
     char why[512] = "";
     char *const *prog = argv + i + 1;
     const char *file = prog[0];
@@ -549,6 +607,15 @@ int main(int argc, char **argv)
     int rc = sup_run(&start, prog, &h, why, sizeof why);
     if (x.calls)
         fclose(x.calls);
+    if (rc < 0 && or_run) {
+        /* it could not be followed (no ptrace here, say): it runs all the same, unseen, as it
+         * would have without us (libscope's posix_spawn put us in its place) */
+        if (preload)
+            setenv("LD_PRELOAD", preload, 1);
+        execvp(file, prog);
+        fprintf(stderr, "scope-supervise: %s: %s\n", file, strerror(errno));
+        return errno == ENOENT ? 127 : 126;
+    }
     if (rc < 0) {
         fprintf(stderr, "scope-supervise: %s\n", why);
         return 125;

@@ -2,9 +2,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,7 +9,6 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
@@ -25,113 +21,24 @@
 
 #include "tracer.h"
 
-#if defined(__x86_64__)
-#define SUP_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define SUP_ARCH AUDIT_ARCH_AARCH64
-#else
-#error "the tracer knows x86_64 and aarch64"
-#endif
+#include "util/supfilter.h"   /* libscope's (src/util/supfilter.c): the watched calls and their filter */
 
-/* What is watched, and how each call's arguments are read. */
-enum argkind { A_NONE, A_PATH0, A_PATH1, A_PATHS02, A_PATHS13, A_ADDR1 };
-struct watched {
-    long nr;
-    const char *name;
-    enum argkind args;
-};
-static const struct watched calls[] = {
-#ifdef SYS_open
-    {SYS_open, "open", A_PATH0},
-#endif
-#ifdef SYS_creat
-    {SYS_creat, "creat", A_PATH0},
-#endif
-    {SYS_openat, "openat", A_PATH1},
-    {SYS_openat2, "openat2", A_PATH1},
-    {SYS_close, "close", A_NONE},
-#ifdef SYS_unlink
-    {SYS_unlink, "unlink", A_PATH0},
-#endif
-    {SYS_unlinkat, "unlinkat", A_PATH1},
-#ifdef SYS_rmdir
-    {SYS_rmdir, "rmdir", A_PATH0},
-#endif
-#ifdef SYS_mkdir
-    {SYS_mkdir, "mkdir", A_PATH0},
-#endif
-    {SYS_mkdirat, "mkdirat", A_PATH1},
-#ifdef SYS_rename
-    {SYS_rename, "rename", A_PATHS02},
-#endif
-#ifdef SYS_renameat
-    {SYS_renameat, "renameat", A_PATHS13},
-#endif
-    {SYS_renameat2, "renameat2", A_PATHS13},
-    {SYS_socket, "socket", A_NONE},
-    {SYS_connect, "connect", A_ADDR1},
-    {SYS_bind, "bind", A_ADDR1},
-#ifdef SYS_accept
-    {SYS_accept, "accept", A_NONE},
-#endif
-    {SYS_accept4, "accept4", A_NONE},
-    {SYS_execve, "execve", A_PATH0},
-    {SYS_execveat, "execveat", A_PATH1},
-    /* only getsockopt(SOL_SOCKET, SO_ERROR) (the filter looks at its arguments): how a connect
-     * that was under way (EINPROGRESS, Go's every connect) turned out */
-    {SYS_getsockopt, "getsockopt", A_NONE},
-};
-#define NCALLS (int)(sizeof calls / sizeof calls[0])
-
-static const struct watched *watched_of(long nr)
+static const struct scope_sup_call *watched_of(long nr)
 {
-    for (int i = 0; i < NCALLS; i++)
-        if (calls[i].nr == nr)
-            return &calls[i];
+    for (int i = 0; i < scope_sup_ncalls; i++)
+        if (scope_sup_calls[i].nr == nr)
+            return &scope_sup_calls[i];
     return NULL;
 }
 
 const char *sup_call_name(long nr)
 {
-    const struct watched *w = watched_of(nr);
+    const struct scope_sup_call *w = watched_of(nr);
     if (w)
         return w->name;
     /* not watched: seen only while a query to a name server is awaited */
     return nr == SYS_write ? "write" : nr == SYS_sendto ? "sendto" : nr == SYS_sendmsg ? "sendmsg"
          : nr == SYS_sendmmsg ? "sendmmsg" : NULL;
-}
-
-/* SECCOMP_RET_TRACE for the watched calls of this architecture, everything else allowed. */
-static int install_filter(void)
-{
-    struct sock_filter f[4 + 7 + NCALLS + 2];
-    int k = 0;
-    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SUP_ARCH, 1, 0);
-    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-    /* getsockopt: traced only for SOL_SOCKET, SO_ERROR (the arguments' low words: little-endian) */
-    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getsockopt, 0, 6);
-    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1]));
-    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_SOCKET, 0, 2);
-    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2]));
-    f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SO_ERROR, 1, 0);
-    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
-    for (int i = 0; i < NCALLS; i++)   /* a match jumps to the last instruction */
-        f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)calls[i].nr,
-                                              (unsigned char)(NCALLS - i), 0);
-    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
-    struct sock_fprog p = {(unsigned short)k, f};
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p) == 0)
-        return 0;
-    if (errno != EACCES)
-        return -1;
-    /* without CAP_SYS_ADMIN a filter needs no_new_privs (setuid programs then run unprivileged) */
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        return -1;
-    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p);
 }
 
 /* ---- the threads followed ------------------------------------------------------------------ */
@@ -289,34 +196,34 @@ static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
     struct sup_call *c = call_begin(t, (long)si->seccomp.nr, (const uint64_t *)si->seccomp.args);
     if (c->nr == SYS_close && (int)c->args[0] == t->watch_fd)
         t->watch_left = 0;   /* the name server's socket is closed: nothing more to see on it */
-    const struct watched *w = watched_of(c->nr);
-    switch (w ? w->args : A_NONE) {
-    case A_PATH0:
+    const struct scope_sup_call *w = watched_of(c->nr);
+    switch (w ? w->args : SCOPE_SUP_NONE) {
+    case SCOPE_SUP_PATH0:
         read_str(t->tid, c->args[0], c->path, sizeof c->path);
         absolute(t->tid, AT_FDCWD, c->path, c->abs, sizeof c->abs);
         break;
-    case A_PATH1:
+    case SCOPE_SUP_PATH1:
         read_str(t->tid, c->args[1], c->path, sizeof c->path);
         absolute(t->tid, (long)c->args[0], c->path, c->abs, sizeof c->abs);
         break;
-    case A_PATHS02:
+    case SCOPE_SUP_PATHS02:
         read_str(t->tid, c->args[0], c->path, sizeof c->path);
         read_str(t->tid, c->args[1], c->path2, sizeof c->path2);
         absolute(t->tid, AT_FDCWD, c->path, c->abs, sizeof c->abs);
         absolute(t->tid, AT_FDCWD, c->path2, c->abs2, sizeof c->abs2);
         break;
-    case A_PATHS13:
+    case SCOPE_SUP_PATHS13:
         read_str(t->tid, c->args[1], c->path, sizeof c->path);
         read_str(t->tid, c->args[3], c->path2, sizeof c->path2);
         absolute(t->tid, (long)c->args[0], c->path, c->abs, sizeof c->abs);
         absolute(t->tid, (long)c->args[2], c->path2, c->abs2, sizeof c->abs2);
         break;
-    case A_ADDR1: {
+    case SCOPE_SUP_ADDR1: {
         size_t n = c->args[2] < sizeof c->addr ? (size_t)c->args[2] : sizeof c->addr;
         c->addrlen = (unsigned)read_mem(t->tid, c->args[1], c->addr, n);
         break;
     }
-    case A_NONE: break;
+    case SCOPE_SUP_NONE: break;
     }
     t->in_call = true;
 }
@@ -517,7 +424,7 @@ static void child(const char *name, char *const argv[], const char *preload, int
     setenv("SCOPE_SUPERVISED", "1", 1);
     /* stopped until the tracer has seized us: a watched call made before would fail (ENOSYS) */
     raise(SIGSTOP);
-    if (!err && install_filter() != 0)
+    if (!err && scope_sup_filter_install(syscall) != 0)
         err = errno;
     if (!err) {
         execve(file, argv, environ);
@@ -552,59 +459,15 @@ static void own_signals(pid_t main_pid)
 
 static int shell_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
 
-int sup_run(const struct sup_start *start, char *const argv[], const struct sup_hooks *h, char *why, size_t whylen)
+/* A watched call stops at its entry (seccomp), and forks, clones, execs and exits are followed. */
+#define SEIZE_OPTIONS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+                       PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
+
+/* Follows the tree of process pid (already seized) until nothing of it is left; pid's wait status
+ * (-1 if not seen). resumed_main: the SIGCONT that ends the stop before its exec is not to come. */
+static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
 {
-    const char *file = start->file;
-    int pid_fd = start->pid_fd;
-    dns_ports_from_env();
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) {
-        snprintf(why, whylen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(why, whylen, "fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        close(pipefd[0]);
-        if (pid_fd >= 0)
-            close(pid_fd);
-        child(file, argv, start->preload, pipefd[1]);
-    }
-    close(pipefd[1]);
-    own_signals(pid);
-    int st;
-    pid_t got;
-    while ((got = waitpid(pid, &st, WUNTRACED)) < 0 && errno == EINTR)
-        ;
-    if (got != pid || !WIFSTOPPED(st)) {
-        snprintf(why, whylen, "the child did not stop before exec");
-        close(pipefd[0]);
-        return -1;
-    }
-    long opts = PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-                PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL;
-    if (ptrace(PTRACE_SEIZE, pid, 0, opts) != 0) {
-        snprintf(why, whylen, "ptrace: %s", strerror(errno));
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        close(pipefd[0]);
-        return -1;
-    }
-    struct thread *t0 = thread_of(pid, true);
-    if (t0)
-        t0->tgid = pid;
-    if (pid_fd >= 0) {
-        char line[24];
-        int n = snprintf(line, sizeof line, "%d\n", (int)pid);
-        if (write(pid_fd, line, (size_t)n) != n) { /* whoever asked went away: the run goes on */ }
-        close(pid_fd);
-    }
-    kill(pid, SIGCONT);
-    int main_status = -1;
-    bool resumed_main = false;
+    int main_status = -1, st;
     for (;;) {
         pid_t w = waitpid(-1, &st, __WALL);
         if (w < 0) {
@@ -710,6 +573,59 @@ int sup_run(const struct sup_start *start, char *const argv[], const struct sup_
         }
         ptrace(t && t->watch_left > 0 ? PTRACE_SYSCALL : PTRACE_CONT, w, 0, deliver);
     }
+    return main_status;
+}
+
+int sup_run(const struct sup_start *start, char *const argv[], const struct sup_hooks *h, char *why, size_t whylen)
+{
+    const char *file = start->file;
+    int pid_fd = start->pid_fd;
+    dns_ports_from_env();
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        snprintf(why, whylen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, whylen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        close(pipefd[0]);
+        if (pid_fd >= 0)
+            close(pid_fd);
+        child(file, argv, start->preload, pipefd[1]);
+    }
+    close(pipefd[1]);
+    own_signals(pid);
+    int st;
+    pid_t got;
+    while ((got = waitpid(pid, &st, WUNTRACED)) < 0 && errno == EINTR)
+        ;
+    if (got != pid || !WIFSTOPPED(st)) {
+        snprintf(why, whylen, "the child did not stop before exec");
+        close(pipefd[0]);
+        return -1;
+    }
+    if (ptrace(PTRACE_SEIZE, pid, 0, SEIZE_OPTIONS) != 0) {
+        snprintf(why, whylen, "ptrace: %s", strerror(errno));
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        close(pipefd[0]);
+        return -1;
+    }
+    struct thread *t0 = thread_of(pid, true);
+    if (t0)
+        t0->tgid = pid;
+    if (pid_fd >= 0) {
+        char line[24];
+        int n = snprintf(line, sizeof line, "%d\n", (int)pid);
+        if (write(pid_fd, line, (size_t)n) != n) { /* whoever asked went away: the run goes on */ }
+        close(pid_fd);
+    }
+    kill(pid, SIGCONT);
+    int main_status = follow(pid, false, h);
     int err = 0;
     ssize_t n = read(pipefd[0], &err, sizeof err);   /* the exec's failure, if any */
     close(pipefd[0]);
@@ -718,4 +634,22 @@ int sup_run(const struct sup_start *start, char *const argv[], const struct sup_
         return err == ENOENT ? 127 : 126;
     }
     return main_status < 0 ? 1 : shell_status(main_status);
+}
+
+int sup_seize(pid_t tid, int ready_fd, const struct sup_hooks *h, char *why, size_t whylen)
+{
+    dns_ports_from_env();
+    pid_t tgid = tgid_of(tid);
+    if (!tgid || ptrace(PTRACE_SEIZE, tid, 0, SEIZE_OPTIONS) != 0) {
+        snprintf(why, whylen, "ptrace %d: %s", (int)tid, tgid ? strerror(errno) : "no such thread");
+        return -1;
+    }
+    struct thread *t0 = thread_of(tid, true);
+    if (t0)
+        t0->tgid = tgid;
+    char ok = 1;
+    if (write(ready_fd, &ok, 1) != 1) { /* it went away: its exec, or its exit, is seen all the same */ }
+    close(ready_fd);
+    int st = follow(tgid, true, h);
+    return st < 0 ? 0 : shell_status(st);
 }

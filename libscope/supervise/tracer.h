@@ -80,4 +80,10 @@ const char *sup_call_name(long nr);
  * 126/127 when it could not be exec'd, or -1 with `why` set when tracing could not begin. */
 int sup_run(const struct sup_start *start, char *const argv[], const struct sup_hooks *hooks, char *why,
             size_t whylen);
+
+/* Follows thread tid of a running process (which installs the filter itself once ready_fd has
+ * been told: a byte, then closed) and what it becomes and starts, until all of it has ended: a
+ * scoped process about to exec a program libscope cannot see into (libscope's interpose/
+ * supexec.c). Returns its status as sup_run's, or -1 with `why` set when it could not be seized. */
+int sup_seize(pid_t tid, int ready_fd, const struct sup_hooks *hooks, char *why, size_t whylen);
 #endif

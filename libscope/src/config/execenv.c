@@ -110,6 +110,11 @@ void scope_exec_prepare(bool from_config)
 
 void scope_exec_off(void) { atomic_store(&exec_keep, false); }
 
+const char *scope_exec_self(void)
+{
+    return atomic_load(&exec_keep) && self_path && atomic_load(&carried) ? self_path : NULL;
+}
+
 static bool has_key(char *const envp[], const char *var)
 {
     size_t klen = strcspn(var, "=") + 1;
@@ -132,10 +137,10 @@ static bool preload_has_self(char *const envp[], size_t n)
     return false;
 }
 
-/* "LD_PRELOAD=..." without this library (the loader splits the list at spaces and colons) into
- * out; false when nothing else is left. */
-static bool without_self(const char *var, char *out, size_t cap)
+bool scope_exec_without_self(const char *var, char *out, size_t cap)
 {
+    if (!self_path)
+        return false;
     size_t self_len = strlen(self_path), k = 11, left = 0;
     if (cap < 12)
         return false;
@@ -158,7 +163,7 @@ static bool without_self(const char *var, char *out, size_t cap)
 }
 
 char *const *scope_exec_env(char *const envp[], size_t n, char **env, char *merged, size_t mlen,
-                            char hand[SCOPE_PIN_COUNT][32])
+                            char hand[SCOPE_PIN_COUNT][32], bool supervised)
 {
     /* The new image keeps this pid and so its parent: what it may follow is what our parent
      * matched, whatever value the environment inherited (even when the image is scoped only
@@ -168,7 +173,7 @@ char *const *scope_exec_env(char *const envp[], size_t n, char **env, char *merg
     bool keep = atomic_load(&exec_keep) && self_path && c;
     /* SCOPE_EXECVE=false: the new image must not load us, even from an inherited LD_PRELOAD */
     bool strip = !atomic_load(&exec_keep) && self_path && preload_has_self(envp, n);
-    if (!keep && !follow && !strip)
+    if (!keep && !follow && !strip && !supervised)
         return envp;
     size_t flen = follow ? sizeof FOLLOW_KEY - 1 : 0;
     size_t k = 0;
@@ -179,10 +184,12 @@ char *const *scope_exec_env(char *const envp[], size_t n, char **env, char *merg
             continue;
         if (!strncmp(v, "SCOPE_HOST_PID=", 15))
             continue;   /* ours, for one image only (ident.c) */
+        if (supervised && !strncmp(v, "SCOPE_SUPERVISED=", 17))
+            continue;
         if (keep && c->override && !strncmp(v, "SCOPE_", 6))
             continue;
         if (strip && !strncmp(v, "LD_PRELOAD=", 11)) {
-            if (!without_self(v, merged, mlen))
+            if (!scope_exec_without_self(v, merged, mlen))
                 continue;   /* nothing else was preloaded: the variable goes */
             v = merged;
         }
@@ -207,6 +214,8 @@ char *const *scope_exec_env(char *const envp[], size_t n, char **env, char *merg
     const char *host = keep ? scope_ident_host_var() : NULL;
     if (host)
         env[k++] = (char *)host;
+    if (supervised)   /* followed from outside (interpose/supexec.c): its tree's libscopes know */
+        env[k++] = "SCOPE_SUPERVISED=1";
     env[k] = NULL;
     return env;
 }

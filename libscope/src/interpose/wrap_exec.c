@@ -21,6 +21,7 @@
 #include "config/execenv.h"
 #include "report/elfkind.h"
 #include "config/filter.h"
+#include "interpose/supexec.h"
 #include "control/control.h"
 #include "control/handover.h"
 #include "report/ident.h"
@@ -39,7 +40,7 @@ static size_t env_count(char *const envp[])
 
 /* The environment the new image gets, built on the caller's stack: a macro, since the arrays
  * must outlive the call they are passed to. */
-#define SCOPED_ENV(envp, out)                                                                 \
+#define SCOPED_ENV(envp, out, sup)                                                            \
     int hfd_##out[SCOPE_PIN_COUNT];                                                           \
     char hand_##out[SCOPE_PIN_COUNT][32];                                                     \
     scope_exec_handing(hfd_##out, hand_##out);                                            \
@@ -48,12 +49,13 @@ static size_t env_count(char *const envp[])
     char *arr_##out[(huge_##out ? 0 : n_##out) + ENV_EXTRA];                                  \
     char merged_##out[PATH_MAX + 4096];                                                       \
     char *const *out = huge_##out ? (envp)                                                    \
-        : scope_exec_env(envp, n_##out, arr_##out, merged_##out, sizeof merged_##out, hand_##out)
+        : scope_exec_env(envp, n_##out, arr_##out, merged_##out, sizeof merged_##out, hand_##out, sup)
 
-/* The call with the scoped environment in place of envp; afterwards (an exec that failed, or a
- * spawn: the child has its copies) the handed descriptors are closed again. */
-#define RUN_SCOPED(envp, call)                                                                \
-    SCOPED_ENV(envp, env);                                                                    \
+/* The call with the scoped environment in place of envp (sup: followed from outside); afterwards
+ * (an exec that failed, or a spawn: the child has its copies) the handed descriptors are closed
+ * again. */
+#define RUN_SCOPED(envp, sup, call)                                                           \
+    SCOPED_ENV(envp, env, sup);                                                               \
     int rc_ = call;                                                                           \
     int e_ = errno;                                                                           \
     scope_pin_unhand(hfd_env);                                                                \
@@ -81,20 +83,32 @@ static void exec_flush(void)
 
 /* execv and execvp call these, not execve and execvpe by name: loaded by dlopen (attach), our
  * own references to those names are bound to libc's. */
+/* Before an exec: a static or Go image is followed from outside (interpose/supexec.c) or, where it
+ * cannot be, said in a notice, flushed with the rest. */
+static bool exec_unseen(const char *file, bool search_path)
+{
+    char path[PATH_MAX];
+    enum scope_exe_kind k = scope_exec_kind(file, search_path, path, sizeof path);
+    if (scope_exec_follow(k))
+        return true;
+    scope_exec_notice_kind(path, k);
+    return false;
+}
+
 static int do_execve(const char *path, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execve, -1);
-    scope_exec_notice(path, false);   /* a static image: a notice, flushed with the rest */
+    bool sup = exec_unseen(path, false);
     exec_flush();
-    RUN_SCOPED(envp, scope_real_execve(path, argv, env));
+    RUN_SCOPED(envp, sup, scope_real_execve(path, argv, env));
 }
 
 static int do_execvpe(const char *file, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(execvpe, -1);
-    scope_exec_notice(file, true);
+    bool sup = exec_unseen(file, true);
     exec_flush();
-    RUN_SCOPED(envp, scope_real_execvpe(file, argv, env));
+    RUN_SCOPED(envp, sup, scope_real_execvpe(file, argv, env));
 }
 
 SCOPE_API int execve(const char *path, char *const argv[], char *const envp[])
@@ -159,31 +173,45 @@ SCOPE_API int fexecve(int fd, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(fexecve, -1);
     exec_flush();
-    RUN_SCOPED(envp, scope_real_fexecve(fd, argv, env));
+    RUN_SCOPED(envp, false, scope_real_fexecve(fd, argv, env));
 }
 
 SCOPE_API int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
     SCOPE_NEED_REAL(execveat, -1);
-    if (dirfd == AT_FDCWD || path[0] == '/')
-        scope_exec_notice(path, false);
+    bool sup = (dirfd == AT_FDCWD || path[0] == '/') && exec_unseen(path, false);
     exec_flush();
-    RUN_SCOPED(envp, scope_real_execveat(dirfd, path, argv, env, flags));
+    RUN_SCOPED(envp, sup, scope_real_execveat(dirfd, path, argv, env, flags));
 }
 
 /* The parent goes on: nothing to flush; the child gets the environment an exec would give it. */
+/* A static or Go program: scope-supervise spawned in its place (interpose/supexec.c), or else a
+ * notice. Returns from the wrapper when the supervisor was spawned. */
+#define SPAWN_UNSEEN(file, search)                                                            \
+    char path_[PATH_MAX];                                                                     \
+    enum scope_exe_kind k_ = scope_exec_kind(file, search, path_, sizeof path_);              \
+    if (k_ != SCOPE_EXE_UNKNOWN && k_ != SCOPE_EXE_DYNAMIC) {                                 \
+        int src_;                                                                             \
+        SCOPED_ENV(envp, senv_, false);                                                       \
+        bool done_ = scope_spawn_follow(&src_, k_, path_, pid, actions, attr, argv, senv_);   \
+        scope_pin_unhand(hfd_senv_);                                                          \
+        if (done_)                                                                            \
+            return src_;                                                                      \
+        scope_exec_notice_kind(path_, k_);                                                    \
+    }
+
 SCOPE_API int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(posix_spawn, ENOSYS);
-    scope_exec_notice(path, false);
-    RUN_SCOPED(envp, scope_real_posix_spawn(pid, path, actions, attr, argv, env));
+    SPAWN_UNSEEN(path, false);
+    RUN_SCOPED(envp, false, scope_real_posix_spawn(pid, path, actions, attr, argv, env));
 }
 
 SCOPE_API int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     SCOPE_NEED_REAL(posix_spawnp, ENOSYS);
-    scope_exec_notice(file, true);
-    RUN_SCOPED(envp, scope_real_posix_spawnp(pid, file, actions, attr, argv, env));
+    SPAWN_UNSEEN(file, true);
+    RUN_SCOPED(envp, false, scope_real_posix_spawnp(pid, file, actions, attr, argv, env));
 }

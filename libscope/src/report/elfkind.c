@@ -95,21 +95,41 @@ static bool search(const char *file, char *out, size_t cap)
     }
 }
 
-void scope_exec_notice(const char *file, bool search_path)
+const char *scope_exec_path(const char *file, bool search_path, char *out, size_t cap)
 {
-    /* under scope-supervise, which follows the exec and whatever it runs */
-    if (!file || !*file || scope_guard || getenv("SCOPE_SUPERVISED"))
-        return;
-    int saved_errno = errno;
-    char found[PATH_MAX];
-    const char *path = file;
     if (search_path && !strchr(file, '/'))
-        path = search(file, found, sizeof found) ? found : NULL;
-    /* only a static one: a dynamic Go program loads us and says so itself (scope_self_notice) */
+        return search(file, out, cap) ? out : NULL;
+    return file;
+}
+
+enum scope_exe_kind scope_exec_kind(const char *file, bool search_path, char *out, size_t cap)
+{
+    /* under scope-supervise, which follows the exec and whatever it runs: nothing to say */
+    if (!file || !*file || scope_guard || getenv("SCOPE_SUPERVISED"))
+        return SCOPE_EXE_UNKNOWN;
+    int saved_errno = errno;
+    const char *path = scope_exec_path(file, search_path, out, cap);
     enum scope_exe_kind k = path ? scope_exe_kind(path) : SCOPE_EXE_UNKNOWN;
+    if (path && path != out) {
+        size_t n = strnlen(path, cap - 1);
+        memmove(out, path, n);
+        out[n] = 0;
+    }
+    errno = saved_errno;
+    return k;
+}
+
+void scope_exec_notice_kind(const char *path, enum scope_exe_kind k)
+{
+    /* only a static one: a dynamic Go program loads us and says so itself (scope_self_notice) */
     if (k == SCOPE_EXE_STATIC || k == SCOPE_EXE_GO_STATIC)
         queue_notice(path, what(k));
-    errno = saved_errno;
+}
+
+void scope_exec_notice(const char *file, bool search_path)
+{
+    char path[PATH_MAX];
+    scope_exec_notice_kind(path, scope_exec_kind(file, search_path, path, sizeof path));
 }
 
 static char self_says[SCOPE_REC_DATA];   /* the start record's notice; "" when none */
