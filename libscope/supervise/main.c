@@ -34,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "tracer.h"
@@ -310,10 +312,13 @@ static void helper_start(pid_t subject)
     *slot = (struct helper){subject, pid, p[1], a[0]};
 }
 
-/* One message for a call; data: one part of what a send carried (NULL: none). */
-static void helper_message(struct helper *h, const struct sup_call *c, const unsigned char *data, unsigned dlen)
+/* One message for a call (named name, or after its number); data: one part of what a send
+ * carried (NULL: none). */
+static void helper_message(struct helper *h, const struct sup_call *c, const unsigned char *data, unsigned dlen,
+                           const char *name)
 {
-    const char *name = sup_call_name(c->nr);
+    if (!name)
+        name = sup_call_name(c->nr);
     const char *path = c->abs[0] ? c->abs : c->path, *path2 = c->abs2[0] ? c->abs2 : c->path2;
     struct msg m = {0};
     m.name_len = (uint32_t)strlen(name);
@@ -353,12 +358,53 @@ static void helper_send(const struct sup_call *c)
     if (!h)
         return;
     if (!c->nparts) {
-        helper_message(h, c, NULL, 0);
+        helper_message(h, c, NULL, 0, NULL);
         return;
     }
     /* a send: each message it carried (sendmmsg's two queries) as one call */
     for (unsigned i = 0, at = 0; i < c->nparts; at += c->datalen[i++])
-        helper_message(h, c, c->data + at, c->datalen[i]);
+        helper_message(h, c, c->data + at, c->datalen[i], NULL);
+}
+
+/* The supervisor's word on a subject, as a notice record of it: path, then the rest. */
+static void helper_notice(pid_t subject, const char *path, const char *says)
+{
+    struct helper *h = helper_of(subject);
+    if (!h)
+        return;
+    struct sup_call c;
+    memset(&c, 0, sizeof c);
+    c.pid = c.tid = subject;
+    snprintf(c.path, sizeof c.path, "%s", path);
+    snprintf(c.path2, sizeof c.path2, "%s", says);
+    helper_message(h, &c, NULL, 0, "notice");
+}
+
+/* A setuid or setgid image, or one with file capabilities, exec'd under the filter: without
+ * CAP_SYS_ADMIN the filter came with no_new_privs, and a traced exec gains no privileges unless
+ * its tracer may (root): it ran without them, and a failure of it may be that. Said once an image. */
+static void privileges_lost(pid_t pid)
+{
+    char path[64], exe[SUP_PATH_MAX];
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    struct stat st;
+    ssize_t n = readlink(path, exe, sizeof exe - 1);
+    if (n <= 0 || stat(path, &st) != 0)
+        return;
+    exe[n] = 0;
+    bool privileged = (st.st_mode & (S_ISUID | S_ISGID)) || getxattr(path, "security.capability", NULL, 0) > 0;
+    if (!privileged)
+        return;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    char line[256];
+    int nnp = 0;
+    while (f && fgets(line, sizeof line, f) && sscanf(line, "NoNewPrivs: %d", &nnp) != 1)
+        ;
+    if (f)
+        fclose(f);
+    if (nnp || geteuid() != 0)
+        helper_notice(pid, exe, " is setuid, setgid or has file capabilities, and ran without its privileges: it was followed from outside (scope-supervise, no_new_privs)");
 }
 
 /* ---- processes that preload libscope: they report for themselves --------------------------- */
@@ -474,8 +520,10 @@ static void on_proc(void *vctx, enum sup_event e, pid_t pid, long other)
         helper_end(pid, true, false);
         bool own = loads_libscope(pid);
         set_inproc(pid, own);
-        if (!own)
+        if (!own) {
             helper_start(pid);
+            privileges_lost(pid);
+        }
     } else if (e == SUP_FORK) {
         if (is_inproc(pid))
             set_inproc((pid_t)other, true);   /* a fork of it: its libscope goes on in the child */

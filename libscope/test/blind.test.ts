@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempDir } from '@scope/core/testing';
 import { LIB, evts, isStart, prog, run, session } from './lib.js';
@@ -114,6 +114,21 @@ test('under scope-supervise (SCOPE_SUPERVISED): a Go program\'s preloaded libsco
   const rs = s.events();
   assert.is(messages(rs).length, 0, 'no notice');
   assert.is(rs.filter(isStart).length, 1, 'while sh, an ordinary program, is scoped as always');
+});
+
+test('a setuid program in a followed tree, where no_new_privs kept it from its ids: its start record and a notice say so', () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root (to become nobody, 65534)');
+  const dir = tempDir('libscope-nnp-');
+  chmodSync(dir, 0o777);
+  const s = session({ SCOPE_SUPERVISED: '1', SCOPE_EVENT_DEST: `file://${join(dir, 'events.json')}`, SCOPE_METRIC_ENABLE: 'false', SCOPE_LOG_DEST: `file://${join(dir, 'log')}` });
+  const r = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs', '/bin/su', '--version'], s.env);
+  const text = existsSync(join(dir, 'events.json')) ? readFileSync(join(dir, 'events.json'), 'utf8') : '';
+  rmSync(dir, { recursive: true, force: true });
+  assert.is(r.status, 0, r.stderr.toString());
+  const says = '/usr/bin/su is setuid or setgid, and ran without its privileges: it was followed from outside (scope-supervise, no_new_privs)';
+  const rs = text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+  assert.equal(messages(rs), [says]);
+  assert.equal(rs.filter(isStart).map((e) => [e.info.process.procname, (e.info as { notices?: string[] }).notices]), [['setpriv', undefined], ['su', [says]]]);
 });
 
 test('exec of a dynamic program, a script, or a file that does not exist: no notice', () => {

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "dest/log.h"
 #include "interpose/wrap.h"
+#include "report/elfkind.h"
 #include "report/ident.h"
 
 static enum scope_fn fn_named(const char *name)
@@ -100,6 +101,10 @@ SCOPE_API void scope_proxy_call(const char *name, uint64_t t_ns, const long long
                                 const void *local, unsigned llen, const void *peer, unsigned plen,
                                 const void *data, unsigned dlen)
 {
+    if (!strcmp(name, "notice")) {   /* the supervisor's word on the subject: path, then path2 */
+        scope_queue_notice(path, path2);
+        return;
+    }
     enum scope_fn fn = fn_named(name);
     if (fn == SCOPE_FN_COUNT || !atomic_load(&scope_hot.active))
         return;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -164,7 +165,15 @@ static bool follow_me(const char *lib)
     return followed && scope_sup_filter_install(scope_real_syscall) == 0;
 }
 
-static bool unseen(enum scope_exe_kind k) { return k == SCOPE_EXE_STATIC || k == SCOPE_EXE_GO_STATIC || k == SCOPE_EXE_GO; }
+/* A program to follow: static or Go, and not setuid or setgid (followed, it would run without its
+ * privileges: the filter needs no_new_privs without CAP_SYS_ADMIN, and a traced exec gains none;
+ * it runs unscoped, as a dynamic one does, the loader ignoring LD_PRELOAD). */
+static bool unseen(enum scope_exe_kind k, const char *path)
+{
+    struct stat st;
+    return (k == SCOPE_EXE_STATIC || k == SCOPE_EXE_GO_STATIC || k == SCOPE_EXE_GO) &&
+           scope_sys_stat(path, &st) == 0 && !(st.st_mode & (S_ISUID | S_ISGID));
+}
 
 bool scope_spawn_follow(int *rc, enum scope_exe_kind k, const char *path, pid_t *pid,
                         const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr,
@@ -172,7 +181,7 @@ bool scope_spawn_follow(int *rc, enum scope_exe_kind k, const char *path, pid_t 
 {
     const char *lib = scope_exec_self();
     char exe[PATH_MAX];
-    if (!unseen(k) || !lib || !argv || !argv[0] || !supervisor_path(lib, exe))
+    if (!unseen(k, path) || !lib || !argv || !argv[0] || !supervisor_path(lib, exe))
         return false;
     size_t na = 0, ne = 0;
     while (argv[na] && na < MAX_ENV)
@@ -218,9 +227,9 @@ bool scope_spawn_follow(int *rc, enum scope_exe_kind k, const char *path, pid_t 
     return *rc == 0;
 }
 
-bool scope_exec_follow(enum scope_exe_kind k)
+bool scope_exec_follow(enum scope_exe_kind k, const char *path)
 {
-    if (!unseen(k))
+    if (!unseen(k, path))
         return false;
     const char *lib = scope_exec_self();
     if (!lib)

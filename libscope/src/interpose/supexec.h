@@ -6,11 +6,12 @@
 
 #include "util/exekind.h"
 
-/* Before the real exec of a file of kind k (report/elfkind.c's scope_exec_kind): when it is a
- * static executable or a Go program, scope-supervise now follows this thread, and the seccomp
+/* Before the real exec of the file at path, of kind k (report/elfkind.c's scope_exec_kind): when it
+ * is a static executable or a Go program (not setuid or setgid), scope-supervise now follows this
+ * thread, and the seccomp
  * filter that hands it the watched calls is installed: true, and the new image's environment must
  * carry SCOPE_SUPERVISED=1. false: nothing changed (the notice is then due). errno is kept. */
-bool scope_exec_follow(enum scope_exe_kind k);
+bool scope_exec_follow(enum scope_exe_kind k, const char *path);
 
 /* posix_spawn(p) of the file at path, of kind k: scope-supervise is spawned in its place to run it
  * (the file actions and attributes are its, and so its child's), with env (the scoped one): true,

@@ -89,7 +89,7 @@ static bool exec_unseen(const char *file, bool search_path)
 {
     char path[PATH_MAX];
     enum scope_exe_kind k = scope_exec_kind(file, search_path, path, sizeof path);
-    if (scope_exec_follow(k))
+    if (scope_exec_follow(k, path))
         return true;
     scope_exec_notice_kind(path, k);
     return false;

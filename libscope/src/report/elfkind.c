@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,6 +41,9 @@ enum scope_exe_kind scope_exe_kind(const char *path)
     return k;
 }
 
+#define PRIVILEGES_LOST \
+    " is setuid or setgid, and ran without its privileges: it was followed from outside (scope-supervise, no_new_privs)"
+
 static const char *what(enum scope_exe_kind k)
 {
     switch (k) {
@@ -54,8 +58,7 @@ static const char *what(enum scope_exe_kind k)
     }
 }
 
-/* "<path> <what>" into a NOTICE record, when events are recorded at all. */
-static void queue_notice(const char *path, const char *says)
+void scope_queue_notice(const char *path, const char *says)
 {
     uint64_t ticket;
     struct scope_rec *r;
@@ -123,7 +126,7 @@ void scope_exec_notice_kind(const char *path, enum scope_exe_kind k)
 {
     /* only a static one: a dynamic Go program loads us and says so itself (scope_self_notice) */
     if (k == SCOPE_EXE_STATIC || k == SCOPE_EXE_GO_STATIC)
-        queue_notice(path, what(k));
+        scope_queue_notice(path, what(k));
 }
 
 void scope_exec_notice(const char *file, bool search_path)
@@ -141,14 +144,22 @@ void scope_self_notice(void)
     if (n <= 0)
         return;
     exe[n] = '\0';
-    /* only a Go program is worth saying here: a static one never loads us */
-    if (scope_exe_kind("/proc/self/exe") != SCOPE_EXE_GO)
+    /* only a Go program is worth saying here (a static one never loads us), or a setuid or setgid
+     * one that could not take its ids (a process of a tree scope-supervise follows has
+     * no_new_privs, when the supervisor is not root, and a traced exec gains none) */
+    const char *says = NULL;
+    struct stat st;
+    if (scope_exe_kind("/proc/self/exe") == SCOPE_EXE_GO)
+        says = what(SCOPE_EXE_GO);
+    else if (getenv("SCOPE_SUPERVISED") && scope_sys_stat("/proc/self/exe", &st) == 0 &&
+             (((st.st_mode & S_ISUID) && geteuid() != st.st_uid) || ((st.st_mode & S_ISGID) && getegid() != st.st_gid)))
+        says = PRIVILEGES_LOST;
+    if (!says)
         return;
-    const char *says = what(SCOPE_EXE_GO);
     size_t sl = strlen(says), pl = (size_t)n + sl < sizeof self_says ? (size_t)n : sizeof self_says - 1 - sl;
     memcpy(self_says, exe, pl);
     memcpy(self_says + pl, says, sl + 1);
-    queue_notice(exe, says);
+    scope_queue_notice(exe, says);
 }
 
 void scope_start_notices(struct sbuf *o)

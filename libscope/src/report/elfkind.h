@@ -33,6 +33,9 @@ void scope_self_notice(void);
 /* ,"notices":["…"] for the process-start record's info, when there is one (reporting thread). */
 void scope_start_notices(struct sbuf *o);
 
+/* "<path><says>" into a NOTICE record, when events are recorded at all (a notice event). */
+void scope_queue_notice(const char *path, const char *says);
+
 /* A NOTICE record as a notice event (reporting thread). */
 void scope_notice_format(const struct scope_rec *r, struct sbuf *ev);
 
