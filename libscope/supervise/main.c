@@ -205,6 +205,9 @@ static void helper_main(pid_t subject, int in, int ack)
         _exit(1);
     }
     take_environment(subject);
+    void (*handed)(pid_t) = (void (*)(pid_t))dlsym(h, "scope_proxy_handed");
+    if (handed)
+        handed(subject);   /* as root still: a session the subject was handed may be root's */
     int started = take_credentials(subject) ? start(subject) : -1;
     char ok = started == 0;
     if (write(ack, &ok, 1) != 1 || started != 0)   /* the supervisor holds the subject until this */

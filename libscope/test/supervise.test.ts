@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -261,6 +261,22 @@ test("a helper reports with its process's credentials, not the supervisor's", ()
   assert.is(r.stdout, 'static hello\n');
   assert.not.ok(existsSync(victim), 'the helper of the image running as nobody could not create a file in a root-only directory');
   assert.ok(readFileSync(join(dir, 'root-events.json'), 'utf8').includes('"procname":"setpriv"'), 'while setpriv, still root, was reported where its settings said');
+});
+
+test('a static image after a change of user reports to the root-only session it was handed', async () => {
+  assert.is(process.getuid?.(), 0, 'this test needs root (to become nobody, 65534)');
+  const s = session({ SCOPE_EVENT_MAXEPS: '0' });
+  dirs.push(s.dir);
+  assert.is(statSync(s.dir).mode & 0o077, 0, 'the session directory is root\'s alone');
+  const preload = SANITIZED ? `${ASAN_RUNTIME}:${LIB}` : LIB;
+  // setpriv (dynamic) loads libscope, which pins the session's files before it gives root up and
+  // hands them to the image it execs; that image, static, is reported by a helper running as nobody
+  const { r, seen } = await supervised(['/bin/sh', '-c', `setpriv --reuid=65534 --regid=65534 --clear-groups ${hello}`], { env: libEnv(s.env), lib: true, preload });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'static hello\n');
+  const pid = seen.filter((x) => x.event === 'exec').at(-1)!.pid;
+  const starts = s.events().filter(isStart).map((e) => e.info.process).filter((p) => p.pid === pid);
+  assert.equal(starts.map((p) => [p.procname, p.uid]), [['setpriv', 0], ['static_hello', 65534]], 'static_hello, as nobody, reported to the root-only session');
 });
 
 test('a program that cannot be run: 127 and 126, with the reason', async () => {

@@ -115,6 +115,29 @@ void scope_pin_take_handed(void)
     }
 }
 
+void scope_pin_copy_handed(pid_t pid)
+{
+    int pidfd = -1;
+    for (int i = 0; i < SCOPE_PIN_COUNT; i++) {
+        const char *v = getenv(vars[i]);
+        char *end;
+        long fd = v ? strtol(v, &end, 10) : -1;
+        if (!v || *end || fd < 3 || fd > 1 << 20)
+            continue;
+        if (pidfd < 0 && (pidfd = (int)scope_real_syscall(SYS_pidfd_open, pid, 0)) < 0)
+            break;
+        long copy = scope_real_syscall(SYS_pidfd_getfd, pidfd, (int)fd, 0);
+        char text[24];
+        if (copy >= 0)
+            snprintf(text, sizeof text, "%ld", copy);
+        /* a number of the subject's that could not be copied must not name one of ours */
+        if (copy < 0 || setenv(vars[i], text, 1) != 0)
+            unsetenv(vars[i]);
+    }
+    if (pidfd >= 0)
+        scope_real_close(pidfd);
+}
+
 /* The file destinations in force, as the settings name them (file:///path only). */
 static const char *dest_path(int i)
 {

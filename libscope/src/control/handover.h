@@ -12,6 +12,10 @@ int scope_pin_dup(const char *what);
 int scope_pin_fd(int i);
 /* Constructor: adopt the descriptors SCOPE_EVENT_FD, SCOPE_METRIC_FD, SCOPE_LOG_FD name. */
 void scope_pin_take_handed(void);
+/* Proxy reporting (interpose/proxy.c), in the helper, with the subject's environment and before it
+ * takes the subject's credentials: the descriptors handed to the subject's image are copied from
+ * its table (pidfd_getfd) and the variables made to name the copies, for scope_pin_take_handed. */
+void scope_pin_copy_handed(pid_t pid);
 /* Around a change of credentials: open the file destinations first; keep only what the new
  * credentials could not open. */
 void scope_pin_before(void);

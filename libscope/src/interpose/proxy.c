@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "control/ctl.h"
+#include "control/handover.h"
 #include "config/config.h"
 #include "dest/log.h"
 #include "interpose/wrap.h"
@@ -64,6 +65,16 @@ static void learn_open_files(void)
     scope_real_closedir(d);
 }
 
+/* Before the helper takes the subject's credentials: the destinations a change of user handed to
+ * the subject (a root session's files, which the subject could not open again) are copied. */
+SCOPE_API void scope_proxy_handed(pid_t pid)
+{
+    int saved_guard = scope_guard;
+    scope_guard = 1;
+    scope_pin_copy_handed(pid);
+    scope_guard = saved_guard;
+}
+
 SCOPE_API int scope_proxy_start(pid_t pid)
 {
     int saved_guard = scope_guard;
@@ -72,6 +83,7 @@ SCOPE_API int scope_proxy_start(pid_t pid)
     int rc = -EALREADY;
     if (scope_mode() == SCOPE_MODE_NONE && pid > 0) {
         scope_subject_set(pid);
+        scope_pin_take_handed();
         scope_config_load();
         /* who it is, now: the supervisor holds the subject until this returns (an exec or a
          * fork's child would otherwise be read as what it becomes next) */
