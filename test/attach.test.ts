@@ -13,7 +13,7 @@ import { basename, dirname } from 'node:path';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { testProgramDir } from '@scope/libscope';
+import { scopeSupervisePath, testProgramDir } from '@scope/libscope';
 import { envFor, freePort, newHome, parseLines, scopeBin } from './lib/harness.js';
 import type { Rec } from './lib/harness.js';
 import { tempDir } from '@scope/core/testing';
@@ -597,25 +597,73 @@ test('another user squatting @scope/<pid> and flooding the real socket: root\'s 
   }
 });
 
-test('refusals: no such pid, a static executable, already scoped, a process that dies during the attach, a name with several processes', async () => {
+test('attach to a running static program with threads: followed from outside, its opens its own; detach ends the reporting, not the program; it ends as it would', async () => {
+  const home = newHome();
+  const env = envFor(home);
+  const work = tempDir('scope-outside-');
+  const file = join(work, 'touched');
+  writeFileSync(file, 'x');
+  const p = new Program(prog('static_loop'), [file]);
+  try {
+    await p.waitFor(/tick 2\n/);
+    const r = scope(['attach', String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    const rec = JSON.parse(r.stdout) as Rec;
+    assert.equal([rec['verb'], rec['ok'], rec['pid']], ['attach', true, p.pid]);
+    const said = new RegExp(`pid ${p.pid} \\(.*static_loop\\) is a static executable, followed from outside \\(scope-supervise, pid (\\d+)\\)`).exec(r.stderr);
+    assert.ok(said, r.stderr);
+    const supervisor = Number(said![1]);
+    assert.is(Number(/^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1]), supervisor, 'the supervisor traces it');
+    const events = join(String(rec['session']), 'events.json');
+    const opens = () => parseLines(readFileSync(events, 'utf8')).filter((e) => e['body']?.source === 'fs.open' && e['body'].data.file === file);
+    for (let i = 0; i < 100 && opens().length < 10; i++) await sleep(50);
+    const seen = opens();
+    assert.ok(seen.length >= 10, `its threads' opens: ${seen.length}`);
+    assert.ok(seen.every((e) => e['body'].pid === p.pid && e['body'].proc === 'static_loop' && e['body'].data.op === 'openat'));
+    const starts = parseLines(readFileSync(events, 'utf8')).filter((e) => e['format'] === 'ndjson');
+    assert.equal(starts.map((e) => e['info'].process.pid), [p.pid], 'one process-start record, its own');
+    const ticks = Number(/tick (\d+)\n$/.exec(p.out)?.[1]);
+    await p.waitFor(new RegExp(`tick ${ticks + 3}\n`));
+
+    const d = scope(['detach', String(p.pid)], env);
+    assert.is(d.status, 0, d.stderr);
+    await sleep(300);
+    const after = opens().length;
+    await sleep(500);
+    assert.is(opens().length, after, 'nothing more after the detach');
+    const again = scope(['attach', String(p.pid)], env);
+    assert.is(again.status, 1);
+    assert.match(again.stderr, /cannot be attached again until it restarts/);
+    const more = Number(/tick (\d+)\n$/.exec(p.out)?.[1]);
+    await p.waitFor(new RegExp(`tick ${more + 2}\n`));
+
+    const exited = new Promise<number | null>((res) => p.child.once('exit', (code) => res(code)));
+    p.child.kill('SIGTERM');
+    assert.is(await exited, 0, 'its own SIGTERM handler ended it, as without scope');
+    for (let i = 0; i < 100 && existsSync(`/proc/${supervisor}`) && !/^State:\s*Z/m.test(readFileSync(`/proc/${supervisor}/status`, 'utf8')); i++) await sleep(50);
+    assert.ok(!existsSync(`/proc/${supervisor}/exe`) || /^State:\s*Z/m.test(readFileSync(`/proc/${supervisor}/status`, 'utf8')), 'the supervisor ended with it');
+  } finally {
+    p.stop();
+  }
+});
+
+test('refusals: no such pid, a program already followed from outside, already scoped, a process that dies during the attach, a name with several processes', async () => {
   const env = envFor(newHome());
   const none = scope(['attach', '4194000'], env);
   assert.is(none.status, 1);
   assert.match(none.stderr, /scope-attach: no process with pid 4194000/);
 
   const work = tempDir('scope-refuse-');
-  writeFileSync(join(work, 'static.c'), '#include <unistd.h>\nint main(void){for(;;)pause();}\n');
-  const cc = spawnSync('cc', ['-static', '-O1', '-o', join(work, 'static'), join(work, 'static.c')], { encoding: 'utf8' });
-  assert.is(cc.status, 0, cc.stderr);
-  const st = new Program(join(work, 'static'), []);
+  // a static program under scope-supervise already (as scope run leaves it): its tracer cannot change
+  const followed = new Program(scopeSupervisePath(), ['--', prog('static_loop'), join(work, 'x')]);
   try {
-    await sleep(200);
-    const r = scope(['attach', String(st.pid)], env);
+    await followed.waitFor(/tick 1\n/);
+    const target = Number(readFileSync(`/proc/${followed.pid}/task/${followed.pid}/children`, 'utf8').trim());
+    const r = scope(['attach', String(target)], env);
     assert.is(r.status, 1);
-    assert.match(r.stderr, /is a static executable/);
-    assert.not.equal(st.state(), 't');
+    assert.match(r.stderr, new RegExp(`pid ${target} is followed by scope-supervise \\(pid ${followed.pid}\\) already`));
   } finally {
-    st.stop();
+    followed.stop();
   }
 
   const named = uniquelyNamed('attach_sleep');

@@ -15,6 +15,15 @@
  * --argv0: the program's argv[0], when it is not PROG (PROG is then the file run).
  * --or-run: when tracing cannot begin, PROG is exec'd all the same, unfollowed (not 125).
  *
+ *   scope-supervise --lib LIBSCOPE --attach PID --ready-fd M [--config-fd C] [--hand VAR=FD]… [--session DIR]
+ *
+ * Follows running process PID from now on (scope attach to a static or Go program): once the filter
+ * is in all its threads, a byte on M. Each helper's environment is the subject's with the settings
+ * read from C (KEY=VALUE lines, to its end) over it, and VAR=FD for each --hand (descriptors this
+ * process was given: the session's files, which the subject's user may not open). SIGUSR1 (scope
+ * detach): reporting ends, and the process is followed in silence until it exits (a seccomp
+ * filter cannot be taken out, and without its tracer its watched calls would fail).
+ *
  *   scope-supervise --lib LIBSCOPE --seize TID --go-fd N --ready-fd M
  *
  * Follows thread TID of a scoped process about to exec a program libscope cannot see into, and
@@ -71,6 +80,10 @@ struct helper {
 static struct helper helpers[1024];
 static const char *lib;
 static unsigned long dropped;
+/* --attach: the settings over each helper's environment, and the descriptors named to it */
+static char *attach_env[256];
+static int nattach_env;
+static volatile sig_atomic_t quiet;   /* SIGUSR1 after --attach: reporting has ended */
 
 /* A message: this header, then the call's name, its two names, its address, the socket's ends
  * and what a send carried. A header alone is the end of the image: ret 0 replaced by an exec,
@@ -208,6 +221,8 @@ static void helper_main(pid_t subject, int in, int ack)
     void (*handed)(pid_t) = (void (*)(pid_t))dlsym(h, "scope_proxy_handed");
     if (handed)
         handed(subject);   /* as root still: a session the subject was handed may be root's */
+    for (int i = 0; i < nattach_env; i++)
+        putenv(attach_env[i]);   /* --attach: the session's settings and descriptors */
     int started = take_credentials(subject) ? start(subject) : -1;
     char ok = started == 0;
     if (write(ack, &ok, 1) != 1 || started != 0)   /* the supervisor holds the subject until this */
@@ -272,8 +287,18 @@ static void helper_end(pid_t subject, bool replaced, bool exiting)
     h->fd = h->ack = -1;   /* the slot is free once the helper is reaped */
 }
 
+/* Every helper's image ends (scope detach): what was queued is reported. */
+static void end_all_helpers(void)
+{
+    for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++)
+        if (helpers[i].pid && helpers[i].fd >= 0)
+            helper_end(helpers[i].subject, false, false);
+}
+
 static void helper_start(pid_t subject)
 {
+    if (quiet)
+        return;
     struct helper *slot = NULL;
     for (size_t i = 0; i < sizeof helpers / sizeof helpers[0] && !slot; i++)
         if (!helpers[i].pid)
@@ -495,12 +520,16 @@ struct ctx {
 static bool wanted(void *vctx, pid_t pid)
 {
     (void)vctx;
-    return !is_inproc(pid);
+    return !is_inproc(pid) && !quiet;
 }
 
 static void on_call(void *vctx, const struct sup_call *c)
 {
     struct ctx *x = vctx;
+    if (quiet) {
+        end_all_helpers();   /* detached: what was queued is reported, then nothing more */
+        return;
+    }
     if (is_inproc(c->pid))
         return;   /* a send watched for DNS in a process that reports for itself */
     if (x->calls)
@@ -532,6 +561,14 @@ static void on_proc(void *vctx, enum sup_event e, pid_t pid, long other)
             set_inproc((pid_t)other, true);   /* a fork of it: its libscope goes on in the child */
         else
             helper_start((pid_t)other);
+    } else if (e == SUP_ATTACHED) {
+        /* whoever started us stops listening once told: our word goes nowhere from here on */
+        int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null >= 0) {
+            dup2(null, 2);
+            close(null);
+        }
+        helper_start(pid);
     } else if (e == SUP_ENDING) {
         helper_end(pid, false, true);
     } else if (e == SUP_EXIT) {
@@ -554,6 +591,47 @@ static bool on_reaped(void *vctx, pid_t pid, int status)
             return true;
         }
     return false;
+}
+
+/* SIGUSR1 after --attach: scope detach. Reporting ends at the next event (on_call). */
+static void on_detach(int sig)
+{
+    (void)sig;
+    quiet = 1;
+}
+
+/* --attach: the settings (KEY=VALUE lines) read from fd to its end. */
+static bool read_settings(int fd)
+{
+    static char text[65536];
+    ssize_t n = read_whole(fd, text, sizeof text - 1);
+    close(fd);
+    if (n < 0)
+        return false;
+    text[n] = 0;
+    for (char *line = strtok(text, "\n"); line && nattach_env < 200; line = strtok(NULL, "\n"))
+        if (!strncmp(line, "SCOPE_", 6) && strchr(line, '='))
+            attach_env[nattach_env++] = line;
+    return true;
+}
+
+static int follow_running(pid_t pid, int ready_fd, const struct sup_hooks *h)
+{
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_detach;
+    sigaction(SIGUSR1, &sa, NULL);
+    static const int quiet_sigs[] = {SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGHUP};
+    for (size_t i = 0; i < sizeof quiet_sigs / sizeof quiet_sigs[0]; i++)
+        signal(quiet_sigs[i], SIG_IGN);   /* its end would be the process's (PTRACE_O_EXITKILL) */
+    char why[512] = "";
+    int rc = sup_attach(pid, ready_fd, h, why, sizeof why);
+    if (rc < 0) {
+        fprintf(stderr, "scope-supervise: %s\n", why);
+        return 125;
+    }
+    return 0;
 }
 
 /* --seize: the process lets us trace it (go), we seize the thread, it execs. */
@@ -584,6 +662,7 @@ static int follow_exec(pid_t tid, int go_fd, int ready_fd, const struct sup_hook
 static int usage(void)
 {
     fprintf(stderr, "usage: scope-supervise [--lib LIBSCOPE] [--preload LIST] [--calls FILE] [--pid-fd N] [--argv0 NAME] [--or-run] -- PROG [ARG...]\n"
+                    "       scope-supervise --lib LIBSCOPE --attach PID --ready-fd M [--config-fd C] [--hand VAR=FD]...\n"
                     "       scope-supervise --lib LIBSCOPE --seize TID --go-fd N --ready-fd M\n");
     return 2;
 }
@@ -591,8 +670,8 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     struct ctx x = {NULL};
-    int i = 1, pid_fd = -1, go_fd = -1, ready_fd = -1;
-    long seize = 0;
+    int i = 1, pid_fd = -1, go_fd = -1, ready_fd = -1, config_fd = -1;
+    long seize = 0, attach = 0;
     const char *argv0 = NULL;
     bool or_run = false;
     for (; i < argc && strcmp(argv[i], "--"); i += 2) {
@@ -614,17 +693,33 @@ int main(int argc, char **argv)
             }
             pid_fd = (int)n;
             fcntl(pid_fd, F_SETFD, FD_CLOEXEC);
-        } else if (!strcmp(argv[i], "--seize") || !strcmp(argv[i], "--go-fd") || !strcmp(argv[i], "--ready-fd")) {
+        } else if (!strcmp(argv[i], "--seize") || !strcmp(argv[i], "--go-fd") || !strcmp(argv[i], "--ready-fd") ||
+                   !strcmp(argv[i], "--attach") || !strcmp(argv[i], "--config-fd")) {
             char *end;
             long n = strtol(argv[i + 1], &end, 10);
             if (*end || n < 0 || n > 1 << 22) {
                 fprintf(stderr, "scope-supervise: %s %s: not a number\n", argv[i], argv[i + 1]);
                 return 2;
             }
-            if (argv[i][2] == 's')
+            if (!strcmp(argv[i], "--seize"))
                 seize = n;
+            else if (!strcmp(argv[i], "--attach"))
+                attach = n;
+            else if (!strcmp(argv[i], "--config-fd"))
+                config_fd = (int)n;
             else
                 *(argv[i][2] == 'g' ? &go_fd : &ready_fd) = (int)n;
+        } else if (!strcmp(argv[i], "--session")) {
+            /* the session it reports to, for scope detach to find (not read here) */
+        } else if (!strcmp(argv[i], "--hand")) {
+            const char *eq = strchr(argv[i + 1], '=');
+            char *end;
+            long fd = eq ? strtol(eq + 1, &end, 10) : -1;
+            if (!eq || strncmp(argv[i + 1], "SCOPE_", 6) || *end || fd < 0 || fcntl((int)fd, F_GETFD) < 0 || nattach_env >= 250) {
+                fprintf(stderr, "scope-supervise: --hand %s: not VAR=FD with FD open\n", argv[i + 1]);
+                return 2;
+            }
+            attach_env[nattach_env++] = argv[i + 1];
         } else if (!strcmp(argv[i], "--preload")) {
             preload = argv[i + 1];
         } else if (!strcmp(argv[i], "--argv0")) {
@@ -642,6 +737,11 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < sizeof helpers / sizeof helpers[0]; k++)
         helpers[k].fd = helpers[k].ack = -1;
     struct sup_hooks h = {&x, on_call, on_proc, on_reaped, wanted};
+    if (attach) {
+        if (ready_fd < 0 || !lib || (config_fd >= 0 && !read_settings(config_fd)))
+            return usage();
+        return follow_running((pid_t)attach, ready_fd, &h);
+    }
     if (seize) {
         if (go_fd < 0 || ready_fd < 0 || !lib)
             return usage();

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -653,3 +657,228 @@ int sup_seize(pid_t tid, int ready_fd, const struct sup_hooks *h, char *why, siz
     int st = follow(tgid, true, h);
     return st < 0 ? 0 : shell_status(st);
 }
+
+/* ---- attaching to a running process ------------------------------------------------------- */
+#if defined(__x86_64__)
+#include <sys/user.h>
+
+/* The address of a `syscall` instruction in the process: in its vDSO (its fallbacks make system
+ * calls), else in its first executable mapping. 0 when none is found. */
+static uint64_t syscall_insn(pid_t pid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    uint64_t found = 0;
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        rewind(f);
+        while (!found && fgets(line, sizeof line, f)) {
+            unsigned long lo, hi;
+            char perms[8];
+            if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || perms[2] != 'x')
+                continue;
+            if (pass == 0 && !strstr(line, "[vdso]"))
+                continue;
+            unsigned char buf[4096];
+            for (uint64_t at = lo; at < hi && !found; at += sizeof buf - 1) {
+                size_t n = read_mem(pid, at, buf, hi - at < sizeof buf ? (size_t)(hi - at) : sizeof buf);
+                for (size_t i = 0; i + 1 < n; i++)
+                    if (buf[i] == 0x0f && buf[i + 1] == 0x05) {
+                        found = at + i;
+                        break;
+                    }
+                if (!n)
+                    break;
+            }
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* Signals that came to the thread while it made our calls, given back after. */
+struct held {
+    int sig[32];
+    int n;
+};
+
+/* The thread (stopped, its registers saved) makes system call nr; its result, or -ESRCH when it
+ * is gone. Its registers are ours meanwhile; the caller restores them. */
+static long remote_syscall(pid_t tid, const struct user_regs_struct *saved, uint64_t insn, struct held *held, long nr,
+                           uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
+{
+    struct user_regs_struct r = *saved;
+    r.rax = (uint64_t)nr;
+    r.orig_rax = (uint64_t)-1;   /* not a call to restart: the kernel leaves rax and rip alone */
+    r.rdi = a1, r.rsi = a2, r.rdx = a3, r.r10 = a4, r.r8 = a5, r.r9 = a6;
+    r.rip = insn;
+    if (ptrace(PTRACE_SETREGS, tid, 0, &r) != 0)
+        return -errno;
+    for (int tries = 0; tries < 64; tries++) {
+        if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) != 0)
+            return -errno;
+        int st;
+        pid_t w;
+        while ((w = waitpid(tid, &st, __WALL)) < 0 && errno == EINTR)
+            ;
+        if (w != tid || WIFEXITED(st) || WIFSIGNALED(st))
+            return -ESRCH;
+        struct user_regs_struct now;
+        if (ptrace(PTRACE_GETREGS, tid, 0, &now) != 0)
+            return -errno;
+        if (now.rip == insn + 2)
+            return (long)now.rax;   /* the call was made */
+        int sig = WSTOPSIG(st);
+        if (sig != SIGTRAP && ((unsigned)st >> 16) == 0 && held->n < 32)
+            held->sig[held->n++] = sig;   /* a signal for it: kept, given back after */
+    }
+    return -EAGAIN;
+}
+
+/* Installs the filter in every thread of pid through thread tid (seized, not stopped): it is
+ * stopped, made to map a page, copy the filter there, install it with SECCOMP_FILTER_FLAG_TSYNC
+ * (no_new_privs first when it may not otherwise), unmap the page, and is put back as it was. */
+static int inject_filter(pid_t pid, pid_t tid, char *why, size_t whylen)
+{
+    uint64_t insn = syscall_insn(pid);
+    if (!insn) {
+        snprintf(why, whylen, "no syscall instruction found in pid %d's memory", (int)pid);
+        return -1;
+    }
+    if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) != 0) {
+        snprintf(why, whylen, "ptrace interrupt %d: %s", (int)tid, strerror(errno));
+        return -1;
+    }
+    struct held held = {{0}, 0};
+    int st;
+    for (;;) {   /* its stop: the interrupt's, or a signal's on the way to it */
+        pid_t w;
+        while ((w = waitpid(tid, &st, __WALL)) < 0 && errno == EINTR)
+            ;
+        if (w != tid || WIFEXITED(st) || WIFSIGNALED(st)) {
+            snprintf(why, whylen, "pid %d ended", (int)pid);
+            return -1;
+        }
+        if (((unsigned)st >> 16) == PTRACE_EVENT_STOP)
+            break;
+        if (((unsigned)st >> 16) == 0 && held.n < 32)
+            held.sig[held.n++] = WSTOPSIG(st);
+        ptrace(PTRACE_CONT, tid, 0, 0);   /* on to the interrupt's stop */
+    }
+    struct user_regs_struct saved;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &saved) != 0) {
+        snprintf(why, whylen, "ptrace getregs: %s", strerror(errno));
+        return -1;
+    }
+    struct sock_filter f[SCOPE_SUP_FILTER_MAX];
+    int n = scope_sup_filter_build(f);
+    long page = remote_syscall(tid, &saved, insn, &held, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+    long rc = page;
+    if (page > 0 && (unsigned long)page < -4096UL) {
+        struct sock_fprog prog = {(unsigned short)n, (struct sock_filter *)(uintptr_t)(page + 64)};
+        struct iovec l[2] = {{&prog, sizeof prog}, {f, (size_t)n * sizeof *f}};
+        struct iovec r[2] = {{(void *)(uintptr_t)page, sizeof prog}, {(void *)(uintptr_t)(page + 64), (size_t)n * sizeof *f}};
+        if (process_vm_writev(pid, l, 2, r, 2, 0) != (ssize_t)(sizeof prog + (size_t)n * sizeof *f))
+            rc = -errno;
+        else {
+            rc = remote_syscall(tid, &saved, insn, &held, SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                SECCOMP_FILTER_FLAG_TSYNC, (uint64_t)page, 0, 0, 0);
+            if (rc == -EACCES &&
+                remote_syscall(tid, &saved, insn, &held, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0) == 0)
+                rc = remote_syscall(tid, &saved, insn, &held, SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                    SECCOMP_FILTER_FLAG_TSYNC, (uint64_t)page, 0, 0, 0);
+        }
+        remote_syscall(tid, &saved, insn, &held, SYS_munmap, (uint64_t)page, 4096, 0, 0, 0, 0);
+    }
+    /* back as it was: a call it was blocked in is restarted by the kernel from these registers */
+    if (ptrace(PTRACE_SETREGS, tid, 0, &saved) != 0 || ptrace(PTRACE_CONT, tid, 0, 0) != 0)
+        rc = rc ? rc : -errno;
+    for (int i = 0; i < held.n; i++)
+        syscall(SYS_tgkill, pid, tid, held.sig[i]);
+    if (rc != 0) {
+        snprintf(why, whylen, "seccomp in pid %d: %s", (int)pid,
+                 rc > 0 ? "a thread could not take the filter" : strerror((int)-rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Seizes every thread of pid (threads made meanwhile are caught by the next pass, or by
+ * PTRACE_O_TRACECLONE once their maker is seized). How many, or -1. */
+static int seize_all(pid_t pid, char *why, size_t whylen)
+{
+    int total = 0;
+    for (int pass = 0; pass < 100; pass++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+        DIR *d = opendir(path);
+        if (!d) {
+            snprintf(why, whylen, "pid %d: %s", (int)pid, strerror(errno));
+            return -1;
+        }
+        int added = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            pid_t tid = (pid_t)atoi(e->d_name);
+            if (tid <= 0 || thread_of(tid, false))
+                continue;
+            if (ptrace(PTRACE_SEIZE, tid, 0, SEIZE_OPTIONS) != 0) {
+                if (errno == ESRCH)
+                    continue;   /* it ended meanwhile */
+                snprintf(why, whylen, "ptrace pid %d thread %d: %s", (int)pid, (int)tid, strerror(errno));
+                closedir(d);
+                return -1;
+            }
+            struct thread *t = thread_of(tid, true);
+            if (t)
+                t->tgid = pid;
+            added++;
+        }
+        closedir(d);
+        total += added;
+        if (!added)
+            return total;
+    }
+    return total;
+}
+
+int sup_attach(pid_t pid, int ready_fd, const struct sup_hooks *h, char *why, size_t whylen)
+{
+    dns_ports_from_env();
+    if (tgid_of(pid) != pid) {
+        snprintf(why, whylen, "pid %d: no such process", (int)pid);
+        return -1;
+    }
+    bool ok = seize_all(pid, why, whylen) >= 0;
+    if (ok && !thread_of(pid, false)) {
+        snprintf(why, whylen, "pid %d: its leader could not be seized", (int)pid);
+        ok = false;
+    }
+    if (!ok || inject_filter(pid, pid, why, whylen) != 0) {
+        /* nothing installed: letting go leaves it as it was */
+        for (size_t i = 0; i < nthreads; i++)
+            if (threads[i].tid && threads[i].tgid == pid) {
+                ptrace(PTRACE_DETACH, threads[i].tid, 0, 0);
+                threads[i].tid = 0;
+            }
+        return -1;
+    }
+    if (h->proc)
+        h->proc(h->ctx, SUP_ATTACHED, pid, 0);
+    char byte = 1;
+    if (write(ready_fd, &byte, 1) != 1) { /* whoever asked went away: following goes on */ }
+    close(ready_fd);
+    int st = follow(pid, true, h);
+    return st < 0 ? 0 : shell_status(st);
+}
+#else
+int sup_attach(pid_t pid, int ready_fd, const struct sup_hooks *h, char *why, size_t whylen)
+{
+    (void)pid, (void)ready_fd, (void)h;
+    snprintf(why, whylen, "attaching from outside is written for x86-64 only");
+    return -1;
+}
+#endif

@@ -46,7 +46,7 @@ struct sup_call {
     unsigned datalen[2], nparts;
 };
 
-enum sup_event { SUP_FORK, SUP_THREAD, SUP_EXEC, SUP_ENDING, SUP_EXIT };
+enum sup_event { SUP_FORK, SUP_THREAD, SUP_EXEC, SUP_ENDING, SUP_EXIT, SUP_ATTACHED };
 
 struct sup_hooks {
     void *ctx;
@@ -54,7 +54,7 @@ struct sup_hooks {
     /* SUP_FORK: `pid` made process `other`; SUP_THREAD: thread `other` in `pid`; SUP_EXEC: `pid`
      * runs a new program (`other`: the thread that exec'd, when not the leader); SUP_ENDING: process
      * `pid` is exiting, held (its /proc still tells of it) until this returns; SUP_EXIT: process
-     * `pid` ended, `other` its wait status. */
+     * `pid` ended, `other` its wait status; SUP_ATTACHED: running process `pid` is followed now. */
     void (*proc)(void *ctx, enum sup_event e, pid_t pid, long other);
     /* A child of the supervisor's own that ended (not a followed process): true when it was one. */
     bool (*reaped)(void *ctx, pid_t pid, int status);
@@ -86,4 +86,11 @@ int sup_run(const struct sup_start *start, char *const argv[], const struct sup_
  * scoped process about to exec a program libscope cannot see into (libscope's interpose/
  * supexec.c). Returns its status as sup_run's, or -1 with `why` set when it could not be seized. */
 int sup_seize(pid_t tid, int ready_fd, const struct sup_hooks *hooks, char *why, size_t whylen);
+
+/* Follows running process pid (scope attach to a static or Go program): every thread seized, then
+ * one of them stopped and made to install the filter in all (SECCOMP_FILTER_FLAG_TSYNC, and
+ * no_new_privs first when it may not otherwise) and put back exactly as it was; ready_fd told (a
+ * byte, then closed), and the process followed until it and what it starts have ended. -1 with
+ * `why` set when it could not be (nothing is left installed then). x86-64. */
+int sup_attach(pid_t pid, int ready_fd, const struct sup_hooks *hooks, char *why, size_t whylen);
 #endif

@@ -22,6 +22,7 @@
 #include "interpose/wrap.h"
 #include "report/elfkind.h"
 #include "report/ident.h"
+#include "report/report.h"
 
 static enum scope_fn fn_named(const char *name)
 {
@@ -83,6 +84,7 @@ SCOPE_API int scope_proxy_start(pid_t pid)
     int rc = -EALREADY;
     if (scope_mode() == SCOPE_MODE_NONE && pid > 0) {
         scope_subject_set(pid);
+        scope_report_no_control();
         scope_pin_take_handed();
         scope_config_load();
         /* who it is, now: the supervisor holds the subject until this returns (an exec or a

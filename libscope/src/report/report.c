@@ -39,6 +39,8 @@
 #include "report/reporting.h"
 #include "scope.h"
 
+/* The control socket is served (not by a helper of scope-supervise: scope_report_no_control). */
+static bool serve_control = true;
 static void (*_Atomic call_fn)(void *);   /* REQ_CALL: run in this thread for an app thread that waits */
 static void *call_arg;
 static _Atomic int call_ran;
@@ -176,14 +178,19 @@ static void *thread_main(void *arg)
             atomic_store(&done_gen, g);
             sem_post(&done_sem);
         }
-        /* requests that change what is reported run here, between drains (ctl.c) */
-        scope_control_serve();
-        scope_ctl_turn();
+        /* requests that change what is reported run here, between drains (ctl.c); not in a
+         * helper of scope-supervise (proxy.c): it is no process of the app's to control */
+        if (serve_control) {
+            scope_control_serve();
+            scope_ctl_turn();
+        }
         now = scope_rep_mono_ms();
         if (!atomic_load(&scope_rep_req))
             scope_ring_wait(next_ms > now ? (int)(next_ms - now < SCOPE_RING_NAP_MS ? next_ms - now : SCOPE_RING_NAP_MS) : 0);
     }
 }
+
+void scope_report_no_control(void) { serve_control = false; }
 
 const struct scope_dest *scope_report_dest(bool metric)
 {

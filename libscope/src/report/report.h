@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 void scope_report_open(const char *event_url, const char *metric_url);
+/* Proxy reporting (interpose/proxy.c): no control socket, the helper is no process of the app's. */
+void scope_report_no_control(void);
 bool scope_report_start(void);
 void scope_report_child_reset(void);
 void scope_report_flush(bool final, int timeout_ms);

@@ -61,10 +61,10 @@ const struct scope_sup_call scope_sup_calls[] = {
 };
 #define NCALLS (int)(sizeof scope_sup_calls / sizeof scope_sup_calls[0])
 const int scope_sup_ncalls = NCALLS;
+_Static_assert(4 + 7 + NCALLS + 2 <= SCOPE_SUP_FILTER_MAX, "SCOPE_SUP_FILTER_MAX is too small");
 
-int scope_sup_filter_install(long (*sys)(long nr, ...))
+int scope_sup_filter_build(struct sock_filter *f)
 {
-    struct sock_filter f[4 + 7 + NCALLS + 2];
     int k = 0;
     f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
     f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SUP_ARCH, 1, 0);
@@ -83,7 +83,13 @@ int scope_sup_filter_install(long (*sys)(long nr, ...))
                                               (unsigned char)(NCALLS - i), 0);
     f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
-    struct sock_fprog p = {(unsigned short)k, f};
+    return k;
+}
+
+int scope_sup_filter_install(long (*sys)(long nr, ...))
+{
+    struct sock_filter f[SCOPE_SUP_FILTER_MAX];
+    struct sock_fprog p = {(unsigned short)scope_sup_filter_build(f), f};
     if (sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p) == 0)
         return 0;
     if (errno != EACCES)

@@ -4,6 +4,7 @@
  * cannot see into (interpose/supexec.c). */
 #ifndef SCOPE_SUPFILTER_H
 #define SCOPE_SUPFILTER_H
+#include <linux/filter.h>
 
 /* How a watched call's arguments are read: none, a path in argument 0 or 1, two paths (0 and 2,
  * or 1 and 3), a sockaddr in argument 1. */
@@ -16,6 +17,10 @@ struct scope_sup_call {
 };
 extern const struct scope_sup_call scope_sup_calls[];
 extern const int scope_sup_ncalls;
+
+/* The filter's instructions into f (room for SCOPE_SUP_FILTER_MAX); how many. */
+#define SCOPE_SUP_FILTER_MAX 64
+int scope_sup_filter_build(struct sock_filter *f);
 
 /* Installs the filter on the calling thread (with no_new_privs first when the process may not
  * install one otherwise: without CAP_SYS_ADMIN). sys: the caller's way to make a system call

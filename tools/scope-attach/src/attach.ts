@@ -41,6 +41,7 @@ import {
 import type { ControlStatus, ProcessInfo, ScopePairs, Session } from '@scope/core';
 import { controlPeerCheck, dirInRoot, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath, openInDir, unlinkInDir } from '@scope/libscope';
 import type { HandoverTag, InRootError } from '@scope/libscope';
+import { attachOutside, outsideRefusal } from './outside.js';
 
 // attach, detach, ps, inspect, update (verbs.ts imports this module): every control request is
 // sent only to a listener proven to be the target (SO_PEERCRED, read by the addon)
@@ -86,8 +87,12 @@ export function ptraceRefusal(target: ProcessInfo): string | null {
   return null;
 }
 
-/** The refusals that need no ptrace: a static executable, a process already scoped. */
-async function preflight(target: ProcessInfo): Promise<'inject' | 'reattach'> {
+/** What attach does: load libscope, wake a detached one, or follow the process from outside
+ * (a static executable, a Go program: outside.ts) saying what it is. */
+type How = 'inject' | 'reattach' | { outside: string };
+
+/** The refusals that need no ptrace: a process already scoped or followed, or traced. */
+async function preflight(target: ProcessInfo, env: NodeJS.ProcessEnv): Promise<How> {
   const refusal = ptraceRefusal(target);
   if (refusal) throw new ScopeError(refusal);
   const exe = `/proc/${target.pid}/exe`;
@@ -97,8 +102,10 @@ async function preflight(target: ProcessInfo): Promise<'inject' | 'reattach'> {
   } catch (err) {
     throw new ScopeError(`pid ${target.pid}: cannot read its executable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  if (info.elf && info.interpreter === null) {
-    throw new ScopeError(`pid ${target.pid} (${target.exe ?? target.comm}) is a static executable: there is no dynamic loader in it to load libscope`);
+  if (info.elf && (info.go || info.interpreter === null)) {
+    const why = outsideRefusal(target, env);
+    if (why) throw new ScopeError(why);
+    return { outside: info.go ? 'is a Go program' : 'is a static executable' };
   }
   if (!libscopeLoaded(target.pid)) return 'inject';
   const status = await controlRequest(target.pid, { req: 'status' }).catch((err: Error) => {
@@ -272,7 +279,7 @@ function errnoName(n: number): string {
 /** Attach (or reattach); resolves to the status record, or throws a ScopeError saying why not. */
 export async function attach(o: AttachOptions): Promise<StatusRecord> {
   const t = o.target;
-  const how = await preflight(t);
+  const how = await preflight(t, o.env);
   const lib = o.librarypath ?? libscopePath(o.env);
   if (!existsSync(lib)) throw new ScopeError(`${lib}: libscope.so is not built (run npm ci)`);
   const { session, pairs } = await attachSession(o);
@@ -280,6 +287,7 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
     rmSync(session.dir, { recursive: true, force: true });
     throw new ScopeError(why);
   };
+  if (typeof how === 'object') return attachOutside(t, how.outside, lib, session, pairs, o.env, fail);
   if (pairs['SCOPE_PAYLOAD_ENABLE'] === 'true' && t.uid !== uid() && pairs['SCOPE_PAYLOAD_DIR'] === session.paths.payloads) {
     process.stderr.write(`scope-attach: warning: pid ${t.pid} runs as ${t.user}: it cannot create payload files in the session, which stays yours alone\n`);
   }

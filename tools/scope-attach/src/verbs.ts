@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { commandLine, ControlImpostorError, printable, controlRequest, controlSocketPids, libscopeLoaded, listProcesses, processInfo, readSession, writeManifest } from '@scope/core';
 import type { ControlStatus, DestinationStatus, ProcessInfo, ScopePairs } from '@scope/core';
 import { sessionDirOf } from './attach.js';
+import { detachOutside, isSupervisor, supervisorOf, supervisorSession } from './outside.js';
 import type { StatusRecord } from './attach.js';
 
 /** One row of `scope ps`. */
@@ -16,7 +17,8 @@ export interface PsRecord {
   user: string;
   /** libscope is loaded and recording now. */
   scoped: boolean;
-  /** preload (started by scope run), attach, or unknown when the control socket did not answer. */
+  /** preload (started by scope run), attach, outside (followed by scope-supervise), or unknown
+   * when the control socket did not answer. */
   mode: string;
   command: string;
   session: string | null;
@@ -24,13 +26,24 @@ export interface PsRecord {
 }
 
 /** Processes with libscope loaded: those with a control socket, and those whose maps show it. */
-export async function ps(): Promise<PsRecord[]> {
+export async function ps(env: NodeJS.ProcessEnv = process.env): Promise<PsRecord[]> {
   const pids = new Set(controlSocketPids());
-  for (const p of listProcesses()) if (!pids.has(p.pid) && libscopeLoaded(p.pid)) pids.add(p.pid);
+  const outside = new Map<number, number>();
+  for (const p of listProcesses()) {
+    if (!pids.has(p.pid) && libscopeLoaded(p.pid)) pids.add(p.pid);
+    const supervisor = supervisorOf(p.pid, env);
+    if (supervisor !== null) outside.set(p.pid, supervisor);
+  }
   const out: PsRecord[] = [];
-  for (const pid of [...pids].sort((a, b) => a - b)) {
+  for (const pid of [...new Set([...pids, ...outside.keys()])].sort((a, b) => a - b)) {
     const info = processInfo(pid);
-    if (!info || info.state === 'Z') continue;
+    if (!info || info.state === 'Z' || isSupervisor(pid, env)) continue;   // a supervisor's helper: not the app's
+    const supervisor = outside.get(pid);
+    if (supervisor !== undefined && !libscopeLoaded(pid)) {
+      // followed from outside: what scope-supervise reports (after a scope detach it follows in silence)
+      out.push({ type: 'process', pid, user: info.user, scoped: true, mode: 'outside', command: commandLine(info), session: supervisorSession(supervisor) });
+      continue;
+    }
     const rec: PsRecord = { type: 'process', pid, user: info.user, scoped: false, mode: 'unknown', command: commandLine(info), session: null };
     try {
       const a = await controlRequest(pid, { req: 'status' }, 2000);
@@ -60,10 +73,19 @@ export function psTable(rows: PsRecord[]): string {
 }
 
 /** Stop scoping one process; the session's manifest gets its end time. */
-export async function detach(target: ProcessInfo): Promise<StatusRecord> {
+export async function detach(target: ProcessInfo, env: NodeJS.ProcessEnv = process.env): Promise<StatusRecord> {
   const rec: StatusRecord = { type: 'status', verb: 'detach', pid: target.pid, command: commandLine(target), ok: false };
   let dir: string | null = null;
-  try {
+  const supervisor = libscopeLoaded(target.pid) ? null : supervisorOf(target.pid, env);
+  if (supervisor !== null) {
+    // followed from outside (outside.ts): its supervisor ends the reporting
+    const d = detachOutside(target, supervisor);
+    if (!d.ok) {
+      rec.error = d.error!;
+      return rec;
+    }
+    dir = d.session;
+  } else try {
     const s = await controlRequest(target.pid, { req: 'status' });
     if (s.ok) dir = sessionDirOf((s as unknown as ControlStatus).config);
     if (s.ok && (s as unknown as ControlStatus).scoped !== true) {
@@ -119,8 +141,13 @@ export interface InspectRecord {
   counters?: Record<string, number>;
 }
 
-export async function inspect(target: ProcessInfo): Promise<InspectRecord> {
+export async function inspect(target: ProcessInfo, env: NodeJS.ProcessEnv = process.env): Promise<InspectRecord> {
   const base = { type: 'inspect' as const, pid: target.pid, command: commandLine(target) };
+  const supervisor = libscopeLoaded(target.pid) ? null : supervisorOf(target.pid, env);
+  if (supervisor !== null) {
+    // followed from outside: no control socket; its supervisor is all there is to tell
+    return { ...base, ok: true, scoped: true, mode: 'outside', session: supervisorSession(supervisor), config: {}, destinations: [] };
+  }
   try {
     const a = await controlRequest(target.pid, { req: 'status' });
     if (!a.ok) return { ...base, ok: false, error: `pid ${target.pid}: ${a.error}` };
@@ -139,6 +166,10 @@ const clock = (t: number | null | undefined) => (typeof t === 'number' ? new Dat
 /** The readable report of `scope inspect` on a terminal. */
 export function inspectText(r: InspectRecord): string {
   if (!r.ok) return `pid ${r.pid} (${r.command}): ${r.error}`;
+  if (r.mode === 'outside') {
+    return [`pid ${r.pid} (${r.command}): followed from outside by scope-supervise (its settings are not asked: it has no control socket)`,
+      ...(r.session ? [`  session: ${r.session}`] : [])].join('\n');
+  }
   const lines = [`pid ${r.pid} (${r.command}): ${r.scoped ? 'scoped' : 'not scoped (detached)'}, ${r.mode === 'attach' ? 'attached' : r.mode === 'preload' ? 'started scoped' : r.mode}, libscope ${r.version ?? '?'}`];
   if (r.session) lines.push(`  session: ${r.session}`);
   lines.push('  destinations:');
