@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -243,8 +244,14 @@ static void helper_main(pid_t subject, int in, int ack)
         const char *name = body, *path = name + m.name_len + 1, *path2 = path + m.path_len + 1;
         const char *addr = path2 + m.path2_len + 1, *local = addr + m.addr_len, *peer = local + m.local_len;
         const char *data = peer + m.peer_len;
-        call(name, m.t_ns, m.args, m.ret, path, path2, addr, m.addr_len, local, m.local_len, peer, m.peer_len, data,
-             m.data_len);
+        /* the addresses as sockaddrs, aligned as libscope reads them */
+        static struct sockaddr_storage sa[3];
+        const unsigned lens[3] = {m.addr_len, m.local_len, m.peer_len};
+        const char *from[3] = {addr, local, peer};
+        for (int k = 0; k < 3; k++)
+            memcpy(&sa[k], from[k], lens[k] < sizeof sa[k] ? lens[k] : sizeof sa[k]);
+        call(name, m.t_ns, m.args, m.ret, path, path2, &sa[0], m.addr_len, &sa[1], m.local_len, &sa[2], m.peer_len,
+             data, m.data_len);
     }
     end(replaced);
     if (exiting && write(ack, &ok, 1) != 1) { /* the supervisor stops waiting at its time limit */ }

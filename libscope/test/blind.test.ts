@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempDir } from '@scope/core/testing';
-import { LIB, evts, isStart, prog, run, session } from './lib.js';
+import { LIB, evts, isStart, prog, run, session, traced } from './lib.js';
 
 const GO_SAYS = ' is a Go program: its file and network calls bypass libc and are not seen';
 const STATIC_SAYS = ' is a static executable: libscope cannot be loaded into it, so it runs unscoped';
@@ -41,7 +41,7 @@ test('a static executable exec\'d by a scoped sh (after a fork, and by exec) and
   assert.ok(existsSync(prog('static_hello')), 'static_hello was not built: no static libc (libc.a, from libc6-dev)');
   const s = session();
   const stat = prog('static_hello');
-  const r = run('/bin/sh', ['-c', `${stat}; echo $?; env PATH=${dirname(stat)} static_hello; exec ${stat}`], s.env);
+  const r = run('/bin/sh', ['-c', `${stat}; echo $?; env PATH=${dirname(stat)} static_hello; exec ${stat}`], traced(s.env));
   assert.is(r.status, 0, r.stderr.toString());
   assert.is(r.stdout.toString(), 'static hello\n0\nstatic hello\nstatic hello\n', 'each ran as alone, its status seen by sh');
   const rs = s.events();
@@ -73,7 +73,7 @@ test('a static executable exec\'d where scope-supervise is not beside libscope: 
 test('a dynamic Go program (the C stand-in) exec\'d by a scoped sh: followed from outside, its own libscope out', () => {
   const s = session();
   const go = prog('gobuildinfo');
-  const r = run('/bin/sh', ['-c', `${go}; exec ${go}`], s.env);
+  const r = run('/bin/sh', ['-c', `${go}; exec ${go}`], traced(s.env));
   assert.is(r.status, 0, r.stderr.toString());
   const rs = s.events();
   assert.equal(messages(rs), [], 'no notice');
@@ -89,10 +89,10 @@ test('a dynamic Go program (the C stand-in) exec\'d by a scoped sh: followed fro
 test('posix_spawn and posix_spawnp of a static executable: scope-supervise is spawned in its place and runs it, its status the program\'s', () => {
   const s = session();
   const stat = prog('static_hello');
-  const r = run(prog('spawnprog'), ['spawn', stat], s.env);
+  const r = run(prog('spawnprog'), ['spawn', stat], traced(s.env));
   assert.is(r.status, 0, r.stderr.toString());
   assert.is(r.stdout.toString(), 'static hello\nstatus 0\n');
-  const bad = run(prog('spawnprog'), ['spawnp', 'static_dns'], { ...s.env, PATH: `${dirname(stat)}:${s.env['PATH'] ?? ''}` });
+  const bad = run(prog('spawnprog'), ['spawnp', 'static_dns'], traced({ ...s.env, PATH: `${dirname(stat)}:${s.env['PATH'] ?? ''}` }));
   assert.is(bad.stdout.toString(), 'status 2\n', 'static_dns without arguments exits 2: the status that comes back is the program\'s');
   const rs = s.events();
   assert.equal(messages(rs), [], 'no notice');

@@ -16,7 +16,8 @@ if [ ! -e "$runtime" ]; then
 fi
 [ -d "$here/dist/test" ] || { echo "test:sanitize: dist/test missing (run npm run build first)" >&2; exit 2; }
 cmake -S "$here" -B "$out" -DSCOPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Release --log-level=ERROR >/dev/null
-make -C "$out" -j"$(nproc)" --no-print-directory -s scope
+# scope-supervise beside the library: exec wrappers look for it there (interpose/supexec.c)
+make -C "$out" -j"$(nproc)" --no-print-directory -s scope scope_supervise
 logs=$(mktemp -d "${TMPDIR:-/tmp}/scope-sanitize-XXXXXX")
 trap 'rm -rf "$logs"' EXIT
 export SCOPE_LIB_PATH="$out/Release/libscope.so"

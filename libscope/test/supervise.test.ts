@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ASAN_RUNTIME, LIB, SANITIZED, evts, isStart, prog, session } from './lib.js';
+import { ASAN_RUNTIME, LIB, SANITIZED, evts, isStart, prog, session, traced } from './lib.js';
 import type { Metric } from './lib.js';
 
 const supervisor = join(prog('static_hello'), '../../scope-supervise');
@@ -34,7 +34,7 @@ interface Seen { pid: number; tid?: number; call?: string; ret?: number; path?: 
 /** The supervisor's environment for --lib: its helpers dlopen LIB, which, sanitized, needs its
  * runtime loaded first. */
 function libEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const e = { ...env };
+  const e = traced({ ...env });
   if (SANITIZED) e['LD_PRELOAD'] = ASAN_RUNTIME;
   else delete e['LD_PRELOAD'];
   return e;
