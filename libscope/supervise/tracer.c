@@ -256,13 +256,43 @@ static void addr_text(const struct sockaddr_storage *ss, socklen_t len, char *ou
 }
 
 /* The addresses of the socket at fd in process pid, through a copy of the descriptor. */
+/* A pidfd for each process followed, opened at its first socket and closed at its end: a server
+ * that accepts a connection per request pays for one descriptor copy each, not for a pidfd too. */
+#define PIDFDS 64
+static struct {
+    pid_t pid;
+    int fd;
+} pidfds[PIDFDS];
+
+static int pidfd_of(pid_t pid)
+{
+    unsigned h = (unsigned)pid % PIDFDS;
+    if (pidfds[h].pid == pid && pidfds[h].fd > 0)
+        return pidfds[h].fd;
+    if (pidfds[h].fd > 0)
+        close(pidfds[h].fd);
+    pidfds[h].pid = pid;
+    pidfds[h].fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfds[h].fd < 0)
+        pidfds[h].fd = 0;
+    return pidfds[h].fd;
+}
+
+static void pidfd_forget(pid_t pid)
+{
+    unsigned h = (unsigned)pid % PIDFDS;
+    if (pidfds[h].pid == pid && pidfds[h].fd > 0) {
+        close(pidfds[h].fd);
+        pidfds[h].fd = 0;
+    }
+}
+
 static void sock_addrs(pid_t pid, int fd, struct sup_call *c)
 {
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0)
+    int pidfd = pidfd_of(pid);
+    if (pidfd <= 0)
         return;
     int copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-    close(pidfd);
     if (copy < 0)
         return;
     struct sockaddr_storage ss;
@@ -485,8 +515,11 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
         if (t && !t->tgid)
             t->tgid = tgid_of(w) ? tgid_of(w) : w;
         if (WIFEXITED(st) || WIFSIGNALED(st)) {
-            if (t && t->tid == t->tgid && h->proc)
-                h->proc(h->ctx, SUP_EXIT, w, st);
+            if (t && t->tid == t->tgid) {
+                pidfd_forget(w);
+                if (h->proc)
+                    h->proc(h->ctx, SUP_EXIT, w, st);
+            }
             if (w == pid)
                 main_status = st;
             if (t)

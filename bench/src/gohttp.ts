@@ -1,0 +1,111 @@
+/**
+ * A Go HTTP server under wrk, plain and followed from outside (scope-supervise, every event on):
+ * what scope costs a Go program. The server (net/http, 1 KiB answer) is built here with Debian's Go,
+ * CGO_ENABLED=0 (static); it and its supervisor run on CPU 0, wrk on the last CPU. Two loads: 16
+ * keep-alive connections (the watched calls are only each connection's accept and close), and a
+ * new connection for every request (`Connection: close`: an accept, getsockopt and close watched
+ * per request). Medians of interleaved runs; scoped ÷ plain. The scoped run must have recorded the
+ * connections (net.open events), or the bench fails.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Ctx } from './common.js';
+import { arg, canConnect, clearRecords, freePort, killGroup, median, mustHaveRecorded, needs, pinned, r1, r3, runAsync, scoped, sleep, spawnTracked } from './common.js';
+
+const SERVER = `package main
+
+import (
+	"net/http"
+	"os"
+	"strings"
+)
+
+func main() {
+	page := []byte(strings.Repeat("<p>hello from go</p>\\n", 50))
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write(page) })
+	if err := http.ListenAndServe("127.0.0.1:"+os.Args[1], nil); err != nil {
+		panic(err)
+	}
+}
+`;
+
+function build(c: Ctx): string {
+  const dir = join(c.work, 'gohttp');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'main.go'), SERVER);
+  writeFileSync(join(dir, 'go.mod'), 'module gohttp\n\ngo 1.19\n');
+  const exe = join(dir, 'server');
+  execFileSync('go', ['build', '-o', exe, '.'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, CGO_ENABLED: '0', GOCACHE: join(dir, 'cache'), GOPATH: join(dir, 'gopath'), GOFLAGS: '-modcacherw' },
+  });
+  return exe;
+}
+
+async function one(exe: string, port: number, env: NodeJS.ProcessEnv, wrap: string[], secs: number, close: boolean): Promise<number> {
+  const [cmd, ...args] = pinned(0, [...wrap, exe, String(port)]);
+  const srv = spawnTracked(cmd as string, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  srv.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  try {
+    const deadline = Date.now() + 10_000;
+    while (!(await canConnect(port))) {
+      if (srv.exitCode !== null || Date.now() > deadline) throw new Error(`the Go server did not accept: ${err}`);
+      await sleep(20);
+    }
+    const client = ['wrk', '-t1', '-c16', `-d${secs}s`, ...(close ? ['-H', 'Connection: close'] : []), `http://127.0.0.1:${port}/`];
+    const [ccmd, ...cargs] = pinned(availableParallelism() - 1, client);
+    const r = await runAsync(ccmd as string, cargs, { timeoutMs: secs * 1000 + 30_000 });
+    const m = /Requests\/sec:\s+([0-9.]+)/.exec(r.stdout);
+    if (!m) throw new Error(`wrk: ${r.stdout}${r.stderr}`);
+    if (/Non-2xx or 3xx responses/.test(r.stdout)) throw new Error(`wrk: ${r.stdout}`);
+    return Number(m[1]);
+  } finally {
+    await killGroup(srv);
+  }
+}
+
+/** `--only gohttp`. */
+export async function goHttp(c: Ctx): Promise<void> {
+  const skip = needs([['go', 'golang-go'], ['wrk', 'wrk']]);
+  if (skip) {
+    process.stdout.write(`Go HTTP server: ${skip}\n`);
+    return;
+  }
+  const supervisor = join(dirname(c.lib), 'scope-supervise');
+  if (!existsSync(supervisor)) throw new Error(`${supervisor} is not built`);
+  const runs = arg('gohttp-runs', 5);
+  const secs = arg('gohttp-secs', 5);
+  const exe = build(c);
+  const s = scoped(c, 'gohttp', 'all_events');
+  const env = { ...s.env };
+  delete env['LD_PRELOAD']; // the supervisor must not be preloaded itself
+  const wrap = [supervisor, '--lib', c.lib, '--'];
+  const out: Record<string, unknown> = {};
+  for (const close of [false, true]) {
+    const rps: Record<'plain' | 'scoped', number[]> = { plain: [], scoped: [] };
+    const port = await freePort();
+    await one(exe, port, c.plainEnv, [], secs, close); // warm up
+    for (let i = 0; i < runs; i++) {
+      rps.plain.push(await one(exe, port, c.plainEnv, [], secs, close));
+      clearRecords(s);
+      rps.scoped.push(await one(exe, port, env, wrap, secs, close));
+      const rec = await mustHaveRecorded(s, 'Go HTTP server', 'net');
+      if ((rec.events['net'] ?? 0) < 16) throw new Error(`Go HTTP server: only ${rec.events['net'] ?? 0} net events recorded`);
+      clearRecords(s);
+    }
+    const plain = median(rps.plain);
+    const sc = median(rps.scoped);
+    const label = close ? 'a new connection per request' : '16 keep-alive connections';
+    const ratio = sc / plain;
+    out[close ? 'connection_per_request' : 'keep_alive'] = {
+      runs, seconds: secs, client: `wrk -t1 -c16${close ? ' -H "Connection: close"' : ''}`,
+      requests_per_sec_median: { plain: r1(plain), scoped: r1(sc) }, ratio: r3(ratio),
+    };
+    process.stdout.write(`Go HTTP server (static, net/http), ${label} (${secs} s), median of ${runs}: plain ${plain.toFixed(0)}, followed from outside with every event on ${sc.toFixed(0)} req/s (${ratio.toFixed(3)})\n`);
+  }
+  c.latest['gohttp'] = out;
+}
