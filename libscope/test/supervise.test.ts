@@ -10,13 +10,13 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ASAN_RUNTIME, LIB, SANITIZED, evts, isStart, prog, session, traced } from './lib.js';
 import type { Metric } from './lib.js';
+import { startDnsStub } from './servers.js';
 
 const supervisor = join(prog('static_hello'), '../../scope-supervise');
 const tree = prog('static_tree');
@@ -182,30 +182,8 @@ test('with --lib, libscope reports each process of the static tree as its own', 
   assert.ok(refused && refused.body.pid === pid, 'the refused connect');
 });
 
-/** A name server on 127.0.0.1 (UDP) answering every A query with 10.1.2.3 and others with nothing. */
-async function nameServer(): Promise<{ port: number; queries: string[]; close: () => Promise<void> }> {
-  const sock = createSocket('udp4');
-  const queries: string[] = [];
-  sock.on('message', (q, from) => {
-    let i = 12;
-    const labels: string[] = [];
-    while (q[i]) {
-      labels.push(q.subarray(i + 1, i + 1 + q[i]!).toString());
-      i += 1 + q[i]!;
-    }
-    const qtype = q.readUInt16BE(i + 1);
-    queries.push(`${labels.join('.')} ${qtype}`);
-    const question = q.subarray(12, i + 5);
-    const head = Buffer.from([q[0]!, q[1]!, 0x81, 0x80, 0, 1, 0, qtype === 1 ? 1 : 0, 0, 0, 0, 0]);
-    const answer = qtype === 1 ? Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 1, 2, 3]) : Buffer.alloc(0);
-    sock.send(Buffer.concat([head, question, answer]), from.port, from.address);
-  });
-  await new Promise<void>((res) => sock.bind(0, '127.0.0.1', res));
-  return { port: sock.address().port, queries, close: () => new Promise<void>((res) => sock.close(() => res())) };
-}
-
 test('a static program resolving a name itself: its queries are seen as it sends them, as dns.req, and its proc.* at its end', async () => {
-  const ns = await nameServer();
+  const ns = await startDnsStub({ aaaa: [] });
   // SCOPE_DNS_PORTS: the helper's libscope reads this server's port as a name server's
   const s = session({ SCOPE_EVENT_MAXEPS: '0', SCOPE_METRIC_FORMAT: 'ndjson', SCOPE_DNS_PORTS: String(ns.port) });
   dirs.push(s.dir);
@@ -213,7 +191,7 @@ test('a static program resolving a name itself: its queries are seen as it sends
   await ns.close();
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.split('\n').filter(Boolean).sort().join(','), 'answers 0,answers 1,answers 1', 'the program got its answers: its calls ran as they do alone');
-  assert.equal(ns.queries.sort(), ['static.example.test 1', 'static.example.test 1', 'static.example.test 28']);
+  assert.equal(ns.queries.map((q) => `${q.name} ${q.typeName}`).sort(), ['static.example.test A', 'static.example.test A', 'static.example.test AAAA']);
   const pid = seen[0]!.pid;
   const write = seen.find((x) => x.call === 'write');
   assert.ok(write && write.pid === pid && write.sent?.length === 1 && write.sent[0] === write.ret, `the query written: ${JSON.stringify(write)}`);
@@ -232,7 +210,7 @@ test('--preload: a dynamic program the static one runs loads libscope and report
   const s = session({ SCOPE_EVENT_MAXEPS: '0' });
   dirs.push(s.dir);
   const preload = SANITIZED ? `${ASAN_RUNTIME}:${LIB}` : LIB;
-  const ns = await nameServer();
+  const ns = await startDnsStub();
   const { r, seen } = await supervised([prog('static_dns'), String(ns.port), 'x.test', '/bin/cat', '/etc/hostname'], { env: libEnv(s.env), lib: true, preload });
   await ns.close();
   assert.is(r.status, 0, r.stderr);
