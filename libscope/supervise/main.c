@@ -430,15 +430,7 @@ static void privileges_lost(pid_t pid)
     bool privileged = (st.st_mode & (S_ISUID | S_ISGID)) || getxattr(path, "security.capability", NULL, 0) > 0;
     if (!privileged)
         return;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "re");
-    char line[256];
-    int nnp = 0;
-    while (f && fgets(line, sizeof line, f) && sscanf(line, "NoNewPrivs: %d", &nnp) != 1)
-        ;
-    if (f)
-        fclose(f);
-    if (nnp || geteuid() != 0)
+    if (sup_status(pid, "NoNewPrivs") || geteuid() != 0)
         helper_notice(pid, exe, " is setuid, setgid or has file capabilities, and ran without its privileges: it was followed from outside (scope-supervise, no_new_privs)");
 }
 
@@ -651,16 +643,7 @@ static int follow_exec(pid_t tid, int go_fd, int ready_fd, const struct sup_hook
     if (!(pf.revents & POLLIN) || read(go_fd, &go, 1) != 1 || go != 1)
         return 125;   /* it gave up waiting: it execs unfollowed, with the notice */
     close(go_fd);
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-    FILE *f = fopen(path, "re");
-    pid_t tgid = 0;
-    char line[256];
-    while (f && fgets(line, sizeof line, f) && sscanf(line, "Tgid: %d", &tgid) != 1)
-        ;
-    if (f)
-        fclose(f);
-    set_inproc(tgid, true);   /* its libscope reports for it until its exec */
+    set_inproc((pid_t)sup_status(tid, "Tgid"), true);   /* its libscope reports for it until its exec */
     char why[512] = "";
     int rc = sup_seize(tid, ready_fd, h, why, sizeof why);
     return rc < 0 ? 125 : 0;

@@ -105,21 +105,26 @@ static struct thread *thread_of(pid_t tid, bool make)
     return t;
 }
 
-/* The thread group of tid, from /proc (0 when it is gone). */
-static pid_t tgid_of(pid_t tid)
+long sup_status(pid_t tid, const char *key)
 {
     char name[64], buf[512];
     snprintf(name, sizeof name, "/proc/%d/status", (int)tid);
     FILE *f = fopen(name, "re");
     if (!f)
         return 0;
-    pid_t tg = 0;
+    long v = 0;
+    size_t kl = strlen(key);
     while (fgets(buf, sizeof buf, f))
-        if (sscanf(buf, "Tgid: %d", &tg) == 1)
+        if (!strncmp(buf, key, kl) && buf[kl] == ':') {
+            v = strtol(buf + kl + 1, NULL, 10);
             break;
+        }
     fclose(f);
-    return tg;
+    return v;
 }
+
+/* The thread group of tid (0 when it is gone). */
+static pid_t tgid_of(pid_t tid) { return (pid_t)sup_status(tid, "Tgid"); }
 
 /* ---- reading the tracee's memory ----------------------------------------------------------- */
 /* n bytes of the tracee's memory at addr into out; how many were read (0 on failure or a NULL). */

@@ -70,6 +70,9 @@ struct sup_start {
     const char *preload;   /* non-NULL: the program's LD_PRELOAD (its dynamic descendants load it) */
 };
 
+/* A number from /proc/TID/status ("Tgid", "NoNewPrivs"…); 0 when absent or gone. */
+long sup_status(pid_t tid, const char *key);
+
 /* The name of a system call this tracer may report, or NULL. */
 const char *sup_call_name(long nr);
 
