@@ -222,18 +222,22 @@ test('fork: the child makes its own connection, which begins with its own proces
 
 test('tls: the server certificate is checked; without our CA nothing is sent, unless validation is off', async () => {
   const rec = await receiver('tls');
+  let got: unknown[];
   const s = session({ SCOPE_EVENT_DEST: rec.url('localhost') });
-  const r = await runAsync(prog('destload'), ['5', '0', work], s.env);
-  assert.is(r.status, 0, r.stderr);
-  assert.is(r.stderr, '');
-  assert.match(s.log(), /certificate verification failed/);
-  assert.ok(rec.conns.every((c) => c === ''), 'nothing delivered');
   const s2 = session({ SCOPE_EVENT_DEST: rec.url('localhost'), SCOPE_EVENT_TLS_VALIDATE_SERVER: 'false' });
-  const r2 = await runAsync(prog('destload'), ['5', '0', work], s2.env);
-  assert.is(r2.status, 0, r2.stderr);
-  await until(() => rec.ended() >= 1);
-  await rec.close();
-  const got = lines(rec.conns.filter((c) => c !== '').join(''));
+  try {
+    const r = await runAsync(prog('destload'), ['5', '0', work], s.env);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stderr, '');
+    assert.match(s.log(), /certificate verification failed/);
+    assert.ok(rec.conns.every((c) => c === ''), 'nothing delivered');
+    const r2 = await runAsync(prog('destload'), ['5', '0', work], s2.env);
+    assert.is(r2.status, 0, r2.stderr);
+    await until(() => rec.ended() >= 1);
+  } finally {
+    await rec.close(); // a failed assertion must not leave the receiver holding the test process open
+  }
+  got = lines(rec.conns.filter((c) => c !== '').join(''));
   assert.ok(isStart(got[0]));
   assert.is(got.filter((e) => isEvt(e) && e.body.source === 'fs.open' && String(e.body.data['file']).startsWith(work)).length, 5);
   rmSync(s.dir, { recursive: true });
