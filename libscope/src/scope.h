@@ -28,6 +28,11 @@ extern const struct scope_hook scope_hooks[SCOPE_FN_COUNT];
 /* Our own wrapper for fn, as our symbol table defines it. Not &name: loaded by dlopen, behind
  * libc, our own references to an exported name are bound to libc's definition. */
 void *scope_wrapper_addr(enum scope_fn fn);
+/* The main program's own definition of name (its dynamic symbol table), or NULL: node defines
+ * OpenSSL's functions in its executable (wrap_tls.c hooks them at their entry). */
+void *scope_exe_symbol(const char *name);
+/* interpose/wrap_tls.c: OpenSSL's functions defined in the executable hooked at their entry. */
+void scope_tls_entry_hooks(void);
 /* Logs the functions libc lacks (once the log destination exists). */
 void scope_log_missing(void);
 

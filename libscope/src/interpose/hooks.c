@@ -41,15 +41,13 @@ struct symbols {
     const uint32_t *gnu, *sysv;
 };
 
-static bool own_symbols(struct symbols *t)
+/* The tables of the object loaded at base whose dynamic section is dyn. */
+static bool symbols_of(struct symbols *t, uintptr_t base, const ElfW(Dyn) *dyn)
 {
-    Dl_info info;
     memset(t, 0, sizeof *t);
-    if (!dladdr((void *)&own_symbols, &info) || !info.dli_fbase)
-        return false;
-    uintptr_t base = t->base = (uintptr_t)info.dli_fbase;
+    t->base = base;
 #define ADDR(v) ((uintptr_t)(v) < base ? (uintptr_t)(v) + base : (uintptr_t)(v))
-    for (const ElfW(Dyn) *d = _DYNAMIC; d->d_tag != DT_NULL; d++)
+    for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++)
         switch (d->d_tag) {
         case DT_SYMTAB: t->symtab = (const ElfW(Sym) *)ADDR(d->d_un.d_ptr); break;
         case DT_STRTAB: t->strtab = (const char *)ADDR(d->d_un.d_ptr); break;
@@ -58,6 +56,15 @@ static bool own_symbols(struct symbols *t)
         }
 #undef ADDR
     return t->symtab && t->strtab && (t->gnu || t->sysv);
+}
+
+static bool own_symbols(struct symbols *t)
+{
+    Dl_info info;
+    memset(t, 0, sizeof *t);
+    if (!dladdr((void *)&own_symbols, &info) || !info.dli_fbase)
+        return false;
+    return symbols_of(t, (uintptr_t)info.dli_fbase, _DYNAMIC);
 }
 
 /* Our own definition of name, looked up in our symbol table (GNU hash, or the SysV one). Neither
@@ -100,6 +107,28 @@ static void find_wrappers(void)
         void *w = have && scope_fn_cat[i] != SCOPE_CAT_dl ? own_symbol(&own, scope_hooks[i].name) : NULL;
         wrappers[i] = w ? w : scope_hooks[i].wrapper;
     }
+}
+
+/* The main program's dynamic section: the first object dl_iterate_phdr reports. */
+static int first_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct symbols *t = arg;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            symbols_of(t, info->dlpi_addr, (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr));
+    return 1;
+}
+
+void *scope_exe_symbol(const char *name)
+{
+    struct symbols exe;
+    memset(&exe, 0, sizeof exe);
+    dl_iterate_phdr(first_object, &exe);
+    if (!exe.symtab || !exe.strtab || (!exe.gnu && !exe.sysv))
+        return NULL;
+    void *p = own_symbol(&exe, name);
+    return p && !scope_in_self(p) ? p : NULL;
 }
 
 void *scope_wrapper_addr(enum scope_fn fn)

@@ -214,7 +214,8 @@ static void init_once(void)
         scope_pin_take_handed();
         scope_ident_take_carried();
         scope_config_load();
-        scope_start(SCOPE_MODE_PRELOAD);
+        if (scope_start(SCOPE_MODE_PRELOAD) == 0)
+            scope_tls_entry_hooks();   /* node's own OpenSSL (wrap_tls.c) */
     }
     atomic_store(&scope_ready, 1);
     scope_guard = saved_guard;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dest/log.h"
+#include "interpose/hook.h"
 #include "interpose/wrap.h"
 
 #define TLS_REAL(name) (scope_real_##name || scope_tls_resolve(SCOPE_FN_##name))
@@ -130,4 +132,97 @@ SCOPE_API ssize_t gnutls_record_send(void *session, const void *data, size_t siz
     ssize_t r = scope_real_gnutls_record_send(session, data, size);
     tls_leave(SCOPE_FN_gnutls_record_send, true, r, data, session, true);
     return r;
+}
+
+/* ---- OpenSSL inside the executable (node): hooked at its entry ------------------------------
+ * node links OpenSSL into its binary and calls SSL_read and SSL_write directly, never through a
+ * GOT entry: the wrappers above never see those calls. The functions are hooked at their entry
+ * (interpose/hook.c) instead. node's TLS works through memory BIOs: SSL_get_fd knows no socket,
+ * and the socket I/O happens around the calls, not in them, on the same thread: the ciphertext of
+ * what SSL_read returns was read from the socket just before; what SSL_write takes goes to the
+ * socket just after. So a read is the socket's this thread touched last before the call, and the
+ * SSL object remembers it (tls_map) for its writes; a write before any read (a client's first)
+ * takes the socket touched last too (its handshake's). */
+enum { E_READ, E_WRITE, E_READ_EX, E_WRITE_EX, E_COUNT };
+static const char *const entry_names[E_COUNT] = {"SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex"};
+static struct scope_entry_hook entry[E_COUNT];
+
+static int entry_fd(void *ssl, bool read, int before)
+{
+    int fd = ssl_fd(ssl);
+    if (fd >= 0 && scope_is_sock(fd))
+        return fd;
+    size_t h = ((uintptr_t)ssl >> 4) % TLS_MAP;
+    bool known = atomic_load_explicit(&tls_map[h].obj, memory_order_relaxed) == ssl;
+    if (before >= 0 && scope_is_sock(before) && (read || !known)) {
+        atomic_store_explicit(&tls_map[h].fd, before, memory_order_relaxed);
+        atomic_store_explicit(&tls_map[h].obj, ssl, memory_order_relaxed);
+        return before;
+    }
+    return known ? atomic_load_explicit(&tls_map[h].fd, memory_order_relaxed) : -1;
+}
+
+/* After the original call: only the outermost is the app's (our SSL_read wrapper above, reached
+ * through a GOT, calls the hooked function as its real one; SSL_write may call SSL_write_ex). */
+static void entry_leave(enum scope_fn fn, bool tx, ssize_t n, const void *buf, void *ssl, int before)
+{
+    if (--tls_depth > 0 || n <= 0 || !scope_enter())
+        return;
+    int saved_errno = errno;
+    scope_tls_io(fn, entry_fd(ssl, !tx, before), tx, n, buf);
+    errno = saved_errno;
+    scope_leave();
+}
+
+static int entry_SSL_read(void *ssl, void *buf, int num)
+{
+    int before = scope_last_sock;
+    tls_depth++;
+    int r = ((int (*)(void *, void *, int))entry[E_READ].original)(ssl, buf, num);
+    entry_leave(SCOPE_FN_SSL_read, false, r, buf, ssl, before);
+    return r;
+}
+
+static int entry_SSL_write(void *ssl, const void *buf, int num)
+{
+    int before = scope_last_sock;
+    tls_depth++;
+    int r = ((int (*)(void *, const void *, int))entry[E_WRITE].original)(ssl, buf, num);
+    entry_leave(SCOPE_FN_SSL_write, true, r, buf, ssl, before);
+    return r;
+}
+
+static int entry_SSL_read_ex(void *ssl, void *buf, size_t num, size_t *got)
+{
+    int before = scope_last_sock;
+    tls_depth++;
+    int r = ((int (*)(void *, void *, size_t, size_t *))entry[E_READ_EX].original)(ssl, buf, num, got);
+    entry_leave(SCOPE_FN_SSL_read_ex, false, r == 1 && got ? (ssize_t)*got : 0, buf, ssl, before);
+    return r;
+}
+
+static int entry_SSL_write_ex(void *ssl, const void *buf, size_t num, size_t *put)
+{
+    int before = scope_last_sock;
+    tls_depth++;
+    int r = ((int (*)(void *, const void *, size_t, size_t *))entry[E_WRITE_EX].original)(ssl, buf, num, put);
+    entry_leave(SCOPE_FN_SSL_write_ex, true, r == 1 && put ? (ssize_t)*put : 0, buf, ssl, before);
+    return r;
+}
+
+void scope_tls_entry_hooks(void)
+{
+    void *const replacement[E_COUNT] = {(void *)entry_SSL_read, (void *)entry_SSL_write, (void *)entry_SSL_read_ex,
+                                        (void *)entry_SSL_write_ex};
+    for (int i = 0; i < E_COUNT; i++) {
+        void *target = scope_exe_symbol(entry_names[i]);
+        if (!target || entry[i].target)
+            continue;   /* not in the executable (a libssl's are reached through the GOT), or done */
+        int rc = scope_entry_hook_install(&entry[i], target, replacement[i]);
+        if (rc == 0)
+            scope_log(SCOPE_LOG_INFO, "%s of the executable hooked at its entry: its TLS plaintext is seen", entry_names[i]);
+        else
+            scope_log(SCOPE_LOG_WARNING, "%s of the executable could not be hooked at its entry (%s): its TLS plaintext is not seen",
+                      entry_names[i], scope_strerror(-rc));
+    }
 }
