@@ -83,4 +83,28 @@ srv.listen(0, '127.0.0.1', () => console.log(String(srv.address().port)));`;
   if (!readFileSync('/proc/self/maps', 'utf8').includes('libssl.so')) assert.match(s.log(), /SSL_read of the executable hooked at its entry/);
 });
 
+test('node http2 over TLS, client and server in one process: both sides\' http events, flavor 2.0, scheme https', async () => {
+  const cert = await startHttps({}); // only for its certificate
+  const s = session({ SCOPE_EVENT_HTTP: 'true' });
+  const script = `const http2 = require('http2'), fs = require('fs');
+const srv = http2.createSecureServer({ key: fs.readFileSync(${JSON.stringify(cert.keyFile)}), cert: fs.readFileSync(${JSON.stringify(cert.certFile)}) });
+srv.on('stream', (st) => { st.respond({ ':status': 200, 'content-type': 'text/plain' }); st.end('h2 over tls\\n'); });
+srv.listen(0, '127.0.0.1', () => {
+  const c = http2.connect('https://127.0.0.1:' + srv.address().port, { rejectUnauthorized: false });
+  const r = c.request({ ':path': '/h2?z=3' });
+  let b = ''; r.on('data', (d) => (b += d)); r.on('end', () => { console.log(JSON.stringify(b)); c.close(); srv.close(); });
+  r.end();
+});`;
+  const r = await runAsync(process.execPath, ['-e', script], s.env);
+  await cert.close();
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, '"h2 over tls\\n"\n');
+  const ev = s.events();
+  const req = evts(ev, 'http.req');
+  assert.equal(req.map((e) => [d(e).http_method, d(e).http_target, d(e).http_flavor, d(e).http_scheme]),
+    [['GET', '/h2?z=3', '2.0', 'https'], ['GET', '/h2?z=3', '2.0', 'https']], `the client's and the server's: ${JSON.stringify(req.map((e) => d(e)))}`);
+  const resp = evts(ev, 'http.resp');
+  assert.equal(resp.map((e) => [d(e).http_status_code, d(e).http_flavor, d(e).http_scheme]), [[200, '2.0', 'https'], [200, '2.0', 'https']]);
+});
+
 test.run();
