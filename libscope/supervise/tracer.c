@@ -20,6 +20,9 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#if defined(__x86_64__)
+#include <sys/user.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -50,9 +53,11 @@ struct thread {
     pid_t tid, tgid;     /* tid 0: a free slot */
     bool in_call;        /* between a watched call's entry and its exit */
     bool in_send;        /* between a send's entry and its exit, on the name server's socket */
-    /* After a connect to a name server: this thread's every call is stopped at (PTRACE_SYSCALL)
-     * for the next watch_left calls, so the query it sends on watch_fd is seen. */
-    int watch_fd, watch_left;
+    /* After a connect to a name server in its process: this thread's every call is stopped at
+     * (PTRACE_SYSCALL) for the next watch_left calls, so a query sent on one of watch_fd is seen
+     * (by any thread: Go's goroutines move between threads, and its resolver asks A and AAAA on
+     * two sockets at once). */
+    int watch_fd[4], nwatch, watch_left;
     struct sup_call call;
 };
 
@@ -60,7 +65,7 @@ struct thread {
  * A connected datagram socket is watched whatever its port (a resolver told another server). */
 static unsigned dns_ports[8] = {53};
 static int ndns_ports = 1;
-#define DNS_WATCH_CALLS 64
+#define DNS_WATCH_CALLS 256
 
 static void dns_ports_from_env(void)
 {
@@ -125,6 +130,54 @@ long sup_status(pid_t tid, const char *key)
 
 /* The thread group of tid (0 when it is gone). */
 static pid_t tgid_of(pid_t tid) { return (pid_t)sup_status(tid, "Tgid"); }
+
+/* ---- the name servers' sockets watched for queries ------------------------------------------ */
+static bool watching(const struct thread *t, int fd)
+{
+    for (int i = 0; i < t->nwatch; i++)
+        if (t->watch_fd[i] == fd)
+            return true;
+    return false;
+}
+
+/* A connect of thread t reached a name server on fd: every thread of its process watches for
+ * the query (the others are interrupted, to be resumed stopping at each call). */
+static void watch(struct thread *t, int fd)
+{
+    for (size_t i = 0; i < nthreads; i++) {
+        struct thread *u = &threads[i];
+        if (!u->tid || u->tgid != t->tgid)
+            continue;
+        if (!watching(u, fd)) {
+            if (u->nwatch == 4)
+                memmove(u->watch_fd, u->watch_fd + 1, 3 * sizeof *u->watch_fd);
+            else
+                u->nwatch++;
+            u->watch_fd[u->nwatch - 1] = fd;
+        }
+        bool was = u->watch_left > 0;
+        u->watch_left = DNS_WATCH_CALLS;
+        if (u != t && !was)
+            ptrace(PTRACE_INTERRUPT, u->tid, 0, 0);   /* its stop resumes it with PTRACE_SYSCALL */
+    }
+}
+
+static void unwatch(pid_t tgid, int fd)
+{
+    for (size_t i = 0; i < nthreads; i++) {
+        struct thread *u = &threads[i];
+        if (!u->tid || u->tgid != tgid)
+            continue;
+        for (int k = 0; k < u->nwatch; k++)
+            if (u->watch_fd[k] == fd) {
+                memmove(u->watch_fd + k, u->watch_fd + k + 1, (size_t)(u->nwatch - k - 1) * sizeof *u->watch_fd);
+                u->nwatch--;
+                break;
+            }
+        if (!u->nwatch)
+            u->watch_left = 0;
+    }
+}
 
 /* ---- reading the tracee's memory ----------------------------------------------------------- */
 /* n bytes of the tracee's memory at addr into out; how many were read (0 on failure or a NULL). */
@@ -203,8 +256,8 @@ static struct sup_call *call_begin(struct thread *t, long nr, const uint64_t arg
 static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
 {
     struct sup_call *c = call_begin(t, (long)si->seccomp.nr, (const uint64_t *)si->seccomp.args);
-    if (c->nr == SYS_close && (int)c->args[0] == t->watch_fd)
-        t->watch_left = 0;   /* the name server's socket is closed: nothing more to see on it */
+    if (c->nr == SYS_close)
+        unwatch(t->tgid, (int)c->args[0]);   /* a name server's socket closed: its number may be reused */
     const struct scope_sup_call *w = watched_of(c->nr);
     switch (w ? w->args : SCOPE_SUP_NONE) {
     case SCOPE_SUP_PATH0:
@@ -498,6 +551,18 @@ static void own_signals(pid_t main_pid)
 
 static int shell_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
 
+/* Whether thread tid, at its exit stop, is ending its whole process (in exit_group). */
+static bool group_exit(pid_t tid)
+{
+#if defined(__x86_64__)
+    struct user_regs_struct r;
+    return ptrace(PTRACE_GETREGS, tid, 0, &r) == 0 && (long)r.orig_rax == SYS_exit_group;
+#else
+    (void)tid;
+    return false;   /* elsewhere the leader's exit stop only */
+#endif
+}
+
 /* A watched call stops at its entry (seccomp), and forks, clones, execs and exits are followed. */
 #define SEIZE_OPTIONS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
                        PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
@@ -548,7 +613,7 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
             if (t && ptrace(PTRACE_GET_SYSCALL_INFO, w, sizeof si, &si) > 0) {
                 if (si.op == PTRACE_SYSCALL_INFO_ENTRY && t->watch_left > 0) {
                     t->watch_left--;
-                    if (is_send((long)si.entry.nr) && (int)si.entry.args[0] == t->watch_fd)
+                    if (is_send((long)si.entry.nr) && watching(t, (int)si.entry.args[0]))
                         send_entry(t, &si);
                 } else if (si.op == PTRACE_SYSCALL_INFO_EXIT && t->in_call) {
                     t->call.ret = si.exit.rval;
@@ -556,8 +621,7 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
                     at_exit(&t->call);
                     if (t->call.nr == SYS_connect && (t->call.ret == 0 || t->call.ret == -EINPROGRESS) &&
                         to_name_server(&t->call)) {
-                        t->watch_fd = (int)t->call.args[0];
-                        t->watch_left = DNS_WATCH_CALLS;
+                        watch(t, (int)t->call.args[0]);
                     }
                     if (h->call)
                         h->call(h->ctx, &t->call);
@@ -569,9 +633,11 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
                 }
             }
         } else if (sig == SIGTRAP && ev == PTRACE_EVENT_EXIT) {
-            /* exiting, still whole: what is read of it at its end is read now */
-            if (t && t->tid == t->tgid && h->proc)
-                h->proc(h->ctx, SUP_ENDING, w, 0);
+            /* exiting, still whole: what is read of it at its end is read now. The thread that
+             * calls exit_group is the one that stops here (the others, killed, do not stop), and
+             * with Go it is often not the leader. */
+            if (t && h->proc && (t->tid == t->tgid || group_exit(w)))
+                h->proc(h->ctx, SUP_ENDING, t->tgid, 0);
         } else if (sig == SIGTRAP && (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_VFORK || ev == PTRACE_EVENT_CLONE)) {
             unsigned long nt = 0;
             ptrace(PTRACE_GETEVENTMSG, w, 0, &nt);
@@ -593,7 +659,7 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
             }
             if (t) {
                 t->in_call = t->in_send = false;
-                t->watch_left = 0;
+                t->watch_left = t->nwatch = 0;
                 t->tgid = w;
             }
             for (size_t i = 0; i < nthreads; i++)
