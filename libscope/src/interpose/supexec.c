@@ -55,6 +55,24 @@ static char *dec(char *end, long v)   /* v in decimal, written backwards ending 
     return end;
 }
 
+/* The supervisor's environment (room for n + 1 in out, others for one LD_PRELOAD): src without this
+ * library in LD_PRELOAD (it would be scoped itself); *preload, when asked, the LD_PRELOAD of src. */
+static void env_without_self(char *const src[], size_t n, char **out, char *others, size_t cap, const char **preload)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(src[i], "LD_PRELOAD=", 11)) {
+            out[k++] = src[i];
+            continue;
+        }
+        if (preload)
+            *preload = src[i] + 11;
+        if (scope_exec_without_self(src[i], others, cap))
+            out[k++] = others;
+    }
+    out[k] = NULL;
+}
+
 /* The grandchild: becomes scope-supervise following tid, talking on go (read) and ready (write). */
 static __attribute__((noreturn)) void start_supervisor(const char *exe, const char *lib, pid_t tid, int go, int ready)
 {
@@ -73,20 +91,12 @@ static __attribute__((noreturn)) void start_supervisor(const char *exe, const ch
     char tidbuf[24];
     char *argv[] = {(char *)SUPERVISOR, "--lib", (char *)lib, "--seize", dec(tidbuf + sizeof tidbuf, tid),
                     "--go-fd", "3", "--ready-fd", "4", NULL};
-    /* its own environment does not load this library (it would be scoped itself): the app's,
-     * without it in LD_PRELOAD; each helper takes the program's own environment */
+    /* the app's environment; each helper takes the program's own */
     size_t n = 0;
     while (environ && environ[n] && n < MAX_ENV)
         n++;
     char *env[n + 1], others[PATH_MAX + 4096];
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(environ[i], "LD_PRELOAD=", 11))
-            env[k++] = environ[i];
-        else if (scope_exec_without_self(environ[i], others, sizeof others))
-            env[k++] = others;
-    }
-    env[k] = NULL;
+    env_without_self(environ, n, env, others, sizeof others, NULL);
     sys(SYS_execve, (long)exe, (long)argv, (long)env, 0, 0);
     sys(SYS_exit_group, 127, 0, 0, 0, 0);
     __builtin_unreachable();
@@ -190,20 +200,10 @@ bool scope_spawn_follow(int *rc, enum scope_exe_kind k, const char *path, pid_t 
         ne++;
     if (na >= MAX_ENV || ne >= MAX_ENV)
         return false;
-    /* its own environment without this library in LD_PRELOAD; the program's LD_PRELOAD given apart */
+    /* the program's LD_PRELOAD is given apart */
     char *senv[ne + 1], others[PATH_MAX + 4096];
     const char *preload = NULL;
-    size_t k2 = 0;
-    for (size_t i = 0; i < ne; i++) {
-        if (strncmp(env[i], "LD_PRELOAD=", 11))
-            senv[k2++] = env[i];
-        else {
-            preload = env[i] + 11;
-            if (scope_exec_without_self(env[i], others, sizeof others))
-                senv[k2++] = others;
-        }
-    }
-    senv[k2] = NULL;
+    env_without_self(env, ne, senv, others, sizeof others, &preload);
     char *sargv[na + 12];
     size_t j = 0;
     sargv[j++] = (char *)SUPERVISOR;

@@ -34,12 +34,7 @@ export function tracerOf(pid: number): number {
 /** pid's tracer when it is our scope-supervise (the one this installation runs), else null. */
 export function supervisorOf(pid: number, env: NodeJS.ProcessEnv): number | null {
   const tracer = tracerOf(pid);
-  if (!tracer) return null;
-  try {
-    return realpathSync(readlinkSync(`/proc/${tracer}/exe`)) === realpathSync(scopeSupervisePath(env)) ? tracer : null;
-  } catch {
-    return null;
-  }
+  return tracer && isSupervisor(tracer, env) ? tracer : null;
 }
 
 /** Why a static or Go process cannot be followed now, or null. */
