@@ -40,6 +40,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +435,35 @@ static void privileges_lost(pid_t pid)
         helper_notice(pid, exe, " is setuid, setgid or has file capabilities, and ran without its privileges: it was followed from outside (scope-supervise, no_new_privs)");
 }
 
+/* The plaintext of a Go program's TLS connection (gotls.h): "tls" messages of at most TLS_PART
+ * bytes, args[0] the descriptor, args[1] 1 for a write, args[2] 1 for bytes counted but not copied
+ * (ret their number, no data). */
+#define TLS_PART 16384
+static void helper_tls(const struct gotls_io *io)
+{
+    struct helper *h = helper_of(io->pid);
+    if (!h)
+        return;
+    static struct sup_call c;
+    memset(&c, 0, offsetof(struct sup_call, path));
+    c.pid = io->pid;
+    c.tid = io->tid;
+    c.path[0] = c.path2[0] = c.abs[0] = c.abs2[0] = 0;
+    c.addrlen = c.local_len = c.peer_len = 0;
+    c.t_ns = io->t_ns;
+    c.args[0] = (uint64_t)(int64_t)io->fd;
+    c.args[1] = io->tx;
+    for (size_t at = 0; at < io->len; at += TLS_PART) {
+        size_t n = io->len - at < TLS_PART ? io->len - at : TLS_PART;
+        helper_message(h, &c, io->data + at, (unsigned)n, "tls");
+    }
+    if (io->total > io->len) {
+        c.args[2] = 1;
+        c.ret = (int64_t)(io->total - io->len);
+        helper_message(h, &c, NULL, 0, "tls");
+    }
+}
+
 /* ---- processes that preload libscope: they report for themselves --------------------------- */
 static const char *preload;   /* --preload */
 static pid_t *inproc;
@@ -574,6 +604,41 @@ static void on_proc(void *vctx, enum sup_event e, pid_t pid, long other)
         helper_end(pid, false, false);
         set_inproc(pid, false);
     }
+}
+
+static void on_tls(void *vctx, const struct gotls_io *io)
+{
+    struct ctx *x = vctx;
+    if (quiet || is_inproc(io->pid))
+        return;
+    if (x->calls) {
+        fprintf(x->calls, "{\"pid\":%d,\"tid\":%d,\"tls\":\"%s\",\"fd\":%d,\"len\":%zu,\"total\":%zu}\n",
+                (int)io->pid, (int)io->tid, io->tx ? "write" : "read", io->fd, io->len, io->total);
+        fflush(x->calls);
+    }
+    if (lib)
+        helper_tls(io);
+}
+
+static void on_notice(void *vctx, pid_t pid, const char *says)
+{
+    struct ctx *x = vctx;
+    if (x->calls) {
+        static struct sbuf b;
+        b.len = 0;
+        sb_fmt(&b, "{\"pid\":%d", (int)pid);
+        sb_kv_s(&b, "notice", says);
+        sb_fmt(&b, "}\n");
+        fwrite(b.p, 1, b.len, x->calls);
+        fflush(x->calls);
+    }
+    char path[64], exe[SUP_PATH_MAX], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    ssize_t n = readlink(path, exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    snprintf(text, sizeof text, ": its TLS plaintext is not seen: %s", says);
+    if (!quiet && lib)
+        helper_notice(pid, exe, text);
 }
 
 static bool on_reaped(void *vctx, pid_t pid, int status)
@@ -726,7 +791,7 @@ int main(int argc, char **argv)
     }
     for (size_t k = 0; k < sizeof helpers / sizeof helpers[0]; k++)
         helpers[k].fd = helpers[k].ack = -1;
-    struct sup_hooks h = {&x, on_call, on_proc, on_reaped, wanted};
+    struct sup_hooks h = {&x, on_call, on_proc, on_reaped, wanted, on_tls, on_notice};
     if (attach) {
         if (ready_fd < 0 || !lib || (config_fd >= 0 && !read_settings(config_fd)))
             return usage();

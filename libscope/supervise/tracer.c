@@ -563,6 +563,8 @@ static bool group_exit(pid_t tid)
 #endif
 }
 
+static const char *go_image(pid_t pid, pid_t tid);
+
 /* A watched call stops at its entry (seccomp), and forks, clones, execs and exits are followed. */
 #define SEIZE_OPTIONS (PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
                        PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
@@ -587,6 +589,7 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
         if (WIFEXITED(st) || WIFSIGNALED(st)) {
             if (t && t->tid == t->tgid) {
                 pidfd_forget(w);
+                gotls_forget(w);
                 if (h->proc)
                     h->proc(h->ctx, SUP_EXIT, w, st);
             }
@@ -645,6 +648,8 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
             bool thread = ev == PTRACE_EVENT_CLONE && tgid_of((pid_t)nt) == (t ? t->tgid : 0);
             if (n)
                 n->tgid = thread && t ? t->tgid : (pid_t)nt;
+            if (!thread && t)
+                gotls_fork(t->tgid, (pid_t)nt);   /* the same memory, our breakpoints in it */
             if (h->proc)
                 h->proc(h->ctx, thread ? SUP_THREAD : SUP_FORK, t ? t->tgid : w, (long)nt);
         } else if (sig == SIGTRAP && ev == PTRACE_EVENT_EXEC) {
@@ -667,6 +672,14 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
                     threads[i].tid = 0;
             if (h->proc)
                 h->proc(h->ctx, SUP_EXEC, w, (pid_t)former != w ? (long)former : 0);
+            gotls_forget(w);
+            if (h->tls && (!h->wanted || h->wanted(h->ctx, w))) {
+                const char *why = go_image(w, w);
+                if (why && h->notice)
+                    h->notice(h->ctx, w, why);
+            }
+        } else if (sig == SIGTRAP && ev == 0 && t && h->tls && gotls_trap(t->tgid, w, h->tls, h->ctx)) {
+            /* one of our breakpoints in a Go program: handled, and no signal for it */
         } else if (ev == PTRACE_EVENT_STOP) {
             if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
                 ptrace(PTRACE_LISTEN, w, 0, 0);   /* a group-stop: stays stopped until SIGCONT */
@@ -841,10 +854,87 @@ static long remote_syscall(pid_t tid, const struct user_regs_struct *saved, uint
     return -EAGAIN;
 }
 
+/* Thread tid, in a ptrace stop inside a system call, runs on to its first user instruction
+ * after it and stops there (signals meanwhile held). false when it is gone. */
+static bool step_out_of_call(pid_t tid, struct held *held)
+{
+    for (int tries = 0; tries < 64; tries++) {
+        if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) != 0)
+            return false;
+        int st;
+        pid_t w;
+        while ((w = waitpid(tid, &st, __WALL)) < 0 && errno == EINTR)
+            ;
+        if (w != tid || !WIFSTOPPED(st))
+            return false;
+        int sig = WSTOPSIG(st);
+        if (sig == SIGTRAP && ((unsigned)st >> 16) == 0)
+            return true;
+        if (((unsigned)st >> 16) == 0 && held->n < 32)
+            held->sig[held->n++] = sig;
+    }
+    return false;
+}
+
+/* The stopped thread gotls's page is mapped through (its registers taken, and its syscall
+ * instruction found, at the first need: most images are not Go). */
+static struct {
+    pid_t pid, tid;
+    bool in_exec;   /* stopped in its execve (the exec event): stepped out of it first */
+    bool taken;
+    struct user_regs_struct saved;
+    uint64_t insn;
+    struct held held;
+} via;
+
+static uint64_t map_via(pid_t pid, pid_t tid, uint64_t hint, size_t len)
+{
+    if (pid != via.pid || tid != via.tid)
+        return 0;
+    if (!via.taken) {
+        /* In its exec's stop the thread is still in the execve call, whose result the kernel
+         * stores in rax on the way out: a call made from there would be another. One
+         * instruction of the new program is run first (its entry's), and it is then stopped in
+         * user space. */
+        if (via.in_exec && !step_out_of_call(tid, &via.held))
+            return 0;
+        if (!(via.insn = syscall_insn(pid)) || ptrace(PTRACE_GETREGS, tid, 0, &via.saved) != 0)
+            return 0;
+        via.taken = true;
+    }
+    long a = remote_syscall(tid, &via.saved, via.insn, &via.held, SYS_mmap, hint, len, PROT_READ | PROT_EXEC,
+                            MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+    return a > 0 && (unsigned long)a < -4096UL ? (uint64_t)a : 0;
+}
+
+/* A new image of pid, thread tid in a ptrace stop: gotls's breakpoints when it is a Go program
+ * with crypto/tls. NULL, or why its TLS plaintext is not seen. The thread is put back as it was
+ * (restore: false when the caller does it). */
+static const char *go_image_via(pid_t pid, pid_t tid, bool in_exec, bool restore)
+{
+    via.pid = pid;
+    via.tid = tid;
+    via.in_exec = in_exec;
+    via.taken = false;
+    via.held.n = 0;
+    const char *why = gotls_image(pid, tid, map_via);
+    if (via.taken && restore)
+        ptrace(PTRACE_SETREGS, tid, 0, &via.saved);
+    for (int i = 0; i < via.held.n; i++)
+        syscall(SYS_tgkill, pid, tid, via.held.sig[i]);
+    via.pid = via.tid = 0;
+    return why;
+}
+
+static const char *go_image(pid_t pid, pid_t tid) { return go_image_via(pid, tid, true, true); }
+
+/* attach: why the Go program's TLS plaintext is not seen, told once its helper runs */
+static const char *attach_tls_why;
+
 /* Installs the filter in every thread of pid through thread tid (seized, not stopped): it is
  * stopped, made to map a page, copy the filter there, install it with SECCOMP_FILTER_FLAG_TSYNC
  * (no_new_privs first when it may not otherwise), unmap the page, and is put back as it was. */
-static int inject_filter(pid_t pid, pid_t tid, char *why, size_t whylen)
+static int inject_filter(pid_t pid, pid_t tid, bool tls, char *why, size_t whylen)
 {
     uint64_t insn = syscall_insn(pid);
     if (!insn) {
@@ -896,6 +986,9 @@ static int inject_filter(pid_t pid, pid_t tid, char *why, size_t whylen)
                                     SECCOMP_FILTER_FLAG_TSYNC, (uint64_t)page, 0, 0, 0);
         }
         remote_syscall(tid, &saved, insn, &held, SYS_munmap, (uint64_t)page, 4096, 0, 0, 0, 0);
+    }
+    if (rc == 0 && tls) {   /* a Go program's breakpoints, through the same stop */
+        attach_tls_why = go_image_via(pid, tid, false, false);
     }
     /* back as it was: a call it was blocked in is restarted by the kernel from these registers */
     if (ptrace(PTRACE_SETREGS, tid, 0, &saved) != 0 || ptrace(PTRACE_CONT, tid, 0, 0) != 0)
@@ -961,7 +1054,7 @@ int sup_attach(pid_t pid, int ready_fd, const struct sup_hooks *h, char *why, si
         snprintf(why, whylen, "pid %d: its leader could not be seized", (int)pid);
         ok = false;
     }
-    if (!ok || inject_filter(pid, pid, why, whylen) != 0) {
+    if (!ok || inject_filter(pid, pid, h->tls != NULL, why, whylen) != 0) {
         /* nothing installed: letting go leaves it as it was */
         for (size_t i = 0; i < nthreads; i++)
             if (threads[i].tid && threads[i].tgid == pid) {
@@ -972,6 +1065,8 @@ int sup_attach(pid_t pid, int ready_fd, const struct sup_hooks *h, char *why, si
     }
     if (h->proc)
         h->proc(h->ctx, SUP_ATTACHED, pid, 0);
+    if (attach_tls_why && h->notice)
+        h->notice(h->ctx, pid, attach_tls_why);
     char byte = 1;
     if (write(ready_fd, &byte, 1) != 1) { /* whoever asked went away: following goes on */ }
     close(ready_fd);
@@ -979,6 +1074,12 @@ int sup_attach(pid_t pid, int ready_fd, const struct sup_hooks *h, char *why, si
     return st < 0 ? 0 : shell_status(st);
 }
 #else
+static const char *go_image(pid_t pid, pid_t tid)
+{
+    (void)pid, (void)tid;
+    return NULL;
+}
+
 int sup_attach(pid_t pid, int ready_fd, const struct sup_hooks *h, char *why, size_t whylen)
 {
     (void)pid, (void)ready_fd, (void)h;

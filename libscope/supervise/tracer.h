@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "gotls.h"
+
 #define SUP_PATH_MAX 4096
 
 /* One watched call, at its exit. */
@@ -61,6 +63,10 @@ struct sup_hooks {
     /* Whether process pid's calls are wanted (false: libscope is loaded into it and reports them
      * itself); NULL: all are. */
     bool (*wanted)(void *ctx, pid_t pid);
+    /* The plaintext of a Go program's TLS connection (gotls.h); NULL: not taken. */
+    void (*tls)(void *ctx, const struct gotls_io *io);
+    /* The tracer's word on process pid (why its TLS plaintext is not seen, say). */
+    void (*notice)(void *ctx, pid_t pid, const char *says);
 };
 
 /* How the program is started. */

@@ -37,8 +37,4 @@ int scope_entry_hook_install(struct scope_entry_hook *h, void *target, void *rep
  * h->original keeps working). 0 or -errno (EINVAL: not installed, or the bytes at target are no
  * longer our patch). */
 int scope_entry_hook_remove(struct scope_entry_hook *h);
-/* Length of the x86-64 instruction at p (reads at most 15 bytes); *rip_disp = offset of a
- * rip-relative disp32 within it (0: none), *branch = a relative branch or call (jcc, jmp, call,
- * loop, jrcxz, xbegin). 0 when unknown or invalid in 64-bit mode. (Exported for the tests.) */
-unsigned scope_entry_hook_insn_len(const uint8_t *p, unsigned *rip_disp, bool *branch);
 #endif

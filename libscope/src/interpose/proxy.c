@@ -119,6 +119,17 @@ SCOPE_API void scope_proxy_call(const char *name, uint64_t t_ns, const long long
         scope_queue_notice(path, path2);
         return;
     }
+    if (!strcmp(name, "tls")) {
+        /* a Go program's TLS plaintext (supervise/gotls.c): a[0] the socket, a[1] 1 for a write,
+         * a[2] 1 for ret bytes that were not copied */
+        if (atomic_load(&scope_hot.active) && ret > 0) {
+            scope_rec_time = t_ns;
+            scope_tls_io(a[1] ? SCOPE_FN_SSL_write : SCOPE_FN_SSL_read, (int)a[0], a[1] != 0, (ssize_t)ret,
+                         a[2] ? NULL : data);
+            scope_rec_time = 0;
+        }
+        return;
+    }
     enum scope_fn fn = fn_named(name);
     if (fn == SCOPE_FN_COUNT || !atomic_load(&scope_hot.active))
         return;

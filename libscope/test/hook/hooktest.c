@@ -3,7 +3,7 @@
  * SSL_read in node), endbr64, rip-relative lea and mov, sub rsp imm32, xor/test/push imm, and the
  * refused ones (jmp rel8, call rel32, a 3-byte function). Modes (argv[1]), each printing one line
  * that test/hook.test.ts checks, status 0 on success, a message and status 1 on failure:
- *   decode        scope_entry_hook_insn_len over a table of encodings       "decode ok N"
+ *   decode        scope_x86_insn_len over a table of encodings       "decode ok N"
  *   relocate      every function hooked, through the replacement and h.original; refusals; EBUSY
  *                 for a running thread that blocks SIGTRAP            "relocate ok"
  *   race          4 threads calling the push-rbp function (and 1 a slow one, cpuid in its first
@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "interpose/hook.h"
+#include "util/x86insn.h"
 
 /* The functions under test, each 16-byte aligned as compilers align functions. */
 __asm__(".intel_syntax noprefix\n"
@@ -272,7 +273,7 @@ static int decode(void)
     for (size_t i = 0; i < len; i++) sscanf(encs[k].hex + 2 * i, "%2hhx", &buf[i]);
     unsigned disp = 99;
     bool br = !encs[k].branch;
-    unsigned got = scope_entry_hook_insn_len(buf, &disp, &br);
+    unsigned got = scope_x86_insn_len(buf, &disp, &br);
     if (got != encs[k].len || (got && (disp != encs[k].rip_disp || br != encs[k].branch)))
       fail("decode %s: len %u rip_disp %u branch %d, want %u %u %d", encs[k].hex, got, disp, br, encs[k].len,
            encs[k].rip_disp, encs[k].branch);
