@@ -9,14 +9,14 @@ import * as assert from 'uvu/assert';
 import { testProgramDir } from '@scope/libscope';
 import { assertValidSession, envFor, events, newHome, readLast, runBin, scopeRunBin, startRecords } from './lib/harness.js';
 
-const FOLLOWED = ', followed from outside (scope-supervise): its files, connections, DNS queries and processes are seen, not its reads and writes';
+const FOLLOWED_GO = ', followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
 
 test('a program marked as Go (a C fixture with the .go.buildinfo section go build leaves): followed from outside, one notice in session.json and on stderr', async () => {
   const home = newHome();
   const exe = `${testProgramDir}gobuildinfo`;
   const r = await runBin(scopeRunBin, ['--no-stream', '--', exe], envFor(home));
   assert.is(r.status, 0, r.stderr);
-  const says = `${exe} is a Go program${FOLLOWED}`;
+  const says = `${exe} is a Go program${FOLLOWED_GO}`;
   assert.is(r.stderr, `scope-run: notice: ${says}\n`);
   const { session, events: evs } = await readLast(home);
   assert.equal(session.manifest.notices, [says]);

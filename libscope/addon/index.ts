@@ -153,6 +153,17 @@ export function scopeSupervisePath(env: NodeJS.ProcessEnv = process.env): string
   return env['SCOPE_SUPERVISE_PATH'] ?? releaseDir + 'scope-supervise';
 }
 
+/**
+ * What scope-supervise sees of a program it follows from outside, for the notices of `scope run` and
+ * `scope attach`: `go` for a Go program (its crypto/tls plaintext is taken at breakpoints,
+ * supervise/gotls.c), otherwise a static executable.
+ */
+export function seenFromOutside(go: boolean): string {
+  return go
+    ? 'its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes'
+    : 'its files, connections, DNS queries and processes are seen, not its reads and writes';
+}
+
 /** Directory of the C test programs built from libscope/test/*.c. */
 export const testProgramDir = releaseDir + 'test/';
 

@@ -680,6 +680,8 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
             }
         } else if (sig == SIGTRAP && ev == 0 && t && h->tls && gotls_trap(t->tgid, w, h->tls, h->ctx)) {
             /* one of our breakpoints in a Go program: handled, and no signal for it */
+            if (h->wanted && !h->wanted(h->ctx, t->tgid))
+                gotls_disarm(t->tgid);   /* detached: none is wanted any more */
         } else if (ev == PTRACE_EVENT_STOP) {
             if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
                 ptrace(PTRACE_LISTEN, w, 0, 0);   /* a group-stop: stays stopped until SIGCONT */

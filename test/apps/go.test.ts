@@ -18,7 +18,7 @@ import { elfInfo } from '@scope/libscope';
 import { tempDir } from '@scope/core/testing';
 import { assertValidSession, envFor, events, metrics, newHome, readLast, runBin, scopeRunBin, startRecords } from '../lib/harness.js';
 
-const SAYS = ' is a Go program, followed from outside (scope-supervise): its files, connections, DNS queries and processes are seen, not its reads and writes';
+const SAYS = ' is a Go program, followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
 
 // argv: DIR NAMESERVER URL — reads /etc/hostname, writes and deletes DIR/out.txt, resolves a name
 // with Go's own resolver against NAMESERVER (UDP), and GETs URL.

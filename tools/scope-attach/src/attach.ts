@@ -41,7 +41,7 @@ import {
 import type { ControlStatus, ProcessInfo, ScopePairs, Session } from '@scope/core';
 import { controlPeerCheck, dirInRoot, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath, openInDir, unlinkInDir } from '@scope/libscope';
 import type { HandoverTag, InRootError } from '@scope/libscope';
-import { attachOutside, outsideRefusal } from './outside.js';
+import { GO_KIND, STATIC_KIND, attachOutside, outsideRefusal } from './outside.js';
 
 // attach, detach, ps, inspect, update (verbs.ts imports this module): every control request is
 // sent only to a listener proven to be the target (SO_PEERCRED, read by the addon)
@@ -105,7 +105,7 @@ async function preflight(target: ProcessInfo, env: NodeJS.ProcessEnv): Promise<H
   if (info.elf && (info.go || info.interpreter === null)) {
     const why = outsideRefusal(target, env);
     if (why) throw new ScopeError(why);
-    return { outside: info.go ? 'is a Go program' : 'is a static executable' };
+    return { outside: info.go ? GO_KIND : STATIC_KIND };
   }
   if (!libscopeLoaded(target.pid)) return 'inject';
   const status = await controlRequest(target.pid, { req: 'status' }).catch((err: Error) => {

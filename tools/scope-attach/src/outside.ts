@@ -15,7 +15,7 @@ import { closeSync, constants, existsSync, openSync, readFileSync, readlinkSync,
 import type { Readable, Writable } from 'node:stream';
 import { commandLine, formatEnvFile, hasStartRecord, ScopeError, writeManifest } from '@scope/core';
 import type { ProcessInfo, ScopePairs, Session } from '@scope/core';
-import { scopeSupervisePath } from '@scope/libscope';
+import { scopeSupervisePath, seenFromOutside } from '@scope/libscope';
 import type { StatusRecord } from './attach.js';
 
 const READY_MS = 10_000;
@@ -62,6 +62,10 @@ function collect(stream: Readable | null, max = 4096): () => string {
   stream?.on('error', () => {});
   return () => text.trim();
 }
+
+/** What attachOutside is told the target is: a Go program, or a static executable. */
+export const GO_KIND = 'is a Go program';
+export const STATIC_KIND = 'is a static executable';
 
 /**
  * Follow target from outside, in session; resolves to the status record. `fail` removes the
@@ -141,8 +145,8 @@ export async function attachOutside(
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  process.stderr.write(`scope-attach: notice: pid ${t.pid} (${t.exe ?? t.comm}) ${kind}, followed from outside (scope-supervise, pid ${child.pid}): its files, connections, DNS queries and processes are seen, not its reads and writes; scope detach ends the reporting, not the following\n`);
-  session.manifest.notices.push(`${t.exe ?? t.comm} ${kind}, followed from outside (scope-supervise): its files, connections, DNS queries and processes are seen, not its reads and writes`);
+  process.stderr.write(`scope-attach: notice: pid ${t.pid} (${t.exe ?? t.comm}) ${kind}, followed from outside (scope-supervise, pid ${child.pid}): ${seenFromOutside(kind === GO_KIND)}; scope detach ends the reporting, not the following\n`);
+  session.manifest.notices.push(`${t.exe ?? t.comm} ${kind}, followed from outside (scope-supervise): ${seenFromOutside(kind === GO_KIND)}`);
   await writeManifest(session.paths, session.manifest);
   return { type: 'status', verb: 'attach', pid: t.pid, command: commandLine(t), ok: true, session: session.dir };
 }

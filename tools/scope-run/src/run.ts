@@ -28,7 +28,7 @@ import {
   writeSessionConfig,
 } from '@scope/core/run-api';
 import type { ScopePairs, Session } from '@scope/core/run-api';
-import { libscopePath, scopeSupervisePath } from '@scope/libscope';
+import { libscopePath, scopeSupervisePath, seenFromOutside } from '@scope/libscope';
 import { GO_PROGRAM, STATIC_EXECUTABLE, preloadValue, resolveCommand, unscopableReason } from './launch.js';
 import { allUtf8, spawnBytes } from './bytes.js';
 
@@ -194,7 +194,7 @@ export async function run(options: RunOptions): Promise<number> {
   };
   if (reason) unscopedNotice(reason);
   if (supervised) {
-    const said = `${name} ${unscopable}, followed from outside (scope-supervise): its files, connections, DNS queries and processes are seen, not its reads and writes`;
+    const said = `${name} ${unscopable}, followed from outside (scope-supervise): ${seenFromOutside(unscopable === GO_PROGRAM)}`;
     notices.push(said);
     options.warn(`notice: ${said}`);
   }
