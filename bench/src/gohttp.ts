@@ -1,11 +1,14 @@
 /**
  * A Go HTTP server under wrk, plain and followed from outside (scope-supervise, every event on):
  * what scope costs a Go program. The server (net/http, 1 KiB answer) is built here with Debian's Go,
- * CGO_ENABLED=0 (static); it and its supervisor run on CPU 0, wrk on the last CPU. Two loads: 16
- * keep-alive connections (the watched calls are only each connection's accept and close), and a
- * new connection for every request (`Connection: close`: an accept, getsockopt and close watched
- * per request). Medians of interleaved runs; scoped ÷ plain. The scoped run must have recorded the
- * connections (net.open events), or the bench fails.
+ * CGO_ENABLED=0 (static); it and its supervisor run on CPU 0, wrk on the last CPU. Three loads: 16
+ * keep-alive connections (the watched calls are only each connection's accept and close), a new
+ * connection for every request (`Connection: close`: an accept, getsockopt and close watched per
+ * request), and 16 keep-alive connections over TLS (https, a certificate the server makes at its
+ * start: each request's Read and Write of crypto/tls stop at the supervisor's breakpoints, three
+ * stops a request, libscope/supervise/gotls.c). Medians of interleaved runs; scoped ÷ plain. The
+ * scoped run must have recorded the connections (net.open events), and over TLS the requests
+ * (http events), or the bench fails.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,20 +17,45 @@ import { dirname, join } from 'node:path';
 import type { Ctx } from './common.js';
 import { arg, canConnect, clearRecords, freePort, killGroup, median, mustHaveRecorded, needs, pinned, r1, r3, runAsync, scoped, sleep, spawnTracked } from './common.js';
 
+// argv: PORT [tls]
 const SERVER = `package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 )
 
 func main() {
 	page := []byte(strings.Repeat("<p>hello from go</p>\\n", 50))
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write(page) })
-	if err := http.ListenAndServe("127.0.0.1:"+os.Args[1], nil); err != nil {
+	addr := "127.0.0.1:" + os.Args[1]
+	if len(os.Args) < 3 {
+		if err := http.ListenAndServe(addr, nil); err != nil {
+			panic(err)
+		}
+		return
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
 		panic(err)
 	}
+	ln, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	if err != nil {
+		panic(err)
+	}
+	panic(http.Serve(ln, nil))
 }
 `;
 
@@ -45,8 +73,8 @@ function build(c: Ctx): string {
   return exe;
 }
 
-async function one(exe: string, port: number, env: NodeJS.ProcessEnv, wrap: string[], secs: number, close: boolean): Promise<number> {
-  const [cmd, ...args] = pinned(0, [...wrap, exe, String(port)]);
+async function one(exe: string, port: number, env: NodeJS.ProcessEnv, wrap: string[], secs: number, close: boolean, tls: boolean): Promise<number> {
+  const [cmd, ...args] = pinned(0, [...wrap, exe, String(port), ...(tls ? ['tls'] : [])]);
   const srv = spawnTracked(cmd as string, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   srv.stderr!.on('data', (b: Buffer) => (err += b.toString()));
@@ -56,7 +84,7 @@ async function one(exe: string, port: number, env: NodeJS.ProcessEnv, wrap: stri
       if (srv.exitCode !== null || Date.now() > deadline) throw new Error(`the Go server did not accept: ${err}`);
       await sleep(20);
     }
-    const client = ['wrk', '-t1', '-c16', `-d${secs}s`, ...(close ? ['-H', 'Connection: close'] : []), `http://127.0.0.1:${port}/`];
+    const client = ['wrk', '-t1', '-c16', `-d${secs}s`, ...(close ? ['-H', 'Connection: close'] : []), `${tls ? 'https' : 'http'}://127.0.0.1:${port}/`];
     const [ccmd, ...cargs] = pinned(availableParallelism() - 1, client);
     const r = await runAsync(ccmd as string, cargs, { timeoutMs: secs * 1000 + 30_000 });
     const m = /Requests\/sec:\s+([0-9.]+)/.exec(r.stdout);
@@ -85,24 +113,28 @@ export async function goHttp(c: Ctx): Promise<void> {
   delete env['LD_PRELOAD']; // the supervisor must not be preloaded itself
   const wrap = [supervisor, '--lib', c.lib, '--'];
   const out: Record<string, unknown> = {};
-  for (const close of [false, true]) {
+  const loads = [
+    { key: 'keep_alive', label: '16 keep-alive connections', close: false, tls: false },
+    { key: 'connection_per_request', label: 'a new connection per request', close: true, tls: false },
+    { key: 'tls_keep_alive', label: '16 keep-alive connections over TLS', close: false, tls: true },
+  ];
+  for (const { key, label, close, tls } of loads) {
     const rps: Record<'plain' | 'scoped', number[]> = { plain: [], scoped: [] };
     const port = await freePort();
-    await one(exe, port, c.plainEnv, [], secs, close); // warm up
+    await one(exe, port, c.plainEnv, [], secs, close, tls); // warm up
     for (let i = 0; i < runs; i++) {
-      rps.plain.push(await one(exe, port, c.plainEnv, [], secs, close));
+      rps.plain.push(await one(exe, port, c.plainEnv, [], secs, close, tls));
       clearRecords(s);
-      rps.scoped.push(await one(exe, port, env, wrap, secs, close));
-      const rec = await mustHaveRecorded(s, 'Go HTTP server', 'net');
+      rps.scoped.push(await one(exe, port, env, wrap, secs, close, tls));
+      const rec = await mustHaveRecorded(s, 'Go HTTP server', tls ? 'http' : 'net');
       if ((rec.events['net'] ?? 0) < 16) throw new Error(`Go HTTP server: only ${rec.events['net'] ?? 0} net events recorded`);
       clearRecords(s);
     }
     const plain = median(rps.plain);
     const sc = median(rps.scoped);
-    const label = close ? 'a new connection per request' : '16 keep-alive connections';
     const ratio = sc / plain;
-    out[close ? 'connection_per_request' : 'keep_alive'] = {
-      runs, seconds: secs, client: `wrk -t1 -c16${close ? ' -H "Connection: close"' : ''}`,
+    out[key] = {
+      runs, seconds: secs, client: `wrk -t1 -c16${close ? ' -H "Connection: close"' : ''}${tls ? ' https://' : ''}`,
       requests_per_sec_median: { plain: r1(plain), scoped: r1(sc) }, ratio: r3(ratio),
     };
     process.stdout.write(`Go HTTP server (static, net/http), ${label} (${secs} s), median of ${runs}: plain ${plain.toFixed(0)}, followed from outside with every event on ${sc.toFixed(0)} req/s (${ratio.toFixed(3)})\n`);

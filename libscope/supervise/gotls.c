@@ -297,8 +297,16 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static bool is_socket(pid_t pid, int fd)
+{
+    char path[64], link[32];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)pid, fd);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    return n > 7 && !memcmp(link, "socket:", 7);
+}
+
 /* The descriptor under a *tls.Conn whose net.Conn is a *net.TCPConn (or any conn{fd *netFD}): -1
- * when the words do not lead to one. Remembered by the tls.Conn and its net.Conn's data word
+ * when the words do not lead to a socket of the process. Remembered by the tls.Conn and its net.Conn's data word
  * together (both reused for another connection at once is not to be expected), which saves two
  * reads of the program's memory a call. */
 static int conn_fd(struct goproc *p, uint64_t conn)
@@ -311,8 +319,8 @@ static int conn_fd(struct goproc *p, uint64_t conn)
         return c->fd;
     uint64_t nfd = word(p, data);
     int64_t fd = nfd ? (int64_t)word(p, nfd + 16) : -1;
-    if (fd < 0 || fd >= (1 << 20))
-        return -1;
+    if (fd < 0 || fd >= (1 << 20) || !is_socket(p->pid, (int)fd))
+        return -1;   /* another net.Conn (a wrapper of its own): its words are not these */
     *c = (struct fdcache){conn, data, (int)fd};
     return (int)fd;
 }

@@ -78,6 +78,7 @@ struct helper {
     pid_t subject, pid;   /* the process reported for; the helper (0: a free slot) */
     int fd;               /* the write end of its pipe; -1 once closed */
     int ack;              /* the read end of its answers: started, and done with an exiting subject */
+    bool tls;             /* the subject's settings want its TLS plaintext */
 };
 static struct helper helpers[1024];
 static const char *lib;
@@ -226,7 +227,9 @@ static void helper_main(pid_t subject, int in, int ack)
     for (int i = 0; i < nattach_env; i++)
         putenv(attach_env[i]);   /* --attach: the session's settings and descriptors */
     int started = take_credentials(subject) ? start(subject) : -1;
-    char ok = started == 0;
+    int (*wants_tls)(void) = (int (*)(void))dlsym(h, "scope_proxy_wants_tls");
+    /* 1: started; 2: its TLS plaintext is wanted */
+    char ok = (char)((started == 0) | (started == 0 && wants_tls && wants_tls() ? 2 : 0));
     if (write(ack, &ok, 1) != 1 || started != 0)   /* the supervisor holds the subject until this */
         _exit(1);
     struct msg m;
@@ -342,10 +345,10 @@ static void helper_start(pid_t subject)
     char ok = 0;
     while (poll(&pf, 1, 5000) < 0 && errno == EINTR)
         ;
-    if (!(pf.revents & POLLIN) || read(a[0], &ok, 1) != 1 || !ok)
+    if (!(pf.revents & POLLIN) || read(a[0], &ok, 1) != 1 || !(ok & 1))
         fprintf(stderr, "scope-supervise: no reporting for process %d: its helper did not start\n", (int)subject);
     fcntl(p[1], F_SETFL, O_NONBLOCK);   /* a helper that falls behind costs records, never the program's time */
-    *slot = (struct helper){subject, pid, p[1], a[0]};
+    *slot = (struct helper){subject, pid, p[1], a[0], (ok & 2) != 0};
 }
 
 /* One message for a call (named name, or after its number); data: one part of what a send
@@ -606,6 +609,19 @@ static void on_proc(void *vctx, enum sup_event e, pid_t pid, long other)
     }
 }
 
+/* Whether process pid's TLS plaintext is wanted: by its helper's settings; with no helper (--calls
+ * alone), yes. */
+static bool tls_wanted(void *vctx, pid_t pid)
+{
+    (void)vctx;
+    if (quiet || is_inproc(pid))
+        return false;
+    if (!lib)
+        return true;
+    struct helper *h = helper_of(pid);
+    return h && h->tls;
+}
+
 static void on_tls(void *vctx, const struct gotls_io *io)
 {
     struct ctx *x = vctx;
@@ -651,7 +667,7 @@ static bool on_reaped(void *vctx, pid_t pid, int status)
                 close(helpers[i].fd);
                 close(helpers[i].ack);
             }
-            helpers[i] = (struct helper){0, 0, -1, -1};
+            helpers[i] = (struct helper){0, 0, -1, -1, false};
             return true;
         }
     return false;
@@ -791,7 +807,7 @@ int main(int argc, char **argv)
     }
     for (size_t k = 0; k < sizeof helpers / sizeof helpers[0]; k++)
         helpers[k].fd = helpers[k].ack = -1;
-    struct sup_hooks h = {&x, on_call, on_proc, on_reaped, wanted, on_tls, on_notice};
+    struct sup_hooks h = {&x, on_call, on_proc, on_reaped, wanted, on_tls, on_notice, tls_wanted};
     if (attach) {
         if (ready_fd < 0 || !lib || (config_fd >= 0 && !read_settings(config_fd)))
             return usage();

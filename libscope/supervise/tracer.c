@@ -52,6 +52,7 @@ const char *sup_call_name(long nr)
 struct thread {
     pid_t tid, tgid;     /* tid 0: a free slot */
     bool in_call;        /* between a watched call's entry and its exit */
+    bool told;           /* a close under way already reported (its number was given out again) */
     bool in_send;        /* between a send's entry and its exit, on the name server's socket */
     /* After a connect to a name server in its process: this thread's every call is stopped at
      * (PTRACE_SYSCALL) for the next watch_left calls, so a query sent on one of watch_fd is seen
@@ -288,6 +289,36 @@ static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
     case SCOPE_SUP_NONE: break;
     }
     t->in_call = true;
+    t->told = false;
+}
+
+static bool makes_fd(long nr)
+{
+    return nr == SYS_open || nr == SYS_openat || nr == SYS_creat || nr == SYS_socket || nr == SYS_accept ||
+           nr == SYS_accept4
+#ifdef SYS_openat2
+           || nr == SYS_openat2
+#endif
+        ;
+}
+
+/* Thread t's call returned descriptor fd: a close of that number under way in another thread of
+ * its process has released it already (close frees the number before anything else), though its
+ * exit stop may come after this one. Its record goes first, as done (a failure it may still
+ * return is not known yet), or the new descriptor's records would be ended by it. */
+static void closes_before(const struct thread *t, int fd, const struct sup_hooks *h)
+{
+    for (size_t i = 0; i < nthreads; i++) {
+        struct thread *o = &threads[i];
+        if (o == t || !o->tid || o->tgid != t->tgid || !o->in_call || o->told || o->call.nr != SYS_close ||
+            (int)o->call.args[0] != fd)
+            continue;
+        o->told = true;
+        struct sup_call c = o->call;
+        c.ret = 0;
+        if (h->call)
+            h->call(h->ctx, &c);
+    }
 }
 
 /* ---- a socket's addresses ------------------------------------------------------------------- */
@@ -626,7 +657,9 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
                         to_name_server(&t->call)) {
                         watch(t, (int)t->call.args[0]);
                     }
-                    if (h->call)
+                    if (makes_fd(t->call.nr) && t->call.ret >= 0)
+                        closes_before(t, (int)t->call.ret, h);
+                    if (h->call && !t->told)
                         h->call(h->ctx, &t->call);
                 } else if (si.op == PTRACE_SYSCALL_INFO_EXIT && t->in_send) {
                     t->call.ret = si.exit.rval;
@@ -673,7 +706,7 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
             if (h->proc)
                 h->proc(h->ctx, SUP_EXEC, w, (pid_t)former != w ? (long)former : 0);
             gotls_forget(w);
-            if (h->tls && (!h->wanted || h->wanted(h->ctx, w))) {
+            if (h->tls && (!h->wanted || h->wanted(h->ctx, w)) && (!h->tls_wanted || h->tls_wanted(h->ctx, w))) {
                 const char *why = go_image(w, w);
                 if (why && h->notice)
                     h->notice(h->ctx, w, why);
@@ -1067,7 +1100,9 @@ int sup_attach(pid_t pid, int ready_fd, const struct sup_hooks *h, char *why, si
     }
     if (h->proc)
         h->proc(h->ctx, SUP_ATTACHED, pid, 0);
-    if (attach_tls_why && h->notice)
+    if (h->tls_wanted && !h->tls_wanted(h->ctx, pid))
+        gotls_disarm(pid);   /* its settings want no plaintext: no stops for it */
+    else if (attach_tls_why && h->notice)
         h->notice(h->ctx, pid, attach_tls_why);
     char byte = 1;
     if (write(ready_fd, &byte, 1) != 1) { /* whoever asked went away: following goes on */ }

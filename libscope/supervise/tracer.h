@@ -67,6 +67,8 @@ struct sup_hooks {
     void (*tls)(void *ctx, const struct gotls_io *io);
     /* The tracer's word on process pid (why its TLS plaintext is not seen, say). */
     void (*notice)(void *ctx, pid_t pid, const char *says);
+    /* Whether process pid's TLS plaintext is wanted (breakpoints cost stops); NULL: it is. */
+    bool (*tls_wanted)(void *ctx, pid_t pid);
 };
 
 /* How the program is started. */

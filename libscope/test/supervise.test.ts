@@ -206,6 +206,23 @@ test('a static program resolving a name itself: its queries are seen as it sends
   for (const name of ['proc.cpu', 'proc.mem', 'proc.thread', 'proc.fd']) assert.ok(metrics.includes(name), `${name} at its end: ${metrics.join(' ')}`);
 });
 
+test('a descriptor number closed by one thread and taken at once by another\'s socket: every connection recorded, none ended by the other\'s close', async () => {
+  const srv = createServer((c) => c.destroy());
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  const port = (srv.address() as AddressInfo).port;
+  const s = session({ SCOPE_EVENT_MAXEPS: '0', SCOPE_EVENT_NET: 'true' });
+  dirs.push(s.dir);
+  const { r } = await supervised([prog('static_fdrace'), String(port), '400'], { env: libEnv(s.env), lib: true });
+  await new Promise((res) => srv.close(res));
+  assert.is(r.status, 0, r.stderr);
+  const connected = Number(/^connected (\d+)$/m.exec(r.stdout)?.[1]);
+  assert.ok(connected > 700, `the program connected: ${r.stdout}`);
+  const opens = evts(s.events(), 'net.open').filter((e) => e.body.data.net_peer_port === port);
+  assert.is(opens.length, connected, 'a net.open for each connection (a close reported after the socket that reused its number ends that socket instead)');
+  const closes = evts(s.events(), 'net.close').filter((e) => e.body.data.net_peer_port === port);
+  assert.is(closes.length, connected, 'and a net.close');
+});
+
 test('--preload: a dynamic program the static one runs loads libscope and reports for itself, once', async () => {
   const s = session({ SCOPE_EVENT_MAXEPS: '0' });
   dirs.push(s.dir);

@@ -98,6 +98,10 @@ SCOPE_API int scope_proxy_start(pid_t pid)
     return rc;
 }
 
+/* Whether the subject's settings want its TLS plaintext (HTTP detection or payloads): the
+ * supervisor sets breakpoints in a Go program only then (supervise/gotls.c), each costing stops. */
+SCOPE_API int scope_proxy_wants_tls(void) { return scope_hot.copy; }
+
 static bool tracked(int fd)
 {
     struct scope_fdc *c = scope_fdc(fd);
