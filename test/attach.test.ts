@@ -7,10 +7,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { scopeSupervisePath, testProgramDir } from '@scope/libscope';
@@ -593,6 +594,73 @@ test('another user squatting @scope/<pid> and flooding the real socket: root\'s 
     assert.not.match(squatter.out, /^got (?!\(nothing\)$)/m, `the squatter was sent nothing:\n${squatter.out}`);
   } finally {
     squatter.stop();
+    p.stop();
+  }
+});
+
+test('attach to a node https server: its TLS requests from then on, through SSL_read/SSL_write hooked at their entry; detach unhooks them', async () => {
+  const home = newHome();
+  const env = envFor(home);
+  const dir = tempDir('scope-attach-tls-');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+  assert.is(made.status, 0, `openssl req (the libscope suite's TLS tests need it too): ${made.stderr}`);
+  const ca = readFileSync(join(dir, 'cert.pem'));
+  const script = `const https = require('https'), fs = require('fs');
+const srv = https.createServer({ key: fs.readFileSync(${JSON.stringify(join(dir, 'key.pem'))}), cert: fs.readFileSync(${JSON.stringify(join(dir, 'cert.pem'))}) },
+  (q, res) => res.end('node tls ' + q.url + '\\n'));
+srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));`;
+  const p = new Program(process.execPath, ['-e', script]);
+  const fetch = (port: number, path: string) => new Promise<string>((resolve, reject) => {
+    const q = httpsRequest({ host: '127.0.0.1', port, path, ca, agent: false }, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve(b));
+    });
+    q.on('error', reject);
+    q.end();
+  });
+  try {
+    const port = Number((await p.waitFor(/port (\d+)\n/))[1]);
+    assert.is(await fetch(port, '/before'), 'node tls /before\n');
+    // SSL_read's first bytes in node's memory, when node carries OpenSSL itself (exports SSL_read)
+    const nm = spawnSync('nm', ['-D', '--defined-only', `/proc/${p.pid}/exe`], { encoding: 'utf8' });
+    const off = /^([0-9a-f]+) T SSL_read$/m.exec(nm.stdout ?? '')?.[1];
+    const own = off !== undefined && !readFileSync(`/proc/${p.pid}/maps`, 'utf8').includes('libssl.so');
+    const exe = readlinkSync(`/proc/${p.pid}/exe`);
+    // a position-independent executable (ELF type 3) is where its first mapping is; another at its own addresses
+    const head = Buffer.alloc(18);
+    const efd = openSync(exe, 'r');
+    readSync(efd, head, 0, 18, 0);
+    closeSync(efd);
+    const pie = head.readUInt16LE(16) === 3;
+    const base = pie ? parseInt(readFileSync(`/proc/${p.pid}/maps`, 'utf8').split('\n').find((l) => l.endsWith(exe) && / 00000000 /.test(l))!.split('-')[0]!, 16) : 0;
+    const code = () => {
+      const fd = openSync(`/proc/${p.pid}/mem`, 'r');
+      try {
+        const b = Buffer.alloc(8);
+        readSync(fd, b, 0, 8, base + parseInt(off!, 16));
+        return b.toString('hex');
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const before = own ? code() : '';
+    const r = scope(['attach', String(p.pid)], env);
+    assert.is(r.status, 0, r.stderr);
+    const dirOf = String((JSON.parse(r.stdout) as Rec)['session']);
+    assert.is(await fetch(port, '/during'), 'node tls /during\n');
+    const seen = await waitForEvent(dirOf, isHttp('/during'));
+    assert.is(seen['body'].data.http_scheme, 'https');
+    if (own) assert.is(code().slice(0, 2), 'e9', 'SSL_read starts with the hook\'s jmp');
+    const d = scope(['detach', String(p.pid)], env);
+    assert.is(d.status, 0, d.stderr);
+    if (own) assert.is(code(), before, 'and is as it was after the detach');
+    assert.is(await fetch(port, '/after'), 'node tls /after\n', 'it serves on after the detach');
+    await sleep(500);
+    assert.equal(eventsOf(dirOf).filter((e) => e['body']?.source === 'http.req').map((e) => e['body'].data.http_target), ['/during'],
+      'the request during the attach only');
+  } finally {
     p.stop();
   }
 });

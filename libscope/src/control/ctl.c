@@ -84,6 +84,7 @@ void scope_ctl_attached(void)
 {
     atomic_store(&patched, true);
     patch(false);
+    scope_tls_entry_hooks();   /* node's own OpenSSL, hooked at its entry (wrap_tls.c) */
 }
 
 void scope_ctl_loaded(void)
@@ -137,6 +138,7 @@ static void detach(void)
             scope_log(SCOPE_LOG_WARNING, "GOT restore: %s", scope_got_error());
         else
             scope_log(SCOPE_LOG_INFO, "GOT restored: %d slots", n);
+        scope_tls_entry_unhook();
     }
     scope_exec_off();
     scope_report_detach();
@@ -177,7 +179,9 @@ int scope_ctl_reattach(const struct scope_kv *kv, size_t n, bool replace)
         atomic_store(&patched, true);
     scope_log(SCOPE_LOG_INFO, "reattached through the control socket");
     pthread_mutex_unlock(&lock);
-    if (attach)
+    if (attach) {
         patch(false);
+        scope_tls_entry_hooks();
+    }
     return 0;
 }

@@ -226,3 +226,18 @@ void scope_tls_entry_hooks(void)
                       entry_names[i], scope_strerror(-rc));
     }
 }
+
+/* Attached, at detach: the entry hooks are taken out (hook.c keeps their trampolines, for a thread
+ * still in one); a reattach puts them back (scope_tls_entry_hooks). */
+void scope_tls_entry_unhook(void)
+{
+    for (int i = 0; i < E_COUNT; i++) {
+        if (!entry[i].target)
+            continue;
+        int rc = scope_entry_hook_remove(&entry[i]);
+        if (rc == 0)
+            scope_log(SCOPE_LOG_INFO, "%s of the executable unhooked", entry_names[i]);
+        else
+            scope_log(SCOPE_LOG_WARNING, "%s of the executable could not be unhooked (%s)", entry_names[i], scope_strerror(-rc));
+    }
+}
