@@ -34,6 +34,7 @@ void *scope_exe_symbol(const char *name);
 /* interpose/wrap_tls.c: OpenSSL's functions defined in the executable hooked at their entry. */
 void scope_tls_entry_hooks(void);
 void scope_tls_entry_unhook(void);
+void scope_jvm_prepare(void);
 /* Logs the functions libc lacks (once the log destination exists). */
 void scope_log_missing(void);
 

@@ -214,8 +214,10 @@ static void init_once(void)
         scope_pin_take_handed();
         scope_ident_take_carried();
         scope_config_load();
-        if (scope_start(SCOPE_MODE_PRELOAD) == 0)
+        if (scope_start(SCOPE_MODE_PRELOAD) == 0) {
             scope_tls_entry_hooks();   /* node's own OpenSSL (wrap_tls.c) */
+            scope_jvm_prepare();       /* the java launcher: the JVM takes libscope as its agent (jvm.c) */
+        }
     }
     atomic_store(&scope_ready, 1);
     scope_guard = saved_guard;
