@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
 # (package prometheus), collectd (collectd-core, for its statsd plugin), strace, sqlite3 and git for the
-# loss audits (audit*.test.ts), Go (golang-go: go.test.ts builds a Go program) and gdb (crashgdb.test.ts). Each installed only
+# loss audits (audit*.test.ts), Go (golang-go: go.test.ts, gotls.test.ts build Go programs), a JDK (javatls.test.ts) and gdb (crashgdb.test.ts). Each installed only
 # when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
@@ -40,7 +40,12 @@ fi
 if ! command -v git >/dev/null; then
   install git
 fi
-# go: apps/go.test.ts builds a dynamically linked Go program and checks its blind-spot notice.
+# go: apps/go.test.ts and apps/gotls.test.ts build Go programs.
 if ! command -v go >/dev/null; then
   install golang-go
+fi
+# javac and keytool: apps/javatls.test.ts compiles a Java program and makes its key store (the JDK
+# whose jvmti.h libscope's Java agent is built with is the same package: install it before npm ci).
+if ! command -v javac >/dev/null || ! command -v keytool >/dev/null; then
+  install openjdk-17-jdk-headless
 fi

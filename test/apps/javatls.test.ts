@@ -1,0 +1,122 @@
+/**
+ * Java's TLS plaintext (OpenJDK from Debian, test/apps/install.sh): libscope is the JVM's own JVMTI
+ * agent (libscope/src/interpose/jvm.c), so HttpClient (SSLEngine) and HttpsURLConnection
+ * (SSLSocket) requests over TLS, and the HttpsServer that answers them in the same JVM, become http
+ * events and payloads. The program is compiled here and its key store made by keytool; the JVM's own
+ * use of SIGSEGV (implicit null checks in compiled code) must keep working, and a JVM started
+ * scoped must print nothing it would not print alone.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { libscopePath } from '@scope/libscope';
+import { tempDir } from '@scope/core/testing';
+import { assertValidSession, envFor, events, newHome, readLast, runBin, scopeRunBin } from '../lib/harness.js';
+
+const source = `import com.sun.net.httpserver.*;
+import java.io.*;
+import java.net.*;
+import java.net.http.*;
+import java.security.KeyStore;
+import javax.net.ssl.*;
+
+public class Tls {
+  public static void main(String[] a) throws Exception {
+    char[] pw = "changeit".toCharArray();
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    try (InputStream in = new FileInputStream(a[0])) { ks.load(in, pw); }
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
+    kmf.init(ks, pw);
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+    tmf.init(ks);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    HttpsServer srv = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    srv.setHttpsConfigurator(new HttpsConfigurator(ctx));
+    srv.createContext("/", ex -> {
+      byte[] body = ex.getRequestBody().readAllBytes();
+      byte[] out = ("served " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + " " + new String(body) + "\\n").getBytes();
+      ex.getResponseHeaders().set("Content-Type", "text/plain");
+      ex.sendResponseHeaders(200, out.length);
+      ex.getResponseBody().write(out);
+      ex.close();
+    });
+    srv.start();
+    int port = srv.getAddress().getPort();
+    int npe = 0;   // implicit null checks: SIGSEGV, handled by the JVM, once the loop is compiled
+    for (int i = 0; i < 200000; i++) {
+      try { String s = (i % 2 == 0) ? null : "x"; s.length(); } catch (NullPointerException e) { npe++; }
+    }
+    HttpClient c = HttpClient.newBuilder().sslContext(ctx).build();
+    HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/client"))
+        .POST(HttpRequest.BodyPublishers.ofString("from HttpClient")).build(), HttpResponse.BodyHandlers.ofString());
+    System.out.print("HttpClient " + r.statusCode() + " " + r.body());
+    HttpsURLConnection u = (HttpsURLConnection) new URL("https://127.0.0.1:" + port + "/urlconn").openConnection();
+    u.setSSLSocketFactory(ctx.getSocketFactory());
+    u.setDoOutput(true);
+    u.setRequestMethod("POST");
+    try (OutputStream o = u.getOutputStream()) { o.write("from HttpsURLConnection".getBytes()); }
+    System.out.print("HttpsURLConnection " + u.getResponseCode() + " " + new String(u.getInputStream().readAllBytes()));
+    System.out.println("npe " + npe);
+    srv.stop(0);
+    System.exit(0);
+  }
+}
+`;
+
+const dir = tempDir('scope-javatls-');
+writeFileSync(join(dir, 'Tls.java'), source);
+const javac = spawnSync('javac', ['-d', dir, join(dir, 'Tls.java')], { encoding: 'utf8' });
+assert.is(javac.status, 0, `javac (a JDK, test/apps/install.sh): ${javac.stderr ?? javac.error}`);
+const keytool = spawnSync('keytool', ['-genkeypair', '-alias', 'scope', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=127.0.0.1',
+  '-ext', 'SAN=ip:127.0.0.1', '-validity', '1', '-keystore', join(dir, 'ks.p12'), '-storetype', 'PKCS12', '-storepass', 'changeit', '-keypass', 'changeit'], { encoding: 'utf8' });
+assert.is(keytool.status, 0, keytool.stderr);
+
+const EXPECTED = 'HttpClient 200 served POST /client from HttpClient\nHttpsURLConnection 200 served POST /urlconn from HttpsURLConnection\nnpe 100000\n';
+
+test('libscope was built with its Java agent (the JDK\'s jvmti.h was there when it was built)', () => {
+  const nm = spawnSync('nm', ['-D', '--defined-only', libscopePath()], { encoding: 'utf8' });
+  assert.match(nm.stdout, / T Agent_OnLoad\n/, 'no Agent_OnLoad in libscope.so: build it where a JDK is installed (test/apps/install.sh installs one)');
+});
+
+test('HttpClient and HttpsURLConnection over TLS, and the HttpsServer answering them: both sides as http events, and payloads', async () => {
+  const home = newHome();
+  const plain = spawnSync('java', ['-cp', dir, 'Tls', join(dir, 'ks.p12')], { encoding: 'utf8' });
+  assert.is(plain.stdout, EXPECTED, plain.stderr);
+  const r = await runBin(scopeRunBin, ['--no-stream', '-p', '--', 'java', '-cp', dir, 'Tls', join(dir, 'ks.p12')], envFor(home, { SCOPE_LOG_LEVEL: 'info' }));
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, EXPECTED, 'the program ran as it does alone (its implicit null checks too)');
+  assert.is(r.stderr, plain.stderr, 'and printed nothing more');
+  const { session, events: evs } = await readLast(home);
+  const pid = session.manifest.pid;
+  const seen = (source: string) => events(evs, source).filter((e) => e['body'].pid === pid)
+    .map((e) => [e['body'].data.http_method, e['body'].data.http_target, e['body'].data.http_scheme, e['body'].data.http_status_code ?? null])
+    .sort((x, y) => String(x).localeCompare(String(y)));
+  assert.equal(seen('http.req'), [['POST', '/client', 'https', null], ['POST', '/client', 'https', null], ['POST', '/urlconn', 'https', null], ['POST', '/urlconn', 'https', null]],
+    'each request as the client sent it and as the server read it');
+  assert.equal(seen('http.resp'), [['POST', '/client', 'https', 200], ['POST', '/client', 'https', 200], ['POST', '/urlconn', 'https', 200], ['POST', '/urlconn', 'https', 200]]);
+  // each request's two ends are one connection: the client's peer port is the server's own
+  const ends = events(evs, 'http.req').map((e) => `${e['body'].data.http_target} ${Math.min(e['body'].data.net_peer_port, e['body'].data.net_host_port)}-${Math.max(e['body'].data.net_peer_port, e['body'].data.net_host_port)}`);
+  assert.is(new Set(ends).size, 2, `two connections, each seen from both ends: ${ends.join(', ')}`);
+  const text = readdirSync(session.paths.payloads).map((f) => readFileSync(join(session.paths.payloads, f), 'latin1')).join('\n');
+  assert.match(text, /POST \/urlconn HTTP\/1\.1\r\n[\s\S]*from HttpsURLConnection/, 'the decrypted request in payloads/');
+  assert.match(text, /HTTP\/1\.1 200 OK\r\n[\s\S]*served POST \/client from HttpClient/, 'and a decrypted answer');
+  assert.match(readFileSync(session.paths.log, 'utf8'), /libscope is the JVM's agent/);
+  await assertValidSession(session);
+});
+
+test('with HTTP events and metrics off and no payloads, the JVM is not given the agent', async () => {
+  const home = newHome();
+  const r = await runBin(scopeRunBin, ['--no-stream', '--', 'java', '-cp', dir, 'Tls', join(dir, 'ks.p12')],
+    envFor(home, { SCOPE_EVENT_HTTP: 'false', SCOPE_METRIC_HTTP: 'false', SCOPE_LOG_LEVEL: 'info' }));
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, EXPECTED);
+  const { session, events: evs } = await readLast(home);
+  assert.equal(events(evs, 'http.req'), []);
+  const log = readFileSync(session.paths.log, 'utf8');
+  assert.not.match(log, /libscope is the JVM's agent/);
+});
+
+test.run();
