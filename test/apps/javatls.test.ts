@@ -8,12 +8,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { libscopePath } from '@scope/libscope';
 import { tempDir } from '@scope/core/testing';
-import { assertValidSession, envFor, events, newHome, readLast, runBin, scopeRunBin } from '../lib/harness.js';
+import { assertValidSession, envFor, events, newHome, readLast, runBin, scopeBin, scopeRunBin } from '../lib/harness.js';
 
 const source = `import com.sun.net.httpserver.*;
 import java.io.*;
@@ -68,7 +68,8 @@ public class Tls {
 
 const dir = tempDir('scope-javatls-');
 writeFileSync(join(dir, 'Tls.java'), source);
-const javac = spawnSync('javac', ['-d', dir, join(dir, 'Tls.java')], { encoding: 'utf8' });
+writeFileSync(join(dir, 'Wait.java'), 'public class Wait { public static void main(String[] a) throws Exception { System.out.println("up"); System.in.read(); } }\n');
+const javac = spawnSync('javac', ['-d', dir, join(dir, 'Tls.java'), join(dir, 'Wait.java')], { encoding: 'utf8' });
 assert.is(javac.status, 0, `javac (a JDK, test/apps/install.sh): ${javac.stderr ?? javac.error}`);
 const keytool = spawnSync('keytool', ['-genkeypair', '-alias', 'scope', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=127.0.0.1',
   '-ext', 'SAN=ip:127.0.0.1', '-validity', '1', '-keystore', join(dir, 'ks.p12'), '-storetype', 'PKCS12', '-storepass', 'changeit', '-keypass', 'changeit'], { encoding: 'utf8' });
@@ -117,6 +118,26 @@ test('with HTTP events and metrics off and no payloads, the JVM is not given the
   assert.equal(events(evs, 'http.req'), []);
   const log = readFileSync(session.paths.log, 'utf8');
   assert.not.match(log, /libscope is the JVM's agent/);
+});
+
+test('scope attach to a JVM started without scope: a notice that its TLS plaintext is not seen (the agent loads only at a JVM\'s start)', async () => {
+  const home = newHome();
+  const env = envFor(home);
+  const child = spawn('java', ['-cp', dir, 'Wait'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  try {
+    await new Promise<void>((res, rej) => {
+      child.stdout!.once('data', () => res());
+      child.once('close', () => rej(new Error('the JVM ended')));
+    });
+    const a = spawnSync(process.execPath, [scopeBin, 'attach', String(child.pid)], { env, encoding: 'utf8' });
+    assert.is(a.status, 0, a.stderr);
+    assert.match(a.stderr, new RegExp(`notice: pid ${child.pid} is a JVM started without scope: its TLS plaintext \\(Java's own TLS\\) is not seen after scope attach`));
+    const session = JSON.parse(readFileSync(join(String(JSON.parse(a.stdout)['session']), 'session.json'), 'utf8'));
+    assert.ok(session.notices.some((n: string) => n.includes('is a JVM started without scope')), JSON.stringify(session.notices));
+    spawnSync(process.execPath, [scopeBin, 'detach', String(child.pid)], { env });
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test.run();

@@ -276,6 +276,31 @@ function errnoName(n: number): string {
   return names[n] ?? `errno ${n}`;
 }
 
+/**
+ * A JVM's TLS plaintext is taken by libscope as the JVM's agent, which only a JVM started under
+ * scope loads (libscope/src/interpose/jvm.c): said when attaching to one that did not.
+ */
+function javaNotice(t: ProcessInfo): string | null {
+  let maps: string;
+  try {
+    maps = readFileSync(`/proc/${t.pid}/maps`, 'utf8');
+  } catch {
+    return null;
+  }
+  if (!/\/libjvm\.so$/m.test(maps)) return null;
+  const env = readEnviron(t.pid);
+  if (env !== null && /(^|\0)LD_PRELOAD=[^\0]*libscope/.test(env)) return null; // started scoped: the agent is in
+  return 'is a JVM started without scope: its TLS plaintext (Java\'s own TLS) is not seen after scope attach, only when it is started under scope (libscope becomes its JVMTI agent at its start); its files, network and plain HTTP are';
+}
+
+function readEnviron(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return null;
+  }
+}
+
 /** Attach (or reattach); resolves to the status record, or throws a ScopeError saying why not. */
 export async function attach(o: AttachOptions): Promise<StatusRecord> {
   const t = o.target;
@@ -341,6 +366,11 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
   } finally {
     closeHandover(handover);
     if (tmpFd !== undefined) closeSync(tmpFd);
+  }
+  const jvm = javaNotice(t);
+  if (jvm) {
+    process.stderr.write(`scope-attach: notice: pid ${t.pid} ${jvm}\n`);
+    session.manifest.notices.push(`${t.exe ?? t.comm} ${jvm}`);
   }
   await writeManifest(session.paths, session.manifest);
   return { type: 'status', verb: how === 'inject' ? 'attach' : 'reattach', pid: t.pid, command: commandLine(t), ok: true, session: session.dir };
