@@ -1,8 +1,9 @@
 /**
  * Java's TLS plaintext (OpenJDK from Debian, test/apps/install.sh): libscope is the JVM's own JVMTI
- * agent (libscope/src/interpose/jvm.c), so HttpClient (SSLEngine) and HttpsURLConnection
- * (SSLSocket) requests over TLS, and the HttpsServer that answers them in the same JVM, become http
- * events and payloads. The program is compiled here and its key store made by keytool; the JVM's own
+ * agent (libscope/src/interpose/jvm.c), which wraps methods of the JDK's TLS classes as they load,
+ * so HttpClient (SSLEngine) and HttpsURLConnection (SSLSocket) requests over TLS, and the HttpsServer
+ * that answers them in the same JVM, become http events and payloads. The JVM runs with
+ * -Xverify:all, so the rewritten classes of the JDK are verified as an application's would be. The program is compiled here and its key store made by keytool; the JVM's own
  * use of SIGSEGV (implicit null checks in compiled code) must keep working, and a JVM started
  * scoped must print nothing it would not print alone.
  */
@@ -84,9 +85,9 @@ test('libscope was built with its Java agent (the JDK\'s jvmti.h was there when 
 
 test('HttpClient and HttpsURLConnection over TLS, and the HttpsServer answering them: both sides as http events, and payloads', async () => {
   const home = newHome();
-  const plain = spawnSync('java', ['-cp', dir, 'Tls', join(dir, 'ks.p12')], { encoding: 'utf8' });
+  const plain = spawnSync('java', ['-Xverify:all', '-cp', dir, 'Tls', join(dir, 'ks.p12')], { encoding: 'utf8' });
   assert.is(plain.stdout, EXPECTED, plain.stderr);
-  const r = await runBin(scopeRunBin, ['--no-stream', '-p', '--', 'java', '-cp', dir, 'Tls', join(dir, 'ks.p12')], envFor(home, { SCOPE_LOG_LEVEL: 'info' }));
+  const r = await runBin(scopeRunBin, ['--no-stream', '-p', '--', 'java', '-Xverify:all', '-cp', dir, 'Tls', join(dir, 'ks.p12')], envFor(home, { SCOPE_LOG_LEVEL: 'info' }));
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, EXPECTED, 'the program ran as it does alone (its implicit null checks too)');
   assert.is(r.stderr, plain.stderr, 'and printed nothing more');
@@ -104,7 +105,9 @@ test('HttpClient and HttpsURLConnection over TLS, and the HttpsServer answering 
   const text = readdirSync(session.paths.payloads).map((f) => readFileSync(join(session.paths.payloads, f), 'latin1')).join('\n');
   assert.match(text, /POST \/urlconn HTTP\/1\.1\r\n[\s\S]*from HttpsURLConnection/, 'the decrypted request in payloads/');
   assert.match(text, /HTTP\/1\.1 200 OK\r\n[\s\S]*served POST \/client from HttpClient/, 'and a decrypted answer');
-  assert.match(readFileSync(session.paths.log, 'utf8'), /libscope is the JVM's agent/);
+  const log = readFileSync(session.paths.log, 'utf8');
+  assert.match(log, /libscope is the JVM's agent/);
+  for (const c of ['SSLSocketImpl\\$AppOutputStream', 'SSLSocketImpl\\$AppInputStream', 'SSLEngineImpl']) assert.match(log, new RegExp(`java: sun/security/ssl/${c} wrapped`));
   await assertValidSession(session);
 });
 

@@ -8,22 +8,25 @@
  * JNI_CreateJavaVM that adds the option and calls the real one. (JAVA_TOOL_OPTIONS would do the
  * same, but the JVM then prints "Picked up JAVA_TOOL_OPTIONS" on the program's stderr.)
  *
- * As the agent (Agent_OnLoad), libscope sets JVMTI breakpoints, when their classes are prepared,
- * in the methods the plaintext passes, and reads their arguments from the frame at the breakpoint:
+ * As the agent (Agent_OnLoad), libscope rewrites three classes of the JDK as they are first loaded
+ * (ClassFileLoadHook; util/classfile.c): a method the plaintext passes is renamed, and a method of
+ * its name put in its place that calls a native of libscope (bound at the class's preparation,
+ * RegisterNatives) around the original, with the arguments:
  *  - SSLSocketImpl$AppOutputStream.write(byte[], int, int): what an SSLSocket (HttpsURLConnection)
- *    sends, at its entry;
- *  - SSLEngineImpl.wrap(ByteBuffer[], int, int, ByteBuffer[], int, int): what an SSLEngine (the
- *    HttpClient, com.sun.net.httpserver's HttpsServer) sends: the sources' positions at its entry,
- *    and at each of its return instructions the bytes consumed since;
- *  - SSLTransport.decode(TransportContext, ByteBuffer[], int, int, ByteBuffer[], int, int): the
- *    funnel of what both receive: the destinations' positions at its entry, the bytes put there at
- *    its returns.
- * The JVM runs a method with a breakpoint in its interpreter; the rest is untouched. The socket is
- * found by its ends: an SSLSocket's local and peer ports, an SSLEngine's peer (getPeerHost and
- * getPeerPort, as it was created), matched against the sockets libscope knows (getsockname,
- * getpeername), remembered by the object. The plaintext goes to the protocol parsers as any TLS
- * library's (scope_tls_io). Nothing here touches signals: the JVM's own SIGSEGV handling (implicit
- * null checks, safepoints) is its own.
+ *    sends, before the call;
+ *  - SSLSocketImpl$AppInputStream.read(byte[], int, int): what it received, the call's result
+ *    counting the bytes;
+ *  - SSLEngineImpl.wrap and unwrap (ByteBuffer[], int, int, ByteBuffer[], int, int), every other
+ *    overload's funnel: an SSLEngine's (the HttpClient's, com.sun.net.httpserver's HttpsServer's)
+ *    sources' or destinations' positions before the call, the bytes consumed or produced after.
+ * The wrappers have no branch (no stack map to make), the JIT compiles and inlines them as any
+ * code, and nothing else of the JVM changes: no JVMTI capability is taken (breakpoints and local
+ * variable access, tried first, made each request wait for several safepoints: ten times slower).
+ * The socket is found by its ends: an SSLSocket's local and peer ports, an SSLEngine's peer
+ * (getPeerHost and getPeerPort, as it was created), matched against the sockets libscope knows
+ * (getsockname, getpeername), remembered by the object. The plaintext goes to the protocol
+ * parsers as any TLS library's (scope_tls_io). Nothing here touches signals: the JVM's own SIGSEGV
+ * handling (implicit null checks, safepoints) is its own.
  *
  * Built when the JDK's jvmti.h is found (CMakeLists.txt); otherwise the JVM is left alone. */
 #include <dlfcn.h>
@@ -36,6 +39,7 @@
 
 #include "dest/log.h"
 #include "interpose/wrap.h"
+#include "util/classfile.h"
 
 #ifdef SCOPE_HAVE_JVMTI
 #include <arpa/inet.h>
@@ -163,24 +167,12 @@ void scope_jvm_prepare(void)
 }
 
 /* ---- the agent ------------------------------------------------------------------------------ */
-enum target { T_WRITE, T_WRAP, T_DECODE, T_COUNT };
-static const struct {
-    const char *cls, *name, *sig;
-} targets[T_COUNT] = {
-    {"Lsun/security/ssl/SSLSocketImpl$AppOutputStream;", "write", "([BII)V"},
-    {"Lsun/security/ssl/SSLEngineImpl;", "wrap",
-     "([Ljava/nio/ByteBuffer;II[Ljava/nio/ByteBuffer;II)Ljavax/net/ssl/SSLEngineResult;"},
-    {"Lsun/security/ssl/SSLTransport;", "decode",
-     "(Lsun/security/ssl/TransportContext;[Ljava/nio/ByteBuffer;II[Ljava/nio/ByteBuffer;II)Lsun/security/ssl/Plaintext;"},
-};
-static jmethodID methods[T_COUNT];
 static jvmtiEnv *ti;
 
 /* Fields and methods read through JNI, looked up once. */
 static struct {
     bool ok;
     jfieldID position, limit, address, hb, offset;   /* java.nio.Buffer, ByteBuffer */
-    jfieldID out_socket;                             /* AppOutputStream.this$0 */
     jfieldID ctx_transport;                          /* TransportContext.transport */
     jmethodID local_port, port;                      /* java.net.Socket */
     jmethodID peer_host, peer_port;                  /* javax.net.ssl.SSLEngine */
@@ -336,19 +328,26 @@ static void hand(int fd, bool tx, const void *buf, size_t n, size_t total)
     scope_leave();
 }
 
-/* Up to 16 buffers' positions, kept from a method's entry to its return (per thread: a method
- * with a breakpoint does not run twice at once on one thread). */
+/* Up to 16 buffers' positions, kept from a wrapped call's start to its end, per thread, on a small
+ * stack (a call that throws never ends: a full stack starts again). */
 #define MAX_BUFS 16
+#define MAX_DEPTH 4
 static __thread struct {
-    int target;   /* -1: none pending */
-    int n;
-    jint pos[MAX_BUFS];
-} pending = {-1, 0, {0}};
+    int depth;
+    jint pos[MAX_DEPTH][MAX_BUFS];
+} pending;
 
-/* The array's buffers [off, off + len): their positions, or (at the return) the bytes between the
- * positions kept and the ones now, handed over as one piece. */
+/* The array's buffers [off, off + len): their positions pushed (at_entry), or the bytes between the
+ * positions on top and the ones now, handed over as one piece (the caller pops). */
 static void buffers(JNIEnv *jni, jobjectArray arr, jint off, jint len, bool at_entry, int fd, bool tx)
 {
+    if (at_entry) {
+        if (pending.depth >= MAX_DEPTH)
+            pending.depth = 0;
+        memset(pending.pos[pending.depth], 0, sizeof pending.pos[0]);
+        pending.depth++;
+    }
+    jint *pos0 = pending.pos[pending.depth - 1];
     if (!arr || off < 0 || len <= 0)
         return;
     jsize count = (*jni)->GetArrayLength(jni, arr);
@@ -366,9 +365,9 @@ static void buffers(JNIEnv *jni, jobjectArray arr, jint off, jint len, bool at_e
             continue;
         jint pos = (*jni)->GetIntField(jni, b, j.position);
         if (at_entry) {
-            pending.pos[i] = pos;
-        } else if (pos > pending.pos[i]) {
-            jint from = pending.pos[i], n = pos - from;
+            pos0[i] = pos;
+        } else if (pos > pos0[i]) {
+            jint from = pos0[i], n = pos - from;
             size_t take = n < (jint)(COPY_MAX - got) ? (size_t)n : COPY_MAX - got;
             jbyteArray hb = (*jni)->GetObjectField(jni, b, j.hb);
             if (hb) {
@@ -388,161 +387,197 @@ static void buffers(JNIEnv *jni, jobjectArray arr, jint off, jint len, bool at_e
         (*jni)->DeleteLocalRef(jni, b);
     }
     clear_exc(jni);
-    if (at_entry)
-        pending.n = len;
-    else if (total)
+    if (!at_entry && total)
         hand(fd, tx, copy, got, total);
 }
 
-static void JNICALL on_breakpoint(jvmtiEnv *env, JNIEnv *jni, jthread thread, jmethodID method, jlocation at)
+/* ---- the classes rewritten ------------------------------------------------------------------- */
+enum cls { C_OUT, C_IN, C_ENGINE, C_COUNT };
+static const char *const class_names[C_COUNT] = {
+    "sun/security/ssl/SSLSocketImpl$AppOutputStream", "sun/security/ssl/SSLSocketImpl$AppInputStream",
+    "sun/security/ssl/SSLEngineImpl",
+};
+#define ENGINE_SIG "([Ljava/nio/ByteBuffer;II[Ljava/nio/ByteBuffer;II)Ljavax/net/ssl/SSLEngineResult;"
+#define BUFS_SIG "(Ljava/lang/Object;[Ljava/nio/ByteBuffer;II)V"
+#define BYTES_SIG "(Ljava/lang/Object;[BII)V"
+#define PH(v) (uint8_t)((v) >> 8), (uint8_t)((v) & 0xff)
+
+/* write(byte[] b, int off, int len): scope$out(this, b, off, len), then the original */
+static const uint8_t out_code[] = {
+    0x2a, 0x2b, 0x1c, 0x1d, 0xb8, PH(SCOPE_CF_NATIVE(0)),
+    0x2a, 0x2b, 0x1c, 0x1d, 0xb7, PH(SCOPE_CF_ORIGINAL(0)),
+    0xb1,
+};
+/* read(byte[] b, int off, int len): n = the original; scope$in(this, b, off, n); n */
+static const uint8_t in_code[] = {
+    0x2a, 0x2b, 0x1c, 0x1d, 0xb7, PH(SCOPE_CF_ORIGINAL(0)),
+    0x36, 0x04,
+    0x2a, 0x2b, 0x1c, 0x15, 0x04, 0xb8, PH(SCOPE_CF_NATIVE(0)),
+    0x15, 0x04, 0xac,
+};
+/* wrap(srcs, so, sl, dsts, do, dl): scope$before(this, srcs, so, sl); r = the original;
+ * scope$wrapped(this, srcs, so, sl); r */
+static const uint8_t wrap_code[] = {
+    0x2a, 0x2b, 0x1c, 0x1d, 0xb8, PH(SCOPE_CF_NATIVE(0)),
+    0x2a, 0x2b, 0x1c, 0x1d, 0x19, 0x04, 0x15, 0x05, 0x15, 0x06, 0xb7, PH(SCOPE_CF_ORIGINAL(0)),
+    0x2a, 0x2b, 0x1c, 0x1d, 0xb8, PH(SCOPE_CF_NATIVE(1)),
+    0xb0,
+};
+/* unwrap(srcs, so, sl, dsts, do, dl): scope$before(this, dsts, do, dl); r = the original;
+ * scope$unwrapped(this, dsts, do, dl); r */
+static const uint8_t unwrap_code[] = {
+    0x2a, 0x19, 0x04, 0x15, 0x05, 0x15, 0x06, 0xb8, PH(SCOPE_CF_NATIVE(0)),
+    0x2a, 0x2b, 0x1c, 0x1d, 0x19, 0x04, 0x15, 0x05, 0x15, 0x06, 0xb7, PH(SCOPE_CF_ORIGINAL(1)),
+    0x2a, 0x19, 0x04, 0x15, 0x05, 0x15, 0x06, 0xb8, PH(SCOPE_CF_NATIVE(2)),
+    0xb0,
+};
+
+static const struct scope_cf_wrap out_wraps[] = {{"write", "([BII)V", out_code, sizeof out_code, 4, 4}};
+static const struct scope_cf_native out_natives[] = {{"scope$out", BYTES_SIG}};
+static const struct scope_cf_wrap in_wraps[] = {{"read", "([BII)I", in_code, sizeof in_code, 4, 5}};
+static const struct scope_cf_native in_natives[] = {{"scope$in", BYTES_SIG}};
+static const struct scope_cf_wrap engine_wraps[] = {
+    {"wrap", ENGINE_SIG, wrap_code, sizeof wrap_code, 7, 7},
+    {"unwrap", ENGINE_SIG, unwrap_code, sizeof unwrap_code, 7, 7},
+};
+static const struct scope_cf_native engine_natives[] = {
+    {"scope$before", BUFS_SIG}, {"scope$wrapped", BUFS_SIG}, {"scope$unwrapped", BUFS_SIG}};
+
+static _Atomic bool rewritten[C_COUNT];
+static _Atomic int prepared;
+
+/* The outer SSLSocketImpl of an AppOutputStream or AppInputStream (this$0). */
+static jfieldID outer[2];
+
+static int socket_of_stream(JNIEnv *jni, int which, jobject self)
 {
-    (void)env;
-    int t = method == methods[T_WRITE] ? T_WRITE : method == methods[T_WRAP] ? T_WRAP : method == methods[T_DECODE] ? T_DECODE : -1;
-    if (t < 0 || !atomic_load(&scope_hot.active) || !lookups(jni))
+    if (!outer[which] || !self)
+        return -1;
+    jobject sock = (*jni)->GetObjectField(jni, self, outer[which]);
+    int fd = transport_fd(jni, sock);
+    if (sock)
+        (*jni)->DeleteLocalRef(jni, sock);
+    return fd;
+}
+
+static void stream_bytes(JNIEnv *jni, int fd, bool tx, jbyteArray b, jint off, jint n)
+{
+    static __thread unsigned char *copy;
+    if (fd < 0 || !b || n <= 0 || off < 0 || n > (*jni)->GetArrayLength(jni, b) - off || (!copy && !(copy = malloc(COPY_MAX))))
         return;
-    (*jni)->PushLocalFrame(jni, 32);
-    if (t == T_WRITE) {   /* this, b, off, len */
-        jobject self = NULL, sock = NULL, b = NULL;
-        jint off = 0, len = 0;
-        if ((*ti)->GetLocalObject(ti, thread, 0, 0, &self) == JVMTI_ERROR_NONE &&
-            (*ti)->GetLocalObject(ti, thread, 0, 1, &b) == JVMTI_ERROR_NONE && b &&
-            (*ti)->GetLocalInt(ti, thread, 0, 2, &off) == JVMTI_ERROR_NONE &&
-            (*ti)->GetLocalInt(ti, thread, 0, 3, &len) == JVMTI_ERROR_NONE && len > 0 && off >= 0 &&
-            len <= (*jni)->GetArrayLength(jni, b) - off) {
-            if (!j.out_socket) {
-                jclass k = (*jni)->GetObjectClass(jni, self);
-                j.out_socket = (*jni)->GetFieldID(jni, k, "this$0", "Lsun/security/ssl/SSLSocketImpl;");
-                clear_exc(jni);
-            }
-            sock = j.out_socket ? (*jni)->GetObjectField(jni, self, j.out_socket) : NULL;
-            int fd = transport_fd(jni, sock);
-            static __thread unsigned char *copy;
-            if (fd >= 0 && (copy || (copy = malloc(COPY_MAX)))) {
-                size_t take = (size_t)len < COPY_MAX ? (size_t)len : COPY_MAX;
-                (*jni)->GetByteArrayRegion(jni, b, off, (jsize)take, (jbyte *)copy);
-                clear_exc(jni);
-                hand(fd, true, copy, take, (size_t)len);
-            }
-        }
+    size_t take = (size_t)n < COPY_MAX ? (size_t)n : COPY_MAX;
+    (*jni)->GetByteArrayRegion(jni, b, off, (jsize)take, (jbyte *)copy);
+    clear_exc(jni);
+    hand(fd, tx, copy, take, (size_t)n);
+}
+
+static void JNICALL n_out(JNIEnv *jni, jclass k, jobject self, jbyteArray b, jint off, jint len)
+{
+    (void)k;
+    if (atomic_load_explicit(&scope_hot.active, memory_order_relaxed) && lookups(jni))
+        stream_bytes(jni, socket_of_stream(jni, 0, self), true, b, off, len);
+    clear_exc(jni);
+}
+
+static void JNICALL n_in(JNIEnv *jni, jclass k, jobject self, jbyteArray b, jint off, jint n)
+{
+    (void)k;
+    if (n > 0 && atomic_load_explicit(&scope_hot.active, memory_order_relaxed) && lookups(jni))
+        stream_bytes(jni, socket_of_stream(jni, 1, self), false, b, off, n);
+    clear_exc(jni);
+}
+
+static void JNICALL n_before(JNIEnv *jni, jclass k, jobject self, jobjectArray bufs, jint off, jint len)
+{
+    (void)k, (void)self;
+    if (lookups(jni))
+        buffers(jni, bufs, off, len, true, -1, false);
+    clear_exc(jni);
+}
+
+static void after(JNIEnv *jni, jobject self, jobjectArray bufs, jint off, jint len, bool tx)
+{
+    if (pending.depth <= 0)
+        return;
+    if (atomic_load_explicit(&scope_hot.active, memory_order_relaxed) && lookups(jni))
+        buffers(jni, bufs, off, len, false, transport_fd(jni, self), tx);
+    pending.depth--;
+    clear_exc(jni);
+}
+
+static void JNICALL n_wrapped(JNIEnv *jni, jclass k, jobject self, jobjectArray bufs, jint off, jint len)
+{
+    (void)k;
+    after(jni, self, bufs, off, len, true);
+}
+
+static void JNICALL n_unwrapped(JNIEnv *jni, jclass k, jobject self, jobjectArray bufs, jint off, jint len)
+{
+    (void)k;
+    after(jni, self, bufs, off, len, false);
+}
+
+static void JNICALL on_load(jvmtiEnv *env, JNIEnv *jni, jclass redefined, jobject loader, const char *name,
+                            jobject domain, jint len, const unsigned char *data, jint *new_len, unsigned char **new_data)
+{
+    (void)env, (void)jni, (void)domain;
+    if (redefined || loader || !name || len <= 0)
+        return;   /* the JDK's own classes only, as first loaded */
+    int c = 0;
+    while (c < C_COUNT && strcmp(name, class_names[c]))
+        c++;
+    if (c == C_COUNT)
+        return;
+    size_t out_len = 0;
+    unsigned char *out = c == C_OUT      ? scope_cf_wrap(data, (size_t)len, out_wraps, 1, out_natives, 1, &out_len)
+                       : c == C_IN       ? scope_cf_wrap(data, (size_t)len, in_wraps, 1, in_natives, 1, &out_len)
+                                         : scope_cf_wrap(data, (size_t)len, engine_wraps, 2, engine_natives, 3, &out_len);
+    unsigned char *mem = NULL;
+    if (out && out_len < 0x7fffffff && (*ti)->Allocate(ti, (jlong)out_len, &mem) == JVMTI_ERROR_NONE) {
+        memcpy(mem, out, out_len);
+        *new_data = mem;
+        *new_len = (jint)out_len;
+        atomic_store(&rewritten[c], true);
     } else {
-        /* wrap: this, srcs, srcsOffset, srcsLength (the sources: sent); decode: context, srcs,
-         * srcsOffset, srcsLength, dsts, dstsOffset, dstsLength (the destinations: received) */
-        bool entry = at == 0;
-        int slot = t == T_WRAP ? 1 : 4;
-        jobject first = NULL, arr = NULL;
-        jint off = 0, len = 0;
-        if (!entry && pending.target != t) {
-            (*jni)->PopLocalFrame(jni, NULL);
-            return;   /* a return with no entry seen (set while the call was under way) */
-        }
-        if ((*ti)->GetLocalObject(ti, thread, 0, 0, &first) == JVMTI_ERROR_NONE &&
-            (*ti)->GetLocalObject(ti, thread, 0, slot, &arr) == JVMTI_ERROR_NONE &&
-            (*ti)->GetLocalInt(ti, thread, 0, slot + 1, &off) == JVMTI_ERROR_NONE &&
-            (*ti)->GetLocalInt(ti, thread, 0, slot + 2, &len) == JVMTI_ERROR_NONE) {
-            if (entry) {
-                pending.target = t;
-                buffers(jni, arr, off, len, true, -1, false);
-            } else {
-                jobject transport = t == T_WRAP ? first : first ? (*jni)->GetObjectField(jni, first, j.ctx_transport) : NULL;
-                clear_exc(jni);
-                buffers(jni, arr, off, len, false, transport_fd(jni, transport), t == T_WRAP);
-            }
-        }
-        if (!entry)
-            pending.target = -1;
+        scope_log(SCOPE_LOG_WARNING, "java: %s is not as this version knows: part of its TLS plaintext is not seen", name);
     }
-    (*jni)->PopLocalFrame(jni, NULL);
+    free(out);
 }
 
-/* Length of the JVM instruction at code[pc] (of n bytes), 0 when unknown. */
-static unsigned insn_len(const unsigned char *code, jint n, jint pc)
+/* A rewritten class, prepared: its natives bound (before any of its code can run). */
+static void JNICALL on_prepare(jvmtiEnv *env, JNIEnv *jni, jthread thread, jclass klass)
 {
-    unsigned char op = code[pc];
-    if (op == 0xaa || op == 0xab) {   /* tableswitch, lookupswitch: 4-byte aligned operands */
-        jint at = (pc + 4) & ~3;
-        if (at + 12 > n)
-            return 0;
-        int32_t a = (int32_t)((unsigned)code[at + 4] << 24 | code[at + 5] << 16 | code[at + 6] << 8 | code[at + 7]);
-        int32_t b = (int32_t)((unsigned)code[at + 8] << 24 | code[at + 9] << 16 | code[at + 10] << 8 | code[at + 11]);
-        long long len = op == 0xaa ? 12 + 4LL * ((long long)b - a + 1) : 8 + 8LL * a;
-        if (len < 8 || at + len > n)
-            return 0;
-        return (unsigned)(at + len - pc);
-    }
-    if (op == 0xc4)   /* wide: iinc takes 5 more bytes, the loads and stores 3 */
-        return pc + 1 < n && code[pc + 1] == 0x84 ? 6 : 4;
-    /* 0x00-0xc9 but the two switches and wide: operand bytes (+1), from the JVM specification */
-    static const unsigned char len[0xca] = {
-        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 2, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1,   /* 00 */
-        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1,   /* 20 */
-        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 40 */
-        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 60 */
-        1, 1, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3,   /* 80 */
-        3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 0, 0, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 5, 5, 3, 2, 3, 1, 1,   /* a0 */
-        3, 3, 1, 1, 0, 4, 3, 3, 5, 5,                                                                   /* c0 */
-    };
-    return op < 0xca ? len[op] : 0;
-}
-
-static void set_breakpoints(jmethodID m, int t)
-{
-    jvmtiError e = (*ti)->SetBreakpoint(ti, m, 0);
-    if (e == JVMTI_ERROR_NONE && t != T_WRITE) {
-        /* and on each return instruction */
-        jint n = 0;
-        unsigned char *code = NULL;
-        e = (*ti)->GetBytecodes(ti, m, &n, &code);
-        for (jint pc = 0; e == JVMTI_ERROR_NONE && pc < n;) {
-            unsigned l = insn_len(code, n, pc);
-            if (!l) {
-                e = JVMTI_ERROR_INVALID_METHODID;
-                break;
-            }
-            if (code[pc] == 0xb0 && pc > 0)   /* areturn */
-                e = (*ti)->SetBreakpoint(ti, m, pc);
-            pc += (jint)l;
-        }
-        if (code)
-            (*ti)->Deallocate(ti, code);
-    }
-    if (e != JVMTI_ERROR_NONE) {
-        (*ti)->ClearBreakpoint(ti, m, 0);
-        scope_log(SCOPE_LOG_WARNING, "java: %s.%s could not be watched (JVMTI error %d): part of its TLS plaintext is not seen",
-                  targets[t].cls, targets[t].name, (int)e);
-        return;
-    }
-    methods[t] = m;
-    scope_log(SCOPE_LOG_INFO, "java: %s.%s watched", targets[t].cls, targets[t].name);
-}
-
-static void JNICALL on_class_prepare(jvmtiEnv *env, JNIEnv *jni, jthread thread, jclass klass)
-{
-    (void)env, (void)jni, (void)thread;
+    (void)env, (void)thread;
     char *sig = NULL;
     if ((*ti)->GetClassSignature(ti, klass, &sig, NULL) != JVMTI_ERROR_NONE || !sig)
         return;
-    int t = 0;
-    while (t < T_COUNT && strcmp(sig, targets[t].cls))
-        t++;
+    int c = 0;
+    size_t sl = strlen(sig);
+    while (c < C_COUNT && !(sl == strlen(class_names[c]) + 2 && !strncmp(sig + 1, class_names[c], sl - 2)))
+        c++;
     (*ti)->Deallocate(ti, (unsigned char *)sig);
-    if (t == T_COUNT)
+    if (c == C_COUNT || !atomic_load(&rewritten[c]))
         return;
-    jint n = 0;
-    jmethodID *ms = NULL;
-    if ((*ti)->GetClassMethods(ti, klass, &n, &ms) != JVMTI_ERROR_NONE)
-        return;
-    for (jint i = 0; i < n; i++) {
-        char *name = NULL, *msig = NULL;
-        if ((*ti)->GetMethodName(ti, ms[i], &name, &msig, NULL) != JVMTI_ERROR_NONE)
-            continue;
-        if (!strcmp(name, targets[t].name) && !strcmp(msig, targets[t].sig))
-            set_breakpoints(ms[i], t);
-        (*ti)->Deallocate(ti, (unsigned char *)name);
-        (*ti)->Deallocate(ti, (unsigned char *)msig);
+    static const JNINativeMethod out_m[] = {{"scope$out", BYTES_SIG, (void *)n_out}};
+    static const JNINativeMethod in_m[] = {{"scope$in", BYTES_SIG, (void *)n_in}};
+    static const JNINativeMethod engine_m[] = {{"scope$before", BUFS_SIG, (void *)n_before},
+                                               {"scope$wrapped", BUFS_SIG, (void *)n_wrapped},
+                                               {"scope$unwrapped", BUFS_SIG, (void *)n_unwrapped}};
+    jint rc = c == C_OUT ? (*jni)->RegisterNatives(jni, klass, out_m, 1)
+            : c == C_IN  ? (*jni)->RegisterNatives(jni, klass, in_m, 1)
+                         : (*jni)->RegisterNatives(jni, klass, engine_m, 3);
+    if (c != C_ENGINE) {
+        outer[c] = (*jni)->GetFieldID(jni, klass, "this$0", "Lsun/security/ssl/SSLSocketImpl;");
+        clear_exc(jni);
     }
-    (*ti)->Deallocate(ti, (unsigned char *)ms);
-    if (methods[T_WRITE] && methods[T_WRAP] && methods[T_DECODE])
-        (*ti)->SetEventNotificationMode(ti, JVMTI_DISABLE, JVMTI_EVENT_CLASS_PREPARE, NULL);   /* all found */
+    if (rc != 0)
+        scope_log(SCOPE_LOG_ERROR, "java: the natives of %s could not be bound", class_names[c]);
+    else
+        scope_log(SCOPE_LOG_INFO, "java: %s wrapped", class_names[c]);
+    if (atomic_fetch_add(&prepared, 1) + 1 == C_COUNT) {   /* all three: no more events wanted */
+        (*ti)->SetEventNotificationMode(ti, JVMTI_DISABLE, JVMTI_EVENT_CLASS_PREPARE, NULL);
+        (*ti)->SetEventNotificationMode(ti, JVMTI_DISABLE, JVMTI_EVENT_CLASS_FILE_LOAD_HOOK, NULL);
+    }
 }
 
 SCOPE_API jint JNICALL Agent_OnLoad(JavaVM *vm, char *options, void *reserved)
@@ -556,22 +591,15 @@ SCOPE_API jint JNICALL Agent_OnLoad(JavaVM *vm, char *options, void *reserved)
         scope_log(SCOPE_LOG_WARNING, "java: no JVMTI environment: its TLS plaintext is not seen");
         return JNI_OK;
     }
-    jvmtiCapabilities caps;
-    memset(&caps, 0, sizeof caps);
-    caps.can_generate_breakpoint_events = 1;
-    caps.can_access_local_variables = 1;
-    caps.can_get_bytecodes = 1;
     jvmtiEventCallbacks cb;
     memset(&cb, 0, sizeof cb);
-    cb.ClassPrepare = on_class_prepare;
-    cb.Breakpoint = on_breakpoint;
-    jvmtiError e = (*ti)->AddCapabilities(ti, &caps);
+    cb.ClassFileLoadHook = on_load;
+    cb.ClassPrepare = on_prepare;
+    jvmtiError e = (*ti)->SetEventCallbacks(ti, &cb, (jint)sizeof cb);
     if (e == JVMTI_ERROR_NONE)
-        e = (*ti)->SetEventCallbacks(ti, &cb, (jint)sizeof cb);
+        e = (*ti)->SetEventNotificationMode(ti, JVMTI_ENABLE, JVMTI_EVENT_CLASS_FILE_LOAD_HOOK, NULL);
     if (e == JVMTI_ERROR_NONE)
         e = (*ti)->SetEventNotificationMode(ti, JVMTI_ENABLE, JVMTI_EVENT_CLASS_PREPARE, NULL);
-    if (e == JVMTI_ERROR_NONE)
-        e = (*ti)->SetEventNotificationMode(ti, JVMTI_ENABLE, JVMTI_EVENT_BREAKPOINT, NULL);
     if (e != JVMTI_ERROR_NONE)
         scope_log(SCOPE_LOG_WARNING, "java: JVMTI error %d: its TLS plaintext is not seen", (int)e);
     else
