@@ -30,7 +30,10 @@
  *             ptrace with a seccomp filter, and under strace --seccomp-bpf (no budget: the choice of
  *             mechanism for programs libscope cannot enter) (src/supervise.ts).
  *  gohttp     a static Go HTTP server under wrk, plain and followed from outside by scope-supervise
- *             with every event on, keep-alive and a connection per request (src/gohttp.ts).
+ *             with every event on, keep-alive, a connection per request and keep-alive over TLS
+ *             (src/gohttp.ts).
+ *  javatls    a JVM asking itself over TLS (HttpClient ↔ HttpsServer), plain and scoped with every
+ *             event on: libscope as the JVM's agent (src/javatls.ts).
  *
  * Writes bench/results/latest.json (everything, a key per part, and the budget table) and
  * bench/results/rwloop.json (as before). Uses one mkdtemp directory, removed at exit, and stops
@@ -45,7 +48,7 @@
  *        [--peers-runs 3] [--peers-ops 1000000] [--peers-nginx-secs 3] [--peers-timeout 120]
  *        [--events-lines 2000000] [--events-runs 3] [--filter-lines 2000000] [--filter-runs 3]
  *        [--slowdest-runs 7] [--supervise-runs 5] [--supervise-ops 20000] [--supervise-unpinned]
- *        [--gohttp-runs 5] [--gohttp-secs 5]
+ *        [--gohttp-runs 5] [--gohttp-secs 5] [--javatls-runs 5] [--javatls-secs 5]
  *
  * A part whose tools are missing prints "skipped (needs X: apt-get install Y)" and the rest goes on.
  */
@@ -68,8 +71,9 @@ import { slowdest } from './slowdest.js';
 import { startup } from './startup.js';
 import { supervise } from './supervise.js';
 import { goHttp } from './gohttp.js';
+import { javaTls } from './javatls.js';
 
-const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'libfilter', 'peers', 'events', 'filter', 'slowdest', 'supervise', 'gohttp'];
+const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'libfilter', 'peers', 'events', 'filter', 'slowdest', 'supervise', 'gohttp', 'javatls'];
 const only = strArg('only');
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`bench: --only ${only}: not a part (${parts.join(', ')})\n`);
@@ -453,6 +457,7 @@ if (doing('slowdest')) {
 }
 if (doing('supervise')) await supervise(ctx);
 if (doing('gohttp')) await goHttp(ctx);
+if (doing('javatls')) await javaTls(ctx);
 latest['budgets'] = budgets.map(({ what, value, budget, within, invalid }) => ({
   what,
   measured: Number(value.toFixed(3)),
