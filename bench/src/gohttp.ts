@@ -1,6 +1,7 @@
 /**
  * A Go HTTP server under wrk, plain and followed from outside (scope-supervise, every event on):
- * what scope costs a Go program. The server (net/http, 1 KiB answer) is built here with Debian's Go,
+ * what scope costs a Go program. The server (net/http, 1 KiB answer; the tests' Go program in its
+ * `page` mode, test/apps/programs/gotls) is built here with Debian's Go,
  * CGO_ENABLED=0 (static); it and its supervisor run on CPU 0, wrk on the last CPU. Three loads: 16
  * keep-alive connections (the watched calls are only each connection's accept and close), a new
  * connection for every request (`Connection: close`: an accept, getsockopt and close watched per
@@ -11,59 +12,17 @@
  * (http events), or the bench fails.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Ctx } from './common.js';
 import { arg, canConnect, clearRecords, freePort, killGroup, median, mustHaveRecorded, needs, pinned, r1, r3, runAsync, scoped, sleep, spawnTracked } from './common.js';
 
-// argv: PORT [tls]
-const SERVER = `package main
-
-import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"math/big"
-	"net"
-	"net/http"
-	"os"
-	"strings"
-	"time"
-)
-
-func main() {
-	page := []byte(strings.Repeat("<p>hello from go</p>\\n", 50))
-	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write(page) })
-	addr := "127.0.0.1:" + os.Args[1]
-	if len(os.Args) < 3 {
-		if err := http.ListenAndServe(addr, nil); err != nil {
-			panic(err)
-		}
-		return
-	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		panic(err)
-	}
-	ln, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
-	if err != nil {
-		panic(err)
-	}
-	panic(http.Serve(ln, nil))
-}
-`;
-
+/** The Go program of the tests and the bench (test/apps/programs/gotls: its `page` mode), built
+ * here with Debian's Go, CGO_ENABLED=0 (static). */
 function build(c: Ctx): string {
   const dir = join(c.work, 'gohttp');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'main.go'), SERVER);
-  writeFileSync(join(dir, 'go.mod'), 'module gohttp\n\ngo 1.19\n');
+  cpSync(join(c.benchDir, '..', 'test', 'apps', 'programs', 'gotls'), dir, { recursive: true });
   const exe = join(dir, 'server');
   execFileSync('go', ['build', '-o', exe, '.'], {
     cwd: dir,
@@ -74,7 +33,7 @@ function build(c: Ctx): string {
 }
 
 async function one(exe: string, port: number, env: NodeJS.ProcessEnv, wrap: string[], secs: number, close: boolean, tls: boolean): Promise<number> {
-  const [cmd, ...args] = pinned(0, [...wrap, exe, String(port), ...(tls ? ['tls'] : [])]);
+  const [cmd, ...args] = pinned(0, [...wrap, exe, 'page', String(port), ...(tls ? ['tls'] : [])]);
   const srv = spawnTracked(cmd as string, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   srv.stderr!.on('data', (b: Buffer) => (err += b.toString()));

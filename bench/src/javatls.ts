@@ -1,53 +1,16 @@
 /**
  * Java's TLS under scope: one JVM serving HTTPS (com.sun.net.httpserver, TCP_NODELAY) and asking
  * itself with the HttpClient (HTTP/1.1, one keep-alive connection), requests/s for a few seconds
- * after 300 to warm up; plain, and with libscope preloaded and every event on, which makes the JVM
+ * after 300 to warm up (the tests' Java program in its `load` mode, test/apps/programs/java); plain, and with libscope preloaded and every event on, which makes the JVM
  * load libscope as its agent and rewrite the JDK's TLS classes (libscope/src/interpose/jvm.c).
  * Medians of interleaved runs; scoped ÷ plain. The scoped run must have recorded the requests (http
  * events, each request twice: the client's and the server's), or the bench fails.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ctx } from './common.js';
 import { arg, clearRecords, median, mustHaveRecorded, needs, r1, r3, runAsync, scoped } from './common.js';
-
-const LOAD = `import com.sun.net.httpserver.*;
-import java.net.*;
-import java.net.http.*;
-import java.security.KeyStore;
-import java.io.*;
-import javax.net.ssl.*;
-
-public class Load {
-  public static void main(String[] a) throws Exception {
-    char[] pw = "changeit".toCharArray();
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = new FileInputStream(a[0])) { ks.load(in, pw); }
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
-    kmf.init(ks, pw);
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-    tmf.init(ks);
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-    HttpsServer srv = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    srv.setHttpsConfigurator(new HttpsConfigurator(ctx));
-    byte[] page = "<p>hello from java</p>\\n".repeat(40).getBytes();
-    srv.createContext("/", ex -> { ex.getRequestBody().readAllBytes(); ex.sendResponseHeaders(200, page.length); ex.getResponseBody().write(page); ex.close(); });
-    srv.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(2));
-    srv.start();
-    HttpClient c = HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1).build();
-    URI u = URI.create("https://127.0.0.1:" + srv.getAddress().getPort() + "/");
-    for (int i = 0; i < 300; i++) c.send(HttpRequest.newBuilder(u).build(), HttpResponse.BodyHandlers.ofByteArray());
-    long secs = Long.parseLong(a[1]), end = System.nanoTime() + secs * 1_000_000_000L;
-    int n = 0;
-    while (System.nanoTime() < end) { c.send(HttpRequest.newBuilder(u).build(), HttpResponse.BodyHandlers.ofByteArray()); n++; }
-    System.out.println(n / (double) secs);
-    srv.stop(0);
-    System.exit(0);
-  }
-}
-`;
 
 /** `--only javatls`. */
 export async function javaTls(c: Ctx): Promise<void> {
@@ -60,13 +23,12 @@ export async function javaTls(c: Ctx): Promise<void> {
   const secs = arg('javatls-secs', 5);
   const dir = join(c.work, 'javatls');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'Load.java'), LOAD);
-  execFileSync('javac', ['-d', dir, join(dir, 'Load.java')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('javac', ['-d', dir, join(c.benchDir, '..', 'test', 'apps', 'programs', 'java', 'TlsSelf.java')], { stdio: ['ignore', 'ignore', 'pipe'] });
   const ks = join(dir, 'ks.p12');
   execFileSync('keytool', ['-genkeypair', '-alias', 'bench', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=127.0.0.1', '-ext', 'SAN=ip:127.0.0.1',
     '-validity', '1', '-keystore', ks, '-storetype', 'PKCS12', '-storepass', 'changeit', '-keypass', 'changeit'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const s = scoped(c, 'javatls', 'all_events');
-  const args = ['-Dsun.net.httpserver.nodelay=true', '-cp', dir, 'Load', ks, String(secs)];
+  const args = ['-cp', dir, 'TlsSelf', 'load', ks, String(secs)];
   const one = async (env: NodeJS.ProcessEnv): Promise<number> => {
     const r = await runAsync('java', args, { env, timeoutMs: secs * 1000 + 60_000 });
     const v = Number(r.stdout.trim());

@@ -16,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { elfInfo } from '@scope/libscope';
 import { tempDir } from '@scope/core/testing';
+import { goBuild } from '../lib/gobuild.js';
 import { assertValidSession, envFor, events, metrics, newHome, readLast, runBin, scopeRunBin, startRecords } from '../lib/harness.js';
 
 const SAYS = ' is a Go program, followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
@@ -62,18 +63,7 @@ const dir = tempDir('scope-go-');
 writeFileSync(join(dir, 'main.go'), source);
 writeFileSync(join(dir, 'go.mod'), 'module scopego\n\ngo 1.19\n');
 
-function build(name: string, cgo: '0' | '1', ldflags?: string): string {
-  const exe = join(dir, name);
-  // caches inside the temporary directory: nothing left behind in $HOME
-  const built = spawnSync('go', ['build', ...(ldflags ? ['-ldflags', ldflags] : []), '-o', exe, '.'], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, CGO_ENABLED: cgo, GOCACHE: join(dir, 'cache'), GOPATH: join(dir, 'gopath'), GOFLAGS: '-modcacherw' },
-    timeout: 300_000,
-  });
-  assert.is(built.status, 0, built.stderr);
-  return exe;
-}
+const build = (name: string, cgo: '0' | '1', ldflags?: string) => goBuild(dir, name, cgo, ldflags ? ['-ldflags', ldflags] : []);
 
 /** A name server answering A queries with 10.1.2.3 (AAAA with nothing), on UDP. */
 async function nameServer() {

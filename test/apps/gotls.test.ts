@@ -16,116 +16,15 @@ import { request } from 'node:https';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { tempDir } from '@scope/core/testing';
+import { goBuild, goProgram } from '../lib/gobuild.js';
 import { assertValidSession, envFor, events, freePort, newHome, parseLines, readLast, runBin, scopeBin, scopeRunBin } from '../lib/harness.js';
 
 const SAYS = ' is a Go program, followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
 
-// cert DIR: a self-signed certificate for 127.0.0.1 (DIR/cert.pem, DIR/key.pem).
-// serve CERT KEY: an https server on 127.0.0.1 (its port on stdout) until stdin ends.
-// get URL CA h1|h2: POSTs "ping from go" to URL, prints the protocol, status and body.
-// both h1|h2 CERT KEY CA: the server and one request to it, in one process.
-const source = `package main
-
-import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"fmt"
-	"io"
-	"math/big"
-	"net"
-	"net/http"
-	"os"
-	"strings"
-	"time"
-)
-
-func check(err error) {
-	if err != nil {
-		panic(err)
-	}
-}
-
-func makeCert(dir string) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	check(err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	check(err)
-	kb, err := x509.MarshalECPrivateKey(key)
-	check(err)
-	check(os.WriteFile(dir+"/cert.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0644))
-	check(os.WriteFile(dir+"/key.pem", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0600))
-}
-
-func server(cert, key string) (net.Listener, *http.Server) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	check(err)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprintf(w, "served %s %s %q\\n", r.Method, r.URL.Path, body)
-	})}
-	go srv.ServeTLS(ln, cert, key)
-	return ln, srv
-}
-
-func get(url, ca, proto string) string {
-	pemBytes, err := os.ReadFile(ca)
-	check(err)
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pemBytes)
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: proto == "h2"}
-	if proto == "h1" {
-		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
-	}
-	resp, err := (&http.Client{Transport: tr}).Post(url, "text/plain", strings.NewReader("ping from go"))
-	check(err)
-	b, err := io.ReadAll(resp.Body)
-	check(err)
-	resp.Body.Close()
-	return fmt.Sprintf("%s %d %s", resp.Proto, resp.StatusCode, b)
-}
-
-func main() {
-	switch os.Args[1] {
-	case "cert":
-		makeCert(os.Args[2])
-	case "serve":
-		ln, _ := server(os.Args[2], os.Args[3])
-		fmt.Println(ln.Addr().(*net.TCPAddr).Port)
-		io.Copy(io.Discard, os.Stdin)
-	case "get":
-		fmt.Print(get(os.Args[2], os.Args[3], os.Args[4]))
-	case "both":
-		ln, _ := server(os.Args[3], os.Args[4])
-		fmt.Print(get(fmt.Sprintf("https://127.0.0.1:%d/both", ln.Addr().(*net.TCPAddr).Port), os.Args[5], os.Args[2]))
-	}
-}
-`;
-
-const dir = tempDir('scope-gotls-');
-writeFileSync(join(dir, 'main.go'), source);
-writeFileSync(join(dir, 'go.mod'), 'module scopegotls\n\ngo 1.19\n');
-
-function build(name: string, cgo: '0' | '1', flags: string[] = []): string {
-  const exe = join(dir, name);
-  const built = spawnSync('go', ['build', ...flags, '-o', exe, '.'], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, CGO_ENABLED: cgo, GOCACHE: join(dir, 'cache'), GOPATH: join(dir, 'gopath'), GOFLAGS: '-modcacherw' },
-    timeout: 600_000,
-  });
-  assert.is(built.status, 0, built.stderr);
-  return exe;
-}
+// The program (test/apps/programs/gotls/main.go): cert DIR, serve CERT KEY, get URL CA h1|h2,
+// both h1|h2 CERT KEY CA.
+const dir = goProgram('gotls');
+const build = (name: string, cgo: '0' | '1', flags: string[] = []) => goBuild(dir, name, cgo, flags);
 
 const statics = build('gotls-static', '0');
 const made = spawnSync(statics, ['cert', dir], { encoding: 'utf8' });

@@ -14,67 +14,17 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { libscopePath } from '@scope/libscope';
 import { tempDir } from '@scope/core/testing';
-import { assertValidSession, envFor, events, newHome, readLast, runBin, scopeBin, scopeRunBin } from '../lib/harness.js';
+import { assertValidSession, envFor, events, newHome, readLast, repoRoot, runBin, scopeBin, scopeRunBin } from '../lib/harness.js';
 
-const source = `import com.sun.net.httpserver.*;
-import java.io.*;
-import java.net.*;
-import java.net.http.*;
-import java.security.KeyStore;
-import javax.net.ssl.*;
-
-public class Tls {
-  public static void main(String[] a) throws Exception {
-    char[] pw = "changeit".toCharArray();
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = new FileInputStream(a[0])) { ks.load(in, pw); }
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
-    kmf.init(ks, pw);
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-    tmf.init(ks);
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-    HttpsServer srv = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    srv.setHttpsConfigurator(new HttpsConfigurator(ctx));
-    srv.createContext("/", ex -> {
-      byte[] body = ex.getRequestBody().readAllBytes();
-      byte[] out = ("served " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + " " + new String(body) + "\\n").getBytes();
-      ex.getResponseHeaders().set("Content-Type", "text/plain");
-      ex.sendResponseHeaders(200, out.length);
-      ex.getResponseBody().write(out);
-      ex.close();
-    });
-    srv.start();
-    int port = srv.getAddress().getPort();
-    int npe = 0;   // implicit null checks: SIGSEGV, handled by the JVM, once the loop is compiled
-    for (int i = 0; i < 200000; i++) {
-      try { String s = (i % 2 == 0) ? null : "x"; s.length(); } catch (NullPointerException e) { npe++; }
-    }
-    HttpClient c = HttpClient.newBuilder().sslContext(ctx).build();
-    HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/client"))
-        .POST(HttpRequest.BodyPublishers.ofString("from HttpClient")).build(), HttpResponse.BodyHandlers.ofString());
-    System.out.print("HttpClient " + r.statusCode() + " " + r.body());
-    HttpsURLConnection u = (HttpsURLConnection) new URL("https://127.0.0.1:" + port + "/urlconn").openConnection();
-    u.setSSLSocketFactory(ctx.getSocketFactory());
-    u.setDoOutput(true);
-    u.setRequestMethod("POST");
-    try (OutputStream o = u.getOutputStream()) { o.write("from HttpsURLConnection".getBytes()); }
-    System.out.print("HttpsURLConnection " + u.getResponseCode() + " " + new String(u.getInputStream().readAllBytes()));
-    System.out.println("npe " + npe);
-    srv.stop(0);
-    System.exit(0);
-  }
-}
-`;
-
+// The program (test/apps/programs/java: TlsSelf's demo mode, and Wait), compiled here.
 const dir = tempDir('scope-javatls-');
-writeFileSync(join(dir, 'Tls.java'), source);
-writeFileSync(join(dir, 'Wait.java'), 'public class Wait { public static void main(String[] a) throws Exception { System.out.println("up"); System.in.read(); } }\n');
-const javac = spawnSync('javac', ['-d', dir, join(dir, 'Tls.java'), join(dir, 'Wait.java')], { encoding: 'utf8' });
+const programs = join(repoRoot, 'test', 'apps', 'programs', 'java');
+const javac = spawnSync('javac', ['-d', dir, join(programs, 'TlsSelf.java'), join(programs, 'Wait.java')], { encoding: 'utf8' });
 assert.is(javac.status, 0, `javac (a JDK, test/apps/install.sh): ${javac.stderr ?? javac.error}`);
 const keytool = spawnSync('keytool', ['-genkeypair', '-alias', 'scope', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=127.0.0.1',
   '-ext', 'SAN=ip:127.0.0.1', '-validity', '1', '-keystore', join(dir, 'ks.p12'), '-storetype', 'PKCS12', '-storepass', 'changeit', '-keypass', 'changeit'], { encoding: 'utf8' });
 assert.is(keytool.status, 0, keytool.stderr);
+const demo = ['-cp', dir, 'TlsSelf', 'demo', join(dir, 'ks.p12')];
 
 const EXPECTED = 'HttpClient 200 served POST /client from HttpClient\nHttpsURLConnection 200 served POST /urlconn from HttpsURLConnection\nnpe 100000\n';
 
@@ -85,9 +35,9 @@ test('libscope was built with its Java agent (the JDK\'s jvmti.h was there when 
 
 test('HttpClient and HttpsURLConnection over TLS, and the HttpsServer answering them: both sides as http events, and payloads', async () => {
   const home = newHome();
-  const plain = spawnSync('java', ['-Xverify:all', '-cp', dir, 'Tls', join(dir, 'ks.p12')], { encoding: 'utf8' });
+  const plain = spawnSync('java', ['-Xverify:all', ...demo], { encoding: 'utf8' });
   assert.is(plain.stdout, EXPECTED, plain.stderr);
-  const r = await runBin(scopeRunBin, ['--no-stream', '-p', '--', 'java', '-Xverify:all', '-cp', dir, 'Tls', join(dir, 'ks.p12')], envFor(home, { SCOPE_LOG_LEVEL: 'info' }));
+  const r = await runBin(scopeRunBin, ['--no-stream', '-p', '--', 'java', '-Xverify:all', ...demo], envFor(home, { SCOPE_LOG_LEVEL: 'info' }));
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, EXPECTED, 'the program ran as it does alone (its implicit null checks too)');
   assert.is(r.stderr, plain.stderr, 'and printed nothing more');
@@ -113,7 +63,7 @@ test('HttpClient and HttpsURLConnection over TLS, and the HttpsServer answering 
 
 test('with HTTP events and metrics off and no payloads, the JVM is not given the agent', async () => {
   const home = newHome();
-  const r = await runBin(scopeRunBin, ['--no-stream', '--', 'java', '-cp', dir, 'Tls', join(dir, 'ks.p12')],
+  const r = await runBin(scopeRunBin, ['--no-stream', '--', 'java', ...demo],
     envFor(home, { SCOPE_EVENT_HTTP: 'false', SCOPE_METRIC_HTTP: 'false', SCOPE_LOG_LEVEL: 'info' }));
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, EXPECTED);

@@ -1,0 +1,3 @@
+module scopegotls
+
+go 1.19
