@@ -29,7 +29,7 @@ test.after(() => {
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-interface Seen { pid: number; tid?: number; call?: string; ret?: number; path?: string; path2?: string; abs?: string; abs2?: string; local?: string; peer?: string; sent?: number[]; arg0?: number; event?: string; other?: number }
+interface Seen { notice?: string; pid: number; tid?: number; call?: string; ret?: number; path?: string; path2?: string; abs?: string; abs2?: string; local?: string; peer?: string; sent?: number[]; arg0?: number; event?: string; other?: number }
 
 /** The supervisor's environment for --lib: its helpers dlopen LIB, which, sanitized, needs its
  * runtime loaded first. */
@@ -222,6 +222,24 @@ test('a descriptor number closed by one thread and taken at once by another\'s s
   const closes = evts(s.events(), 'net.close').filter((e) => e.body.data.net_peer_port === port);
   assert.is(closes.length, connected, 'and a net.close');
 });
+
+for (const [variant, says] of [
+  ['old', 'built with Go before 1.18, whose function table and calls are laid out otherwise'],
+  ['bad', 'its Go function table (.gopclntab) could not be read'],
+  ['prologue', 'its crypto/tls functions do not start as this version knows (a Go version or build it does not handle)'],
+] as const) {
+  test(`a Go function table it cannot use (${variant}): the program runs as it would, with a notice saying why its TLS is not seen`, async () => {
+    const s = session({ SCOPE_EVENT_MAXEPS: '0' });
+    dirs.push(s.dir);
+    const exe = prog(`static_fakego_${variant}`);
+    const { r, seen } = await supervised([exe], { env: libEnv(s.env), lib: true });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, 'fakego ran 0\n', 'untouched: no breakpoint was set');
+    assert.equal(seen.filter((x) => 'notice' in x).map((x) => (x as { notice: string }).notice), [says]);
+    const text = JSON.stringify(s.events());
+    assert.ok(text.includes(`${exe}: its TLS plaintext is not seen: ${says}`), `the notice in the session: ${text.slice(0, 600)}`);
+  });
+}
 
 test('--preload: a dynamic program the static one runs loads libscope and reports for itself, once', async () => {
   const s = session({ SCOPE_EVENT_MAXEPS: '0' });
