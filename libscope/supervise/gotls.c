@@ -88,6 +88,8 @@ struct goproc {
     struct bp bp[MAX_BP];
     int nbp;
     struct pending *pend;   /* MAX_PENDING */
+    const char *said;       /* why a caller's Reads are not seen, not told yet (NULL: none) */
+    bool told;
 };
 
 static struct goproc **procs;
@@ -377,8 +379,11 @@ static void read_entry(struct goproc *p, const struct user_regs_struct *regs)
     }
     struct bp *r = bp_at(p, ret);
     const char *why;
-    if (!r && !(r = bp_new(p, ret, K_RET, &why)))
+    if (!r && !(r = bp_new(p, ret, K_RET, &why))) {
+        if (!p->said)
+            p->said = why;   /* told once, by gotls_notice */
         return;
+    }
     if (r->kind != K_RET || !r->slot || !arm(p, r, true))
         return;   /* an instruction there we cannot move: this caller's Reads are not seen */
     r->refs++;
@@ -507,6 +512,17 @@ const char *gotls_image(pid_t pid, pid_t tid, gotls_map_fn map_fn)
     return why;
 }
 
+const char *gotls_notice(pid_t pid)
+{
+    struct goproc *p = proc_of(pid);
+    if (!p || !p->said || p->told)
+        return NULL;
+    p->told = true;
+    static char text[256];
+    snprintf(text, sizeof text, "in part: the Reads that return to one place of its code (%s)", p->said);
+    return text;
+}
+
 void gotls_disarm(pid_t pid)
 {
     struct goproc *p = proc_of(pid);
@@ -543,5 +559,10 @@ bool gotls_trap(pid_t pid, pid_t tid, void (*out)(void *ctx, const struct gotls_
 }
 void gotls_fork(pid_t parent, pid_t child) { (void)parent, (void)child; }
 void gotls_disarm(pid_t pid) { (void)pid; }
+const char *gotls_notice(pid_t pid)
+{
+    (void)pid;
+    return NULL;
+}
 void gotls_forget(pid_t pid) { (void)pid; }
 #endif

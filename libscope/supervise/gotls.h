@@ -39,4 +39,7 @@ void gotls_forget(pid_t pid);
 /* No more data is wanted from pid (scope detach): its breakpoints are cleared (a thread already
  * stopped at one still goes on right). */
 void gotls_disarm(pid_t pid);
+/* Once a process: why some of its TLS plaintext is not seen (a return address whose instruction
+ * cannot be moved), or NULL. */
+const char *gotls_notice(pid_t pid);
 #endif

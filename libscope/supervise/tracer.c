@@ -715,6 +715,9 @@ static int follow(pid_t pid, bool resumed_main, const struct sup_hooks *h)
             /* one of our breakpoints in a Go program: handled, and no signal for it */
             if (h->wanted && !h->wanted(h->ctx, t->tgid))
                 gotls_disarm(t->tgid);   /* detached: none is wanted any more */
+            const char *why = gotls_notice(t->tgid);
+            if (why && h->notice)
+                h->notice(h->ctx, t->tgid, why);
         } else if (ev == PTRACE_EVENT_STOP) {
             if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
                 ptrace(PTRACE_LISTEN, w, 0, 0);   /* a group-stop: stays stopped until SIGCONT */
