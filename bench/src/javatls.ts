@@ -28,7 +28,7 @@ export async function javaTls(c: Ctx): Promise<void> {
   execFileSync('keytool', ['-genkeypair', '-alias', 'bench', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=127.0.0.1', '-ext', 'SAN=ip:127.0.0.1',
     '-validity', '1', '-keystore', ks, '-storetype', 'PKCS12', '-storepass', 'changeit', '-keypass', 'changeit'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const s = scoped(c, 'javatls', 'all_events');
-  const args = ['-cp', dir, 'TlsSelf', 'load', ks, String(secs)];
+  const args = ['-XX:-UsePerfData', '-cp', dir, 'TlsSelf', 'load', ks, String(secs)];
   const one = async (env: NodeJS.ProcessEnv): Promise<number> => {
     const r = await runAsync('java', args, { env, timeoutMs: secs * 1000 + 60_000 });
     const v = Number(r.stdout.trim());

@@ -24,7 +24,8 @@ assert.is(javac.status, 0, `javac (a JDK, test/apps/install.sh): ${javac.stderr 
 const keytool = spawnSync('keytool', ['-genkeypair', '-alias', 'scope', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=127.0.0.1',
   '-ext', 'SAN=ip:127.0.0.1', '-validity', '1', '-keystore', join(dir, 'ks.p12'), '-storetype', 'PKCS12', '-storepass', 'changeit', '-keypass', 'changeit'], { encoding: 'utf8' });
 assert.is(keytool.status, 0, keytool.stderr);
-const demo = ['-cp', dir, 'TlsSelf', 'demo', join(dir, 'ks.p12')];
+// -XX:-UsePerfData: no /tmp/hsperfdata_USER/PID file (a JVM killed would leave it behind)
+const demo = ['-XX:-UsePerfData', '-cp', dir, 'TlsSelf', 'demo', join(dir, 'ks.p12')];
 
 const EXPECTED = 'HttpClient 200 served POST /client from HttpClient\nHttpsURLConnection 200 served POST /urlconn from HttpsURLConnection\nnpe 100000\n';
 
@@ -76,7 +77,7 @@ test('with HTTP events and metrics off and no payloads, the JVM is not given the
 test('scope attach to a JVM started without scope: a notice that its TLS plaintext is not seen (the agent loads only at a JVM\'s start)', async () => {
   const home = newHome();
   const env = envFor(home);
-  const child = spawn('java', ['-cp', dir, 'Wait'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn('java', ['-XX:-UsePerfData', '-cp', dir, 'Wait'], { stdio: ['pipe', 'pipe', 'ignore'] });
   try {
     await new Promise<void>((res, rej) => {
       child.stdout!.once('data', () => res());
@@ -88,6 +89,8 @@ test('scope attach to a JVM started without scope: a notice that its TLS plainte
     const session = JSON.parse(readFileSync(join(String(JSON.parse(a.stdout)['session']), 'session.json'), 'utf8'));
     assert.ok(session.notices.some((n: string) => n.includes('is a JVM started without scope')), JSON.stringify(session.notices));
     spawnSync(process.execPath, [scopeBin, 'detach', String(child.pid)], { env });
+    child.stdin!.end();   // Wait ends with its stdin
+    await new Promise((res) => (child.exitCode !== null ? res(null) : child.once('close', res)));
   } finally {
     child.kill('SIGKILL');
   }
