@@ -24,7 +24,8 @@
  * variable access, tried first, made each request wait for several safepoints: ten times slower).
  * The socket is found by its ends: an SSLSocket's local and peer ports, an SSLEngine's peer
  * (getPeerHost and getPeerPort, as it was created), matched against the sockets libscope knows
- * (getsockname, getpeername), remembered by the object. The plaintext goes to the protocol
+ * (getsockname, getpeername), once an object: it keeps the descriptor in a field added to its
+ * class (scope$fd). The plaintext goes to the protocol
  * parsers as any TLS library's (scope_tls_io). Nothing here touches signals: the JVM's own SIGSEGV
  * handling (implicit null checks, safepoints) is its own.
  *
@@ -32,7 +33,6 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -257,32 +257,12 @@ static int socket_by_ends(int lport, int pport, const char *ip)
     return found;
 }
 
-/* The socket of an SSLSocket or an SSLEngine (the transport of a TransportContext), -1 when not
- * known. Remembered by the object (a weak reference) for the next call. */
-#define FD_MEMO 64
-static struct {
-    jweak obj;
-    int fd;
-} memo[FD_MEMO];
-static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
-
+/* The socket of an SSLSocket or an SSLEngine, found by its ends; -1 when not known. */
 static int transport_fd(JNIEnv *jni, jobject t)
 {
+    int fd = -1;
     if (!t)
         return -1;
-    pthread_mutex_lock(&memo_lock);
-    for (int i = 0; i < FD_MEMO; i++)
-        if (memo[i].obj && (*jni)->IsSameObject(jni, memo[i].obj, t)) {
-            int fd = memo[i].fd;
-            struct scope_fdc *c = scope_fdc(fd);
-            pthread_mutex_unlock(&memo_lock);
-            if (c && atomic_load_explicit(&c->chan, memory_order_relaxed))
-                return fd;
-            goto look;
-        }
-    pthread_mutex_unlock(&memo_lock);
-look:;
-    int fd = -1;
     if ((*jni)->IsInstanceOf(jni, t, j.socket_class)) {
         jint lport = (*jni)->CallIntMethod(jni, t, j.local_port), pport = (*jni)->CallIntMethod(jni, t, j.port);
         clear_exc(jni);
@@ -300,16 +280,6 @@ look:;
         if (host)
             (*jni)->DeleteLocalRef(jni, host);
     }
-    if (fd < 0)
-        return -1;
-    pthread_mutex_lock(&memo_lock);
-    static unsigned next;
-    unsigned i = next++ % FD_MEMO;
-    if (memo[i].obj)
-        (*jni)->DeleteWeakGlobalRef(jni, memo[i].obj);
-    memo[i].obj = (*jni)->NewWeakGlobalRef(jni, t);
-    memo[i].fd = fd;
-    pthread_mutex_unlock(&memo_lock);
     return fd;
 }
 
@@ -443,8 +413,32 @@ static const struct scope_cf_wrap engine_wraps[] = {
 static const struct scope_cf_native engine_natives[] = {
     {"scope$before", BUFS_SIG}, {"scope$wrapped", BUFS_SIG}, {"scope$unwrapped", BUFS_SIG}};
 
+static const struct scope_cf_field fd_fields[] = {{"scope$fd", "I"}};
 static _Atomic bool rewritten[C_COUNT];
 static _Atomic int prepared;
+/* Each rewritten object keeps its socket in a field of its own, scope$fd (the descriptor + 1; 0:
+ * not looked up yet): the lookup (a getpeername per socket) is made once an object. */
+static jfieldID fd_field[C_COUNT];
+
+/* The descriptor self keeps, if it is still a socket libscope knows; -1 otherwise. */
+static int known_fd(JNIEnv *jni, int c, jobject self)
+{
+    jint v = fd_field[c] && self ? (*jni)->GetIntField(jni, self, fd_field[c]) : 0;
+    struct scope_fdc *f = v > 0 ? scope_fdc(v - 1) : NULL;
+    return f && atomic_load_explicit(&f->chan, memory_order_relaxed) ? v - 1 : -1;
+}
+
+/* self's socket: the one it keeps, else transport's (found by its ends), then kept. */
+static int object_fd(JNIEnv *jni, int c, jobject self, jobject transport)
+{
+    int fd = known_fd(jni, c, self);
+    if (fd >= 0)
+        return fd;
+    fd = transport_fd(jni, transport);
+    if (fd >= 0 && fd_field[c] && self)
+        (*jni)->SetIntField(jni, self, fd_field[c], fd + 1);
+    return fd;
+}
 
 /* The outer SSLSocketImpl of an AppOutputStream or AppInputStream (this$0). */
 static jfieldID outer[2];
@@ -453,8 +447,11 @@ static int socket_of_stream(JNIEnv *jni, int which, jobject self)
 {
     if (!outer[which] || !self)
         return -1;
+    int fd = known_fd(jni, which, self);
+    if (fd >= 0)
+        return fd;   /* the outer socket is not needed */
     jobject sock = (*jni)->GetObjectField(jni, self, outer[which]);
-    int fd = transport_fd(jni, sock);
+    fd = object_fd(jni, which, self, sock);
     if (sock)
         (*jni)->DeleteLocalRef(jni, sock);
     return fd;
@@ -500,7 +497,7 @@ static void after(JNIEnv *jni, jobject self, jobjectArray bufs, jint off, jint l
     if (pending.depth <= 0)
         return;
     if (atomic_load_explicit(&scope_hot.active, memory_order_relaxed) && lookups(jni))
-        buffers(jni, bufs, off, len, false, transport_fd(jni, self), tx);
+        buffers(jni, bufs, off, len, false, object_fd(jni, C_ENGINE, self, self), tx);
     pending.depth--;
     clear_exc(jni);
 }
@@ -529,9 +526,9 @@ static void JNICALL on_load(jvmtiEnv *env, JNIEnv *jni, jclass redefined, jobjec
     if (c == C_COUNT)
         return;
     size_t out_len = 0;
-    unsigned char *out = c == C_OUT      ? scope_cf_wrap(data, (size_t)len, out_wraps, 1, out_natives, 1, &out_len)
-                       : c == C_IN       ? scope_cf_wrap(data, (size_t)len, in_wraps, 1, in_natives, 1, &out_len)
-                                         : scope_cf_wrap(data, (size_t)len, engine_wraps, 2, engine_natives, 3, &out_len);
+    unsigned char *out = c == C_OUT ? scope_cf_wrap(data, (size_t)len, out_wraps, 1, out_natives, 1, fd_fields, 1, &out_len)
+                       : c == C_IN  ? scope_cf_wrap(data, (size_t)len, in_wraps, 1, in_natives, 1, fd_fields, 1, &out_len)
+                                    : scope_cf_wrap(data, (size_t)len, engine_wraps, 2, engine_natives, 3, fd_fields, 1, &out_len);
     unsigned char *mem = NULL;
     if (out && out_len < 0x7fffffff && (*ti)->Allocate(ti, (jlong)out_len, &mem) == JVMTI_ERROR_NONE) {
         memcpy(mem, out, out_len);
@@ -566,10 +563,10 @@ static void JNICALL on_prepare(jvmtiEnv *env, JNIEnv *jni, jthread thread, jclas
     jint rc = c == C_OUT ? (*jni)->RegisterNatives(jni, klass, out_m, 1)
             : c == C_IN  ? (*jni)->RegisterNatives(jni, klass, in_m, 1)
                          : (*jni)->RegisterNatives(jni, klass, engine_m, 3);
-    if (c != C_ENGINE) {
+    if (c != C_ENGINE)
         outer[c] = (*jni)->GetFieldID(jni, klass, "this$0", "Lsun/security/ssl/SSLSocketImpl;");
-        clear_exc(jni);
-    }
+    fd_field[c] = (*jni)->GetFieldID(jni, klass, "scope$fd", "I");
+    clear_exc(jni);
     if (rc != 0)
         scope_log(SCOPE_LOG_ERROR, "java: the natives of %s could not be bound", class_names[c]);
     else

@@ -5,8 +5,8 @@
  * and super class, interfaces, fields, methods (each: flags, name, descriptor, attributes),
  * attributes. Nothing existing moves: new constants are appended to the pool (no index changes),
  * a wrapped method keeps its bytes but for its name (a new "scope$…" constant) and its flags (made
- * private, so the wrapper calls it with invokespecial, as it does a private method), and the
- * wrapper and the natives are appended to the methods. The wrapper's code has no branch, so it
+ * private, so the wrapper calls it with invokespecial, as it does a private method), the
+ * wrapper and the natives are appended to the methods, and new fields to the fields. The wrapper's code has no branch, so it
  * needs no StackMapTable. */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -137,9 +137,10 @@ static void utf8(struct wr *w, const char *a, const char *b)
 }
 
 unsigned char *scope_cf_wrap(const unsigned char *in, size_t len, const struct scope_cf_wrap *wraps, int nwraps,
-                             const struct scope_cf_native *natives, int nnatives, size_t *out_len)
+                             const struct scope_cf_native *natives, int nnatives, const struct scope_cf_field *fields,
+                             int nfields, size_t *out_len)
 {
-    if (!in || nwraps < 1 || nwraps > MAX_WRAPS || nnatives < 0 || nnatives > MAX_NATIVES)
+    if (!in || nwraps < 1 || nwraps > MAX_WRAPS || nnatives < 0 || nnatives > MAX_NATIVES || nfields < 0 || nfields > MAX_NATIVES)
         return NULL;
     struct rd r = {in, len, 0, false};
     struct pool pl = {NULL, 0};
@@ -156,8 +157,9 @@ unsigned char *scope_cf_wrap(const unsigned char *in, size_t len, const struct s
         goto out;
     skip(&r, 2);              /* super */
     skip(&r, 2 * (size_t)u2(&r));   /* interfaces */
-    unsigned nfields = u2(&r);
-    for (unsigned i = 0; i < nfields && !r.bad; i++) {
+    size_t fields_at = r.at;
+    unsigned nfields_in = u2(&r);
+    for (unsigned i = 0; i < nfields_in && !r.bad; i++) {
         skip(&r, 6);
         unsigned na = u2(&r);
         for (unsigned k = 0; k < na && !r.bad; k++) {
@@ -216,7 +218,14 @@ unsigned char *scope_cf_wrap(const unsigned char *in, size_t len, const struct s
         p1(&add, 12), p2(&add, orig_name[k]), p2(&add, desc_idx[k]);
         p1(&add, 10), p2(&add, this_class), p2(&add, nat);
     }
-    if (add.bad || next > 0xffff) {
+    unsigned field_name[MAX_NATIVES];
+    for (int k = 0; k < nfields; k++) {
+        field_name[k] = next;
+        next += 2;
+        utf8(&add, fields[k].name, NULL);
+        utf8(&add, fields[k].desc, NULL);
+    }
+    if (add.bad || next > 0xffff || nfields_in + (unsigned)nfields > 0xffff) {
         free(add.p);
         goto out;
     }
@@ -226,7 +235,15 @@ unsigned char *scope_cf_wrap(const unsigned char *in, size_t len, const struct s
     put(&w, in + 10, pool_end - 10);
     put(&w, add.p, add.len);
     free(add.p);
-    put(&w, in + pool_end, methods_at - pool_end);
+    put(&w, in + pool_end, fields_at - pool_end);
+    p2(&w, nfields_in + (unsigned)nfields);
+    put(&w, in + fields_at + 2, methods_at - fields_at - 2);
+    for (int k = 0; k < nfields; k++) {   /* the fields: private, no attributes */
+        p2(&w, ACC_PRIVATE);
+        p2(&w, field_name[k]);
+        p2(&w, field_name[k] + 1);
+        p2(&w, 0);
+    }
     p2(&w, nmethods + (unsigned)nwraps + (unsigned)nnatives);
     size_t at = methods_at + 2;
     for (;;) {   /* the methods as they were, the wrapped ones renamed and made private */

@@ -18,6 +18,10 @@ struct scope_cf_native {
     const char *name, *desc;   /* added as private static native */
 };
 
+struct scope_cf_field {
+    const char *name, *desc;   /* added as a private instance field (zero at first) */
+};
+
 struct scope_cf_wrap {
     const char *name, *desc;   /* the method wrapped (an instance method, not abstract or native) */
     const uint8_t *code;       /* the wrapper's bytecode, placeholders in it */
@@ -26,7 +30,8 @@ struct scope_cf_wrap {
 
 /* The class file in[0..len) rewritten (malloc'd, *out_len its size), or NULL when it cannot be (not
  * a class file it reads, an interface, a method not found or not wrappable): it is then left as it
- * was. The renamed originals are named "scope$" + name. */
+ * was. The renamed originals are named "scope$" + name; fields are added too. */
 unsigned char *scope_cf_wrap(const unsigned char *in, size_t len, const struct scope_cf_wrap *wraps, int nwraps,
-                             const struct scope_cf_native *natives, int nnatives, size_t *out_len);
+                             const struct scope_cf_native *natives, int nnatives, const struct scope_cf_field *fields,
+                             int nfields, size_t *out_len);
 #endif
