@@ -62,6 +62,29 @@ test('HttpClient and HttpsURLConnection over TLS, and the HttpsServer answering 
   await assertValidSession(session);
 });
 
+test('two HttpClient requests at once to one server (two connections to one peer): each engine on a connection of its own, its request and answer together', async () => {
+  const home = newHome();
+  const r = await runBin(scopeRunBin, ['--no-stream', '--', 'java', '-XX:-UsePerfData', '-cp', dir, 'TlsSelf', 'pair', join(dir, 'ks.p12')], envFor(home));
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'served POST /one first\nserved POST /two second\n');
+  const { events: evs } = await readLast(home);
+  const data = (source: string) => events(evs, source).map((e) => e['body'].data);
+  // the server's port is at one end of every request, a client's own at the other
+  const count = new Map<number, number>();
+  for (const d of data('http.req')) for (const port of [d.net_host_port, d.net_peer_port]) count.set(port, (count.get(port) ?? 0) + 1);
+  const serverPort = [...count].sort((a, b) => b[1] - a[1])[0]![0];
+  const clientSide = (source: string, target: string) => data(source).filter((d) => d.http_target === target && d.net_peer_port === serverPort);
+  const ports = ['/one', '/two'].map((target) => {
+    const req = clientSide('http.req', target), resp = clientSide('http.resp', target);
+    assert.is(req.length, 1, `${target}: the client's request: ${JSON.stringify(data('http.req'))}`);
+    assert.equal(resp.map((d) => [d.net_host_port, d.http_status_code]), [[req[0]!.net_host_port, 200]], `${target}: its answer on the same connection`);
+    return req[0]!.net_host_port;
+  });
+  // An SSLEngine knows its peer, not its socket: two engines to one peer each take a socket of
+  // their own, which may be the other's (local ports swapped), never the same one.
+  assert.is.not(ports[0], ports[1], 'two connections, one an engine');
+});
+
 test('with HTTP events and metrics off and no payloads, the JVM is not given the agent', async () => {
   const home = newHome();
   const r = await runBin(scopeRunBin, ['--no-stream', '--', 'java', ...demo],

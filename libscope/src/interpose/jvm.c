@@ -33,6 +33,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -226,18 +227,43 @@ static int port_of(const struct sockaddr_storage *ss)
          : -1;
 }
 
-/* A socket libscope knows whose local port is lport (-1: any) and whose peer has port pport and,
- * when ip is a literal address, that address. -1 when none. */
+/* Sockets an SSLEngine already took, each by the channel it had then (a descriptor closed and
+ * reused is another socket): engines to one peer (an HttpClient's pool of HTTP/1.1 connections to
+ * one server) must not all take the same socket. fd < CLAIMS. */
+#define CLAIMS 65536
+static _Atomic uint64_t *claims;
+
+static bool claimed(int fd, uint64_t chan)
+{
+    return claims && fd < CLAIMS && atomic_load_explicit(&claims[fd], memory_order_relaxed) == chan;
+}
+
+static void claim(int fd)
+{
+    struct scope_fdc *c = scope_fdc(fd);
+    if (!claims && !(claims = calloc(CLAIMS, sizeof *claims)))
+        return;
+    if (c && fd < CLAIMS)
+        atomic_store_explicit(&claims[fd], atomic_load_explicit(&c->chan, memory_order_relaxed), memory_order_relaxed);
+}
+
+/* A socket libscope knows whose local port is lport (-1: any, and not one another engine took)
+ * and whose peer has port pport and, when ip is a literal address, that address. -1 when none. */
+static pthread_mutex_t claim_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int socket_by_ends(int lport, int pport, const char *ip)
 {
+    if (lport < 0)
+        pthread_mutex_lock(&claim_lock);   /* two engines looking at once take two sockets */
     struct in_addr v4;
     struct in6_addr v6;
     int fam = !ip ? 0 : inet_pton(AF_INET, ip, &v4) == 1 ? AF_INET : inet_pton(AF_INET6, ip, &v6) == 1 ? AF_INET6 : 0;
     int found = -1;
     for (int fd = 0; fd <= scope_fd_top(); fd++) {
         struct scope_fdc *c = scope_fdc(fd);
-        if (!c || !atomic_load_explicit(&c->chan, memory_order_relaxed) ||
-            !(atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_SOCK))
+        uint64_t chan = c ? atomic_load_explicit(&c->chan, memory_order_relaxed) : 0;
+        if (!chan || !(atomic_load_explicit(&c->flags, memory_order_relaxed) & SCOPE_FD_SOCK) ||
+            (lport < 0 && claimed(fd, chan)))
             continue;
         struct sockaddr_storage peer, local;
         socklen_t pl = sizeof peer, ll = sizeof local;
@@ -253,6 +279,11 @@ static int socket_by_ends(int lport, int pport, const char *ip)
         if (fam == AF_INET6 && (peer.ss_family != AF_INET6 || memcmp(&((struct sockaddr_in6 *)&peer)->sin6_addr, &v6, 16)))
             continue;
         found = fd;   /* the highest: the newest of several to one peer, as a rule */
+    }
+    if (lport < 0) {
+        if (found >= 0)
+            claim(found);
+        pthread_mutex_unlock(&claim_lock);
     }
     return found;
 }

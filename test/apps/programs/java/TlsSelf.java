@@ -6,6 +6,8 @@
 //                                     of a null's length (the JVM's implicit null checks: SIGSEGV)
 //   java TlsSelf load KEYSTORE SECS   GETs with the HttpClient (HTTP/1.1, one connection) for SECS
 //                                     seconds after 300 to warm up; prints requests per second
+//   java TlsSelf pair KEYSTORE        two POSTs at once with one HttpClient (HTTP/1.1: two
+//                                     connections to the one server), each answer printed
 //
 // KEYSTORE: PKCS12, password "changeit", a key for 127.0.0.1 (keytool -genkeypair).
 import com.sun.net.httpserver.HttpsConfigurator;
@@ -44,6 +46,9 @@ public class TlsSelf {
     srv.setHttpsConfigurator(new HttpsConfigurator(ctx));
     srv.createContext("/", ex -> {
       byte[] body = ex.getRequestBody().readAllBytes();
+      if (a[0].equals("pair")) {
+        try { Thread.sleep(300); } catch (InterruptedException e) { }   // both requests under way at once
+      }
       byte[] out = ("served " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + " " + new String(body) + "\n").getBytes();
       ex.getResponseHeaders().set("Content-Type", "text/plain");
       ex.sendResponseHeaders(200, out.length);
@@ -53,7 +58,14 @@ public class TlsSelf {
     srv.setExecutor(Executors.newFixedThreadPool(2));
     srv.start();
     String base = "https://127.0.0.1:" + srv.getAddress().getPort();
-    if (a[0].equals("load")) {
+    if (a[0].equals("pair")) {
+      HttpClient c = HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1).build();
+      var one = c.sendAsync(HttpRequest.newBuilder(URI.create(base + "/one")).POST(HttpRequest.BodyPublishers.ofString("first")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      var two = c.sendAsync(HttpRequest.newBuilder(URI.create(base + "/two")).POST(HttpRequest.BodyPublishers.ofString("second")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      System.out.print(one.get().body() + two.get().body());
+    } else if (a[0].equals("load")) {
       HttpClient c = HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1).build();
       URI u = URI.create(base + "/load");
       for (int i = 0; i < 300; i++) c.send(HttpRequest.newBuilder(u).build(), HttpResponse.BodyHandlers.ofByteArray());
