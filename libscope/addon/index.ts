@@ -153,13 +153,16 @@ export function scopeSupervisePath(env: NodeJS.ProcessEnv = process.env): string
   return env['SCOPE_SUPERVISE_PATH'] ?? releaseDir + 'scope-supervise';
 }
 
+/** What a program scope-supervise follows from outside is, in the notices of `scope run` and `scope attach`. */
+export const STATIC_EXECUTABLE = 'is a static executable';
+export const GO_PROGRAM = 'is a Go program';
+
 /**
- * What scope-supervise sees of a program it follows from outside, for the notices of `scope run` and
- * `scope attach`: `go` for a Go program (its crypto/tls plaintext is taken at breakpoints,
- * supervise/gotls.c), otherwise a static executable.
+ * What scope-supervise sees of a program it follows from outside (GO_PROGRAM: its crypto/tls
+ * plaintext is taken at breakpoints too, supervise/gotls.c; STATIC_EXECUTABLE), for those notices.
  */
-export function seenFromOutside(go: boolean): string {
-  return go
+export function seenFromOutside(kind: string): string {
+  return kind === GO_PROGRAM
     ? 'its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes'
     : 'its files, connections, DNS queries and processes are seen, not its reads and writes';
 }

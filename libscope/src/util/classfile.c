@@ -208,7 +208,6 @@ unsigned char *scope_cf_wrap(const unsigned char *in, size_t len, const struct s
         utf8(&add, natives[k].desc, NULL);
         p1(&add, 12), p2(&add, n), p2(&add, d);                   /* NameAndType */
         p1(&add, 10), p2(&add, this_class), p2(&add, nat);        /* Methodref */
-        (void)d;
     }
     for (int k = 0; k < nwraps; k++) {
         orig_name[k] = next++;

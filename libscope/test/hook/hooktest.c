@@ -470,15 +470,21 @@ static void on_crash(int sig, siginfo_t *si, void *ctx)
   _exit(3);
 }
 
+/* fn handles sig (SA_SIGINFO, nothing masked). */
+static void handle(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = fn;
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(sig, &sa, NULL);
+}
+
 static int race(void)
 {
-  struct sigaction crash;
-  memset(&crash, 0, sizeof crash);
-  crash.sa_sigaction = on_crash;
-  crash.sa_flags = SA_SIGINFO;
-  sigaction(SIGSEGV, &crash, NULL);
-  sigaction(SIGILL, &crash, NULL);
-  sigaction(SIGBUS, &crash, NULL);
+  handle(SIGSEGV, on_crash);
+  handle(SIGILL, on_crash);
+  handle(SIGBUS, on_crash);
   pthread_t t[RACERS + SLOW_RACERS];
   struct scope_entry_hook *h = &hooks[F_PUSH], *hs = &hooks[F_SLOW];
   struct timespec gap = { 0, 3000 };
@@ -577,11 +583,7 @@ static int child_status(void (*disp)(int))
 
 static int foreign(void)
 {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = app_handler;
-  sa.sa_flags = SA_SIGINFO;
-  sigaction(SIGTRAP, &sa, NULL);
+  handle(SIGTRAP, app_handler);
   hook(F_PUSH);
   raise(SIGTRAP);
   if (app_traps != 1 || app_code != SI_TKILL) fail("raise(SIGTRAP): the program's handler ran %d times, si_code %d", (int)app_traps, (int)app_code);
@@ -590,6 +592,7 @@ static int foreign(void)
     fail("int3: the program's handler ran %d times, si_code %d, rip %#lx (want %p)", (int)app_traps, (int)app_code,
          (unsigned long)app_rip, (void *)hk_int3_after);
   if (call(hk_push, 2, 3) != 16 || atomic_load(&rep_calls[F_PUSH]) != 1) fail("the hook after foreign traps");
+  struct sigaction sa;
   sigaction(SIGTRAP, NULL, &sa);
   if (sa.sa_sigaction == app_handler) fail("our handler is not installed");
   int st = child_status(SIG_DFL);

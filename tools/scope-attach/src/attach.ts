@@ -39,9 +39,9 @@ import {
   writeSessionConfig,
 } from '@scope/core';
 import type { ControlStatus, ProcessInfo, ScopePairs, Session } from '@scope/core';
-import { controlPeerCheck, dirInRoot, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath, openInDir, unlinkInDir } from '@scope/libscope';
+import { GO_PROGRAM, STATIC_EXECUTABLE, controlPeerCheck, dirInRoot, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath, openInDir, unlinkInDir } from '@scope/libscope';
 import type { HandoverTag, InRootError } from '@scope/libscope';
-import { GO_KIND, STATIC_KIND, attachOutside, outsideRefusal } from './outside.js';
+import { attachOutside, outsideRefusal } from './outside.js';
 
 // attach, detach, ps, inspect, update (verbs.ts imports this module): every control request is
 // sent only to a listener proven to be the target (SO_PEERCRED, read by the addon)
@@ -105,7 +105,7 @@ async function preflight(target: ProcessInfo, env: NodeJS.ProcessEnv): Promise<H
   if (info.elf && (info.go || info.interpreter === null)) {
     const why = outsideRefusal(target, env);
     if (why) throw new ScopeError(why);
-    return { outside: info.go ? GO_KIND : STATIC_KIND };
+    return { outside: info.go ? GO_PROGRAM : STATIC_EXECUTABLE };
   }
   if (!libscopeLoaded(target.pid)) return 'inject';
   const status = await controlRequest(target.pid, { req: 'status' }).catch((err: Error) => {
@@ -278,7 +278,8 @@ function errnoName(n: number): string {
 
 /**
  * A JVM's TLS plaintext is taken by libscope as the JVM's agent, which only a JVM started under
- * scope loads (libscope/src/interpose/jvm.c): said when attaching to one that did not.
+ * scope loads (libscope/src/interpose/jvm.c): said when libscope is loaded into one now, not at its
+ * start.
  */
 function javaNotice(t: ProcessInfo): string | null {
   let maps: string;
@@ -288,17 +289,7 @@ function javaNotice(t: ProcessInfo): string | null {
     return null;
   }
   if (!/\/libjvm\.so$/m.test(maps)) return null;
-  const env = readEnviron(t.pid);
-  if (env !== null && /(^|\0)LD_PRELOAD=[^\0]*libscope/.test(env)) return null; // started scoped: the agent is in
   return 'is a JVM started without scope: its TLS plaintext (Java\'s own TLS) is not seen after scope attach, only when it is started under scope (libscope becomes its JVMTI agent at its start); its files, network and plain HTTP are';
-}
-
-function readEnviron(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1');
-  } catch {
-    return null;
-  }
 }
 
 /** Attach (or reattach); resolves to the status record, or throws a ScopeError saying why not. */
@@ -367,7 +358,7 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
     closeHandover(handover);
     if (tmpFd !== undefined) closeSync(tmpFd);
   }
-  const jvm = javaNotice(t);
+  const jvm = how === 'inject' ? javaNotice(t) : null;   // a reattach: libscope was there from its start
   if (jvm) {
     process.stderr.write(`scope-attach: notice: pid ${t.pid} ${jvm}\n`);
     session.manifest.notices.push(`${t.exe ?? t.comm} ${jvm}`);

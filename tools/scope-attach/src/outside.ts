@@ -63,10 +63,6 @@ function collect(stream: Readable | null, max = 4096): () => string {
   return () => text.trim();
 }
 
-/** What attachOutside is told the target is: a Go program, or a static executable. */
-export const GO_KIND = 'is a Go program';
-export const STATIC_KIND = 'is a static executable';
-
 /**
  * Follow target from outside, in session; resolves to the status record. `fail` removes the
  * session and throws with the reason.
@@ -145,8 +141,8 @@ export async function attachOutside(
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  process.stderr.write(`scope-attach: notice: pid ${t.pid} (${t.exe ?? t.comm}) ${kind}, followed from outside (scope-supervise, pid ${child.pid}): ${seenFromOutside(kind === GO_KIND)}; scope detach ends the reporting, not the following\n`);
-  session.manifest.notices.push(`${t.exe ?? t.comm} ${kind}, followed from outside (scope-supervise): ${seenFromOutside(kind === GO_KIND)}`);
+  process.stderr.write(`scope-attach: notice: pid ${t.pid} (${t.exe ?? t.comm}) ${kind}, followed from outside (scope-supervise, pid ${child.pid}): ${seenFromOutside(kind)}; scope detach ends the reporting, not the following\n`);
+  session.manifest.notices.push(`${t.exe ?? t.comm} ${kind}, followed from outside (scope-supervise): ${seenFromOutside(kind)}`);
   await writeManifest(session.paths, session.manifest);
   return { type: 'status', verb: 'attach', pid: t.pid, command: commandLine(t), ok: true, session: session.dir };
 }

@@ -4,7 +4,7 @@
  */
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { elfInfo } from '@scope/libscope';
+import { GO_PROGRAM, STATIC_EXECUTABLE, elfInfo } from '@scope/libscope';
 import type { ElfInfo } from '@scope/libscope';
 
 export type Resolved<P extends string | Buffer = string> = { path: P } | { error: 'not-found' | 'not-executable' | 'directory'; path: P };
@@ -44,9 +44,6 @@ export function resolveCommand(name: string | Buffer, pathVar: string | undefine
   return denied ? { error: 'not-executable', path: denied } : { error: 'not-found', path: name };
 }
 
-/** unscopableReason's answers for what scope-supervise follows from outside instead. */
-export const STATIC_EXECUTABLE = 'is a static executable';
-export const GO_PROGRAM = 'is a Go program';
 
 /** Why libscope cannot be loaded into this executable (or would see nothing of it), or null. */
 export function unscopableReason(path: string | Buffer): string | null {

@@ -28,8 +28,8 @@ import {
   writeSessionConfig,
 } from '@scope/core/run-api';
 import type { ScopePairs, Session } from '@scope/core/run-api';
-import { libscopePath, scopeSupervisePath, seenFromOutside } from '@scope/libscope';
-import { GO_PROGRAM, STATIC_EXECUTABLE, preloadValue, resolveCommand, unscopableReason } from './launch.js';
+import { GO_PROGRAM, STATIC_EXECUTABLE, libscopePath, scopeSupervisePath, seenFromOutside } from '@scope/libscope';
+import { preloadValue, resolveCommand, unscopableReason } from './launch.js';
 import { allUtf8, spawnBytes } from './bytes.js';
 
 export interface RunOptions {
@@ -194,7 +194,7 @@ export async function run(options: RunOptions): Promise<number> {
   };
   if (reason) unscopedNotice(reason);
   if (supervised) {
-    const said = `${name} ${unscopable}, followed from outside (scope-supervise): ${seenFromOutside(unscopable === GO_PROGRAM)}`;
+    const said = `${name} ${unscopable}, followed from outside (scope-supervise): ${seenFromOutside(unscopable)}`;
     notices.push(said);
     options.warn(`notice: ${said}`);
   }
