@@ -308,9 +308,9 @@ static bool is_socket(pid_t pid, int fd)
 }
 
 /* The descriptor under a *tls.Conn whose net.Conn is a *net.TCPConn (or any conn{fd *netFD}): -1
- * when the words do not lead to a socket of the process. Remembered by the tls.Conn and its net.Conn's data word
- * together (both reused for another connection at once is not to be expected), which saves two
- * reads of the program's memory a call. */
+ * when the words do not lead to a socket of the process. Remembered by the tls.Conn and its
+ * net.Conn's data word together (both reused for another connection at once is not to be
+ * expected), which saves two reads of the program's memory a call. */
 static int conn_fd(struct goproc *p, uint64_t conn)
 {
     uint64_t data = word(p, conn + 8);
