@@ -282,9 +282,10 @@ static inline void scope_left_behind(const void *p) { (void)p; }
  * reused, since only the totals over all slots matter. Only its thread writes a slot, and a signal
  * handler interrupting it finds the guard set and is not counted, so a plain load and store is an
  * exact add there (no locked instruction). Durations are sampled: the first call of a function in
- * a thread and every 64th after it are timed. */
+ * a thread and every 64th after it are timed. dur_max is the longest timed call since the reporter
+ * last took it (scope_stats_take_max), for the summaries' max. */
 struct scope_fnstat {
-    _Atomic uint64_t ops, bytes, errs, dur_ns, dur_n;
+    _Atomic uint64_t ops, bytes, errs, dur_ns, dur_n, dur_max;
 };
 struct scope_netio {
     _Atomic uint64_t bytes, ops;
@@ -316,6 +317,20 @@ static inline void scope_add(_Atomic uint64_t *p, uint64_t v, bool shared)
         atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v,
                               memory_order_relaxed);
 }
+/* Raise *p to v; only the timed (1 in 64) calls get here. */
+static inline void scope_raise(_Atomic uint64_t *p, uint64_t v, bool shared)
+{
+    uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
+    if (SCOPE_UNLIKELY(shared)) {
+        while (v > cur && !atomic_compare_exchange_weak_explicit(p, &cur, v, memory_order_relaxed,
+                                                                 memory_order_relaxed))
+            ;
+    } else if (v > cur) {
+        /* The reporter may have taken the old value since the load: v then counts in the next
+         * period, which is where the reporter would have put it a moment later anyway. */
+        atomic_store_explicit(p, v, memory_order_relaxed);
+    }
+}
 static inline __attribute__((always_inline)) void scope_call_begin(struct scope_call *c, enum scope_fn fn)
 {
     c->fn = fn;
@@ -339,8 +354,10 @@ static inline __attribute__((always_inline)) void scope_call_end(struct scope_ca
     if (!st)
         return;
     if (SCOPE_UNLIKELY(c->t0)) {
-        scope_add(&st->dur_ns, scope_mono_ns() - c->t0, c->shared);
+        uint64_t d = scope_mono_ns() - c->t0;
+        scope_add(&st->dur_ns, d, c->shared);
         scope_add(&st->dur_n, 1, c->shared);
+        scope_raise(&st->dur_max, d, c->shared);
     }
     scope_add(&st->ops, 1, c->shared);
     if (bytes > 0)

@@ -263,6 +263,18 @@ const READS = [
 for (const op of READS)
   test(`fam_read: ${op} counts as fs.read with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_read'), 'fs.read', op, true));
 
+test('fam_read: a summary carries its calls (numops) and fs.duration its longest call (max), which scope report builds on', () => {
+  const r = ran('fam_read');
+  // pread64 is called once; its first call in the thread is timed.
+  const reads = metricsOf(r, 'fs.read', 'pread64');
+  assert.equal(reads.reduce((n, m) => n + Number(m.body.numops), 0), 1, JSON.stringify(reads));
+  const durs = metricsOf(r, 'fs.duration', 'pread64');
+  assert.equal(durs.length, 1, JSON.stringify(durs));
+  const d = durs[0]!.body;
+  assert.equal(d.numops, 1);
+  assert.ok(typeof d.max === 'number' && d.max >= Number(d._value), `max ${String(d.max)} below the mean ${String(d._value)}`);
+});
+
 // ---------------------------------------------------------------------------------------------
 // fam_write: every write function counts as fs.write; console text becomes console events
 

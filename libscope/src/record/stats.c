@@ -88,6 +88,22 @@ void scope_stats_sum(struct scope_fntotal out[SCOPE_FN_COUNT])
     }
 }
 
+void scope_stats_take_max(uint64_t out[SCOPE_FN_COUNT])
+{
+    memset(out, 0, sizeof(uint64_t) * SCOPE_FN_COUNT);
+    int n = slots ? atomic_load(&used) : 0;
+    for (int i = -1; i < n; i++) {
+        struct scope_tstat *s = i < 0 ? &spare : &slots[i];
+        for (int f = 0; f < SCOPE_FN_COUNT; f++) {
+            if (!atomic_load_explicit(&s->fn[f].dur_max, memory_order_relaxed))
+                continue;   /* no write to a page of slots nobody timed a call in */
+            uint64_t m = atomic_exchange_explicit(&s->fn[f].dur_max, 0, memory_order_relaxed);
+            if (m > out[f])
+                out[f] = m;
+        }
+    }
+}
+
 void scope_stats_net(struct scope_nettotal *out)
 {
     memset(out, 0, sizeof *out);

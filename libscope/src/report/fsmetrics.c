@@ -12,7 +12,12 @@
 
 static struct scope_fntotal last[SCOPE_FN_COUNT];
 
-void scope_fsm_child(void) { scope_stats_sum(last); }
+void scope_fsm_child(void)
+{
+    uint64_t before[SCOPE_FN_COUNT];
+    scope_stats_sum(last);
+    scope_stats_take_max(before);   /* the parent's, not this child's */
+}
 
 /* AppScope's three classes, which its consumers know: a seek is counted with reads and writes
  * (it moves their position), a name made or removed (unlink, rename, mkdir) with opens and closes
@@ -108,16 +113,21 @@ struct sum {
     long long value, numops;
 };
 
+/* A summary from verbosity 3 on carries numops (the calls of the period) and, for fs.duration, max
+ * (the longest timed call, microseconds; max < 0: none), so that a reader can build strace -c's
+ * table (calls, bytes, total, average and longest time per function) from the summaries alone. */
 static void put(struct sbuf *met, struct sum *sums, int *nsums, const char *name, const char *unit,
-                const char *type, long long value, long long numops, enum scope_fn fn,
+                const char *type, long long value, long long numops, long long max, enum scope_fn fn,
                 const char *cls, uint64_t now)
 {
     if (scope_cfg.verbosity >= 3) {
-        struct scope_dim dims[4];
+        struct scope_dim dims[5];
         int n = 0;
         dims[n++] = (struct scope_dim){"op", scope_fn_name[fn], 0, 3};
         if (has_numops(name))
-            dims[n++] = (struct scope_dim){"numops", NULL, numops, 8};
+            dims[n++] = (struct scope_dim){"numops", NULL, numops, 3};
+        if (max >= 0)
+            dims[n++] = (struct scope_dim){"max", NULL, max, 3};
         if (cls)
             dims[n++] = (struct scope_dim){"class", cls, 0, 2};
         dims[n++] = (struct scope_dim){"summary", "true", 0, 1};
@@ -138,7 +148,9 @@ void scope_fsm_summary(struct sbuf *met)
     if (!scope_cfg.met_fs)
         return;
     static struct scope_fntotal now_t[SCOPE_FN_COUNT];
+    static uint64_t max_ns[SCOPE_FN_COUNT];
     scope_stats_sum(now_t);
+    scope_stats_take_max(max_ns);
     int v = scope_cfg.verbosity;
     uint64_t now = scope_now_ns();
     struct sum sums[16];
@@ -156,37 +168,37 @@ void scope_fsm_summary(struct sbuf *met)
         switch (cat) {
         case SCOPE_CAT_open:
             if (v < SCOPE_V_OPEN)
-                put(met, sums, &nsums, "fs.open", "operation", "counter", ops, ops, fn, NULL, now);
+                put(met, sums, &nsums, "fs.open", "operation", "counter", ops, ops, -1, fn, NULL, now);
             break;
         case SCOPE_CAT_close:
             if (v < SCOPE_V_OPEN)
-                put(met, sums, &nsums, "fs.close", "operation", "counter", ops, ops, fn, NULL, now);
+                put(met, sums, &nsums, "fs.close", "operation", "counter", ops, ops, -1, fn, NULL, now);
             break;
         case SCOPE_CAT_read:
         case SCOPE_CAT_write:
             if (v < SCOPE_V_IO) {
                 if (cat == SCOPE_CAT_read || is_copy(fn))
-                    put(met, sums, &nsums, "fs.read", "byte", "counter", bytes, ops, fn, NULL, now);
+                    put(met, sums, &nsums, "fs.read", "byte", "counter", bytes, ops, -1, fn, NULL, now);
                 if (cat == SCOPE_CAT_write)
-                    put(met, sums, &nsums, "fs.write", "byte", "counter", bytes, ops, fn, NULL, now);
+                    put(met, sums, &nsums, "fs.write", "byte", "counter", bytes, ops, -1, fn, NULL, now);
             }
             break;
         case SCOPE_CAT_seek:
             if (v < SCOPE_V_SEEK)
-                put(met, sums, &nsums, "fs.seek", "operation", "counter", ops, ops, fn, NULL, now);
+                put(met, sums, &nsums, "fs.seek", "operation", "counter", ops, ops, -1, fn, NULL, now);
             break;
         case SCOPE_CAT_stat:
             if (v < SCOPE_V_STAT)
-                put(met, sums, &nsums, "fs.stat", "operation", "counter", ops, ops, fn, NULL, now);
+                put(met, sums, &nsums, "fs.stat", "operation", "counter", ops, ops, -1, fn, NULL, now);
             break;
         default:
             break;
         }
         if (cat != SCOPE_CAT_proc && dn && v < SCOPE_V_IO && v >= 3)
             put(met, sums, &nsums, "fs.duration", "microsecond", "histogram",
-                (long long)(dns / dn / 1000), ops, fn, NULL, now);
+                (long long)(dns / dn / 1000), ops, (long long)(max_ns[fn] / 1000), fn, NULL, now);
         if (errs > 0 && v < SCOPE_V_ERROR)
-            put(met, sums, &nsums, "fs.error", "operation", "counter", errs, errs, fn,
+            put(met, sums, &nsums, "fs.error", "operation", "counter", errs, errs, -1, fn,
                 scope_err_class(cat), now);
     }
     for (int i = 0; i < nsums; i++) {

@@ -24,3 +24,4 @@ export * from './target.js';
 export * from './recorded.js';
 export * from './redact.js';
 export * from './printable.js';
+export * from './table.js';

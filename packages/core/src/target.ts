@@ -8,6 +8,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ScopeError, UsageError } from './errors.js';
 import { commandLine, existingProcess, libscopeLoaded, pidArgument, processesNamed } from './processes.js';
 import type { ProcessInfo } from './processes.js';
+import { textTable } from './table.js';
 
 export interface Prompting {
   /** A terminal to ask on, or null (no terminal: several matches are an error). */
@@ -17,10 +18,7 @@ export interface Prompting {
 /** The candidate table: `ID PID USER SCOPED COMMAND`. */
 export function candidateTable(list: ProcessInfo[]): string {
   const rows = list.map((p, i) => [String(i + 1), String(p.pid), p.user, libscopeLoaded(p.pid) ? 'yes' : 'no', commandLine(p)]);
-  const head = ['ID', 'PID', 'USER', 'SCOPED', 'COMMAND'];
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] as string).length)));
-  const line = (r: string[]) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c] as number))).join('  ');
-  return [line(head), ...rows.map(line)].join('\n');
+  return textTable(['ID', 'PID', 'USER', 'SCOPED', 'COMMAND'], rows);
 }
 
 async function ask(tty: NonNullable<Prompting['tty']>, list: ProcessInfo[]): Promise<ProcessInfo> {

@@ -4,7 +4,7 @@
  * error record and status 1.
  */
 import { readFile } from 'node:fs/promises';
-import { commandLine, ControlImpostorError, printable, controlRequest, controlSocketPids, libscopeLoaded, listProcesses, processInfo, readSession, writeManifest } from '@scope/core';
+import { commandLine, ControlImpostorError, printable, controlRequest, controlSocketPids, libscopeLoaded, listProcesses, processInfo, readSession, textTable, writeManifest } from '@scope/core';
 import type { ControlStatus, DestinationStatus, ProcessInfo, ScopePairs } from '@scope/core';
 import { sessionDirOf } from './attach.js';
 import { detachOutside, isSupervisor, supervisorOf, supervisorSession } from './outside.js';
@@ -67,9 +67,7 @@ export function psTable(rows: PsRecord[]): string {
   const head = ['PID', 'USER', 'SCOPED', 'MODE', 'COMMAND'];
   // A command line is the program's own choice of bytes: its control characters are shown escaped.
   const cells = rows.map((r) => [String(r.pid), r.user, r.error !== undefined && r.mode === 'unknown' ? '?' : r.scoped ? 'yes' : 'no', r.mode, r.command].map((c) => printable(c)));
-  const widths = head.map((h, c) => Math.max(h.length, ...cells.map((r) => (r[c] as string).length)));
-  const line = (r: string[]) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c] as number))).join('  ');
-  return [line(head), ...cells.map(line)].join('\n');
+  return textTable(head, cells);
 }
 
 /** Stop scoping one process; the session's manifest gets its end time. */
