@@ -26,7 +26,9 @@ export const VERBS: Verb[] = [
   { name: 'history', summary: 'list sessions', load: async () => (await import('@scope/scope-history')).historyTool },
   { name: 'prune', summary: 'delete old sessions', load: async () => (await import('@scope/scope-history')).pruneTool },
   { name: 'logs', summary: "show a session's libscope.log", load: async () => (await import('@scope/scope-history')).logsTool },
-  { name: 'report', summary: 'unique file and network activity of a session' },
+  { name: 'report', summary: 'what a run did: functions, processes, files, peers, HTTP, DNS, failures (text, --json, --html)', load: async () => (await import('@scope/scope-report')).tool },
+  { name: 'profile', summary: 'a run profile to compare runs by; --deps: inputs and outputs per process', load: async () => (await import('@scope/scope-report/profile')).profileTool },
+  { name: 'diff', summary: 'what changed between two runs; exit 1 on a change not allowed', load: async () => (await import('@scope/scope-report/diff')).diffTool },
   { name: 'export', summary: 'ship a stream to OTLP, NATS, StatsD, Prometheus, TCP', load: async () => (await import('@scope/scope-export')).tool },
   { name: 'collect', summary: 'receive streams from many processes and hosts', load: async () => (await import('@scope/scope-collect')).tool },
 ];

@@ -1,0 +1,3 @@
+import { runTool } from '@scope/core';
+import { diffTool } from './diff-command.js';
+await runTool(diffTool);

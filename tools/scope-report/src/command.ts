@@ -1,0 +1,80 @@
+/**
+ * `scope-report [SESSION|-]` — arguments and wiring only; the work is in collect.ts, report.ts,
+ * text.ts and html.ts.
+ */
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { defineCommand } from 'citty';
+import type { ArgsDef } from 'citty';
+import type { ToolRun } from '@scope/core';
+import { EXIT, parseToolArgs, printable, ScopeError, UsageError } from '@scope/core';
+import { reportHtml } from './html.js';
+import { buildReport } from './report.js';
+import { readSource } from './source.js';
+import { reportText } from './text.js';
+
+export const args = {
+  session: { type: 'positional', required: false, valueHint: 'SESSION|-', description: 'A session id, a session directory, or - for records on stdin (default: stdin when it is a pipe, else the last session)' },
+  json: { type: 'boolean', description: 'Write the report as one JSON record (every row, not only the top ones)' },
+  html: { type: 'string', valueHint: 'FILE', description: 'Write a self-contained HTML report to FILE (- for stdout)' },
+  top: { type: 'string', valueHint: 'N', description: 'Rows per list in the text report (default 10)' },
+  strict: { type: 'boolean', description: 'Stop at the first bad input line' },
+} as const satisfies ArgsDef;
+
+export const command = defineCommand({
+  meta: { name: 'scope-report', description: 'What a run did, at a glance: functions, processes, files, connections, HTTP, DNS and failures' },
+  args,
+});
+
+/** Write text to a file the user named: created 0644 or truncated, never through a symbolic link. */
+export function writeOutput(path: string, text: string, stdout: NodeJS.WritableStream): void {
+  if (path === '-') {
+    stdout.write(text);
+    return;
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ScopeError(`cannot write ${path}: ${e.code === 'ELOOP' ? 'it is a symbolic link' : e.message}`);
+  }
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function topOption(value: string | undefined): number {
+  if (value === undefined) return 10;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--top: "${value}" is not a positive number`);
+  return Number(value);
+}
+
+export async function main(rawArgs: string[]): Promise<number> {
+  const parsed = await parseToolArgs(rawArgs, command, args);
+  if (!parsed) return EXIT.OK;
+  const extra = parsed._.slice(parsed.session === undefined ? 0 : 1).filter((w) => w !== '');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (one session at a time)`);
+  if (parsed.json === true && parsed.html !== undefined) throw new UsageError('use one of --json and --html');
+  if (parsed.html === '') throw new UsageError('--html: name a file (or - for stdout)');
+  const top = topOption(parsed.top);
+  const warn = (message: string) => process.stderr.write(printable(message, { newline: true }) + '\n');
+  const src = await readSource(parsed.session, { tool: 'scope-report', strict: parsed.strict === true, stdin: process.stdin, env: process.env, warn });
+  const m = src.session?.manifest ?? null;
+  const report = buildReport(src.collected, m ? { ...m, id: m.id } : null, src.session?.dir ?? null);
+  if (parsed.json === true) process.stdout.write(JSON.stringify(report) + '\n');
+  else if (parsed.html !== undefined) {
+    writeOutput(parsed.html, reportHtml(report, src.collected), process.stdout);
+    if (parsed.html !== '-') process.stderr.write(`scope-report: wrote ${printable(parsed.html)}\n`);
+  } else process.stdout.write(reportText(report, top));
+  const c = src.collected.counts;
+  if (c.events + c.metrics + c.starts === 0) {
+    process.stderr.write(`scope-report: ${printable(src.session?.dir ?? 'stdin')}: no records: the run recorded nothing\n`);
+    return EXIT.FAILURE;
+  }
+  return src.bad > 0 ? EXIT.FAILURE : EXIT.OK;
+}
+
+/** For the `scope` umbrella. */
+export const tool: ToolRun = { name: 'scope-report', main, command };
