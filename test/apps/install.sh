@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
 # (package prometheus), collectd (collectd-core, for its statsd plugin), strace, sqlite3 and git for the
-# loss audits (audit*.test.ts), Go (golang-go: go.test.ts, gotls.test.ts build Go programs), a JDK (javatls.test.ts) and gdb (crashgdb.test.ts). Each installed only
+# loss audits (audit*.test.ts), Go (golang-go: go.test.ts, gotls.test.ts build Go programs), a JDK (javatls.test.ts), gdb (crashgdb.test.ts) and chromium (report.test.ts). Each installed only
 # when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
@@ -48,4 +48,8 @@ fi
 # whose jvmti.h libscope's Java agent is built with is the same package: install it before npm ci).
 if ! command -v javac >/dev/null || ! command -v keytool >/dev/null; then
   install openjdk-17-jdk-headless
+fi
+# chromium: apps/report.test.ts opens scope report's HTML page in a real browser (headless).
+if ! command -v chromium >/dev/null; then
+  install chromium
 fi

@@ -98,9 +98,9 @@ h1{font-size:1.3em;margin:.2em 0;word-break:break-all}h2{font-size:1.1em;margin:
 th,td{padding:3px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}td{word-break:break-all;white-space:pre-line}
 th{background:var(--head);cursor:pointer;white-space:nowrap;position:sticky;top:0}th.num,td.num{text-align:right;word-break:normal;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:12px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,400px),1fr));gap:12px}
 figure.chart{margin:0;border:1px solid var(--line);border-radius:6px;padding:6px}figcaption{font-weight:600}
-svg{width:100%;height:auto;display:block}svg text{font-size:11px;fill:var(--dim)}svg .grid{stroke:var(--line);stroke-width:1}
+svg{width:100%;height:auto;display:block}svg text{font-size:12px;fill:var(--dim)}svg .grid{stroke:var(--line);stroke-width:1}
 .legend{display:flex;flex-wrap:wrap;gap:.2em 1em;font-size:.85em}.key i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
 .tree ul{list-style:none;padding-left:1.2em;margin:0}.tree>ul{padding-left:0}.tree li{margin:2px 0}.pid{color:var(--dim)}
 .exit{border:1px solid var(--line);border-radius:3px;padding:0 4px}.exit.bad{color:var(--bad);border-color:var(--bad)}code{word-break:break-all}
@@ -140,8 +140,8 @@ export function reportHtml(r: Report, c: Collected): string {
   parts.push(section('functions', 'Functions', r.functions.length, table('functions', r.functions, [
     { head: 'function', text: (f) => f.op },
     { head: 'calls', text: (f) => String(f.calls), key: (f) => f.calls, num: true },
-    { head: 'errors', text: (f) => String(f.errors), key: (f) => f.errors, num: true },
-    { head: 'bytes', text: (f) => humanBytes(f.bytes), key: (f) => f.bytes, num: true },
+    { head: 'errors', text: (f) => (f.errors > 0 ? String(f.errors) : ''), key: (f) => f.errors, num: true },
+    { head: 'bytes', text: (f) => (f.bytes > 0 ? humanBytes(f.bytes) : ''), key: (f) => f.bytes, num: true },
     { head: 'total ms', text: (f) => ms(f.total_ms), key: (f) => f.total_ms ?? -1, num: true },
     { head: 'avg µs', text: (f) => (f.avg_us === null ? '-' : f.avg_us.toFixed(1)), key: (f) => f.avg_us ?? -1, num: true },
     { head: 'max µs', text: (f) => (f.max_us === null ? '-' : String(f.max_us)), key: (f) => f.max_us ?? -1, num: true },
