@@ -34,6 +34,8 @@
  *             (src/gohttp.ts).
  *  javatls    a JVM asking itself over TLS (HttpClient ↔ HttpsServer), plain and scoped with every
  *             event on: libscope as the JVM's agent (src/javatls.ts).
+ *  report     scope report (--json, text, --html) and scope profile on 1 M generated events and
+ *             100 000 metrics from stdin (budget ≤ 10 s each) (src/report.ts).
  *
  * Writes bench/results/latest.json (everything, a key per part, and the budget table) and
  * bench/results/rwloop.json (as before). Uses one mkdtemp directory, removed at exit, and stops
@@ -49,6 +51,7 @@
  *        [--events-lines 2000000] [--events-runs 3] [--filter-lines 2000000] [--filter-runs 3]
  *        [--slowdest-runs 7] [--supervise-runs 5] [--supervise-ops 20000] [--supervise-unpinned]
  *        [--gohttp-runs 5] [--gohttp-secs 5] [--javatls-runs 5] [--javatls-secs 5]
+ *        [--report-events 1000000] [--report-metrics 100000] [--report-runs 3]
  *
  * A part whose tools are missing prints "skipped (needs X: apt-get install Y)" and the rest goes on.
  */
@@ -66,6 +69,7 @@ import { libfilter } from './libfilter.js';
 import { memory } from './memory.js';
 import { nginxBench } from './nginx.js';
 import { scopeEvents, scopeFilter } from './ndjson.js';
+import { scopeReport } from './report.js';
 import { peers } from './peers.js';
 import { slowdest } from './slowdest.js';
 import { startup } from './startup.js';
@@ -73,7 +77,7 @@ import { supervise } from './supervise.js';
 import { goHttp } from './gohttp.js';
 import { javaTls } from './javatls.js';
 
-const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'libfilter', 'peers', 'events', 'filter', 'slowdest', 'supervise', 'gohttp', 'javatls'];
+const parts = ['rwloop', 'percall', 'startup', 'nginx', 'eventrate', 'memory', 'libfilter', 'peers', 'events', 'filter', 'slowdest', 'supervise', 'gohttp', 'javatls', 'report'];
 const only = strArg('only');
 if (only !== undefined && !parts.includes(only)) {
   process.stderr.write(`bench: --only ${only}: not a part (${parts.join(', ')})\n`);
@@ -441,6 +445,7 @@ if (doing('libfilter')) await libfilter(ctx, prog, runs, ops);
 if (doing('peers')) await peers(ctx, prog);
 if (doing('events')) scopeEvents(ctx);
 if (doing('filter')) scopeFilter(ctx);
+if (doing('report')) scopeReport(ctx);
 
 // ---- slowdest: dead and slow network destinations ÷ a file destination ---------------------
 if (doing('slowdest')) {
