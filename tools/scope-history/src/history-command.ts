@@ -11,7 +11,7 @@ import type { Io } from './io.js';
 import { countOption, loadSessions, nowMs, useColour } from './sessions.js';
 
 export const historyArgs = {
-  last: { type: 'string', alias: 'n', valueHint: 'N', description: 'Show the newest N sessions (default on a terminal: 20)' },
+  last: { type: 'string', alias: 'n', valueHint: 'N', description: 'Show the newest N sessions (default on a terminal: 20; without N: the newest)' },
   all: { type: 'boolean', alias: 'a', description: 'Show every session' },
   running: { type: 'boolean', alias: 'r', description: 'Show only sessions whose command is still running' },
   id: { type: 'string', alias: 'i', valueHint: 'N', description: 'Show only session N' },
@@ -27,8 +27,27 @@ export const historyCommand = defineCommand({
 /** The default number of sessions shown to people. */
 export const DEFAULT_LAST = 20;
 
+/**
+ * `--last` (or `-n`) with no number after it means the newest session: `scope history --last --dir`
+ * prints the last session's directory (as in `scope diff base.yml $(scope history --last --dir)`).
+ */
+export function lastWithoutNumber(rawArgs: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const a = rawArgs[i]!;
+    out.push(a);
+    if (a === '--') {
+      out.push(...rawArgs.slice(i + 1));
+      break;
+    }
+    const next = rawArgs[i + 1];
+    if ((a === '--last' || a === '-n') && (next === undefined || next.startsWith('-'))) out.push('1');
+  }
+  return out;
+}
+
 export async function historyMain(rawArgs: string[], io: Io = processIo()): Promise<number> {
-  const parsed = await parseToolArgs(rawArgs, historyCommand, historyArgs, io.stdout);
+  const parsed = await parseToolArgs(lastWithoutNumber(rawArgs), historyCommand, historyArgs, io.stdout);
   if (!parsed) return EXIT.OK;
   noPositionals(parsed);
   const people = peopleFormat(parsed, io.stdout);

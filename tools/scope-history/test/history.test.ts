@@ -80,6 +80,16 @@ test('--id N shows one session; --dir prints its directory; --dir alone the last
   assert.is(run(bins.history, ['-d'], env).stdout, join(home, 'history', 'sleep_5_1000040_1700431955000000000') + '\n');
 });
 
+test('--last with no number is the newest session: --last --dir and -n -d print its directory, --last alone lists it', () => {
+  const last = join(home, 'history', 'sleep_5_1000040_1700431955000000000') + '\n';
+  assert.is(run(bins.history, ['--last', '--dir'], env).stdout, last);
+  assert.is(run(bins.history, ['-n', '-d'], env).stdout, last);
+  const lines = run(bins.history, ['--last'], env).stdout.trim().split('\n');
+  assert.is(lines.length, 1);
+  assert.is(JSON.parse(lines[0]!).id, 5);
+  assert.is(run(bins.history, ['--last', 'x'], env).status, 2);
+});
+
 test('unknown --id: status 1 naming it; a bad id or an unknown option: status 2; no session at all: --dir fails', () => {
   const r = run(bins.history, ['--id', '42'], env);
   assert.is(r.status, 1);
