@@ -3,8 +3,9 @@
  * scope report --html in a real browser: Debian's Chromium (headless, driven by playwright-core)
  * opens the page from disk, the DOM is checked against the session (every section's rows against
  * the JSON report's counts, one tree item per process), a heading click sorts its table, no script
- * error reaches the console, nothing is fetched, and the page fits a phone-width window (screenshots
- * at 390 and 1400 pixels wide).
+ * error reaches the console (the page's policy lets its own style sheet and script run, by hash),
+ * nothing is fetched, markup in a file name or command line stays text, and the page fits a
+ * phone-width window (screenshots at 390 and 1400 pixels wide).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -35,6 +36,9 @@ test('the HTML report in Chromium: sections as the session has them, sortable, n
       `curl -s --noproxy '*' http://127.0.0.1:${port}/missing >/dev/null`,
       `tar cf ${dir}/doc.tar /etc/hostname /etc/os-release 2>/dev/null`,
       `cat /nonexistent 2>/dev/null`,
+      // A program chooses its file names and arguments: markup in them must stay text.
+      `echo hi > '${dir}/<img src=x onerror=alert(1)>.txt'`,
+      `/bin/true '</code><script>alert(2)</script>'`,
       `rm ${dir}/doc.tar`,
       'sleep 1.2',
     ].join('; ');
@@ -57,6 +61,11 @@ test('the HTML report in Chromium: sections as the session has them, sortable, n
       });
       page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
       page.on('request', (r) => requests.push(r.url()));
+      const dialogs: string[] = [];
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
       await page.goto(`file://${file}`);
 
       const counts = await page.evaluate(() => {
@@ -107,6 +116,12 @@ test('the HTML report in Chromium: sections as the session has them, sortable, n
         assert.equal([...head], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${png} is a PNG`);
         assert.ok(statSync(join(dir, png)).size > 10_000, `${png} is not empty`);
       }
+      // The markup a program chose is shown as text, and nothing of it ran.
+      assert.is(await page.$$eval('img, main script', (els) => els.length), 0);
+      const written = await page.$$eval('#files-written-table td', (tds) => tds.map((td) => td.textContent ?? ''));
+      assert.ok(written.some((t) => t.endsWith('/<img src=x onerror=alert(1)>.txt')), written.join('\n'));
+      assert.ok((await page.textContent('#processes')) ?.includes('/bin/true </code><script>alert(2)</script>'));
+      assert.equal(dialogs, []);
       assert.equal(problems, []);
       assert.equal(requests.filter((u) => !u.startsWith('file://')), []);
     } finally {

@@ -13,7 +13,8 @@ export interface Series {
 const W = 640;
 const H = 220;
 const PAD = { left: 56, right: 12, top: 12, bottom: 28 };
-const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
+/** Line colours; html.ts's style sheet has a .cN class for each. */
+export const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 
 /** Escape text for HTML and SVG. */
 export function esc(s: string): string {
@@ -81,7 +82,8 @@ export function lineChart(title: string, unit: string, series: Series[]): string
     const dots = s.points.length === 1 ? `<circle cx="${px(s.points[0]![0]).toFixed(1)}" cy="${py(s.points[0]![1]).toFixed(1)}" r="3" fill="${colour}"/>` : '';
     return `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${pts}"><title>${esc(s.name)}</title></polyline>${dots}`;
   });
-  const legend = drawn.map((s, i) => `<span class="key"><i style="background:${COLOURS[i % COLOURS.length]}"></i>${esc(s.name)}</span>`).join('');
+  // Classes, not style attributes: the page's policy allows its own style sheet only.
+  const legend = drawn.map((s, i) => `<span class="key"><i class="c${i % COLOURS.length}"></i>${esc(s.name)}</span>`).join('');
   return `<figure class="chart" data-chart="${esc(title)}"><figcaption>${esc(title)} <small>(${esc(unit)})</small></figcaption>` +
     `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${frame(yTicks, yMax, xMax, (v) => `${shortNumber(v)}s`, xTicks)}${lines.join('')}</svg>` +
     `<div class="legend">${legend}</div></figure>`;

@@ -44,13 +44,20 @@ export function makeEscape(path: string): string {
   return path.replace(/([\\ #:])/g, '\\$1').replace(/\$/g, '$$$$');
 }
 
+/** Make cannot name a file with a line break or another control character in it. */
+const makeable = (path: string): boolean => !/[\x00-\x1f\x7f]/.test(path);
+
 export function depsMake(d: Deps): string {
   const out: string[] = [];
   for (const p of d.processes) {
+    const outputs = p.outputs.filter(makeable);
+    const inputs = p.inputs.filter(makeable);
+    const left = p.outputs.length - outputs.length + p.inputs.length - inputs.length;
     if (p.outputs.length === 0) continue;
     // A command line may hold a newline; a comment is one line.
-    out.push(`# ${p.pid}: ${p.cmd.replace(/[\r\n]+/g, ' ')}`);
-    out.push(`${p.outputs.map(makeEscape).join(' ')}:${p.inputs.map((f) => ' ' + makeEscape(f)).join('')}`);
+    out.push(`# ${p.pid}: ${p.cmd.replace(/[\x00-\x1f\x7f]+/g, ' ')}`);
+    if (left > 0) out.push(`# ${left} path${left === 1 ? '' : 's'} with a control character left out (see --deps without --make)`);
+    if (outputs.length > 0) out.push(`${outputs.map(makeEscape).join(' ')}:${inputs.map((f) => ' ' + makeEscape(f)).join('')}`);
   }
   return out.length ? out.join('\n') + '\n' : '';
 }

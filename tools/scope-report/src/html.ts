@@ -5,9 +5,10 @@
  * sorts a table when its heading is clicked. Each section says how many rows the session has
  * (data-count) and shows up to ROW_LIMIT of them.
  */
+import { createHash } from 'node:crypto';
 import { SCOPE_VERSION, printable } from '@scope/core';
 import type { Collected } from './collect.js';
-import { esc, histogram, lineChart } from './charts.js';
+import { COLOURS, esc, histogram, lineChart } from './charts.js';
 import type { Series } from './charts.js';
 import type { Report, ReportProcess } from './report.js';
 import { humanBytes } from './text.js';
@@ -87,10 +88,10 @@ function charts(c: Collected, report: Report): string {
   return section('charts', 'Over time', figures.length, `<div class="charts">${figures.join('\n')}</div>`);
 }
 
-const STYLE = `
+const STYLE = COLOURS.map((c, i) => `.c${i}{background:${c}}`).join('') + `
 :root{color-scheme:light dark;--fg:#111;--bg:#fff;--dim:#666;--line:#ddd;--bad:#b91c1c;--head:#f3f4f6}
 @media (prefers-color-scheme:dark){:root{--fg:#e5e7eb;--bg:#111827;--dim:#9ca3af;--line:#374151;--bad:#f87171;--head:#1f2937}}
-*{box-sizing:border-box}body{margin:0 auto;max-width:1400px;padding:12px;font:14px/1.4 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
+*{box-sizing:border-box}body{overflow-wrap:anywhere;margin:0 auto;max-width:1400px;padding:12px;font:14px/1.4 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
 h1{font-size:1.3em;margin:.2em 0;word-break:break-all}h2{font-size:1.1em;margin:1.2em 0 .4em;border-bottom:1px solid var(--line)}
 .count{font-weight:normal;color:var(--dim);font-size:.85em}.dim,.none,.more{color:var(--dim)}
 .summary{display:flex;flex-wrap:wrap;gap:.4em 1.4em}.summary b{font-weight:600}.notice{color:var(--bad)}
@@ -122,6 +123,13 @@ document.querySelectorAll('table.sortable').forEach(function (table) {
   });
 });
 `;
+
+/**
+ * The policy allows the page's own style sheet and script by their hashes, nothing else: should a
+ * program's file name or command line ever get past the escaping as markup, it still could not run
+ * a script, load anything or send anything anywhere.
+ */
+const hash = (text: string): string => `sha256-${createHash('sha256').update(text).digest('base64')}`;
 
 /** The whole page. */
 export function reportHtml(r: Report, c: Collected): string {
@@ -197,7 +205,7 @@ export function reportHtml(r: Report, c: Collected): string {
   parts.push(`</main><footer class="dim"><p>Made by scope ${esc(SCOPE_VERSION)} report from ${esc(s.dir ?? 'stdin')}.</p></footer>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src '${hash(STYLE)}'; script-src '${hash(SCRIPT)}'">
 <title>scope report: ${t(title)}</title><style>${STYLE}</style></head>
 <body>
 ${parts.join('\n')}

@@ -120,6 +120,9 @@ test('makeEscape and depsMake: make-safe names; commands without outputs are lef
     ],
   };
   assert.is(depsMake(deps), '# 2: cc -c a.c\n/out/a.o: /src/a.c /src/a.h\n');
+  // A path with a line break cannot be written as a Make name: left out, and said so.
+  deps.processes[1]!.inputs.push('/src/evil\nall: /etc/shadow');
+  assert.is(depsMake(deps), '# 2: cc -c a.c\n# 1 path with a control character left out (see --deps without --make)\n/out/a.o: /src/a.c /src/a.h\n');
 });
 
 test('collect: accepted connections are one peer per client address (their ports are ephemeral), with the bytes of their closes', async () => {
