@@ -43,6 +43,8 @@ export interface FileRow {
   writeOps: number;
   opens: number;
   deletes: number;
+  /** Times a file was renamed to this name. */
+  renamedTo: number;
 }
 
 export interface PeerRow {
@@ -170,7 +172,7 @@ function seen(c: Collected, pid: number | null, t: number | null): ProcessInfo |
 function file(c: Collected, path: string): FileRow {
   let f = c.files.get(path);
   if (!f) {
-    f = { path, readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0, opens: 0, deletes: 0 };
+    f = { path, readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0, opens: 0, deletes: 0, renamedTo: 0 };
     c.files.set(path, f);
   }
   return f;
@@ -275,13 +277,11 @@ function onEvent(c: Collected, body: JsonObject): void {
       break;
     }
     case 'fs.rename': {
-      const from = str(d['file']), to = str(d['new_file']);
-      if (from !== null) {
-        file(c, from).deletes++;
-        p?.deletes.add(from);
-      }
+      // The new name is a file the process made (an editor's or git's write-then-rename); the old
+      // name was not deleted in the sense a report means (its content lives on), so it is not counted.
+      const to = str(d['new_file']);
       if (to !== null) {
-        file(c, to);
+        file(c, to).renamedTo++;
         p?.writes.add(to);
       }
       break;

@@ -84,7 +84,7 @@ export async function buildProfile(c: Collected, o: ProfileOptions = {}): Promis
   // Files the events name but no process claimed (a session from stdin without start records).
   for (const f of c.files.values()) {
     if (isPseudoFile(f.path)) continue;
-    if (f.writeBytes > 0 || f.writeOps > 0) written.push(n(f.path));
+    if (f.writeBytes > 0 || f.writeOps > 0 || f.renamedTo > 0) written.push(n(f.path));
     if (f.deletes > 0) deleted.push(n(f.path));
     if (o.reads && (f.readBytes > 0 || f.readOps > 0)) read.push(dirOf(n(f.path)));
   }

@@ -155,7 +155,7 @@ export function buildReport(c: Collected, manifest: ManifestLike | null, dir: st
     process_count: count,
     files: {
       read: cut(files.filter((f) => f.readBytes > 0 || f.readOps > 0).sort((a, b) => b.readBytes - a.readBytes || b.readOps - a.readOps || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, bytes: f.readBytes, ops: f.readOps }))),
-      written: cut(files.filter((f) => f.writeBytes > 0 || f.writeOps > 0).sort((a, b) => b.writeBytes - a.writeBytes || b.writeOps - a.writeOps || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, bytes: f.writeBytes, ops: f.writeOps }))),
+      written: cut(files.filter((f) => f.writeBytes > 0 || f.writeOps > 0 || f.renamedTo > 0).sort((a, b) => b.writeBytes - a.writeBytes || b.writeOps - a.writeOps || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, bytes: f.writeBytes, ops: f.writeOps }))),
       deleted: cut(files.filter((f) => f.deletes > 0).sort((a, b) => b.deletes - a.deletes || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, count: f.deletes }))),
     },
     connections: cut(
