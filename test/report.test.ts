@@ -8,7 +8,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -248,6 +249,43 @@ test('report: a run whose main process was killed before it wrote a record: stat
     assert.is(r.status, 1);
     assert.match(r.stderr, /no records: the run recorded nothing/);
   } else assert.is(r.status, 0, r.stderr);
+});
+
+test('a session whose files are links or FIFOs (someone else made them): not followed, not waited on; every reading tool says so, status 1', async () => {
+  const dir = tempDir('scope-report-');
+  const secret = join(dir, 'secret');
+  writeFileSync(secret, 'root:the-secret-line\n', { mode: 0o600 });
+  const evil = join(dir, 'evil');
+  cpSync(recs.dir, evil, { recursive: true });
+  rmSync(join(evil, 'events.json'));
+  symlinkSync(secret, join(evil, 'events.json'));
+  for (const args of [['report', evil], ['events', '--session', evil], ['flows', '--session', evil]]) {
+    const r = await runBin(scopeBin, args, envFor(home));
+    assert.is(r.status, 1, `${args[0]}: ${r.stderr}`);
+    assert.match(r.stderr, /events\.json: a symbolic link, not followed/);
+    assert.not.match(r.stdout + r.stderr, /the-secret-line/);
+  }
+  rmSync(join(evil, 'events.json'));
+  execFileSync('mkfifo', [join(evil, 'events.json')]);
+  const fifo = await runBin(scopeBin, ['report', evil], envFor(home));
+  assert.is(fifo.status, 1);
+  assert.match(fifo.stderr, /events\.json: not a regular file/);
+  rmSync(join(evil, 'events.json'));
+  rmSync(join(evil, 'session.json'));
+  symlinkSync(secret, join(evil, 'session.json'));
+  const manifest = await runBin(scopeBin, ['report', evil], envFor(home));
+  assert.is(manifest.status, 1);
+  assert.match(manifest.stderr, /not a scope session \(.*session\.json: a symbolic link, not followed/);
+  assert.not.match(manifest.stderr, /the-secret-line/);
+  // A manifest with fields of the wrong types: those fields left out, the report made from the records.
+  rmSync(join(evil, 'session.json'));
+  cpSync(join(recs.dir, 'events.json'), join(evil, 'events.json'));
+  writeFileSync(join(evil, 'session.json'), JSON.stringify({ id: 'x', cmd: 7, args: 5, pid: '1', notices: {}, exitStatus: 'no' }));
+  const odd = await runBin(scopeBin, ['report', evil, '--json'], envFor(home));
+  assert.is(odd.status, 0, odd.stderr);
+  const rep = JSON.parse(odd.stdout) as Rec;
+  assert.is(rep['session'].exit_status, null);
+  assert.is(rep['process_count'], report['process_count']);
 });
 
 test('profile and diff: two runs of one job compare equal; a new host fails the diff unless allowed; bad input is status 2', async () => {

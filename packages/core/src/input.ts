@@ -7,14 +7,14 @@
  * records are counted and named in one warning when the reading ends.
  */
 import { createReadStream, fstatSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ArgsDef } from 'citty';
 import { ScopeError, UsageError } from './errors.js';
 import { followLines } from './follow.js';
 import { LineSplitter } from './lines.js';
 import { formatBadLine, formatTorn, isTornRecord, parseRecord, readNdjson } from './ndjson.js';
 import type { BadLine, JsonObject } from './ndjson.js';
-import { findSession, historyDir, lastSession, readSession, scopeHome } from './session.js';
+import { findSession, historyDir, lastSession, openSessionFile, readSession, scopeHome } from './session.js';
 import type { Session } from './session.js';
 
 /** The input flags the reading tools share. */
@@ -123,10 +123,16 @@ export async function* streamLines(stream: Readable, where: string): AsyncGenera
   if (last !== null) yield [last];
 }
 
+/** A session file's bytes (none when it does not exist yet), opened by openSessionFile's rules. */
+function sessionFileStream(path: string): Readable {
+  const fd = openSessionFile(path);
+  return fd === null ? Readable.from([]) : createReadStream('', { fd, highWaterMark: 1 << 20 });
+}
+
 /** Complete non-blank lines of a file now (0 when it does not exist). */
 async function countLines(path: string): Promise<number> {
   let n = 0;
-  for await (const batch of streamLines(createReadStream(path, { highWaterMark: 1 << 20 }), path))
+  for await (const batch of streamLines(sessionFileStream(path), path))
     for (const line of batch) if (line !== '') n++;
   return n;
 }
@@ -146,7 +152,7 @@ export async function openLines(options: LineInputOptions): Promise<LineInput> {
     const signal = options.signal ?? new AbortController().signal;
     return { batches: followBatches(path, signal), where: path, source: session.dir, session, backlog };
   }
-  return { batches: streamLines(createReadStream(path, { highWaterMark: 1 << 20 }), path), where: path, source: session.dir, session };
+  return { batches: streamLines(sessionFileStream(path), path), where: path, source: session.dir, session };
 }
 
 /**
@@ -209,7 +215,7 @@ async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal 
   }
   for (const path of paths) {
     let n = 0;
-    for await (const batch of streamLines(createReadStream(path, { highWaterMark: 1 << 20 }), path))
+    for await (const batch of streamLines(sessionFileStream(path), path))
       for (const text of batch) yield [path, text, ++n];
   }
 }

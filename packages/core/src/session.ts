@@ -3,8 +3,8 @@
  * $SCOPE_HOME/history, holding the manifest, the config in force and what libscope wrote. This module
  * is the only code that knows the paths.
  */
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { closeSync, constants, copyFileSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ScopeError } from './errors.js';
 import { scopeHome } from './home.js';
@@ -263,13 +263,42 @@ export async function writeManifest(paths: SessionPaths, manifest: SessionManife
 }
 
 /** Read one session directory; throws ScopeError naming the file when it is not a session. */
+/**
+ * A session file opened for reading, or null when it does not exist. Never through a symbolic link
+ * (libscope and the tools create these files, never links: a link there is someone else's choice,
+ * and reading through it could show a file its maker cannot read to whoever reads the session),
+ * and only a regular file (a FIFO put there would block the reader forever).
+ */
+export function openSessionFile(path: string): number | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') return null;
+    if (e.code === 'ELOOP') throw new ScopeError(`${path}: a symbolic link, not followed (a session's files are never links)`);
+    throw new ScopeError(`${path}: ${e.message}`);
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new ScopeError(`${path}: not a regular file`);
+  }
+  return fd;
+}
+
 export async function readSession(dir: string): Promise<Session> {
   const paths = sessionPaths(dir);
   let text: string;
+  let fd: number | null = null;
   try {
-    text = await readFile(paths.manifest, 'utf8');
-  } catch {
+    fd = openSessionFile(paths.manifest);
+    if (fd === null) throw new Error('absent');
+    text = readFileSync(fd, 'utf8');
+  } catch (err) {
+    if (err instanceof ScopeError) throw new ScopeError(`${dir}: not a scope session (${err.message})`);
     throw new ScopeError(`${dir}: not a scope session (no readable session.json)`);
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
   let manifest: SessionManifest;
   try {

@@ -8,7 +8,7 @@ import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
 import { EXIT, parseToolArgs, printable, ScopeError, UsageError } from '@scope/core';
 import { reportHtml } from './html.js';
-import { buildReport } from './report.js';
+import { buildReport, manifestFields } from './report.js';
 import { readSource } from './source.js';
 import { reportText } from './text.js';
 
@@ -61,8 +61,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const top = topOption(parsed.top);
   const warn = (message: string) => process.stderr.write(printable(message, { newline: true }) + '\n');
   const src = await readSource(parsed.session, { tool: 'scope-report', strict: parsed.strict === true, stdin: process.stdin, env: process.env, warn });
-  const m = src.session?.manifest ?? null;
-  const report = buildReport(src.collected, m ? { ...m, id: m.id } : null, src.session?.dir ?? null);
+  const report = buildReport(src.collected, src.session ? manifestFields(src.session.manifest) : null, src.session?.dir ?? null);
   if (parsed.json === true) process.stdout.write(JSON.stringify(report) + '\n');
   else if (parsed.html !== undefined) {
     writeOutput(parsed.html, reportHtml(report, src.collected), process.stdout);

@@ -8,6 +8,7 @@ import { argText, EXIT, parseToolArgs, printable, UsageError } from '@scope/core
 import { writeOutput } from './command.js';
 import { buildDeps, depsMake } from './deps.js';
 import { buildProfile, formatProfile } from './profile.js';
+import { manifestFields } from './report.js';
 import { readSource } from './source.js';
 
 export const profileArgs = {
@@ -41,7 +42,7 @@ export async function profileMain(rawArgs: string[]): Promise<number> {
     const deps = buildDeps(src.collected);
     text = parsed.make === true ? depsMake(deps) : JSON.stringify(deps) + '\n';
   } else {
-    const m = src.session?.manifest;
+    const m = src.session ? manifestFields(src.session.manifest) : null;
     const profile = await buildProfile(src.collected, {
       home: process.env['HOME'],
       tmpdirs: process.env['TMPDIR'] ? [process.env['TMPDIR']] : [],

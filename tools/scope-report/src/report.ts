@@ -68,6 +68,31 @@ export interface Report {
 /** The manifest fields the report shows; absent when the records came from stdin. */
 export type ManifestLike = Pick<SessionManifest, 'cmd' | 'args' | 'start' | 'end' | 'exitStatus' | 'signal' | 'scoped' | 'drops' | 'notices' | 'pid'> & { id?: number };
 
+/**
+ * The manifest's fields, each checked for its type: session.json is a file anyone who can write the
+ * session directory can change, and a field of the wrong type is left out, not trusted.
+ */
+export function manifestFields(m: unknown): ManifestLike {
+  const o = (m !== null && typeof m === 'object' ? m : {}) as Record<string, unknown>;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const sv = (v: unknown) => (typeof v === 'string' ? v : null);
+  const out: ManifestLike = {
+    cmd: sv(o['cmd']) ?? '',
+    args: Array.isArray(o['args']) ? (o['args'] as unknown[]).filter((a): a is SessionManifest['args'][number] => typeof a === 'string' || (a !== null && typeof a === 'object' && typeof (a as { base64?: unknown }).base64 === 'string')) : [],
+    pid: n(o['pid']),
+    start: sv(o['start']) ?? '',
+    end: sv(o['end']),
+    exitStatus: n(o['exitStatus']),
+    signal: sv(o['signal']),
+    scoped: typeof o['scoped'] === 'boolean' ? o['scoped'] : true,
+    drops: n(o['drops']) ?? 0,
+    notices: Array.isArray(o['notices']) ? (o['notices'] as unknown[]).filter((x): x is string => typeof x === 'string') : [],
+  };
+  const id = n(o['id']);
+  if (id !== null) out.id = id;
+  return out;
+}
+
 const KIND_ORDER = ['crash', 'http', 'dns', 'net.error', 'fs.error'];
 
 const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -140,7 +165,7 @@ export function buildReport(c: Collected, manifest: ManifestLike | null, dir: st
       dir,
       cmd: manifest?.cmd ?? '',
       args: manifest ? manifest.args.map((a) => argText(a)) : [],
-      start: manifest?.start ?? (c.first !== null ? new Date(c.first * 1000).toISOString() : null),
+      start: manifest?.start || (c.first !== null ? new Date(c.first * 1000).toISOString() : null),
       end: manifest?.end ?? (c.last !== null ? new Date(c.last * 1000).toISOString() : null),
       exit_status: manifest?.exitStatus ?? null,
       signal: manifest?.signal ?? null,
