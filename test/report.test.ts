@@ -8,7 +8,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -233,6 +233,16 @@ test('report --html: one file, no reference outside it, every section with the c
   assert.is(refused.status, 1);
   assert.match(refused.stderr, /symbolic link/);
   assert.throws(() => statSync(join(dir, 'elsewhere')));
+  // Nor is another user's file filled (one left in /tmp for root's cron job); root can make one to try.
+  if (process.getuid?.() === 0) {
+    const theirs = join(dir, 'theirs.html');
+    writeFileSync(theirs, 'theirs\n', { mode: 0o666 });
+    chownSync(theirs, 65534, 65534);
+    const other = await runBin(scopeBin, ['report', '--html', theirs], envFor(home));
+    assert.is(other.status, 1);
+    assert.match(other.stderr, /belongs to another user \(uid 65534\)/);
+    assert.is(readFileSync(theirs, 'utf8'), 'theirs\n');
+  }
 });
 
 test('report: a run whose main process was killed before it wrote a record: status 1 (nothing recorded), and the kill among the failures', async () => {

@@ -31,7 +31,7 @@ export const STATSD_TYPES: Record<string, MetricType> = { c: 'counter', g: 'gaug
 export const STATSD_LETTER: Record<MetricType, string> = { counter: 'c', gauge: 'g', timer: 'ms', histogram: 'h', set: 's' };
 
 /** Dimensions that are integers in the NDJSON records; from a StatsD tag they are read back as numbers. */
-const NUMERIC_DIMS = new Set(['pid', 'fd', 'port', 'localp', 'remotep', 'numops', 'uid', 'gid', 'duration', 'http_status_code']);
+const NUMERIC_DIMS = new Set(['pid', 'fd', 'port', 'localp', 'remotep', 'numops', 'max', 'uid', 'gid', 'duration', 'http_status_code']);
 
 const STATSD_LINE = /^([^\s:|#][^:|]*):([^|]*)\|(c|g|ms|h|s)(\|@[0-9.eE+-]+)?(?:\|#(.*))?$/;
 

@@ -10,7 +10,8 @@
  * Names: every character outside [a-zA-Z0-9_] becomes `_` (so `.` → `_`), and a leading digit gets a
  * `_` before it. Labels are the dimensions: names snake_cased (fooBar → foo_bar), lowercased, other
  * characters `_`, no leading digit, no reserved `__` prefix, `quantile` renamed `quantile_`; two
- * dimensions that come out the same get `_2`, `_3`, … Values are escaped (\\, \", \n). Families are
+ * dimensions that come out the same get `_2`, `_3`, …; `numops` and `max` are not labels (a
+ * summary's `numops` weighs its value instead: n calls of that mean). Values are escaped (\\, \", \n). Families are
  * sorted by name, samples by their label text, and carry no timestamp. Each family has a HELP line
  * (`scope metric fs.read (counter, byte)`) since promtool's linter asks for one.
  */
@@ -101,14 +102,20 @@ export class PrometheusWriter {
       }
       return;
     }
-    const labels = promLabels(m.dims);
+    // numops and max describe one record's value (how many calls a summary stands for, the longest
+    // of them), not which series it belongs to: as labels they would make a new series each period.
+    const { numops, max: _max, ...identity } = m.dims;
+    void _max;
+    const labels = promLabels(identity);
     let sample = family.samples.get(labels);
     if (!sample) {
       sample = { labels, count: 0, sum: 0, last: 0, distinct: new Set() };
       family.samples.set(labels, sample);
     }
-    sample.count++;
-    sample.sum += m.value;
+    // A summary record of n calls (fs.duration: their mean) counts as n observations of the summary.
+    const n = type === 'summary' && typeof numops === 'number' && numops > 0 ? numops : 1;
+    sample.count += n;
+    sample.sum += m.value * n;
     sample.last = m.value;
     if (m.type === 'set') sample.distinct.add(m.value);
   }

@@ -152,7 +152,8 @@ export class MetricMapper {
       }
       const attributes: KeyValue[] = [];
       for (const [k, v] of Object.entries(d)) {
-        if (!RESOURCE_DIMS.has(k)) attributes.push({ key: k, value: typeof v === 'number' && Number.isSafeInteger(v) ? { int: BigInt(v) } : typeof v === 'number' ? { double: v } : { string: v } });
+        // numops and max describe the value (the calls a summary stands for, the longest), not its series.
+        if (!RESOURCE_DIMS.has(k) && k !== 'numops' && k !== 'max') attributes.push({ key: k, value: typeof v === 'number' && Number.isSafeInteger(v) ? { int: BigInt(v) } : typeof v === 'number' ? { double: v } : { string: v } });
       }
       const time = m.time === null ? now : nanos(m.time);
       const mkey = `${m.name}\u0000${m.type === 'set' ? 'gauge' : m.type === 'histogram' ? 'timer' : m.type}`;
@@ -183,7 +184,12 @@ export class MetricMapper {
         const point: NumberPoint = { attributes, startTimeUnixNano: start, timeUnixNano: time, value: numberValue(m.value) };
         data.sum.push(point);
       } else {
-        const point: HistogramPoint = { attributes, startTimeUnixNano: start, timeUnixNano: time, count: 1n, sum: m.value, min: m.value, max: m.value };
+        // A summary of n calls (fs.duration: their mean, and the longest as max) is n observations.
+        const n = typeof d['numops'] === 'number' && Number.isSafeInteger(d['numops']) && d['numops'] > 0 ? d['numops'] : 1;
+        const max = typeof d['max'] === 'number' ? Math.max(d['max'], m.value) : m.value;
+        const point: HistogramPoint = n === 1
+          ? { attributes, startTimeUnixNano: start, timeUnixNano: time, count: 1n, sum: m.value, min: m.value, max: m.value }
+          : { attributes, startTimeUnixNano: start, timeUnixNano: time, count: BigInt(n), sum: m.value * n, max };
         data.histogram.push(point);
       }
     }

@@ -53,7 +53,8 @@ export interface HistogramPoint {
   timeUnixNano: bigint;
   count: bigint;
   sum: number;
-  min: number;
+  /** Absent when the point stands for several calls whose smallest is not known (a summary's mean). */
+  min?: number;
   max: number;
 }
 
@@ -147,7 +148,8 @@ function histogramPointPb(p: HistogramPoint): ProtoWriter {
   const w = new ProtoWriter().fixed64(2, p.startTimeUnixNano).fixed64(3, p.timeUnixNano).fixed64(4, p.count).double(5, p.sum);
   w.packedFixed64(6, [p.count]);
   for (const kv of p.attributes) w.message(9, keyValuePb(kv));
-  return w.double(11, p.min).double(12, p.max);
+  if (p.min !== undefined) w.double(11, p.min);
+  return w.double(12, p.max);
 }
 
 function metricPb(m: OtlpMetric): ProtoWriter {
@@ -246,7 +248,7 @@ function histogramPointJson(p: HistogramPoint): Json {
     count: p.count.toString(),
     sum: jsonDouble(p.sum),
     bucketCounts: [p.count.toString()],
-    min: jsonDouble(p.min),
+    ...(p.min !== undefined ? { min: jsonDouble(p.min) } : {}),
     max: jsonDouble(p.max),
   };
   return withAttributes(o, p.attributes);

@@ -86,6 +86,13 @@ test('delta start times: the previous point of the series; the same when a batch
   assert.ok('sum' in next && next.sum[0]!.startTimeUnixNano === 20_000_000_000n);
 });
 
+test("a summary's numops and max: the histogram point counts numops observations (sum = mean × numops, max the longest); neither is an attribute", () => {
+  const m = (body: Record<string, unknown>) => (readItem(JSON.stringify({ type: 'metric', body: { _metric: 'fs.duration', _metric_type: 'histogram', host: 'h', _time: 1, unit: 'microsecond', op: 'read', summary: 'true', ...body } })) as Extract<Item, { kind: 'metric' }>).metric;
+  const points = new MetricMapper(undefined).map([m({ _value: 10, numops: 4, max: 30 }), m({ _value: 7 })], 0n).flatMap((rm) => rm.metrics.flatMap((x) => ('histogram' in x.data ? x.data.histogram : [])));
+  assert.equal(points.map((p) => [p.count, p.sum, p.min, p.max]), [[4n, 40, undefined, 30], [1n, 7, 7, 7]]);
+  assert.equal(points[0]!.attributes.map((a) => a.key).sort(), ['op', 'summary']);
+});
+
 test('AppScope units in UCUM', () => {
   assert.is(unitOf('byte'), 'By');
   assert.is(unitOf('microsecond'), 'us');

@@ -94,6 +94,19 @@ test('prometheus: one sample per family and label set, a type clash left out wit
   assert.match(warnings[0] as string, /x\.y is a timer here but x_y is already a gauge/);
 });
 
+test('prometheus: numops and max are not labels; a summary record of n calls weighs n (fs.duration summaries of two periods are one series)', () => {
+  const w = new PrometheusWriter(() => {});
+  w.add(metric('fs.duration:10|h|#op:read,numops:3,max:20'));
+  w.add(metric('fs.duration:4|h|#op:read,numops:1,max:4'));
+  w.add(metric('fs.read:100|c|#op:read,numops:3'));
+  w.add(metric('fs.read:50|c|#op:read,numops:2'));
+  assert.equal(w.lines().filter((l) => !l.startsWith('#')), [
+    'fs_duration_sum{op="read"} 34',
+    'fs_duration_count{op="read"} 4',
+    'fs_read_total{op="read"} 150',
+  ]);
+});
+
 test('statsd out: characters that would break the line replaced', () => {
   assert.is(statsdLine('a|b', 'counter', 3, { 'k:x': 'v,w', n: 2 }), 'a_b:3|c|#k_x:v_w,n:2');
   assert.is(statsdLine('g', 'histogram', 1.5, {}), 'g:1.5|h');

@@ -2,7 +2,7 @@
  * `scope-report [SESSION|-]` — arguments and wiring only; the work is in collect.ts, report.ts,
  * text.ts and html.ts.
  */
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
@@ -25,7 +25,11 @@ export const command = defineCommand({
   args,
 });
 
-/** Write text to a file the user named: created 0644 or truncated, never through a symbolic link. */
+/**
+ * Write text to a file the user named: created 0644, or replaced when it is a regular file of the
+ * user's own; never through a symbolic link, never into another user's file (one left in /tmp for
+ * root's cron job to fill would give its owner the report).
+ */
 export function writeOutput(path: string, text: string, stdout: NodeJS.WritableStream): void {
   if (path === '-') {
     stdout.write(text);
@@ -33,12 +37,17 @@ export function writeOutput(path: string, text: string, stdout: NodeJS.WritableS
   }
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new ScopeError(`cannot write ${path}: ${e.code === 'ELOOP' ? 'it is a symbolic link' : e.message}`);
   }
   try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ScopeError(`cannot write ${path}: not a regular file`);
+    const uid = process.geteuid?.() ?? st.uid;
+    if (st.uid !== uid) throw new ScopeError(`cannot write ${path}: it belongs to another user (uid ${st.uid}); remove it or name another file`);
+    ftruncateSync(fd, 0);
     writeSync(fd, text);
   } finally {
     closeSync(fd);
