@@ -46,6 +46,8 @@ function job(port: number, extra = ''): string {
     'cp $W/in.txt $W/copy.txt',
     'touch $W/gone && rm $W/gone',
     'cat $W/nonexistent 2>/dev/null',
+    // a child killed before it writes anything: only its parent's wait says it was there
+    "sh -c 'kill -TERM $$'",
     `curl -s --noproxy '*' http://127.0.0.1:${port}/users/17 >/dev/null`,
     `curl -s --noproxy '*' http://127.0.0.1:${port}/users/18 >/dev/null`,
     `curl -s --noproxy '*' http://127.0.0.1:${port}/missing >/dev/null`,
@@ -91,7 +93,9 @@ test('report --json: the session, its exit status and its record counts', () => 
 
 test('report: the process tree has every process that started, under the shell, with its command', () => {
   const starts = startRecords([...recs.events, ...recs.metrics]);
+  // Every process that wrote a start record, and every child a parent was seen reaping.
   const pids = new Set(starts.map((s) => s['info'].process.pid as number));
+  for (const e of events(recs.events, 'proc.exit')) pids.add(e.body.data.child_pid as number);
   assert.is(report['process_count'], pids.size);
   assert.is(report['processes'].length, 1, JSON.stringify(report['processes']));
   const root = report['processes'][0];
@@ -100,6 +104,17 @@ test('report: the process tree has every process that started, under the shell, 
   const kids = (root.children as Rec[]).map((c) => c.cmd.split(' ')[0]);
   for (const cmd of ['mktemp', 'cp', 'touch', 'rm', 'cat', 'curl']) assert.ok(kids.includes(cmd), `no ${cmd} under the shell: ${kids.join(', ')}`);
   assert.is(kids.filter((k: string) => k === 'curl').length, 4);
+  // Every child's exit status, from the shell's waits (proc.exit): cat of a missing file 1, the rest 0.
+  const status = (cmd: RegExp) => (root.children as Rec[]).filter((c) => cmd.test(c.cmd)).map((c) => c.exit_status);
+  assert.equal(status(/^cat .*nonexistent/), [1]);
+  assert.equal([...new Set(status(/^curl /))], [0]);
+  assert.equal(status(/^cp /), [0]);
+  // The child killed by SIGTERM is in the tree under the shell, named by the signal.
+  const killed = (root.children as Rec[]).filter((c) => c.signal === 'SIGTERM');
+  assert.is(killed.length, 1, JSON.stringify(root.children));
+  assert.is(killed[0]!.exit_status, 143);
+  const exits = events(recs.events, 'proc.exit').filter((e) => e.body.pid === root.pid);
+  assert.is(exits.length, (root.children as Rec[]).length, 'one proc.exit for each child the shell reaped');
 });
 
 test('report: files read, written and deleted, with the bytes the fs.close events counted', () => {
@@ -135,8 +150,14 @@ test('report: connections by peer with the bytes of the net.close events; HTTP b
   assert.equal(http.find((h) => h.route === '/boom')?.status, { '5xx': 1 });
 });
 
-test('report: failures grouped: HTTP 404 and 500, the failed open, with the file it named', () => {
+test('report: failures grouped: the killed child and the non-zero exits first, HTTP 404 and 500, the failed open, with the file it named', () => {
   const failures = report['failures'] as Rec[];
+  assert.equal(failures.slice(0, 2).map((f) => f.kind), ['crash', 'exit']);
+  assert.is(failures[0]!.why, 'SIGTERM');
+  assert.match(failures[0]!.targets[0].target, /^\d+ \(no record of its own\)$|^\d+ sh -c kill -TERM/);
+  const exitsOf = failures.filter((f) => f.kind === 'exit').flatMap((f) => (f.targets as Rec[]).map((t) => `${f.why} ${t.target.replace(/^\d+ /, '')}`)).sort();
+  assert.ok(exitsOf.some((e) => /^status 1 cat .*nonexistent$/.test(e)), exitsOf.join('\n'));
+  assert.ok(exitsOf.some((e) => /^status 3 sh -c /.test(e)), exitsOf.join('\n'));
   const http = failures.filter((f) => f.kind === 'http').map((f) => f.why as string).sort();
   assert.equal(http.map((w) => w.slice(0, 3)), ['404', '500']);
   const open = failures.find((f) => f.kind === 'fs.error' && (f.targets as Rec[]).some((t) => (t.target as string).endsWith('/nonexistent')));
@@ -253,7 +274,7 @@ test('report: a run whose main process was killed before it wrote a record: stat
   const rep = JSON.parse(r.stdout) as Rec;
   const crash = (rep['failures'] as Rec[]).find((f) => f.kind === 'crash');
   assert.ok(crash, r.stdout);
-  assert.is(crash!.why, 'killed by SIGKILL');
+  assert.is(crash!.why, 'SIGKILL');
   assert.is(rep['processes'][0].signal, 'SIGKILL');
   if (rep['session'].records.events + rep['session'].records.metrics + rep['session'].records.starts === 0) {
     assert.is(r.status, 1);

@@ -94,12 +94,14 @@ void scope_log_missing(void);
  *   NOTICE   a blind spot (elfkind.c): data = the notice's message
  *   CWD      the working directory changed (chdir, fchdir): data = the new one; len 0 when it
  *            did not fit in data (or has no name), then the reporter asks the kernel (late)
+ *   EXIT     a child ended and fn (wait, waitpid, wait3, wait4, waitid) reaped it: fd = its pid,
+ *            aux = its wait status (WIFEXITED, WEXITSTATUS, WTERMSIG, WCOREDUMP read it)
  */
 enum scope_rec_kind { SCOPE_REC_OPEN = 1, SCOPE_REC_CLOSE, SCOPE_REC_CONSOLE, SCOPE_REC_TEXT,
                       SCOPE_REC_DELETE, SCOPE_REC_RENAME, SCOPE_REC_MKDIR, SCOPE_REC_ERROR,
                       SCOPE_REC_STAT, SCOPE_REC_SEEK, SCOPE_REC_IO, SCOPE_REC_SOCK,
                       SCOPE_REC_CONN, SCOPE_REC_NCLOSE, SCOPE_REC_DATA, SCOPE_REC_DNS,
-                      SCOPE_REC_NOTICE, SCOPE_REC_CWD };
+                      SCOPE_REC_NOTICE, SCOPE_REC_CWD, SCOPE_REC_EXIT };
 enum { SCOPE_DATA_TX = 1,      /* written by the app (else read) */
        SCOPE_DATA_TLS = 2,     /* plaintext of a TLS library call */
        SCOPE_DATA_FIRST = 4,   /* the first piece of its call */
@@ -385,6 +387,8 @@ void scope_fs_inherit(void);
 void scope_fs_path(enum scope_rec_kind kind, enum scope_fn fn, int dirfd, const char *path,
                    int aux);
 void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir, const char *to);
+/* A child reaped by fn: an EXIT record of its pid and wait status. Async-signal-safe, errno kept. */
+void scope_proc_exit(enum scope_fn fn, pid_t pid, int status);
 void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd);
 /* The working directory's absolute name into buf (NUL-terminated), its length; 0 (and "") when
  * it does not fit or has no name. Async-signal-safe, errno kept. */

@@ -273,4 +273,44 @@ test('after a change of user: no SCOPE_*_FD left in the environment, and of ours
   rmSync(s.dir, { recursive: true });
 });
 
+test('proc.exit: every child the process reaps, by each of wait, waitpid, wait3, wait4 and waitid: its pid and exit status, a signal by name with 128+N; a WNOWAIT look records nothing', () => {
+  const s = session();
+  const r = run(prog('reaper'), [], s.env);
+  assert.is(r.status, 0, r.stderr.toString());
+  const reaped = r.stdout.toString().trim().split('\n').map((l) => l.split(' ') as [string, string]);
+  const exits = evts(s.events(), 'proc.exit').filter((e) => e.body.proc === 'reaper');
+  assert.equal(
+    exits.map((e) => [e.body.data.op, String(e.body.data.child_pid), e.body.data.exit_status, e.body.data.signal ?? null]),
+    reaped.map(([fn, pid]) => [fn, pid, fn === 'wait4' ? 143 : { wait: 11, waitpid: 12, wait3: 13, waitid: 14 }[fn], fn === 'wait4' ? 'SIGTERM' : null]),
+  );
+  assert.is(exits.find((e) => e.body.data.op === 'wait4')?.body.data.core_dumped, false);
+  assert.ok(exits.every((e) => e.body.sourcetype === 'proc'));
+  rmSync(s.dir, { recursive: true });
+});
+
+test('proc.exit inside SCOPE_FILTER: event=proc.exit keeps only them, and a data filter on exit_status picks the one killed', () => {
+  const all = session({ SCOPE_FILTER: '1:event=proc.exit' });
+  assert.is(run(prog('reaper'), [], all.env).status, 0);
+  const kept = all.events().filter((e) => (e as Evt).type === 'evt') as Evt[];
+  assert.equal([...new Set(kept.map((e) => e.body.source))], ['proc.exit']);
+  assert.is(kept.length, 5);
+  const some = session({ SCOPE_FILTER: '1:proc.exit.data.exit_status>128' });
+  assert.is(run(prog('reaper'), [], some.env).status, 0);
+  const picked = evts(some.events(), 'proc.exit');
+  assert.equal(picked.map((e) => e.body.data.signal), ['SIGTERM']);
+  rmSync(all.dir, { recursive: true });
+  rmSync(some.dir, { recursive: true });
+});
+
+test("proc.exit: a shell's children, also one killed before it wrote a record of its own", () => {
+  const s = session();
+  const r = run('/bin/sh', ['-c', 'sh -c "exit 7"; sh -c "kill -KILL \\$\\$"; /bin/true'], s.env);
+  assert.is(r.status, 0, r.stderr.toString());
+  const events = s.events();
+  const shell = events.filter(isStart).find((x) => x.info.process.ppid === process.pid)?.info.process.pid;
+  const exits = evts(events, 'proc.exit').filter((e) => e.body.pid === shell);
+  assert.equal(exits.map((e) => [e.body.data.exit_status, e.body.data.signal ?? null]), [[7, null], [137, 'SIGKILL'], [0, null]]);
+  rmSync(s.dir, { recursive: true });
+});
+
 test.run();

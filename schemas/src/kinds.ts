@@ -21,6 +21,7 @@ export const recordKinds = [
   'dns.resp',
   'http.req',
   'http.resp',
+  'proc.exit',
   'metric',
   'proc.start',
   'proc.cpu',
@@ -83,6 +84,7 @@ const eventKindBySource = new Map<string, RecordKind>([
   ['dns.resp', 'dns.resp'],
   ['http.req', 'http.req'],
   ['http.resp', 'http.resp'],
+  ['proc.exit', 'proc.exit'],
 ]);
 
 const metricKindByName = new Map<string, RecordKind>([

@@ -36,7 +36,7 @@ test('every kind but the envelopes, process-start, statsd and scope snapshot\'s 
   assert.equal([...eventKinds, ...metricKinds, 'process-start', 'event', 'metric', 'statsd', 'snapshot', 'crash'].sort(), [...recordKinds].sort());
   assert.equal(eventKinds, [
     'fs.open', 'fs.close', 'fs.delete', 'fs.rename', 'fs.mkdir', 'fs.error', 'console', 'file', 'notice',
-    'net.open', 'net.close', 'net.app', 'net.error', 'dns.req', 'dns.resp', 'http.req', 'http.resp',
+    'net.open', 'net.close', 'net.app', 'net.error', 'dns.req', 'dns.resp', 'http.req', 'http.resp', 'proc.exit',
   ]);
 });
 

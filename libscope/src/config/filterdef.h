@@ -62,7 +62,7 @@ struct fscopes {
 
 /* The events a filter may name besides log files (an absolute path), start.msg last, and the
  * sourcetype of each. */
-#define SCOPE_FEV_COUNT 18
+#define SCOPE_FEV_COUNT 19
 #define SCOPE_FEV_START (SCOPE_FEV_COUNT - 1)
 extern const char *const scope_fev_name[SCOPE_FEV_COUNT];
 extern const char *const scope_fev_type[SCOPE_FEV_COUNT];

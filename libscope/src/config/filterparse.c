@@ -11,8 +11,8 @@
 #include "config/filterdef.h"
 #include "dest/log.h"
 
-static const char *const families[] = {"fs", "net", "dns", "http"};
-static const char *const sourcetypes[] = {"fs", "net", "http", "dns", "console", "file", "metric"};
+static const char *const families[] = {"fs", "net", "dns", "http", "proc"};
+static const char *const sourcetypes[] = {"fs", "net", "http", "dns", "console", "file", "metric", "proc"};
 
 static const char *const kind_name[FK_COUNT] = {"comm", "binary", "pid", "ppid", "uid", "gid",
                                                 "host", "container", "mntns", "pidns", "tree"};

@@ -12,10 +12,10 @@
 const char *const scope_fev_name[SCOPE_FEV_COUNT] = {
     "fs.open", "fs.close", "fs.delete", "fs.rename", "fs.mkdir", "fs.error", "net.open", "net.close",
     "net.app", "net.error", "dns.req", "dns.resp", "http.req", "http.resp", "stdout", "stderr",
-    "notice", "start.msg"};
+    "notice", "proc.exit", "start.msg"};
 const char *const scope_fev_type[SCOPE_FEV_COUNT] = {
     "fs", "fs", "fs", "fs", "fs", "fs", "net", "net", "net", "net", "dns", "dns", "http", "http",
-    "console", "console", "metric", ""};
+    "console", "console", "metric", "proc", ""};
 
 int scope_fev_index(const char *name)
 {

@@ -1,9 +1,10 @@
 /* wrap_proc.c — process lifetime: a forked child reports under its own pid, _exit flushes like
- * exit() does (the exec family is in wrap_exec.c). _exit may run in a vfork child that shares our
- * memory: there we touch nothing. */
+ * exit() does, a child reaped by the wait family is a proc.exit event (the exec family is in
+ * wrap_exec.c). _exit may run in a vfork child that shares our memory: there we touch nothing. */
 #include <stdarg.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "scope.h"
@@ -85,4 +86,97 @@ SCOPE_API void _Exit(int status)
     if (scope_real_syscall)
         scope_real_syscall(SYS_exit_group, status);
     __builtin_trap();   /* libc without _exit and syscall: nothing left to end the process with */
+}
+
+/* The wait family: a child that ended (exited or killed, not stopped or continued) and was reaped
+ * is recorded with its status, for proc.exit: the only place a child's exit status is seen, and the
+ * only trace of a child killed before it wrote anything. The status is read into our own int (a
+ * caller may pass NULL) and copied to the caller's only when the call reaped something, as the
+ * kernel writes it. A wait that fails (ECHILD, EINTR) is flow control, not counted as an error.
+ * Often called from a SIGCHLD handler: the record is claimed and published with no lock and no
+ * allocation. */
+#define REAP_BEGIN(name, failret, call)                                                       \
+    SCOPE_NEED_REAL(name, failret);                                                           \
+    if (!scope_enter())                                                                       \
+        return scope_real_##name call;                                                        \
+    struct scope_call sc_;                                                                    \
+    scope_call_begin(&sc_, SCOPE_FN_##name)
+
+static void reaped(enum scope_fn fn, struct scope_call *sc, pid_t r, int st, int err)
+{
+    scope_call_end(sc, -1, false);
+    if (r > 0 && (WIFEXITED(st) || WIFSIGNALED(st)) && scope_hot.ev_fs)
+        scope_proc_exit(fn, r, st);
+    scope_leave();
+    errno = err;
+}
+
+SCOPE_API pid_t wait(int *status)
+{
+    REAP_BEGIN(wait, -1, (status));
+    int st = 0;
+    pid_t r = scope_real_wait(&st);
+    int err = errno;
+    if (r > 0 && status)
+        *status = st;
+    reaped(SCOPE_FN_wait, &sc_, r, st, err);
+    return r;
+}
+
+SCOPE_API pid_t waitpid(pid_t pid, int *status, int options)
+{
+    REAP_BEGIN(waitpid, -1, (pid, status, options));
+    int st = 0;
+    pid_t r = scope_real_waitpid(pid, &st, options);
+    int err = errno;
+    if (r > 0 && status)
+        *status = st;
+    reaped(SCOPE_FN_waitpid, &sc_, r, st, err);
+    return r;
+}
+
+SCOPE_API pid_t wait3(int *status, int options, struct rusage *ru)
+{
+    REAP_BEGIN(wait3, -1, (status, options, ru));
+    int st = 0;
+    pid_t r = scope_real_wait3(&st, options, ru);
+    int err = errno;
+    if (r > 0 && status)
+        *status = st;
+    reaped(SCOPE_FN_wait3, &sc_, r, st, err);
+    return r;
+}
+
+SCOPE_API pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+    REAP_BEGIN(wait4, -1, (pid, status, options, ru));
+    int st = 0;
+    pid_t r = scope_real_wait4(pid, &st, options, ru);
+    int err = errno;
+    if (r > 0 && status)
+        *status = st;
+    reaped(SCOPE_FN_wait4, &sc_, r, st, err);
+    return r;
+}
+
+/* waitid says how the child ended in a siginfo; made into the wait status the others give. With
+ * WNOWAIT the child is left to be reaped again: recorded then, not twice. */
+SCOPE_API int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+    REAP_BEGIN(waitid, -1, (idtype, id, info, options));
+    int r = scope_real_waitid(idtype, id, info, options);
+    int err = errno;
+    pid_t child = 0;
+    int st = 0;
+    if (r == 0 && info && !(options & WNOWAIT) && info->si_pid > 0) {
+        if (info->si_code == CLD_EXITED) {
+            child = info->si_pid;
+            st = (info->si_status & 0xff) << 8;
+        } else if (info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED) {
+            child = info->si_pid;
+            st = (info->si_status & 0x7f) | (info->si_code == CLD_DUMPED ? 0x80 : 0);
+        }
+    }
+    reaped(SCOPE_FN_waitid, &sc_, child, st, err);
+    return r;
 }

@@ -213,6 +213,18 @@ void scope_fs_renamed(enum scope_fn fn, int fromdir, const char *from, int todir
     errno = saved_errno;
 }
 
+void scope_proc_exit(enum scope_fn fn, pid_t pid, int status)
+{
+    int saved_errno = errno;
+    uint64_t ticket;
+    struct scope_rec *r = scope_rec_claim(SCOPE_REC_EXIT, fn, pid, &ticket);
+    if (r) {
+        r->aux = status;
+        scope_ring_publish(ticket);
+    }
+    errno = saved_errno;
+}
+
 /* The lifetime fd is in now; 0 when untracked. */
 void scope_fs_fd(enum scope_rec_kind kind, enum scope_fn fn, int fd)
 {

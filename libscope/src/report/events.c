@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -544,6 +545,41 @@ void scope_events_reset(void)
     scope_net_reset();
 }
 
+/* Linux's signal names, by number (x86-64 and arm64 agree); NULL past them (real-time signals). */
+static const char *signal_name(int sig)
+{
+    static const char *const names[] = {
+        NULL,      "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",  "SIGTRAP", "SIGABRT", "SIGBUS",
+        "SIGFPE",  "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
+        "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG",
+        "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO",  "SIGPWR",  "SIGSYS"};
+    return sig > 0 && sig < (int)(sizeof names / sizeof *names) ? names[sig] : NULL;
+}
+
+/* proc.exit: a child the process reaped. exit_status as a shell gives it (128 + N for signal N),
+ * the signal's name and whether it dumped core when one killed it. */
+static void on_exit_rec(const struct scope_rec *r, struct sbuf *o)
+{
+    int st = r->aux;
+    const char *op = scope_fn_name[r->fn];
+    if (WIFEXITED(st)) {
+        struct scope_field f[] = {N("child_pid", r->fd), N("exit_status", WEXITSTATUS(st)), S("op", op)};
+        scope_event(o, SCOPE_W_FS, "proc.exit", "proc", 0, r->t_ns, f, 3);
+        return;
+    }
+    int sig = WTERMSIG(st);
+    char num[16];
+    const char *name = signal_name(sig);
+    if (!name) {
+        snprintf(num, sizeof num, "%d", sig);
+        name = num;
+    }
+    struct scope_field f[] = {N("child_pid", r->fd), N("exit_status", 128 + sig), S("signal", name),
+                              {"core_dumped", WCOREDUMP(st) ? "true" : "false", WCOREDUMP(st) ? 4 : 5, 0, true, 11},
+                              S("op", op)};
+    scope_event(o, SCOPE_W_FS, "proc.exit", "proc", 0, r->t_ns, f, 5);
+}
+
 void scope_events_format(const struct scope_rec *r, struct sbuf *ev, struct sbuf *met)
 {
     switch (r->kind) {
@@ -568,6 +604,7 @@ void scope_events_format(const struct scope_rec *r, struct sbuf *ev, struct sbuf
     case SCOPE_REC_SEEK:
     case SCOPE_REC_IO: on_call(r, met); break;
     case SCOPE_REC_NOTICE: scope_notice_format(r, ev); break;
+    case SCOPE_REC_EXIT: on_exit_rec(r, ev); break;
     default: break;
     }
 }

@@ -9,14 +9,14 @@ export const EVENT_NAMES: readonly string[] = [
   'fs.open', 'fs.close', 'fs.delete', 'fs.rename', 'fs.mkdir', 'fs.error',
   'net.open', 'net.close', 'net.app', 'net.error',
   'dns.req', 'dns.resp', 'http.req', 'http.resp',
-  'stdout', 'stderr', 'notice', 'start.msg',
+  'stdout', 'stderr', 'notice', 'proc.exit', 'start.msg',
 ];
 const EVENTS = new Set(EVENT_NAMES);
 
 /** `fs.*` and the like: the prefix before `.*` must be one of these. */
-export const EVENT_FAMILIES: readonly string[] = ['fs', 'net', 'dns', 'http'];
+export const EVENT_FAMILIES: readonly string[] = ['fs', 'net', 'dns', 'http', 'proc'];
 
-export const SOURCETYPES: readonly string[] = ['fs', 'net', 'http', 'dns', 'console', 'file', 'metric'];
+export const SOURCETYPES: readonly string[] = ['fs', 'net', 'http', 'dns', 'console', 'file', 'metric', 'proc'];
 
 /** The process-start record's pseudo event. */
 export const START_MSG = 'start.msg';

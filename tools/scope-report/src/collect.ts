@@ -78,7 +78,7 @@ export interface DnsRow {
 
 /** Failures of one kind, by the function (or HTTP method) and the reason: what each was about, counted. */
 export interface FailureRow {
-  kind: 'crash' | 'http' | 'dns' | 'net.error' | 'fs.error';
+  kind: 'crash' | 'exit' | 'http' | 'dns' | 'net.error' | 'fs.error';
   op: string;
   why: string;
   count: number;
@@ -373,6 +373,20 @@ function onEvent(c: Collected, body: JsonObject): void {
         const hostname = (str(d['http_host']) ?? '').replace(/:\d+$/, '');
         if (!/^[\d.]+$|^\[/.test(hostname) && !c.addrNames.has(ip)) c.addrNames.set(ip, hostname);
       }
+      break;
+    }
+    case 'proc.exit': {
+      // The parent reaped a child: its exit status (the only place it is seen), and its parent.
+      const child = num(d['child_pid']);
+      const status = num(d['exit_status']);
+      if (child === null) break;
+      const k = proc(c, child);
+      if (k.ppid === null && pid !== null) k.ppid = pid;
+      k.exitStatus = status;
+      k.signal = str(d['signal']);
+      if (t !== null && (k.last === null || t > k.last)) k.last = t;
+      if (k.signal !== null) fail(c, 'crash', 'killed', `${k.signal}${d['core_dumped'] === true ? ' (core dumped)' : ''}`, String(child), pid);
+      else if (status !== null && status !== 0) fail(c, 'exit', 'exit', `status ${status}`, String(child), pid);
       break;
     }
     case 'notice': {

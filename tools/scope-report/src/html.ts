@@ -46,7 +46,7 @@ function treeHtml(nodes: ReportProcess[]): string {
   return '<ul>' + nodes.map((n) => {
     const exit = n.signal ? n.signal : n.exit_status === null ? '?' : String(n.exit_status);
     const bad = n.signal !== null || (n.exit_status !== null && n.exit_status !== 0);
-    const label = `<span class="pid">${n.pid}</span> <code>${t(n.cmd || '?')}</code> <span class="exit${bad ? ' bad' : ''}" title="exit status">${esc(exit)}</span>${n.run_s !== null ? ` <span class="dim">${n.run_s.toFixed(3)} s</span>` : ''}`;
+    const label = `<span class="pid">${n.pid}</span> <code>${t(n.cmd || '(no record of its own)')}</code> <span class="exit${bad ? ' bad' : ''}" title="exit status">${esc(exit)}</span>${n.run_s !== null ? ` <span class="dim">${n.run_s.toFixed(3)} s</span>` : ''}`;
     return n.children.length
       ? `<li class="proc" data-pid="${n.pid}"><details open><summary>${label}</summary>${treeHtml(n.children)}</details></li>`
       : `<li class="proc" data-pid="${n.pid}">${label}</li>`;

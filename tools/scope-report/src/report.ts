@@ -25,7 +25,7 @@ export interface ReportProcess {
   ppid: number | null;
   cmd: string;
   exe: string | null;
-  /** The exit status as a shell gives it; null when scope did not see the process end (libscope records the main process's only). */
+  /** The exit status as a shell gives it: the main process's from the session, another's from its parent's proc.exit; null when no wait of its parent was seen. */
   exit_status: number | null;
   signal: string | null;
   /** Seconds from its first record to its last; null with fewer than two. */
@@ -61,7 +61,7 @@ export interface Report {
   connections: { peer: string; name: string | null; transport: string; connections: number; accepted: number; sent: number; received: number }[];
   http: { side: 'client' | 'server'; host: string; method: string; route: string; count: number; status: Record<string, number>; p50_ms: number | null; p99_ms: number | null; max_ms: number | null }[];
   dns: { name: string; requests: number; answers: string[]; errors: Record<string, number> }[];
-  /** Grouped by kind, function and reason; crashes first, then HTTP, DNS, network and file failures. */
+  /** Grouped by kind, function and reason; processes killed by a signal first, then non-zero exits, HTTP, DNS, network and file failures. */
   failures: { kind: string; op: string; why: string; count: number; targets: { target: string; count: number }[]; pids: number[] }[];
 }
 
@@ -93,7 +93,7 @@ export function manifestFields(m: unknown): ManifestLike {
   return out;
 }
 
-const KIND_ORDER = ['crash', 'http', 'dns', 'net.error', 'fs.error'];
+const KIND_ORDER = ['crash', 'exit', 'http', 'dns', 'net.error', 'fs.error'];
 
 const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -156,8 +156,18 @@ export function buildReport(c: Collected, manifest: ManifestLike | null, dir: st
   const files = [...c.files.values()];
   const { roots, count } = tree(c, manifest);
   const notices = new Set<string>([...(manifest?.notices ?? []), ...c.notices]);
-  const failures = [...c.failures.values()];
-  if (manifest?.signal) failures.push({ kind: 'crash', op: 'exit', why: `killed by ${manifest.signal}`, count: 1, targets: new Map([[`${manifest.pid ?? '?'} ${manifest.cmd}`, 1]]), pids: new Set(manifest.pid ? [manifest.pid] : []) });
+  const failures = [...c.failures.values()].map((f) => {
+    if (f.kind !== 'crash' && f.kind !== 'exit') return f;
+    // A child's pid, named with its command now that every record has been read.
+    const targets = new Map<string, number>();
+    for (const [pid, n] of f.targets) targets.set(`${pid} ${c.processes.get(Number(pid))?.cmd || '(no record of its own)'}`, n);
+    return { ...f, targets };
+  });
+  if (manifest?.pid != null && !c.processes.get(manifest.pid)?.exitStatus) {
+    const main = `${manifest.pid} ${manifest.args.map((a) => argText(a)).join(' ') || manifest.cmd}`;
+    if (manifest.signal) failures.push({ kind: 'crash', op: 'killed', why: manifest.signal, count: 1, targets: new Map([[main, 1]]), pids: new Set([manifest.pid]) });
+    else if (manifest.exitStatus !== null && manifest.exitStatus !== 0) failures.push({ kind: 'exit', op: 'exit', why: `status ${manifest.exitStatus}`, count: 1, targets: new Map([[main, 1]]), pids: new Set([manifest.pid]) });
+  }
   return {
     type: 'report',
     session: {

@@ -31,7 +31,7 @@ function treeLines(nodes: ReportProcess[], prefix: string, out: string[][]): voi
   nodes.forEach((n, i) => {
     const last = i === nodes.length - 1;
     const exit = n.signal ? n.signal : n.exit_status === null ? '?' : String(n.exit_status);
-    out.push([`${prefix}${last ? '└─ ' : '├─ '}${n.pid}`, exit, n.run_s === null ? '-' : n.run_s.toFixed(3), p(n.cmd)]);
+    out.push([`${prefix}${last ? '└─ ' : '├─ '}${n.pid}`, exit, n.run_s === null ? '-' : n.run_s.toFixed(3), p(n.cmd || '(no record of its own)')]);
     treeLines(n.children, prefix + (last ? '   ' : '│  '), out);
   });
 }
