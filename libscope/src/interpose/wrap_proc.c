@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "interpose/wrap.h"
 #include "scope.h"
 
 /* A thread that makes rdtsc fault (PR_SET_TSC, PR_TSC_SIGSEGV) would fault in our stamping of its
@@ -95,13 +96,6 @@ SCOPE_API void _Exit(int status)
  * kernel writes it. A wait that fails (ECHILD, EINTR) is flow control, not counted as an error.
  * Often called from a SIGCHLD handler: the record is claimed and published with no lock and no
  * allocation. */
-#define REAP_BEGIN(name, failret, call)                                                       \
-    SCOPE_NEED_REAL(name, failret);                                                           \
-    if (!scope_enter())                                                                       \
-        return scope_real_##name call;                                                        \
-    struct scope_call sc_;                                                                    \
-    scope_call_begin(&sc_, SCOPE_FN_##name)
-
 static void reaped(enum scope_fn fn, struct scope_call *sc, pid_t r, int st, int err)
 {
     scope_call_end(sc, -1, false);
@@ -113,7 +107,7 @@ static void reaped(enum scope_fn fn, struct scope_call *sc, pid_t r, int st, int
 
 SCOPE_API pid_t wait(int *status)
 {
-    REAP_BEGIN(wait, -1, (status));
+    WRAP_BEGIN(wait, -1, (status));
     int st = 0;
     pid_t r = scope_real_wait(&st);
     int err = errno;
@@ -125,7 +119,7 @@ SCOPE_API pid_t wait(int *status)
 
 SCOPE_API pid_t waitpid(pid_t pid, int *status, int options)
 {
-    REAP_BEGIN(waitpid, -1, (pid, status, options));
+    WRAP_BEGIN(waitpid, -1, (pid, status, options));
     int st = 0;
     pid_t r = scope_real_waitpid(pid, &st, options);
     int err = errno;
@@ -137,7 +131,7 @@ SCOPE_API pid_t waitpid(pid_t pid, int *status, int options)
 
 SCOPE_API pid_t wait3(int *status, int options, struct rusage *ru)
 {
-    REAP_BEGIN(wait3, -1, (status, options, ru));
+    WRAP_BEGIN(wait3, -1, (status, options, ru));
     int st = 0;
     pid_t r = scope_real_wait3(&st, options, ru);
     int err = errno;
@@ -149,7 +143,7 @@ SCOPE_API pid_t wait3(int *status, int options, struct rusage *ru)
 
 SCOPE_API pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-    REAP_BEGIN(wait4, -1, (pid, status, options, ru));
+    WRAP_BEGIN(wait4, -1, (pid, status, options, ru));
     int st = 0;
     pid_t r = scope_real_wait4(pid, &st, options, ru);
     int err = errno;
@@ -163,7 +157,7 @@ SCOPE_API pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
  * WNOWAIT the child is left to be reaped again: recorded then, not twice. */
 SCOPE_API int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
-    REAP_BEGIN(waitid, -1, (idtype, id, info, options));
+    WRAP_BEGIN(waitid, -1, (idtype, id, info, options));
     int r = scope_real_waitid(idtype, id, info, options);
     int err = errno;
     pid_t child = 0;

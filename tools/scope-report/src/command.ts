@@ -9,11 +9,11 @@ import type { ToolRun } from '@scope/core';
 import { EXIT, parseToolArgs, printable, ScopeError, UsageError } from '@scope/core';
 import { reportHtml } from './html.js';
 import { buildReport, manifestFields } from './report.js';
-import { readSource } from './source.js';
+import { oneSession, readSource, readStatus, sessionArg } from './source.js';
 import { reportText } from './text.js';
 
 export const args = {
-  session: { type: 'positional', required: false, valueHint: 'SESSION|-', description: 'A session id, a session directory, or - for records on stdin (default: stdin when it is a pipe, else the last session)' },
+  session: sessionArg,
   json: { type: 'boolean', description: 'Write the report as one JSON record (every row, not only the top ones)' },
   html: { type: 'string', valueHint: 'FILE', description: 'Write a self-contained HTML report to FILE (- for stdout)' },
   top: { type: 'string', valueHint: 'N', description: 'Rows per list in the text report (default 10)' },
@@ -63,8 +63,7 @@ export function topOption(value: string | undefined): number {
 export async function main(rawArgs: string[]): Promise<number> {
   const parsed = await parseToolArgs(rawArgs, command, args);
   if (!parsed) return EXIT.OK;
-  const extra = parsed._.slice(parsed.session === undefined ? 0 : 1).filter((w) => w !== '');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (one session at a time)`);
+  oneSession(parsed);
   if (parsed.json === true && parsed.html !== undefined) throw new UsageError('use one of --json and --html');
   if (parsed.html === '') throw new UsageError('--html: name a file (or - for stdout)');
   const top = topOption(parsed.top);
@@ -76,12 +75,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     writeOutput(parsed.html, reportHtml(report, src.collected), process.stdout);
     if (parsed.html !== '-') process.stderr.write(`scope-report: wrote ${printable(parsed.html)}\n`);
   } else process.stdout.write(reportText(report, top));
-  const c = src.collected.counts;
-  if (c.events + c.metrics + c.starts === 0) {
-    process.stderr.write(`scope-report: ${printable(src.session?.dir ?? 'stdin')}: no records: the run recorded nothing\n`);
-    return EXIT.FAILURE;
-  }
-  return src.bad > 0 ? EXIT.FAILURE : EXIT.OK;
+  return readStatus('scope-report', src, process.stderr);
 }
 
 /** For the `scope` umbrella. */

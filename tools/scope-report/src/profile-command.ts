@@ -9,10 +9,10 @@ import { writeOutput } from './command.js';
 import { buildDeps, depsMake } from './deps.js';
 import { buildProfile, formatProfile } from './profile.js';
 import { manifestFields } from './report.js';
-import { readSource } from './source.js';
+import { oneSession, readSource, readStatus, sessionArg } from './source.js';
 
 export const profileArgs = {
-  session: { type: 'positional', required: false, valueHint: 'SESSION|-', description: 'A session id, a session directory, or - for records on stdin (default: stdin when it is a pipe, else the last session)' },
+  session: sessionArg,
   json: { type: 'boolean', description: 'Write JSON instead of YAML' },
   reads: { type: 'boolean', description: 'Add the directories of the files the run read (files.read)' },
   deps: { type: 'boolean', description: "Write each process's inputs and outputs instead (JSON; --make for Make's .d lines)" },
@@ -29,8 +29,7 @@ export const profileCommand = defineCommand({
 export async function profileMain(rawArgs: string[]): Promise<number> {
   const parsed = await parseToolArgs(rawArgs, profileCommand, profileArgs);
   if (!parsed) return EXIT.OK;
-  const extra = parsed._.slice(parsed.session === undefined ? 0 : 1).filter((w) => w !== '');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (one session at a time)`);
+  oneSession(parsed);
   if (parsed.make === true && parsed.deps !== true) throw new UsageError('--make goes with --deps');
   if (parsed.make === true && parsed.json === true) throw new UsageError('use one of --make and --json');
   if (parsed.deps === true && parsed.reads === true) throw new UsageError('--reads is for the profile; --deps lists every input already');
@@ -53,12 +52,7 @@ export async function profileMain(rawArgs: string[]): Promise<number> {
     text = formatProfile(profile, parsed.json === true ? 'json' : 'yaml');
   }
   writeOutput(parsed.output ?? '-', text, process.stdout);
-  const c = src.collected.counts;
-  if (c.events + c.metrics + c.starts === 0) {
-    process.stderr.write(`scope-profile: ${printable(src.session?.dir ?? 'stdin')}: no records: the run recorded nothing\n`);
-    return EXIT.FAILURE;
-  }
-  return src.bad > 0 ? EXIT.FAILURE : EXIT.OK;
+  return readStatus('scope-profile', src, process.stderr);
 }
 
 export const profileTool: ToolRun = { name: 'scope-profile', main: profileMain, command: profileCommand };

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { JsonObject, Session } from '@scope/core';
-import { formatBadLine, formatTorn, openInput, readNdjson } from '@scope/core';
+import { EXIT, formatBadLine, formatTorn, openInput, printable, readNdjson, UsageError } from '@scope/core';
 import { collect, emptyCollected } from './collect.js';
 import type { Collected } from './collect.js';
 
@@ -58,4 +58,31 @@ export async function readSource(spec: string | undefined, o: SourceOptions): Pr
   });
   const collected = await drain(input.records);
   return { collected, session: input.session, bad: input.bad() };
+}
+
+/** The SESSION argument report and profile share. */
+export const sessionArg = {
+  type: 'positional',
+  required: false,
+  valueHint: 'SESSION|-',
+  description: 'A session id, a session directory, or - for records on stdin (default: stdin when it is a pipe, else the last session)',
+} as const;
+
+/** Words after the one SESSION are a usage error. */
+export function oneSession(parsed: { _: string[]; session?: string | undefined }): void {
+  const extra = parsed._.slice(parsed.session === undefined ? 0 : 1).filter((w) => w !== '');
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (one session at a time)`);
+}
+
+/**
+ * The status a reading ends with: 1 when there was no record at all (a run that recorded nothing is
+ * never reported as fine; said on stderr) or a bad line, else 0.
+ */
+export function readStatus(tool: string, src: Source, stderr: NodeJS.WritableStream): number {
+  const c = src.collected.counts;
+  if (c.events + c.metrics + c.starts === 0) {
+    stderr.write(`${tool}: ${printable(src.session?.dir ?? 'stdin')}: no records: the run recorded nothing\n`);
+    return EXIT.FAILURE;
+  }
+  return src.bad > 0 ? EXIT.FAILURE : EXIT.OK;
 }
