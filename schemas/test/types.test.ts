@@ -28,6 +28,7 @@ import {
   type DnsRespEvent,
   type HttpReqEvent,
   type HttpRespEvent,
+  type ProcExitEvent,
   type NetOpenMetric,
   type NetCloseMetric,
   type NetRxMetric,
@@ -87,6 +88,7 @@ interface Expected {
   'dns.resp': DnsRespEvent;
   'http.req': HttpReqEvent;
   'http.resp': HttpRespEvent;
+  'proc.exit': ProcExitEvent;
   metric: ScopeMetric;
   'proc.start': ProcStartMetric;
   'proc.cpu': ProcCpuMetric;
