@@ -22,10 +22,10 @@ test('SCOPE_EVENT_FS_NAME keeps only the fs events whose source matches', () => 
 test('SCOPE_EVENT_FS_FIELD keeps only matching fields; SCOPE_EVENT_CONSOLE_VALUE filters by value', () => {
   const s = session({ SCOPE_EVENT_FS_FIELD: '^(file|op)$', SCOPE_EVENT_CONSOLE_VALUE: 'keep\\d' });
   assert.is(sh('cat /etc/hostname >/dev/null; echo drop-me; echo keep7', s.env).status, 0);
-  // fields the user filtered out are missing on purpose: those fs records no longer meet their
+  // fields the user filtered out are missing on purpose: those fs (and proc.exit) records no longer meet their
   // schema, and nothing else may fail it
   const { records: events, failures } = readNdjsonAll(join(s.dir, 'events.json'));
-  assert.ok(failures.length > 0 && failures.every((f) => /: fs\.(open|close|error): .*required property/.test(f)), failures.join('\n'));
+  assert.ok(failures.length > 0 && failures.every((f) => /: (fs\.(open|close|error)|proc\.exit): .*required property/.test(f)), failures.join('\n'));
   const open = evts(events, 'fs.open')[0];
   assert.ok(open, 'an fs.open');
   assert.equal(Object.keys(open.body.data).sort(), ['file', 'op']);
