@@ -14,7 +14,10 @@ test('every verb of the design is listed, with its state', () => {
   const text = usage();
   for (const v of VERBS) assert.ok(text.includes(`  ${v.name}`), v.name);
   assert.match(text, /run\s+start a command with libscope/);
-  assert.match(text, /^\s+report\s+.*\(not built yet\)$/m);
+  assert.match(text, /^\s+report\s+what a run did/m);
+  assert.match(text, /^\s+diff\s+what changed between two runs/m);
+  // Every verb of the design is built now: none says it is planned.
+  assert.not.match(text, /\(not built yet\)/);
   assert.match(text, /^\s+events\s+read, filter and follow events$/m);
 });
 
