@@ -1,7 +1,7 @@
 /**
  * The verbs `scope` knows: each is a tool package loaded only when used (no second node start).
- * Planned verbs are listed so `scope events` says it is not built yet instead of trying to run a
- * program called "events".
+ * AppScope's verbs we do not have yet are listed without a tool, so `scope watch` says it is not
+ * built yet (status 2) instead of running /usr/bin/watch under scope.
  */
 import type { ToolRun } from '@scope/core/run-api';
 
@@ -31,4 +31,12 @@ export const VERBS: Verb[] = [
   { name: 'diff', summary: 'what changed between two runs; exit 1 on a change not allowed', load: async () => (await import('@scope/scope-report/diff')).diffTool },
   { name: 'export', summary: 'ship a stream to OTLP, NATS, StatsD, Prometheus, TCP', load: async () => (await import('@scope/scope-export')).tool },
   { name: 'collect', summary: 'receive streams from many processes and hosts', load: async () => (await import('@scope/scope-collect')).tool },
+  // AppScope's verbs not built here yet: reserved, so `scope watch` is never /usr/bin/watch run scoped.
+  { name: 'watch', summary: "AppScope's: run a command at intervals" },
+  { name: 'dash', summary: "AppScope's: a terminal dashboard of a session" },
+  { name: 'start', summary: "AppScope's: scope processes system-wide by rules" },
+  { name: 'stop', summary: "AppScope's: undo scope start" },
+  { name: 'service', summary: "AppScope's: scope a systemd service" },
+  { name: 'k8s', summary: "AppScope's: scope a Kubernetes cluster" },
+  { name: 'extract', summary: "AppScope's: write libscope and its loader out" },
 ];
