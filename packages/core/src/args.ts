@@ -91,6 +91,7 @@ function flagTable(def: ArgsDef): Map<string, FlagSpec> {
   }
   table.set('help', { name: 'help', takesValue: false });
   table.set('h', { name: 'help', takesValue: false });
+  table.set('version', { name: 'version', takesValue: false });
   return table;
 }
 

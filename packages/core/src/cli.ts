@@ -11,6 +11,7 @@ import { EXIT, ScopeError, toolErrorMessage, UsageError } from './errors.js';
 import { openFileLimit } from './fdlimit.js';
 import { flushed } from './ndjson.js';
 import { printable } from './printable.js';
+import { SCOPE_VERSION } from './version.js';
 
 /** End quietly with 0 when the reader of our stdout goes away (`scope-run … | head -1`). */
 export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout, exit: () => boolean = () => true): void {
@@ -26,14 +27,32 @@ export async function usageText<T extends ArgsDef>(cmd: CommandDef<T>): Promise<
   return process.stderr.isTTY ? text : text.replace(/\u001b\[[0-9;]*m/g, '');
 }
 
+/** `--version` among a tool's own flags (before any `--`): every bin answers it the same way. */
+export function wantsVersion(flags: string[]): boolean {
+  const end = flags.indexOf('--');
+  return (end < 0 ? flags : flags.slice(0, end)).includes('--version');
+}
+
+/** The line `--version` prints: the tool's name and scope's version. */
+export function versionLine(tool: string): string {
+  return `${tool} ${SCOPE_VERSION}\n`;
+}
+
 /**
  * The start of a tool's main: `--help`/`-h` prints the usage on stdout and gives null (nothing more
- * to do); otherwise the flags, strictly checked (an unknown one is a UsageError naming it).
+ * to do), and so does `--version` with the version; otherwise the flags, strictly checked (an
+ * unknown one is a UsageError naming it).
  */
 export async function parseToolArgs<T extends ArgsDef>(rawArgs: string[], cmd: CommandDef<T>, def: T,
   out: NodeJS.WritableStream = process.stdout): Promise<ParsedArgs<T> | null> {
   if (rawArgs.includes('--help') || rawArgs.includes('-h')) {
     out.write((await usageText(cmd)) + '\n');
+    return null;
+  }
+  if (wantsVersion(rawArgs)) {
+    const meta = cmd.meta;
+    const name = meta && typeof meta === 'object' && 'name' in meta && typeof meta.name === 'string' ? meta.name : 'scope';
+    out.write(versionLine(name));
     return null;
   }
   checkFlags(rawArgs, def);

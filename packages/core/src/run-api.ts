@@ -5,7 +5,7 @@
  * `@scope/core/<module>` specifier costs a package resolution of its own, so the run path imports
  * this one entry. The modules are the index's own (same files, same instances).
  */
-export { runTool, usageText } from './cli.js';
+export { runTool, usageText, versionLine, wantsVersion } from './cli.js';
 export type { ToolRun } from './cli.js';
 export { EXIT, ScopeError, UsageError } from './errors.js';
 export { SCOPE_VERSION } from './version.js';

@@ -6,7 +6,7 @@ import type { ArgsDef } from 'citty';
 import { fstatSync } from 'node:fs';
 // Not @scope/core's index: loading all of it cost `scope run -- true` tens of milliseconds (run-api.ts).
 import type { ScopePairs, ToolRun } from '@scope/core/run-api';
-import { EXIT, filterArgs, flagValues, parseFlags, printable, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText } from '@scope/core/run-api';
+import { EXIT, filterArgs, flagValues, parseFlags, printable, runConfigArgs, runFlagPairs, splitLeadingFlags, usageText, versionLine, wantsVersion } from '@scope/core/run-api';
 import { run } from './run.js';
 import { argvBytes } from './bytes.js';
 
@@ -67,6 +67,10 @@ export async function main(rawArgs: string[]): Promise<number> {
   const { flags, rest } = splitLeadingFlags(rawArgs, args);
   if (flags.includes('--help') || flags.includes('-h')) {
     process.stdout.write((await usageText(command)) + '\n');
+    return EXIT.OK;
+  }
+  if (wantsVersion(flags)) {
+    process.stdout.write(versionLine('scope-run'));
     return EXIT.OK;
   }
   const parsed = parseFlags(flags, args);
