@@ -38,8 +38,8 @@ test('the /metrics scope-export serves while stdin is open passes promtool check
   try {
     p.child.stdin!.write(richMetrics + fixture);
     let text = '';
-    await waitFor(async () => (text = await (await fetch(url)).text()).includes('proc_cpu_total'), () => `the metrics: ${text}`);
-    assert.match(text, /^# TYPE net_duration summary$/m);
+    await waitFor(async () => (text = await (await fetch(url)).text()).includes('proc_cpu_seconds_total'), () => `the metrics: ${text}`);
+    assert.match(text, /^# TYPE net_duration_seconds summary$/m);
     const checked = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     assert.is(checked.stdout + checked.stderr, '', 'promtool found no problem');
     assert.is(checked.status, 0);
@@ -80,11 +80,11 @@ test('a real Prometheus scrapes scope-export: its query API gives the value of o
   try {
     p.child.stdin!.write(fixture);
     let got: string | null = null;
-    await waitFor(async () => (got = await query('fs_read_total{job="scope",host="web-1"}')) === '13412',
-      () => `Prometheus to have fs_read_total 13412 (has ${got}): ${prom.err().slice(-2000)}`);
-    assert.is(await query('proc_mem{job="scope"}'), '2048.5');
+    await waitFor(async () => (got = await query('fs_read_bytes_total{job="scope",host="web-1"}')) === '13412',
+      () => `Prometheus to have fs_read_bytes_total 13412 (has ${got}): ${prom.err().slice(-2000)}`);
+    assert.is(await query('proc_mem_bytes{job="scope"}'), String(2048.5 * 1024), 'kibibytes served as bytes');
     p.child.stdin!.write(JSON.stringify({ type: 'metric', body: { _metric: 'fs.read', _metric_type: 'counter', _value: 8, proc: 'curl', pid: 4242, host: 'web-1', unit: 'byte', summary: 'true', _time: 1700000021.25 } }) + '\n');
-    await waitFor(async () => (got = await query('fs_read_total{job="scope",host="web-1"}')) === '13420',
+    await waitFor(async () => (got = await query('fs_read_bytes_total{job="scope",host="web-1"}')) === '13420',
       () => `the next scrape to have 13420 (has ${got})`);
   } finally {
     await stop(prom);

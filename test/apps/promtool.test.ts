@@ -60,6 +60,10 @@ test('scope run of curl against a local server: its metrics as Prometheus text p
   assert.match(out.stdout, /^# TYPE fs_open_total counter$/m);
   assert.match(out.stdout, /^net_[a-z_]+\{/m);
   assert.match(out.stdout, /^proc_start_total\{.*proc="curl".*\} 1$/m);
+  assert.not.match(out.stdout, /pid="/, 'no pid label unless asked');
+  const withPid = await runBin(scopeBin, ['metrics', '--format', 'prometheus', '--pid-label'], envFor(home));
+  assert.match(withPid.stdout, /^proc_start_total\{.*pid="\d+".*\} 1$/m);
+  assert.is(promtool(withPid.stdout).output, '', 'promtool: no problem with pid labels either');
   assert.equal(duplicates(out.stdout), [], 'no duplicate samples');
   const checked = promtool(out.stdout);
   assert.is(checked.output, '', 'promtool found no problem');
@@ -71,7 +75,10 @@ test('the richest scope-metrics fixture as Prometheus text passes promtool check
   const out = spawnSync(process.execPath, [join(repoRoot, 'tools/scope-metrics/bin/scope-metrics.js'), '--format', 'prometheus'],
     { input: readFileSync(fixture), encoding: 'utf8', env: envFor(newHome()) });
   assert.is(out.status, 0, out.stderr);
-  assert.match(out.stdout, /^# TYPE net_duration summary$/m);
+  assert.match(out.stdout, /^# TYPE net_duration_seconds summary$/m);
+  assert.match(out.stdout, /^# TYPE proc_cpu_seconds_total counter$/m);
+  assert.match(out.stdout, /^# TYPE proc_mem_bytes gauge$/m);
+  assert.not.match(out.stdout, /pid="/);
   assert.match(out.stdout, /note="two\\nlines"/);
   assert.equal(duplicates(out.stdout), []);
   const checked = promtool(out.stdout);

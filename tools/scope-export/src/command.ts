@@ -25,6 +25,7 @@ export const args = {
   },
   prometheus: { type: 'string', valueHint: 'HOST:PORT', description: 'Serve the metrics so far as Prometheus text on http://HOST:PORT/metrics' },
   'exit-on-eof': { type: 'boolean', description: 'With --prometheus: exit when the input ends instead of serving until Ctrl-C' },
+  'pid-label': { type: 'boolean', description: 'With --prometheus: keep pid as a label (default: the processes of one proc and host add up)' },
   batch: { type: 'string', valueHint: 'N', description: 'Records per batch (default 500)' },
   'flush-ms': { type: 'string', valueHint: 'MS', description: 'Send a batch that is not full after this long (default 1000)' },
   queue: { type: 'string', valueHint: 'N', description: 'Records held per destination while it is slow or down; the oldest are dropped beyond (default 10000)' },
@@ -105,6 +106,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     throw new UsageError('say where to export: --to URL (statsd://, otlp+http://, nats://, tcp://) or --prometheus host:port');
   }
   if (parsed['exit-on-eof'] === true && prometheusAt === null) throw new UsageError('--exit-on-eof goes with --prometheus');
+  if (parsed['pid-label'] === true && prometheusAt === null) throw new UsageError('--pid-label goes with --prometheus');
 
   // Every URL is checked before anything connects.
   const endpoints = urls.map((url) => parseEndpoint(url, ['statsd', 'otlp+http', 'nats', 'tcp'], '--to'));
@@ -128,7 +130,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     throw new UsageError(`--to: "${e.url}": scope-export does not send to ${e.scheme}://`);
   });
 
-  const prometheus = prometheusAt === null ? null : new PrometheusEndpoint(warn);
+  const prometheus = prometheusAt === null ? null : new PrometheusEndpoint(warn, { pidLabel: parsed['pid-label'] === true });
   let served: string | null = null;
   if (prometheus !== null && prometheusAt !== null) {
     served = await prometheus.listen(prometheusAt.host, prometheusAt.port);

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostPort, PrometheusWriter, ScopeError } from '@scope/core';
-import type { Metric } from '@scope/core';
+import type { Metric, PrometheusOptions } from '@scope/core';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -17,8 +17,8 @@ export class PrometheusEndpoint {
   metrics = 0;
   scrapes = 0;
 
-  constructor(warn: (message: string) => void) {
-    this.writer = new PrometheusWriter(warn);
+  constructor(warn: (message: string) => void, options: PrometheusOptions = {}) {
+    this.writer = new PrometheusWriter(warn, options);
     this.server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {

@@ -28,14 +28,15 @@ test('GET /metrics serves the metrics so far while stdin is open, updated by mor
     text = r.text;
     return text.includes('proc_fd');
   }, 'the first three metrics');
-  assert.match(text, /^# TYPE fs_read_total counter$/m);
-  assert.match(text, /^fs_read_total\{host="h",pid="7",proc="p",unit="byte"\} 100$/m);
-  assert.match(text, /^proc_mem\{host="h",pid="7",proc="p"\} 512$/m);
-  assert.match(text, /^proc_fd\{host="h",pid="7",proc="p"\} 3$/m);
+  // Prometheus's names: the unit a suffix (bytes), _total on counters, no pid label unless asked.
+  assert.match(text, /^# TYPE fs_read_bytes_total counter$/m);
+  assert.match(text, /^fs_read_bytes_total\{host="h",proc="p"\} 100$/m);
+  assert.match(text, /^proc_mem\{host="h",proc="p"\} 512$/m);
+  assert.match(text, /^proc_fd\{host="h",proc="p"\} 3$/m);
 
   e.write(metric('fs.read', 'counter', 20, { unit: 'byte' }) + metric('proc.mem', 'gauge', 640) + metric('net.duration', 'timer', 5));
   await eventually(async () => (text = (await get(url)).text).includes('net_duration'), 'the next three');
-  assert.match(text, /^fs_read_total\{.*\} 120$/m, 'counters add up');
+  assert.match(text, /^fs_read_bytes_total\{.*\} 120$/m, 'counters add up');
   assert.match(text, /^proc_mem\{.*\} 640$/m, 'a gauge is its last value');
   assert.match(text, /^net_duration_count\{.*\} 1$/m);
 
@@ -44,7 +45,7 @@ test('GET /metrics serves the metrics so far while stdin is open, updated by mor
 
   e.end();
   await waitFor(() => e.err().includes('input ended; still serving'), 'the still-serving notice');
-  assert.match((await get(url)).text, /^fs_read_total\{.*\} 120$/m, 'still served after EOF');
+  assert.match((await get(url)).text, /^fs_read_bytes_total\{.*\} 120$/m, 'still served after EOF');
   e.child.kill('SIGTERM');
   assert.is(await e.done, 0, e.err());
   assert.match(e.err(), /metrics: 6 metric records, \d+ scrapes/);

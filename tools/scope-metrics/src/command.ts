@@ -20,6 +20,7 @@ export const args = {
   aggregate: { type: 'boolean', alias: 'A', description: 'Aggregate the whole input: counters summed, gauges last, timers and histograms count/min/avg/max' },
   graph: { type: 'boolean', alias: 'g', description: 'Chart one metric (-m NAME) over time, tag sets summed' },
   format: { type: 'string', valueHint: 'table|json|statsd|prometheus', description: 'Output format (default: table on a terminal, json into a pipe)' },
+  'pid-label': { type: 'boolean', description: 'With --format prometheus: keep pid as a label (default: the processes of one proc and host add up)' },
   json: outputArgs.json,
   pretty: outputArgs.pretty,
 } as const satisfies ArgsDef;
@@ -73,6 +74,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   if ((view === 'cols' || view === 'graph') && (format === 'statsd' || format === 'prometheus')) {
     throw new UsageError(`--${view} cannot be written as ${format} (use table or json)`);
   }
+  if (parsed['pid-label'] === true && format !== 'prometheus') throw new UsageError('--pid-label goes with --format prometheus');
   if (view === 'uniq' && format === 'prometheus') {
     throw new UsageError('--uniq cannot be used with --format prometheus (prometheus output is always aggregated)');
   }
@@ -104,6 +106,7 @@ export async function main(rawArgs: string[]): Promise<number> {
       width: chartWidth(),
       stream: follow,
       strict: parsed.strict === true,
+      pidLabel: parsed['pid-label'] === true,
       warn: (message) => process.stderr.write(printable(message, { newline: true }) + '\n'),
       write: (line) => writer.writeLine(line),
     });

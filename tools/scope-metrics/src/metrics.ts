@@ -29,6 +29,8 @@ export interface MetricsOptions {
   /** Rows are written as they come (raw view, --follow): fixed column widths. */
   stream: boolean;
   strict: boolean;
+  /** Prometheus: keep pid as a label. */
+  pidLabel?: boolean;
   warn: (message: string) => void;
   write: (line: string) => Promise<void>;
 }
@@ -130,7 +132,7 @@ async function raw(lines: AsyncIterable<Line>, o: MetricsOptions): Promise<Metri
 }
 
 async function prometheus(lines: AsyncIterable<Line>, o: MetricsOptions): Promise<MetricsResult> {
-  const prom = new PrometheusWriter(o.warn);
+  const prom = new PrometheusWriter(o.warn, { pidLabel: o.pidLabel === true });
   const result = await readMetrics(lines, o, (m) => prom.add(m));
   for (const l of prom.lines()) await o.write(l);
   return result;

@@ -100,7 +100,12 @@ test('bad input with -A and prometheus: still aggregated, still status 1', () =>
   assert.match(a.stdout, /^proc\.cpu +100 /m);
   const p = run(['--format', 'prometheus'], { stdin: BAD });
   assert.is(p.status, 1);
-  assert.match(p.stdout, /^proc_mem\{host="h",pid="7",proc="a",unit="kibibyte"\} 2000$/m);
+  assert.match(p.stdout, /^proc_mem_bytes\{host="h",proc="a"\} 2048000$/m);
+  const withPid = run(['--format', 'prometheus', '--pid-label'], { stdin: BAD });
+  assert.match(withPid.stdout, /^proc_mem_bytes\{host="h",pid="7",proc="a"\} 2048000$/m);
+  const misuse = run(['--pid-label'], { stdin: BAD });
+  assert.is(misuse.status, 2);
+  assert.match(misuse.stderr, /--pid-label goes with --format prometheus/);
 });
 
 test('--strict stops at the first bad line', () => {

@@ -107,6 +107,24 @@ test('prometheus: numops and max are not labels; a summary record of n calls wei
   ]);
 });
 
+test('prometheus names: units as base-unit suffixes with the values converted, _total on counters, pid a label only when asked (gauges of several processes summed)', () => {
+  const w = new PrometheusWriter(() => {});
+  for (const l of ['proc.mem:2|g|#proc:a,pid:1,unit:kibibyte', 'proc.mem:3|g|#proc:a,pid:2,unit:kibibyte', 'proc.mem:4|g|#proc:a,pid:1,unit:kibibyte',
+    'proc.cpu:1500|c|#proc:a,pid:1,unit:microsecond', 'proc.cpu_perc:50|g|#proc:a,pid:1,unit:percent', 'net.duration:20|ms|#unit:millisecond', 'fs.open:3|c|#unit:operation'])
+    w.add(metric(l));
+  assert.equal(w.lines().filter((l) => !l.startsWith('#')), [
+    'fs_open_total 3',
+    'net_duration_seconds_sum 0.02',
+    'net_duration_seconds_count 1',
+    'proc_cpu_ratio{proc="a"} 0.5',
+    'proc_cpu_seconds_total{proc="a"} 0.0015',
+    'proc_mem_bytes{proc="a"} 7168',
+  ]);
+  const p = new PrometheusWriter(() => {}, { pidLabel: true });
+  for (const l of ['proc.mem:2|g|#proc:a,pid:1,unit:kibibyte', 'proc.mem:3|g|#proc:a,pid:2,unit:kibibyte']) p.add(metric(l));
+  assert.equal(p.lines().filter((l) => !l.startsWith('#')), ['proc_mem_bytes{pid="1",proc="a"} 2048', 'proc_mem_bytes{pid="2",proc="a"} 3072']);
+});
+
 test('statsd out: characters that would break the line replaced', () => {
   assert.is(statsdLine('a|b', 'counter', 3, { 'k:x': 'v,w', n: 2 }), 'a_b:3|c|#k_x:v_w,n:2');
   assert.is(statsdLine('g', 'histogram', 1.5, {}), 'g:1.5|h');
