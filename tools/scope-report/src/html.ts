@@ -55,7 +55,7 @@ function treeHtml(nodes: ReportProcess[]): string {
 
 const ms = (v: number | null) => (v === null ? '-' : v.toFixed(2));
 
-function charts(c: Collected, report: Report): string {
+function charts(c: Collected): string {
   const t0 = c.first ?? 0;
   const byPid = (pick: (p: { cpuPerc?: number; memKiB?: number; threads?: number; fds?: number }) => number | undefined): Series[] => {
     const out: Series[] = [];
@@ -84,7 +84,6 @@ function charts(c: Collected, report: Report): string {
     lineChart('Network throughput', 'bytes per summary', [rate(c.throughput.netRx, 'received'), rate(c.throughput.netTx, 'sent')]),
     histogram('HTTP latency', 'ms', latencies),
   ].filter((f): f is string => f !== null);
-  void report;
   return section('charts', 'Over time', figures.length, `<div class="charts">${figures.join('\n')}</div>`);
 }
 
@@ -144,7 +143,7 @@ export function reportHtml(r: Report, c: Collected): string {
   for (const n of s.notices) parts.push(`<p class="notice">notice: ${t(n)}</p>`);
   if (s.records.events + s.records.metrics + s.records.starts === 0) parts.push('<p class="notice">nothing was recorded</p>');
   parts.push('</header><main>');
-  parts.push(charts(c, r));
+  parts.push(charts(c));
   parts.push(section('functions', 'Functions', r.functions.length, table('functions', r.functions, [
     { head: 'function', text: (f) => f.op },
     { head: 'calls', text: (f) => String(f.calls), key: (f) => f.calls, num: true },

@@ -1,6 +1,6 @@
 /**
  * The report: the collected totals shaped into the sections people read (and scripts get as one
- * record with --json). Sorting and cutting happen here, once, for every output.
+ * record with --json). Sorting happens here, once, for every output; the text view cuts the lists.
  */
 import type { SessionManifest } from '@scope/core';
 import { argText } from '@scope/core';
@@ -152,7 +152,6 @@ function tree(c: Collected, manifest: ManifestLike | null): { roots: ReportProce
 
 /** Build the report: every list whole, sorted biggest first (the text view cuts them). */
 export function buildReport(c: Collected, manifest: ManifestLike | null, dir: string | null): Report {
-  const cut = <T>(xs: T[]): T[] => xs;
   const files = [...c.files.values()];
   const { roots, count } = tree(c, manifest);
   const notices = new Set<string>([...(manifest?.notices ?? []), ...c.notices]);
@@ -189,28 +188,22 @@ export function buildReport(c: Collected, manifest: ManifestLike | null, dir: st
     processes: roots,
     process_count: count,
     files: {
-      read: cut(files.filter((f) => f.readBytes > 0 || f.readOps > 0).sort((a, b) => b.readBytes - a.readBytes || b.readOps - a.readOps || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, bytes: f.readBytes, ops: f.readOps }))),
-      written: cut(files.filter((f) => f.writeBytes > 0 || f.writeOps > 0 || f.renamedTo > 0).sort((a, b) => b.writeBytes - a.writeBytes || b.writeOps - a.writeOps || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, bytes: f.writeBytes, ops: f.writeOps }))),
-      deleted: cut(files.filter((f) => f.deletes > 0).sort((a, b) => b.deletes - a.deletes || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, count: f.deletes }))),
+      read: files.filter((f) => f.readBytes > 0 || f.readOps > 0).sort((a, b) => b.readBytes - a.readBytes || b.readOps - a.readOps || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, bytes: f.readBytes, ops: f.readOps })),
+      written: files.filter((f) => f.writeBytes > 0 || f.writeOps > 0 || f.renamedTo > 0).sort((a, b) => b.writeBytes - a.writeBytes || b.writeOps - a.writeOps || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, bytes: f.writeBytes, ops: f.writeOps })),
+      deleted: files.filter((f) => f.deletes > 0).sort((a, b) => b.deletes - a.deletes || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, count: f.deletes })),
     },
-    connections: cut(
-      [...c.peers.values()]
-        .map((p) => ({ peer: p.peer, name: p.name ?? c.addrNames.get(p.peer.replace(/^\[(.*)\]:\d+$/, '$1').replace(/^([^:\]]+):\d+$/, '$1')) ?? null, transport: p.transport, connections: p.connections, accepted: p.accepted, sent: p.sent, received: p.received }))
+    connections: [...c.peers.values()]
+      .map((p) => ({ peer: p.peer, name: p.name ?? c.addrNames.get(p.peer.replace(/^\[(.*)\]:\d+$/, '$1').replace(/^([^:\]]+):\d+$/, '$1')) ?? null, transport: p.transport, connections: p.connections, accepted: p.accepted, sent: p.sent, received: p.received }))
         .sort((a, b) => b.sent + b.received - (a.sent + a.received) || b.connections + b.accepted - (a.connections + a.accepted) || a.peer.localeCompare(b.peer)),
-    ),
-    http: cut(
-      [...c.http.values()]
+    http: [...c.http.values()]
         .map((h) => {
           const sorted = [...h.latencies].sort((a, b) => a - b);
           return { side: h.side, host: h.host, method: h.method, route: h.route, count: h.count, status: h.status, p50_ms: quantile(sorted, 0.5), p99_ms: quantile(sorted, 0.99), max_ms: sorted.at(-1) ?? null };
         })
         .sort((a, b) => b.count - a.count || a.host.localeCompare(b.host) || a.route.localeCompare(b.route) || a.method.localeCompare(b.method)),
-    ),
-    dns: cut(
-      [...c.dns.values()]
+    dns: [...c.dns.values()]
         .map((d) => ({ name: d.name, requests: d.requests, answers: [...d.answers].sort(), errors: Object.fromEntries(d.errors) }))
         .sort((a, b) => b.requests - a.requests || a.name.localeCompare(b.name)),
-    ),
     failures: failures
       .map((f) => ({
         kind: f.kind,
