@@ -6,7 +6,17 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const releaseDir = fileURLToPath(new URL('../../build/Release/', import.meta.url));
+const packageDir = fileURLToPath(new URL('../../', import.meta.url));
+/** This machine's name for the binaries the package carries (prebuilds/linux-x64/…). */
+export const platformName = `${process.platform}-${process.arch}`;
+const builtDir = packageDir + 'build/Release/';
+/**
+ * Where libscope.so, the addon, scope-exec and scope-supervise are: build/Release when they were built
+ * here (a checkout's `npm ci`, or an install that built from source: scripts/install.mjs), else the
+ * binaries the package carries for this platform (prebuilds/<platform>-<arch>/, put there when it was
+ * packed: scripts/prebuild.mjs).
+ */
+const releaseDir = existsSync(builtDir + 'libscope.so') ? builtDir : `${packageDir}prebuilds/${platformName}/`;
 
 /** What an executable's ELF headers say about whether libscope can be preloaded into it. */
 export type ElfInfo =
@@ -126,8 +136,26 @@ interface Addon {
 
 let addon: Addon | undefined;
 function load(): Addon {
-  addon ??= require(releaseDir + 'scope_addon.node') as Addon;
+  if (addon === undefined) {
+    const file = releaseDir + 'scope_addon.node';
+    if (!existsSync(file)) throw new Error(notBuilt(file));
+    addon = require(file) as Addon;
+  }
   return addon;
+}
+
+/**
+ * Why a binary of this package is missing, and what to do: in a checkout, build it; in an installed
+ * package, this platform has no prebuilt binaries, so build them from the package's sources.
+ */
+export function notBuilt(file: string): string {
+  if (!file.startsWith(packageDir)) return `${file}: no such file (named by SCOPE_LIB_PATH, --librarypath or the like)`;
+  if (existsSync(packageDir + 'test')) return `${file} is not built (run npm ci, or npm run build)`;
+  return (
+    `${file} is missing: this package carries libscope for linux-x64 only, not ${platformName}; build it from ` +
+    `its sources with "node ${packageDir}scripts/install.mjs" (needs cmake and a C and C++ compiler), or ` +
+    `install with npm install -g --allow-scripts=@scope/libscope, which runs that script`
+  );
 }
 
 /** Absolute path of the built libscope.so (SCOPE_LIB_PATH overrides, for installs elsewhere). */

@@ -12,7 +12,7 @@
 #define SCOPE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 #ifndef SCOPE_VERSION
-#define SCOPE_VERSION "0.1.0"
+#define SCOPE_VERSION "dev" /* the build defines it from package.json (CMakeLists.txt) */
 #endif
 
 /* interpose/hooks.c: one entry per interposed function, what a GOT patcher needs to redirect and

@@ -39,7 +39,7 @@ import {
   writeSessionConfig,
 } from '@scope/core';
 import type { ControlStatus, ProcessInfo, ScopePairs, Session } from '@scope/core';
-import { GO_PROGRAM, STATIC_EXECUTABLE, controlPeerCheck, dirInRoot, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath, openInDir, unlinkInDir } from '@scope/libscope';
+import { GO_PROGRAM, STATIC_EXECUTABLE, controlPeerCheck, dirInRoot, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath, notBuilt, openInDir, unlinkInDir } from '@scope/libscope';
 import type { HandoverTag, InRootError } from '@scope/libscope';
 import { attachOutside, outsideRefusal } from './outside.js';
 
@@ -297,7 +297,7 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
   const t = o.target;
   const how = await preflight(t, o.env);
   const lib = o.librarypath ?? libscopePath(o.env);
-  if (!existsSync(lib)) throw new ScopeError(`${lib}: libscope.so is not built (run npm ci)`);
+  if (!existsSync(lib)) throw new ScopeError(notBuilt(lib));
   const { session, pairs } = await attachSession(o);
   const fail = async (why: string): Promise<never> => {
     rmSync(session.dir, { recursive: true, force: true });

@@ -15,7 +15,7 @@ import { closeSync, constants, existsSync, openSync, readFileSync, readlinkSync,
 import type { Readable, Writable } from 'node:stream';
 import { commandLine, formatEnvFile, hasStartRecord, ScopeError, writeManifest } from '@scope/core';
 import type { ProcessInfo, ScopePairs, Session } from '@scope/core';
-import { scopeSupervisePath, seenFromOutside } from '@scope/libscope';
+import { notBuilt, scopeSupervisePath, seenFromOutside } from '@scope/libscope';
 import type { StatusRecord } from './attach.js';
 
 const READY_MS = 10_000;
@@ -40,7 +40,7 @@ export function supervisorOf(pid: number, env: NodeJS.ProcessEnv): number | null
 /** Why a static or Go process cannot be followed now, or null. */
 export function outsideRefusal(target: ProcessInfo, env: NodeJS.ProcessEnv): string | null {
   const tracer = tracerOf(target.pid);
-  if (!tracer) return existsSync(scopeSupervisePath(env)) ? null : `${scopeSupervisePath(env)} is not built (run npm ci)`;
+  if (!tracer) return existsSync(scopeSupervisePath(env)) ? null : notBuilt(scopeSupervisePath(env));
   if (supervisorOf(target.pid, env) !== null) {
     return `pid ${target.pid} is followed by scope-supervise (pid ${tracer}) already, from an earlier scope run or attach: its filter cannot be taken out, so it cannot be attached again until it restarts`;
   }

@@ -28,7 +28,7 @@ import {
   writeSessionConfig,
 } from '@scope/core/run-api';
 import type { ScopePairs, Session } from '@scope/core/run-api';
-import { GO_PROGRAM, STATIC_EXECUTABLE, libscopePath, scopeSupervisePath, seenFromOutside } from '@scope/libscope';
+import { GO_PROGRAM, STATIC_EXECUTABLE, libscopePath, notBuilt, scopeSupervisePath, seenFromOutside } from '@scope/libscope';
 import { preloadValue, resolveCommand, unscopableReason } from './launch.js';
 import { allUtf8, spawnBytes } from './bytes.js';
 
@@ -177,7 +177,7 @@ export async function run(options: RunOptions): Promise<number> {
   }
   const yaml = options.userconfig === undefined ? undefined : await loadScopeYaml(options.userconfig);
   const lib = libraryFile(options.librarypath, options.env);
-  if (!existsSync(lib)) throw new ScopeError(`${lib}: libscope.so is not built (run npm ci)`);
+  if (!existsSync(lib)) throw new ScopeError(notBuilt(lib));
 
   const unscopable = unscopableReason(resolved.path);
   // A static executable or a Go program is followed from outside instead (libscope/supervise/): by

@@ -25,8 +25,8 @@
  * that a run neither parses the script nor compiles the functions it calls (about 6 ms of every
  * `scope run`). The cache is only read at run time, never written: a read-only install or another
  * user's works as it is. It is used only when it was made from this very script (its first line
- * names the build, the script's size and modification time; an edited or copied script is compiled
- * as if there were no cache), is owned by the script's owner and writable by no one else (it is
+ * names the build, the script's size and SHA-256; an edited script is compiled as if there were no
+ * cache; the files' times are not part of it, since npm does not keep them at install), is owned by the script's owner and writable by no one else (it is
  * compiled code), and V8 accepts it (same V8, same flags); otherwise the script is compiled from
  * its source, as without a cache.
  *
@@ -34,7 +34,9 @@
  * one-byte string, half the memory of a two-byte one.
  *
  * Each bundled module keeps its own import.meta.url (the URL of its file under dist/), so what it
- * resolves from there resolves as before. An import cycle among the bundled modules fails the
+ * resolves from there resolves as before. No path between packages is written into the bundle: each
+ * bundled directory is found at run time by resolving a package name from this package (ANCHORS),
+ * so the bundle works wherever npm puts the packages it depends on. An import cycle among the bundled modules fails the
  * build: CommonJS evaluation would differ from ES modules' there.
  */
 import { spawnSync } from 'node:child_process';
@@ -55,15 +57,23 @@ const entry = realpathSync(join(pkg, 'dist', 'src', 'cli.js'));
 const require = createRequire(import.meta.url);
 const real = (p) => realpathSync(p);
 
-/** Directories whose modules go into the bundle. */
-const inside = [
-  join(pkg, 'dist', 'src'),
-  dirname(real(require.resolve('@scope/scope-run'))),
-  dirname(real(require.resolve('@scope/core/run-api'))),
-  dirname(real(createRequire(real(require.resolve('@scope/core/run-api'))).resolve('citty'))),
-  // @scope/libscope's typed face (where libscope.so is; the addon, itself loaded by require when used)
-  dirname(real(createRequire(real(require.resolve('@scope/scope-run'))).resolve('@scope/libscope'))),
-].map((d) => d + sep);
+/**
+ * Directories whose modules go into the bundle, each named by what resolves to a file in it from this
+ * package (its own dist/src: null). The loader finds them the same way at run time, so the bundle
+ * holds no path between packages: installed by npm, they are wherever npm put them (nested under
+ * this package, or beside it in a global prefix).
+ */
+const ANCHORS = [null, '@scope/scope-run', '@scope/core/run-api', 'citty', '@scope/libscope'];
+const fromHere = createRequire(out);
+const inside = ANCHORS.map((spec) => (spec === null ? join(pkg, 'dist', 'src') : dirname(real(fromHere.resolve(spec)))) + sep);
+{
+  // every anchor a dependency of this package's, so that it resolves from here once installed
+  const declared = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).dependencies ?? {};
+  for (const spec of ANCHORS) {
+    const name = spec?.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec?.split('/')[0];
+    if (name && !(name in declared)) throw new Error(`${name}: bundled, so it must be a dependency of ${join(pkg, 'package.json')}`);
+  }
+}
 const coreDir = dirname(real(require.resolve('@scope/core/run-api')));
 /** Kept as the real modules (see above). */
 const shared = new Set(['errors.js', 'fdlimit.js', 'home.js', 'version.js'].map((f) => join(coreDir, f)));
@@ -80,9 +90,11 @@ function resolve(spec, from) {
   return { file: real(r) };
 }
 
-const rel = (file) => {
-  const r = relative(dirname(out), file).split(sep).join('/');
-  return r.startsWith('.') ? r : `./${r}`;
+/** Where a file of the bundled directories is: [anchor index, its path below that directory]. */
+const place = (file) => {
+  const i = inside.findIndex((d) => file.startsWith(d));
+  if (i < 0) throw new Error(`${file}: outside the bundled directories, so the bundle cannot name it once installed`);
+  return [i, relative(inside[i], file).split(sep).join('/')];
 };
 
 const modules = new Map(); // file → { id, code, requires: Map<spec, target>, async }
@@ -133,7 +145,15 @@ function add(file, isEntry = false) {
     }
     if (r?.file && bundledOnDemand.has(r.file)) m.imports.set(spec, { module: add(r.file) });
     else if (r?.file && modules.has(r.file)) m.imports.set(spec, { module: modules.get(r.file) });
-    else m.imports.set(spec, { url: r?.builtin ?? (r?.file ? rel(r.file) : null) ?? spec });
+    else if (r?.builtin || !/^[./]/.test(spec)) {
+      // a builtin, or a package: imported by its name from this package's place at run time, which
+      // resolves to the same file only if this package depends on it
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+      const declared = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).dependencies ?? {};
+      if (!r?.builtin && !(name in declared)) throw new Error(`${file}: import("${spec}") needs ${name} as a dependency of ${join(pkg, 'package.json')}`);
+      m.imports.set(spec, { url: r?.builtin ?? spec });
+    } else if (r?.file) m.imports.set(spec, { place: place(r.file) });
+    else throw new Error(`${file}: import("${spec}") does not resolve`);
   }
   if (/__import\((?!['"`])/.test(m.code)) throw new Error(`${file}: import() of a computed specifier is not handled`);
   order.push(m);
@@ -163,7 +183,7 @@ const ascii = (text) => text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(
 
 const lines = [];
 // strict, as the ES modules it stands for (each transpiled module also says so)
-lines.push('(async function (__externals, __nodeRequire, __bundleUrl, __hostImport) {');
+lines.push('(async function (__externals, __nodeRequire, __base, __hostImport) {');
 lines.push("'use strict';");
 lines.push('const __cache = [];');
 lines.push('const __defs = [];');
@@ -183,14 +203,18 @@ const __requireFor = (table) => (spec) => {
 const __importFor = (table) => (spec) => {
   const t = table[spec];
   if (t[0] === 'm') return Promise.resolve().then(() => __load(Number(t.slice(2))));
+  if (t[0] === 'p') return __hostImport(new URL(t.slice(t.indexOf(':', 2) + 1), __base(Number(t.slice(2, t.indexOf(':', 2))))).href);
   return __hostImport(t.slice(2));
 };`);
 for (const m of order) {
   const table = Object.fromEntries(
     [...m.requires].map(([spec, t]) => [spec, t.builtin ? `b:${t.builtin}` : t.module ? `m:${t.module.id}` : `e:${t.external}`]),
   );
-  const dyn = Object.fromEntries([...m.imports].map(([spec, t]) => [spec, t.module ? `m:${t.module.id}` : `u:${t.url}`]));
-  const url = `new URL(${JSON.stringify(rel(m.file))}, __bundleUrl).href`;
+  const dyn = Object.fromEntries(
+    [...m.imports].map(([spec, t]) => [spec, t.module ? `m:${t.module.id}` : t.place ? `p:${t.place[0]}:${t.place[1]}` : `u:${t.url}`]),
+  );
+  const [anchor, path] = place(m.file);
+  const url = `new URL(${JSON.stringify(path)}, __base(${anchor})).href`;
   const code = m.code.replace(/^\/\/# sourceMappingURL=.*$/gm, '');
   lines.push(`// ${relative(join(pkg, '..', '..'), m.file).split(sep).join('/')}`);
   lines.push(`__defs[${m.id}] = ${m.isEntry ? 'async ' : ''}(module) => {
@@ -212,13 +236,22 @@ const script = `// Generated by tools/scope/scripts/bundle.mjs (npm run build): 
 
 // The loader: an ES module (the bin imports it), so that the modules left outside are the real ones.
 const loader = `// Generated by tools/scope/scripts/bundle.mjs (npm run build): do not edit. See that file for what it holds.
-${[...externals].map(([file, i]) => `import * as __external${i} from ${JSON.stringify(rel(file))};`).join('\n')}
+import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
 const BUILD = '${build}';
+const require = createRequire(import.meta.url);
+/** The bundled directories, each found by what resolves to a file in it (bundle.mjs, ANCHORS). */
+const ANCHORS = ${JSON.stringify(ANCHORS)};
+const bases = [];
+const base = (i) =>
+  (bases[i] ??= ANCHORS[i] === null ? new URL('./src/', import.meta.url).href : pathToFileURL(dirname(require.resolve(ANCHORS[i]))).href + '/');
+/** The modules left outside the bundle: [anchor index, path below it]. */
+const EXTERNALS = ${JSON.stringify([...externals.keys()].map(place))};
 const scriptFile = fileURLToPath(new URL('./scope.script.js', import.meta.url));
 const cacheFile = fileURLToPath(new URL('./scope.script.cache', import.meta.url));
 
@@ -240,11 +273,15 @@ function readWithStat(file) {
   }
 }
 
-/** The header line of a cache made from the script with this status. */
-export const cacheHeader = (st) => \`scope-script-cache \${BUILD} \${st.size} \${st.mtimeMs}\\n\`;
+/**
+ * The header line of a cache made from the script with these bytes: its build, size and SHA-256 (about
+ * 0.1 ms), so that a cache is used with the very script it was made from, whatever the files' times
+ * (npm does not keep them when it installs a package).
+ */
+export const cacheHeader = (buf) => \`scope-script-cache \${BUILD} \${buf.length} \${createHash('sha256').update(buf).digest('hex')}\\n\`;
 
 /** V8's code cache for the script, when it was made from this script and is to be trusted; else undefined. */
-function cachedDataFor(st) {
+function cachedDataFor(buf, st) {
   let cache;
   try {
     cache = readWithStat(cacheFile);
@@ -253,7 +290,7 @@ function cachedDataFor(st) {
   }
   // compiled code: no more writable than the script it stands for
   if (cache.st.uid !== st.uid || (cache.st.mode & 0o022) !== 0) return undefined;
-  const header = cacheHeader(st);
+  const header = cacheHeader(buf);
   if (cache.buf.length <= header.length || cache.buf.toString('latin1', 0, header.length) !== header) return undefined;
   return cache.buf.subarray(header.length);
 }
@@ -262,10 +299,11 @@ function cachedDataFor(st) {
 export async function start(onCompiled) {
   const { buf, st } = readWithStat(scriptFile);
   const source = buf.toString('latin1'); // ASCII
-  const script = new Script(source, { filename: scriptFile, cachedData: cachedDataFor(st) });
-  onCompiled?.(script, st);
+  const script = new Script(source, { filename: scriptFile, cachedData: cachedDataFor(buf, st) });
+  onCompiled?.(script, buf);
   const run = script.runInThisContext();
-  await run([${[...externals.values()].map((i) => `__external${i}`).join(', ')}], createRequire(import.meta.url), import.meta.url, (spec) => import(spec));
+  const externals = await Promise.all(EXTERNALS.map(([i, path]) => import(new URL(path, base(i)).href)));
+  await run(externals, require, base, (spec) => import(spec));
 }
 `;
 
@@ -292,10 +330,10 @@ try {
   const make = `
     import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
     const loader = await import(${JSON.stringify(new URL(`file://${out}`).href)});
-    await loader.start((script, st) => process.on('exit', () => {
+    await loader.start((script, buf) => process.on('exit', () => {
       const tmp = ${JSON.stringify(cacheOut)} + '.' + process.pid;
       const fd = openSync(tmp, 'wx', 0o644);
-      writeSync(fd, loader.cacheHeader(st));
+      writeSync(fd, loader.cacheHeader(buf));
       writeSync(fd, script.createCachedData());
       closeSync(fd);
       renameSync(tmp, ${JSON.stringify(cacheOut)});

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * Run by `npm pack` / `npm publish` (prepack): copies the binaries `npm run build` made in
+ * build/Release into prebuilds/<platform>-<arch>/, the directory an installed package loads them from
+ * (addon/index.ts), so that `npm install -g @scope/scope` needs no compiler on this platform. The
+ * build must be the plain one (not the sanitized one, which lives in build/sanitize), and must exist:
+ * packing without it fails here rather than shipping a package that cannot run anything.
+ */
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BINARIES = ['libscope.so', 'scope_addon.node', 'scope-exec', 'scope-supervise'];
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+const from = join(pkg, 'build', 'Release');
+const to = join(pkg, 'prebuilds', `${process.platform}-${process.arch}`);
+
+const missing = BINARIES.filter((b) => !existsSync(join(from, b)));
+if (missing.length > 0) {
+  console.error(`prebuild: ${missing.map((b) => join(from, b)).join(', ')} missing: run npm run build first`);
+  process.exit(1);
+}
+rmSync(join(pkg, 'prebuilds'), { recursive: true, force: true });
+mkdirSync(to, { recursive: true });
+for (const b of BINARIES) {
+  copyFileSync(join(from, b), join(to, b));
+  chmodSync(join(to, b), 0o755);
+}
+console.error(`prebuild: ${BINARIES.join(', ')} → prebuilds/${process.platform}-${process.arch}/`);

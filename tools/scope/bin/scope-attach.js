@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+// scope-attach, installed with @scope/scope: the command of @scope/scope-attach, whose own bin this runs.
+// Written by scripts/bins.mjs.
+import '@scope/scope-attach/bin/scope-attach.js';
