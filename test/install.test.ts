@@ -152,6 +152,13 @@ test('npm install -g of @scope/scope from a registry installs every bin', () => 
   const wanted = [...new Set([...tarballs.values()].flatMap((t) => Object.keys((t.manifest['bin'] ?? {}) as Record<string, string>)))].sort();
   const shims = run(process.execPath, [join(repoRoot, 'tools/scope/scripts/bins.mjs'), '--check']);
   assert.is(shims.status, 0, shims.stderr);
+  // the man pages, linked where man finds them
+  const pages = readdirSync(join(prefix, 'share', 'man', 'man1')).sort();
+  assert.equal(pages, ['scope.1', ...wanted.filter((b) => b !== 'scope').map((b) => `${b}.1`)].sort());
+  // and the completion scripts come from the installed commands
+  const completion = run(bin('scope'), ['completion', 'bash']);
+  assert.is(completion.status, 0, completion.stderr);
+  assert.match(completion.stdout, /complete -F _scope_complete scope scope-run /);
   assert.equal(bins, wanted);
 });
 

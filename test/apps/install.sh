@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
 # (package prometheus), collectd (collectd-core, for its statsd plugin), strace, sqlite3 and git for the
-# loss audits (audit*.test.ts), Go (golang-go: go.test.ts, gotls.test.ts build Go programs), a JDK (javatls.test.ts), gdb (crashgdb.test.ts) and chromium (report.test.ts). Each installed only
+# loss audits (audit*.test.ts), Go (golang-go: go.test.ts, gotls.test.ts build Go programs), a JDK (javatls.test.ts), gdb (crashgdb.test.ts), chromium (report.test.ts), zsh, fish and groff (shells.test.ts). Each installed only
 # when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
@@ -52,4 +52,15 @@ fi
 # chromium: apps/report.test.ts opens scope report's HTML page in a real browser (headless).
 if ! command -v chromium >/dev/null; then
   install chromium
+fi
+# zsh, fish and groff: apps/shells.test.ts runs scope's zsh and fish completions in those shells and
+# its man pages through groff.
+if ! command -v zsh >/dev/null; then
+  install zsh
+fi
+if ! command -v fish >/dev/null; then
+  install fish
+fi
+if ! command -v groff >/dev/null; then
+  install groff-base
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The umbrella package installs every tool's command, not only `scope`: `npm install -g @scope/scope`
+ * The umbrella package installs every tool's command and its man page, not only `scope`: `npm install -g @scope/scope`
  * links only the bins of the package named, so this package carries one small bin per command of its
  * @scope/* dependencies, each importing that tool's own bin file (exported as "./bin/*"). This script
  * writes them and this package.json's "bin" from the dependencies' package.json files; run it after
@@ -38,9 +38,15 @@ for (const [file, text] of files) {
   if (check) differ.push(`${file}: not what scripts/bins.mjs writes`);
   else writeFileSync(file, text, { mode: 0o755 });
 }
-if (JSON.stringify(manifest.bin) !== JSON.stringify(bins)) {
-  if (check) differ.push(`${manifestFile}: "bin" is not every command of its @scope/* dependencies`);
-  else writeFileSync(manifestFile, JSON.stringify({ ...manifest, bin: bins }, null, 2) + '\n');
+// Their man pages, made by scripts/man.mjs at build: listed one by one, since npm links the "man" field's
+// files at a global install (a directories.man entry is turned into that list only by npm publish).
+const man = Object.keys(bins).map((name) => `./dist/man/${name}.1`);
+if (JSON.stringify(manifest.bin) !== JSON.stringify(bins) || JSON.stringify(manifest.man) !== JSON.stringify(man)) {
+  if (check) differ.push(`${manifestFile}: "bin" or "man" is not every command of its @scope/* dependencies`);
+  else {
+    delete manifest.directories;
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, bin: bins, man }, null, 2) + '\n');
+  }
 }
 for (const d of differ) console.error(`bins.mjs: ${d}`);
 if (differ.length > 0) {

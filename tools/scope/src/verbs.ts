@@ -9,6 +9,8 @@ export interface Verb {
   name: string;
   summary: string;
   load?: () => Promise<ToolRun>;
+  /** scope's own verb, with no scope-<verb> command (completion). */
+  own?: true;
 }
 
 export const VERBS: Verb[] = [
@@ -31,6 +33,7 @@ export const VERBS: Verb[] = [
   { name: 'diff', summary: 'what changed between two runs; exit 1 on a change not allowed', load: async () => (await import('@scope/scope-report/diff')).diffTool },
   { name: 'export', summary: 'ship a stream to OTLP, NATS, StatsD, Prometheus, TCP', load: async () => (await import('@scope/scope-export')).tool },
   { name: 'collect', summary: 'receive streams from many processes and hosts', load: async () => (await import('@scope/scope-collect')).tool },
+  { name: 'completion', summary: 'print a bash, zsh or fish completion script for every command', load: async () => (await import('./completion.js')).tool, own: true },
   // AppScope's verbs not built here yet: reserved, so `scope watch` is never /usr/bin/watch run scoped.
   { name: 'watch', summary: "AppScope's: run a command at intervals" },
   { name: 'dash', summary: "AppScope's: a terminal dashboard of a session" },
