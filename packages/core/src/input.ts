@@ -1,12 +1,15 @@
 /**
- * Where the reading tools (events, metrics, flows) take their records from: NDJSON on stdin when
- * stdin is a pipe or a file, else a session (`--session DIR`, `--id N`, or the last one), optionally
- * followed as it grows. Bad lines are reported as `scope-<tool>: <where>:<line>: <why>` and counted;
+ * Where the reading tools (events, metrics, flows, filter) take their records from: the input named
+ * on the command line (a file of NDJSON records, a session directory, or `-` for stdin); else a
+ * session named by `--session DIR` or `--id N`; else NDJSON on stdin when stdin is a pipe or a file;
+ * else the last session. Stdin is read only when nothing else is named, so a tool given a file or a
+ * session inside a `while read` loop leaves the loop's input alone. Optionally followed as it grows. Bad lines are reported as `scope-<tool>: <where>:<line>: <why>` and counted;
  * the tool goes on (or stops, with --strict) and exits 1 at the end when there were any. A torn
  * record (the start of one, cut where its writer was killed) is not a bad line: each input's torn
  * records are counted and named in one warning when the reading ends.
  */
-import { createReadStream, fstatSync } from 'node:fs';
+import { createReadStream, fstatSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ArgsDef } from 'citty';
 import { ScopeError, UsageError } from './errors.js';
@@ -25,11 +28,60 @@ export const inputArgs = {
   strict: { type: 'boolean', description: 'Stop at the first bad input line' },
 } as const satisfies ArgsDef;
 
+/** The input named as an argument, for the reading tools' `args` (its name is `input`). */
+export const inputPositional = {
+  type: 'positional',
+  required: false,
+  valueHint: 'FILE|DIR|-',
+  description: 'Read this file of records, this session directory, or - (stdin); without it: --id/--session, else stdin when it is a pipe or a file, else the last session',
+} as const;
+
+/** What an input argument names: stdin, a session directory, or a file (a pipe such as <(…) too). */
+export type NamedInput = { kind: 'stdin' } | { kind: 'session'; dir: string } | { kind: 'file'; path: string; stats: Stats };
+
+/**
+ * Classify an input argument; a path that does not exist, or names neither a file nor a directory,
+ * is an error naming it. Given together with --id or --session it is a usage error.
+ */
+export function namedInput(word: string, options: { id?: string | undefined; session?: string | undefined } = {}): NamedInput {
+  if (options.id !== undefined || options.session !== undefined) {
+    throw new UsageError(`"${word}": name the input once, as an argument or with --${options.id !== undefined ? 'id' : 'session'}`);
+  }
+  if (word === '-') return { kind: 'stdin' };
+  let stats: Stats;
+  try {
+    stats = statSync(word);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ScopeError(`${word}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+  }
+  if (stats.isDirectory()) return { kind: 'session', dir: word };
+  if (stats.isFile() || stats.isFIFO() || stats.isSocket() || stats.isCharacterDevice()) return { kind: 'file', path: word, stats };
+  throw new ScopeError(`${word}: not a file of records, a session directory or -`);
+}
+
+/** A file the user named (symlinks and pipes allowed, unlike a session's own files). */
+function namedFileStream(path: string): Readable {
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  return stream;
+}
+
+/** Follow a named file as it grows; a pipe is read to its end (it has no more to follow). */
+async function* followNamed(input: NamedInput & { kind: 'file' }, signal: AbortSignal): AsyncGenerator<string[]> {
+  if (!input.stats.isFile()) {
+    yield* streamLines(namedFileStream(input.path), input.path);
+    return;
+  }
+  for await (const line of followLines([input.path], { signal })) yield [line];
+}
+
 export interface InputOptions {
   /** For messages: `scope-events`. */
   tool: string;
   id?: string | undefined;
   session?: string | undefined;
+  /** The input named as an argument: a file, a session directory, or - (namedInput). */
+  input?: string | undefined;
   follow?: boolean | undefined;
   strict?: boolean | undefined;
   /** Which files of a session: events.json, metrics.json, or both (events first). */
@@ -99,7 +151,7 @@ export interface LineInput {
   backlog?: number;
 }
 
-export type LineInputOptions = Pick<InputOptions, 'id' | 'session' | 'follow' | 'stdin' | 'env' | 'signal'> & {
+export type LineInputOptions = Pick<InputOptions, 'id' | 'session' | 'input' | 'follow' | 'stdin' | 'env' | 'signal'> & {
   /** Which file of a session. */
   file: 'events' | 'metrics';
 };
@@ -130,9 +182,9 @@ function sessionFileStream(path: string): Readable {
 }
 
 /** Complete non-blank lines of a file now (0 when it does not exist). */
-async function countLines(path: string): Promise<number> {
+async function countLines(path: string, open: (path: string) => Readable = sessionFileStream): Promise<number> {
   let n = 0;
-  for await (const batch of streamLines(sessionFileStream(path), path))
+  for await (const batch of streamLines(open(path), path))
     for (const line of batch) if (line !== '') n++;
   return n;
 }
@@ -143,9 +195,17 @@ async function* followBatches(path: string, signal: AbortSignal): AsyncGenerator
 
 /** The raw lines of stdin (a pipe or a file) or of one file of a session, followed or not. */
 export async function openLines(options: LineInputOptions): Promise<LineInput> {
-  const fromStdin = options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0);
+  const named = options.input === undefined ? null : namedInput(options.input, options);
+  const fromStdin = named?.kind === 'stdin' || (named === null && options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0));
   if (fromStdin) return { batches: streamLines(options.stdin, 'stdin'), where: 'stdin', source: 'stdin', session: null };
-  const session = await chooseSession(options);
+  if (named?.kind === 'file') {
+    if (options.follow === true) {
+      const backlog = named.stats.isFile() ? await countLines(named.path, namedFileStream) : 0;
+      return { batches: followNamed(named, options.signal ?? new AbortController().signal), where: named.path, source: named.path, session: null, backlog };
+    }
+    return { batches: streamLines(namedFileStream(named.path), named.path), where: named.path, source: named.path, session: null };
+  }
+  const session = named?.kind === 'session' ? await readSession(named.dir) : await chooseSession(options);
   const path = options.file === 'events' ? session.paths.events : session.paths.metrics;
   if (options.follow === true) {
     const backlog = await countLines(path);
@@ -189,7 +249,8 @@ async function* recordsOf(entries: AsyncIterable<InputRecord>): AsyncGenerator<J
 }
 
 /** Lines of each file with their file and line number; followed while `signal` has not aborted. */
-async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal | undefined): AsyncGenerator<[string, string, number]> {
+async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal | undefined,
+  open: (path: string) => Readable = sessionFileStream): AsyncGenerator<[string, string, number]> {
   const counts = new Map<string, number>();
   if (follow) {
     // followLines interleaves files as they grow; its lines carry no file name, so each file is
@@ -215,7 +276,7 @@ async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal 
   }
   for (const path of paths) {
     let n = 0;
-    for await (const batch of streamLines(sessionFileStream(path), path))
+    for await (const batch of streamLines(open(path), path))
       for (const text of batch) yield [path, text, ++n];
   }
 }
@@ -233,7 +294,8 @@ export async function openInput(options: InputOptions): Promise<RecordInput> {
     torn += count;
     options.warn(formatTorn(options.tool, source, count));
   };
-  const fromStdin = options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0);
+  const named = options.input === undefined ? null : namedInput(options.input, options);
+  const fromStdin = named?.kind === 'stdin' || (named === null && options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0));
   if (fromStdin) {
     const { records, stats } = readNdjson(options.stdin, { source: 'stdin', onBadLine: onBad, strict: options.strict === true, skipTorn: true });
     const entries = (async function* () {
@@ -245,7 +307,12 @@ export async function openInput(options: InputOptions): Promise<RecordInput> {
     })();
     return { records: recordsOf(entries), entries, bad: () => bad, torn: () => torn, source: 'stdin', session: null };
   }
-  const session = await chooseSession(options);
+  if (named?.kind === 'file') {
+    // a pipe (<(…)) is read to its end, not followed
+    const entries = parsedLines(fileLines([named.path], options.follow === true && named.stats.isFile(), options.signal, namedFileStream), onBad, onTorn);
+    return { records: recordsOf(entries), entries, bad: () => bad, torn: () => torn, source: named.path, session: null };
+  }
+  const session = named?.kind === 'session' ? await readSession(named.dir) : await chooseSession(options);
   const paths = options.files === 'events' ? [session.paths.events]
     : options.files === 'metrics' ? [session.paths.metrics]
     : [session.paths.events, session.paths.metrics];

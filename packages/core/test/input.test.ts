@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, openSync, writeFileSync } from 'node:fs';
+import { appendFileSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createSession, openInput } from '../src/index.js';
+import { createSession, namedInput, openInput, openLines } from '../src/index.js';
 import type { JsonObject } from '../src/index.js';
 import { tempDir } from '../src/testing.js';
 
@@ -113,6 +113,45 @@ test('--follow yields records appended later, from both files, until aborted', a
   appendFileSync(s.paths.events, '{"e":2}\n');
   await done;
   assert.equal(seen.map((r) => JSON.stringify(r)).sort(), ['{"e":1}', '{"e":2}', '{"m":1}']);
+});
+
+
+test('an input named as an argument: a file, a session directory, - ; stdin untouched then; bad ones named', async () => {
+  const home = newHome();
+  const s = await createSession({ home, args: ['a'], scopeVersion: '0' });
+  writeFileSync(s.paths.events, '{"n":1}\n');
+  const dir = tempDir('scope-input-');
+  const file = join(dir, 'records.json');
+  writeFileSync(file, '{"f":1}\nnope\n{"f":2}\n');
+  // stdin a file with records of its own: never read when an input is named
+  const stdinFile = join(dir, 'stdin.json');
+  writeFileSync(stdinFile, '{"stdin":1}\n');
+  const stdin = Object.assign(Readable.from(['{"stdin":1}\n']), { fd: openSync(stdinFile, 'r') });
+  const warned: string[] = [];
+  const base = { tool: 'scope-x', stdin, env: { SCOPE_HOME: home }, files: 'events' as const, warn: (m: string) => warned.push(m) };
+  const fromFile = await openInput({ ...base, input: file });
+  assert.equal(await all(fromFile.records), [{ f: 1 }, { f: 2 }]);
+  assert.is(fromFile.source, file);
+  assert.is(warned.length, 1, warned.join('\n'));
+  assert.match(warned[0]!, new RegExp(`^scope-x: ${file}:2: `));
+  const fromDir = await openInput({ ...base, input: s.dir });
+  assert.equal(await all(fromDir.records), [{ n: 1 }]);
+  assert.is(fromDir.session?.dir, s.dir);
+  const fromStdin = await openInput({ ...base, input: '-' });
+  assert.equal(await all(fromStdin.records), [{ stdin: 1 }]);
+  // a symlink to a file, and lines (openLines) of a named file
+  const link = join(dir, 'link.json');
+  symlinkSync(file, link);
+  const lines: string[] = [];
+  for await (const batch of (await openLines({ file: 'events', stdin, env: { SCOPE_HOME: home }, input: link })).batches) lines.push(...batch);
+  assert.equal(lines, ['{"f":1}', 'nope', '{"f":2}']);
+  await rejects(openInput({ ...base, input: join(dir, 'missing.json') }), /missing\.json: no such file or directory$/);
+  await rejects(openInput({ ...base, input: file, id: '1' }), /name the input once, as an argument or with --id/);
+  await rejects(openInput({ ...base, input: file, session: s.dir }), /with --session/);
+  await rejects(openInput({ ...base, input: dir }), /not a scope session/);
+  assert.equal(namedInput('-'), { kind: 'stdin' });
+  assert.is(namedInput(s.dir).kind, 'session');
+  assert.is(namedInput('/dev/null').kind, 'file');
 });
 
 test.run();

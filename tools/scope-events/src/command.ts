@@ -1,11 +1,12 @@
 /**
- * `scope-events [options] [ID]` — arguments and wiring only; the work is in events.ts (selection and
+ * `scope-events [options] [FILE|DIR|-] [ID]` — arguments and wiring only; the work is in events.ts (selection and
  * formats) and source.ts (where the lines come from).
  */
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseToolArgs, ScopeError, UsageError, printable } from '@scope/core';
+import { existsSync } from 'node:fs';
+import { createNdjsonWriter, EXIT, inputArgs, inputPositional, openLines, outputArgs, parseToolArgs, ScopeError, UsageError, printable } from '@scope/core';
 import { parseShortId, runEvents } from './events.js';
 
 const NAME = 'scope-events';
@@ -24,8 +25,31 @@ export const args = {
   reverse: { type: 'boolean', alias: 'r', description: 'Reverse the order (of --sort, else of the input)' },
   last: { type: 'string', alias: 'n', valueHint: 'N', description: `Only the last N events selected (default ${DEFAULT_LAST} on a terminal when nothing selects)` },
   all: { type: 'boolean', alias: 'a', description: 'No default limit on a terminal' },
+  input: inputPositional,
   event: { type: 'positional', required: false, description: 'Print this one event (its id, as shown in [ ]) whole' },
 } as const satisfies ArgsDef;
+
+/**
+ * The arguments: at most one input (-, a path with a /, or a file or directory that exists) and at
+ * most one event id, in either order. A file named like an event id is read as the file; `./2s`
+ * always is.
+ */
+export function splitPositionals(words: string[], exists: (p: string) => boolean = existsSync): { input?: string; event?: string } {
+  const out: { input?: string; event?: string } = {};
+  for (const word of words) {
+    const isInput = word === '-' || word.includes('/') || exists(word);
+    if (isInput) {
+      if (out.input !== undefined) throw new UsageError(`one input at most (a file, a session directory or -), not "${word}" too`);
+      out.input = word;
+    } else if (parseShortId(word) !== null) {
+      if (out.event !== undefined) throw new UsageError(`one event id at most (got ${out.event} ${word})`);
+      out.event = word;
+    } else {
+      throw new UsageError(`"${word}" is neither a file, a session directory nor an event id (the code shown in [ ], e.g. 2s)`);
+    }
+  }
+  return out;
+}
 
 export const command = defineCommand({
   meta: { name: NAME, description: 'Read, filter, sort and follow the events of a session or of stdin' },
@@ -43,11 +67,8 @@ function list(flag: string, value: string | undefined): string[] | undefined {
 export async function main(rawArgs: string[]): Promise<number> {
   const parsed = await parseToolArgs(rawArgs, command, args);
   if (!parsed) return EXIT.OK;
-  const positionals = (parsed._ ?? []).map(String);
-  if (positionals.length > 1) throw new UsageError(`one event id at most (got ${positionals.join(' ')})`);
-  const idText = positionals[0];
-  const only = idText === undefined ? undefined : parseShortId(idText);
-  if (only === null) throw new UsageError(`"${idText}" is not an event id (the code shown in [ ], e.g. 2s)`);
+  const named = splitPositionals((parsed._ ?? []).map(String));
+  const only = named.event === undefined ? undefined : (parseShortId(named.event) as number);
   if (parsed.json && parsed.pretty) throw new UsageError('--json and --pretty cannot be used together');
   if (parsed.match === '') throw new UsageError('--match: give the text to look for');
   let last: number | undefined;
@@ -76,6 +97,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     file: 'events',
     id: parsed.id,
     session: parsed.session,
+    input: named.input,
     follow,
     stdin: process.stdin,
     env: process.env,
@@ -105,7 +127,7 @@ export async function main(rawArgs: string[]): Promise<number> {
       write: (text) => writer.writeLine(text),
     });
     await writer.end();
-    if (only !== undefined && !result.found) throw new ScopeError(`no event ${idText} in ${input.source}`);
+    if (only !== undefined && !result.found) throw new ScopeError(`no event ${named.event} in ${input.source}`);
     if (tty && parsed.last === undefined && last !== undefined && result.selected > result.shown) {
       process.stderr.write(`${NAME}: showing the last ${result.shown} of ${result.selected} events (--all for every one)\n`);
     }

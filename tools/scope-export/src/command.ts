@@ -5,7 +5,8 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { bytesFlag, EXIT, flagValues, parseEndpoint, parseToolArgs, printable, streamLines, UsageError } from '@scope/core';
+import { createReadStream } from 'node:fs';
+import { bytesFlag, EXIT, flagValues, namedInput, parseEndpoint, parseToolArgs, printable, streamLines, UsageError } from '@scope/core';
 import { Destination } from './destination.js';
 import type { Sink } from './destination.js';
 import { runExport } from './export.js';
@@ -36,12 +37,13 @@ export const args = {
   'statsd-prefix': { type: 'string', valueHint: 'PREFIX', description: 'Put this before every StatsD metric name' },
   'statsd-max': { type: 'string', valueHint: 'BYTES', description: 'Longest StatsD datagram (default 512, as libscope)' },
   strict: { type: 'boolean', description: 'Stop at the first bad input line' },
+  input: { type: 'positional', required: false, valueHint: 'FILE|-', description: 'Ship the records of this file, or - (stdin, the default)' },
 } as const satisfies ArgsDef;
 
 export const command = defineCommand({
   meta: {
     name: TOOL,
-    description: 'Ship scope records from stdin to OTLP/HTTP, NATS, StatsD, TCP, or serve them as Prometheus /metrics',
+    description: 'Ship scope records from a file or stdin to OTLP/HTTP, NATS, StatsD, TCP, or serve them as Prometheus /metrics',
   },
   args,
 });
@@ -87,7 +89,10 @@ export async function main(rawArgs: string[]): Promise<number> {
   const parsed = await parseToolArgs(rawArgs, command, args);
   if (!parsed) return EXIT.OK;
   const extra = parsed._.filter((word) => word !== '');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (extra.length > 1) throw new UsageError(`one input at most (a file of records or -), not "${extra[1]}" too`);
+  const named = extra[0] === undefined ? null : namedInput(extra[0]);
+  if (named?.kind === 'session') throw new UsageError(`${named.dir} is a directory: give a file of records (a session's events.json or metrics.json) or -`);
+  const inputPath = named?.kind === 'file' ? named.path : null;
   const warn = (message: string) => process.stderr.write(printable(message, { newline: true }) + '\n');
 
   const destinationOptions = {
@@ -147,8 +152,8 @@ export async function main(rawArgs: string[]): Promise<number> {
   try {
     const result = await runExport({
       tool: TOOL,
-      lines: streamLines(process.stdin, 'stdin'),
-      where: 'stdin',
+      lines: inputPath === null ? streamLines(process.stdin, 'stdin') : streamLines(createReadStream(inputPath), inputPath),
+      where: inputPath ?? 'stdin',
       destinations,
       prometheus,
       strict: parsed.strict === true,

@@ -3,10 +3,11 @@
  * language is in parse.ts and policy.ts, the matching in match.ts, the stream in filter.ts.
  */
 import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, filterArgs, flagValues, inputArgs, openLines, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
+import { createNdjsonWriter, EXIT, filterArgs, flagValues, inputArgs, inputPositional, openLines, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
 import { scopeFilterPairs } from './env.js';
 import { explain } from './explain.js';
 import { runFilter } from './filter.js';
@@ -27,6 +28,7 @@ export const args = {
   json: outputArgs.json,
   pretty: { type: 'boolean', description: 'Same as --format table' },
   explain: { type: 'boolean', description: 'Print each scope in plain words, and the SCOPE_FILTER libscope would get; read nothing' },
+  input: inputPositional,
 } as const satisfies ArgsDef;
 
 export const command = defineCommand({
@@ -49,7 +51,11 @@ export async function main(rawArgs: string[]): Promise<number> {
   const parsed = await parseToolArgs(rawArgs, command, args);
   if (!parsed) return EXIT.OK;
   const extra = (parsed._ ?? []).map(String);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" (a filter is given with -f)`);
+  // a word that is no file but reads like a filter: -f was forgotten
+  if (extra[0] !== undefined && extra[0] !== '-' && /[=<>]/.test(extra[0]) && !existsSync(extra[0])) {
+    throw new UsageError(`unexpected argument "${extra[0]}" (a filter is given with -f)`);
+  }
+  if (extra.length > 1) throw new UsageError(`one input at most (a file, a session directory or -), not "${extra[1]}" too (a filter is given with -f)`);
   const scopes = scopesFromArgs(rawArgs);
   if (!scopes) throw new UsageError('no filter: give at least one -f [N:]KIND OP VALUES, or --policy FILE');
   if (parsed.explain) {
@@ -65,6 +71,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     file: 'events',
     id: parsed.id,
     session: parsed.session,
+    input: extra[0],
     follow: parsed.follow === true,
     stdin: process.stdin,
     env: process.env,

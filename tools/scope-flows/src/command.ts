@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { EXIT, inputArgs, openInput, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
+import { EXIT, inputArgs, inputPositional, openInput, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
 import { SORT_FIELDS } from './flows.js';
 import type { SortField } from './flows.js';
 import { parseCidr } from './ip.js';
@@ -29,6 +29,7 @@ export const args = {
   reverse: { type: 'boolean', alias: 'r', description: 'Reverse the sort order' },
   in: { type: 'string', valueHint: 'ID', description: "Write flow ID's received bytes (its payloads/…in file) to stdout" },
   out: { type: 'string', valueHint: 'ID', description: "Write flow ID's sent bytes (its payloads/…out file) to stdout" },
+  input: inputPositional,
 } as const satisfies ArgsDef;
 
 export const command = defineCommand({
@@ -56,7 +57,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const parsed = await parseToolArgs(rawArgs, command, args);
   if (!parsed) return EXIT.OK;
   const extra = parsed._.filter((word) => word !== '');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (extra.length > 1) throw new UsageError(`one input at most (a file, a session directory or -), not "${extra[1]}" too`);
   if (parsed.json === true && parsed.pretty === true) throw new UsageError('use one of --json and --pretty');
   const sort = parsed.sort ?? 'id';
   if (!(SORT_FIELDS as readonly string[]).includes(sort)) {
@@ -80,6 +81,7 @@ export async function main(rawArgs: string[]): Promise<number> {
       tool: 'scope-flows',
       id: parsed.id,
       session: parsed.session,
+      input: extra[0],
       follow,
       strict: parsed.strict === true,
       files: 'events',
@@ -89,12 +91,12 @@ export async function main(rawArgs: string[]): Promise<number> {
       signal: stop.signal,
     });
     if (dump !== null && input.session === null) {
-      throw new UsageError(`--${dump.dir} reads payload files from a session: name it with --id N or --session DIR (stdin has none)`);
+      throw new UsageError(`--${dump.dir} reads payload files from a session: name it with --id N, --session DIR or a session directory (${input.source} has none)`);
     }
     const pretty = parsed.pretty === true || (parsed.json !== true && process.stdout.isTTY === true);
     const result = await flows({
       records: numbered(input.entries),
-      source: input.session ? input.session.paths.events : 'stdin',
+      source: input.session ? input.session.paths.events : input.source,
       strict: parsed.strict === true,
       warn,
       format: pretty ? 'table' : 'json',

@@ -180,7 +180,7 @@ const usage: [string[], string][] = [
   [['--peer', '::1/200'], '--peer: "::1/200"'],
   [['--sort', 'colour'], '--sort: "colour" is not a field'],
   [['--bogus'], 'unknown option "--bogus"'],
-  [['extra'], 'unexpected argument "extra"'],
+  [['a.json', 'b.json'], 'one input at most (a file, a session directory or -), not "b.json" too'],
   [['--follow', '--sort', 'in'], '--sort cannot be used with --follow'],
   [['--follow', '--in', '1'], '--in cannot be used with --follow'],
   [['--json', '--pretty'], 'use one of --json and --pretty'],

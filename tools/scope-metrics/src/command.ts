@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, inputArgs, openLines, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
+import { createNdjsonWriter, EXIT, inputArgs, inputPositional, openLines, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
 import { numbered } from './input.js';
 import { FORMATS, runMetrics } from './metrics.js';
 import type { Format, View } from './metrics.js';
@@ -14,6 +14,7 @@ const NAME = 'scope-metrics';
 
 export const args = {
   ...inputArgs,
+  input: inputPositional,
   metric: { type: 'string', alias: 'm', valueHint: 'NAME[,NAME…]', description: 'Only these metrics; a trailing * matches a prefix (net.*)' },
   cols: { type: 'boolean', alias: 'c', description: 'One row per timestamp, one column per metric name (tag sets summed)' },
   uniq: { type: 'boolean', alias: 'u', description: 'One row per metric name and tag set: its last value' },
@@ -42,7 +43,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const parsed = await parseToolArgs(rawArgs, command, args);
   if (!parsed) return EXIT.OK;
   const positionals = (parsed._ ?? []).map(String);
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (scope-metrics takes options only)`);
+  if (positionals.length > 1) throw new UsageError(`one input at most (a file, a session directory or -), not "${positionals[1]}" too`);
 
   let names: string[] | undefined;
   if (parsed.metric !== undefined) {
@@ -86,6 +87,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     file: 'metrics',
     id: parsed.id,
     session: parsed.session,
+    input: positionals[0],
     follow,
     stdin: process.stdin,
     env: process.env,

@@ -135,7 +135,7 @@ test('usage errors: status 2, the problem named', () => {
   expect(['--json', '--pretty'], /--json and --pretty cannot be used together/);
   expect(['--json', '--format', 'statsd'], /--json and --format statsd/);
   expect(['-m', ','], /--metric: give at least one metric name/);
-  expect(['extra'], /unexpected argument "extra"/);
+  expect(['a.json', 'b.json'], /one input at most \(a file, a session directory or -\), not "b\.json" too/);
   expect(['--id', 'x'], /--id: "x" is not a session id/);
 });
 

@@ -134,7 +134,7 @@ const hash = (text: string): string => `sha256-${createHash('sha256').update(tex
 export function reportHtml(r: Report, c: Collected): string {
   const s = r.session;
   const exit = s.signal ? `killed by ${s.signal}` : s.exit_status === null ? 'unknown' : String(s.exit_status);
-  const title = s.args.join(' ') || s.cmd || 'records from stdin';
+  const title = s.args.join(' ') || s.cmd || 'records without a session';
   const parts: string[] = [];
   parts.push(`<header><h1>scope report${s.id !== null ? ` · session ${s.id}` : ''}: <code>${t(title)}</code></h1>`);
   parts.push(`<div class="summary"><span>exit <b class="${exit === '0' ? '' : 'notice'}">${esc(exit)}</b></span><span>${esc(s.start ?? '?')} → ${esc(s.end ?? '?')}</span>` +

@@ -1,11 +1,11 @@
 /**
- * What `scope report` and `scope profile` read: `SESSION` is a session id, a session directory, or
- * `-` for records on stdin; without it, stdin when it is a pipe or a file, else the last session.
+ * What `scope report` and `scope profile` read: `SESSION` is a session id, a session directory, a
+ * file of records, or `-` for records on stdin; without it, stdin when it is a pipe or a file, else the last session.
  * The records are counted into a Collected as they stream past (none is kept).
  */
 import type { Readable } from 'node:stream';
 import type { JsonObject, Session } from '@scope/core';
-import { EXIT, formatBadLine, formatTorn, openInput, printable, readNdjson, UsageError } from '@scope/core';
+import { EXIT, openInput, printable, UsageError } from '@scope/core';
 import { collect, emptyCollected } from './collect.js';
 import type { Collected } from './collect.js';
 
@@ -31,25 +31,10 @@ async function drain(records: AsyncIterable<JsonObject>): Promise<Collected> {
 }
 
 export async function readSource(spec: string | undefined, o: SourceOptions): Promise<Source> {
-  if (spec === '-') {
-    let bad = 0;
-    const { records, stats } = readNdjson(o.stdin, {
-      source: 'stdin',
-      strict: o.strict,
-      skipTorn: true,
-      onBadLine: (b) => {
-        bad++;
-        o.warn(formatBadLine(o.tool, b));
-      },
-    });
-    const collected = await drain(records);
-    if (stats.torn > 0) o.warn(formatTorn(o.tool, 'stdin', stats.torn));
-    return { collected, session: null, bad };
-  }
   const input = await openInput({
     tool: o.tool,
     id: spec !== undefined && /^\d+$/.test(spec) ? spec : undefined,
-    session: spec !== undefined && !/^\d+$/.test(spec) ? spec : undefined,
+    input: spec !== undefined && !/^\d+$/.test(spec) ? spec : undefined,
     files: 'both',
     strict: o.strict,
     stdin: o.stdin,
@@ -64,8 +49,8 @@ export async function readSource(spec: string | undefined, o: SourceOptions): Pr
 export const sessionArg = {
   type: 'positional',
   required: false,
-  valueHint: 'SESSION|-',
-  description: 'A session id, a session directory, or - for records on stdin (default: stdin when it is a pipe, else the last session)',
+  valueHint: 'SESSION|FILE|-',
+  description: 'A session id, a session directory, a file of records, or - for stdin (default: stdin when it is a pipe, else the last session)',
 } as const;
 
 /** Words after the one SESSION are a usage error. */

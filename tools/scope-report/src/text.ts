@@ -48,7 +48,7 @@ export function reportText(r: Report, top: number): string {
   const cut = <T>(xs: T[]): T[] => xs.slice(0, top);
   const s = r.session;
   const exit = s.signal ? `killed by ${s.signal}` : s.exit_status === null ? 'unknown' : String(s.exit_status);
-  out.push(`scope report${s.id !== null ? ` of session ${s.id}` : ''}: ${p(s.args.join(' ') || s.cmd || '(records from stdin)')}`);
+  out.push(`scope report${s.id !== null ? ` of session ${s.id}` : ''}: ${p(s.args.join(' ') || s.cmd || '(records without a session)')}`);
   out.push(`  exit ${exit}  ·  ${s.start ?? '?'} → ${s.end ?? '?'}  ·  ${r.process_count} process${r.process_count === 1 ? '' : 'es'}  ·  ${s.records.events} events, ${s.records.metrics} metrics${s.drops > 0 ? `  ·  ${s.drops} DROPPED` : ''}`);
   for (const n of s.notices) out.push(`  notice: ${p(n)}`);
   if (s.records.events + s.records.metrics + s.records.starts === 0) out.push('  nothing was recorded');
