@@ -47,7 +47,8 @@ export function runBin(bin: string, args: string[], env: NodeJS.ProcessEnv, opti
 /** The environment for a run: ours, minus anything SCOPE_* that could leak in, plus a fresh home. */
 export function envFor(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SCOPE_') && k !== 'LD_PRELOAD') env[k] = v;
+  // FORCE_COLOR: uvu sets it in its own process; the tools honour it (@scope/core terminal.ts)
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SCOPE_') && k !== 'LD_PRELOAD' && k !== 'FORCE_COLOR') env[k] = v;
   return { ...env, SCOPE_HOME: home, ...extra };
 }
 

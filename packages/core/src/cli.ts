@@ -11,6 +11,7 @@ import { EXIT, ScopeError, toolErrorMessage, UsageError } from './errors.js';
 import { openFileLimit } from './fdlimit.js';
 import { flushed } from './ndjson.js';
 import { printable } from './printable.js';
+import { useColor } from './terminal.js';
 import { SCOPE_VERSION } from './version.js';
 
 /** End quietly with 0 when the reader of our stdout goes away (`scope-run … | head -1`). */
@@ -21,10 +22,10 @@ export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout, 
   });
 }
 
-/** The usage text of a command, without colour codes when stderr is not a terminal. */
+/** The usage text of a command, without colour codes where colour is off (terminal.ts's rules). */
 export async function usageText<T extends ArgsDef>(cmd: CommandDef<T>): Promise<string> {
   const text = await renderUsage(cmd);
-  return process.stderr.isTTY ? text : text.replace(/\u001b\[[0-9;]*m/g, '');
+  return useColor(process.stderr) ? text : text.replace(/\u001b\[[0-9;]*m/g, '');
 }
 
 /** `--version` among a tool's own flags (before any `--`): every bin answers it the same way. */

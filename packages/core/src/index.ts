@@ -25,3 +25,4 @@ export * from './recorded.js';
 export * from './redact.js';
 export * from './printable.js';
 export * from './table.js';
+export * from './terminal.js';

@@ -31,3 +31,14 @@ export function removeTempDirs(): void {
 
 /** Whether an ELF core shows a function of a program on a thread, without a debugger (corefile.ts). */
 export { coreShows } from './corefile.js';
+
+/**
+ * This process's environment without FORCE_COLOR, for the tools a test starts: uvu sets it in its own
+ * process (for its report's colours), and the tools honour it (terminal.ts), which would colour output
+ * a test reads as plain text.
+ */
+export function noForcedColour(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  delete out['FORCE_COLOR'];
+  return out;
+}

@@ -20,6 +20,7 @@ import {
   UsageError,
   loadScopeYaml,
   resolveTarget,
+  terminal,
 } from '@scope/core';
 import type { ProcessInfo, ScopePairs } from '@scope/core';
 import { attach } from './attach.js';
@@ -154,7 +155,7 @@ export const psTool: ToolRun = {
     const people = forPeople(parsed);
     const rows = await ps();
     const w = createNdjsonWriter(process.stdout);
-    if (people) await w.writeLine(psTable(rows));
+    if (people) await w.writeLine(terminal(process.stdout).fit(psTable(rows)));
     else for (const r of rows) await w.write(r);
     await w.end();
     return EXIT.OK;

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processInfo } from '@scope/core';
 import { candidateTable } from '@scope/core';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 const bin = (verb: string) => fileURLToPath(new URL(`../../bin/scope-${verb}.js`, import.meta.url));
 const home = tempDir('scope-attach-cli-');
 
 function run(verb: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin(verb), ...args], { encoding: 'utf8', env: { ...process.env, SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [bin(verb), ...args], { encoding: 'utf8', env: { ...noForcedColour(), SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

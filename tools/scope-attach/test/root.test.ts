@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dirInRoot, libscopePath, testProgramDir } from '@scope/libscope';
 import type { InRootError } from '@scope/libscope';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 const bin = fileURLToPath(new URL('../../bin/scope-attach.js', import.meta.url));
 const isRoot = process.getuid?.() === 0;
@@ -81,7 +81,7 @@ class Target {
 function attach(pid: number, home: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bin, '--json', String(pid)], {
     encoding: 'utf8',
-    env: { ...process.env, SCOPE_HOME: home },
+    env: { ...noForcedColour(), SCOPE_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
   });

@@ -6,7 +6,7 @@ import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
 import { existsSync } from 'node:fs';
-import { createNdjsonWriter, EXIT, inputArgs, inputPositional, openLines, outputArgs, parseToolArgs, ScopeError, UsageError, printable } from '@scope/core';
+import { colorArgs, createNdjsonWriter, EXIT, inputArgs, inputPositional, openLines, terminal, outputArgs, parseToolArgs, ScopeError, UsageError, printable } from '@scope/core';
 import { parseShortId, runEvents } from './events.js';
 
 const NAME = 'scope-events';
@@ -17,6 +17,7 @@ export const args = {
   ...inputArgs,
   json: { ...outputArgs.json, alias: 'j' },
   pretty: outputArgs.pretty,
+  ...colorArgs,
   match: { type: 'string', alias: 'm', valueHint: 'TEXT', description: "Only events whose JSON text contains TEXT" },
   source: { type: 'string', alias: 's', valueHint: 'NAME[,NAME…]', description: 'Only events from these sources (fs.open, net.close, stdout, …)' },
   sourcetype: { type: 'string', alias: 't', valueHint: 'TYPE[,TYPE…]', description: 'Only events of these source types (fs, net, http, dns, console, file, …)' },
@@ -87,7 +88,7 @@ export async function main(rawArgs: string[]): Promise<number> {
 
   const tty = process.stdout.isTTY === true;
   const format = parsed.json ? 'json' : parsed.pretty ? 'people' : tty ? 'people' : 'json';
-  const noColor = (process.env['NO_COLOR'] ?? '') !== '';
+  const term = terminal(process.stdout, process.env, parsed.color);
   const selecting = parsed.match !== undefined || sources !== undefined || sourcetypes !== undefined || parsed.sort !== undefined;
   if (last === undefined && tty && !follow && !selecting && parsed.all !== true && only === undefined) last = DEFAULT_LAST;
 
@@ -112,7 +113,7 @@ export async function main(rawArgs: string[]): Promise<number> {
       tool: NAME,
       where: input.where,
       format,
-      color: format === 'people' && tty && !noColor,
+      color: format === 'people' && term.color,
       match: parsed.match,
       sources,
       sourcetypes,
@@ -124,7 +125,8 @@ export async function main(rawArgs: string[]): Promise<number> {
       strict: parsed.strict === true,
       backlog: input.backlog,
       warn: (message) => process.stderr.write(printable(message, { newline: true }) + '\n'),
-      write: (text) => writer.writeLine(text),
+      // one line per event, cut to a terminal's width (one event asked for is shown whole)
+      write: (text) => writer.writeLine(format === 'people' && only === undefined ? term.fit(text) : text),
     });
     await writer.end();
     if (only !== undefined && !result.found) throw new ScopeError(`no event ${named.event} in ${input.source}`);

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { noForcedColour } from '@scope/core/testing';
 
 export const pkg = fileURLToPath(new URL('../../', import.meta.url));
 export const bin = `${pkg}bin/scope-events.js`;
@@ -18,7 +19,7 @@ export interface Ran {
 
 /** Environment for the tool: UTC, no colour settings inherited, the given SCOPE_HOME. */
 export function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
+  const env: NodeJS.ProcessEnv = { ...noForcedColour(), TZ: 'UTC' };
   delete env['NO_COLOR'];
   delete env['FORCE_COLOR'];
   return { ...env, ...extra };

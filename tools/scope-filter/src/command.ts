@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, filterArgs, flagValues, inputArgs, inputPositional, openLines, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
+import { createNdjsonWriter, EXIT, filterArgs, flagValues, inputArgs, inputPositional, openLines, outputArgs, parseToolArgs, UsageError, printable, terminal } from '@scope/core';
 import { scopeFilterPairs } from './env.js';
 import { explain } from './explain.js';
 import { runFilter } from './filter.js';
@@ -81,6 +81,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const following = input.backlog !== undefined;
   if (following) process.on('SIGINT', onSigint);
   const writer = createNdjsonWriter(process.stdout);
+  const fit = terminal(process.stdout, process.env).fit;
   try {
     const result = await runFilter(input.batches, scopes, {
       tool: NAME,
@@ -90,7 +91,8 @@ export async function main(rawArgs: string[]): Promise<number> {
       live: input.session === null || following,
       hostname: hostname(),
       warn: (message) => process.stderr.write(printable(message, { newline: true }) + '\n'),
-      write: (text) => writer.writeLine(text),
+      // a table's lines cut to a terminal's width
+      write: (text) => writer.writeLine(format === 'table' ? fit(text) : text),
     });
     await writer.end();
     if (result.bad > 0) process.stderr.write(`${NAME}: ${result.bad} bad input line${result.bad === 1 ? '' : 's'} in ${input.source}\n`);

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixtureFile, LINES, tagOf } from './fixture.js';
 import { bin, run } from './helpers.js';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 const input = fixtureFile();
 const scopeBin = fileURLToPath(new URL('../../../scope/bin/scope.js', import.meta.url));
 const tmp = () => tempDir('scope-filter-cli-');
-const sh = (script: string) => spawnSync('bash', ['-o', 'pipefail', '-c', script], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+const sh = (script: string) => spawnSync('bash', ['-o', 'pipefail', '-c', script], { encoding: 'utf8', env: { ...noForcedColour(), TZ: 'UTC' } });
 
 test('in a pipe: NDJSON with matchedScopes and matchedPolicies in the body, the rest of the line as it came', () => {
   const r = sh(`cat ${input} | node ${bin} -f 3:comm=ls -f 9:event=fs.open | cat`);

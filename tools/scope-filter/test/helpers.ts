@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { noForcedColour } from '@scope/core/testing';
 
 export const bin = fileURLToPath(new URL('../../bin/scope-filter.js', import.meta.url));
 
@@ -15,7 +16,7 @@ export interface Ran {
 export function run(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Ran {
   const fd = openSync(options.stdin ?? '/dev/null', 'r');
   try {
-    const r = spawnSync(process.execPath, [bin, ...args], { stdio: [fd, 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC', ...options.env }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, ...args], { stdio: [fd, 'pipe', 'pipe'], env: { ...noForcedColour(), TZ: 'UTC', ...options.env }, encoding: 'utf8' });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   } finally {
     closeSync(fd);

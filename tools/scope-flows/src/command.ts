@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { EXIT, inputArgs, inputPositional, openInput, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
+import { colorArgs, EXIT, inputArgs, inputPositional, openInput, outputArgs, parseToolArgs, UsageError, printable, terminal } from '@scope/core';
 import { SORT_FIELDS } from './flows.js';
 import type { SortField } from './flows.js';
 import { parseCidr } from './ip.js';
@@ -15,6 +15,7 @@ import { flows, numbered } from './run.js';
 export const args = {
   ...inputArgs,
   ...outputArgs,
+  ...colorArgs,
   peer: {
     type: 'string',
     valueHint: 'CIDR',
@@ -93,6 +94,7 @@ export async function main(rawArgs: string[]): Promise<number> {
     if (dump !== null && input.session === null) {
       throw new UsageError(`--${dump.dir} reads payload files from a session: name it with --id N, --session DIR or a session directory (${input.source} has none)`);
     }
+    const term = terminal(process.stdout, process.env, parsed.color);
     const pretty = parsed.pretty === true || (parsed.json !== true && process.stdout.isTTY === true);
     const result = await flows({
       records: numbered(input.entries),
@@ -100,7 +102,8 @@ export async function main(rawArgs: string[]): Promise<number> {
       strict: parsed.strict === true,
       warn,
       format: pretty ? 'table' : 'json',
-      colour: pretty && process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined,
+      colour: pretty && term.color,
+      fit: term.fit,
       follow,
       sort: sort as SortField,
       reverse: parsed.reverse === true,

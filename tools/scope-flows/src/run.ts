@@ -32,6 +32,8 @@ export interface FlowsOptions {
   /** --in / --out: dump this flow's payload instead of listing. */
   dump: { id: string; dir: 'in' | 'out' } | null;
   stdout: Writable;
+  /** A table line as shown (cut to a terminal's width); the line itself by default. */
+  fit?: (line: string) => string;
 }
 
 export interface FlowsResult {
@@ -79,16 +81,17 @@ function echo(record: unknown): string {
 export async function flows(options: FlowsOptions): Promise<FlowsResult> {
   const tracker = new FlowTracker();
   const writer = createNdjsonWriter(options.stdout);
+  const fit = options.fit ?? ((line: string) => line);
   const style = { colour: options.colour };
   const payload = options.payloadDir === null ? undefined
     : (f: Flow, which: 'in' | 'out') => payloadPath(options.payloadDir as string, f, which);
   const wanted = (f: Flow) => options.peers === null || peerMatches(f, options.peers);
   const emit = async (rec: FlowRecord) => {
     if (options.format === 'json') await writer.write(rec);
-    else await writer.writeLine(followRow(rec, style));
+    else await writer.writeLine(fit(followRow(rec, style)));
   };
   const streaming = options.follow && options.dump === null;
-  if (streaming && options.format === 'table') await writer.writeLine(followHeader(style));
+  if (streaming && options.format === 'table') await writer.writeLine(fit(followHeader(style)));
 
   let bad = 0;
   for await (const [record, line] of options.records) {
@@ -125,7 +128,7 @@ export async function flows(options: FlowsOptions): Promise<FlowsResult> {
     if (options.format === 'json') {
       for (const rec of records) await writer.write(rec);
     } else {
-      for (const text of renderTable(records, style)) await writer.writeLine(text);
+      for (const text of renderTable(records, style)) await writer.writeLine(fit(text));
     }
   }
   await writer.end();

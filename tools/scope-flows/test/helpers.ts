@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
+import { noForcedColour } from '@scope/core/testing';
 
 /** The package directory (tests run from dist/test). */
 export const pkg = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,7 +25,7 @@ export function run(args: string[], opts: { input?: string; stdinFile?: string; 
     const r = spawnSync(process.execPath, [...(opts.command ?? [bin]), ...args], {
       input: opts.input,
       stdio: [fd ?? (opts.input !== undefined ? 'pipe' : 'ignore'), 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      env: { ...noForcedColour(), NO_COLOR: '1', ...opts.env },
       timeout: 30_000,
     });
     return { status: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), raw: r.stdout };
@@ -35,7 +36,7 @@ export function run(args: string[], opts: { input?: string; stdinFile?: string; 
 
 /** Run with a live child (for --follow); resolves when it exits. */
 export function start(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...noForcedColour(), NO_COLOR: '1', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './helpers.js';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 const scopeJs = fileURLToPath(new URL('../../../scope/bin/scope.js', import.meta.url));
 const BODY = 'hello from the test server\n';
@@ -27,7 +27,7 @@ test('scope run -p curl: the flow, its byte counts and its payloads', async () =
   try {
     // Asynchronous: the server answers from this same process.
     const child = spawn(process.execPath, [scopeJs, 'run', '--no-stream', '-p', '--', 'curl', '-s', `http://127.0.0.1:${port}/x`], {
-      env: { ...process.env, SCOPE_HOME: home },
+      env: { ...noForcedColour(), SCOPE_HOME: home },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -4,11 +4,11 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { Session, ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, historyDir, outputArgs, parseToolArgs, printable, ScopeError, scopeHome, UsageError } from '@scope/core';
+import { colorArgs, createNdjsonWriter, EXIT, historyDir, outputArgs, parseToolArgs, printable, ScopeError, scopeHome, terminal, UsageError } from '@scope/core';
 import { formatTable, historyRecord, historyRows } from './history.js';
 import { noPositionals, peopleFormat, processIo } from './io.js';
 import type { Io } from './io.js';
-import { countOption, loadSessions, nowMs, useColour } from './sessions.js';
+import { countOption, loadSessions, nowMs } from './sessions.js';
 
 export const historyArgs = {
   last: { type: 'string', alias: 'n', valueHint: 'N', description: 'Show the newest N sessions (default on a terminal: 20; without N: the newest)' },
@@ -17,6 +17,7 @@ export const historyArgs = {
   id: { type: 'string', alias: 'i', valueHint: 'N', description: 'Show only session N' },
   dir: { type: 'boolean', alias: 'd', description: "Print only the session's directory (with --id N: session N, else the last)" },
   ...outputArgs,
+  ...colorArgs,
 } as const satisfies ArgsDef;
 
 export const historyCommand = defineCommand({
@@ -81,7 +82,8 @@ export async function historyMain(rawArgs: string[], io: Io = processIo()): Prom
   const limit = parsed.all === true || id !== undefined ? undefined : last ?? (people ? DEFAULT_LAST : undefined);
   const rows = await historyRows(chosen, { running: parsed.running === true, last: limit });
   if (people) {
-    for (const line of formatTable(rows, now, useColour(io.stdout, io.env))) io.stdout.write(line + '\n');
+    const term = terminal(io.stdout, io.env, parsed.color);
+    for (const line of formatTable(rows, now, term.color)) io.stdout.write(term.fit(line) + '\n');
     const hidden = chosen.length - rows.length;
     if (hidden > 0 && limit !== undefined && parsed.running !== true) io.stderr.write(`scope-history: ${hidden} older sessions not shown (--all shows them)\n`);
   } else {

@@ -189,7 +189,3 @@ function shellWord(arg: SessionArg): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Colour for people: only on a terminal and never with NO_COLOR set. */
-export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
-  return stream.isTTY === true && (env['NO_COLOR'] === undefined || env['NO_COLOR'] === '');
-}

@@ -167,7 +167,7 @@ test('a real `scope run --no-stream -- true` session is listed with its id, and 
 
 test('on a terminal: the table, in colour unless NO_COLOR is set', () => {
   const onTerminal = (extra: NodeJS.ProcessEnv) => {
-    const r = spawnSync('script', ['-qec', `'${process.execPath}' '${bins.history}'`, '/dev/null'], { input: '', encoding: 'utf8', env: { PATH: process.env['PATH'], ...env, ...extra }, timeout: 20_000 });
+    const r = spawnSync('script', ['-qec', `stty cols 200; '${process.execPath}' '${bins.history}'`, '/dev/null'], { input: '', encoding: 'utf8', env: { PATH: process.env['PATH'], ...env, ...extra }, timeout: 20_000 });
     return String(r.stdout).replace(/\r\n/g, '\n');
   };
   const coloured = onTerminal({});

@@ -5,7 +5,7 @@
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { createNdjsonWriter, EXIT, inputArgs, inputPositional, openLines, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
+import { colorArgs, createNdjsonWriter, EXIT, inputArgs, inputPositional, openLines, terminal, outputArgs, parseToolArgs, UsageError, printable } from '@scope/core';
 import { numbered } from './input.js';
 import { FORMATS, runMetrics } from './metrics.js';
 import type { Format, View } from './metrics.js';
@@ -24,6 +24,7 @@ export const args = {
   'pid-label': { type: 'boolean', description: 'With --format prometheus: keep pid as a label (default: the processes of one proc and host add up)' },
   json: outputArgs.json,
   pretty: outputArgs.pretty,
+  ...colorArgs,
 } as const satisfies ArgsDef;
 
 export const command = defineCommand({
@@ -97,20 +98,21 @@ export async function main(rawArgs: string[]): Promise<number> {
   const handleSigint = follow && input.session !== null;
   if (handleSigint) process.on('SIGINT', onSigint);
   const writer = createNdjsonWriter(process.stdout);
-  const tty = process.stdout.isTTY === true;
+  const term = terminal(process.stdout, process.env, parsed.color);
   try {
     const result = await runMetrics(numbered(input), {
       tool: NAME,
       names,
       view,
       format,
-      color: format === 'table' && tty && (process.env['NO_COLOR'] ?? '') === '',
+      color: format === 'table' && term.color,
       width: chartWidth(),
       stream: follow,
       strict: parsed.strict === true,
       pidLabel: parsed['pid-label'] === true,
       warn: (message) => process.stderr.write(printable(message, { newline: true }) + '\n'),
-      write: (line) => writer.writeLine(line),
+      // table rows cut to a terminal's width (the chart is drawn to it already)
+      write: (line) => writer.writeLine(format === 'table' && view !== 'graph' ? term.fit(line) : line),
     });
     await writer.end();
     if (view === 'graph' && result.metrics === 0) return EXIT.FAILURE;

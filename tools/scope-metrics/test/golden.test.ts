@@ -153,7 +153,7 @@ test('colour only on a terminal: a pipe with --pretty gets none', () => {
 
 /** Run scope-metrics with stdout a terminal (util-linux `script` gives it a pty). */
 function onTerminal(args: string, env: Record<string, string> = {}): string {
-  const r = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${args} < ${JSON.stringify(METRICS)}`, '/dev/null'],
+  const r = spawnSync('script', ['-qec', `stty cols 200; ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${args} < ${JSON.stringify(METRICS)}`, '/dev/null'],
     { encoding: 'utf8', env: toolEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   return r.stdout.replace(/\r\n/g, '\n');
 }

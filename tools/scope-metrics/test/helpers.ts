@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 export const pkg = fileURLToPath(new URL('../../', import.meta.url));
 export const bin = `${pkg}bin/scope-metrics.js`;
@@ -20,7 +20,7 @@ export interface Ran {
 
 /** Environment for the tool: UTC, 80 columns unless told, no colour settings, the given extras. */
 export function toolEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC' };
+  const env: NodeJS.ProcessEnv = { ...noForcedColour(), TZ: 'UTC' };
   for (const k of ['NO_COLOR', 'FORCE_COLOR', 'COLUMNS', 'LD_PRELOAD']) delete env[k];
   for (const k of Object.keys(env)) if (k.startsWith('SCOPE_')) delete env[k];
   return { ...env, ...extra };

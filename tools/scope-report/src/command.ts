@@ -6,7 +6,7 @@ import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } f
 import { defineCommand } from 'citty';
 import type { ArgsDef } from 'citty';
 import type { ToolRun } from '@scope/core';
-import { EXIT, parseToolArgs, printable, ScopeError, UsageError } from '@scope/core';
+import { EXIT, parseToolArgs, printable, ScopeError, terminal, UsageError } from '@scope/core';
 import { reportHtml } from './html.js';
 import { buildReport, manifestFields } from './report.js';
 import { oneSession, readSource, readStatus, sessionArg } from './source.js';
@@ -74,7 +74,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   else if (parsed.html !== undefined) {
     writeOutput(parsed.html, reportHtml(report, src.collected), process.stdout);
     if (parsed.html !== '-') process.stderr.write(`scope-report: wrote ${printable(parsed.html)}\n`);
-  } else process.stdout.write(reportText(report, top));
+  } else process.stdout.write(terminal(process.stdout).fit(reportText(report, top)));
   return readStatus('scope-report', src, process.stderr);
 }
 

@@ -10,7 +10,7 @@ import { libscopePath, testProgramDir } from '@scope/libscope';
 import { parseInfo } from '../src/crashes.js';
 import { parseEnviron, parseLimits, parseMaps, procAddress } from '../src/procfs.js';
 import { parseGdb } from '../src/backtrace.js';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 const bin = fileURLToPath(new URL('../../bin/scope-snapshot.js', import.meta.url));
 
@@ -29,7 +29,7 @@ function crashDir(home: string, session: string, pid: number): string {
 test('--crashes lists a session crash directory as a crash record', () => {
   const home = tempDir('scope-snapshot-crashes-');
   const dir = crashDir(home, 'myapp_1_4242_1796180000000000000', 4242);
-  const r = spawnSync(process.execPath, [bin, '--crashes'], { encoding: 'utf8', env: { ...process.env, SCOPE_HOME: home } });
+  const r = spawnSync(process.execPath, [bin, '--crashes'], { encoding: 'utf8', env: { ...noForcedColour(), SCOPE_HOME: home } });
   assert.is(r.status, 0, r.stderr);
   const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const mine = records.find((x) => x.dir === dir);
@@ -46,7 +46,7 @@ test('--crashes lists a session crash directory as a crash record', () => {
 
 /** The tool watching `pid`: `ready` once it says it is waiting, `done` with how it ended. */
 function watchTool(pid: number, home: string): { ready: Promise<void>; done: Promise<{ status: number | null; stdout: string; stderr: string }> } {
-  const c = spawn(process.execPath, [bin, '--watch', '--json', String(pid)], { env: { ...process.env, SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, [bin, '--watch', '--json', String(pid)], { env: { ...noForcedColour(), SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let said: () => void = () => {};
@@ -88,7 +88,7 @@ test('--watch of a program that crashes under libscope: what the crash handler w
   // exec keeps the pid: the watch starts on sh, the crash comes from crash_segv once the tool watches
   const p = spawn('sh', ['-c', 'read x; LD_PRELOAD="$1" exec "$0"', join(testProgramDir, 'crash_segv'), libscopePath()], {
     stdio: ['pipe', 'ignore', 'ignore'],
-    env: { ...process.env, SCOPE_SNAPSHOT_BACKTRACE: 'true', SCOPE_SNAPSHOT_DIR: dir, SCOPE_EVENT_DEST: `file://${join(home, 'e.json')}`, SCOPE_METRIC_DEST: `file://${join(home, 'm.json')}` },
+    env: { ...noForcedColour(), SCOPE_SNAPSHOT_BACKTRACE: 'true', SCOPE_SNAPSHOT_DIR: dir, SCOPE_EVENT_DEST: `file://${join(home, 'e.json')}`, SCOPE_METRIC_DEST: `file://${join(home, 'm.json')}` },
   });
   const rec = await watchToEnd(p.pid as number, home, () => p.stdin?.end('go\n'));
   assert.ok(validateRecord(rec).ok, JSON.stringify(validateRecord(rec)));
@@ -99,7 +99,7 @@ test('--watch of a program that crashes under libscope: what the crash handler w
   assert.is(rec.process, 'crash_segv');
   assert.is(rec.info.fault_address, '0x0');
   assert.match(rec.backtrace, /crash_segv_here/);
-  const listed = spawnSync(process.execPath, [bin, '--crashes'], { encoding: 'utf8', env: { ...process.env, SCOPE_HOME: home } });
+  const listed = spawnSync(process.execPath, [bin, '--crashes'], { encoding: 'utf8', env: { ...noForcedColour(), SCOPE_HOME: home } });
   assert.ok(listed.stdout.split('\n').some((l) => l !== '' && JSON.parse(l).dir === dir), listed.stdout);
 });
 

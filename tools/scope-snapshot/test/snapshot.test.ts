@@ -10,7 +10,7 @@ import { controlRequest, useControlPeerCheck } from '@scope/core';
 import { controlPeerCheck, libscopePath, testProgramDir } from '@scope/libscope';
 import { onPath } from '../src/backtrace.js';
 import { validateRecord } from '@scope/schemas';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 useControlPeerCheck(controlPeerCheck);
 
@@ -22,7 +22,7 @@ function runTool(args: string[], options: { env?: NodeJS.ProcessEnv; user?: stri
   const [file, argv] = options.user
     ? ['runuser', ['-u', options.user, '--', process.execPath, bin, ...args]]
     : [process.execPath, [bin, ...args]];
-  const r = spawnSync(file as string, argv as string[], { encoding: 'utf8', env: options.env ?? { ...process.env, SCOPE_HOME: tmp }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  const r = spawnSync(file as string, argv as string[], { encoding: 'utf8', env: options.env ?? { ...noForcedColour(), SCOPE_HOME: tmp }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -108,7 +108,7 @@ test('a scoped multithreaded program: live config, destinations and counters, se
   const events = join(tmp, 'events.json');
   const metrics = join(tmp, 'metrics.json');
   const c = start('attach_threads', [], {
-    ...process.env,
+    ...noForcedColour(),
     LD_PRELOAD: libscopePath(),
     SCOPE_EVENT_DEST: `file://${events}`,
     SCOPE_METRIC_DEST: `file://${metrics}`,
@@ -159,7 +159,7 @@ for (const tool of ['eu-stack', 'gdb'] as const) {
     symlinkSync(found, join(dir, tool));
     const c = start('attach_threads', []);
     await sleep(300);
-    const r = runTool(['--json', String(c.pid)], { env: { ...process.env, SCOPE_HOME: tmp, PATH: dir } });
+    const r = runTool(['--json', String(c.pid)], { env: { ...noForcedColour(), SCOPE_HOME: tmp, PATH: dir } });
     assert.is(r.status, 0, r.stderr);
     const rec = JSON.parse(r.stdout);
     assert.ok(validateRecord(rec).ok);
@@ -171,7 +171,7 @@ for (const tool of ['eu-stack', 'gdb'] as const) {
 test('without eu-stack or gdb the record says so plainly', async () => {
   const c = start('attach_sleep', []);
   await sleep(200);
-  const r = runTool(['--json', String(c.pid)], { env: { ...process.env, PATH: join(tmp, 'nothing-here') } });
+  const r = runTool(['--json', String(c.pid)], { env: { ...noForcedColour(), PATH: join(tmp, 'nothing-here') } });
   assert.is(r.status, 0, r.stderr);
   const rec = JSON.parse(r.stdout);
   assert.ok(validateRecord(rec).ok);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 import { distance, dispatch, meantVerb, usage } from '../src/command.js';
 import { VERBS } from '../src/verbs.js';
+import { noForcedColour } from '@scope/core/testing';
 
 test('a known verb runs its tool; anything else is `scope run`', () => {
   assert.equal(dispatch(['run', '--', 'ls']), { verb: 'run', args: ['--', 'ls'] });
@@ -52,7 +53,7 @@ test('the real bin: a reserved verb and a misspelt one are usage errors (status 
   const home = mkdtempSync(join(tmpdir(), 'scope-dispatch-'));
   try {
     const bin = fileURLToPath(new URL('../../bin/scope.js', import.meta.url));
-    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...noForcedColour(), SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
     const watch = run(['watch', 'ls']);
     assert.is(watch.status, 2);
     assert.match(watch.stderr, /^scope: "watch" is AppScope's verb, not built yet; use "scope run -- watch …"/);

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 const scope = fileURLToPath(new URL('../../bin/scope.js', import.meta.url));
 // OSC "set the window title", BEL, CSI "clear the screen": 15 characters, all of a comm.
@@ -30,7 +30,7 @@ symlinkSync(which('cat'), join(catDir, NAME));
 /** Run `scope …` with stdout a pipe; stdin the given text, else nothing (so that a session is read). */
 function scopeCmd(args: string[], stdin?: string, cwd?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [scope, ...args], {
-    encoding: 'utf8', env: { ...process.env, SCOPE_HOME: home, NO_COLOR: '1' }, maxBuffer: 64 << 20, cwd,
+    encoding: 'utf8', env: { ...noForcedColour(), SCOPE_HOME: home, NO_COLOR: '1' }, maxBuffer: 64 << 20, cwd,
     ...(stdin === undefined ? { stdio: ['ignore', 'pipe', 'pipe'] } : { input: stdin }),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -92,7 +92,7 @@ test('scope logs: a log line with escape sequences shown escaped, its tabs kept'
 
 test('scope ps and scope inspect while it runs: the command escaped', async () => {
   const child = spawn(process.execPath, [scope, 'run', '--no-stream', '--', sleeper, '30'], {
-    stdio: 'ignore', detached: true, env: { ...process.env, SCOPE_HOME: home },
+    stdio: 'ignore', detached: true, env: { ...noForcedColour(), SCOPE_HOME: home },
   });
   const ended = new Promise((resolve) => child.once('exit', resolve));
   try {

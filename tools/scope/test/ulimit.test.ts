@@ -11,7 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 const scope = fileURLToPath(new URL('../../bin/scope.js', import.meta.url));
 const scopeRun = fileURLToPath(new URL('../../../scope-run/bin/scope-run.js', import.meta.url));
@@ -22,7 +22,7 @@ function limited(limit: number, argv: string[]): { status: number | null; stderr
   const r = spawnSync('bash', ['-c', `ulimit -n ${limit}; exec "$@"`, 'bash', process.execPath, ...argv], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SCOPE_HOME: home },
+    env: { ...noForcedColour(), SCOPE_HOME: home },
   });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
