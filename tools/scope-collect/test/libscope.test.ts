@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateRecord } from '@scope/schemas';
 import { bin, startCollect, umbrella, waitFor } from './helpers.js';
-import { tempDir } from '@scope/core/testing';
+import { noForcedColour, tempDir } from '@scope/core/testing';
 
 const eventsBin = fileURLToPath(new URL('../../../scope-events/bin/scope-events.js', import.meta.url));
 
@@ -64,7 +64,7 @@ test('two scoped processes at once send to one collector: each one\'s process-st
 test('scope-collect | scope-events: a central view of both processes\' events', async () => {
   // A real pipe between the two tools: scope-events reads scope-collect's stdout descriptor itself.
   const collect = spawn(process.execPath, [bin, '--listen', 'tcp://127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const events = spawn(process.execPath, [eventsBin, '--pretty', '--sourcetype', 'fs'], { stdio: [collect.stdout, 'pipe', 'pipe'] });
+  const events = spawn(process.execPath, [eventsBin, '--pretty', '--sourcetype', 'fs'], { stdio: [collect.stdout, 'pipe', 'pipe'], env: noForcedColour() });
   let collectErr = '';
   let shown = '';
   let eventsErr = '';

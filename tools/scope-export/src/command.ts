@@ -12,6 +12,7 @@ import type { Sink } from './destination.js';
 import { runExport } from './export.js';
 import { NatsSink } from './nats.js';
 import { OtlpSink } from './otlp.js';
+import { otlpConfig } from './otlp-config.js';
 import { PrometheusEndpoint } from './prometheus-server.js';
 import { StatsdSink } from './statsd.js';
 import { TcpSink } from './tcp.js';
@@ -22,7 +23,7 @@ export const args = {
   to: {
     type: 'string',
     valueHint: 'URL',
-    description: 'Send records here (repeatable): statsd://host:port, otlp+http://host:port, nats://host:port/subject, tcp://host:port',
+    description: 'Send records here (repeatable): statsd://host:port, otlp+http://host:port, otlp+https://host, otlp (OTEL_EXPORTER_OTLP_* decide), nats://host:port/subject, tcp://host:port',
   },
   prometheus: { type: 'string', valueHint: 'HOST:PORT', description: 'Serve the metrics so far as Prometheus text on http://HOST:PORT/metrics' },
   'exit-on-eof': { type: 'boolean', description: 'With --prometheus: exit when the input ends instead of serving until Ctrl-C' },
@@ -32,7 +33,10 @@ export const args = {
   queue: { type: 'string', valueHint: 'N', description: 'Records held per destination while it is slow or down; the oldest are dropped beyond (default 10000)' },
   'queue-bytes': { type: 'string', valueHint: 'BYTES', description: 'Bytes of records held per destination (K, M, G suffixes); the oldest are dropped beyond (default 64M)' },
   'drain-timeout': { type: 'string', valueHint: 'SECONDS', description: 'At the end of the input, wait at most this long for delivery (default 10)' },
-  'otlp-encoding': { type: 'enum', options: ['protobuf', 'json'], description: 'OTLP/HTTP body: protobuf (default) or json' },
+  'otlp-encoding': { type: 'enum', options: ['protobuf', 'json'], description: 'OTLP/HTTP body: protobuf (default, or OTEL_EXPORTER_OTLP_PROTOCOL) or json' },
+  header: { type: 'string', valueHint: 'NAME=VALUE', description: 'An HTTP header on every OTLP request (repeatable; after OTEL_EXPORTER_OTLP_HEADERS): an API key, say' },
+  'otlp-compression': { type: 'enum', options: ['gzip', 'none'], description: 'Compress OTLP bodies: gzip or none (default none, or OTEL_EXPORTER_OTLP_COMPRESSION)' },
+  ca: { type: 'string', valueHint: 'FILE', description: "Trust this CA certificate (PEM) for an otlp+https destination instead of the system's (or OTEL_EXPORTER_OTLP_CERTIFICATE)" },
   'service-name': { type: 'string', valueHint: 'NAME', description: 'OTLP service.name (default: the process name of each record)' },
   'statsd-prefix': { type: 'string', valueHint: 'PREFIX', description: 'Put this before every StatsD metric name' },
   'statsd-max': { type: 'string', valueHint: 'BYTES', description: 'Longest StatsD datagram (default 512, as libscope)' },
@@ -107,25 +111,36 @@ export async function main(rawArgs: string[]): Promise<number> {
   const statsdMax = intFlag('statsd-max', parsed['statsd-max'], 512, 16, 65_507);
   const prometheusAt = typeof parsed.prometheus === 'string' ? parseListen(parsed.prometheus) : null;
   const urls = flagValues(rawArgs, 'to');
-  if (urls.length === 0 && prometheusAt === null) {
-    throw new UsageError('say where to export: --to URL (statsd://, otlp+http://, nats://, tcp://) or --prometheus host:port');
+  // OpenTelemetry's variables name a destination of their own when nothing else is named
+  const otelEndpoint = ['ENDPOINT', 'LOGS_ENDPOINT', 'METRICS_ENDPOINT'].some((k) => (process.env[`OTEL_EXPORTER_OTLP_${k}`] ?? '').trim() !== '');
+  if (urls.length === 0 && prometheusAt === null && otelEndpoint) {
+    urls.push('otlp');
+    warn(`${TOOL}: exporting to OTLP as OTEL_EXPORTER_OTLP_* say (no --to given)`);
   }
+  if (urls.length === 0 && prometheusAt === null) {
+    throw new UsageError('say where to export: --to URL (statsd://, otlp+http://, otlp+https://, otlp, nats://, tcp://), --prometheus host:port, or OTEL_EXPORTER_OTLP_ENDPOINT');
+  }
+  const otlpFlags = { headers: flagValues(rawArgs, 'header'), compression: parsed['otlp-compression'], ca: parsed.ca, encoding: parsed['otlp-encoding'] };
+  const isOtlp = (url: string) => url === 'otlp' || url.startsWith('otlp+http://') || url.startsWith('otlp+https://');
+  if (!urls.some(isOtlp)) {
+    for (const [flag, given] of [['--header', otlpFlags.headers.length > 0], ['--otlp-compression', otlpFlags.compression !== undefined], ['--ca', otlpFlags.ca !== undefined]] as const) {
+      if (given) throw new UsageError(`${flag} goes with an OTLP destination (--to otlp+http://…, otlp+https://… or otlp)`);
+    }
+  }
+  const serviceName = parsed['service-name'] ?? ((process.env['OTEL_SERVICE_NAME'] ?? '').trim() || undefined);
   if (parsed['exit-on-eof'] === true && prometheusAt === null) throw new UsageError('--exit-on-eof goes with --prometheus');
   if (parsed['pid-label'] === true && prometheusAt === null) throw new UsageError('--pid-label goes with --prometheus');
 
   // Every URL is checked before anything connects.
-  const endpoints = urls.map((url) => parseEndpoint(url, ['statsd', 'otlp+http', 'nats', 'tcp'], '--to'));
-  const sinks: (() => Sink)[] = endpoints.map((e) => {
+  const sinks: (() => Sink)[] = urls.map((url) => {
+    if (isOtlp(url)) {
+      const config = otlpConfig({ ...otlpFlags, to: url === 'otlp' ? undefined : url }, process.env);
+      return () => new OtlpSink({ config, serviceName });
+    }
+    const e = parseEndpoint(url, ['statsd', 'otlp+http', 'nats', 'tcp'], '--to');
     if (e.scheme === 'unix') throw new UsageError(`--to: "${e.url}": unix sockets are not an export destination`);
     if (e.scheme === 'statsd') {
       return () => new StatsdSink({ url: e.url, host: e.host, port: e.port, prefix: parsed['statsd-prefix'] ?? '', maxLength: statsdMax });
-    }
-    if (e.scheme === 'otlp+http') {
-      return () => new OtlpSink({
-        url: e.url, host: e.host, port: e.port, path: e.path,
-        encoding: parsed['otlp-encoding'] === 'json' ? 'json' : 'protobuf',
-        serviceName: parsed['service-name'],
-      });
     }
     if (e.scheme === 'nats') {
       const subject = natsSubject(e.url, e.path);

@@ -1,30 +1,27 @@
 /**
- * The OTLP/HTTP sink: events POSTed to <base>/v1/logs, metrics to <base>/v1/metrics, as protobuf
- * (application/x-protobuf) or OTLP/JSON (application/json). Status handling follows the OTLP/HTTP
- * spec: 2xx delivered; 429, 502, 503 and 504 retryable, honouring Retry-After; other 5xx and
- * connection errors retried with backoff; any other 4xx refused for good (the batch is dropped).
+ * The OTLP/HTTP sink: events POSTed to the logs URL (<base>/v1/logs), metrics to the metrics URL
+ * (<base>/v1/metrics), as protobuf (application/x-protobuf) or OTLP/JSON (application/json), over http
+ * or https (certificates checked, against the system's CAs or the one given), with the configured
+ * headers, gzip-compressed when asked (otlp-config.ts). Status handling follows the OTLP/HTTP spec:
+ * 2xx delivered; 429, 502, 503 and 504 retryable, honouring Retry-After; other 5xx and connection
+ * errors (a certificate that does not check out among them, named by its code) retried with backoff;
+ * any other 4xx refused for good (the batch is dropped).
  */
-import { request } from 'node:http';
-import { Agent } from 'node:http';
-import { hostPort } from '@scope/core';
+import { Agent, request } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { gzipSync } from 'node:zlib';
 import type { Metric } from '@scope/core';
+import type { OtlpConfig, OtlpSignal } from './otlp-config.js';
 import type { SendResult, Sink } from './destination.js';
 import type { Item } from './item.js';
 import { logsOf, MetricMapper } from './otlp-map.js';
 import { logsRequestJson, logsRequestPb, metricsRequestJson, metricsRequestPb } from './otlp-model.js';
 
-export type OtlpEncoding = 'protobuf' | 'json';
+export type { OtlpEncoding } from './otlp-config.js';
 
 export interface OtlpOptions {
-  url: string;
-  host: string;
-  port: number;
-  /** A path prefix from the URL ('' for none). */
-  path: string;
-  encoding: OtlpEncoding;
+  config: OtlpConfig;
   serviceName: string | undefined;
-  /** Per request, ms. */
-  timeoutMs?: number;
 }
 
 interface Reply {
@@ -47,12 +44,13 @@ const nowNanos = () => BigInt(Date.now()) * 1_000_000n;
 export class OtlpSink implements Sink {
   readonly url: string;
   private readonly agent = new Agent({ keepAlive: true });
+  private readonly tlsAgents = new Map<OtlpSignal, HttpsAgent>();
   private readonly metrics: MetricMapper;
   private wasReached = false;
   private wasTried = false;
 
   constructor(private readonly o: OtlpOptions) {
-    this.url = o.url;
+    this.url = o.config.label;
     this.metrics = new MetricMapper(o.serviceName);
   }
 
@@ -68,22 +66,31 @@ export class OtlpSink implements Sink {
     return this.wasTried;
   }
 
-  private post(signal: string, body: Uint8Array | string, abort: AbortSignal): Promise<Reply> {
-    const base = this.o.path.replace(/\/+$/, '');
-    const path = `${base === '' ? '' : `/${base.replace(/^\/+/, '')}`}/v1/${signal}`;
-    const contentType = this.o.encoding === 'json' ? 'application/json' : 'application/x-protobuf';
-    const payload = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  private post(signal: 'logs' | 'metrics', body: Uint8Array | string, abort: AbortSignal): Promise<Reply> {
+    const target = this.o.config[signal];
+    const contentType = target.encoding === 'json' ? 'application/json' : 'application/x-protobuf';
+    const raw = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const payload = target.compression === 'gzip' ? gzipSync(raw) : raw;
+    const tls = target.url.protocol === 'https:';
+    let agent: Agent | HttpsAgent = this.agent;
+    if (tls) {
+      agent = this.tlsAgents.get(target) ?? new HttpsAgent({ keepAlive: true, ...(target.ca ? { ca: target.ca } : {}) });
+      this.tlsAgents.set(target, agent as HttpsAgent);
+    }
+    const headers: Record<string, string | number> = { 'content-type': contentType, 'user-agent': 'scope-export', ...target.headers, 'content-length': payload.length };
+    if (target.compression === 'gzip') headers['content-encoding'] = 'gzip';
     return new Promise((resolve, reject) => {
-      const req = request({
-        host: this.o.host,
-        port: this.o.port,
+      const options = {
+        host: target.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: target.url.port === '' ? (tls ? 443 : 80) : Number(target.url.port),
         method: 'POST',
-        path,
-        agent: this.agent,
+        path: `${target.url.pathname}${target.url.search}`,
+        agent,
         signal: abort,
-        timeout: this.o.timeoutMs ?? 10_000,
-        headers: { 'content-type': contentType, 'content-length': payload.length, 'user-agent': 'scope-export' },
-      }, (res) => {
+        timeout: target.timeoutMs,
+        headers,
+      };
+      const onReply = (res: import('node:http').IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
@@ -91,8 +98,9 @@ export class OtlpSink implements Sink {
           const h = res.headers['retry-after'];
           resolve({ status: res.statusCode ?? 0, retryAfter: Array.isArray(h) ? h[0] : h, text: Buffer.concat(chunks).toString('utf8') });
         });
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer from ${hostPort(this.o.host, this.o.port)} within ${(this.o.timeoutMs ?? 10_000) / 1000} s`)));
+      };
+      const req = tls ? httpsRequest(options, onReply) : request(options, onReply);
+      req.on('timeout', () => req.destroy(new Error(`no answer from ${target.url.host} within ${target.timeoutMs / 1000} s`)));
       req.on('error', reject);
       req.end(payload);
     });
@@ -106,12 +114,12 @@ export class OtlpSink implements Sink {
       reply = await this.post(signal, body, abort);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      return { sent: 0, retry: { items, why: `POST /v1/${signal}: ${e.code ?? e.message}` } };
+      return { sent: 0, retry: { items, why: `POST ${this.o.config[signal].url.href}: ${e.code ?? e.message}` } };
     }
     this.wasReached = true;
     const s = reply.status;
     if (s >= 200 && s < 300) return { sent: items.length };
-    const why = `POST /v1/${signal}: HTTP ${s}${reply.text.trim() === '' ? '' : ` (${reply.text.trim().slice(0, 200)})`}`;
+    const why = `POST ${this.o.config[signal].url.href}: HTTP ${s}${reply.text.trim() === '' ? '' : ` (${reply.text.trim().slice(0, 200)})`}`;
     if (s === 429 || s >= 500) {
       const afterMs = s === 429 || s === 502 || s === 503 || s === 504 ? retryAfterMs(reply.retryAfter) : undefined;
       return { sent: 0, retry: afterMs === undefined ? { items, why } : { items, why, afterMs } };
@@ -122,16 +130,15 @@ export class OtlpSink implements Sink {
   async send(items: Item[], abort: AbortSignal): Promise<SendResult> {
     const events = items.filter((i): i is Extract<Item, { kind: 'event' }> => i.kind === 'event');
     const metricItems = items.filter((i): i is Extract<Item, { kind: 'metric' }> => i.kind === 'metric');
-    const json = this.o.encoding === 'json';
     const results: SendResult[] = [];
     const now = nowNanos();
     if (events.length > 0) {
       const resources = logsOf(events, this.o.serviceName, now);
-      results.push(await this.exchange('logs', json ? logsRequestJson(resources) : logsRequestPb(resources), events, abort));
+      results.push(await this.exchange('logs', this.o.config.logs.encoding === 'json' ? logsRequestJson(resources) : logsRequestPb(resources), events, abort));
     }
     if (metricItems.length > 0) {
       const resources = this.metrics.map(metricItems.map((i): Metric => i.metric), now);
-      results.push(await this.exchange('metrics', json ? metricsRequestJson(resources) : metricsRequestPb(resources), metricItems, abort));
+      results.push(await this.exchange('metrics', this.o.config.metrics.encoding === 'json' ? metricsRequestJson(resources) : metricsRequestPb(resources), metricItems, abort));
     }
     // Logs and metrics go separately, so one may be delivered while the other waits for a retry.
     const out: SendResult = { sent: 0 };
@@ -148,5 +155,6 @@ export class OtlpSink implements Sink {
 
   async close(): Promise<void> {
     this.agent.destroy();
+    for (const a of this.tlsAgents.values()) a.destroy();
   }
 }
