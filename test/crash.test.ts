@@ -43,7 +43,7 @@ for (const c of cases) {
     assert.is(statSync(crash).mode & 0o777, 0o700);
     const info = readFileSync(join(crash, 'info'), 'utf8');
     assert.match(info, new RegExp(`^signal_name: ${c.signal}$`, 'm'));
-    assert.match(info, new RegExp(`^pid: \\d+$`, 'm'));
+    assert.match(info, /^pid: \d+$/m);
     assert.match(readFileSync(join(crash, 'config'), 'utf8'), /^SCOPE_SNAPSHOT_COREDUMP=true$/m);
     assert.match(readFileSync(join(crash, 'backtrace'), 'utf8'), new RegExp(`\\b${c.fn}\\b`));
     const own = coreShows(file, join(crash, 'core'), c.fn);   // read here, gdb or not

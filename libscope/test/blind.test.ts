@@ -23,7 +23,7 @@ test('a program with a .go.buildinfo section (the mark go build leaves; a C fixt
   const start = rs.filter(isStart);
   assert.is(start.length, 1);
   const says = prog('gobuildinfo') + GO_SAYS;
-  assert.equal((start[0]?.info as { notices?: string[] }).notices, [says]);
+  assert.equal((start[0]?.info as { notices?: string[] } | undefined)?.notices, [says]);
   assert.equal(messages(rs), [says]);
   // what it does through libc is still recorded
   assert.ok(evts(rs, 'fs.open').some((e) => e.body.data['file'] === '/etc/hostname'));
@@ -34,7 +34,7 @@ test('an ordinary dynamic program has no notice and no "notices" in its start re
   run('/bin/cat', ['/etc/hostname'], s.env);
   const rs = s.events();
   assert.is(messages(rs).length, 0);
-  assert.is((rs.filter(isStart)[0]?.info as { notices?: unknown }).notices, undefined);
+  assert.is((rs.filter(isStart)[0]?.info as { notices?: unknown } | undefined)?.notices, undefined);
 });
 
 test('a static executable exec\'d by a scoped sh (after a fork, and by exec) and by execvp (env) is followed from outside, each as itself', () => {

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isEvt, isMetric, isStart, prog, session, stripScope, SANITIZED } from './lib.js';
+import { isEvt, isMetric, isStart, prog, session, stripScope, } from './lib.js';
 import type { Json } from './lib.js';
 import { fullBacklog, runAsync } from './servers.js';
 import { tempDir } from '@scope/core/testing';
@@ -222,7 +222,6 @@ test('fork: the child makes its own connection, which begins with its own proces
 
 test('tls: the server certificate is checked; without our CA nothing is sent, unless validation is off', async () => {
   const rec = await receiver('tls');
-  let got: unknown[];
   const s = session({ SCOPE_EVENT_DEST: rec.url('localhost') });
   const s2 = session({ SCOPE_EVENT_DEST: rec.url('localhost'), SCOPE_EVENT_TLS_VALIDATE_SERVER: 'false' });
   try {
@@ -237,7 +236,7 @@ test('tls: the server certificate is checked; without our CA nothing is sent, un
   } finally {
     await rec.close(); // a failed assertion must not leave the receiver holding the test process open
   }
-  got = lines(rec.conns.filter((c) => c !== '').join(''));
+  const got: unknown[] = lines(rec.conns.filter((c) => c !== '').join(''));
   assert.ok(isStart(got[0]));
   assert.is(got.filter((e) => isEvt(e) && e.body.source === 'fs.open' && String(e.body.data['file']).startsWith(work)).length, 5);
   rmSync(s.dir, { recursive: true });

@@ -20,7 +20,7 @@ import * as assert from 'uvu/assert';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SANITIZED, evts, isMetric, isStart, prog, readNdjsonAll, run, session } from './lib.js';
+import { evts, isMetric, isStart, prog, readNdjsonAll, run, session } from './lib.js';
 import type { Evt, Metric, Session } from './lib.js';
 import { tempDir } from '@scope/core/testing';
 import { isTornRecord } from '@scope/core';

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { evts, isEvt, isMetric, isStart, prog, run, session, SANITIZED } from './lib.js';
+import { evts, isEvt, isMetric, isStart, prog, run, session, } from './lib.js';
 import type { Evt, Session, Start } from './lib.js';
 import { runAsync, startHttp } from './servers.js';
 

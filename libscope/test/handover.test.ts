@@ -136,7 +136,7 @@ test("another user cannot even connect: the socket is the target user's, 0600", 
 
 test('a target that never comes: not ok, with the reason, once the time is up', () => {
   needRoot();
-  const { dir, sock, listen } = place();
+  const { dir, listen } = place();
   const lfd = listen();
   try {
     const r = handoverSend(lfd, 4194000, [{ tag: 'e', fd: 0 }], 200);

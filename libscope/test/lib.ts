@@ -1,7 +1,4 @@
-// Helpers shared by the libscope tests: where the library and the C test programs are, a session
-// directory with the environment that points libscope at it, running a command scoped or not, and
-// reading back the records (schemas/README.md).
-import { test } from 'uvu';
+
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SANITIZED, evts, isEvt, isMetric, isStart, prog, run, session } from './lib.js';
+import { evts, isEvt, isMetric, isStart, prog, run, session } from './lib.js';
 import { tempDir } from '@scope/core/testing';
 
 const FS_OPS = ['open', 'open64', 'openat', 'openat64', '__open_2', '__open64_2', '__openat_2', '__openat64_2', 'creat', 'creat64', 'fopen', 'fopen64'];

@@ -316,7 +316,7 @@ test('metric verbosity: summaries at 4, one metric per connection and request at
 test('HTTP/2 inside TLS (ALPN h2): http events with flavor 2.0 and scheme https', async () => {
   const tls = await startHttps();   // only for its certificate
   const { createSecureServer } = await import('node:http2');
-  const h2 = createSecureServer({ key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) }, (req, res) => {
+  const h2 = createSecureServer({ key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) }, (_req, res) => {
     res.setHeader('content-length', '3');
     res.end('h2\n');
   });

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prog, run, session, SANITIZED } from './lib.js';
+import { prog, run, session, } from './lib.js';
 import { findFreePort, runAsync, startHttp } from './servers.js';
 import { tempDir } from '@scope/core/testing';
 

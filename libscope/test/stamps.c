@@ -9,7 +9,9 @@
  *                                {"before":ns,"after":ns} around that; a fault kills the program
  *                                (SIGSEGV), so exit 0 means libscope stopped reading the counter
  *
- * The time is CLOCK_REALTIME, in ns. */
+ * The time is CLOCK_REALTIME, in ns, read by the system call itself: the vDSO's clock_gettime reads
+ * the counter in user space, so once rdtsc faults it would kill this program on a machine that
+ * honours PR_SET_TSC (libc's own clock_gettime is what any such program has to give up). */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@
 static long long now_ns(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
+    syscall(SYS_clock_gettime, CLOCK_REALTIME, &t);
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 

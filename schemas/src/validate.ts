@@ -1,6 +1,6 @@
 // Validation of one record: dispatch on its kind, then Ajv (draft 2020-12, strict) and the id rule.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { schemaDocuments, generatedKinds, type RecordByKind } from './generated/index.js';
+import { schemaDocuments, type generatedKinds, type RecordByKind } from './generated/index.js';
 import { recordKind, type RecordKind } from './kinds.js';
 import { idMatches, expectedRecordId } from './id.js';
 

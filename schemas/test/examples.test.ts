@@ -60,7 +60,7 @@ for (const kind of metricKinds) {
 for (const kind of metricKinds) {
   const [example] = examplesIn(kind);
   test(`${kind} is valid without proc, pid, host and unit`, () => {
-    const { proc: _p, pid: _i, host: _h, unit: _u, ...body } = (example?.value as { body: Record<string, unknown> }).body;
+    const { proc: _p, pid: _i, host: _h, unit: _u, ...body } = (example?.value as { body: Record<string, unknown> } | undefined)?.body ?? {};
     assert.equal(validateRecord({ type: 'metric', body }), { ok: true, kind });
   });
 }

@@ -29,7 +29,7 @@ void scope_ctl_fork_prepare(void)
     /* Bounded: a fork from a signal handler that interrupted a change on this very thread must
      * not hang; the child then takes its chances, as it would without us. */
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    scope_clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 2;
     fork_held = pthread_mutex_timedlock(&lock, &ts) == 0;
 }

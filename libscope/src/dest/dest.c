@@ -37,7 +37,7 @@ __thread bool scope_dest_keeps_fds __attribute__((tls_model("initial-exec")));
 uint64_t scope_dest_mono_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    scope_clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 

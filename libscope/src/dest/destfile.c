@@ -273,7 +273,7 @@ static bool writable(int fd)
         int wait = 100;
         if (stop) {
             struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
+            scope_clock_gettime(CLOCK_MONOTONIC, &ts);
             uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
             if (now >= stop) {
                 errno = ETIMEDOUT;

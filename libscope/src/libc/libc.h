@@ -45,6 +45,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <wchar.h>
 
 /* glibc makes these macros when optimising; the table needs the functions. */
@@ -130,6 +131,19 @@ void scope_subject_gone(void);
 bool scope_subject_readable(void);
 const char *scope_proc(char *buf, size_t cap, const char *rest);
 bool scope_vforked(void);
+/* The clocks, read as clock_gettime reads them (the vDSO: no system call), until the app makes
+ * rdtsc fault in one of its threads (PR_SET_TSC, PR_TSC_SIGSEGV: scope_stamp_off): the vDSO reads the
+ * counter with rdtsc where the kernel's clock stands on it, so from then on, in that thread, any
+ * clock_gettime would kill the app with SIGSEGV. From then on every read is the system call itself
+ * (the faulting thread cannot be told from the others cheaply, and such apps are rare). Every read of
+ * a clock in libscope goes through here. */
+extern _Atomic int scope_tsc_faults;
+static inline __attribute__((always_inline)) int scope_clock_gettime(clockid_t clock, struct timespec *ts)
+{
+    if (__builtin_expect(atomic_load_explicit(&scope_tsc_faults, memory_order_relaxed), 0))
+        return (int)scope_real_syscall(SYS_clock_gettime, clock, ts);
+    return clock_gettime(clock, ts);
+}
 /* CLOCK_REALTIME in ns. */
 uint64_t scope_now_ns(void);
 

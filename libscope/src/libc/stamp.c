@@ -35,6 +35,7 @@
 #endif
 
 SCOPE_HOT_DATA _Atomic int scope_stamp_cycles;
+SCOPE_HOT_DATA _Atomic int scope_tsc_faults;
 
 struct anchor {
     uint64_t tsc, raw_ns, real_ns;
@@ -46,7 +47,7 @@ static double ns_per_tick;
 static uint64_t raw_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
+    scope_clock_gettime(CLOCK_MONOTONIC_RAW, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
@@ -111,6 +112,7 @@ static _Atomic bool off_untold;
 
 void scope_stamp_off(void)
 {
+    atomic_store(&scope_tsc_faults, 1);   /* before the app's call: no clock_gettime of ours reads rdtsc after it */
     if (atomic_exchange(&scope_stamp_cycles, STAMP_NEVER) == STAMP_CYCLES)
         atomic_store(&off_untold, true);
 }

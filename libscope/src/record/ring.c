@@ -139,7 +139,7 @@ void scope_ring_wait(int max_ms)
         return;
     }
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    scope_clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += (long)(max_ms % 1000) * 1000000L;
     ts.tv_sec += max_ms / 1000 + ts.tv_nsec / 1000000000L;
     ts.tv_nsec %= 1000000000L;

@@ -22,7 +22,7 @@ static struct scope_tstat spare;      /* before init, or when the mmap failed */
 SCOPE_HOT uint64_t scope_mono_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    scope_clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 

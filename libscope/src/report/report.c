@@ -65,7 +65,7 @@ pid_t scope_report_tid(void) { return atomic_load(&report_tid); }    /* … and 
 uint64_t scope_rep_mono_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    scope_clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -304,7 +304,7 @@ bool scope_report_start(void)
      * shared table keeps them: they are the thread's). Bounded: a thread that never gets the CPU
      * must not hold up the app's start; its copies then stay, high and close-on-exec. */
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    scope_clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 2;
     while (sem_timedwait(&scope_rep_table_ready, &ts) != 0 && errno == EINTR)
         ;
@@ -353,7 +353,7 @@ static bool request(int bits, int timeout_ms, uint64_t *gen)
     atomic_fetch_or(&scope_rep_req, bits);
     scope_ring_kick();
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
+    scope_clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += timeout_ms / 1000;
     deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
     if (deadline.tv_nsec >= 1000000000L) {

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { commandLine, formatEnvFile, hasStartRecord, ScopeError, writeManifest } from '@scope/core';
+import { commandLine, formatEnvFile, hasStartRecord, writeManifest } from '@scope/core';
 import type { ProcessInfo, ScopePairs, Session } from '@scope/core';
 import { notBuilt, scopeSupervisePath, seenFromOutside } from '@scope/libscope';
 import type { StatusRecord } from './attach.js';

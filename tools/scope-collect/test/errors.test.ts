@@ -101,7 +101,10 @@ test('EPIPE: the reader of stdout goes away (| head -n 1): ends quietly with sta
   sh.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   sh.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let ended = false;
-  const done = new Promise<void>((resolve) => sh.on('close', () => ((ended = true), resolve())));
+  const done = new Promise<void>((resolve) => sh.on('close', () => {
+    ended = true;
+    resolve();
+  }));
   await waitFor(() => /listening on/.test(stderr), 'listening');
   const url = /listening on (\S+)/.exec(stderr)?.[1] as string;
   const sock = await client(url);

@@ -45,7 +45,10 @@ export async function startCollect(args: string[], opts: { listening?: number; c
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   let exited = false;
-  const done = new Promise<number | null>((resolve) => child.on('close', (code) => ((exited = true), resolve(code))));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => {
+    exited = true;
+    resolve(code);
+  }));
   const want = opts.listening ?? args.filter((a) => a === '--listen' || a === '-l').length;
   const listening = () => [...stderr.matchAll(/^scope-collect: listening on (\S+)$/gm)].map((m) => m[1] as string);
   await waitFor(() => listening().length >= want || exited, `scope-collect to listen (stderr: ${stderr})`);

@@ -96,7 +96,7 @@ function dataOf(rec: JsonObject): JsonObject {
 export function withFields(rec: JsonObject, fields: string[]): JsonObject {
   const data = dataOf(rec);
   const reduced: JsonObject = {};
-  for (const f of fields) if (Object.prototype.hasOwnProperty.call(data, f)) reduced[f] = data[f];
+  for (const f of fields) if (Object.hasOwn(data, f)) reduced[f] = data[f];
   return { ...rec, body: { ...bodyOf(rec), data: reduced } };
 }
 
@@ -162,7 +162,7 @@ export function formatEvent(n: number, rec: JsonObject, fields: string[] | undef
     : `${id} ${time} ${proc} ${stPad} ${source.padEnd(9)}`;
   const keys = fields ?? Object.keys(data);
   for (const k of keys) {
-    if (!Object.prototype.hasOwnProperty.call(data, k)) continue;
+    if (!Object.hasOwn(data, k)) continue;
     const key = printable(k);
     out += color ? ` ${dim(key + ':')}${formatValue(data[k])}` : ` ${key}:${formatValue(data[k])}`;
   }

@@ -17,7 +17,7 @@ const scopeJs = fileURLToPath(new URL('../../../scope/bin/scope.js', import.meta
 const BODY = 'hello from the test server\n';
 
 test('scope run -p curl: the flow, its byte counts and its payloads', async () => {
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     res.setHeader('Content-Type', 'text/plain');
     res.end(BODY);
   });

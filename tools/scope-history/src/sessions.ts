@@ -75,12 +75,11 @@ export async function loadSessions(home: string, warn: (message: string) => void
     const dir = join(history, name);
     try {
       await readSession(dir);
-      continue; // written between the two reads: a session that just started, listed next time
     } catch (err) {
       const manifestExists = await stat(join(dir, 'session.json')).then(() => true, () => false);
       if (!manifestExists) {
         const st = await stat(dir).catch(() => null);
-        if (!st || !st.isDirectory() || Date.now() - st.mtimeMs < graceMs) continue;
+        if (!st?.isDirectory() || Date.now() - st.mtimeMs < graceMs) continue;
       }
       bad++;
       warn(`${describeError(err)}; skipped`);

@@ -47,7 +47,7 @@ test('--last N / -n N shows the newest N; --all everything; --running only runni
   // (not a golden file: the PID column is as wide as this test's pid)
   const table = run(bins.history, ['--running', '--pretty'], env).stdout.split('\n');
   assert.is(table.length, 3);
-  assert.match(table[0]!, /^ID  COMMAND  CMDLINE     PID +AGE  DURATION  TOTAL-EVENTS$/);
+  assert.match(table[0]!, /^ID {2}COMMAND {2}CMDLINE {5}PID +AGE {2}DURATION {2}TOTAL-EVENTS$/);
   assert.match(table[1]!, new RegExp(`^5   sleep    sleep 1000  ${process.pid} +45s  running   1$`));
   const both = run(bins.history, ['--all', '--last', '3'], env);
   assert.is(both.status, 2);

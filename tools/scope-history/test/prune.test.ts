@@ -87,7 +87,7 @@ test('on a terminal it asks "Delete N sessions? [y/N]" and deletes only on yes',
   assert.equal(left(home), [1, 2, 3, 4, 5]);
   const yes = onTerminal(['--delete', '2'], home, 'y\n');
   assert.is(yes.status, 0, yes.out);
-  assert.match(yes.out, /  1  ls -l \/tmp  2023-11-14T22:13:20.000Z\n/);
+  assert.match(yes.out, / {2}1 {2}ls -l \/tmp {2}2023-11-14T22:13:20.000Z\n/);
   assert.match(yes.out, 'Delete 2 sessions? [y/N] ');
   assert.match(yes.out, 'scope-prune: deleted session 1 (ls)');
   assert.match(yes.out, 'scope-prune: deleted 2 sessions, 3 left');

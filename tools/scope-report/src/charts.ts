@@ -93,6 +93,7 @@ export function lineChart(title: string, unit: string, series: Series[]): string
 export function histogram(title: string, unit: string, values: number[]): string | null {
   if (values.length === 0) return null;
   const edges: number[] = [];
+  // biome-ignore lint/complexity/useMathMinMax: Math.max(...values) would overflow the stack on a long series
   const max = values.reduce((m, v) => (v > m ? v : m), 0);
   for (let mag = 0.01; mag < max * 10 && edges.length < 40; mag *= 10) for (const m of [1, 2, 5]) edges.push(+(m * mag).toPrecision(2));
   const top = edges.findIndex((e) => e >= max);

@@ -104,7 +104,7 @@ test('diffProfiles: equal profiles, an added peer, a removed file, a changed exe
   const allowed = diffProfiles(profile(), b, parseAllowList('files.written: ["/tmp/**"]\nexecutables.content: ["/usr/bin/*"]', 'a.yml'), { a: 'a', b: 'b' });
   assert.is(allowed.unexpected, 1);
   assert.match(diffText(allowed), /^\+ peers: evil\.example:443$/m);
-  assert.match(diffText(allowed), /^~ executables\.content: \/usr\/bin\/curl: sha256 aa → bb  \(allowed\)$/m);
+  assert.match(diffText(allowed), /^~ executables\.content: \/usr\/bin\/curl: sha256 aa → bb {2}\(allowed\)$/m);
   // files.read is compared only when both have it.
   const reads = diffProfiles(profile({ files: { written: ['/tmp/tmp.*/out'], deleted: [], read: ['/etc/'] } }), profile(), new Map(), { a: 'a', b: 'b' });
   assert.is(reads.changes.length, 0);

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the scripts written here are shell code, whose ${…} are the shell's
 /**
  * `scope completion bash|zsh|fish`: a completion script for `scope` and every `scope-<verb>` command,
  * generated from the tools' own definitions (docs.ts). Verbs after `scope`; each command's options,
