@@ -234,4 +234,3 @@ void scope_exec_handing(int fds[SCOPE_PIN_COUNT], char vars[SCOPE_PIN_COUNT][32]
             vars[i][0] = 0;
         }
 }
-

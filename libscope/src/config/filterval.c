@@ -138,4 +138,3 @@ void scope_filter_free(struct fscopes *fs)
     }
     memset(fs, 0, sizeof *fs);
 }
-

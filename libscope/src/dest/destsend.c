@@ -176,4 +176,3 @@ void scope_dnet_flush(struct scope_dest *d)
         send_stream(d, now);
     d->buffered = n->len;
 }
-

@@ -517,4 +517,3 @@ size_t scope_h1_feed_head(struct scope_h1 *p, const unsigned char *b, size_t m, 
     }
     return k;
 }
-

@@ -207,4 +207,3 @@ void scope_h1_feed(struct scope_h1 *p, const unsigned char *buf, size_t n, size_
     if (total > n)
         feed_gap(p, total - n);
 }
-

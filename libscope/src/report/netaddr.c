@@ -211,4 +211,3 @@ bool scope_net_error(const struct scope_rec *r, struct sbuf *ev, struct sbuf *me
     }
     return true;
 }
-

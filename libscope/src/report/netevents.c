@@ -275,4 +275,3 @@ void scope_net_reset(void)
     scope_netev_http_reset();
     scope_statsd_reset();
 }
-

@@ -169,4 +169,3 @@ void scope_net_summary(struct sbuf *met)
 }
 
 void scope_net_child(void) { scope_stats_net(&last); }
-

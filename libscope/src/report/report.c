@@ -440,4 +440,3 @@ bool scope_report_call(void (*fn)(void *), void *arg, int timeout_ms)
     errno = saved_errno;
     return done;
 }
-

@@ -124,4 +124,3 @@ void scope_rep_final_report(void)
     atomic_store(&scope_rep_finished, 1);
     atomic_store(&scope_hot.active, 0);
 }
-

@@ -122,4 +122,3 @@ void scope_rep_handover(void)
     if (rc)
         scope_log(SCOPE_LOG_ERROR, "no descriptors from scope attach: %s", why);
 }
-

@@ -206,4 +206,3 @@ void scope_rep_came_up(void)
         scope_dest_write_first(&scope_rep_ev_dest, s.p, s.len, 1);
     free(s.p);
 }
-
