@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
 # (package prometheus), collectd (collectd-core, for its statsd plugin), strace, sqlite3 and git for the
-# loss audits (audit*.test.ts), Go (golang-go: go.test.ts, gotls.test.ts build Go programs), a JDK (javatls.test.ts), gdb (crashgdb.test.ts), chromium (report.test.ts), zsh, fish and groff (shells.test.ts). Each installed only
+# loss audits (audit*.test.ts), Go (golang-go: go.test.ts, gotls.test.ts build Go programs), a JDK (javatls.test.ts), gdb (crashgdb.test.ts), chromium (report.test.ts), zsh, fish and groff (shells.test.ts), jq (readme.test.ts). Each installed only
 # when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
@@ -63,4 +63,8 @@ if ! command -v fish >/dev/null; then
 fi
 if ! command -v groff >/dev/null; then
   install groff-base
+fi
+# jq: apps/readme.test.ts runs the README's recipes, which pipe into jq.
+if ! command -v jq >/dev/null; then
+  install jq
 fi
