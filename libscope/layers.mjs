@@ -85,7 +85,7 @@ function nmTable(nm, objects, extra) {
   try {
     out = execFileSync(nm, ['-P', '-A', ...extra, ...objects], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
-    const why = e.code === 'ENOENT' ? `${nm} not found` : (e.stderr?.toString().trim() || e.message);
+    const why = e.code === 'ENOENT' ? `${nm} not found` : e.stderr?.toString().trim() || e.message;
     process.stderr.write(`${NAME}: ${nm} failed over the objects: ${why}\n`);
     process.exit(2);
   }
@@ -100,11 +100,18 @@ function nmTable(nm, objects, extra) {
 }
 
 const STANDALONE = new Set(['proto', 'util']);
-const HOOK_TABLE = 'interpose/hooks.c';   // &name of every wrapper: addresses, not calls
+const HOOK_TABLE = 'interpose/hooks.c'; // &name of every wrapper: addresses, not calls
 const BELOW_WRAPPERS = new Set(['report', 'dest']);
 const ERRTEXT = 'libc/errtext.c';
-const TRANSLATING = { strerror: 'scope_strerror', strerror_r: 'scope_strerror', __xpg_strerror_r: 'scope_strerror',
-  strerror_l: 'scope_strerror', gai_strerror: 'scope_gai_strerror', strsignal: 'a text of its own', perror: 'scope_log with scope_strerror' };
+const TRANSLATING = {
+  strerror: 'scope_strerror',
+  strerror_r: 'scope_strerror',
+  __xpg_strerror_r: 'scope_strerror',
+  strerror_l: 'scope_strerror',
+  gai_strerror: 'scope_gai_strerror',
+  strsignal: 'a text of its own',
+  perror: 'scope_log with scope_strerror',
+};
 const SYS_STAT = { stat: 'scope_sys_stat', lstat: 'scope_sys_lstat', fstat: 'scope_sys_fstat' };
 
 function insteadOfLibc(sym) {
@@ -118,32 +125,32 @@ export function check({ def, allow, nm, objects }) {
   const allowed = allow ? allowList(readText(allow, 'the allow-list')) : new Set();
   const checked = objects.filter((o) => !allowed.has(place(o).src));
 
-  const definedBy = new Map();   // global symbol → object defining it
-  for (const r of nmTable(nm, objects, ['--defined-only']))
-    if (/[A-Z]/.test(r.type) && !definedBy.has(r.sym)) definedBy.set(r.sym, r.file);
+  const definedBy = new Map(); // global symbol → object defining it
+  for (const r of nmTable(nm, objects, ['--defined-only'])) if (/[A-Z]/.test(r.type) && !definedBy.has(r.sym)) definedBy.set(r.sym, r.file);
 
   const problems = [];
   for (const r of checked.length ? nmTable(nm, checked, ['--undefined-only']) : []) {
     const me = place(r.file);
     if (me.src !== HOOK_TABLE && interposed.has(r.sym)) {
-      problems.push(`${me.name}: calls ${r.sym}, an interposed name (interpose/interpose.def: preloaded, our own ` +
-        `wrapper); use ${insteadOfLibc(r.sym)}`);
+      problems.push(`${me.name}: calls ${r.sym}, an interposed name (interpose/interpose.def: preloaded, our own ` + `wrapper); use ${insteadOfLibc(r.sym)}`);
       continue;
     }
     if (me.src !== ERRTEXT && Object.hasOwn(TRANSLATING, r.sym)) {
-      problems.push(`${me.name}: calls ${r.sym}, which translates through gettext and reads the environment ` +
-        `(another thread of the app may be rewriting it); use ${TRANSLATING[r.sym]} (libc/errtext.c)`);
+      problems.push(
+        `${me.name}: calls ${r.sym}, which translates through gettext and reads the environment ` + `(another thread of the app may be rewriting it); use ${TRANSLATING[r.sym]} (libc/errtext.c)`,
+      );
       continue;
     }
     const owner = definedBy.get(r.sym);
-    if (!owner) continue;   // libc, the loader, the sanitizer runtime
+    if (!owner) continue; // libc, the loader, the sanitizer runtime
     const them = place(owner);
     if (STANDALONE.has(me.folder) && !STANDALONE.has(them.folder))
-      problems.push(`${me.name}: uses ${r.sym}, defined in ${them.name}: proto/ and util/ stand on nothing else of ` +
-        `libscope; pass it in as an argument or move it into proto/ or util/`);
+      problems.push(`${me.name}: uses ${r.sym}, defined in ${them.name}: proto/ and util/ stand on nothing else of ` + `libscope; pass it in as an argument or move it into proto/ or util/`);
     else if (BELOW_WRAPPERS.has(me.folder) && them.folder === 'interpose')
-      problems.push(`${me.name}: uses ${r.sym}, defined in ${them.name}: report/ and dest/ stand below the ` +
-        `interposition layer; move ${r.sym} to the subsystem that owns it (libc/, record/, config/) and use it there`);
+      problems.push(
+        `${me.name}: uses ${r.sym}, defined in ${them.name}: report/ and dest/ stand below the ` +
+          `interposition layer; move ${r.sym} to the subsystem that owns it (libc/, record/, config/) and use it there`,
+      );
   }
   return problems;
 }

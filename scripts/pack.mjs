@@ -22,4 +22,8 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out);
 const r = spawnSync('npm', ['pack', '--pack-destination', out, ...published.flatMap((d) => ['-w', d])], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 if (r.status !== 0) process.exit(r.status ?? 1);
-console.log(readdirSync(out).map((f) => `pack/${f}`).join('\n'));
+console.log(
+  readdirSync(out)
+    .map((f) => `pack/${f}`)
+    .join('\n'),
+);

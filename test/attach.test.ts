@@ -132,14 +132,21 @@ test('attach to a python3 http.server: events only for what it does after the at
     assert.equal(JSON.parse(readFileSync(join(session, 'session.json'), 'utf8')).pid, server.pid);
     assert.equal(psRow(env, server.pid)?.['scoped'], true);
     assert.equal(psRow(env, server.pid)?.['mode'], 'attach');
-    assert.equal(confFiles(server.pid).filter((f) => !confsBefore.includes(f)), [], 'the config file was removed');
+    assert.equal(
+      confFiles(server.pid).filter((f) => !confsBefore.includes(f)),
+      [],
+      'the config file was removed',
+    );
 
     assert.equal(await get(port, '/after.txt'), { status: 200, body: 'after\n' });
     await waitForEvent(session, isHttp('/after.txt'));
     await waitForEvent(session, (r) => r['type'] === 'evt' && r['body'].source === 'fs.open' && String(r['body'].data.file).endsWith('/after.txt'));
     const evs = eventsOf(session);
     assert.ok(evs[0]?.['info']?.process?.pid === server.pid, 'the process-start record comes first');
-    assert.not.ok(evs.some((r) => JSON.stringify(r).includes('before.txt')), 'nothing from before the attach');
+    assert.not.ok(
+      evs.some((r) => JSON.stringify(r).includes('before.txt')),
+      'nothing from before the attach',
+    );
 
     const detached = scope(['detach', String(server.pid)], env);
     assert.is(detached.status, 0, detached.stderr);
@@ -147,7 +154,10 @@ test('attach to a python3 http.server: events only for what it does after the at
     assert.equal(psRow(env, server.pid)?.['scoped'], false);
     assert.equal(await get(port, '/detached.txt'), { status: 200, body: 'detached\n' });
     await sleep(1500);
-    assert.not.ok(eventsOf(session).some((r) => JSON.stringify(r).includes('detached.txt')), 'no events after detach');
+    assert.not.ok(
+      eventsOf(session).some((r) => JSON.stringify(r).includes('detached.txt')),
+      'no events after detach',
+    );
 
     const again = scope(['attach', String(server.pid)], env);
     assert.is(again.status, 0, again.stderr);
@@ -184,8 +194,13 @@ function uniquelyNamed(name: string): string {
  * Test program `name` started, `ready` awaited in its output, `before` run, scope attached (status
  * 0), then `after`; the program is stopped at the end whatever happened.
  */
-async function attachedRun(name: string, args: string[], ready: RegExp, steps: { before?: (p: Program) => Promise<void>; after: (p: Program) => Promise<void> },
-  options: { stdin?: 'pipe' | 'ignore' } = {}): Promise<void> {
+async function attachedRun(
+  name: string,
+  args: string[],
+  ready: RegExp,
+  steps: { before?: (p: Program) => Promise<void>; after: (p: Program) => Promise<void> },
+  options: { stdin?: 'pipe' | 'ignore' } = {},
+): Promise<void> {
   const env = envFor(newHome());
   const p = new Program(prog(name), args, options);
   try {
@@ -200,28 +215,35 @@ async function attachedRun(name: string, args: string[], ready: RegExp, steps: {
 }
 
 test('attach to a process blocked in read(): it goes on echoing', async () => {
-  await attachedRun('attach_read', [], /ready/, {
-    before: async (p) => {
-      p.child.stdin?.write('one\n');
-      await p.waitFor(/echo: one/);
+  await attachedRun(
+    'attach_read',
+    [],
+    /ready/,
+    {
+      before: async (p) => {
+        p.child.stdin?.write('one\n');
+        await p.waitFor(/echo: one/);
+      },
+      after: async (p) => {
+        p.child.stdin?.write('two\n');
+        await p.waitFor(/echo: two/);
+        assert.is(p.state() === 'gone', false);
+      },
     },
-    after: async (p) => {
-      p.child.stdin?.write('two\n');
-      await p.waitFor(/echo: two/);
-      assert.is(p.state() === 'gone', false);
-    },
-  }, { stdin: 'pipe' });
+    { stdin: 'pipe' },
+  );
 });
 
 test('attach to a process blocked in accept(): the next connection is served', async () => {
   const port = await freePort('tcp');
-  const hello = () => new Promise<string>((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    let got = '';
-    s.on('data', (c) => (got += c.toString()));
-    s.on('end', () => resolve(got));
-    s.on('error', reject);
-  });
+  const hello = () =>
+    new Promise<string>((resolve, reject) => {
+      const s = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('data', (c) => (got += c.toString()));
+      s.on('end', () => resolve(got));
+      s.on('error', reject);
+    });
   await attachedRun('attach_accept', [String(port)], /ready/, {
     before: async () => assert.is(await hello(), 'hello 1\n'),
     after: async () => assert.is(await hello(), 'hello 2\n'),
@@ -324,7 +346,10 @@ test('root attaches to a process running as nobody: its fs events reach the sess
     await waitForEvent(session, isRead);
     assert.equal(eventsOf(session)[0]?.['info']?.process?.uid, 65534, 'its process-start record comes first');
     // The handed descriptors live in libscope's reporting thread, not in the app's table.
-    assert.not.ok(fdTargets(p.pid).some((t) => t.startsWith(session)), fdTargets(p.pid).join(' '));
+    assert.not.ok(
+      fdTargets(p.pid).some((t) => t.startsWith(session)),
+      fdTargets(p.pid).join(' '),
+    );
 
     assert.is(scope(['detach', String(p.pid)], env).status, 0);
     const again = scope(['attach', String(p.pid)], env);
@@ -339,7 +364,7 @@ test('root attaches to a process running as nobody: its fs events reach the sess
   }
 });
 
-test('root attaches to a nobody process that forks a reader each time: the children\'s fs events reach the root-only session too', async () => {
+test("root attaches to a nobody process that forks a reader each time: the children's fs events reach the root-only session too", async () => {
   assert.is(process.getuid?.(), 0, 'this test needs root: it attaches to a process of another user');
   const env = envFor(newHome());
   const p = new Program('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', prog('attach_fsloop'), '/etc/hostname', 'fork']);
@@ -348,12 +373,14 @@ test('root attaches to a nobody process that forks a reader each time: the child
     const r = scope(['attach', String(p.pid)], env);
     assert.is(r.status, 0, r.stderr);
     const session = statusRecord(r)['session'] as string;
-    const childRead = (e: Rec) => e['type'] === 'evt' && e['body'].source === 'fs.open' && e['body'].data.file === '/etc/hostname' &&
-      e['body'].pid !== p.pid;
+    const childRead = (e: Rec) => e['type'] === 'evt' && e['body'].source === 'fs.open' && e['body'].data.file === '/etc/hostname' && e['body'].pid !== p.pid;
     await waitForEvent(session, childRead);
     const child = eventsOf(session).find(childRead);
-    assert.is(eventsOf(session).find((e) => e['info']?.process?.pid === child?.['body'].pid)?.['info']?.process?.ppid, p.pid,
-      'a forked child of the attached process, with its own process-start record');
+    assert.is(
+      eventsOf(session).find((e) => e['info']?.process?.pid === child?.['body'].pid)?.['info']?.process?.ppid,
+      p.pid,
+      'a forked child of the attached process, with its own process-start record',
+    );
     assert.is(statSync(session).mode & 0o777, 0o700);
     assert.is(scope(['detach', String(p.pid)], env).status, 0);
   } finally {
@@ -432,7 +459,11 @@ test('another user cannot inspect, update or detach a root-owned scoped process;
   try {
     await p.waitFor(/tick 1\n/);
     assert.is(scope(['attach', String(p.pid)], env).status, 0);
-    for (const verb of [['inspect', '--json'], ['update', '-e', 'file:///tmp/x.json'], ['detach', '--json']]) {
+    for (const verb of [
+      ['inspect', '--json'],
+      ['update', '-e', 'file:///tmp/x.json'],
+      ['detach', '--json'],
+    ]) {
       const r = scope([...verb, String(p.pid)], theirEnv, USER);
       assert.is(r.status, 1, `${verb[0]}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout + r.stderr, /permission denied/, `${verb[0]}: ${r.stdout}${r.stderr}`);
@@ -510,7 +541,7 @@ while time.time() < end:
 print("made", made, flush=True)
 `;
 
-test('another user squatting @scope/<pid> and flooding the real socket: root\'s tools talk only to the process itself, never to the squatter, and are not starved', async () => {
+test("another user squatting @scope/<pid> and flooding the real socket: root's tools talk only to the process itself, never to the squatter, and are not starved", async () => {
   assert.is(process.getuid?.(), 0, 'this test needs root (runuser, attach to a process started here)');
   if (spawnSync('id', [USER]).status !== 0) {
     const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', USER], { encoding: 'utf8' });
@@ -602,8 +633,11 @@ test('attach to a node https server: its TLS requests from then on, through SSL_
   const home = newHome();
   const env = envFor(home);
   const dir = tempDir('scope-attach-tls-');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+  const made = spawnSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+    { encoding: 'utf8' },
+  );
   assert.is(made.status, 0, `openssl req (the libscope suite's TLS tests need it too): ${made.stderr}`);
   const ca = readFileSync(join(dir, 'cert.pem'));
   const script = `const https = require('https'), fs = require('fs');
@@ -611,15 +645,16 @@ const srv = https.createServer({ key: fs.readFileSync(${JSON.stringify(join(dir,
   (q, res) => res.end('node tls ' + q.url + '\\n'));
 srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));`;
   const p = new Program(process.execPath, ['-e', script]);
-  const fetch = (port: number, path: string) => new Promise<string>((resolve, reject) => {
-    const q = httpsRequest({ host: '127.0.0.1', port, path, ca, agent: false }, (res) => {
-      let b = '';
-      res.on('data', (c: Buffer) => (b += c.toString()));
-      res.on('end', () => resolve(b));
+  const fetch = (port: number, path: string) =>
+    new Promise<string>((resolve, reject) => {
+      const q = httpsRequest({ host: '127.0.0.1', port, path, ca, agent: false }, (res) => {
+        let b = '';
+        res.on('data', (c: Buffer) => (b += c.toString()));
+        res.on('end', () => resolve(b));
+      });
+      q.on('error', reject);
+      q.end();
     });
-    q.on('error', reject);
-    q.end();
-  });
   try {
     const port = Number((await p.waitFor(/port (\d+)\n/))[1]);
     assert.is(await fetch(port, '/before'), 'node tls /before\n');
@@ -634,7 +669,15 @@ srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));`;
     readSync(efd, head, 0, 18, 0);
     closeSync(efd);
     const pie = head.readUInt16LE(16) === 3;
-    const base = pie ? parseInt(readFileSync(`/proc/${p.pid}/maps`, 'utf8').split('\n').find((l) => l.endsWith(exe) && / 00000000 /.test(l))!.split('-')[0]!, 16) : 0;
+    const base = pie
+      ? parseInt(
+          readFileSync(`/proc/${p.pid}/maps`, 'utf8')
+            .split('\n')
+            .find((l) => l.endsWith(exe) && / 00000000 /.test(l))!
+            .split('-')[0]!,
+          16,
+        )
+      : 0;
     const code = () => {
       const fd = openSync(`/proc/${p.pid}/mem`, 'r');
       try {
@@ -652,14 +695,19 @@ srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));`;
     assert.is(await fetch(port, '/during'), 'node tls /during\n');
     const seen = await waitForEvent(dirOf, isHttp('/during'));
     assert.is(seen['body'].data.http_scheme, 'https');
-    if (own) assert.is(code().slice(0, 2), 'e9', 'SSL_read starts with the hook\'s jmp');
+    if (own) assert.is(code().slice(0, 2), 'e9', "SSL_read starts with the hook's jmp");
     const d = scope(['detach', String(p.pid)], env);
     assert.is(d.status, 0, d.stderr);
     if (own) assert.is(code(), before, 'and is as it was after the detach');
     assert.is(await fetch(port, '/after'), 'node tls /after\n', 'it serves on after the detach');
     await sleep(500);
-    assert.equal(eventsOf(dirOf).filter((e) => e['body']?.source === 'http.req').map((e) => e['body'].data.http_target), ['/during'],
-      'the request during the attach only');
+    assert.equal(
+      eventsOf(dirOf)
+        .filter((e) => e['body']?.source === 'http.req')
+        .map((e) => e['body'].data.http_target),
+      ['/during'],
+      'the request during the attach only',
+    );
   } finally {
     p.stop();
   }
@@ -689,7 +737,11 @@ test('attach to a running static program with threads: followed from outside, it
     assert.ok(seen.length >= 10, `its threads' opens: ${seen.length}`);
     assert.ok(seen.every((e) => e['body'].pid === p.pid && e['body'].proc === 'static_loop' && e['body'].data.op === 'openat'));
     const starts = parseLines(readFileSync(events, 'utf8')).filter((e) => e['format'] === 'ndjson');
-    assert.equal(starts.map((e) => e['info'].process.pid), [p.pid], 'one process-start record, its own');
+    assert.equal(
+      starts.map((e) => e['info'].process.pid),
+      [p.pid],
+      'one process-start record, its own',
+    );
     const ticks = Number(/tick (\d+)\n$/.exec(p.out)?.[1]);
     await p.waitFor(new RegExp(`tick ${ticks + 3}\n`));
 
@@ -766,7 +818,11 @@ test('refusals: no such pid, a program already followed from outside, already sc
     const r = scope(['attach', '--librarypath', join(work, 'libscope.so'), String(d.pid)], env);
     assert.is(r.status, 1);
     assert.match(r.stderr, new RegExp(`pid ${d.pid} exited while scope was attaching`));
-    assert.equal(confFiles(d.pid).filter((f) => !confsBefore.includes(f)), [], 'its config file was removed though the target is gone');
+    assert.equal(
+      confFiles(d.pid).filter((f) => !confsBefore.includes(f)),
+      [],
+      'its config file was removed though the target is gone',
+    );
     await sleep(100);
     assert.ok(d.child.exitCode === 7 || d.state() === 'gone' || d.state() === 'Z', `state ${d.state()}`);
   } finally {

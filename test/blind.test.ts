@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { testProgramDir } from '@scope/libscope';
 import { assertValidSession, envFor, events, newHome, readLast, runBin, scopeRunBin, startRecords } from './lib/harness.js';
 
-const FOLLOWED_GO = ', followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
+const FOLLOWED_GO =
+  ', followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
 
 test('a program marked as Go (a C fixture with the .go.buildinfo section go build leaves): followed from outside, one notice in session.json and on stderr', async () => {
   const home = newHome();
@@ -21,9 +22,16 @@ test('a program marked as Go (a C fixture with the .go.buildinfo section go buil
   const { session, events: evs } = await readLast(home);
   assert.equal(session.manifest.notices, [says]);
   // its own libscope stays out (SCOPE_SUPERVISED): one start record, the supervisor's helper's
-  assert.equal(startRecords(evs).map((s) => [s['info'].process.pid, s['info'].process.procname]), [[session.manifest.pid, 'gobuildinfo']]);
+  assert.equal(
+    startRecords(evs).map((s) => [s['info'].process.pid, s['info'].process.procname]),
+    [[session.manifest.pid, 'gobuildinfo']],
+  );
   const opens = events(evs, 'fs.open').filter((e) => e['body'].data.file === '/etc/hostname');
-  assert.equal(opens.map((e) => e['body'].data.op), ['openat'], 'its open, seen from outside (the system call)');
+  assert.equal(
+    opens.map((e) => e['body'].data.op),
+    ['openat'],
+    'its open, seen from outside (the system call)',
+  );
   await assertValidSession(session);
 });
 
@@ -36,8 +44,14 @@ test('a static executable run by a scoped sh -c: followed from outside, recorded
   assert.is(r.stderr, '', 'nothing went unseen');
   const { session, events: evs } = await readLast(home);
   assert.equal(session.manifest.notices, []);
-  assert.ok(startRecords(evs).some((s) => s['info'].process.procname === 'static_hello'), 'its process-start record');
-  assert.ok(events(evs, 'fs.open').some((e) => e['body'].data.file === '/etc/hostname'), 'the shell itself is still recorded');
+  assert.ok(
+    startRecords(evs).some((s) => s['info'].process.procname === 'static_hello'),
+    'its process-start record',
+  );
+  assert.ok(
+    events(evs, 'fs.open').some((e) => e['body'].data.file === '/etc/hostname'),
+    'the shell itself is still recorded',
+  );
   await assertValidSession(session);
 });
 

@@ -15,7 +15,7 @@ import { coreShows } from '@scope/core/testing';
 
 /** The shell's view of how a command ended: its code, or 128+N for signal N. */
 function shellStatus(r: { status: number | null; signal: NodeJS.Signals | null }): number {
-  if (r.signal) return 128 + (({ SIGSEGV: 11, SIGABRT: 6, SIGFPE: 8, SIGILL: 4, SIGBUS: 7 }) as Record<string, number>)[r.signal]!;
+  if (r.signal) return 128 + ({ SIGSEGV: 11, SIGABRT: 6, SIGFPE: 8, SIGILL: 4, SIGBUS: 7 } as Record<string, number>)[r.signal]!;
   return r.status ?? -1;
 }
 
@@ -46,10 +46,10 @@ for (const c of cases) {
     assert.match(info, /^pid: \d+$/m);
     assert.match(readFileSync(join(crash, 'config'), 'utf8'), /^SCOPE_SNAPSHOT_COREDUMP=true$/m);
     assert.match(readFileSync(join(crash, 'backtrace'), 'utf8'), new RegExp(`\\b${c.fn}\\b`));
-    const own = coreShows(file, join(crash, 'core'), c.fn);   // read here, gdb or not
+    const own = coreShows(file, join(crash, 'core'), c.fn); // read here, gdb or not
     assert.ok(own.ok, own.why);
     const gdb = spawnSync('gdb', ['-batch', '-ex', 'bt', file, join(crash, 'core')], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LANG: 'C' } });
-    if (!gdb.error) assert.match(gdb.stdout, new RegExp(`\\b${c.fn}\\b`), gdb.stdout + gdb.stderr);   // and by gdb, where installed
+    if (!gdb.error) assert.match(gdb.stdout, new RegExp(`\\b${c.fn}\\b`), gdb.stdout + gdb.stderr); // and by gdb, where installed
   });
 }
 

@@ -22,44 +22,69 @@ function workload(port: number): { dir: string; script: string } {
   const dir = tempDir('scope-parity-');
   writeFileSync(join(dir, 'hello.txt'), 'hello from the parity test\n');
   const script = join(dir, 'work.sh');
-  writeFileSync(script, [
-    'set -e',
-    `cd ${dir}`,
-    'rm -f ready',
-    'mkfifo ready',
-    // A server that answers exactly the two requests below and exits on its own, so its last
-    // records are flushed at exit (a killed process may not get to write what it still holds).
-    `python3 -u -c "import functools, http.server as h; s = h.HTTPServer(('127.0.0.1', ${port}), functools.partial(h.SimpleHTTPRequestHandler, directory='${dir}')); print('ready'); [s.handle_request() for _ in range(2)]" > ready 2>/dev/null &`,
-    'srv=$!',
-    'read line < ready',
-    `curl -s --noproxy '*' -o /dev/null http://127.0.0.1:${port}/hello.txt`,
-    `curl -s --noproxy '*' -o /dev/null http://127.0.0.1:${port}/missing.txt`,
-    'wait $srv',
-    'ls . > /dev/null',
-    'cat hello.txt > /dev/null',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    script,
+    [
+      'set -e',
+      `cd ${dir}`,
+      'rm -f ready',
+      'mkfifo ready',
+      // A server that answers exactly the two requests below and exits on its own, so its last
+      // records are flushed at exit (a killed process may not get to write what it still holds).
+      `python3 -u -c "import functools, http.server as h; s = h.HTTPServer(('127.0.0.1', ${port}), functools.partial(h.SimpleHTTPRequestHandler, directory='${dir}')); print('ready'); [s.handle_request() for _ in range(2)]" > ready 2>/dev/null &`,
+      'srv=$!',
+      'read line < ready',
+      `curl -s --noproxy '*' -o /dev/null http://127.0.0.1:${port}/hello.txt`,
+      `curl -s --noproxy '*' -o /dev/null http://127.0.0.1:${port}/missing.txt`,
+      'wait $srv',
+      'ls . > /dev/null',
+      'cat hello.txt > /dev/null',
+      '',
+    ].join('\n'),
+  );
   return { dir, script };
 }
 
 /** What stays the same between two runs of the workload. */
 function stable(r: Rec): string {
-  const top = r['matchedScopes'] !== undefined ? r : r['body'] ?? {};
+  const top = r['matchedScopes'] !== undefined ? r : (r['body'] ?? {});
   const scopes = `${top['matchedScopes'] ?? '-'} ${JSON.stringify(top['matchedPolicies'] ?? [])}`;
   if (r['info']?.process) return `start ${r['info'].process.procname} ${r['info'].process.exe ?? ''} ${scopes}`;
   const b = r['body'];
   const d = b.data ?? {};
   const keep = ['file', 'op', 'http_method', 'http_target', 'http_status_code', 'errno_name', 'net_transport', 'net_protocol', 'message', 'domain'];
-  const data = keep.filter((k) => d[k] !== undefined).map((k) => `${k}=${typeof d[k] === 'string' ? d[k].replace(/\d{4,}/g, 'N') : d[k]}`).join(' ');
+  const data = keep
+    .filter((k) => d[k] !== undefined)
+    .map((k) => `${k}=${typeof d[k] === 'string' ? d[k].replace(/\d{4,}/g, 'N') : d[k]}`)
+    .join(' ');
   return `${b.source} ${b.proc} ${data} ${scopes}`;
 }
 
 const FILTERS = [
-  '-f', '1:event=start.msg', '-f', '1:comm=ls,cat',
-  '-f', '2:comm=curl', '-f', '2:event=http.*',
-  '-f', '3:event=http.resp', '-f', '3:http.resp.data.http_status_code>=400',
-  '-f', '9:comm=sh', '-f', '9:follow', '-f', '9:event=fs.open', '-f', '9:fs.open.data.file=/tmp/scope-parity-*',
-  '-f', '64:event=http.req', '-f', '64:not-container',
+  '-f',
+  '1:event=start.msg',
+  '-f',
+  '1:comm=ls,cat',
+  '-f',
+  '2:comm=curl',
+  '-f',
+  '2:event=http.*',
+  '-f',
+  '3:event=http.resp',
+  '-f',
+  '3:http.resp.data.http_status_code>=400',
+  '-f',
+  '9:comm=sh',
+  '-f',
+  '9:follow',
+  '-f',
+  '9:event=fs.open',
+  '-f',
+  '9:fs.open.data.file=/tmp/scope-parity-*',
+  '-f',
+  '64:event=http.req',
+  '-f',
+  '64:not-container',
 ];
 
 test('scope run -f gives the same records and matchedScopes as scope run | scope filter', async () => {
@@ -67,8 +92,11 @@ test('scope run -f gives the same records and matchedScopes as scope run | scope
   const { script } = workload(port);
 
   const home1 = newHome();
-  const streamed = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${scopeBin} run -- sh ${script} | node ${filterBin} ${FILTERS.map((f) => `'${f}'`).join(' ')}`],
-    { env: envFor(home1), encoding: 'utf8', timeout: 60_000 });
+  const streamed = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${scopeBin} run -- sh ${script} | node ${filterBin} ${FILTERS.map((f) => `'${f}'`).join(' ')}`], {
+    env: envFor(home1),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.is(streamed.status, 0, streamed.stderr);
   const streamedRecords = parseLines(streamed.stdout);
   // What scope filter wrote (matchedScopes and all) is what schemas/ allows.
@@ -85,7 +113,10 @@ test('scope run -f gives the same records and matchedScopes as scope run | scope
   await assertValidSession(session);
   const viaLib = events.filter((r) => r['type'] === 'evt' || r['matchedScopes'] !== undefined);
 
-  const a = viaStream.filter((r) => r['type'] === 'evt' || r['matchedScopes'] !== undefined).map(stable).sort();
+  const a = viaStream
+    .filter((r) => r['type'] === 'evt' || r['matchedScopes'] !== undefined)
+    .map(stable)
+    .sort();
   const b = viaLib.map(stable).sort();
   assert.equal(b, a);
 
@@ -114,7 +145,10 @@ test('a process excluded by comm makes no events at all (its start record and me
   assert.equal([...procs], ['curl']);
   const started = new Set(events.filter((r) => r['info']?.process).map((r) => r['info'].process.procname));
   for (const p of ['sh', 'python3', 'ls', 'cat', 'curl']) assert.ok(started.has(p), `start record of ${p}: ${[...started]}`);
-  assert.ok(metrics.some((m) => m['body']?.proc === 'ls'), 'ls still reports metrics');
+  assert.ok(
+    metrics.some((m) => m['body']?.proc === 'ls'),
+    'ls still reports metrics',
+  );
   const env = readFileSync(join(session.dir, 'scope.env'), 'utf8');
   assert.match(env, /^SCOPE_FILTER=1:comm=curl$/m);
 });

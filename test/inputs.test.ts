@@ -28,12 +28,17 @@ function sh(line: string): { status: number | null; stdout: string; stderr: stri
     ['scope-filter', bin('scope-filter')],
     ['scope-report', bin('scope-report')],
     ['scope-export', bin('scope-export')],
-  ].map(([name, file]) => `${name}() { '${process.execPath}' '${file}' "$@"; }`).join('\n');
+  ]
+    .map(([name, file]) => `${name}() { '${process.execPath}' '${file}' "$@"; }`)
+    .join('\n');
   const r = spawnSync('bash', ['-c', `${fns}\n${line}`], { env: { ...env, S: session, E: events, M: metrics }, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const opens = (text: string) => parseLines(text).filter((r) => r['body']?.['source'] === 'fs.open').map((r) => r['body']['data']['file']);
+const opens = (text: string) =>
+  parseLines(text)
+    .filter((r) => r['body']?.['source'] === 'fs.open')
+    .map((r) => r['body']['data']['file']);
 
 test('the session was made', () => {
   assert.is(made.status, 0, String(made.stderr));
@@ -57,10 +62,10 @@ test('every reading tool takes a file or a session directory', () => {
   assert.is(m.status, 0, m.stderr);
   assert.ok(parseLines(m.stdout).length > 0 && parseLines(m.stdout).every((r) => r['body']['_metric'] === 'proc.fd'));
   assert.equal(sh('scope-metrics --json -m proc.fd "$S"').stdout, m.stdout);
-  const f = sh("scope-filter --json -f 'event=fs.open' \"$E\"");
+  const f = sh('scope-filter --json -f \'event=fs.open\' "$E"');
   assert.is(f.status, 0, f.stderr);
   assert.ok(opens(f.stdout).includes('/etc/hostname'));
-  assert.equal(sh("scope-filter --json -f 'event=fs.open' \"$S\"").stdout, f.stdout);
+  assert.equal(sh('scope-filter --json -f \'event=fs.open\' "$S"').stdout, f.stdout);
   const fl = sh('scope-flows --json "$S"');
   assert.is(fl.status, 0, fl.stderr);
   const r = sh('scope-report --json "$E"');
@@ -69,8 +74,14 @@ test('every reading tool takes a file or a session directory', () => {
 });
 
 test('stdin is left alone when an input is named: a while-read loop sees all its lines', () => {
-  for (const cmd of ['scope-events "$S" >/dev/null', 'scope-events --session "$S" >/dev/null', 'scope-metrics "$M" >/dev/null',
-    "scope-filter -f 'event=fs.open' \"$E\" >/dev/null", 'scope-flows "$S" >/dev/null', 'scope-report "$S" >/dev/null']) {
+  for (const cmd of [
+    'scope-events "$S" >/dev/null',
+    'scope-events --session "$S" >/dev/null',
+    'scope-metrics "$M" >/dev/null',
+    'scope-filter -f \'event=fs.open\' "$E" >/dev/null',
+    'scope-flows "$S" >/dev/null',
+    'scope-report "$S" >/dev/null',
+  ]) {
     const r = sh(`printf 'one\\ntwo\\nthree\\n' | while read -r line; do echo "got $line"; ${cmd}; done`);
     assert.is(r.stdout, 'got one\ngot two\ngot three\n', `${cmd}: ${r.stderr}`);
   }

@@ -32,9 +32,7 @@ function published(): { dir: string; manifest: Record<string, any> }[] {
     if (w.endsWith('/*')) for (const d of readdirSync(join(repoRoot, w.slice(0, -2))).sort()) dirs.push(join(repoRoot, w.slice(0, -2), d));
     else dirs.push(join(repoRoot, w));
   }
-  return dirs
-    .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, any> }))
-    .filter((p) => p.manifest['private'] !== true);
+  return dirs.map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, any> })).filter((p) => p.manifest['private'] !== true);
 }
 
 /** The environment of this process without what `npm test` set for its own scripts, nor SCOPE_*. */
@@ -136,7 +134,10 @@ test('every published package packs with what it needs and nothing of its tests'
   for (const [name, t] of tarballs) {
     const files = (t as any).files as string[];
     assert.ok(files.includes('package.json'), name);
-    assert.not.ok(files.some((f) => /(^|\/)(test|fuzz)\//.test(f) && !f.startsWith('src/')), `${name} ships tests: ${files.filter((f) => /test\//.test(f)).join(' ')}`);
+    assert.not.ok(
+      files.some((f) => /(^|\/)(test|fuzz)\//.test(f) && !f.startsWith('src/')),
+      `${name} ships tests: ${files.filter((f) => /test\//.test(f)).join(' ')}`,
+    );
     const bins = Object.values((t.manifest['bin'] ?? {}) as Record<string, string>).map((b) => b.replace(/^\.\//, ''));
     for (const b of bins) assert.ok(files.includes(b), `${name}: bin ${b} not packed`);
     if (t.manifest['main']) assert.ok(files.includes(String(t.manifest['main']).replace(/^\.\//, '')), `${name}: main ${t.manifest['main']} not packed`);
@@ -184,8 +185,14 @@ test('the installed scope runs a command with the installed libscope', () => {
   const manifest = JSON.parse(readFileSync(join(dir, 'session.json'), 'utf8')) as Record<string, any>;
   assert.is(manifest['scopeVersion'], version);
   const events = parseLines(readFileSync(join(dir, 'events.json'), 'utf8'));
-  assert.ok(events.some((e) => e['body']?.['source'] === 'fs.open' && e['body']['data']['file'] === '/etc/hostname'), 'fs.open of /etc/hostname');
-  assert.ok(events.some((e) => e['info']?.['process']?.['libscopever'] === version), 'libscope says its version');
+  assert.ok(
+    events.some((e) => e['body']?.['source'] === 'fs.open' && e['body']['data']['file'] === '/etc/hostname'),
+    'fs.open of /etc/hostname',
+  );
+  assert.ok(
+    events.some((e) => e['info']?.['process']?.['libscopever'] === version),
+    'libscope says its version',
+  );
   // the library preloaded is the installed package's, not this checkout's
   const preload = run(bin('scope'), ['run', '--no-stream', '--', 'sh', '-c', 'echo "$LD_PRELOAD"'], { env });
   assert.is(preload.status, 0, preload.stderr);
@@ -199,8 +206,14 @@ test('the installed scope-run streams into the installed scope-events', () => {
   assert.is(r.status, 0, r.stderr);
   const lines = parseLines(r.stdout);
   assert.ok(lines.length > 0, 'some fs.open events');
-  assert.ok(lines.every((e) => e['body']['source'] === 'fs.open'), r.stdout);
-  assert.ok(lines.some((e) => e['body']['data']['file'] === '/etc/hostname'), r.stdout);
+  assert.ok(
+    lines.every((e) => e['body']['source'] === 'fs.open'),
+    r.stdout,
+  );
+  assert.ok(
+    lines.some((e) => e['body']['data']['file'] === '/etc/hostname'),
+    r.stdout,
+  );
 });
 
 test('the installed scope attaches to a running process and detaches', async () => {
@@ -234,9 +247,15 @@ test('the installed scope attaches to a running process and detaches', async () 
 });
 
 test('libscope is built from the package sources where no prebuilt binaries fit, or says what is missing', () => {
-  const lib = dirname(dirname(dirname(run(process.execPath, ['-e', 'console.log(require.resolve("@scope/libscope"))'], {
-    cwd: join(prefix, 'lib', 'node_modules', '@scope', 'scope'),
-  }).stdout.trim())));
+  const lib = dirname(
+    dirname(
+      dirname(
+        run(process.execPath, ['-e', 'console.log(require.resolve("@scope/libscope"))'], {
+          cwd: join(prefix, 'lib', 'node_modules', '@scope', 'scope'),
+        }).stdout.trim(),
+      ),
+    ),
+  );
   assert.ok(existsSync(join(lib, 'prebuilds')), lib);
   renameSync(join(lib, 'prebuilds'), join(lib, 'prebuilds.away'));
   // without binaries: a run says what to do, and fails

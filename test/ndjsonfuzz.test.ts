@@ -10,7 +10,9 @@ import { TOOLS, check, fixtureLines, makeInput, parseInput, prng } from './lib/n
 
 const REGRESS = fileURLToPath(new URL('../fuzz/regress/', import.meta.url));
 
-for (const file of readdirSync(REGRESS).filter((f) => f.endsWith('.ndjson')).sort()) {
+for (const file of readdirSync(REGRESS)
+  .filter((f) => f.endsWith('.ndjson'))
+  .sort()) {
   test(`regression ${file}: every line passed or reported, by both tools`, async () => {
     const input = parseInput(readFileSync(join(REGRESS, file)));
     for (const tool of TOOLS) {
@@ -31,9 +33,12 @@ test('a regression input with a broken line in the middle: the broken line is re
 
 test('the harness fails when the outcome breaks the contract: a record expected out that was reported', async () => {
   const input = parseInput(readFileSync(join(REGRESS, 'filter-broken-data.ndjson')));
-  input.how = input.how.map(() => '');   // claim every line is a fixture record, the broken one too
+  input.how = input.how.map(() => ''); // claim every line is a fixture record, the broken one too
   const out = await check(TOOLS[1]!, input, prng(1));
-  assert.ok(out.problems.some((p) => p.includes('line 2 (a fixture record) did not come out')), out.problems.join('\n'));
+  assert.ok(
+    out.problems.some((p) => p.includes('line 2 (a fixture record) did not come out')),
+    out.problems.join('\n'),
+  );
 });
 
 test('a short seeded run (no line of megabytes): no problem in either tool', async () => {

@@ -35,8 +35,14 @@ for (const flag of ['-p', '--payloads']) {
       assert.is(ran.stdout, 'you asked for /e2e\n');
       const { session, events: ev } = await readLast(home);
       await assertValidSession(session);
-      assert.equal(events(ev, 'http.req').map((e) => e.body.data.http_target), ['/e2e']);
-      assert.equal(events(ev, 'http.resp').map((e) => e.body.data.http_status_code), [200]);
+      assert.equal(
+        events(ev, 'http.req').map((e) => e.body.data.http_target),
+        ['/e2e'],
+      );
+      assert.equal(
+        events(ev, 'http.resp').map((e) => e.body.data.http_status_code),
+        [200],
+      );
       const local = events(ev, 'net.open')[0]?.body.data.net_host_port;
       const files = readdirSync(session.paths.payloads).sort();
       const pid = events(ev, 'net.open')[0]?.body.pid;

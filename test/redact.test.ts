@@ -48,12 +48,7 @@ test('what the rules catch, and what they leave', () => {
   const out = SAMPLES.map((a) => redactArgs(a));
   assert.equal(out[0], ['-s', '-H', `Authorization: ${REDACTED}`, '-H', 'Accept: text/plain', '-H', `X-Api-Key: ${REDACTED}`]);
   assert.equal(out[1], [`--password=${REDACTED}`, '--user=bob', '--token', REDACTED, '--verbose', '--api-key', '--next', 'plain']);
-  assert.equal(out[2], [
-    `https://alice:${REDACTED}@example.com/x?y=1`,
-    'ftp://anon@host/',
-    `http://h/p?access_token=${REDACTED}&x=2&session=${REDACTED}#frag`,
-    `http://h/p?q=a&token=${REDACTED}`,
-  ]);
+  assert.equal(out[2], [`https://alice:${REDACTED}@example.com/x?y=1`, 'ftp://anon@host/', `http://h/p?access_token=${REDACTED}&x=2&session=${REDACTED}#frag`, `http://h/p?q=a&token=${REDACTED}`]);
   assert.equal(out[3], [`DB_PASSWORD=${REDACTED}`, 'MODE=fast', `-Dkey=${REDACTED}`, `cookie: ${REDACTED}`, `Cookie: ${REDACTED}`, 'auth://x', 'a&token=notquery']);
   assert.equal(out[5]?.[7], `mysql://root:${REDACTED}@db:3306/app`);
   // snapshot's environment redaction uses the same secret-looking names

@@ -55,7 +55,9 @@ function job(port: number, extra = '', kill = true): string {
     extra,
     'rm -r $W',
     'exit 3',
-  ].filter((l) => l !== '').join('\n');
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
 }
 
 async function scoped(home: string, script: string) {
@@ -126,7 +128,10 @@ test('report: files read, written and deleted, with the bytes the fs.close event
   assert.ok(read, 'in.txt not among the files read');
   assert.is(read!.bytes, 12);
   const deleted = (report['files'].deleted as Rec[]).map((f) => f.path as string);
-  assert.ok(deleted.some((p) => p.endsWith('/gone')), deleted.join(', '));
+  assert.ok(
+    deleted.some((p) => p.endsWith('/gone')),
+    deleted.join(', '),
+  );
   // Every file the events say was deleted is in the report, and nothing else.
   const fromEvents = new Set(events(recs.events, 'fs.delete').map((e) => e.body.data.file as string));
   assert.equal(new Set(deleted), fromEvents);
@@ -138,8 +143,14 @@ test('report: connections by peer with the bytes of the net.close events; HTTP b
   assert.ok(conn, JSON.stringify(report['connections']));
   const closes = events(recs.events, 'net.close').filter((e) => e.body.data.net_peer_port === srv.port);
   assert.is(conn!.connections, 4);
-  assert.is(conn!.sent, closes.reduce((n, e) => n + e.body.data.net_bytes_sent, 0));
-  assert.is(conn!.received, closes.reduce((n, e) => n + e.body.data.net_bytes_recv, 0));
+  assert.is(
+    conn!.sent,
+    closes.reduce((n, e) => n + e.body.data.net_bytes_sent, 0),
+  );
+  assert.is(
+    conn!.received,
+    closes.reduce((n, e) => n + e.body.data.net_bytes_recv, 0),
+  );
   const http = report['http'] as Rec[];
   const users = http.find((h) => h.route === '/users/:n');
   assert.ok(users, JSON.stringify(http));
@@ -152,14 +163,32 @@ test('report: connections by peer with the bytes of the net.close events; HTTP b
 
 test('report: failures grouped: the killed child and the non-zero exits first, HTTP 404 and 500, the failed open, with the file it named', () => {
   const failures = report['failures'] as Rec[];
-  assert.equal(failures.slice(0, 2).map((f) => f.kind), ['crash', 'exit']);
+  assert.equal(
+    failures.slice(0, 2).map((f) => f.kind),
+    ['crash', 'exit'],
+  );
   assert.is(failures[0]!.why, 'SIGTERM');
   assert.match(failures[0]!.targets[0].target, /^\d+ \(no record of its own\)$|^\d+ sh -c kill -TERM/);
-  const exitsOf = failures.filter((f) => f.kind === 'exit').flatMap((f) => (f.targets as Rec[]).map((t) => `${f.why} ${t.target.replace(/^\d+ /, '')}`)).sort();
-  assert.ok(exitsOf.some((e) => /^status 1 cat .*nonexistent$/.test(e)), exitsOf.join('\n'));
-  assert.ok(exitsOf.some((e) => /^status 3 sh -c /.test(e)), exitsOf.join('\n'));
-  const http = failures.filter((f) => f.kind === 'http').map((f) => f.why as string).sort();
-  assert.equal(http.map((w) => w.slice(0, 3)), ['404', '500']);
+  const exitsOf = failures
+    .filter((f) => f.kind === 'exit')
+    .flatMap((f) => (f.targets as Rec[]).map((t) => `${f.why} ${t.target.replace(/^\d+ /, '')}`))
+    .sort();
+  assert.ok(
+    exitsOf.some((e) => /^status 1 cat .*nonexistent$/.test(e)),
+    exitsOf.join('\n'),
+  );
+  assert.ok(
+    exitsOf.some((e) => /^status 3 sh -c /.test(e)),
+    exitsOf.join('\n'),
+  );
+  const http = failures
+    .filter((f) => f.kind === 'http')
+    .map((f) => f.why as string)
+    .sort();
+  assert.equal(
+    http.map((w) => w.slice(0, 3)),
+    ['404', '500'],
+  );
   const open = failures.find((f) => f.kind === 'fs.error' && (f.targets as Rec[]).some((t) => (t.target as string).endsWith('/nonexistent')));
   assert.ok(open, JSON.stringify(failures));
   assert.is(open!.why, 'ENOENT');
@@ -170,7 +199,10 @@ test('report: failures grouped: the killed child and the non-zero exits first, H
 
 test("report: the functions table's calls, errors and bytes are the fs metric summaries' sums", () => {
   const fns = new Map((report['functions'] as Rec[]).map((f) => [f.op as string, f]));
-  const sum = (name: string, op: string, field = '_value') => metrics(recs.metrics, name).filter((m) => m.body.op === op).reduce((n, m) => n + Number(m.body[field] ?? 0), 0);
+  const sum = (name: string, op: string, field = '_value') =>
+    metrics(recs.metrics, name)
+      .filter((m) => m.body.op === op)
+      .reduce((n, m) => n + Number(m.body[field] ?? 0), 0);
   for (const op of ['open', 'close', 'read', 'write']) {
     const row = fns.get(op);
     if (!row) continue;
@@ -181,14 +213,16 @@ test("report: the functions table's calls, errors and bytes are the fs metric su
   assert.ok(read && read.bytes === sum('fs.read', 'read') && read.bytes > 0, JSON.stringify(read));
   assert.ok(read!.max_us >= read!.avg_us, JSON.stringify(read));
   const errs = [...fns.values()].reduce((n, f) => n + f.errors, 0);
-  assert.is(errs, metrics(recs.metrics, 'fs.error').reduce((n, m) => n + m.body._value, 0));
+  assert.is(
+    errs,
+    metrics(recs.metrics, 'fs.error').reduce((n, m) => n + m.body._value, 0),
+  );
 });
 
 test('report (text): every section, the exit status and the failures, for a terminal or a pipe', async () => {
   const r = await runBin(scopeBin, ['report', '--top', '3'], envFor(home));
   assert.is(r.status, 0, r.stderr);
-  for (const h of ['Functions', 'Processes', 'Files read', 'Files written', 'Files deleted', 'Connections', 'HTTP', 'DNS', 'Failures'])
-    assert.match(r.stdout, new RegExp(`^${h}`, 'm'));
+  for (const h of ['Functions', 'Processes', 'Files read', 'Files written', 'Files deleted', 'Connections', 'HTTP', 'DNS', 'Failures']) assert.match(r.stdout, new RegExp(`^${h}`, 'm'));
   assert.match(r.stdout, /exit 3/);
   assert.match(r.stdout, /GET 127\.0\.0\.1:\d+\/users\/:n/);
   assert.match(r.stdout, /Functions .*\(top 3 of \d+\)/);
@@ -290,7 +324,11 @@ test('a session whose files are links or FIFOs (someone else made them): not fol
   cpSync(recs.dir, evil, { recursive: true });
   rmSync(join(evil, 'events.json'));
   symlinkSync(secret, join(evil, 'events.json'));
-  for (const args of [['report', evil], ['events', '--session', evil], ['flows', '--session', evil]]) {
+  for (const args of [
+    ['report', evil],
+    ['events', '--session', evil],
+    ['flows', '--session', evil],
+  ]) {
     const r = await runBin(scopeBin, args, envFor(home));
     assert.is(r.status, 1, `${args[0]}: ${r.stderr}`);
     assert.match(r.stderr, /events\.json: a symbolic link, not followed/);
@@ -342,7 +380,10 @@ test('profile and diff: two runs of one job compare equal; a new host fails the 
   const d = JSON.parse(changed.stdout) as Rec;
   const added = (d['changes'] as Rec[]).filter((c) => c.change === 'added').map((c) => `${c.section} ${c.item}`);
   assert.ok(added.includes(`http GET localhost:${srv.port}`), added.join('\n'));
-  assert.ok(added.some((a) => a.startsWith('arguments ') && a.includes('localhost')), added.join('\n'));
+  assert.ok(
+    added.some((a) => a.startsWith('arguments ') && a.includes('localhost')),
+    added.join('\n'),
+  );
   const allow = join(dir, 'allow.yml');
   writeFileSync(allow, 'http: ["GET localhost:*"]\narguments: ["**"]\nfiles.written: ["/tmp/**"]\nfiles.deleted: ["/tmp/**"]\npeers: ["**"]\ndns: ["localhost"]\n');
   const allowed = await runBin(scopeBin, ['diff', base, '3', '--allow', allow], envFor(h));
@@ -369,8 +410,14 @@ test('profile --deps: each command with the files it read and wrote; --make writ
   const d = JSON.parse(deps.stdout) as Rec;
   const cp = (d['processes'] as Rec[]).find((p) => (p.cmd as string).startsWith('cp '));
   assert.ok(cp, deps.stdout);
-  assert.equal(cp!.inputs.map((f: string) => f.replace(/.*\//, '')), ['in.txt']);
-  assert.equal(cp!.outputs.map((f: string) => f.replace(/.*\//, '')), ['copy.txt']);
+  assert.equal(
+    cp!.inputs.map((f: string) => f.replace(/.*\//, '')),
+    ['in.txt'],
+  );
+  assert.equal(
+    cp!.outputs.map((f: string) => f.replace(/.*\//, '')),
+    ['copy.txt'],
+  );
   const make = await runBin(scopeBin, ['profile', '1', '--deps', '--make'], envFor(home));
   assert.is(make.status, 0, make.stderr);
   assert.match(make.stdout, /^\/tmp\/tmp\.\w+\/copy\.txt: \/tmp\/tmp\.\w+\/in\.txt$/m);

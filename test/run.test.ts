@@ -10,20 +10,7 @@ import { hostname } from 'node:os';
 import { lastSession } from '@scope/core';
 import { testProgramDir } from '@scope/libscope';
 import { join } from 'node:path';
-import {
-  assertValidSession,
-  envFor,
-  events,
-  metrics,
-  newHome,
-  repoRoot,
-  parseLines,
-  readLast,
-  runBin,
-  scopeBin,
-  scopeRunBin,
-  startRecords,
-} from './lib/harness.js';
+import { assertValidSession, envFor, events, metrics, newHome, repoRoot, parseLines, readLast, runBin, scopeBin, scopeRunBin, startRecords } from './lib/harness.js';
 
 const hostFile = '/etc/hostname';
 const hostText = readFileSync(hostFile, 'utf8');
@@ -124,7 +111,7 @@ test('into a pipe: records stream while the command runs, children report under 
   await assertValidSession(session);
 });
 
-test('exit status: the command\'s code, 128+N for signal N, 127 for a missing command', async () => {
+test("exit status: the command's code, 128+N for signal N, 127 for a missing command", async () => {
   const home = newHome();
   const env = envFor(home);
   assert.is((await runBin(scopeBin, ['sh', '-c', 'exit 3'], env)).status, 3);
@@ -185,8 +172,14 @@ test('a scope.yml given with -u is honoured and kept in the session', async () =
   const statsd = readFileSync(session.paths.metrics, 'utf8').trim().split('\n');
   assert.ok(statsd.length > 0);
   for (const line of statsd) assert.match(line, /^app\.(proc|fs)\.[a-z_]+:\d+(\.\d+)?\|(c|g|ms|h)\|#.*service:web/);
-  assert.ok(statsd.some((l) => l.startsWith('app.fs.read:')), 'fs.read summary');
-  assert.ok(evs.every((e) => e.type !== 'evt' || e.body.service === 'web'), 'the tag is on every event');
+  assert.ok(
+    statsd.some((l) => l.startsWith('app.fs.read:')),
+    'fs.read summary',
+  );
+  assert.ok(
+    evs.every((e) => e.type !== 'evt' || e.body.service === 'web'),
+    'the tag is on every event',
+  );
 });
 
 test('a static executable is followed from outside (scope-supervise), a setuid one runs unscoped; each with one clear notice', async () => {
@@ -198,7 +191,10 @@ test('a static executable is followed from outside (scope-supervise), a setuid o
   const ran = await runBin(scopeBin, ['run', '--no-stream', '--', bin], envFor(home));
   assert.is(ran.status, 4);
   assert.is(ran.stdout, 'static hello\n');
-  assert.is(ran.stderr, `scope-run: notice: ${bin} is a static executable, followed from outside (scope-supervise): its files, connections, DNS queries and processes are seen, not its reads and writes\n`);
+  assert.is(
+    ran.stderr,
+    `scope-run: notice: ${bin} is a static executable, followed from outside (scope-supervise): its files, connections, DNS queries and processes are seen, not its reads and writes\n`,
+  );
   const { session } = await readLast(home);
   assert.is(session.manifest.scoped, true);
   const recs = parseLines(readFileSync(session.paths.events, 'utf8'));
@@ -261,8 +257,11 @@ test('scope run -- yes | head -3 ends as a pipeline would: yes gets SIGPIPE, sco
   assert.ok(session.manifest.end, 'the session is complete');
   // --no-stream: stdout is the command's own, and yes meets head itself
   const home2 = newHome();
-  const plain = execFileSync('bash', ['-c', `timeout 60 '${process.execPath}' '${scopeBin}' run --no-stream -- yes | head -3 | wc -l; echo "status:\${PIPESTATUS[0]}"`],
-    { env: envFor(home2), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const plain = execFileSync('bash', ['-c', `timeout 60 '${process.execPath}' '${scopeBin}' run --no-stream -- yes | head -3 | wc -l; echo "status:\${PIPESTATUS[0]}"`], {
+    env: envFor(home2),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   assert.equal(plain.trim().split('\n'), ['3', 'status:141']);
 });
 
@@ -329,7 +328,10 @@ test('--maxfilesize: the session files stop at their cap with a notice; what did
   assert.is(new Set(noticePids).size, noticePids.length, `a process with two notices past the cap: ${noticePids.join(', ')} (events.json ${size} bytes; ${Buffer.byteLength(last)} the last line)`);
   assert.ok(statSync(session.paths.metrics).size <= cap + 1024, 'metrics.json held at its cap');
   assert.ok(session.manifest.drops > 0, `drops counted: ${session.manifest.drops}`);
-  assert.ok(session.manifest.notices.some((n: string) => /events\.json reached its size cap/.test(n)), JSON.stringify(session.manifest.notices));
+  assert.ok(
+    session.manifest.notices.some((n: string) => /events\.json reached its size cap/.test(n)),
+    JSON.stringify(session.manifest.notices),
+  );
   assert.match(readFileSync(session.paths.log, 'utf8'), /event destination file:\/\/\S+events\.json: \d+ lines delivered, [1-9]\d* dropped/);
   const bad = await runBin(scopeBin, ['run', '--maxfilesize', '10 MB', '--', 'true'], envFor(home));
   assert.is(bad.status, 2);
@@ -356,7 +358,7 @@ test('a file destination that cannot be written (a read-only file system, a dire
   assert.match(dirDest.stderr, /SCOPE_METRIC_DEST \(metrics\): file:\/\/\S+: \S+ is a directory/);
 });
 
-test('a full SCOPE_HOME (a 64 KB tmpfs): the command\'s status kept, what is full said, the session marked cut short', async () => {
+test("a full SCOPE_HOME (a 64 KB tmpfs): the command's status kept, what is full said, the session marked cut short", async () => {
   assert.is(process.getuid?.(), 0, 'this test needs root (mount)');
   const home = newHome();
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', home]);
@@ -369,7 +371,10 @@ test('a full SCOPE_HOME (a 64 KB tmpfs): the command\'s status kept, what is ful
     assert.ok(session);
     assert.ok(session.manifest.end, 'the session is ended');
     assert.is(session.manifest.exitStatus, 3);
-    assert.ok(session.manifest.notices.some((n: string) => n.startsWith('session cut short') && n.includes('ENOSPC')), JSON.stringify(session.manifest.notices));
+    assert.ok(
+      session.manifest.notices.some((n: string) => n.startsWith('session cut short') && n.includes('ENOSPC')),
+      JSON.stringify(session.manifest.notices),
+    );
     // full before anything starts: said plainly, and the command is not run
     try {
       writeFileSync(join(home, 'fill'), Buffer.alloc(64 * 1024));
@@ -386,7 +391,7 @@ test('a full SCOPE_HOME (a 64 KB tmpfs): the command\'s status kept, what is ful
   }
 });
 
-test('--app-stdout: while streaming, the command\'s stdout goes to the file', async () => {
+test("--app-stdout: while streaming, the command's stdout goes to the file", async () => {
   const home = newHome();
   const appOut = join(home, 'app.txt');
   const ran = await runBin(scopeRunBin, ['--app-stdout', appOut, '--', 'cat', hostFile], envFor(home));

@@ -93,7 +93,11 @@ function gaugesPerPid(last: Record<string, number>): Record<string, number[]> {
 }
 
 const statsdName = (key: string) => key.split(';')[0] as string;
-const statsdPid = (key: string) => key.split(';').find((s) => s.startsWith('pid='))?.slice(4) ?? '?';
+const statsdPid = (key: string) =>
+  key
+    .split(';')
+    .find((s) => s.startsWith('pid='))
+    ?.slice(4) ?? '?';
 const sortTimers = (a: Agg) => {
   for (const k of Object.keys(a.timers)) a.timers[k]?.sort((x, y) => x - y);
   return a;
@@ -137,7 +141,9 @@ test('statsd aggregates our StatsD lines (file destination, relayed one line per
     server = await startStatsd({ flushIntervalMs: 500, dir: join(home) });
     const { session } = await runScoped(home, `file://${file}`);
     assert.ok(existsSync(file), `libscope wrote no ${file}`);
-    const raw = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+    const raw = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     const lines = raw.map(parseStatsdLine);
     const counterLines = lines.filter((l) => l.type === 'c');
     assert.ok(counterLines.length > 0, `no counter line in ${file}:\n${raw.join('\n')}`);
@@ -165,19 +171,18 @@ test('statsd aggregates our StatsD lines (file destination, relayed one line per
     // Gauges: the last value of each series (tag set), gathered per (name, pid) as a sorted list,
     // since one process may report a gauge under several tag sets (one per file, say).
     const oursGauges = gaugesPerPid(aggregateOurs(lines, (l) => `${l.name}\u0000${l.tags.get('pid') ?? '?'}\u0000${[...l.tags].join(',')}`).gauges);
-    const theirsGauges = gaugesPerPid(
-      aggregateStatsd(flushes, (k) => `${statsdName(k)}\u0000${statsdPid(k)}\u0000${k}`).gauges,
-    );
+    const theirsGauges = gaugesPerPid(aggregateStatsd(flushes, (k) => `${statsdName(k)}\u0000${statsdPid(k)}\u0000${k}`).gauges);
     assert.equal(theirsGauges, oursGauges, 'last gauge values per name and pid');
 
     // The tags went through as tags: each process's proc.start is one series carrying its proc name.
-    const starts = Object.keys(flushes.reduce((all, f) => Object.assign(all, f.counters), {} as Record<string, number>)).filter(
-      (k) => statsdName(k) === 'proc.start',
-    );
+    const starts = Object.keys(flushes.reduce((all, f) => Object.assign(all, f.counters), {} as Record<string, number>)).filter((k) => statsdName(k) === 'proc.start');
     const procs = starts.map((k) => k.split(';').find((s) => s.startsWith('proc='))).sort();
     assert.equal(procs, ['proc=cat', 'proc=dd', 'proc=sh', 'proc=sleep'], starts.join('\n'));
     assert.is(oursByName.counters['proc.start'], 4, 'one proc.start per process');
-    assert.ok(starts.some((k) => k.includes(`;pid=${session.manifest.pid};`)), 'the shell is keyed by its pid');
+    assert.ok(
+      starts.some((k) => k.includes(`;pid=${session.manifest.pid};`)),
+      'the shell is keyed by its pid',
+    );
   } finally {
     await server?.stop();
   }

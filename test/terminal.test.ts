@@ -30,7 +30,10 @@ test('scope-events on a terminal: lines cut to its width, coloured; NO_COLOR and
   const lines = out.split('\n').filter((l) => l !== '');
   assert.ok(lines.length > 3, out);
   for (const l of lines) assert.ok(width(l) <= 60, `${width(l)}: ${l}`);
-  assert.ok(lines.some((l) => l.replace(/\u001b\[[0-9;]*m/g, '').endsWith('…')), 'a long line cut');
+  assert.ok(
+    lines.some((l) => l.replace(/\u001b\[[0-9;]*m/g, '').endsWith('…')),
+    'a long line cut',
+  );
   assert.match(out, /\u001b\[/);
   assert.not.match(onTerminal(`${node} '${bin('scope-events')}' --all`, { NO_COLOR: '1' }), /\u001b\[/);
   assert.not.match(onTerminal(`${node} '${bin('scope-events')}' --all --color never`), /\u001b\[/);
@@ -40,7 +43,10 @@ test('scope-events on a terminal: lines cut to its width, coloured; NO_COLOR and
 test('into a pipe: whole lines, no colour unless FORCE_COLOR or --color always', () => {
   const piped = spawnSync(process.execPath, [bin('scope-events'), '--pretty', '--all'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   assert.is(piped.status, 0, piped.stderr);
-  assert.ok(piped.stdout.split('\n').some((l) => width(l) > 60), 'whole lines');
+  assert.ok(
+    piped.stdout.split('\n').some((l) => width(l) > 60),
+    'whole lines',
+  );
   assert.not.match(piped.stdout, /\u001b\[/);
   const forced = spawnSync(process.execPath, [bin('scope-events'), '--pretty', '--all'], { env: { ...env, FORCE_COLOR: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   assert.match(forced.stdout, /\u001b\[/);

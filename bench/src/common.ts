@@ -219,9 +219,7 @@ export function scoped(c: Ctx, name: string, kind: ScopeKind, extra: NodeJS.Proc
   const metrics = join(c.work, `${name}-metrics.json`);
   const log = join(c.work, `${name}-libscope.log`);
   const kindEnv =
-    kind === 'metrics_only'
-      ? { SCOPE_EVENT_ENABLE: 'false' }
-      : { SCOPE_EVENT_ENABLE: 'true', SCOPE_EVENT_HTTP: 'true', SCOPE_EVENT_NET: 'true', SCOPE_EVENT_FS: 'true', SCOPE_EVENT_CONSOLE: 'true' };
+    kind === 'metrics_only' ? { SCOPE_EVENT_ENABLE: 'false' } : { SCOPE_EVENT_ENABLE: 'true', SCOPE_EVENT_HTTP: 'true', SCOPE_EVENT_NET: 'true', SCOPE_EVENT_FS: 'true', SCOPE_EVENT_CONSOLE: 'true' };
   return {
     kind,
     events,
@@ -268,7 +266,10 @@ export async function recorded(s: Scoped, sources: string[] = [], needle?: strin
     }
   }
   let metricLines = 0;
-  if (existsSync(s.metrics)) metricLines = readFileSync(s.metrics, 'utf8').split('\n').filter((l) => l.length > 0).length;
+  if (existsSync(s.metrics))
+    metricLines = readFileSync(s.metrics, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0).length;
   const log = existsSync(s.log) ? readFileSync(s.log, 'utf8') : '';
   let drops = 0;
   for (const m of log.matchAll(/libscope dropped (\d+) records/g)) drops += Number(m[1]);
@@ -283,8 +284,7 @@ export async function recorded(s: Scoped, sources: string[] = [], needle?: strin
  */
 export async function mustHaveRecorded(s: Scoped, what: string, sourcetype: string | null): Promise<Recorded> {
   const r = await recorded(s);
-  if (r.metricLines === 0)
-    throw new Error(`${what}: the scoped run (${s.kind}) wrote no metrics: is libscope loaded? log: ${r.log.slice(0, 400)}`);
+  if (r.metricLines === 0) throw new Error(`${what}: the scoped run (${s.kind}) wrote no metrics: is libscope loaded? log: ${r.log.slice(0, 400)}`);
   if (s.kind === 'all_events' && sourcetype !== null && (r.events[sourcetype] ?? 0) === 0)
     throw new Error(`${what}: the all-events run recorded no ${sourcetype} event (${JSON.stringify(r.events)}); log: ${r.log.slice(0, 400)}`);
   return r;

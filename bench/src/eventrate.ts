@@ -128,7 +128,9 @@ export async function eventrate(c: Ctx): Promise<void> {
       thread_cpu: threadCpu,
     };
     steps.push(step);
-    const cpus = Object.entries(threadCpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+    const cpus = Object.entries(threadCpu)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ');
     process.stdout.write(
       `  ${String(target).padStart(9)} ${String(Math.round(out.calls_per_s)).padStart(11)} ${String(out.calls).padStart(10)} ` +
         `${String(rec.sources).padStart(10)} ${String(lost).padStart(8)} ${String(rec.drops).padStart(8)}  ${cpus}` +

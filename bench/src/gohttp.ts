@@ -57,7 +57,10 @@ async function one(exe: string, port: number, env: NodeJS.ProcessEnv, wrap: stri
 
 /** `--only gohttp`. */
 export async function goHttp(c: Ctx): Promise<void> {
-  const skip = needs([['go', 'golang-go'], ['wrk', 'wrk']]);
+  const skip = needs([
+    ['go', 'golang-go'],
+    ['wrk', 'wrk'],
+  ]);
   if (skip) {
     process.stdout.write(`Go HTTP server: ${skip}\n`);
     return;
@@ -93,10 +96,15 @@ export async function goHttp(c: Ctx): Promise<void> {
     const sc = median(rps.scoped);
     const ratio = sc / plain;
     out[key] = {
-      runs, seconds: secs, client: `wrk -t1 -c16${close ? ' -H "Connection: close"' : ''}${tls ? ' https://' : ''}`,
-      requests_per_sec_median: { plain: r1(plain), scoped: r1(sc) }, ratio: r3(ratio),
+      runs,
+      seconds: secs,
+      client: `wrk -t1 -c16${close ? ' -H "Connection: close"' : ''}${tls ? ' https://' : ''}`,
+      requests_per_sec_median: { plain: r1(plain), scoped: r1(sc) },
+      ratio: r3(ratio),
     };
-    process.stdout.write(`Go HTTP server (static, net/http), ${label} (${secs} s), median of ${runs}: plain ${plain.toFixed(0)}, followed from outside with every event on ${sc.toFixed(0)} req/s (${ratio.toFixed(3)})\n`);
+    process.stdout.write(
+      `Go HTTP server (static, net/http), ${label} (${secs} s), median of ${runs}: plain ${plain.toFixed(0)}, followed from outside with every event on ${sc.toFixed(0)} req/s (${ratio.toFixed(3)})\n`,
+    );
   }
   c.latest['gohttp'] = out;
 }

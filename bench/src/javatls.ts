@@ -14,7 +14,10 @@ import { arg, clearRecords, median, mustHaveRecorded, needs, r1, r3, runAsync, s
 
 /** `--only javatls`. */
 export async function javaTls(c: Ctx): Promise<void> {
-  const skip = needs([['javac', 'openjdk-17-jdk-headless'], ['keytool', 'openjdk-17-jdk-headless']]);
+  const skip = needs([
+    ['javac', 'openjdk-17-jdk-headless'],
+    ['keytool', 'openjdk-17-jdk-headless'],
+  ]);
   if (skip) {
     process.stdout.write(`Java TLS: ${skip}\n`);
     return;
@@ -25,8 +28,33 @@ export async function javaTls(c: Ctx): Promise<void> {
   mkdirSync(dir, { recursive: true });
   execFileSync('javac', ['-d', dir, join(c.benchDir, '..', 'test', 'apps', 'programs', 'java', 'TlsSelf.java')], { stdio: ['ignore', 'ignore', 'pipe'] });
   const ks = join(dir, 'ks.p12');
-  execFileSync('keytool', ['-genkeypair', '-alias', 'bench', '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', 'CN=127.0.0.1', '-ext', 'SAN=ip:127.0.0.1',
-    '-validity', '1', '-keystore', ks, '-storetype', 'PKCS12', '-storepass', 'changeit', '-keypass', 'changeit'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    'keytool',
+    [
+      '-genkeypair',
+      '-alias',
+      'bench',
+      '-keyalg',
+      'EC',
+      '-groupname',
+      'secp256r1',
+      '-dname',
+      'CN=127.0.0.1',
+      '-ext',
+      'SAN=ip:127.0.0.1',
+      '-validity',
+      '1',
+      '-keystore',
+      ks,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      'changeit',
+      '-keypass',
+      'changeit',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const s = scoped(c, 'javatls', 'all_events');
   const args = ['-XX:-UsePerfData', '-cp', dir, 'TlsSelf', 'load', ks, String(secs)];
   const one = async (env: NodeJS.ProcessEnv): Promise<number> => {
@@ -49,5 +77,7 @@ export async function javaTls(c: Ctx): Promise<void> {
   const sc = median(rps.scoped);
   const ratio = sc / plain;
   c.latest['javatls'] = { runs, seconds: secs, requests_per_sec_median: { plain: r1(plain), scoped: r1(sc) }, ratio: r3(ratio) };
-  process.stdout.write(`Java TLS (HttpClient ↔ HttpsServer in one JVM, ${secs} s), median of ${runs}: plain ${plain.toFixed(0)}, scoped with every event on ${sc.toFixed(0)} req/s (${ratio.toFixed(3)})\n`);
+  process.stdout.write(
+    `Java TLS (HttpClient ↔ HttpsServer in one JVM, ${secs} s), median of ${runs}: plain ${plain.toFixed(0)}, scoped with every event on ${sc.toFixed(0)} req/s (${ratio.toFixed(3)})\n`,
+  );
 }

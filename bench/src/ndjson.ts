@@ -21,9 +21,42 @@ function benchEventLine(i: number): string {
   const cmd = 'nginx: worker process';
   const ev = (st: string, src: string, ch: string, data: unknown) =>
     `{"type":"evt","id":"bench-nginx-${cmd}","_channel":"${ch}","body":{"sourcetype":"${st}","_time":${t},"source":"${src}","host":"bench","proc":"nginx","cmd":"${cmd}","pid":4300,"data":${JSON.stringify(data)}}}`;
-  if (k < 4) return ev('fs', k % 2 ? 'fs.close' : 'fs.open', String(430000000000 + (i % 97)), { file: `/var/www/html/page${i % 500}.html`, op: 'openat', fd: 10 + (i % 50), proc_uid: 33, proc_gid: 33, file_perms: 420, file_owner: 0, file_group: 0 });
-  if (k < 7) return ev('net', k === 6 ? 'net.close' : 'net.open', String(430000000000 + (i % 89)), { net_transport: 'IP.TCP', net_peer_ip: `10.0.${i % 250}.${i % 200}`, net_peer_port: 40000 + (i % 20000), net_host_ip: '10.0.0.1', net_host_port: 80, fd: 9, op: 'accept4', duration: i % 300, net_bytes_sent: i % 5000, net_bytes_recv: i % 7000, net_close_reason: 'remote' });
-  if (k < 9) return ev('http', k === 8 ? 'http.resp' : 'http.req', '430000000009', { http_method: 'GET', http_target: `/api/items/${i % 1000}`, http_flavor: '1.1', http_scheme: 'http', http_host: 'example.org', http_status_code: 200, http_status_text: 'OK', http_server_duration: (i % 100) / 7 });
+  if (k < 4)
+    return ev('fs', k % 2 ? 'fs.close' : 'fs.open', String(430000000000 + (i % 97)), {
+      file: `/var/www/html/page${i % 500}.html`,
+      op: 'openat',
+      fd: 10 + (i % 50),
+      proc_uid: 33,
+      proc_gid: 33,
+      file_perms: 420,
+      file_owner: 0,
+      file_group: 0,
+    });
+  if (k < 7)
+    return ev('net', k === 6 ? 'net.close' : 'net.open', String(430000000000 + (i % 89)), {
+      net_transport: 'IP.TCP',
+      net_peer_ip: `10.0.${i % 250}.${i % 200}`,
+      net_peer_port: 40000 + (i % 20000),
+      net_host_ip: '10.0.0.1',
+      net_host_port: 80,
+      fd: 9,
+      op: 'accept4',
+      duration: i % 300,
+      net_bytes_sent: i % 5000,
+      net_bytes_recv: i % 7000,
+      net_close_reason: 'remote',
+    });
+  if (k < 9)
+    return ev('http', k === 8 ? 'http.resp' : 'http.req', '430000000009', {
+      http_method: 'GET',
+      http_target: `/api/items/${i % 1000}`,
+      http_flavor: '1.1',
+      http_scheme: 'http',
+      http_host: 'example.org',
+      http_status_code: 200,
+      http_status_text: 'OK',
+      http_server_duration: (i % 100) / 7,
+    });
   return ev('console', 'stderr', '0', { message: `worker ${i % 8}: request ${i} served in ${((i % 100) / 7).toFixed(3)}ms\n` });
 }
 
@@ -143,14 +176,23 @@ export function scopeFilter(ctx: Ctx): void {
   for (const c of cases) {
     timed(process.execPath, [filterBin, '--json', ...c.args], small, out);
     const kept = lineCount(out);
-    const withScopes = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('"matchedScopes":"')).length;
+    const withScopes = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"matchedScopes":"')).length;
     if (kept === 0 || withScopes !== kept) throw new Error(`scope-filter ${c.name}: ${kept} lines kept, ${withScopes} with matchedScopes`);
     const secs = median(Array.from({ length: filterRuns }, () => timed(process.execPath, [filterBin, '--json', ...c.args], file, '/dev/null')));
     const rate = lines / secs;
     const entry: Record<string, unknown> = { seconds: Number(secs.toFixed(3)), lines_per_s: Math.round(rate), kept_of_100k: kept };
     let line = `scope-filter ${c.name}: ${secs.toFixed(2)} s for ${lines} lines, ${Math.round(rate)} lines/s, kept ${kept} of the first 100 000`;
     if (c.budget) budgets.push({ what: `scope-filter, ${c.name}, lines/s`, measured: `${Math.round(rate).toLocaleString('en')} lines/s`, budget: '≥ 500 000', within: rate >= 500_000, value: rate });
-    else budgets.push({ what: `scope-filter, ${c.name.split(' (')[0]}, lines/s`, measured: `${Math.round(rate).toLocaleString('en')} lines/s`, budget: '≥ 500 000', within: rate >= 500_000, value: rate });
+    else
+      budgets.push({
+        what: `scope-filter, ${c.name.split(' (')[0]}, lines/s`,
+        measured: `${Math.round(rate).toLocaleString('en')} lines/s`,
+        budget: '≥ 500 000',
+        within: rate >= 500_000,
+        value: rate,
+      });
     if (haveJq && c.jq !== undefined) {
       const theirs = join(work, 'theirs.ndjson');
       timed(jq, ['-c', c.jq], small, theirs);

@@ -54,8 +54,9 @@ function certificate(c: Ctx): { cert: string; key: string } {
   const key = join(dir, 'key.pem');
   if (!existsSync(cert)) {
     mkdirSync(dir, { recursive: true });
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1'], {
+      stdio: 'ignore',
+    });
   }
   return { cert, key };
 }
@@ -85,7 +86,11 @@ export async function makeSite(c: Ctx, proto: Proto, tag: string): Promise<Site>
   const pidFile = join(dir, 'nginx.pid');
   const conf = [
     ...(process.getuid?.() === 0 ? ['user root;'] : []),
-    'daemon off;', 'master_process off;', 'worker_processes 1;', `pid ${pidFile};`, `error_log ${dir}/error.log warn;`,
+    'daemon off;',
+    'master_process off;',
+    'worker_processes 1;',
+    `pid ${pidFile};`,
+    `error_log ${dir}/error.log warn;`,
     'events { worker_connections 1024; }',
     `http { access_log off; server { ${listen} root ${dir}/html; location / { } } }`,
   ].join('\n');
@@ -159,10 +164,7 @@ export async function nginxRun(site: Site, o: NginxRunOpts): Promise<NginxRunRes
     for (let i = 0; i < 100 && !existsSync(site.pidFile); i++) await sleep(10);
     nginxPid = existsSync(site.pidFile) ? Number(readFileSync(site.pidFile, 'utf8').trim()) : ngx.pid;
     const cpus = availableParallelism();
-    const client =
-      site.proto === 'h2'
-        ? ['h2load', '-t1', '-c16', '-m10', '-D', String(o.secs), site.url]
-        : ['wrk', '-t1', '-c16', `-d${o.secs}s`, site.url];
+    const client = site.proto === 'h2' ? ['h2load', '-t1', '-c16', '-m10', '-D', String(o.secs), site.url] : ['wrk', '-t1', '-c16', `-d${o.secs}s`, site.url];
     const [ccmd, ...cargs] = pinned(cpus - 1, client);
     let memory: NginxRunResult['memory'];
     let sampleErr: string | undefined;
@@ -171,8 +173,7 @@ export async function nginxRun(site: Site, o: NginxRunOpts): Promise<NginxRunRes
         ? undefined
         : setTimeout(() => {
             try {
-              if (o.expectLib !== undefined && hasLib(nginxPid as number) !== o.expectLib)
-                sampleErr = `libscope ${o.expectLib ? 'is not' : 'is'} mapped in nginx`;
+              if (o.expectLib !== undefined && hasLib(nginxPid as number) !== o.expectLib) sampleErr = `libscope ${o.expectLib ? 'is not' : 'is'} mapped in nginx`;
               memory = memoryOf(nginxPid as number);
             } catch (e) {
               sampleErr = String(e);
@@ -296,13 +297,30 @@ export async function nginxBench(c: Ctx): Promise<void> {
       client_socket_errors: g.errors,
     };
     const label = p === 'http' ? 'nginx under wrk' : p === 'https' ? 'nginx HTTP/1.1 over TLS under wrk' : 'nginx HTTP/2 over TLS under h2load';
-    c.budgets.push({ what: `${label}, requests/s scoped ÷ plain (metrics only)`, measured: `${ratioM.toFixed(3)} (${med['plain']!.toFixed(0)} → ${med['metrics_only']!.toFixed(0)} req/s)`, budget: '≥ 0.98', within: ratioM >= 0.98, value: ratioM });
-    c.budgets.push({ what: `${label}, requests/s scoped ÷ plain (all events on)`, measured: `${ratioE.toFixed(3)} (${med['plain']!.toFixed(0)} → ${med['all_events']!.toFixed(0)} req/s)`, budget: '≥ 0.95', within: ratioE >= 0.95, value: ratioE });
-    process.stdout.write(`${label} (${secs} s, 16 connections${p === 'h2' ? ', 10 streams each' : ''}), median of ${runs}: ` +
-      `plain ${med['plain']!.toFixed(0)}, metrics only ${med['metrics_only']!.toFixed(0)} (${ratioM.toFixed(3)}), all events ${med['all_events']!.toFixed(0)} (${ratioE.toFixed(3)}) req/s; ` +
-      `http events per all-events run ≥ ${Math.min(...g.httpEvents)}${g.errors ? `; client socket errors ${g.errors}` : ''}\n` +
-      `  CPU µs per request (nginx's thread + libscope's): ` +
-      Object.entries(cpuMed).map(([k, v]) => `${k} ${v.app.toFixed(2)} + ${v.libscope.toFixed(2)}`).join(', ') + '\n');
+    c.budgets.push({
+      what: `${label}, requests/s scoped ÷ plain (metrics only)`,
+      measured: `${ratioM.toFixed(3)} (${med['plain']!.toFixed(0)} → ${med['metrics_only']!.toFixed(0)} req/s)`,
+      budget: '≥ 0.98',
+      within: ratioM >= 0.98,
+      value: ratioM,
+    });
+    c.budgets.push({
+      what: `${label}, requests/s scoped ÷ plain (all events on)`,
+      measured: `${ratioE.toFixed(3)} (${med['plain']!.toFixed(0)} → ${med['all_events']!.toFixed(0)} req/s)`,
+      budget: '≥ 0.95',
+      within: ratioE >= 0.95,
+      value: ratioE,
+    });
+    process.stdout.write(
+      `${label} (${secs} s, 16 connections${p === 'h2' ? ', 10 streams each' : ''}), median of ${runs}: ` +
+        `plain ${med['plain']!.toFixed(0)}, metrics only ${med['metrics_only']!.toFixed(0)} (${ratioM.toFixed(3)}), all events ${med['all_events']!.toFixed(0)} (${ratioE.toFixed(3)}) req/s; ` +
+        `http events per all-events run ≥ ${Math.min(...g.httpEvents)}${g.errors ? `; client socket errors ${g.errors}` : ''}\n` +
+        `  CPU µs per request (nginx's thread + libscope's): ` +
+        Object.entries(cpuMed)
+          .map(([k, v]) => `${k} ${v.app.toFixed(2)} + ${v.libscope.toFixed(2)}`)
+          .join(', ') +
+        '\n',
+    );
     if (p === 'http') Object.assign(out, entry);
     else out[p] = entry;
   }

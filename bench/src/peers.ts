@@ -33,7 +33,11 @@ async function probe(wrap: string[], pkg: string, timeoutMs: number): Promise<st
   const r = await runAsync(wrap[0] as string, [...wrap.slice(1), 'true'], { timeoutMs });
   if (r.timedOut) return `not available: \`${wrap.join(' ')} true\` did not finish in ${timeoutMs / 1000} s`;
   if (r.status !== 0) {
-    const why = (r.stderr || r.stdout).split('\n').filter((l) => l.trim() !== '').slice(0, 2).join(' / ');
+    const why = (r.stderr || r.stdout)
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(0, 2)
+      .join(' / ');
     return `not available: \`${wrap.join(' ')} true\` exited ${r.status ?? r.signal}: ${why}`;
   }
   return undefined;
@@ -127,7 +131,9 @@ export async function peers(c: Ctx, rwloopProg: string): Promise<void> {
           rps[t.key]!.push(r.rps);
         } catch (e) {
           if (t.wrap.length === 0) throw e;
-          failed[t.key] = String(e instanceof Error ? e.message : e).split('\n')[0]!.slice(0, 200);
+          failed[t.key] = String(e instanceof Error ? e.message : e)
+            .split('\n')[0]!
+            .slice(0, 200);
         }
       }
     }
@@ -156,7 +162,8 @@ export async function peers(c: Ctx, rwloopProg: string): Promise<void> {
   };
   const w0 = Math.max(...rows.map(([, l]) => l.length));
   const widths = tools.map((t) => Math.max(t.label.length, ...rows.map(([w]) => cell(w, t).length)));
-  let text = `peers: medians of ${runs} interleaved runs, ratio to plain\n` +
+  let text =
+    `peers: medians of ${runs} interleaved runs, ratio to plain\n` +
     `  ${''.padEnd(w0)}  ${tools.map((t, i) => t.label.padStart(widths[i]!)).join('  ')}\n` +
     rows.map(([w, l]) => `  ${l.padEnd(w0)}  ${tools.map((t, i) => cell(w, t).padStart(widths[i]!)).join('  ')}\n`).join('');
   text += `  rwloop ops per tool: ${live.map((t) => `${t.label} ${opsOf(t)}`).join(', ')} (each against plain runs of the same count)\n`;

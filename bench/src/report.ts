@@ -16,15 +16,47 @@ function line(i: number): string {
   const ev = (st: string, src: string, data: unknown) =>
     `{"type":"evt","id":"bench-job","_channel":"${pid}0000${i % 64}","body":{"sourcetype":"${st}","_time":${t},"source":"${src}","host":"bench","proc":"worker","cmd":"worker --job ${pid}","pid":${pid},"data":${JSON.stringify(data)}}}`;
   const k = i % 20;
-  if (i < 2000)
-    return `{"format":"ndjson","info":{"process":{"pid":${10000 + i},"ppid":${i === 0 ? 1 : 10000},"cmd":"worker --job ${10000 + i}","procname":"worker","exe":"/usr/bin/worker"}}}`;
+  if (i < 2000) return `{"format":"ndjson","info":{"process":{"pid":${10000 + i},"ppid":${i === 0 ? 1 : 10000},"cmd":"worker --job ${10000 + i}","procname":"worker","exe":"/usr/bin/worker"}}}`;
   if (k < 6) return ev('fs', 'fs.open', { file: `/srv/data/dir${i % 200}/file${i % 20000}.dat`, op: 'openat', fd: 3 + (i % 50) });
-  if (k < 12) return ev('fs', 'fs.close', { file: `/srv/data/dir${i % 200}/file${i % 20000}.dat`, op: 'close', fd: 3 + (i % 50), file_read_bytes: i % 9000, file_read_ops: i % 7, file_write_bytes: k === 11 ? i % 4000 : 0, file_write_ops: k === 11 ? 1 : 0, duration: i % 30 });
+  if (k < 12)
+    return ev('fs', 'fs.close', {
+      file: `/srv/data/dir${i % 200}/file${i % 20000}.dat`,
+      op: 'close',
+      fd: 3 + (i % 50),
+      file_read_bytes: i % 9000,
+      file_read_ops: i % 7,
+      file_write_bytes: k === 11 ? i % 4000 : 0,
+      file_write_ops: k === 11 ? 1 : 0,
+      duration: i % 30,
+    });
   if (k === 12) return ev('fs', 'fs.error', { op: 'open', file: `/etc/worker/conf${i % 30}.d`, errno: 2, errno_name: 'ENOENT', message: 'No such file or directory', class: 'open_close' });
-  if (k < 15) return ev('net', k === 13 ? 'net.open' : 'net.close', { net_transport: 'IP.TCP', net_peer_ip: `10.1.${i % 5}.${i % 100}`, net_peer_port: 443, net_host_ip: '10.0.0.2', net_host_port: 30000 + (i % 30000), fd: 9, op: 'connect', duration: i % 300, net_bytes_sent: i % 5000, net_bytes_recv: i % 70000, net_close_reason: 'local' });
+  if (k < 15)
+    return ev('net', k === 13 ? 'net.open' : 'net.close', {
+      net_transport: 'IP.TCP',
+      net_peer_ip: `10.1.${i % 5}.${i % 100}`,
+      net_peer_port: 443,
+      net_host_ip: '10.0.0.2',
+      net_host_port: 30000 + (i % 30000),
+      fd: 9,
+      op: 'connect',
+      duration: i % 300,
+      net_bytes_sent: i % 5000,
+      net_bytes_recv: i % 70000,
+      net_close_reason: 'local',
+    });
   if (k < 18) {
     const code = [200, 200, 200, 301, 404, 503][i % 6];
-    return ev('http', k === 15 ? 'http.req' : 'http.resp', { http_method: i % 3 ? 'GET' : 'POST', http_target: `/api/v1/items/${i % 5000}?q=${i}`, http_flavor: '1.1', http_scheme: 'https', http_host: `svc${i % 20}.example.internal`, http_status_code: code, http_client_duration: (i % 1000) / 10, net_peer_ip: `10.1.${i % 5}.${i % 100}`, net_peer_port: 443 });
+    return ev('http', k === 15 ? 'http.req' : 'http.resp', {
+      http_method: i % 3 ? 'GET' : 'POST',
+      http_target: `/api/v1/items/${i % 5000}?q=${i}`,
+      http_flavor: '1.1',
+      http_scheme: 'https',
+      http_host: `svc${i % 20}.example.internal`,
+      http_status_code: code,
+      http_client_duration: (i % 1000) / 10,
+      net_peer_ip: `10.1.${i % 5}.${i % 100}`,
+      net_peer_port: 443,
+    });
   }
   if (k === 18) return ev('dns', 'dns.req', { domain: `svc${i % 20}.example.internal`, op: 'getaddrinfo' });
   return ev('dns', 'dns.resp', { domain: `svc${i % 20}.example.internal`, op: 'getaddrinfo', duration: 0.4, addrs: [`10.1.${i % 5}.${i % 100}`] });
@@ -36,7 +68,8 @@ function metric(i: number): string {
   const op = ops[i % 5]!;
   const name = i % 4 === 0 ? 'fs.duration' : op === 'read' || op === 'write' ? `fs.${op}` : op === 'stat' ? 'fs.stat' : `fs.${op}`;
   const extra = name === 'fs.duration' ? `,"numops":${1 + (i % 9)},"max":${i % 900}` : name === 'fs.read' || name === 'fs.write' ? `,"numops":${1 + (i % 9)}` : '';
-  if (i % 10 === 9) return `{"type":"metric","body":{"_metric":"proc.mem","_metric_type":"gauge","_value":${2000 + (i % 5000)},"proc":"worker","pid":${pid},"host":"bench","unit":"kibibyte","_time":${(1763890000 + i * 0.0001).toFixed(6)}}}`;
+  if (i % 10 === 9)
+    return `{"type":"metric","body":{"_metric":"proc.mem","_metric_type":"gauge","_value":${2000 + (i % 5000)},"proc":"worker","pid":${pid},"host":"bench","unit":"kibibyte","_time":${(1763890000 + i * 0.0001).toFixed(6)}}}`;
   return `{"type":"metric","body":{"_metric":"${name}","_metric_type":"${name === 'fs.duration' ? 'histogram' : 'counter'}","_value":${i % 5000},"proc":"worker","pid":${pid},"host":"bench","unit":"byte","op":"${op}"${extra},"summary":"true","_time":${(1763890000 + i * 0.0001).toFixed(6)}}}`;
 }
 

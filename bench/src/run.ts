@@ -382,10 +382,7 @@ if (doing('percall')) {
     value: addedMetrics.app_thread_cpu,
   });
   // both event rows are void when some event-emitting call did not reach the file
-  const eventsInvalid =
-    worstEvents < expectedEvents || totalDrops > 0
-      ? { invalid: `only ${worstEvents} of ${expectedEvents} events written, ${totalDrops} dropped` }
-      : {};
+  const eventsInvalid = worstEvents < expectedEvents || totalDrops > 0 ? { invalid: `only ${worstEvents} of ${expectedEvents} events written, ${totalDrops} dropped` } : {};
   budgets.push({
     what: "added per event-emitting call (open/close answered without a system call), app's thread",
     measured: `${addedFakeEvents.app_thread_cpu.toFixed(1)} ns (${m.ocFakePlain.cpu_ns_per_call.toFixed(1)} → ${m.ocFakeEvents.cpu_ns_per_call.toFixed(1)}; a do-nothing preload ${floorFakeOc.app_thread_cpu.toFixed(1)})`,
@@ -395,15 +392,14 @@ if (doing('percall')) {
     ...eventsInvalid,
   });
   budgets.push({
-    what: "the same beside real opens and closes of /dev/null",
+    what: 'the same beside real opens and closes of /dev/null',
     measured: `${addedEvents.app_thread_cpu.toFixed(1)} ns (${m.ocPlain.cpu_ns_per_call.toFixed(0)} → ${m.ocEvents.cpu_ns_per_call.toFixed(0)}; a do-nothing preload ${floorOc.app_thread_cpu.toFixed(1)})`,
     budget: '≤ 200 ns',
     within: addedEvents.app_thread_cpu <= 200,
     value: addedEvents.app_thread_cpu,
     ...eventsInvalid,
   });
-  const row = (name: string, x: PercallOut) =>
-    `  ${name.padEnd(34)} ${x.wall_ns_per_call.toFixed(1).padStart(9)} ${x.cpu_ns_per_call.toFixed(1).padStart(9)}\n`;
+  const row = (name: string, x: PercallOut) => `  ${name.padEnd(34)} ${x.wall_ns_per_call.toFixed(1).padStart(9)} ${x.cpu_ns_per_call.toFixed(1).padStart(9)}\n`;
   process.stdout.write(
     `percall: median of ${percallRuns}, ${cpu === null ? 'not pinned (no taskset)' : `pinned to CPU ${cpu}`}; ns per call\n` +
       `  ${''.padEnd(34)} ${'wall'.padStart(9)} ${'app cpu'.padStart(9)}\n` +
@@ -457,7 +453,13 @@ if (doing('slowdest')) {
     process.stdout.write(`  ${name.padEnd(20)} ${r.median_ms[name]} ms  ÷ file ${ratio.toFixed(3)}\n`);
     if (name === 'plain') continue;
     const base = name === 'tcp_name_never_resolves' ? r.median_ms['file_in_namespace']! : f;
-    budgets.push({ what: `1 M writes, ${name.replace(/_/g, ' ').replace('tcp', 'tcp destination')} ÷ file destination`, measured: `${ratio.toFixed(3)} (${base.toFixed(0)} → ${r.median_ms[name]!.toFixed(0)} ms)`, budget: '≤ 1.10', within: ratio <= 1.1, value: ratio });
+    budgets.push({
+      what: `1 M writes, ${name.replace(/_/g, ' ').replace('tcp', 'tcp destination')} ÷ file destination`,
+      measured: `${ratio.toFixed(3)} (${base.toFixed(0)} → ${r.median_ms[name]!.toFixed(0)} ms)`,
+      budget: '≤ 1.10',
+      within: ratio <= 1.1,
+      value: ratio,
+    });
   }
 }
 if (doing('supervise')) await supervise(ctx);
@@ -478,8 +480,9 @@ const verdict = (b: Budget) => (b.invalid !== undefined ? `NOT VALID: ${b.invali
 const w = Math.max(...budgets.map((b) => b.what.length), 'benchmark'.length);
 const mw = Math.max(...budgets.map((b) => b.measured.length), 'measured'.length);
 if (budgets.length === 0) process.stdout.write('\n(no budget measured in this part; bench/results/latest.json)\n');
-else process.stdout.write(
-  `\n${'benchmark'.padEnd(w)}  ${'measured'.padEnd(mw)}  budget\n` +
-    budgets.map((b) => `${b.what.padEnd(w)}  ${b.measured.padEnd(mw)}  ${b.budget.padEnd(9)} ${verdict(b)}`).join('\n') +
-    `\n(bench/results/latest.json)\n`,
-);
+else
+  process.stdout.write(
+    `\n${'benchmark'.padEnd(w)}  ${'measured'.padEnd(mw)}  budget\n` +
+      budgets.map((b) => `${b.what.padEnd(w)}  ${b.measured.padEnd(mw)}  ${b.budget.padEnd(9)} ${verdict(b)}`).join('\n') +
+      `\n(bench/results/latest.json)\n`,
+  );

@@ -41,8 +41,7 @@ function timeRun(prog: string, c: Case): Promise<number> {
   });
 }
 
-const listen = (s: net.Server) =>
-  new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as net.AddressInfo).port)));
+const listen = (s: net.Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as net.AddressInfo).port)));
 
 /** python3 (libscope/test/fullbacklog.py): a listener whose accept queue is full. */
 function fullBacklog(benchDir: string): Promise<{ port: number; child: ChildProcess }> {
@@ -132,7 +131,9 @@ export async function slowdest(opts: { benchDir: string; buildDir: string; work:
   const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Number(median(v).toFixed(1))]));
   const base = (k: string) => (k === 'tcp_name_never_resolves' ? med['file_in_namespace']! : med['file']!);
   const ratio = Object.fromEntries(
-    Object.keys(cases).filter((k) => k !== 'file' && k !== 'file_in_namespace').map((k) => [k, Number((med[k]! / base(k)).toFixed(3))]),
+    Object.keys(cases)
+      .filter((k) => k !== 'file' && k !== 'file_in_namespace')
+      .map((k) => [k, Number((med[k]! / base(k)).toFixed(3))]),
   );
   return { runs: opts.runs, median_ms: med, ratio_to_file: ratio };
 }

@@ -81,7 +81,10 @@ export async function supervise(c: Ctx): Promise<void> {
       `${cpu === null ? 'not pinned' : `supervisor and program pinned to CPU ${cpu}`}\n` +
       `  ${'mechanism'.padEnd(w)}  ${'µs a pair'.padStart(10)}  ${'+µs a watched call'.padStart(18)}  ${'µs a getppid'.padStart(12)}  ${'+µs unwatched'.padStart(13)}\n` +
       rows
-        .map((r) => `  ${r.label.padEnd(w)}  ${r.pair_us.toFixed(2).padStart(10)}  ${r.added_per_watched_call_us.toFixed(2).padStart(18)}  ${r.getppid_us.toFixed(3).padStart(12)}  ${r.added_per_unwatched_call_us.toFixed(3).padStart(13)}`)
+        .map(
+          (r) =>
+            `  ${r.label.padEnd(w)}  ${r.pair_us.toFixed(2).padStart(10)}  ${r.added_per_watched_call_us.toFixed(2).padStart(18)}  ${r.getppid_us.toFixed(3).padStart(12)}  ${r.added_per_unwatched_call_us.toFixed(3).padStart(13)}`,
+        )
         .join('\n') +
       '\n',
   );

@@ -65,9 +65,7 @@ export type InjectCode =
   | 'ERROR';
 
 /** What {@link inject} did. `handle` is dlopen's return value in the target, in hex. */
-export type InjectResult =
-  | { ok: true; handle: string; entryResult?: number }
-  | { ok: false; code: InjectCode; message: string };
+export type InjectResult = { ok: true; handle: string; entryResult?: number } | { ok: false; code: InjectCode; message: string };
 
 /** A function of the injected library to call once it is loaded: `int symbol(const char *arg)`. */
 export interface InjectEntry {
@@ -270,7 +268,13 @@ export function openat2Available(): boolean {
  * `refused`.
  */
 export function handoverSend(listenFd: number, pid: number, files: { tag: HandoverTag; fd: number }[], timeoutMs: number): HandoverResult {
-  return load().handoverSend(listenFd, pid, files.map((f) => f.tag).join(''), files.map((f) => f.fd), timeoutMs);
+  return load().handoverSend(
+    listenFd,
+    pid,
+    files.map((f) => f.tag).join(''),
+    files.map((f) => f.fd),
+    timeoutMs,
+  );
 }
 
 /** Close a descriptor handoverListen returned. */

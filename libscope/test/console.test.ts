@@ -33,7 +33,7 @@ function inSession(fn: (s: Session, dir: string) => void): void {
 test('sh -c "gzip -c F > OUT.gz": no console events; fs.close of OUT.gz in gzip carries its bytes', () => {
   inSession((s, dir) => {
     const input = Buffer.alloc(200_000);
-    for (let i = 0; i < input.length; i++) input[i] = (i * 7919) % 251;   // compresses, but not to nothing
+    for (let i = 0; i < input.length; i++) input[i] = (i * 7919) % 251; // compresses, but not to nothing
     writeFileSync(join(dir, 'F'), input);
     const r = sh(s, dir, 'gzip -c F > OUT.gz');
     assert.is(r.status, 0, r.stderr.toString());
@@ -50,13 +50,25 @@ test('sh -c "gzip -c F > OUT.gz": no console events; fs.close of OUT.gz in gzip 
     assert.is(c.body.data.fd, 1);
     assert.is(c.body.data.file_perms, statSync(out).mode & 0o7777, 'its mode, as for a file the process opened');
     // gzip did not open it (the shell did): no fs.open for it in gzip's process
-    assert.equal(evts(events, 'fs.open').filter((e) => e.body.data.file === out && e.body.proc === 'gzip'), []);
+    assert.equal(
+      evts(events, 'fs.open').filter((e) => e.body.data.file === out && e.body.proc === 'gzip'),
+      [],
+    );
     // and the shell's open and dup2 are there
-    const shOps = evts(events, 'fs.open').filter((e) => e.body.data.file === out && e.body.proc === 'sh').map((e) => e.body.data.op);
+    const shOps = evts(events, 'fs.open')
+      .filter((e) => e.body.data.file === out && e.body.proc === 'sh')
+      .map((e) => e.body.data.op);
     assert.ok(shOps.includes('dup2'), `sh's opens of OUT.gz: ${shOps.join(', ')}`);
     const gzipPid = c.body.pid;
-    const written = s.metrics().filter(isMetric).filter((m) => m.body._metric === 'fs.write' && m.body.pid === gzipPid);
-    assert.is(written.reduce((n, m) => n + m.body._value, 0), size, "gzip's fs.write metrics add up to the file's size");
+    const written = s
+      .metrics()
+      .filter(isMetric)
+      .filter((m) => m.body._metric === 'fs.write' && m.body.pid === gzipPid);
+    assert.is(
+      written.reduce((n, m) => n + m.body._value, 0),
+      size,
+      "gzip's fs.write metrics add up to the file's size",
+    );
   });
 });
 
@@ -68,7 +80,10 @@ test('a log file on fd 1 gives file events, from a builtin and from a program th
     const events = s.events();
     assert.equal(consoleEvts(events), [], `console events: ${show(consoleEvts(events))}`);
     const text = (file: string, proc: string): string =>
-      evts(events, join(dir, file)).filter((e) => e.body.proc === proc && e.body.sourcetype === 'file').map((e) => String(e.body.data.message)).join('');
+      evts(events, join(dir, file))
+        .filter((e) => e.body.proc === proc && e.body.sourcetype === 'file')
+        .map((e) => String(e.body.data.message))
+        .join('');
     assert.is(text('x.log', 'sh'), 'builtin\n', `file events: ${show(evts(events).filter((e) => e.body.sourcetype === 'file'))}`);
     assert.is(text('y.log', 'cat'), 'program\n');
     const close = evts(events, 'fs.close').find((e) => e.body.data.file === join(dir, 'y.log') && e.body.proc === 'cat');
@@ -104,7 +119,10 @@ test('the default log-file pattern, by hand: each name a shell writes to gives f
     assert.is(r.status, 0, r.stderr.toString());
     const fileEvents = evts(s.events()).filter((e) => e.body.sourcetype === 'file');
     for (const [i, [name, isLog]] of LOG_NAMES.entries()) {
-      const text = fileEvents.filter((e) => e.body.source === join(dir, name)).map((e) => String(e.body.data.message)).join('');
+      const text = fileEvents
+        .filter((e) => e.body.source === join(dir, name))
+        .map((e) => String(e.body.data.message))
+        .join('');
       assert.is(text, isLog ? `line${i}\n` : '', `${name}: ${isLog ? 'a log file' : 'not a log file'}`);
     }
   });
@@ -157,7 +175,9 @@ test('dup2 of a file the process did not open onto fd 1: an fs.open named after 
     assert.is(dup?.body.data.op, 'dup2');
     assert.is(dup?.body.data.fd, 1);
     // each process's reporting thread writes its own: their order in the file is not the writes'
-    const text = evts(events, path).map((e) => `${e.body.proc}: ${String(e.body.data.message)}`).sort();
+    const text = evts(events, path)
+      .map((e) => `${e.body.proc}: ${String(e.body.data.message)}`)
+      .sort();
     assert.equal(text, ['cat: program\n', 'sh: builtin\n']);
   });
 });

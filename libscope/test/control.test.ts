@@ -37,7 +37,11 @@ interface Status extends Answer {
 }
 
 const ROOT = process.getuid?.() === 0;
-const EALREADY = -114, ELOOP = -40, EPERM = -1, EINVAL = -22, ENOENT = -2;
+const EALREADY = -114,
+  ELOOP = -40,
+  EPERM = -1,
+  EINVAL = -22,
+  ENOENT = -2;
 
 /** One request on "@scope/<pid>" (node spells the abstract name with a leading NUL). */
 function ask(pid: number, request: string): Promise<Answer> {
@@ -81,7 +85,11 @@ function askAsNobody(pid: number, request?: string): { text: string; ms: number 
   return JSON.parse(r.stdout) as { text: string; ms: number };
 }
 const status = async (pid: number): Promise<Status> => (await ask(pid, '{"req":"status"}')) as Status;
-const refused = (pid: number): Promise<string> => ask(pid, '{"req":"status"}').then(() => 'answered', (e: NodeJS.ErrnoException) => e.code ?? String(e));
+const refused = (pid: number): Promise<string> =>
+  ask(pid, '{"req":"status"}').then(
+    () => 'answered',
+    (e: NodeJS.ErrnoException) => e.code ?? String(e),
+  );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor<T>(what: string, ms: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
@@ -109,7 +117,11 @@ class Target {
   private lines: string[] = [];
   private wake: (() => void) | undefined;
   /** as: a command (setpriv …) the program is run under, which execs it with the same pid */
-  constructor(env: NodeJS.ProcessEnv, readonly dir: string, as: string[] = []) {
+  constructor(
+    env: NodeJS.ProcessEnv,
+    readonly dir: string,
+    as: string[] = [],
+  ) {
     const argv = [...as, prog('selfattach'), LIB, dir];
     this.proc = spawn(argv[0]!, argv.slice(1), { env, stdio: ['pipe', 'pipe', 'inherit'] });
     this.pid = this.proc.pid ?? 0;
@@ -143,12 +155,19 @@ class Target {
 }
 
 function conf(path: string, pairs: Record<string, string>, mode = 0o600): string {
-  writeFileSync(path, '# written by the test, as the injector would\n' + Object.entries(pairs).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode });
+  writeFileSync(
+    path,
+    '# written by the test, as the injector would\n' +
+      Object.entries(pairs)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') +
+      '\n',
+    { mode },
+  );
   chmodSync(path, mode);
   return path;
 }
-const fileEvents = (es: unknown[], name: string): Evt[] =>
-  evts(es, 'fs.open').filter((e) => String(e.body.data.file).endsWith('/' + name));
+const fileEvents = (es: unknown[], name: string): Evt[] => evts(es, 'fs.open').filter((e) => String(e.body.data.file).endsWith('/' + name));
 
 // One target for the attach story, test after test.
 const dir = tempDir('libscope-control-');
@@ -217,7 +236,10 @@ test('scope_attach: the process-start record first, then fs events of calls thro
     assert.is(e.body.pid, target.pid);
     assert.ok(['open', 'open64', '__open_2', '__open64_2'].includes(String(e.body.data.op)), String(e.body.data.op));
   }
-  assert.ok(evts(es, 'fs.close').some((e) => String(e.body.data.file).endsWith('/loop.txt')), 'fs.close too');
+  assert.ok(
+    evts(es, 'fs.close').some((e) => String(e.body.data.file).endsWith('/loop.txt')),
+    'fs.close too',
+  );
   assert.not.ok(existsSync(envEvents), "the target's own SCOPE_* are not read");
   assert.is(await target.cmd('tasks'), '2', 'the reporting thread');
   assert.is(await target.cmd('fds'), fdsBefore, "no descriptor of ours in the app's table");
@@ -226,7 +248,15 @@ test('scope_attach: the process-start record first, then fs events of calls thro
   // a library the app loads after the attach is patched before dlopen returns
   assert.is(await target.cmd(`zlib ${dir}/z.gz`), 'ok');
   await waitFor('libz opening z.gz', 3000, () => fileEvents(events(), 'z.gz').length > 0);
-  await waitFor('metrics', 3000, () => existsSync(join(dir, 'metrics.json')) && readNdjson(join(dir, 'metrics.json')).filter(isMetric).some((m) => m.body._metric === 'fs.open'));
+  await waitFor(
+    'metrics',
+    3000,
+    () =>
+      existsSync(join(dir, 'metrics.json')) &&
+      readNdjson(join(dir, 'metrics.json'))
+        .filter(isMetric)
+        .some((m) => m.body._metric === 'fs.open'),
+  );
 });
 
 test('status tells the truth: attach mode, scoped, the config in force, destinations connected, counters, patched slots', async () => {
@@ -239,7 +269,10 @@ test('status tells the truth: attach mode, scoped, the config in force, destinat
   assert.is(s.config.SCOPE_EVENT_DEST, `file://${dir}/events.json`);
   assert.is(s.config.SCOPE_SUMMARY_PERIOD, '1');
   assert.is(s.config.SCOPE_EVENT_FS, 'true', 'defaults are part of the config in force');
-  assert.equal(s.destinations.map((d) => d.name), ['events', 'metrics', 'log']);
+  assert.equal(
+    s.destinations.map((d) => d.name),
+    ['events', 'metrics', 'log'],
+  );
   for (const d of s.destinations) {
     assert.is(d.state, 'connected', d.name);
     assert.is(d.attempts, 1, `${d.name}: one open`);
@@ -262,7 +295,7 @@ test('a peer with another uid is told why and closed at once, before it asks any
   assert.is((await status(target.pid)).scoped, true, 'still scoped: the request was not carried out');
 });
 
-test('the control socket file: 0600 in a directory of ours closed to others; a killed process\'s is swept, an exiting one removes its own', async () => {
+test("the control socket file: 0600 in a directory of ours closed to others; a killed process's is swept, an exiting one removes its own", async () => {
   const env = { ...stripScope(), LD_PRELOAD: PRELOAD, SCOPE_EVENT_DEST: '', SCOPE_METRIC_DEST: '' };
   const fileOf = (pid: number): string | undefined => {
     try {
@@ -297,7 +330,7 @@ test('the control socket file: 0600 in a directory of ours closed to others; a k
   // an exiting process removes its own; the directory goes with the last one (someone else's may stay)
   const [b, fb] = await started();
   const over = new Promise((r) => b.once('exit', r));
-  b.kill('SIGTERM');   // sleep dies at once: its file stays for the next sweep
+  b.kill('SIGTERM'); // sleep dies at once: its file stays for the next sweep
   await over;
   const bye = spawnSync('sh', ['-c', 'echo $$; sleep 0.2'], { env, encoding: 'utf8' });
   const shFile = join(dirname(fb), `ctl.${bye.stdout.trim()}`);
@@ -367,7 +400,9 @@ test('a library that dlopens a bare name from its RUNPATH or RPATH ($ORIGIN) fin
     assert.is(r.status, 0, r.stderr);
   };
   mkdirSync(join(dir, 'plugins'));
-  writeFileSync(join(dir, 'plugin.c'), `#include <fcntl.h>
+  writeFileSync(
+    join(dir, 'plugin.c'),
+    `#include <fcntl.h>
 #include <unistd.h>
 int plugin_write(const char *path) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -376,15 +411,19 @@ int plugin_write(const char *path) {
   close(fd);
   return ok;
 }
-`);
-  writeFileSync(join(dir, 'caller.c'), `#include <dlfcn.h>
+`,
+  );
+  writeFileSync(
+    join(dir, 'caller.c'),
+    `#include <dlfcn.h>
 int load(const char *path) {
   void *h = dlopen("libplugin.so", RTLD_NOW);
   if (!h) return -2;
   int (*f)(const char *) = (int (*)(const char *))dlsym(h, "plugin_write");
   return f ? f(path) : -3;
 }
-`);
+`,
+  );
   cc(['-shared', '-fPIC', '-o', join(dir, 'plugins/libplugin.so'), join(dir, 'plugin.c')]);
   cc(['-shared', '-fPIC', '-Wl,--enable-new-dtags', '-Wl,-rpath,$ORIGIN/plugins', '-o', join(dir, 'runpath.so'), join(dir, 'caller.c'), '-ldl']);
   cc(['-shared', '-fPIC', '-Wl,--disable-new-dtags', '-Wl,-rpath,$ORIGIN/plugins', '-o', join(dir, 'rpath.so'), join(dir, 'caller.c'), '-ldl']);
@@ -408,7 +447,10 @@ test('fork after an attach: the child reports under its own pid, with its own st
     return fileEvents(r, 'child.txt').length > 0 && r;
   });
   assert.ok(fileEvents(es, 'child.txt').every((e) => e.body.pid === child));
-  assert.ok(es.filter(isStart).some((r) => r.info.process.pid === child), "the child's process-start record");
+  assert.ok(
+    es.filter(isStart).some((r) => r.info.process.pid === child),
+    "the child's process-start record",
+  );
   assert.is(await target.cmd('fds'), fdsBefore, 'nothing of ours left in the parent by the fork');
   await waitFor('the child to end', 5000, async () => (await refused(child)) === 'ECONNREFUSED');
 });
@@ -418,7 +460,10 @@ test('detach: nothing more is recorded (the GOT restored), the socket still answ
   let s = await status(target.pid);
   assert.is(s.scoped, false);
   assert.is(s.got_slots, 0);
-  assert.ok(s.destinations.every((d) => d.state === 'off'), JSON.stringify(s.destinations));
+  assert.ok(
+    s.destinations.every((d) => d.state === 'off'),
+    JSON.stringify(s.destinations),
+  );
   await sleep(300);
   const n = fileEvents(events('events2.json'), 'loop.txt').length;
   const m = readNdjson(join(dir, 'missing/metrics.json')).length;
@@ -439,7 +484,10 @@ test('detach: nothing more is recorded (the GOT restored), the socket still answ
   assert.is(s.scoped, true);
   assert.ok(s.got_slots > 0);
   assert.is(s.config.SCOPE_METRIC_DEST, undefined, 'reattach replaces the config');
-  assert.equal(s.destinations.map((d) => d.state), ['connected', 'off', 'off']);
+  assert.equal(
+    s.destinations.map((d) => d.state),
+    ['connected', 'off', 'off'],
+  );
   assert.is(fileEvents(events('events2.json'), 'loop.txt').length, n, 'the old destination stays closed');
   target.quit();
 });
@@ -484,7 +532,7 @@ test('attached in a process of another user: that uid may control it, until it c
   await t.next('ready');
   assert.is(await t.cmd('load'), 'ok');
   const path = conf(join(ndir, 'attach.conf'), { SCOPE_EVENT_DEST: `file://${ndir}/events.json` });
-  chownSync(path, 65534, 65534);   // the file of the target's own user
+  chownSync(path, 65534, 65534); // the file of the target's own user
   assert.is(await t.attach(path), 0);
   const s = JSON.parse(askAsNobody(t.pid, '{"req":"status"}').text) as Status;
   assert.is(s.ok, true, JSON.stringify(s));

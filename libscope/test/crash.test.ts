@@ -168,7 +168,7 @@ test('a forked child (no exec) that crashes leaves its own snapshot and dies by 
 const disp = (env: NodeJS.ProcessEnv): string => run(prog('crash_disp'), [], env).stdout.toString();
 
 test('off (the default), nothing is installed: dispositions and alternate stack untouched', () => {
-  const plain = disp(loadable());   // the same preloads but ours (the ASan runtime, sanitized)
+  const plain = disp(loadable()); // the same preloads but ours (the ASan runtime, sanitized)
   assert.match(plain, /11 kernel=dfl app=dfl/);
   const s = session();
   assert.is(disp(s.env), plain);

@@ -51,7 +51,7 @@ test('both programs run to their end', () => {
   assert.is(py.status, 0, py.stderr.toString());
 });
 
-test("sh: `cd a; echo x > f$i; cd ..` gives an fs.open of a/f$i each time, never of f$i", () => {
+test('sh: `cd a; echo x > f$i; cd ..` gives an fs.open of a/f$i each time, never of f$i', () => {
   const files = opened('sh');
   for (let i = 1; i <= N; i++) assert.ok(files.includes(join(work, 'a', `f${i}`)), `a/f${i} (seen: ${files.slice(0, 6).join(', ')})`);
   for (let i = 1; i <= N; i++) assert.not.ok(files.includes(join(work, `f${i}`)), `f${i} named in the wrong directory`);
@@ -69,13 +69,19 @@ test('python: after fchdir, g is named in a (open and delete); the forked child 
   assert.ok(files.includes(join(work, 'a', 'h')), 'the child: a/h');
   assert.ok(files.includes(join(work, 'top')), 'top');
   assert.not.ok(files.includes(join(work, 'g')) || files.includes(join(work, 'h')), 'g or h named outside a');
-  const deleted = evts(events, 'fs.delete').filter((e) => e.body.proc === 'python3').map((e) => e.body.data.file);
+  const deleted = evts(events, 'fs.delete')
+    .filter((e) => e.body.proc === 'python3')
+    .map((e) => e.body.data.file);
   assert.equal(deleted, [join(work, 'a', 'g')]);
 });
 
 test('chdir in a signal handler that interrupts our wrappers: every open it did not race is named where it landed', () => {
   assert.is(sig.status, 0, sig.stderr.toString());
-  const lines = sig.stdout.toString().trim().split('\n').map((l) => l.split(' '));
+  const lines = sig.stdout
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '));
   assert.is(lines.length, SIG_N);
   const landed = lines.map((l) => l[1]);
   const clean = lines.map((l) => l[2] === 'clean');
@@ -87,7 +93,7 @@ test('chdir in a signal handler that interrupts our wrappers: every open it did 
   const named = evts(events, 'fs.open')
     .filter((e) => e.body.proc === 'chdirsig' && e.body.data.op === 'open' && [top, sub].includes(String(e.body.data.file)))
     .map((e) => (e.body.data.file === sub ? 'a' : 'top'))
-    .slice(2);   // the two opens that made the files
+    .slice(2); // the two opens that made the files
   assert.is(named.length, SIG_N, 'an fs.open for every open');
   // an open the handler interrupted may be recorded on either side of the change (README: known limits)
   const wrong = named.map((w, i) => (clean[i] && w !== landed[i] ? i : -1)).filter((i) => i >= 0);

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isEvt, isMetric, isStart, prog, session, stripScope, } from './lib.js';
+import { isEvt, isMetric, isStart, prog, session, stripScope } from './lib.js';
 import type { Json } from './lib.js';
 import { fullBacklog, runAsync } from './servers.js';
 import { tempDir } from '@scope/core/testing';
@@ -39,9 +39,21 @@ async function makeCert(): Promise<void> {
   if (certDir) return;
   certDir = tempDir('scope-dest-cert-');
   await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'),
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-days',
+    '1',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    join(certDir, 'key.pem'),
+    '-out',
+    join(certDir, 'cert.pem'),
   ]);
   cert = join(certDir, 'cert.pem');
   key = join(certDir, 'key.pem');
@@ -68,19 +80,19 @@ async function receiver(kind: Kind): Promise<Receiver> {
     s.on('close', () => sockets.delete(s));
     s.on('error', () => {});
   };
-  const server = kind === 'tls'
-    ? tls.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, onConn)
-    : net.createServer(onConn);
+  const server = kind === 'tls' ? tls.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, onConn) : net.createServer(onConn);
   server.on('tlsClientError', () => {});
   let path = '';
   if (kind === 'unix') path = join(tempDir('scope-dest-'), 'recv.sock');
   if (kind === 'abstract') path = `\0scope-dest-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await new Promise<void>((r) => (path ? server.listen(path, () => r()) : server.listen(0, '127.0.0.1', () => r())));
   const port = path ? 0 : (server.address() as net.AddressInfo).port;
-  const url = (host = '127.0.0.1') =>
-    kind === 'unix' ? `unix://${path}` : kind === 'abstract' ? `unix://@${path.slice(1)}` : `${kind}://${host}:${port}`;
+  const url = (host = '127.0.0.1') => (kind === 'unix' ? `unix://${path}` : kind === 'abstract' ? `unix://@${path.slice(1)}` : `${kind}://${host}:${port}`);
   return {
-    port, conns, url, ended: () => ended,
+    port,
+    conns,
+    url,
+    ended: () => ended,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -89,7 +101,11 @@ async function receiver(kind: Kind): Promise<Receiver> {
   };
 }
 
-const lines = (text: string): unknown[] => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+const lines = (text: string): unknown[] =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as unknown);
 
 /** A record without what differs from run to run. */
 function norm(r: unknown): string {
@@ -113,9 +129,7 @@ function minus(a: string[], b: string[]): string[] {
     return n <= 0;
   });
 }
-const opensIn = (rs: unknown[], dir: string) =>
-  rs.filter((e) => isEvt(e) && e.body.source === 'fs.open' && String(e.body.data['file']).startsWith(dir)).length;
-
+const opensIn = (rs: unknown[], dir: string) => rs.filter((e) => isEvt(e) && e.body.source === 'fs.open' && String(e.body.data['file']).startsWith(dir)).length;
 
 function workDir(): string {
   return tempDir('scope-destload-');
@@ -170,7 +184,10 @@ for (const kind of ['tcp', 'udp', 'unix', 'abstract', 'tls'] as Kind[]) {
     await rec.close();
     assert.not.match(s.log(), /error|dropped/, s.log());
     if (kind === 'udp') {
-      assert.ok(rec.conns.every((d) => d.endsWith('\n') && d.length <= 8192), 'datagrams of whole lines');
+      assert.ok(
+        rec.conns.every((d) => d.endsWith('\n') && d.length <= 8192),
+        'datagrams of whole lines',
+      );
       assert.ok(isStart(lines(rec.conns[0]!)[0]));
     } else {
       assert.is(rec.conns.length, 1);
@@ -210,7 +227,10 @@ test('fork: the child makes its own connection, which begins with its own proces
     const rs = lines(c);
     assert.ok(isStart(rs[0]), 'the process-start record first');
     const pid = (rs[0] as { info: { process: { pid: number } } }).info.process.pid;
-    assert.ok(rs.filter(isEvt).every((e) => e.body.pid === pid), 'only its own records');
+    assert.ok(
+      rs.filter(isEvt).every((e) => e.body.pid === pid),
+      'only its own records',
+    );
     return pid;
   });
   assert.is(new Set(pids).size, 2);
@@ -229,7 +249,10 @@ test('tls: the server certificate is checked; without our CA nothing is sent, un
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stderr, '');
     assert.match(s.log(), /certificate verification failed/);
-    assert.ok(rec.conns.every((c) => c === ''), 'nothing delivered');
+    assert.ok(
+      rec.conns.every((c) => c === ''),
+      'nothing delivered',
+    );
     const r2 = await runAsync(prog('destload'), ['5', '0', work], s2.env);
     assert.is(r2.status, 0, r2.stderr);
     await until(() => rec.ended() >= 1);
@@ -284,7 +307,6 @@ async function restartingReceiver(): Promise<{ url: string; conns: string[]; clo
     },
   };
 }
-
 
 test('receiver restart: every record arrives over the two connections, the second begins with the process-start record', async () => {
   const rec = await restartingReceiver();
@@ -379,7 +401,17 @@ function ask(pid: number, request: string): Promise<Json> {
     sock.on('error', reject);
   });
 }
-interface DestStatus { name: string; state: string; attempts: number; failures: number; last_failure: string | null; connected_since: number | null; lines: number; dropped: number; buffered: number }
+interface DestStatus {
+  name: string;
+  state: string;
+  attempts: number;
+  failures: number;
+  last_failure: string | null;
+  connected_since: number | null;
+  lines: number;
+  dropped: number;
+  buffered: number;
+}
 
 test('status on the control socket: connecting (buffered, dropping), down (refused), connected (the log over tcp)', async () => {
   const full = await fullBacklog();
@@ -390,9 +422,7 @@ test('status on the control socket: connecting (buffered, dropping), down (refus
   const child = spawn(prog('destload'), ['400', '20', work], { env: s.env, stdio: 'ignore' });
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   let ds: DestStatus[] = [];
-  const want = () =>
-    ds.length === 3 && ds[0]!.state === 'connecting' && ds[0]!.buffered > 0 && ds[0]!.dropped > 0 &&
-    ds[1]!.state === 'down' && ds[2]!.state === 'connected' && ds[2]!.lines > 0;
+  const want = () => ds.length === 3 && ds[0]!.state === 'connecting' && ds[0]!.buffered > 0 && ds[0]!.dropped > 0 && ds[1]!.state === 'down' && ds[2]!.state === 'connected' && ds[2]!.lines > 0;
   try {
     for (let i = 0; i < 300 && !want(); i++) {
       await sleep(20);
@@ -483,7 +513,9 @@ test('exec with lines still buffered for a network destination: the log says how
 test('without libssl a tls destination is down, saying why, and the app runs as unscoped', async () => {
   // libssl hidden from the program by bind mounts in a mount namespace of its own (root)
   assert.is(process.getuid?.(), 0, 'this test needs root (mount namespaces)');
-  const found = spawnSync('sh', ['-c', "ldconfig -p | awk '/libssl[.]so[.](3|1[.]1) /{print $NF}'"], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '');
+  const found = spawnSync('sh', ['-c', "ldconfig -p | awk '/libssl[.]so[.](3|1[.]1) /{print $NF}'"], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l !== '');
   const empty = join(work, 'empty.so');
   writeFileSync(empty, '');
   const rec = await receiver('tcp');

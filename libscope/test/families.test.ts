@@ -230,7 +230,10 @@ for (const [op, file] of OPENERS) {
     const es = assertEvtOp(r, 'fs.open', op);
     const match = es.filter((e) => file === null || (file === '.' ? e.body.data.file === r.work : sameFile(e.body.data.file, file)));
     assert.ok(match.length > 0, `${op}: files seen ${names(es.map((e) => e.body.data.file))}`);
-    assert.ok(match.some((e) => e.body.data.fd === fd), `${op}: fd ${fd}, seen ${names(match.map((e) => e.body.data.fd))}`);
+    assert.ok(
+      match.some((e) => e.body.data.fd === fd),
+      `${op}: fd ${fd}, seen ${names(match.map((e) => e.body.data.fd))}`,
+    );
   });
 }
 
@@ -238,11 +241,18 @@ for (const op of ['close', 'fclose', 'fcloseall', 'closedir']) {
   test(`fam_open: ${op} gives an fs.close with op ${op}`, () => {
     const r = ran('fam_open');
     const es = assertEvtOp(r, 'fs.close', op);
-    if (op === 'closedir') assert.ok(es.some((e) => e.body.data.file === r.work), `closedir of the directory: ${names(es.map((e) => e.body.data.file))}`);
+    if (op === 'closedir')
+      assert.ok(
+        es.some((e) => e.body.data.file === r.work),
+        `closedir of the directory: ${names(es.map((e) => e.body.data.file))}`,
+      );
     if (op === 'fcloseall') {
       const files = es.map((e) => String(e.body.data.file));
       for (const f of ['fcloseall-a.dat', 'fcloseall-b.dat'])
-        assert.ok(files.some((x) => sameFile(x, f)), `fcloseall closes ${f}: ${names(files)}`);
+        assert.ok(
+          files.some((x) => sameFile(x, f)),
+          `fcloseall closes ${f}: ${names(files)}`,
+        );
     }
   });
 }
@@ -254,20 +264,47 @@ sameAsUnscoped('fam_read');
 allValid('fam_read');
 
 const READS = [
-  'read', 'readv', 'pread', 'pread64', 'preadv', 'preadv64', 'preadv2', 'preadv64v2', '__read_chk', '__pread_chk',
-  '__pread64_chk', 'fread', '__fread_chk', 'fread_unlocked', '__fread_unlocked_chk', 'fgets', '__fgets_chk',
-  'fgets_unlocked', 'fgetws', '__fgetws_chk', 'fgetwc', 'fgetc', 'getline', 'getdelim', '__getdelim', 'fscanf',
-  '__isoc99_fscanf', 'readdir',
+  'read',
+  'readv',
+  'pread',
+  'pread64',
+  'preadv',
+  'preadv64',
+  'preadv2',
+  'preadv64v2',
+  '__read_chk',
+  '__pread_chk',
+  '__pread64_chk',
+  'fread',
+  '__fread_chk',
+  'fread_unlocked',
+  '__fread_unlocked_chk',
+  'fgets',
+  '__fgets_chk',
+  'fgets_unlocked',
+  'fgetws',
+  '__fgetws_chk',
+  'fgetwc',
+  'fgetc',
+  'getline',
+  'getdelim',
+  '__getdelim',
+  'fscanf',
+  '__isoc99_fscanf',
+  'readdir',
 ];
 
-for (const op of READS)
-  test(`fam_read: ${op} counts as fs.read with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_read'), 'fs.read', op, true));
+for (const op of READS) test(`fam_read: ${op} counts as fs.read with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_read'), 'fs.read', op, true));
 
 test('fam_read: a summary carries its calls (numops) and fs.duration its longest call (max), which scope report builds on', () => {
   const r = ran('fam_read');
   // pread64 is called once; its first call in the thread is timed.
   const reads = metricsOf(r, 'fs.read', 'pread64');
-  assert.equal(reads.reduce((n, m) => n + Number(m.body.numops), 0), 1, JSON.stringify(reads));
+  assert.equal(
+    reads.reduce((n, m) => n + Number(m.body.numops), 0),
+    1,
+    JSON.stringify(reads),
+  );
   const durs = metricsOf(r, 'fs.duration', 'pread64');
   assert.equal(durs.length, 1, JSON.stringify(durs));
   const d = durs[0]!.body;
@@ -282,13 +319,38 @@ sameAsUnscoped('fam_write');
 allValid('fam_write');
 
 const WRITES = [
-  'write', 'pwrite', 'pwrite64', 'writev', 'pwritev', 'pwritev2', 'pwritev64', 'pwritev64v2', 'fwrite',
-  'fwrite_unlocked', 'fputs', 'fputs_unlocked', 'fputc', 'fputc_unlocked', 'putwc', 'fputwc', 'fprintf', 'vfprintf',
-  '__fprintf_chk', '__vfprintf_chk', 'sendfile', 'sendfile64', 'copy_file_range', 'splice',
-  'puts', 'putchar', 'printf', 'vprintf', '__printf_chk', '__vprintf_chk',
+  'write',
+  'pwrite',
+  'pwrite64',
+  'writev',
+  'pwritev',
+  'pwritev2',
+  'pwritev64',
+  'pwritev64v2',
+  'fwrite',
+  'fwrite_unlocked',
+  'fputs',
+  'fputs_unlocked',
+  'fputc',
+  'fputc_unlocked',
+  'putwc',
+  'fputwc',
+  'fprintf',
+  'vfprintf',
+  '__fprintf_chk',
+  '__vfprintf_chk',
+  'sendfile',
+  'sendfile64',
+  'copy_file_range',
+  'splice',
+  'puts',
+  'putchar',
+  'printf',
+  'vprintf',
+  '__printf_chk',
+  '__vprintf_chk',
 ];
-for (const op of WRITES)
-  test(`fam_write: ${op} counts as fs.write with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_write'), 'fs.write', op, true));
+for (const op of WRITES) test(`fam_write: ${op} counts as fs.write with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_write'), 'fs.write', op, true));
 
 for (const op of ['sendfile', 'sendfile64', 'copy_file_range', 'splice'])
   test(`fam_write: ${op} also counts as fs.read with op ${op} (bytes > 0)`, () => assertMetric(ran('fam_write'), 'fs.read', op, true));
@@ -328,9 +390,33 @@ for (const op of SEEKS) test(`fam_seek: ${op} counts as fs.seek with op ${op}`, 
 sameAsUnscoped('fam_stat');
 allValid('fam_stat');
 const STATS = [
-  'stat', 'lstat', 'fstat', 'fstatat', 'statx', 'stat64', 'lstat64', 'fstat64', 'fstatat64', '__xstat', '__xstat64',
-  '__lxstat', '__lxstat64', '__fxstat', '__fxstat64', '__fxstatat', '__fxstatat64', 'statfs', 'statfs64', 'fstatfs',
-  'fstatfs64', 'statvfs', 'statvfs64', 'fstatvfs', 'fstatvfs64', 'access', 'faccessat',
+  'stat',
+  'lstat',
+  'fstat',
+  'fstatat',
+  'statx',
+  'stat64',
+  'lstat64',
+  'fstat64',
+  'fstatat64',
+  '__xstat',
+  '__xstat64',
+  '__lxstat',
+  '__lxstat64',
+  '__fxstat',
+  '__fxstat64',
+  '__fxstatat',
+  '__fxstatat64',
+  'statfs',
+  'statfs64',
+  'fstatfs',
+  'fstatfs64',
+  'statvfs',
+  'statvfs64',
+  'fstatvfs',
+  'fstatvfs64',
+  'access',
+  'faccessat',
 ];
 for (const op of STATS) test(`fam_stat: ${op} counts as fs.stat with op ${op}`, () => assertMetric(ran('fam_stat'), 'fs.stat', op, false));
 
@@ -382,11 +468,16 @@ const FAILS: [string, string][] = [
 for (const [op, what] of FAILS) {
   test(`fam_errors: ${what} gives an fs.error event (op ${op}, the errno name printed) and an fs.error metric`, () => {
     const r = ran('fam_errors');
-    const line = text(r.scoped.stdout).split('\n').find((l) => l.startsWith(`${op} `));
+    const line = text(r.scoped.stdout)
+      .split('\n')
+      .find((l) => l.startsWith(`${op} `));
     assert.ok(line, `fam_errors printed a line for ${op}`);
     const errno = line.split(' ')[1];
     const es = assertEvtOp(r, 'fs.error', op);
-    assert.ok(es.some((e) => e.body.data.errno_name === errno), `${op}: errno_name ${errno}, seen ${names(es.map((e) => e.body.data.errno_name))}`);
+    assert.ok(
+      es.some((e) => e.body.data.errno_name === errno),
+      `${op}: errno_name ${errno}, seen ${names(es.map((e) => e.body.data.errno_name))}`,
+    );
     assertMetric(r, 'fs.error', op, false);
   });
 }
@@ -407,7 +498,10 @@ test('sigalrm: 100000 handler writes from SIGALRM every 50 µs: same status and 
 test('sigalrm: records keep coming after the ticks (fs.open of after-ticks, 1.2 s after the storm)', () => {
   const r = ran('sigalrm', { timeout: STRESS_TIMEOUT });
   const after = join(r.work, 'after-ticks');
-  assert.ok(r.events.some((e) => e.body.source === 'fs.open' && e.body.data.file === after), `fs.open of ${after}`);
+  assert.ok(
+    r.events.some((e) => e.body.source === 'fs.open' && e.body.data.file === after),
+    `fs.open of ${after}`,
+  );
 });
 allValid('sigalrm');
 
@@ -435,8 +529,7 @@ test('fdchaos: after closing 0..1023, close_range and dup2 over 3..63, records k
   assert.is(readFileSync(join(r.work, 'done'), 'utf8'), 'files=16\n');
   assert.ok(isStart(r.records[0]), 'process-start first');
   const opened = new Set(r.events.filter((e) => e.body.source === 'fs.open').map((e) => e.body.data.file));
-  for (const f of ['p1-0', 'p2-4', 'p3-0', 'p4-4', 'done'])
-    assert.ok(opened.has(join(r.work, f)), `fs.open of ${f} (seen: ${names([...opened].map((x) => String(x).split('/').at(-1)))})`);
+  for (const f of ['p1-0', 'p2-4', 'p3-0', 'p4-4', 'done']) assert.ok(opened.has(join(r.work, f)), `fs.open of ${f} (seen: ${names([...opened].map((x) => String(x).split('/').at(-1)))})`);
   const closed = r.events.find((e) => e.body.source === 'fs.close' && e.body.data.file === join(r.work, 'done'));
   assert.ok(closed, 'fs.close of done');
   assert.is(closed.body.data.file_write_bytes, 9);
@@ -460,11 +553,17 @@ test(`sh -c '${PIPELINE}': every process reports, and wc's own records come afte
   const byProc = new Map(starts.map((x) => [x.info.process.procname, x.info.process.pid]));
   for (const p of ['sh', 'yes', 'head', 'wc']) assert.ok(byProc.has(p), `${p} wrote a process-start (seen: ${names(byProc.keys())})`);
   const wc = byProc.get('wc');
-  const out = r.events.filter((e) => e.body.source === 'stdout' && e.body.pid === wc).map((e) => String(e.body.data.message)).join('');
+  const out = r.events
+    .filter((e) => e.body.source === 'stdout' && e.body.pid === wc)
+    .map((e) => String(e.body.data.message))
+    .join('');
   // coreutils writes the final newline with putchar_unlocked, which <stdio.h> expands inline: no
   // interposer sees it (README, known limits), so the text is compared without it
   assert.is(out.trimEnd(), text(r.plain.stdout).trimEnd(), "wc's stdout console event");
-  assert.ok(r.metrics.some((m) => m.body.pid === wc && m.body._metric === 'proc.cpu'), "wc's proc.cpu metric");
+  assert.ok(
+    r.metrics.some((m) => m.body.pid === wc && m.body._metric === 'proc.cpu'),
+    "wc's proc.cpu metric",
+  );
 });
 allValid('pipeline', { killed: true });
 

@@ -3,13 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { evts, isEvt, isMetric, isStart, prog, run, session, } from './lib.js';
+import { evts, isEvt, isMetric, isStart, prog, run, session } from './lib.js';
 import type { Evt, Session, Start } from './lib.js';
 import { runAsync, startHttp } from './servers.js';
 
 const sh = (script: string, env: NodeJS.ProcessEnv) => run('sh', ['-c', script], env);
-const filtered = (filter: string, names?: string): Session =>
-  session(names === undefined ? { SCOPE_FILTER: filter } : { SCOPE_FILTER: filter, SCOPE_FILTER_NAMES: names });
+const filtered = (filter: string, names?: string): Session => session(names === undefined ? { SCOPE_FILTER: filter } : { SCOPE_FILTER: filter, SCOPE_FILTER_NAMES: names });
 const procs = (es: Evt[]): string[] => [...new Set(es.map((e) => e.body.proc))].sort();
 const scopesOf = (es: Evt[]): string[] => [...new Set(es.map((e) => String(e.body.matchedScopes)))].sort();
 
@@ -22,7 +21,12 @@ test('a process no scope can match writes no events, but its process-start recor
   assert.is(starts.length, 1);
   assert.is(starts[0]?.info.process.procname, 'cat');
   assert.not.ok('matchedScopes' in (starts[0] as object), 'no scope names start.msg: the start record is as always');
-  const names = new Set(s.metrics().filter(isMetric).map((m) => m.body._metric));
+  const names = new Set(
+    s
+      .metrics()
+      .filter(isMetric)
+      .map((m) => m.body._metric),
+  );
   for (const n of ['proc.start', 'proc.cpu', 'fs.open', 'fs.read']) assert.ok(names.has(n), `metric ${n}`);
   assert.is(s.log(), '', 'nothing to complain about');
   rmSync(s.dir, { recursive: true });
@@ -32,7 +36,10 @@ test('1:event=fs.open keeps only fs.open, each with matchedScopes "1" and matche
   const s = filtered('1:event=fs.open');
   assert.is(sh('cat /etc/hostname; ls / >/dev/null', s.env).status, 0);
   const es = evts(s.events());
-  assert.ok(es.some((e) => e.body.data.file === '/etc/hostname'), 'cat opened /etc/hostname');
+  assert.ok(
+    es.some((e) => e.body.data.file === '/etc/hostname'),
+    'cat opened /etc/hostname',
+  );
   assert.equal([...new Set(es.map((e) => e.body.source))], ['fs.open']);
   for (const e of es) {
     assert.is(e.body.matchedScopes, '1');
@@ -77,8 +84,14 @@ test('fs.open.data.file=/etc/* constrains fs.open only: other opens go, other ev
   const es = evts(s.events());
   const opens = evts(es, 'fs.open').map((e) => String(e.body.data.file));
   assert.ok(opens.includes('/etc/hostname'), opens.join(','));
-  assert.ok(opens.every((f) => f.startsWith('/etc/')), opens.join(','));
-  assert.ok(evts(es, 'fs.close').some((e) => e.body.data.file === '/proc/version'), 'fs.close is not constrained');
+  assert.ok(
+    opens.every((f) => f.startsWith('/etc/')),
+    opens.join(','),
+  );
+  assert.ok(
+    evts(es, 'fs.close').some((e) => e.body.data.file === '/proc/version'),
+    'fs.close is not constrained',
+  );
   assert.ok(evts(es, 'stdout').length > 0, 'stdout is not constrained');
   rmSync(s.dir, { recursive: true });
 });
@@ -89,10 +102,19 @@ test('event=start.msg with comm=ls: only ls writes its process-start record, wit
   const events = s.events();
   assert.is(evts(events).length, 0, 'no event records: the scope selects start records only');
   const starts = events.filter(isStart) as (Start & { matchedScopes?: string; matchedPolicies?: string[] })[];
-  assert.equal(starts.map((x) => x.info.process.procname), ['ls']);
+  assert.equal(
+    starts.map((x) => x.info.process.procname),
+    ['ls'],
+  );
   assert.is(starts[0]?.matchedScopes, '1');
   assert.equal(starts[0]?.matchedPolicies, ['ls-starts']);
-  assert.ok(s.metrics().filter(isMetric).some((m) => m.body.proc === 'sh'), 'metrics are not filtered');
+  assert.ok(
+    s
+      .metrics()
+      .filter(isMetric)
+      .some((m) => m.body.proc === 'sh'),
+    'metrics are not filtered',
+  );
   rmSync(s.dir, { recursive: true });
 });
 
@@ -108,7 +130,14 @@ test('follow: the children of a matching shell match too, whatever SCOPE_FILTER_
   assert.is(sh(script, off.env).status, 0);
   const alone = evts(off.events());
   assert.equal(procs(alone), ['sh']);
-  assert.equal(off.events().filter(isStart).map((x) => x.info.process.procname).sort(), ['cat', 'ls', 'sh']);
+  assert.equal(
+    off
+      .events()
+      .filter(isStart)
+      .map((x) => x.info.process.procname)
+      .sort(),
+    ['cat', 'ls', 'sh'],
+  );
   rmSync(on.dir, { recursive: true });
   rmSync(off.dir, { recursive: true });
 });
@@ -130,7 +159,7 @@ test('tree: every process under a pid (its /proc ancestry), and tree!= excludes 
   const es = evts(s.events());
   assert.equal(procs(es), ['cat', 'ls', 'sh']);
   assert.equal(scopesOf(es), ['3']);
-  const other = filtered('1:tree=1;1:tree!=999999999');   /* pid 1 is everyone's ancestor */
+  const other = filtered('1:tree=1;1:tree!=999999999'); /* pid 1 is everyone's ancestor */
   assert.is(sh('cat /etc/hostname', other.env).status, 0);
   assert.ok(evts(other.events()).length > 0);
   rmSync(s.dir, { recursive: true });
@@ -144,14 +173,30 @@ test('uid, gid, pid=new, binary, mntns, container: the process kinds against wha
   const mnt = statSync('/proc/self/ns/mnt').ino;
   const inContainer = /(?<![A-Za-z0-9])[0-9a-f]{64}(?![A-Za-z0-9])/.test(readFileSync('/proc/self/cgroup', 'utf8'));
   const cases: [string, boolean][] = [
-    [`uid=${uid}`, true], [`uid!=${uid}`, false], [`uid>${uid}`, false], [`uid>=${uid}`, true], [`uid<${uid + 1}`, true],
-    [`gid=${gid}`, true], [`gid!=${gid},${gid + 1}`, false],
-    ['pid=new', true], ['pid!=new', false],
-    [`binary=${cat}`, true], [`binary=host:${cat}`, true], [`binary=${mnt}:${cat}`, true], [`binary=${mnt + 1}:${cat}`, false],
-    ['binary=*/cat', true], ['binary!=/usr/bin/ls', true],
-    [`mntns=${mnt}`, true], [`mntns!=${mnt}`, false],
-    ['container', inContainer], ['not-container', !inContainer],
-    ['comm=ca*', true], ['comm=*at', true], ['comm=*a*', true], ['comm=cat,ls', true], ['comm=ls', false],
+    [`uid=${uid}`, true],
+    [`uid!=${uid}`, false],
+    [`uid>${uid}`, false],
+    [`uid>=${uid}`, true],
+    [`uid<${uid + 1}`, true],
+    [`gid=${gid}`, true],
+    [`gid!=${gid},${gid + 1}`, false],
+    ['pid=new', true],
+    ['pid!=new', false],
+    [`binary=${cat}`, true],
+    [`binary=host:${cat}`, true],
+    [`binary=${mnt}:${cat}`, true],
+    [`binary=${mnt + 1}:${cat}`, false],
+    ['binary=*/cat', true],
+    ['binary!=/usr/bin/ls', true],
+    [`mntns=${mnt}`, true],
+    [`mntns!=${mnt}`, false],
+    ['container', inContainer],
+    ['not-container', !inContainer],
+    ['comm=ca*', true],
+    ['comm=*at', true],
+    ['comm=*a*', true],
+    ['comm=cat,ls', true],
+    ['comm=ls', false],
   ];
   for (const [filter, matches] of cases) {
     const s = filtered(`7:${filter}`);
@@ -183,11 +228,28 @@ test('a bad SCOPE_FILTER logs one error naming the filter and filters nothing', 
   const es = evts(s.events());
   assert.ok(evts(es, 'fs.open').length > 0 && evts(es, 'stdout').length > 0, 'every event, as without a filter');
   assert.ok(es.every((e) => !('matchedScopes' in e.body) && !('matchedPolicies' in e.body)));
-  const lines = s.log().split('\n').filter((l) => l.includes('SCOPE_FILTER'));
+  const lines = s
+    .log()
+    .split('\n')
+    .filter((l) => l.includes('SCOPE_FILTER'));
   assert.is(lines.length, 1, s.log());
   assert.match(lines[0] ?? '', /error: SCOPE_FILTER: bad filter "2:uid>abc": "abc" is not a number/);
-  for (const bad of ['65:comm=cat', 'comm', 'nope=1', 'comm=', 'comm=a,,b', 'comm=*', 'event=fs.nope', 'event>fs.open',
-    'follow=1', 'container;not-container', 'fs.*.data.file=x', 'start.msg.data.x=1', 'uid>1.5x', 'comm!x']) {
+  for (const bad of [
+    '65:comm=cat',
+    'comm',
+    'nope=1',
+    'comm=',
+    'comm=a,,b',
+    'comm=*',
+    'event=fs.nope',
+    'event>fs.open',
+    'follow=1',
+    'container;not-container',
+    'fs.*.data.file=x',
+    'start.msg.data.x=1',
+    'uid>1.5x',
+    'comm!x',
+  ]) {
     const b = filtered(bad);
     assert.is(run('cat', ['/etc/hostname'], b.env).status, 0);
     assert.match(b.log(), /error: SCOPE_FILTER: bad filter/, bad);
@@ -214,7 +276,10 @@ test('http.resp.data.http_status_code>=500 keeps the failing response only', asy
     const r = await runAsync('curl', ['-s', '--noproxy', '*', '-o', '/dev/null', good.url, bad.url], s.env);
     assert.is(r.status, 0, r.stderr);
     const es = s.events().filter(isEvt);
-    assert.equal(es.map((e) => [e.body.source, e.body.data.http_status_code, e.body.matchedScopes]), [['http.resp', 503, '3']]);
+    assert.equal(
+      es.map((e) => [e.body.source, e.body.data.http_status_code, e.body.matchedScopes]),
+      [['http.resp', 503, '3']],
+    );
     rmSync(s.dir, { recursive: true });
   } finally {
     await bad.close();

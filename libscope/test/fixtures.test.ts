@@ -79,7 +79,10 @@ for (const mode of ['tcp4', 'tcp6', 'udp4', 'udp6', 'unix', 'unixdgram', 'peek']
 
 test('net_calls all: one line per mode, in order', () => {
   const out = netCalls('all');
-  assert.equal(out.map((c) => c.mode), ['tcp4', 'tcp6', 'udp4', 'udp6', 'unix', 'unixdgram', 'peek']);
+  assert.equal(
+    out.map((c) => c.mode),
+    ['tcp4', 'tcp6', 'udp4', 'udp6', 'unix', 'unixdgram', 'peek'],
+  );
   out.forEach(checkCalls);
   const bad = run(prog('net_calls'), ['nope'], undefined);
   assert.is(bad.status, 2);
@@ -102,7 +105,10 @@ test('net_rawdns: A and AAAA over sendto and connected sockets, NXDOMAIN, record
       const j = jsonLines(r.stdout).pop() ?? {};
       const q = dns.queries.at(-1);
       assert.ok(q, 'the stub saw the query');
-      assert.is(j.name, args.find((a) => /[a-z]/i.test(a) && !a.startsWith('-') && a !== type));
+      assert.is(
+        j.name,
+        args.find((a) => /[a-z]/i.test(a) && !a.startsWith('-') && a !== type),
+      );
       assert.is(j.type, type);
       assert.is(j.mode, args.includes('--connected') ? 'connected' : 'sendto');
       assert.equal(j.addrs, addrs);
@@ -210,7 +216,10 @@ test('startHttps: curl -k gets the body; encrypted byte counts recorded; certifi
     assert.is(r.stdout.slice(0, r.stdout.lastIndexOf('\n')), 'hello\n');
     const verified = await runAsync('curl', [...CURL, '--cacert', srv.certFile, `https://localhost:${srv.port}/v`]);
     assert.is(verified.status, 0, `the certificate is for localhost: ${verified.stderr}`);
-    assert.equal(srv.requests.map((q) => q.url), ['/', '/v']);
+    assert.equal(
+      srv.requests.map((q) => q.url),
+      ['/', '/v'],
+    );
     const conns = srv.stats().connections;
     assert.is(conns.length, 2);
     for (const c of conns) {
@@ -231,7 +240,10 @@ test('startH2c: curl --http2-prior-knowledge gets the body; stream ids and pseud
     const r = await runAsync('curl', [...CURL, '--http2-prior-knowledge', `${srv.url}a`]);
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout.slice(0, r.stdout.lastIndexOf('\n')), 'h2 body\n');
-    assert.equal(srv.requests.map((q) => [q.method, q.path, q.streamId]), [['GET', '/a', 1]]);
+    assert.equal(
+      srv.requests.map((q) => [q.method, q.path, q.streamId]),
+      [['GET', '/a', 1]],
+    );
     assert.is(srv.requests[0]?.headers[':scheme'], 'http');
     assert.match(String(srv.requests[0]?.headers['user-agent']), /^curl\//);
     const conns = srv.stats().connections;
@@ -253,10 +265,13 @@ test('startH2c: curl --http2-prior-knowledge gets the body; stream ids and pseud
         req.end(method === 'POST' ? 'payload' : undefined);
       });
     assert.equal(await Promise.all([get('/b'), get('/c', 'POST')]), ['h2 body\n', 'h2 body\n']);
-    assert.equal(srv.requests.slice(1).map((q) => [q.method, q.path, q.streamId, q.bodyBytes]), [
-      ['GET', '/b', 1, 0],
-      ['POST', '/c', 3, 7],
-    ]);
+    assert.equal(
+      srv.requests.slice(1).map((q) => [q.method, q.path, q.streamId, q.bodyBytes]),
+      [
+        ['GET', '/b', 1, 0],
+        ['POST', '/c', 3, 7],
+      ],
+    );
     assert.is(srv.stats().connections.length, 2);
     client.on('error', () => {});
     await srv.close();

@@ -149,7 +149,7 @@ test('a target that never comes: not ok, with the reason, once the time is up', 
   }
 });
 
-test('the socket is named through the directory\'s descriptor: a directory path longer than sun_path works; a name with a / is refused', async () => {
+test("the socket is named through the directory's descriptor: a directory path longer than sun_path works; a name with a / is refused", async () => {
   needRoot();
   const base = mkdtempSync(join(tmpdir(), 'scope-handover-'));
   let deep = base;

@@ -42,7 +42,7 @@ test('remove: the original bytes are back, calls no longer reach the replacement
   assert.is(hooktest('remove'), 'remove ok\n');
 });
 
-test('foreign-trap: with a hook installed, the program\'s own SIGTRAP handler still gets raise(SIGTRAP) and an int3 of its own; under SIG_DFL and SIG_IGN the process dies of SIGTRAP as it would without hooks', () => {
+test("foreign-trap: with a hook installed, the program's own SIGTRAP handler still gets raise(SIGTRAP) and an int3 of its own; under SIG_DFL and SIG_IGN the process dies of SIGTRAP as it would without hooks", () => {
   assert.is(hooktest('foreign-trap'), 'foreign ok\n');
 });
 

@@ -7,8 +7,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { SANITIZED, evts, isMetric, isStart, prog, run, session } from './lib.js';
 import type { Metric, Start } from './lib.js';
 
-const values = (ms: Metric[], name: string, proc?: string): number[] =>
-  ms.filter((m) => m.body._metric === name && (proc === undefined || m.body.proc === proc)).map((m) => m.body._value);
+const values = (ms: Metric[], name: string, proc?: string): number[] => ms.filter((m) => m.body._metric === name && (proc === undefined || m.body.proc === proc)).map((m) => m.body._value);
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
 test('a program that rewrites its argv: proc is its name (comm), cmd the command line it was started with', () => {
@@ -37,7 +36,10 @@ test('a program that rewrites its argv: proc is its name (comm), cmd the command
 
 test('proc.cpu_perc: a busy program uses at most all the CPUs, a sleeping one little', () => {
   const max = 100 * availableParallelism();
-  for (const [args, busy] of [[['300'], true], [['/bin/sleep', '0.3'], false]] as const) {
+  for (const [args, busy] of [
+    [['300'], true],
+    [['/bin/sleep', '0.3'], false],
+  ] as const) {
     const s = session();
     try {
       const r = run(busy ? prog('cpuspin') : args[0], busy ? [...args] : args.slice(1), s.env);
@@ -53,7 +55,10 @@ test('proc.cpu_perc: a busy program uses at most all the CPUs, a sleeping one li
         const spun = Number(/spun_us=(\d+)/.exec(r.stdout.toString())?.[1]);
         assert.ok(spun >= 150_000, `cpuspin spun ${spun} µs from main on, of its 300 ms`);
         assert.ok(cpu >= spun, `cpuspin's proc.cpu ${cpu} µs covers the ${spun} µs it spun from main on`);
-        assert.ok(perc.some((p) => p > 0), 'cpuspin used some CPU');
+        assert.ok(
+          perc.some((p) => p > 0),
+          'cpuspin used some CPU',
+        );
       } else {
         for (const p of perc) assert.ok(p < 50, `sleep's proc.cpu_perc ${p}`);
       }
@@ -63,7 +68,7 @@ test('proc.cpu_perc: a busy program uses at most all the CPUs, a sleeping one li
   }
 });
 
-test('an exec\'d image is not charged the CPU its predecessor used (getrusage counts it on)', () => {
+test("an exec'd image is not charged the CPU its predecessor used (getrusage counts it on)", () => {
   const s = session();
   try {
     // 300 ms of CPU in cpuspin, then the same process becomes sleep
@@ -71,7 +76,7 @@ test('an exec\'d image is not charged the CPU its predecessor used (getrusage co
     assert.is(r.status, 0, r.stderr.toString());
     const ms = s.metrics().filter(isMetric);
     const slept = sum(values(ms, 'proc.cpu', 'sleep'));
-    assert.ok(values(ms, 'proc.cpu', 'sleep').length >= 1, 'sleep\'s proc.cpu');
+    assert.ok(values(ms, 'proc.cpu', 'sleep').length >= 1, "sleep's proc.cpu");
     assert.ok(slept < 150_000, `sleep's proc.cpu ${slept} µs is its own, not cpuspin's 300 ms`);
     for (const p of values(ms, 'proc.cpu_perc', 'sleep')) assert.ok(p < 50, `sleep's proc.cpu_perc ${p}`);
   } finally {
@@ -111,14 +116,18 @@ test('the start record: network namespace, machine id, a new uuid per process, h
 function twoPidNs(opts: string[]): Start['info']['process'][] {
   const s = session();
   try {
-    const inner = 'cat /etc/hostname >/dev/null; sleep 1.5';   // long enough to overlap under the sanitizers' slowdown too
+    const inner = 'cat /etc/hostname >/dev/null; sleep 1.5'; // long enough to overlap under the sanitizers' slowdown too
     const u = `unshare ${opts.join(' ')} sh -c '${inner}'`;
     // Sanitized (npm run test:sanitize): LeakSanitizer stops a process's threads by ptrace, and
     // the SIGSTOP that takes is ignored by a pid namespace's first process: no leak check there.
     const env = SANITIZED ? { ...s.env, ASAN_OPTIONS: `${process.env.ASAN_OPTIONS ?? ''}:detect_leaks=0` } : s.env;
     const r = run('sh', ['-c', `${u} & ${u} & wait`], env);
     assert.is(r.status, 0, r.stderr.toString());
-    const shells = s.events().filter(isStart).map((x) => x.info.process).filter((p) => p.procname === 'sh' && p.pid === 1);
+    const shells = s
+      .events()
+      .filter(isStart)
+      .map((x) => x.info.process)
+      .filter((p) => p.procname === 'sh' && p.pid === 1);
     assert.is(shells.length, 2, 'two shells, each pid 1 of its namespace');
     return shells;
   } finally {

@@ -54,7 +54,7 @@ function cc(args: string[]): void {
 }
 writeFileSync(join(dir, 'probe.c'), PROBE_C);
 const PROBE = join(dir, 'probe.so');
-const PROBE_SYSV = join(dir, 'probe-sysv.so');  // DT_HASH only: the other symbol lookup
+const PROBE_SYSV = join(dir, 'probe-sysv.so'); // DT_HASH only: the other symbol lookup
 cc(['-shared', '-fPIC', '-Wall', '-o', PROBE, join(dir, 'probe.c')]);
 cc(['-shared', '-fPIC', '-Wall', '-Wl,--hash-style=sysv', '-o', PROBE_SYSV, join(dir, 'probe.c')]);
 
@@ -83,9 +83,7 @@ function start(name: string, args: string[] = [], path = prog(name)): Running {
     const at = performance.now();
     for (const text of parts) lines.push({ text, at });
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   assert.ok(child.pid, `${name} started`);
   return {
     child,
@@ -105,10 +103,15 @@ function start(name: string, args: string[] = [], path = prog(name)): Running {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const texts = (r: Running): string[] => r.lines.map((l) => l.text);
 const has = (text: string) => (ls: Line[]) => ls.some((l) => l.text === text);
-const ticks = (r: Running): number[] => texts(r).filter((t) => t.startsWith('tick ')).map((t) => Number(t.slice(5)));
+const ticks = (r: Running): number[] =>
+  texts(r)
+    .filter((t) => t.startsWith('tick '))
+    .map((t) => Number(t.slice(5)));
 // Through its threads: /proc/<pid>/maps is empty once the main thread has exited.
 const maps = (pid: number): string =>
-  readdirSync(`/proc/${pid}/task`).map((t) => readFileSync(`/proc/${pid}/task/${t}/maps`, 'utf8')).join('');
+  readdirSync(`/proc/${pid}/task`)
+    .map((t) => readFileSync(`/proc/${pid}/task/${t}/maps`, 'utf8'))
+    .join('');
 const state = (pid: number): string => /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?';
 const threads = (pid: number): number => readdirSync(`/proc/${pid}/task`).length;
 
@@ -203,8 +206,16 @@ test('attach_sleep: ticks go on with consecutive numbers and no gap beyond the i
   const before = r.lines.length;
   await r.until('five more ticks', (ls) => ls.length >= before + 5);
   const n = ticks(r);
-  assert.equal(texts(r), n.map((i) => `tick ${i}`), 'nothing but ticks');
-  assert.equal(n, n.map((_, i) => i + 1), 'consecutive from 1');
+  assert.equal(
+    texts(r),
+    n.map((i) => `tick ${i}`),
+    'nothing but ticks',
+  );
+  assert.equal(
+    n,
+    n.map((_, i) => i + 1),
+    'consecutive from 1',
+  );
   const gaps = r.lines.slice(1).map((l, i) => l.at - (r.lines[i]?.at ?? 0));
   assert.ok(Math.max(...gaps) < 100 + took + 150, `largest gap ${Math.max(...gaps).toFixed(0)} ms (injection ${took.toFixed(0)} ms)`);
 });
@@ -220,7 +231,10 @@ test('attach_threads: totals keep rising and the process still has its 9 threads
   const totals = texts(r).map((t) => Number(/^total (\d+)$/.exec(t)?.[1] ?? NaN));
   // A loaded machine may starve the spinners for one period; they must never go back, and must have
   // gone on after the injection.
-  assert.ok(totals.every((t, i) => i === 0 || t >= (totals[i - 1] ?? 0)), `never falling: ${totals.join(' ')}`);
+  assert.ok(
+    totals.every((t, i) => i === 0 || t >= (totals[i - 1] ?? 0)),
+    `never falling: ${totals.join(' ')}`,
+  );
   assert.ok((totals.at(-1) ?? 0) > (totals[before - 1] ?? Infinity), `rising after the injection: ${totals.join(' ')}`);
   assert.is(threads(r.pid), 9);
 });
@@ -232,7 +246,7 @@ test('attach_sigsuspend: the mask sigsuspend swapped out is back after the injec
   expectProbed(r.pid, marker, inject(r.pid, PROBE, { symbol: 'probe', arg: marker }));
   process.kill(r.pid, 'SIGUSR1');
   await r.until('a wake-up', (ls) => ls.some((l) => l.text.startsWith('woke')));
-  signalLater(r.pid, 'USR1', 100);  // and one that arrives while a call runs
+  signalLater(r.pid, 'USR1', 100); // and one that arrives while a call runs
   expectOk(inject(r.pid, PROBE, { symbol: 'nap', arg: '300' }));
   await r.until('the second wake-up', (ls) => ls.some((l) => l.text.startsWith('woke 2')));
   assert.equal(texts(r), ['ready', 'woke 1 blocked=1', 'woke 2 blocked=1']);
@@ -246,7 +260,10 @@ test('attach_leaderless: with the main thread exited, the call runs on the threa
   expectProbed(r.pid, marker, inject(r.pid, PROBE, { symbol: 'probe', arg: marker }));
   const before = r.lines.length;
   await r.until('more work', (ls) => ls.length >= before + 3);
-  assert.equal(texts(r), texts(r).map((_, i) => `work ${i + 1}`));
+  assert.equal(
+    texts(r),
+    texts(r).map((_, i) => `work ${i + 1}`),
+  );
 });
 
 test('libscope.so itself loads into attach_sleep (not preloaded, no SCOPE_*), and the ticks go on unchanged', async () => {
@@ -259,11 +276,19 @@ test('libscope.so itself loads into attach_sleep (not preloaded, no SCOPE_*), an
   const before = r.lines.length;
   await r.until('five more ticks', (ls) => ls.length >= before + 5);
   const n = ticks(r);
-  assert.equal(texts(r), n.map((i) => `tick ${i}`), 'nothing but ticks on its stdout');
-  assert.equal(n, n.map((_, i) => i + 1), 'consecutive from 1');
+  assert.equal(
+    texts(r),
+    n.map((i) => `tick ${i}`),
+    'nothing but ticks on its stdout',
+  );
+  assert.equal(
+    n,
+    n.map((_, i) => i + 1),
+    'consecutive from 1',
+  );
 });
 
-test('a signal that comes during the injection is delivered after it, once, to the app\'s handler; the read restarts', async () => {
+test("a signal that comes during the injection is delivered after it, once, to the app's handler; the read restarts", async () => {
   const r = start('attach_read');
   await r.until('ready', has('ready'));
   signalLater(r.pid, 'USR1', 200);
@@ -289,7 +314,10 @@ test('SIGSTOP during the injection leaves the process stopped after it; SIGCONT 
   process.kill(r.pid, 'SIGCONT');
   await r.until('ticks after SIGCONT', (ls) => ls.length >= before + 3);
   const n = ticks(r);
-  assert.equal(n, n.map((_, i) => i + 1));
+  assert.equal(
+    n,
+    n.map((_, i) => i + 1),
+  );
 });
 
 test('a pid that does not exist: ESRCH', () => {
@@ -358,8 +386,14 @@ test('a call that does not return in time: TIMEOUT, the thread restored, its nan
   // Restarted through the abandoned nap's restart block it would sleep ~2.7 s more.
   await r.until('ticks after the timeout', (ls) => ls.length >= before + 3, 1000);
   const n = ticks(r);
-  assert.equal(texts(r), n.map((i) => `tick ${i}`));
-  assert.equal(n, n.map((_, i) => i + 1));
+  assert.equal(
+    texts(r),
+    n.map((i) => `tick ${i}`),
+  );
+  assert.equal(
+    n,
+    n.map((_, i) => i + 1),
+  );
   assert.is.not(state(r.pid), 'T');
 });
 
@@ -372,7 +406,7 @@ test('injected code that faults: CRASHED, the thread restored, the program goes 
   await r.until('the echo', has('echo: survived'));
 });
 
-test('dlopen fails: DLOPEN_FAILED with the target\'s dlerror(); a missing entry: NO_ENTRY; the program goes on', async () => {
+test("dlopen fails: DLOPEN_FAILED with the target's dlerror(); a missing entry: NO_ENTRY; the program goes on", async () => {
   const r = start('attach_read');
   await r.until('ready', has('ready'));
   const msg = expectFail(inject(r.pid, '/nonexistent/libnothing.so'), 'DLOPEN_FAILED');
@@ -407,7 +441,7 @@ test('an unprivileged user injecting into a root process: EPERM naming the uids 
   await r.until('ticks after', (ls) => ls.length >= before + 2);
 });
 
-test('bad arguments throw a TypeError; they are the caller\'s mistake, not the target\'s', () => {
+test("bad arguments throw a TypeError; they are the caller's mistake, not the target's", () => {
   assert.throws(() => inject(0, PROBE), TypeError);
   assert.throws(() => inject(1.5, PROBE), TypeError);
   assert.throws(() => inject(process.pid, ''), TypeError);

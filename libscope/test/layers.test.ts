@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '@scope/core/testing';
 import { LIB } from './lib.js';
 
-const here = fileURLToPath(new URL('../..', import.meta.url));   // libscope/
+const here = fileURLToPath(new URL('../..', import.meta.url)); // libscope/
 const script = join(here, 'layers.mjs');
 const def = join(here, 'src/interpose/interpose.def');
 const allow = join(here, 'layers-allow.txt');
@@ -18,9 +18,7 @@ const allow = join(here, 'layers-allow.txt');
 // scope.dir/src/<folder>/<file>.c.o), one per source of src/ as CMake globs them: not whatever an
 // old source left behind there
 const objDir = join(dirname(dirname(LIB)), 'CMakeFiles/scope.dir');
-const objects = (readdirSync(join(here, 'src'), { recursive: true }) as string[])
-  .filter((f) => f.endsWith('.c'))
-  .map((f) => join(objDir, 'src', `${f}.o`));
+const objects = (readdirSync(join(here, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.c')).map((f) => join(objDir, 'src', `${f}.o`));
 
 function layers(objs: string[], allowFile = allow) {
   const r = spawnSync(process.execPath, [script, '--def', def, '--allow', allowFile, ...objs], { encoding: 'utf8' });
@@ -44,7 +42,10 @@ const OPENER = '#include <fcntl.h>\nint opener(const char *p) { return open(p, O
 
 test('the library under test has its objects in every folder, and they pass', () => {
   for (const folder of ['libc', 'interpose', 'record', 'proto', 'util', 'report', 'dest', 'control', 'crash', 'config'])
-    assert.ok(objects.some((o) => o.includes(`/src/${folder}/`)), `no source in src/${folder}/`);
+    assert.ok(
+      objects.some((o) => o.includes(`/src/${folder}/`)),
+      `no source in src/${folder}/`,
+    );
   for (const o of objects) assert.ok(existsSync(o), `${o} missing: is ${LIB} built?`);
   const r = layers(objects);
   assert.is(r.stderr, '');
@@ -93,13 +94,15 @@ test('a report/ object using an interpose/ helper fails', () => {
 });
 
 test('strerror or gai_strerror anywhere but libc/errtext.c fails, pointed at scope_strerror (gettext reads the environment)', () => {
-  const o = object('dest', 'why', '#include <string.h>\n#include <netdb.h>\n' +
-    'const char *why(int e) { return e > 0 ? strerror(e) : gai_strerror(e); }\n');
+  const o = object('dest', 'why', '#include <string.h>\n#include <netdb.h>\n' + 'const char *why(int e) { return e > 0 ? strerror(e) : gai_strerror(e); }\n');
   const r = layers([...objects, o]);
   assert.is(r.status, 1);
   assert.match(r.stderr, /dest\/why\.c\.o: calls strerror, which translates through gettext .*use scope_strerror/);
   assert.match(r.stderr, /dest\/why\.c\.o: calls gai_strerror, .*use scope_gai_strerror/);
-  assert.ok(objects.some((x) => x.endsWith('/libc/errtext.c.o')), 'errtext.c is among the objects, and passes');
+  assert.ok(
+    objects.some((x) => x.endsWith('/libc/errtext.c.o')),
+    'errtext.c is among the objects, and passes',
+  );
 });
 
 test('bad invocations say what is wrong, status 2', () => {

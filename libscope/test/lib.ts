@@ -1,4 +1,3 @@
-
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
@@ -13,8 +12,7 @@ import { libscopePath } from '../addon/index.js';
  * tools; test/sanitize.sh points it at the ASan+UBSan build in build/sanitize). The C test programs
  * stay the normal build's. */
 export const LIB = libscopePath();
-export const prog = (name: string): string =>
-  fileURLToPath(new URL(`../../build/Release/test/${name}`, import.meta.url));
+export const prog = (name: string): string => fileURLToPath(new URL(`../../build/Release/test/${name}`, import.meta.url));
 
 /** Whether LIB is a sanitized build (it needs the ASan runtime, found in its dynamic section). */
 export const SANITIZED = readFileSync(LIB).includes('libasan.so');
@@ -36,8 +34,7 @@ export function preloadList(...libs: string[]): string {
 function asanRuntime(): string {
   const r = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' });
   const path = r.stdout?.trim() ?? '';
-  if (r.status !== 0 || !path.startsWith('/') || !existsSync(path))
-    throw new Error(`${LIB} is sanitized but gcc -print-file-name=libasan.so gives no runtime (${r.stderr ?? r.error})`);
+  if (r.status !== 0 || !path.startsWith('/') || !existsSync(path)) throw new Error(`${LIB} is sanitized but gcc -print-file-name=libasan.so gives no runtime (${r.stderr ?? r.error})`);
   return path;
 }
 
@@ -143,8 +140,7 @@ export function readNdjson(path: string): unknown[] {
 export const isEvt = (r: unknown): r is Evt => (r as Json).type === 'evt';
 export const isStart = (r: unknown): r is Start => (r as Json).format === 'ndjson';
 export const isMetric = (r: unknown): r is Metric => (r as Json).type === 'metric';
-export const evts = (rs: unknown[], source?: string): Evt[] =>
-  rs.filter(isEvt).filter((e) => source === undefined || e.body.source === source);
+export const evts = (rs: unknown[], source?: string): Evt[] => rs.filter(isEvt).filter((e) => source === undefined || e.body.source === source);
 
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv | undefined, timeout = 60_000): SpawnSyncReturns<Buffer> {
   const r = spawnSync(cmd, args, { env: env ?? stripScope(), timeout, maxBuffer: 64 << 20 });

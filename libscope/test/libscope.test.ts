@@ -55,8 +55,7 @@ test('cat /etc/hostname: process-start first, fs.open/fs.close with bytes, stdou
   }
   assert.is(open.id, `${open.body.host}-cat-cat /etc/hostname`);
   assert.ok(Number.isFinite(open.body._time) && open.body._time > 1.6e9);
-  for (const k of ['fd', 'proc_uid', 'proc_gid', 'file_perms', 'file_owner', 'file_group'])
-    assert.is(typeof open.body.data[k], 'number', k);
+  for (const k of ['fd', 'proc_uid', 'proc_gid', 'file_perms', 'file_owner', 'file_group']) assert.is(typeof open.body.data[k], 'number', k);
   assert.is(typeof open.body.data.proc_cgroup, 'string');
 
   const out = evts(events, 'stdout');
@@ -169,8 +168,7 @@ test('a reader sees records while the command still runs', async () => {
   let seen = false;
   while (!seen && Date.now() - t0 < 4000) {
     await new Promise((res) => setTimeout(res, 20));
-    seen = existsSync(join(s.dir, 'events.json')) &&
-      evts(s.events(), 'fs.close').some((e) => e.body.data.file === '/etc/hostname');
+    seen = existsSync(join(s.dir, 'events.json')) && evts(s.events(), 'fs.close').some((e) => e.body.data.file === '/etc/hostname');
   }
   assert.ok(seen, 'fs.close for /etc/hostname written while sh sleeps');
   assert.not.ok(exited, 'the command was still running');
@@ -241,7 +239,12 @@ for (const mode of ['std', 'all']) {
     assert.is(closes.length, 3);
     for (const c of closes) assert.is(c.body.data.file_write_bytes, 13);
     assert.is(evts(events, 'stdout').length, 0, 'a file that took fd 1 is not the console');
-    const names = new Set(s.metrics().filter(isMetric).map((m) => m.body._metric));
+    const names = new Set(
+      s
+        .metrics()
+        .filter(isMetric)
+        .map((m) => m.body._metric),
+    );
     for (const n of ['proc.start', 'proc.cpu', 'proc.mem', 'proc.thread', 'proc.fd']) assert.ok(names.has(n), n);
     rmSync(s.dir, { recursive: true });
   });
@@ -269,7 +272,10 @@ test('execve with an empty environment keeps the new image scoped', () => {
   assert.is(r.status, 0);
   const events = s.events();
   const starts = events.filter(isStart);
-  assert.equal(starts.map((x) => x.info.process.procname), ['execempty', 'cat']);
+  assert.equal(
+    starts.map((x) => x.info.process.procname),
+    ['execempty', 'cat'],
+  );
   assert.is(starts[1]?.info.process.pid, starts[0]?.info.process.pid, 'exec keeps the pid');
   const close = evts(events, 'fs.close').find((e) => e.body.data.file === '/etc/hostname');
   assert.is(close?.body.proc, 'cat');
@@ -281,10 +287,22 @@ test('execvp after the app removed LD_PRELOAD from its environment keeps the new
   const r = run(prog('execvpunset'), ['cat', '/etc/hostname'], s.env);
   assert.is(r.status, 0);
   assert.is(r.stdout.toString(), readFileSync('/etc/hostname', 'utf8'));
-  assert.equal(s.events().filter(isStart).map((x) => x.info.process.procname), ['execvpunset', 'cat']);
+  assert.equal(
+    s
+      .events()
+      .filter(isStart)
+      .map((x) => x.info.process.procname),
+    ['execvpunset', 'cat'],
+  );
   const off = session({ SCOPE_EXECVE: 'false' });
   assert.is(run(prog('execvpunset'), ['cat', '/etc/hostname'], off.env).status, 0);
-  assert.equal(off.events().filter(isStart).map((x) => x.info.process.procname), ['execvpunset']);
+  assert.equal(
+    off
+      .events()
+      .filter(isStart)
+      .map((x) => x.info.process.procname),
+    ['execvpunset'],
+  );
   rmSync(s.dir, { recursive: true });
   rmSync(off.dir, { recursive: true });
 });
@@ -327,7 +345,10 @@ test('a stuck destination does not keep the app from exiting', async () => {
   assert.match(log, /event destination file:\/\/stderr: \d+ lines delivered, [1-9]\d* dropped/);
   const lost = [...log.matchAll(/libscope dropped (\d+) records/g)].reduce((n, m) => n + Number(m[1]), 0);
   assert.ok(lost > 0, `records left in the queue at exit counted: ${log}`);
-  assert.ok(s.metrics().some((m) => (m as { body: { _metric: string } }).body._metric === 'fs.write'), 'final metrics written');
+  assert.ok(
+    s.metrics().some((m) => (m as { body: { _metric: string } }).body._metric === 'fs.write'),
+    'final metrics written',
+  );
   rmSync(s.dir, { recursive: true });
 });
 
@@ -336,7 +357,10 @@ test('file://stdout and file://stderr destinations carry events and metrics next
   const r = run('cat', ['/etc/hostname'], s.env);
   assert.is(r.status, 0);
   const host = readFileSync('/etc/hostname', 'utf8');
-  const outLines = r.stdout.toString().split('\n').filter((l) => l !== '');
+  const outLines = r.stdout
+    .toString()
+    .split('\n')
+    .filter((l) => l !== '');
   assert.ok(outLines.includes(host.trimEnd()), 'the app output is still there');
   const records = outLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown);
   assert.ok(isStart(records[0]));

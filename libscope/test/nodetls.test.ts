@@ -27,10 +27,16 @@ req.end('hello from node');`;
     assert.is(r.stdout, '200 "secret from the server\\n"\n');
     const ev = s.events();
     const req = evts(ev, 'http.req');
-    assert.equal(req.map((e) => [d(e).http_method, d(e).http_target, d(e).http_scheme, d(e).net_peer_port]), [['POST', '/nodetls?x=1', 'https', srv.port]],
-      `http.req: ${JSON.stringify(req.map((e) => d(e)))}; log: ${s.log().slice(-600)}`);
+    assert.equal(
+      req.map((e) => [d(e).http_method, d(e).http_target, d(e).http_scheme, d(e).net_peer_port]),
+      [['POST', '/nodetls?x=1', 'https', srv.port]],
+      `http.req: ${JSON.stringify(req.map((e) => d(e)))}; log: ${s.log().slice(-600)}`,
+    );
     const resp = evts(ev, 'http.resp');
-    assert.equal(resp.map((e) => [d(e).http_status_code, d(e).http_scheme, d(e).net_peer_port]), [[200, 'https', srv.port]]);
+    assert.equal(
+      resp.map((e) => [d(e).http_status_code, d(e).http_scheme, d(e).net_peer_port]),
+      [[200, 'https', srv.port]],
+    );
   } finally {
     await srv.close();
   }
@@ -74,16 +80,22 @@ srv.listen(0, '127.0.0.1', () => console.log(String(srv.address().port)));`;
   assert.is(body, 'served over tls\n');
   const ev = s.events();
   const req = evts(ev, 'http.req');
-  assert.equal(req.map((e) => [d(e).http_method, d(e).http_target, d(e).http_scheme, d(e).net_host_port]), [['GET', '/served?y=2', 'https', port]],
-    `http.req: ${JSON.stringify(req.map((e) => d(e)))}; log: ${s.log().slice(-600)}`);
+  assert.equal(
+    req.map((e) => [d(e).http_method, d(e).http_target, d(e).http_scheme, d(e).net_host_port]),
+    [['GET', '/served?y=2', 'https', port]],
+    `http.req: ${JSON.stringify(req.map((e) => d(e)))}; log: ${s.log().slice(-600)}`,
+  );
   const resp = evts(ev, 'http.resp');
-  assert.equal(resp.map((e) => [d(e).http_status_code, d(e).http_scheme, d(e).net_host_port]), [[200, 'https', port]]);
+  assert.equal(
+    resp.map((e) => [d(e).http_status_code, d(e).http_scheme, d(e).net_host_port]),
+    [[200, 'https', port]],
+  );
   // how libscope saw it: hooked at the entry when this node carries its own OpenSSL (no libssl
   // mapped: this test runs on the same node), else through the GOT
   if (!readFileSync('/proc/self/maps', 'utf8').includes('libssl.so')) assert.match(s.log(), /SSL_read of the executable hooked at its entry/);
 });
 
-test('node http2 over TLS, client and server in one process: both sides\' http events, flavor 2.0, scheme https', async () => {
+test("node http2 over TLS, client and server in one process: both sides' http events, flavor 2.0, scheme https", async () => {
   const cert = await startHttps({}); // only for its certificate
   const s = session({ SCOPE_EVENT_HTTP: 'true' });
   const script = `const http2 = require('http2'), fs = require('fs');
@@ -101,10 +113,22 @@ srv.listen(0, '127.0.0.1', () => {
   assert.is(r.stdout, '"h2 over tls\\n"\n');
   const ev = s.events();
   const req = evts(ev, 'http.req');
-  assert.equal(req.map((e) => [d(e).http_method, d(e).http_target, d(e).http_flavor, d(e).http_scheme]),
-    [['GET', '/h2?z=3', '2.0', 'https'], ['GET', '/h2?z=3', '2.0', 'https']], `the client's and the server's: ${JSON.stringify(req.map((e) => d(e)))}`);
+  assert.equal(
+    req.map((e) => [d(e).http_method, d(e).http_target, d(e).http_flavor, d(e).http_scheme]),
+    [
+      ['GET', '/h2?z=3', '2.0', 'https'],
+      ['GET', '/h2?z=3', '2.0', 'https'],
+    ],
+    `the client's and the server's: ${JSON.stringify(req.map((e) => d(e)))}`,
+  );
   const resp = evts(ev, 'http.resp');
-  assert.equal(resp.map((e) => [d(e).http_status_code, d(e).http_flavor, d(e).http_scheme]), [[200, '2.0', 'https'], [200, '2.0', 'https']]);
+  assert.equal(
+    resp.map((e) => [d(e).http_status_code, d(e).http_flavor, d(e).http_scheme]),
+    [
+      [200, '2.0', 'https'],
+      [200, '2.0', 'https'],
+    ],
+  );
 });
 
 test.run();

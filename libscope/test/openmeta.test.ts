@@ -60,7 +60,10 @@ test('the program runs to its end in both processes', () => {
     printed.map((p) => p.who),
     ['parent', 'child'],
   );
-  assert.ok(printed.every((p) => p.links.length >= 3), 'each listed its descriptors');
+  assert.ok(
+    printed.every((p) => p.links.length >= 3),
+    'each listed its descriptors',
+  );
 });
 
 for (const who of ['parent', 'child']) {

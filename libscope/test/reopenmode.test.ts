@@ -30,7 +30,7 @@ test("every fs.open shows its round's mode or a later round's, never an earlier 
   opens.forEach((e, k) => {
     const round = Math.floor(k / BURST);
     const perms = Number(e.body.data.file_perms);
-    const shown = (perms & 0o77) - 1;   // the round whose chmod set it
+    const shown = (perms & 0o77) - 1; // the round whose chmod set it
     assert.ok((perms & 0o7700) === 0o600 && shown >= 0 && shown < ROUNDS, `open ${k}: perms ${perms.toString(8)}`);
     assert.ok(shown >= round, `open ${k} (round ${round}) shows round ${shown}'s mode ${perms.toString(8)}`);
     if (shown === round) own++;

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prog, run, session, } from './lib.js';
+import { prog, run, session } from './lib.js';
 import { findFreePort, runAsync, startHttp } from './servers.js';
 import { tempDir } from '@scope/core/testing';
 
@@ -40,18 +40,20 @@ test('payloads: a file the attacker made first gets nothing; a directory of thei
     const name = (pid: string, dir: string): string => `${pid}_127.0.0.1:${srv.port}_127.0.0.1:${lport}.${dir}`;
     // the shell's pid is curl's (exec): the attacker makes both names before curl starts
     const s = session({ SCOPE_PAYLOAD_ENABLE: 'true', SCOPE_PAYLOAD_DIR: pub });
-    const script = `runuser -u ${OTHER} -- sh -c 'umask 0; : > "$1"; : > "$2"' sh "$1/$$_$2.out" "$1/$$_$2.in"; ` +
-      `exec curl -s --noproxy '*' --local-port ${lport} -H 'Authorization: Bearer s3cr3t' "$3"`;
+    const script =
+      `runuser -u ${OTHER} -- sh -c 'umask 0; : > "$1"; : > "$2"' sh "$1/$$_$2.out" "$1/$$_$2.in"; ` + `exec curl -s --noproxy '*' --local-port ${lport} -H 'Authorization: Bearer s3cr3t' "$3"`;
     const r = await runAsync('sh', ['-c', script, 'sh', pub, `127.0.0.1:${srv.port}_127.0.0.1:${lport}`, srv.url], s.env);
     assert.is(r.status, 0, r.stderr);
-    const pid = readdirSync(pub).find((f) => f.endsWith('.out'))!.split('_')[0]!;
+    const pid = readdirSync(pub)
+      .find((f) => f.endsWith('.out'))!
+      .split('_')[0]!;
     for (const d of ['out', 'in']) {
       const f = join(pub, name(pid, d));
       assert.is(statSync(f).uid, 999, 'made by the attacker');
       assert.is(readFileSync(f, 'latin1'), '', `the attacker's ${d} file stays empty`);
     }
     const mine = join(pub, 'scope-payloads-0');
-    assert.is(statSync(mine).mode & 0o777, 0o700, 'a private directory of root\'s');
+    assert.is(statSync(mine).mode & 0o777, 0o700, "a private directory of root's");
     assert.match(readFileSync(join(mine, name(pid, 'out')), 'latin1'), /Authorization: Bearer s3cr3t/);
     assert.match(readFileSync(join(mine, name(pid, 'in')), 'latin1'), /secret body/);
 
@@ -61,9 +63,12 @@ test('payloads: a file the attacker made first gets nothing; a directory of thei
     const s2 = session({ SCOPE_PAYLOAD_ENABLE: 'true', SCOPE_PAYLOAD_DIR: pub2 });
     const r2 = await runAsync('curl', ['-s', '--noproxy', '*', srv.url, srv.url], s2.env);
     assert.is(r2.status, 0, r2.stderr);
-    assert.equal(readdirSync(join(pub2, 'scope-payloads-0')), [], 'nothing in the attacker\'s directory');
+    assert.equal(readdirSync(join(pub2, 'scope-payloads-0')), [], "nothing in the attacker's directory");
     assert.equal(readdirSync(pub2), ['scope-payloads-0']);
-    const lines = s2.log().split('\n').filter((l) => l.includes('payload file'));
+    const lines = s2
+      .log()
+      .split('\n')
+      .filter((l) => l.includes('payload file'));
     assert.is(lines.length, 1, s2.log());
     assert.match(lines[0]!, /not written: refused: owned by uid 999, not by us/);
   } finally {
@@ -80,9 +85,9 @@ test('file destinations: a symbolic link or a file the attacker made first is re
   const s = session({ SCOPE_EVENT_DEST: `file://${pub}/events.json`, SCOPE_METRIC_DEST: `file://${pub}/metrics.json` });
   const r = run('cat', ['/etc/hostname'], s.env);
   assert.is(r.status, 0);
-  assert.is(readFileSync(victim, 'utf8'), 'root:x:0:0::/root:/bin/sh\n', 'the link\'s target is untouched');
+  assert.is(readFileSync(victim, 'utf8'), 'root:x:0:0::/root:/bin/sh\n', "the link's target is untouched");
   assert.ok(lstatSync(join(pub, 'events.json')).isSymbolicLink());
-  assert.is(readFileSync(join(pub, 'metrics.json'), 'utf8'), '', 'the attacker\'s file gets no metrics');
+  assert.is(readFileSync(join(pub, 'metrics.json'), 'utf8'), '', "the attacker's file gets no metrics");
   const log = s.log();
   assert.match(log, new RegExp(`event destination file://${pub}/events.json: cannot open: refused: is a symbolic link`), log);
   assert.match(log, new RegExp(`metric destination file://${pub}/metrics.json: cannot open: refused: owned by uid 999`), log);
@@ -101,7 +106,7 @@ test('crash snapshots: a snapshot directory the attacker made first is refused, 
   const s = session({ SCOPE_SNAPSHOT_BACKTRACE: 'true', SCOPE_SNAPSHOT_DIR: join(pub, 'crash') });
   const r = run(prog('crash_segv'), [], s.env);
   assert.is(r.signal, 'SIGSEGV');
-  assert.equal(readdirSync(join(pub, 'crash')), [], 'nothing in the attacker\'s directory');
+  assert.equal(readdirSync(join(pub, 'crash')), [], "nothing in the attacker's directory");
   const m = /crash snapshots: (\S+) refused: owned by uid 999, not by us; they go to (\/tmp\/scope-crash-\w+) instead/.exec(s.log());
   assert.ok(m, s.log());
   assert.is(m![1], join(pub, 'crash'));

@@ -5,11 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { evts, isMetric, isStart, prog, run, session, stripScope, ASAN_RUNTIME, LIB, PRELOAD, preloadList, } from './lib.js';
+import { evts, isMetric, isStart, prog, run, session, stripScope, ASAN_RUNTIME, LIB, PRELOAD, preloadList } from './lib.js';
 import type { Evt, Metric } from './lib.js';
 
-const pidOf = (events: unknown[], procname: string): number | undefined =>
-  events.filter(isStart).find((s) => s.info.process.procname === procname)?.info.process.pid;
+const pidOf = (events: unknown[], procname: string): number | undefined => events.filter(isStart).find((s) => s.info.process.procname === procname)?.info.process.pid;
 
 const VARIANTS = ['execl', 'execle', 'execlp', 'execv', 'execvp', 'execvpe', 'execve', 'fexecve', 'execveat'];
 
@@ -23,15 +22,28 @@ for (const v of VARIANTS) {
     assert.is(r.stdout.toString(), 'five reads of this\n');
     const events = s.events();
     const starts = events.filter(isStart);
-    assert.equal(starts.map((x) => x.info.process.procname), ['execfam', 'cat'], 'both images started scoped');
+    assert.equal(
+      starts.map((x) => x.info.process.procname),
+      ['execfam', 'cat'],
+      'both images started scoped',
+    );
     const pid = pidOf(events, 'execfam');
     const mine = (e: Evt): boolean => e.body.pid === pid && e.body.proc === 'execfam' && e.body.data.file === file;
     assert.is(evts(events, 'fs.open').filter(mine).length, 5, 'five fs.open before the exec');
     assert.is(evts(events, 'fs.close').filter(mine).length, 5, 'five fs.close before the exec');
-    assert.ok(evts(events, 'fs.open').some((e) => e.body.proc === 'cat' && e.body.data.file === file), "cat's own open");
-    const met = s.metrics().filter(isMetric).filter((m: Metric) => m.body.proc === 'execfam');
+    assert.ok(
+      evts(events, 'fs.open').some((e) => e.body.proc === 'cat' && e.body.data.file === file),
+      "cat's own open",
+    );
+    const met = s
+      .metrics()
+      .filter(isMetric)
+      .filter((m: Metric) => m.body.proc === 'execfam');
     for (const name of ['proc.cpu', 'proc.mem', 'fs.open', 'fs.read', 'fs.close'])
-      assert.ok(met.some((m) => m.body._metric === name), `the exec'ing image wrote ${name}`);
+      assert.ok(
+        met.some((m) => m.body._metric === name),
+        `the exec'ing image wrote ${name}`,
+      );
     const open = met.find((m) => m.body._metric === 'fs.open');
     assert.is(open?.body._value, v === 'fexecve' ? 6 : 5, 'its fs.open count (fexecve opens /bin/cat too)');
     rmSync(s.dir, { recursive: true });
@@ -61,10 +73,13 @@ test('bash -c "cat …; exec /bin/true": the image that execs writes its fs and 
   const r = run('bash', ['-c', 'cat /etc/hostname >/dev/null; exec /bin/true'], s.env);
   assert.is(r.status, 0);
   const met = s.metrics().filter(isMetric);
-  const bashPid = pidOf(s.events(), 'true');   // the main bash became true (a forked bash became cat)
+  const bashPid = pidOf(s.events(), 'true'); // the main bash became true (a forked bash became cat)
   const bash = met.filter((m) => m.body.pid === bashPid && m.body.proc === 'bash');
   for (const name of ['proc.cpu', 'proc.fd', 'fs.stat'])
-    assert.ok(bash.some((m) => m.body._metric === name), `bash wrote ${name} before its exec`);
+    assert.ok(
+      bash.some((m) => m.body._metric === name),
+      `bash wrote ${name} before its exec`,
+    );
   rmSync(s.dir, { recursive: true });
 });
 
@@ -92,13 +107,25 @@ test("fork: a child's writes to a log its parent opened give file events, fs.clo
   const parentLog = closes.find((e) => e.body.pid === parent && e.body.data.file === log);
   assert.is(parentLog?.body.data.file_write_bytes, 0, 'the parent wrote nothing itself');
   assert.is.not(parentLog?._channel, childLog?._channel, 'two lifetimes, two channels');
-  assert.not.ok(evts(events, 'fs.open').some((e) => e.body.pid === child), 'the child opened nothing');
+  assert.not.ok(
+    evts(events, 'fs.open').some((e) => e.body.pid === child),
+    'the child opened nothing',
+  );
   const lines = evts(events, log).filter((e) => e.body.pid === child);
   assert.ok(lines.length >= 1, 'file events for the log-file watch');
   assert.is(lines.map((e) => String(e.body.data.message)).join(''), 'GET / 200\n'.repeat(3));
-  const met = s.metrics().filter(isMetric).filter((m) => m.body.pid === child);
-  assert.ok(met.some((m) => m.body._metric === 'fs.close' && m.body.file === log), 'fs.close metric with the file');
-  assert.ok(met.some((m) => m.body._metric === 'fs.write' && m.body._value === 30), 'fs.write counted');
+  const met = s
+    .metrics()
+    .filter(isMetric)
+    .filter((m) => m.body.pid === child);
+  assert.ok(
+    met.some((m) => m.body._metric === 'fs.close' && m.body.file === log),
+    'fs.close metric with the file',
+  );
+  assert.ok(
+    met.some((m) => m.body._metric === 'fs.write' && m.body._value === 30),
+    'fs.write counted',
+  );
   rmSync(s.dir, { recursive: true });
 });
 
@@ -114,11 +141,13 @@ test('an app replacing its environment while its calls fail (as bash does before
   const errors = evts(events, 'fs.error').filter((e) => e.body.data.file === join(s.dir, 'missing'));
   // a reporting thread slower than the app (the sanitized build on a busy machine) may find the
   // queue full: those records are counted in a notice, and only they may be missing
-  const lost = Math.max(0, ...evts(events, 'notice')
-    .map((e) => /dropped \d+ records \((\d+) in total\): the queue/.exec(String(e.body.data.message)))
-    .map((m) => (m ? Number(m[1]) : 0)));
-  assert.ok(errors.length <= rounds && errors.length + lost >= rounds,
-    `an fs.error for every failed open, or counted as lost (${errors.length} + ${lost} of ${rounds})`);
+  const lost = Math.max(
+    0,
+    ...evts(events, 'notice')
+      .map((e) => /dropped \d+ records \((\d+) in total\): the queue/.exec(String(e.body.data.message)))
+      .map((m) => (m ? Number(m[1]) : 0)),
+  );
+  assert.ok(errors.length <= rounds && errors.length + lost >= rounds, `an fs.error for every failed open, or counted as lost (${errors.length} + ${lost} of ${rounds})`);
   assert.equal([errors[0]!.body.data.errno_name, errors[0]!.body.data.message], ['ENOENT', 'No such file or directory']);
   rmSync(s.dir, { recursive: true });
 });
@@ -129,7 +158,12 @@ test('SCOPE_EXECVE=false: what the process execs runs unscoped, even from the LD
   const r = run('sh', ['-c', 'cat /etc/hostname >/dev/null; env | grep ^LD_PRELOAD='], s.env);
   assert.is(r.status, 0, r.stderr.toString());
   assert.is(r.stdout.toString(), `LD_PRELOAD=${['/lib/x86_64-linux-gnu/libm.so.6', ASAN_RUNTIME].filter(Boolean).join(':')}\n`, 'only our library left the list');
-  const names = new Set(s.events().filter(isStart).map((x) => x.info.process.procname));
+  const names = new Set(
+    s
+      .events()
+      .filter(isStart)
+      .map((x) => x.info.process.procname),
+  );
   assert.equal([...names], ['sh'], 'only sh (and its forks) reported');
   rmSync(s.dir, { recursive: true });
 });
@@ -153,7 +187,7 @@ test('setpriv to nobody keeping capabilities: same status and output as unscoped
   assert.ok(scoped.stdout.equals(plain.stdout));
   const events = s.events();
   const cat = events.filter(isStart).find((x) => x.info.process.procname === 'cat');
-  assert.ok(cat, 'cat, exec\'d as nobody, wrote its process-start');
+  assert.ok(cat, "cat, exec'd as nobody, wrote its process-start");
   assert.is(cat?.info.process.uid, 65534);
   assert.ok(evts(events, 'fs.open').some((e) => e.body.proc === 'cat' && e.body.data.file === '/etc/hostname'));
   rmSync(s.dir, { recursive: true });
@@ -171,9 +205,10 @@ for (const [name, cmd, args] of [
     const env = stripScope();
     env['LD_PRELOAD'] = PRELOAD;
     env['SCOPE_CONF_PATH'] = conf;
-    writeFileSync(conf, [`SCOPE_EVENT_DEST=${String(s.env['SCOPE_EVENT_DEST'])}`,
-      `SCOPE_METRIC_DEST=${String(s.env['SCOPE_METRIC_DEST'])}`,
-      `SCOPE_LOG_DEST=${String(s.env['SCOPE_LOG_DEST'])}`, ''].join('\n'));
+    writeFileSync(
+      conf,
+      [`SCOPE_EVENT_DEST=${String(s.env['SCOPE_EVENT_DEST'])}`, `SCOPE_METRIC_DEST=${String(s.env['SCOPE_METRIC_DEST'])}`, `SCOPE_LOG_DEST=${String(s.env['SCOPE_LOG_DEST'])}`, ''].join('\n'),
+    );
     chmodSync(conf, 0o600);
     const plain = run(cmd, [...args], stripScope());
     const r = run(cmd, [...args], env);
@@ -186,7 +221,13 @@ for (const [name, cmd, args] of [
       assert.is(st?.info.process.uid, 65534, `${p} ran as nobody`);
     }
     assert.ok(evts(events, 'fs.open').some((e) => e.body.proc === 'cat' && e.body.data.file === '/etc/hostname'));
-    assert.ok(s.metrics().filter(isMetric).some((m) => m.body.proc === 'ls'), "ls's metrics");
+    assert.ok(
+      s
+        .metrics()
+        .filter(isMetric)
+        .some((m) => m.body.proc === 'ls'),
+      "ls's metrics",
+    );
     assert.not.match(s.log(), /Permission denied/);
     rmSync(s.dir, { recursive: true });
   });
@@ -198,8 +239,7 @@ test("setpriv to nobody: the control socket file moves to the new user's directo
   // the file is bound by root's reporting thread at start; the uid change must take it away
   // while root may still remove it from /tmp/scope-0 (0700), and bind it again as nobody
   const ROUNDS = 10;
-  const script = 'i=0; while [ ! -S /tmp/scope-65534/ctl.$$ ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; ' +
-    '[ -S /tmp/scope-65534/ctl.$$ ] && echo bound; echo $$';
+  const script = 'i=0; while [ ! -S /tmp/scope-65534/ctl.$$ ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; ' + '[ -S /tmp/scope-65534/ctl.$$ ] && echo bound; echo $$';
   const pids: string[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const r = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', script], s.env);
@@ -248,8 +288,7 @@ test('exec: the socket file goes with the image that execs; an image that ends a
 
 test('a process that never changes user keeps nothing extra in its descriptor table', () => {
   const s = session();
-  const fds = (env: NodeJS.ProcessEnv): string =>
-    run('sh', ['-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "'], env).stdout.toString();
+  const fds = (env: NodeJS.ProcessEnv): string => run('sh', ['-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "'], env).stdout.toString();
   assert.is(fds(s.env), fds(stripScope()));
   rmSync(s.dir, { recursive: true });
 });
@@ -257,8 +296,7 @@ test('a process that never changes user keeps nothing extra in its descriptor ta
 test('after a change of user: no SCOPE_*_FD left in the environment, and of ours only the pinned descriptors, high and close-on-exec', () => {
   assert.is(process.getuid?.(), 0, 'this test needs root (setpriv --reuid)');
   const s = privateSession();
-  const args = ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c',
-    'env | grep -c "^SCOPE_[A-Z]*_FD="; ulimit -n; ls /proc/self/fd | tr "\\n" " "'];
+  const args = ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', 'env | grep -c "^SCOPE_[A-Z]*_FD="; ulimit -n; ls /proc/self/fd | tr "\\n" " "'];
   const r = run('setpriv', args, s.env);
   const plain = run('setpriv', args, stripScope());
   assert.is(r.status, plain.status);
@@ -266,10 +304,20 @@ test('after a change of user: no SCOPE_*_FD left in the environment, and of ours
   const [, , plainFds] = plain.stdout.toString().split('\n');
   assert.is(vars, '0', 'no variable left in the environment');
   const have = new Set((plainFds ?? '').trim().split(' '));
-  const extra = (scopedFds ?? '').trim().split(' ').filter((f) => !have.has(f)).map(Number);
+  const extra = (scopedFds ?? '')
+    .trim()
+    .split(' ')
+    .filter((f) => !have.has(f))
+    .map(Number);
   assert.ok(extra.length <= 3, `at most the event, metric and log pins: ${extra.join(' ')}`);
   for (const fd of extra) assert.ok(fd >= Number(limit) - 64, `fd ${fd} is moved up out of the way`);
-  assert.ok(s.events().filter(isStart).some((x) => x.info.process.procname === 'ls'), 'ls reported');
+  assert.ok(
+    s
+      .events()
+      .filter(isStart)
+      .some((x) => x.info.process.procname === 'ls'),
+    'ls reported',
+  );
   rmSync(s.dir, { recursive: true });
 });
 
@@ -277,7 +325,11 @@ test('proc.exit: every child the process reaps, by each of wait, waitpid, wait3,
   const s = session();
   const r = run(prog('reaper'), [], s.env);
   assert.is(r.status, 0, r.stderr.toString());
-  const reaped = r.stdout.toString().trim().split('\n').map((l) => l.split(' ') as [string, string]);
+  const reaped = r.stdout
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ') as [string, string]);
   const exits = evts(s.events(), 'proc.exit').filter((e) => e.body.proc === 'reaper');
   assert.equal(
     exits.map((e) => [e.body.data.op, String(e.body.data.child_pid), e.body.data.exit_status, e.body.data.signal ?? null]),
@@ -297,7 +349,10 @@ test('proc.exit inside SCOPE_FILTER: event=proc.exit keeps only them, and a data
   const some = session({ SCOPE_FILTER: '1:proc.exit.data.exit_status>128' });
   assert.is(run(prog('reaper'), [], some.env).status, 0);
   const picked = evts(some.events(), 'proc.exit');
-  assert.equal(picked.map((e) => e.body.data.signal), ['SIGTERM']);
+  assert.equal(
+    picked.map((e) => e.body.data.signal),
+    ['SIGTERM'],
+  );
   rmSync(all.dir, { recursive: true });
   rmSync(some.dir, { recursive: true });
 });
@@ -309,7 +364,14 @@ test("proc.exit: a shell's children, also one killed before it wrote a record of
   const events = s.events();
   const shell = events.filter(isStart).find((x) => x.info.process.ppid === process.pid)?.info.process.pid;
   const exits = evts(events, 'proc.exit').filter((e) => e.body.pid === shell);
-  assert.equal(exits.map((e) => [e.body.data.exit_status, e.body.data.signal ?? null]), [[7, null], [137, 'SIGKILL'], [0, null]]);
+  assert.equal(
+    exits.map((e) => [e.body.data.exit_status, e.body.data.signal ?? null]),
+    [
+      [7, null],
+      [137, 'SIGKILL'],
+      [0, null],
+    ],
+  );
   rmSync(s.dir, { recursive: true });
 });
 

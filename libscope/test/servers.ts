@@ -164,10 +164,7 @@ export async function startHttps(opts: HttpOptions = {}): Promise<HttpsServer> {
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
   try {
-    await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-      '-keyout', keyFile, '-out', certFile,
-    ]);
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyFile, '-out', certFile]);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -379,10 +376,7 @@ export async function startDnsStub(opts: DnsOptions = {}): Promise<DnsStub> {
     if (opts.silent) return;
     // the question, with the name uncompressed at offset 12 so answers can point to it
     const labels = name === '' ? [] : name.split('.');
-    const question = Buffer.concat([
-      ...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])),
-      Buffer.from([0, type >> 8, type & 0xff, qclass >> 8, qclass & 0xff]),
-    ]);
+    const question = Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])), Buffer.from([0, type >> 8, type & 0xff, qclass >> 8, qclass & 0xff])]);
     const lower = name.toLowerCase();
     if (lower === 'invalid' || lower.endsWith('.invalid')) {
       rec.rcode = 3;
@@ -403,8 +397,7 @@ export async function startDnsStub(opts: DnsOptions = {}): Promise<DnsStub> {
     rec.rcode = 0;
     reply(0, question, answers);
   };
-  sock.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) =>
-    answer(msg, rinfo, (b) => sock.send(b, rinfo.port, rinfo.address)));
+  sock.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => answer(msg, rinfo, (b) => sock.send(b, rinfo.port, rinfo.address)));
   const conns = new Set<net.Socket>();
   const tcp = opts.tcp
     ? net.createServer((c) => {

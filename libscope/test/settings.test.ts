@@ -40,7 +40,13 @@ test('writes to a log file become file events named by its path; other files do 
   const other = join(s.dir, 'data.txt');
   assert.is(sh(`echo first > ${log}; echo second >> ${log}; echo nope > ${other}`, s.env).status, 0);
   const file = evts(s.events()).filter((e) => e.body.sourcetype === 'file');
-  assert.equal(file.map((e) => [e.body.source, e.body.data.message]), [[log, 'first\n'], [log, 'second\n']]);
+  assert.equal(
+    file.map((e) => [e.body.source, e.body.data.message]),
+    [
+      [log, 'first\n'],
+      [log, 'second\n'],
+    ],
+  );
   rmSync(s.dir, { recursive: true });
 });
 
@@ -50,7 +56,10 @@ test('SCOPE_EVENT_LOGFILE_NAME with a custom pattern decides which files are log
   const b = join(s.dir, 'app.log');
   assert.is(sh(`echo in-journal > ${a}; echo in-log > ${b}`, s.env).status, 0);
   const file = evts(s.events()).filter((e) => e.body.sourcetype === 'file');
-  assert.equal(file.map((e) => e.body.source), [a]);
+  assert.equal(
+    file.map((e) => e.body.source),
+    [a],
+  );
   rmSync(s.dir, { recursive: true });
 });
 
@@ -73,8 +82,7 @@ test('SCOPE_EVENT_MAXEPS: events over the limit are dropped with a notice that c
   const counted = notice.map((n) => /dropped (\d+) records over the event rate limit of 50/.exec(n)).filter(Boolean);
   assert.ok(counted.length > 0, `a rate-limit notice: ${notice.join(' | ')}`);
   const dropped = counted.reduce((n, m) => n + Number(m![1]), 0);
-  assert.is(dropped + all.length, 300 + evts(events).filter((e) => e.body.sourcetype === 'fs').length,
-    'every event is either written or counted');
+  assert.is(dropped + all.length, 300 + evts(events).filter((e) => e.body.sourcetype === 'fs').length, 'every event is either written or counted');
   rmSync(s.dir, { recursive: true });
 });
 
@@ -129,7 +137,10 @@ test('proc.child counts the children alive at each report', () => {
   // the shell itself: its forked children also start as "sh" (before their exec), and may write first
   const shPid = starts.find((x) => x.info.process.procname === 'sh' && x.info.process.ppid === process.pid)?.info.process.pid;
   const child = metricsOf(s.metrics()).filter((m) => m.body._metric === 'proc.child' && m.body.pid === shPid);
-  assert.ok(child.some((m) => m.body._value === 3), `three children while they sleep (${child.map((m) => m.body._value).join(',')})`);
+  assert.ok(
+    child.some((m) => m.body._value === 3),
+    `three children while they sleep (${child.map((m) => m.body._value).join(',')})`,
+  );
   assert.is(child.at(-1)?.body._value, 0, 'none left at exit');
   rmSync(s.dir, { recursive: true });
 });

@@ -21,9 +21,16 @@ interface Window {
 
 /** The program's windows (s) and the times (s) of its fs.open events of `file`, in order. */
 function pairs(out: Buffer, events: unknown[], file: string): { windows: Window[]; times: number[] } {
-  const windows = out.toString().trim().split('\n').filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Window).map((w) => ({ before: w.before / 1e9, after: w.after / 1e9 }));
-  const times = evts(events, 'fs.open').filter((e) => e.body.data.file === file).map((e) => Number(e.body._time));
+  const windows = out
+    .toString()
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Window)
+    .map((w) => ({ before: w.before / 1e9, after: w.after / 1e9 }));
+  const times = evts(events, 'fs.open')
+    .filter((e) => e.body.data.file === file)
+    .map((e) => Number(e.body._time));
   return { windows, times };
 }
 
@@ -32,9 +39,10 @@ function inWindows(windows: Window[], times: number[], what: string): void {
   for (let i = 0; i < windows.length; i++) {
     const w = windows[i]!;
     const t = times[i]!;
-    assert.ok(t >= w.before - TOLERANCE_S - 1e-6 && t <= w.after + TOLERANCE_S + 1e-6,
-      `${what}: round ${i}: _time ${t.toFixed(6)} outside [${w.before.toFixed(6)}, ${w.after.toFixed(6)}] ` +
-      `(${((t < w.before ? t - w.before : t - w.after) * 1e6).toFixed(1)} µs off)`);
+    assert.ok(
+      t >= w.before - TOLERANCE_S - 1e-6 && t <= w.after + TOLERANCE_S + 1e-6,
+      `${what}: round ${i}: _time ${t.toFixed(6)} outside [${w.before.toFixed(6)}, ${w.after.toFixed(6)}] ` + `(${((t < w.before ? t - w.before : t - w.after) * 1e6).toFixed(1)} µs off)`,
+    );
   }
 }
 
@@ -67,10 +75,8 @@ for (const how of ['prctl', 'syscall', 'thread']) {
       // library turned the counter off all the same; where it never used it, there is nothing to
       // turn off)
       const log = s.log();
-      if (log.includes("records are timed by the CPU's time-stamp counter"))
-        assert.match(log, /made rdtsc fault \(prctl PR_SET_TSC\): records are timed by the wall clock/);
-      else
-        assert.not.match(log, /made rdtsc fault/);
+      if (log.includes("records are timed by the CPU's time-stamp counter")) assert.match(log, /made rdtsc fault \(prctl PR_SET_TSC\): records are timed by the wall clock/);
+      else assert.not.match(log, /made rdtsc fault/);
     } finally {
       rmSync(s.dir, { recursive: true, force: true });
     }

@@ -42,8 +42,8 @@ test.before(async () => {
   s.on('message', (b) => received.push(b.toString()));
   await new Promise<void>((resolve, reject) => {
     s.once('error', (e) =>
-      reject(new Error(`statsd.test: cannot bind the StatsD listener on 127.0.0.1:8125 (${String(e)}); ` +
-        'another process holds the port: stop it (ss -ulpn sport = :8125) and run the test again')));
+      reject(new Error(`statsd.test: cannot bind the StatsD listener on 127.0.0.1:8125 (${String(e)}); ` + 'another process holds the port: stop it (ss -ulpn sport = :8125) and run the test again')),
+    );
     s.bind(8125, '127.0.0.1', () => resolve());
   });
   collector = s;
@@ -66,13 +66,12 @@ async function scoped(cmd: string, args: string[], extra: Record<string, string>
   return s;
 }
 
-const relayed = (met: unknown[]): Metric[] =>
-  met.filter(isMetric).filter((m) => (m.body as Json)._source === 'statsd');
+const relayed = (met: unknown[]): Metric[] => met.filter(isMetric).filter((m) => (m.body as Json)._source === 'statsd');
 
 test('ndjson: each StatsD line the C app sends (sendto, send, write, sendmsg, sendmmsg) is relayed once, with its tags and ours', async () => {
   const before = received.length;
   const s = await scoped(APP, [], {});
-  const met = s.metrics();   // every line is checked against schemas/ (kind statsd)
+  const met = s.metrics(); // every line is checked against schemas/ (kind statsd)
   const start = met.filter(isMetric).find((m) => m.body._metric === 'proc.start');
   assert.ok(start, 'proc.start');
   const ours = relayed(met);
@@ -102,7 +101,10 @@ test('ndjson: each StatsD line the C app sends (sendto, send, write, sendmsg, se
   assert.equal(order.slice(0, 3), ['_metric', '_metric_type', '_value']);
   assert.is(order[order.length - 1], '_time');
   assert.ok(order.indexOf('env') < order.indexOf('proc') && order.indexOf('proc') < order.indexOf('team'), order.join(','));
-  assert.not.ok(met.filter(isMetric).some((m) => String(m.body._metric).startsWith('app.other')), 'nothing sent to 8126');
+  assert.not.ok(
+    met.filter(isMetric).some((m) => String(m.body._metric).startsWith('app.other')),
+    'nothing sent to 8126',
+  );
   assert.not.ok(JSON.stringify(met).includes('not statsd'), 'the malformed line is not relayed');
   assert.match(s.log(), /statsd: skipped a malformed line the app sent .*this line is not statsd/);
   assert.match(s.log(), /statsd: 1 malformed lines from the app skipped in all/);
@@ -116,7 +118,9 @@ test('ndjson: each StatsD line the C app sends (sendto, send, write, sendmsg, se
 
 test('statsd format: the relayed lines carry SCOPE_STATSD_PREFIX, the sample rate, the app tags then ours, within SCOPE_STATSD_MAXLEN', async () => {
   const s = await scoped(APP, [], { SCOPE_METRIC_FORMAT: 'statsd', SCOPE_STATSD_PREFIX: 'pre.' });
-  const lines = readFileSync(join(s.dir, 'metrics.json'), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(join(s.dir, 'metrics.json'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const app = lines.filter((l) => l.startsWith('pre.app.'));
   assert.is(app.length, EXPECTED.length, app.join('\n'));
   for (const l of lines) assert.ok(Buffer.byteLength(l) <= 512, `longer than 512: ${l}`);
@@ -134,7 +138,9 @@ test('statsd format: the relayed lines carry SCOPE_STATSD_PREFIX, the sample rat
   assert.not.ok(lines.some((l) => l.includes('app.other')));
 
   const short = await scoped(APP, [], { SCOPE_METRIC_FORMAT: 'statsd', SCOPE_STATSD_PREFIX: 'pre.', SCOPE_STATSD_MAXLEN: '40' });
-  const cut = readFileSync(join(short.dir, 'metrics.json'), 'utf8').split('\n').filter((l) => l.startsWith('pre.app.'));
+  const cut = readFileSync(join(short.dir, 'metrics.json'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('pre.app.'));
   assert.is(cut.length, EXPECTED.length);
   for (const l of cut) assert.ok(Buffer.byteLength(l) <= 40, `longer than 40: ${l}`);
   assert.ok(cut.includes('pre.app.tagged:7|c|#env:prod,region:eu'), cut.join('\n'));
@@ -142,20 +148,33 @@ test('statsd format: the relayed lines carry SCOPE_STATSD_PREFIX, the sample rat
 
 test('a python3 app (socket module): sendto 127.0.0.1 and localhost:8125 relayed, 8126 not', async () => {
   const before = received.length;
-  const s = await scoped('python3', ['-c', `
+  const s = await scoped(
+    'python3',
+    [
+      '-c',
+      `
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(b"py.count:3|c|#lang:python", ("127.0.0.1", 8125))
 s.sendto(b"py.gauge:1.5|g", ("localhost", 8125))
 s.sendto(b"py.other:1|c", ("127.0.0.1", 8126))
 s.close()
-`], {});
+`,
+    ],
+    {},
+  );
   const ours = relayed(s.metrics());
   assert.equal(
     ours.map((m) => [m.body._metric, m.body._metric_type, m.body._value, m.body.lang, m.body.team]),
-    [['py.count', 'counter', 3, 'python', 'x'], ['py.gauge', 'gauge', 1.5, undefined, 'x']],
+    [
+      ['py.count', 'counter', 3, 'python', 'x'],
+      ['py.gauge', 'gauge', 1.5, undefined, 'x'],
+    ],
   );
-  assert.ok(ours.every((m) => String(m.body.proc).startsWith('python')), 'proc of the python app');
+  assert.ok(
+    ours.every((m) => String(m.body.proc).startsWith('python')),
+    'proc of the python app',
+  );
   const seen = await arrivals(before, 2);
   assert.equal(seen, ['py.count:3|c|#lang:python', 'py.gauge:1.5|g']);
 });
@@ -164,7 +183,10 @@ test('SCOPE_METRIC_STATSD=false: nothing is relayed, the datagrams still go out'
   const before = received.length;
   const s = await scoped(APP, [], { SCOPE_METRIC_STATSD: 'false' });
   const met = s.metrics();
-  assert.ok(met.filter(isMetric).some((m) => m.body._metric === 'proc.start'), 'metrics are on');
+  assert.ok(
+    met.filter(isMetric).some((m) => m.body._metric === 'proc.start'),
+    'metrics are on',
+  );
   assert.is(relayed(met).length, 0);
   assert.not.ok(met.filter(isMetric).some((m) => String(m.body._metric).startsWith('app.')));
   assert.not.match(s.log(), /statsd:/);

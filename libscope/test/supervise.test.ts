@@ -29,7 +29,23 @@ test.after(() => {
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
-interface Seen { notice?: string; pid: number; tid?: number; call?: string; ret?: number; path?: string; path2?: string; abs?: string; abs2?: string; local?: string; peer?: string; sent?: number[]; arg0?: number; event?: string; other?: number }
+interface Seen {
+  notice?: string;
+  pid: number;
+  tid?: number;
+  call?: string;
+  ret?: number;
+  path?: string;
+  path2?: string;
+  abs?: string;
+  abs2?: string;
+  local?: string;
+  peer?: string;
+  sent?: number[];
+  arg0?: number;
+  event?: string;
+  other?: number;
+}
 
 /** The supervisor's environment for --lib: its helpers dlopen LIB, which, sanitized, needs its
  * runtime loaded first. */
@@ -46,8 +62,10 @@ async function supervised(args: string[], opts: { env?: NodeJS.ProcessEnv; lib?:
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'scope-supervise-')));
   dirs.push(dir);
   const calls = join(dir, 'calls.json');
-  const ch = spawn(supervisor, [...(opts.lib ? ['--lib', LIB] : []), ...(opts.preload ? ['--preload', opts.preload] : []), '--calls', calls, '--', ...args.map((a) => a.replace('DIR', dir))],
-    { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ch = spawn(supervisor, [...(opts.lib ? ['--lib', LIB] : []), ...(opts.preload ? ['--preload', opts.preload] : []), '--calls', calls, '--', ...args.map((a) => a.replace('DIR', dir))], {
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.push(ch);
   let stdout = '';
   let stderr = '';
@@ -56,12 +74,21 @@ async function supervised(args: string[], opts: { env?: NodeJS.ProcessEnv; lib?:
   const timer = setTimeout(() => ch.kill('SIGKILL'), 30_000);
   const status = await new Promise<number | null>((res) => ch.once('close', (code) => res(code)));
   clearTimeout(timer);
-  const seen: Seen[] = existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Seen) : [];
+  const seen: Seen[] = existsSync(calls)
+    ? readFileSync(calls, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Seen)
+    : [];
   return { r: { status, stdout, stderr }, seen, dir };
 }
 
 test('the static programs and the supervisor were built', () => {
-  assert.ok(existsSync(tree) && existsSync(hello) && existsSync(prog('static_exec')) && existsSync(prog('static_dns')), 'static_tree/static_hello/static_exec/static_dns not built: no static libc (libc6-dev)');
+  assert.ok(
+    existsSync(tree) && existsSync(hello) && existsSync(prog('static_exec')) && existsSync(prog('static_dns')),
+    'static_tree/static_hello/static_exec/static_dns not built: no static libc (libc6-dev)',
+  );
   assert.ok(existsSync(supervisor), `${supervisor} not built`);
 });
 
@@ -72,14 +99,17 @@ test("a static program's calls, threads, children and signals, with its status",
   const { r, seen, dir } = await supervised([tree, 'DIR', hello, String(port)]);
   await new Promise((res) => server.close(res));
   assert.is(r.status, 5, r.stderr);
-  assert.is(r.stdout, 'static hello\nhandled SIGUSR1\n', 'the program ran as it does alone (its child\'s output, the signal handled)');
+  assert.is(r.stdout, 'static hello\nhandled SIGUSR1\n', "the program ran as it does alone (its child's output, the signal handled)");
   const main = seen[0]!;
-  assert.equal([main.event, main.other], ['exec', 0], 'the first thing seen is the program\'s own exec');
+  assert.equal([main.event, main.other], ['exec', 0], "the first thing seen is the program's own exec");
   const pid = main.pid;
   const call = (name: string, path?: string) => seen.find((s) => s.call === name && (path === undefined || s.path === join(dir, path)));
   const made = call('openat', 'made');
   assert.ok(made && made.pid === pid && made.tid === pid && made.ret! >= 0, `openat of made: ${JSON.stringify(made)}`);
-  assert.ok(seen.some((s) => s.call === 'close' && s.pid === pid && s.arg0 === made!.ret && s.ret === 0), 'its close, on the descriptor the open returned');
+  assert.ok(
+    seen.some((s) => s.call === 'close' && s.pid === pid && s.arg0 === made!.ret && s.ret === 0),
+    'its close, on the descriptor the open returned',
+  );
   assert.is(call('openat', 'missing')?.ret, -2, 'a missing file: -ENOENT');
   const thread = seen.find((s) => s.event === 'thread' && s.pid === pid);
   assert.ok(thread, 'the thread is seen made');
@@ -89,17 +119,26 @@ test("a static program's calls, threads, children and signals, with its status",
   assert.ok(fork, 'the child is seen forked');
   const child = fork!.other!;
   assert.ok(call('openat', 'by-child')?.pid === child, "the child's open is the child's");
-  assert.ok(seen.some((s) => s.event === 'exec' && s.pid === child), 'the child\'s exec of static_hello');
-  assert.ok(seen.some((s) => s.event === 'exit' && s.pid === child && s.other === 0), 'the child\'s exit, status 0');
+  assert.ok(
+    seen.some((s) => s.event === 'exec' && s.pid === child),
+    "the child's exec of static_hello",
+  );
+  assert.ok(
+    seen.some((s) => s.event === 'exit' && s.pid === child && s.other === 0),
+    "the child's exit, status 0",
+  );
   const ren = call('rename', 'made') ?? call('renameat', 'made') ?? call('renameat2', 'made');
   assert.ok(ren && ren.path2 === join(dir, 'renamed') && ren.ret === 0, `the rename with both names: ${JSON.stringify(ren)}`);
   assert.is((call('unlink', 'renamed') ?? call('unlinkat', 'renamed'))?.ret, 0, 'the unlink');
   assert.is((call('mkdir', 'subdir') ?? call('mkdirat', 'subdir'))?.ret, 0, 'the mkdir');
   const sock = seen.find((s) => s.call === 'socket' && s.pid === pid);
   assert.ok(sock && sock.ret! >= 0, 'the socket');
-  assert.ok(seen.some((s) => s.call === 'connect' && s.arg0 === sock!.ret && s.ret === -111), 'the refused connect: -ECONNREFUSED');
+  assert.ok(
+    seen.some((s) => s.call === 'connect' && s.arg0 === sock!.ret && s.ret === -111),
+    'the refused connect: -ECONNREFUSED',
+  );
   const conn = seen.find((s) => s.call === 'connect' && s.ret === 0);
-  assert.ok(conn, 'the connect to the test\'s server');
+  assert.ok(conn, "the connect to the test's server");
   assert.is(conn!.peer, `127.0.0.1:${port}`, 'its peer, from the socket itself');
   assert.match(String(conn!.local), /^127\.0\.0\.1:\d+$/, 'and its own address');
   const rel = call('openat', 'relative');
@@ -108,7 +147,7 @@ test("a static program's calls, threads, children and signals, with its status",
   assert.is(relative?.abs, join(dir, 'relative'), 'and made absolute against its working directory');
   const atDir = seen.find((s) => s.call === 'openat' && s.path === 'at-dirfd');
   assert.is(atDir?.abs, join(dir, 'subdir', 'at-dirfd'), 'a name relative to a directory descriptor, against that directory');
-  assert.equal(seen.at(-1), { pid, event: 'exit', other: 5 << 8 }, 'the program\'s exit is the last thing seen');
+  assert.equal(seen.at(-1), { pid, event: 'exit', other: 5 << 8 }, "the program's exit is the last thing seen");
 });
 
 test('a program killed by a signal: the status a shell gives it', async () => {
@@ -135,11 +174,16 @@ test('a signal sent to the supervisor alone reaches the program', async () => {
   const ch = spawn(supervisor, ['--calls', join(dir, 'calls.json'), '--', prog('static_exec'), 'wait'], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(ch);
   let out = '';
-  const waiting = new Promise<void>((res) => ch.stdout!.on('data', (b: Buffer) => { out += b.toString(); if (out.includes('waiting')) res(); }));
+  const waiting = new Promise<void>((res) =>
+    ch.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('waiting')) res();
+    }),
+  );
   const ended = new Promise<number | null>((res) => ch.once('close', (code) => res(code)));
   await waiting;
   ch.kill('SIGTERM');
-  assert.is(await ended, 9, 'the program\'s handler ran and chose its status');
+  assert.is(await ended, 9, "the program's handler ran and chose its status");
   assert.is(out, 'waiting\nterm\n');
 });
 
@@ -157,9 +201,20 @@ test('with --lib, libscope reports each process of the static tree as its own', 
   const child = seen.find((x) => x.event === 'fork')!.other!;
   const events = s.events();
   const starts = events.filter(isStart).map((e) => e.info.process);
-  assert.equal(starts.filter((p) => p.pid === pid).map((p) => p.procname), ['static_tree'], 'the program: one process-start record, its own');
-  assert.equal(starts.filter((p) => p.pid === child).map((p) => p.procname), ['static_tree', 'static_hello'], 'its child: one before its exec, one after');
-  assert.ok(starts.every((p) => p.ppid === (p.pid === pid ? Number(p.ppid) : pid)), 'the child\'s parent is the program');
+  assert.equal(
+    starts.filter((p) => p.pid === pid).map((p) => p.procname),
+    ['static_tree'],
+    'the program: one process-start record, its own',
+  );
+  assert.equal(
+    starts.filter((p) => p.pid === child).map((p) => p.procname),
+    ['static_tree', 'static_hello'],
+    'its child: one before its exec, one after',
+  );
+  assert.ok(
+    starts.every((p) => p.ppid === (p.pid === pid ? Number(p.ppid) : pid)),
+    "the child's parent is the program",
+  );
   const fs = (source: string, file: string) => evts(events, source).filter((e) => e.body.data.file === join(dir, file));
   const made = fs('fs.open', 'made');
   assert.is(made.length, 1, 'fs.open of made');
@@ -175,7 +230,7 @@ test('with --lib, libscope reports each process of the static tree as its own', 
   assert.equal([byChild?.body.pid, byChild?.body.proc], [child, 'static_tree'], "the child's open, under the name it had then");
   assert.ok(fs('fs.open', 'by-thread')[0]?.body.pid === pid, "the thread's open is the program's");
   const open = evts(events, 'net.open').find((e) => e.body.data.net_peer_port === port);
-  assert.ok(open, 'net.open of the connection to the test\'s server');
+  assert.ok(open, "net.open of the connection to the test's server");
   assert.is(open!.body.data.net_host_ip, '127.0.0.1', 'with its own end, read from the socket');
   assert.ok(Number(open!.body.data.net_host_port) > 0);
   const refused = evts(events, 'net.error').find((e) => e.body.data.errno_name === 'ECONNREFUSED');
@@ -198,15 +253,21 @@ test('a static program resolving a name itself: its queries are seen as it sends
   const mm = seen.find((x) => x.call === 'sendmmsg');
   assert.ok(mm && mm.ret === 2 && mm.sent?.length === 2, `both queries of the sendmmsg: ${JSON.stringify(mm)}`);
   const reqs = evts(s.events(), 'dns.req');
-  assert.equal(reqs.map((e) => `${e.body.pid} ${e.body.data.domain} ${e.body.data.query_type} ${e.body.data.op}`).sort(),
-    [`${pid} static.example.test A sendmmsg`, `${pid} static.example.test A write`, `${pid} static.example.test AAAA sendmmsg`]);
-  assert.ok(reqs.every((e) => e.body.data.net_peer_port === ns.port), 'each with the server it went to');
+  assert.equal(reqs.map((e) => `${e.body.pid} ${e.body.data.domain} ${e.body.data.query_type} ${e.body.data.op}`).sort(), [
+    `${pid} static.example.test A sendmmsg`,
+    `${pid} static.example.test A write`,
+    `${pid} static.example.test AAAA sendmmsg`,
+  ]);
+  assert.ok(
+    reqs.every((e) => e.body.data.net_peer_port === ns.port),
+    'each with the server it went to',
+  );
   // the process is held at its exit until its helper has read it: the last state of a process that is gone
   const metrics = (s.metrics() as Metric[]).filter((m) => m.body.pid === pid).map((m) => m.body._metric);
   for (const name of ['proc.cpu', 'proc.mem', 'proc.thread', 'proc.fd']) assert.ok(metrics.includes(name), `${name} at its end: ${metrics.join(' ')}`);
 });
 
-test('a descriptor number closed by one thread and taken at once by another\'s socket: every connection recorded, none ended by the other\'s close', async () => {
+test("a descriptor number closed by one thread and taken at once by another's socket: every connection recorded, none ended by the other's close", async () => {
   const srv = createServer((c) => c.destroy());
   await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
   const port = (srv.address() as AddressInfo).port;
@@ -235,7 +296,10 @@ for (const [variant, says] of [
     const { r, seen } = await supervised([exe], { env: libEnv(s.env), lib: true });
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout, 'fakego ran 0\n', 'untouched: no breakpoint was set');
-    assert.equal(seen.filter((x) => 'notice' in x).map((x) => (x as { notice: string }).notice), [says]);
+    assert.equal(
+      seen.filter((x) => 'notice' in x).map((x) => (x as { notice: string }).notice),
+      [says],
+    );
     const text = JSON.stringify(s.events());
     assert.ok(text.includes(`${exe}: its TLS plaintext is not seen: ${says}`), `the notice in the session: ${text.slice(0, 600)}`);
   });
@@ -251,14 +315,27 @@ test('--preload: a dynamic program the static one runs loads libscope and report
   assert.is(r.status, 0, r.stderr);
   const cat = seen.filter((x) => x.event === 'exec').at(-1)!.pid;
   assert.ok(cat !== seen[0]!.pid, 'cat ran in a child');
-  assert.not.ok(seen.some((x) => x.pid === cat && x.call), 'no call of cat is reported from outside');
+  assert.not.ok(
+    seen.some((x) => x.pid === cat && x.call),
+    'no call of cat is reported from outside',
+  );
   const events = s.events();
   const opens = evts(events, 'fs.open').filter((e) => e.body.data.file === '/etc/hostname');
-  assert.equal(opens.map((e) => [e.body.pid, e.body.proc, e.body.data.op]), [[cat, 'cat', 'open']], 'one fs.open, by cat\'s own libscope (open, not the system call openat)');
+  assert.equal(
+    opens.map((e) => [e.body.pid, e.body.proc, e.body.data.op]),
+    [[cat, 'cat', 'open']],
+    "one fs.open, by cat's own libscope (open, not the system call openat)",
+  );
   const closed = evts(events, 'fs.close').find((e) => e.body.data.file === '/etc/hostname');
   assert.ok(Number(closed?.body.data.file_read_bytes) > 0, 'with its bytes read: seen from inside');
-  assert.equal(events.filter(isStart).filter((e) => e.info.process.pid === cat).map((e) => e.info.process.procname), ['static_dns', 'cat'],
-    'the child: its start as static_dns (from outside), then as cat (from inside)');
+  assert.equal(
+    events
+      .filter(isStart)
+      .filter((e) => e.info.process.pid === cat)
+      .map((e) => e.info.process.procname),
+    ['static_dns', 'cat'],
+    'the child: its start as static_dns (from outside), then as cat (from inside)',
+  );
 });
 
 test("a helper reports with its process's credentials, not the supervisor's", () => {
@@ -268,8 +345,11 @@ test("a helper reports with its process's credentials, not the supervisor's", ()
   dirs.push(dir);
   const victim = join(dir, 'victim.json');
   const env = libEnv({ ...process.env, SCOPE_EVENT_DEST: `file://${join(dir, 'root-events.json')}` });
-  const r = spawnSync(supervisor, ['--lib', LIB, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
-    'env', `SCOPE_EVENT_DEST=file://${victim}`, hello], { env, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(supervisor, ['--lib', LIB, '--', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', `SCOPE_EVENT_DEST=file://${victim}`, hello], {
+    env,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'static hello\n');
   assert.not.ok(existsSync(victim), 'the helper of the image running as nobody could not create a file in a root-only directory');
@@ -280,7 +360,7 @@ test('a static image after a change of user reports to the root-only session it 
   assert.is(process.getuid?.(), 0, 'this test needs root (to become nobody, 65534)');
   const s = session({ SCOPE_EVENT_MAXEPS: '0' });
   dirs.push(s.dir);
-  assert.is(statSync(s.dir).mode & 0o077, 0, 'the session directory is root\'s alone');
+  assert.is(statSync(s.dir).mode & 0o077, 0, "the session directory is root's alone");
   const preload = SANITIZED ? `${ASAN_RUNTIME}:${LIB}` : LIB;
   // setpriv (dynamic) loads libscope, which pins the session's files before it gives root up and
   // hands them to the image it execs; that image, static, is reported by a helper running as nobody
@@ -288,8 +368,19 @@ test('a static image after a change of user reports to the root-only session it 
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, 'static hello\n');
   const pid = seen.filter((x) => x.event === 'exec').at(-1)!.pid;
-  const starts = s.events().filter(isStart).map((e) => e.info.process).filter((p) => p.pid === pid);
-  assert.equal(starts.map((p) => [p.procname, p.uid]), [['setpriv', 0], ['static_hello', 65534]], 'static_hello, as nobody, reported to the root-only session');
+  const starts = s
+    .events()
+    .filter(isStart)
+    .map((e) => e.info.process)
+    .filter((p) => p.pid === pid);
+  assert.equal(
+    starts.map((p) => [p.procname, p.uid]),
+    [
+      ['setpriv', 0],
+      ['static_hello', 65534],
+    ],
+    'static_hello, as nobody, reported to the root-only session',
+  );
 });
 
 test('a program that cannot be run: 127 and 126, with the reason', async () => {
@@ -316,7 +407,7 @@ test('a stop stays a stop until SIGCONT, and the program then goes on', async ()
     await new Promise((r) => setTimeout(r, 50));
     if (existsSync(calls)) pid = (JSON.parse(readFileSync(calls, 'utf8').split('\n')[0] || '{}') as Seen).pid ?? 0;
   }
-  assert.ok(pid > 0, 'the shell was exec\'d');
+  assert.ok(pid > 0, "the shell was exec'd");
   let stopped = false;
   for (let i = 0; i < 100 && !stopped; i++) {
     await new Promise((r) => setTimeout(r, 20));

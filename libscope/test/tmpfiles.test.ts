@@ -32,7 +32,12 @@ test('fam_tmp: exits 0 scoped and unscoped, and prints the same but for the rand
   assert.is(plain.status, 0, plain.stderr.toString());
   assert.is(scoped.status, 0, scoped.stderr.toString());
   const shape = (out: Buffer, dir: string): string =>
-    out.toString().split(dir).join('DIR').replace(/-[A-Za-z0-9]{6}(\.sfx)?$/gm, '-RANDOM$1').replace(/#\d+/g, '#N');
+    out
+      .toString()
+      .split(dir)
+      .join('DIR')
+      .replace(/-[A-Za-z0-9]{6}(\.sfx)?$/gm, '-RANDOM$1')
+      .replace(/#\d+/g, '#N');
   assert.fixture(shape(scoped.stdout, work), shape(plain.stdout, plainDir));
 });
 
@@ -64,7 +69,10 @@ test('fam_tmp: mkdtemp gives an fs.mkdir named after the directory it made', () 
   const p = printed.get('mkdtemp');
   assert.ok(p?.file.startsWith(`${work}/mkdtemp-`), p?.file);
   const made = evts(events, 'fs.mkdir').filter((e) => mine(e) && e.body.data.op === 'mkdtemp');
-  assert.equal(made.map((e) => e.body.data.file), [p?.file]);
+  assert.equal(
+    made.map((e) => e.body.data.file),
+    [p?.file],
+  );
   assert.is(made[0]?.body.data.file_perms, 0o700);
 });
 

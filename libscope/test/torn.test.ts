@@ -48,7 +48,6 @@ function written(records: unknown[]): Set<string> {
   return seen;
 }
 
-
 test('a half line left by a dead writer is ended before the next process writes its records', async () => {
   const s = session({ SCOPE_EVENT_MAXEPS: '0' });
   writeFileSync(join(s.dir, 'events.json'), HALF, { mode: 0o600 });
@@ -69,8 +68,7 @@ test('the file locked by another process: each write starts with a newline, noth
   // flock(1), unscoped, holds the lock the writers take for as long as the scoped program runs
   const holder = spawn('flock', ['--no-fork', path, 'sleep', '30'], { env: { PATH: process.env['PATH'] ?? '' }, stdio: 'ignore' });
   try {
-    while ((await runAsync('flock', ['-n', path, 'true'], { PATH: process.env['PATH'] ?? '' })).status === 0)
-      await new Promise((res) => setTimeout(res, 20));
+    while ((await runAsync('flock', ['-n', path, 'true'], { PATH: process.env['PATH'] ?? '' })).status === 0) await new Promise((res) => setTimeout(res, 20));
     const r = await runAsync(prog('tornwriter'), ['w1-1', '50', '100'], s.env);
     assert.is(r.status, 0, r.stderr);
   } finally {
@@ -84,7 +82,7 @@ test('the file locked by another process: each write starts with a newline, noth
 
 const ROUNDS = 40;
 const WRITERS = 5;
-const KILLED = 3;   // the first ones; the others write LIVE_LINES and exit
+const KILLED = 3; // the first ones; the others write LIVE_LINES and exit
 const LIVE_LINES = 1200;
 
 test(`${ROUNDS} rounds of ${WRITERS} writers on one file, ${KILLED} killed at random instants: no record of a survivor lost or torn`, async () => {

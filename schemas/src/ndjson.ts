@@ -37,8 +37,7 @@ export function validateNdjson(text: string): NdjsonReport {
   lines.forEach((raw, index) => {
     const line = index + 1;
     report.lines = line;
-    const fail = (kind: RecordKind | null, errors: string[]) =>
-      report.failures.push({ line, text: raw.length > TEXT_MAX ? `${raw.slice(0, TEXT_MAX)}…` : raw, kind, errors });
+    const fail = (kind: RecordKind | null, errors: string[]) => report.failures.push({ line, text: raw.length > TEXT_MAX ? `${raw.slice(0, TEXT_MAX)}…` : raw, kind, errors });
     if (raw.trim() === '') return fail(null, ['blank line']);
     let record: unknown;
     try {
@@ -61,7 +60,5 @@ export async function validateNdjsonFile(path: string): Promise<NdjsonReport> {
 
 /** Failures as compiler-style lines, `<name>:<line>: <kind>: <error>`, for an assertion message. */
 export function formatFailures(report: NdjsonReport, name = 'stdin'): string {
-  return report.failures
-    .flatMap((f) => f.errors.map((e) => `${name}:${f.line}: ${f.kind ?? 'unknown'}: ${e}\n  ${f.text}`))
-    .join('\n');
+  return report.failures.flatMap((f) => f.errors.map((e) => `${name}:${f.line}: ${f.kind ?? 'unknown'}: ${e}\n  ${f.text}`)).join('\n');
 }

@@ -12,9 +12,7 @@ void kindsMatchSchemaFiles;
 void kindsMatchTypes;
 
 /** The result of validating one record. `kind` is the schema it was checked against. */
-export type ValidationResult =
-  | { ok: true; kind: RecordKind }
-  | { ok: false; kind: RecordKind | null; errors: string[] };
+export type ValidationResult = { ok: true; kind: RecordKind } | { ok: false; kind: RecordKind | null; errors: string[] };
 
 const SCHEMA_BASE = 'https://scope.dev/schemas/';
 

@@ -98,7 +98,11 @@ test('a record missing its type is still judged by its body, and fails for the m
   assert.is(recordKind(noType), 'fs.open');
   const result = validateRecord(noType);
   assert.is(result.ok, false);
-  if (!result.ok) assert.ok(result.errors.some((e) => e.includes("'type'")), result.errors.join('; '));
+  if (!result.ok)
+    assert.ok(
+      result.errors.some((e) => e.includes("'type'")),
+      result.errors.join('; '),
+    );
   const { type: _m, ...noTypeMetric } = metric('proc.fd');
   assert.is(recordKind(noTypeMetric), 'proc.fd');
 });

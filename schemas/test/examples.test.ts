@@ -5,7 +5,9 @@ import { recordKinds, validateAs, validateRecord, schemas, type RecordKind } fro
 import { examplesDir, examplesIn, jsonDir, type InvalidExample } from './fixtures.js';
 
 test('json/ holds exactly one schema per record kind plus the shared defs', () => {
-  const files = readdirSync(jsonDir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(jsonDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   assert.equal(files, [...recordKinds, 'defs'].map((k) => `${k}.json`).sort());
   assert.equal(Object.keys(schemas).sort(), [...recordKinds, 'defs'].sort());
 });
@@ -32,11 +34,27 @@ const eventKinds = recordKinds.filter((k) => envelopeOf(k) === 'event.json');
 const metricKinds = recordKinds.filter((k) => envelopeOf(k) === 'metric.json');
 
 // statsd (a metric the app sent, relayed) stands alone: its name is the app's, outside metric.json's pattern.
-test('every kind but the envelopes, process-start, statsd and scope snapshot\'s records is an event or a metric', () => {
+test("every kind but the envelopes, process-start, statsd and scope snapshot's records is an event or a metric", () => {
   assert.equal([...eventKinds, ...metricKinds, 'process-start', 'event', 'metric', 'statsd', 'snapshot', 'crash'].sort(), [...recordKinds].sort());
   assert.equal(eventKinds, [
-    'fs.open', 'fs.close', 'fs.delete', 'fs.rename', 'fs.mkdir', 'fs.error', 'console', 'file', 'notice',
-    'net.open', 'net.close', 'net.app', 'net.error', 'dns.req', 'dns.resp', 'http.req', 'http.resp', 'proc.exit',
+    'fs.open',
+    'fs.close',
+    'fs.delete',
+    'fs.rename',
+    'fs.mkdir',
+    'fs.error',
+    'console',
+    'file',
+    'notice',
+    'net.open',
+    'net.close',
+    'net.app',
+    'net.error',
+    'dns.req',
+    'dns.resp',
+    'http.req',
+    'http.resp',
+    'proc.exit',
   ]);
 });
 

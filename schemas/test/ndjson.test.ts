@@ -20,11 +20,17 @@ test('failures carry 1-based line numbers and reasons', () => {
   const text = [first, 'proc.cpu:4339|c|#proc:sleep', '', '{"type":"metric","body":{}}', first].join('\n') + '\n';
   const report = validateNdjson(text);
   assert.is(report.lines, 5);
-  assert.equal(report.failures.map((f) => f.line), [2, 3, 4]);
+  assert.equal(
+    report.failures.map((f) => f.line),
+    [2, 3, 4],
+  );
   assert.ok(report.failures[0]?.errors[0]?.startsWith('not JSON'));
   assert.equal(report.failures[1]?.errors, ['blank line']);
   assert.is(report.failures[2]?.kind, 'metric');
-  assert.is(Object.values(report.counts).reduce((a, b) => a + b, 0), 2);
+  assert.is(
+    Object.values(report.counts).reduce((a, b) => a + b, 0),
+    2,
+  );
   const message = formatFailures(report, 'events.json');
   assert.ok(message.includes('events.json:2: unknown: not JSON'), message);
   assert.ok(message.includes("events.json:4: metric: /body must have required property '_metric'"), message);
@@ -32,7 +38,10 @@ test('failures carry 1-based line numbers and reasons', () => {
 
 test('a last line without its newline is a failure; an empty stream is not', () => {
   const report = validateNdjson(valid.slice(0, 2).join('\n'));
-  assert.equal(report.failures.map((f) => [f.line, f.errors]), [[2, ['last line has no terminating newline']]]);
+  assert.equal(
+    report.failures.map((f) => [f.line, f.errors]),
+    [[2, ['last line has no terminating newline']]],
+  );
   assert.equal(validateNdjson(''), { lines: 0, counts: {}, failures: [] });
 });
 
@@ -43,7 +52,10 @@ test('validateNdjsonFile reads a file', async () => {
     writeFileSync(path, valid.join('\n') + '\n{"type":"evt"}\n');
     const report = await validateNdjsonFile(path);
     assert.is(report.lines, valid.length + 1);
-    assert.equal(report.failures.map((f) => f.line), [valid.length + 1]);
+    assert.equal(
+      report.failures.map((f) => f.line),
+      [valid.length + 1],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -167,7 +167,13 @@ test('the types carry the schema constraints a program relies on', () => {
 
 test('the net, dns and http types carry the enums and the shared parts', () => {
   const open: NetOpenEvent['body']['data'] = {
-    net_transport: 'IP.TCP', net_peer_ip: '127.0.0.1', net_peer_port: 8080, net_host_ip: '127.0.0.1', net_host_port: 40112, fd: 5, op: 'connect',
+    net_transport: 'IP.TCP',
+    net_peer_ip: '127.0.0.1',
+    net_peer_port: 8080,
+    net_host_ip: '127.0.0.1',
+    net_host_port: 40112,
+    fd: 5,
+    op: 'connect',
   };
   // @ts-expect-error net_transport is one of six
   const wrongTransport: NetOpenEvent['body']['data']['net_transport'] = 'TCP';
@@ -177,7 +183,14 @@ test('the net, dns and http types carry the enums and the shared parts', () => {
   // @ts-expect-error http_flavor is 1.0, 1.1 or 2.0
   const wrongFlavor: HttpReqEvent['body']['data']['http_flavor'] = 'HTTP/1.1';
   const resp: HttpRespEvent['body']['data'] = {
-    http_method: 'GET', http_target: '/', http_flavor: '1.1', http_scheme: 'http', http_host: 'h', http_status_code: 200, http_status_text: 'OK', http_client_duration: 3,
+    http_method: 'GET',
+    http_target: '/',
+    http_flavor: '1.1',
+    http_scheme: 'http',
+    http_host: 'h',
+    http_status_code: 200,
+    http_status_text: 'OK',
+    http_client_duration: 3,
   };
   const addrs: DnsRespEvent['body']['data']['addrs'] = ['127.0.0.1'];
   const netClass: NetErrorMetric['body']['class'] = 'dns';

@@ -48,8 +48,12 @@ function straceOpens(text: string): { opens: Open[]; ours: Set<number>; execs: S
   const ours = new Set(calls.filter((c) => /^unshare\(CLONE_FILES\)\s*=\s*0/.test(c.text)).map((c) => c.tid));
   // tid and path of each exec: libscope reads the ELF headers of what is about to be exec'd
   // (elfkind.c: a static executable gets a notice), an open of its own on the app's thread
-  const execs = new Set(calls.map((c) => /^execve\("((?:[^"\\]|\\.)*)"/.exec(c.text)?.[1]).filter((p) => p !== undefined)
-    .map((p) => p as string));
+  const execs = new Set(
+    calls
+      .map((c) => /^execve\("((?:[^"\\]|\\.)*)"/.exec(c.text)?.[1])
+      .filter((p) => p !== undefined)
+      .map((p) => p as string),
+  );
   const opens: Open[] = [];
   for (const c of calls) {
     const m = /^(open|openat|creat)\((?:[^,"]+, )?"((?:[^"\\]|\\.)*)"[^)]*\)\s+=\s+(-?\d+)(?: (\w+))?/.exec(c.text);
@@ -60,8 +64,9 @@ function straceOpens(text: string): { opens: Open[]; ours: Set<number>; execs: S
 }
 
 /** libscope's own read in the constructor, on the app's thread (the command line, before main). */
-const LIBSCOPE_OWN = /^\/proc\/self\/(cmdline|exe)$/;   /* the command line; a Go executable? (elfkind.c) */
-const OPENERS = /^(open|open64|openat|openat64|__open_2|__open64_2|__openat_2|__openat64_2|creat|creat64|fopen|fopen64|freopen|freopen64|opendir|mkstemp|mkstemp64|mkostemp|mkostemp64|mkstemps|mkstemps64|mkostemps|mkostemps64|tmpfile|tmpfile64)$/;
+const LIBSCOPE_OWN = /^\/proc\/self\/(cmdline|exe)$/; /* the command line; a Go executable? (elfkind.c) */
+const OPENERS =
+  /^(open|open64|openat|openat64|__open_2|__open64_2|__openat_2|__openat64_2|creat|creat64|fopen|fopen64|freopen|freopen64|opendir|mkstemp|mkstemp64|mkostemp|mkostemp64|mkstemps|mkstemps64|mkostemps|mkostemps64|tmpfile|tmpfile64)$/;
 
 /** Does scope's absolute name stand for the path strace shows (as given, maybe relative)?
  * Trailing slashes aside; "." (the cwd) matches any directory name. */
@@ -92,8 +97,7 @@ test('loss audit, git init + add + commit: every open strace sees is an fs.open 
     });
     const r = await runBin(
       scopeBin,
-      ['run', '--no-stream', '--', 'strace', '-f', '-qq', '-o', trace, '-e', 'trace=open,openat,creat,unshare,execve',
-        'sh', '-c', 'git init -q . && git add a.txt && git commit -qm audited'],
+      ['run', '--no-stream', '--', 'strace', '-f', '-qq', '-o', trace, '-e', 'trace=open,openat,creat,unshare,execve', 'sh', '-c', 'git init -q . && git add a.txt && git commit -qm audited'],
       env,
       { cwd: repo },
     );
@@ -106,16 +110,18 @@ test('loss audit, git init + add + commit: every open strace sees is an fs.open 
     const { opens, ours, execs } = straceOpens(readFileSync(trace, 'utf8'));
     assert.ok(ours.size >= 3, `libscope's reporting threads found in the trace (sh and git's processes): ${ours.size}`);
     const homeReal = realpathSync(home);
-    const audited = opens.filter((o) => !ours.has(o.pid) && !libcOwn(o.path) && !LIBSCOPE_OWN.test(o.path) && !(o.ok && execs.has(`${o.pid} ${o.path}`)) && !o.path.startsWith(homeReal) && !o.path.startsWith(home));
+    const audited = opens.filter(
+      (o) => !ours.has(o.pid) && !libcOwn(o.path) && !LIBSCOPE_OWN.test(o.path) && !(o.ok && execs.has(`${o.pid} ${o.path}`)) && !o.path.startsWith(homeReal) && !o.path.startsWith(home),
+    );
     const traced = new Set(audited.map((o) => o.pid));
     const procs = new Set(events.filter((e: Rec) => e.type === 'evt' && traced.has(e.body.pid)).map((e: Rec) => e.body.proc));
     for (const p of ['git']) assert.ok(procs.has(p), `events of ${p} (processes seen: ${[...procs].join(', ')})`);
-    assert.ok(audited.some((o) => /\/objects\/[0-9a-f]{2}\/tmp_obj_/.test(o.path)), "git's temporary object files are in the trace");
-
-    const pool = events.filter(
-      (e: Rec) => e.type === 'evt' && traced.has(e.body.pid) &&
-        (e.body.source === 'fs.open' || e.body.source === 'fs.error') && OPENERS.test(String(e.body.data.op)),
+    assert.ok(
+      audited.some((o) => /\/objects\/[0-9a-f]{2}\/tmp_obj_/.test(o.path)),
+      "git's temporary object files are in the trace",
     );
+
+    const pool = events.filter((e: Rec) => e.type === 'evt' && traced.has(e.body.pid) && (e.body.source === 'fs.open' || e.body.source === 'fs.error') && OPENERS.test(String(e.body.data.op)));
     const missing: string[] = [];
     for (const o of audited) {
       const want = o.ok ? 'fs.open' : 'fs.error';

@@ -115,8 +115,7 @@ for (const sc of SCENARIOS) {
       for (const d of [traced, scoped, traces]) mkdirSync(d);
       sc.prepare(traced);
       sc.prepare(scoped);
-      const st = spawnSync('strace', ['-f', '-ff', '-qq', '-y', '-o', join(traces, 'trace'), '-e', `trace=${STRACE_CALLS}`, '--', ...sc.cmd],
-        { cwd: traced, env: envFor(join(root, 'unused')) });
+      const st = spawnSync('strace', ['-f', '-ff', '-qq', '-y', '-o', join(traces, 'trace'), '-e', `trace=${STRACE_CALLS}`, '--', ...sc.cmd], { cwd: traced, env: envFor(join(root, 'unused')) });
       assert.is(st.status, 0, `strace ${sc.cmd.join(' ')}: ${String(st.stderr)}`);
       const home = newHome();
       const ran = await runBin(scopeBin, ['run', '--', ...sc.cmd], envFor(home), { cwd: scoped, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -133,7 +132,11 @@ for (const sc of SCENARIOS) {
       assert.equal(missing, [], `strace saw, scope did not record:\n${missing.join('\n')}`);
       assert.equal(extra, [], `scope recorded, strace did not see:\n${extra.join('\n')}`);
       assert.ok(seen.size > 0, 'the audit compared something');
-      if (/connect/.test(sc.name)) assert.ok([...seen.keys()].some((k) => k.startsWith('connect ')), 'connects were compared');
+      if (/connect/.test(sc.name))
+        assert.ok(
+          [...seen.keys()].some((k) => k.startsWith('connect ')),
+          'connects were compared',
+        );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -37,21 +37,24 @@ async function startCollectd(): Promise<Collectd> {
   const dir = tempDir('scope-collectd-');
   const port = await freePort('udp');
   const conf = join(dir, 'collectd.conf');
-  writeFileSync(conf, [
-    'Hostname "scopetest"',
-    'FQDNLookup false',
-    'Interval 1',
-    `BaseDir "${dir}"`,
-    `PIDFile "${dir}/collectd.pid"`,
-    'TypesDB "/usr/share/collectd/types.db"',
-    'LoadPlugin logfile',
-    `<Plugin logfile>\n  LogLevel info\n  File "${dir}/log"\n</Plugin>`,
-    'LoadPlugin statsd',
-    'LoadPlugin csv',
-    `<Plugin statsd>\n  Host "127.0.0.1"\n  Port "${port}"\n  TimerSum true\n  TimerCount true\n</Plugin>`,
-    `<Plugin csv>\n  DataDir "${dir}/csv"\n  StoreRates false\n</Plugin>`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      'Hostname "scopetest"',
+      'FQDNLookup false',
+      'Interval 1',
+      `BaseDir "${dir}"`,
+      `PIDFile "${dir}/collectd.pid"`,
+      'TypesDB "/usr/share/collectd/types.db"',
+      'LoadPlugin logfile',
+      `<Plugin logfile>\n  LogLevel info\n  File "${dir}/log"\n</Plugin>`,
+      'LoadPlugin statsd',
+      'LoadPlugin csv',
+      `<Plugin statsd>\n  Host "127.0.0.1"\n  Port "${port}"\n  TimerSum true\n  TimerCount true\n</Plugin>`,
+      `<Plugin csv>\n  DataDir "${dir}/csv"\n  StoreRates false\n</Plugin>`,
+      '',
+    ].join('\n'),
+  );
   const proc = spawn('collectd', ['-C', conf, '-f'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout?.on('data', (d) => (output += d));
@@ -83,7 +86,9 @@ function csvValues(dir: string, stem: string): number[] {
   const where = join(dir, 'csv', 'scopetest', 'statsd');
   if (!existsSync(where)) return [];
   const values: number[] = [];
-  for (const f of readdirSync(where).filter((f) => f.startsWith(`${stem}-`) && /^\d{4}-\d\d-\d\d$/.test(f.slice(stem.length + 1))).sort()) {
+  for (const f of readdirSync(where)
+    .filter((f) => f.startsWith(`${stem}-`) && /^\d{4}-\d\d-\d\d$/.test(f.slice(stem.length + 1)))
+    .sort()) {
     for (const line of readFileSync(join(where, f), 'utf8').split('\n')) {
       const m = /^[\d.]+,(.+)$/.exec(line);
       if (m) values.push(Number(m[1]));
@@ -145,7 +150,12 @@ test("libscope's StatsD over udp:// read by collectd's statsd plugin: collectd r
   const relay = createSocket('udp4');
   const sent: string[] = [];
   relay.on('message', (msg) => {
-    sent.push(...msg.toString('utf8').split('\n').filter((l) => l !== ''));
+    sent.push(
+      ...msg
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
     relay.send(msg, collectd.port, '127.0.0.1');
   });
   await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', () => resolve()));
@@ -156,8 +166,11 @@ test("libscope's StatsD over udp:// read by collectd's statsd plugin: collectd r
     // a 1 s summary period: several periods of proc.* and fs.* values.
     const program = "import time\nfor i in range(5):\n    [open('/etc/hostname').read() for _ in range(20)]\n    time.sleep(0.5)\n";
     const home = newHome();
-    const ran = await runBin(scopeBin, ['run', '--no-stream', '-m', `udp://127.0.0.1:${relayPort}`, '--metricformat', 'statsd', '-v', '0',
-      '--', 'python3', '-c', program], envFor(home, { SCOPE_SUMMARY_PERIOD: '1', SCOPE_STATSD_PREFIX: prefix }));
+    const ran = await runBin(
+      scopeBin,
+      ['run', '--no-stream', '-m', `udp://127.0.0.1:${relayPort}`, '--metricformat', 'statsd', '-v', '0', '--', 'python3', '-c', program],
+      envFor(home, { SCOPE_SUMMARY_PERIOD: '1', SCOPE_STATSD_PREFIX: prefix }),
+    );
     assert.is(ran.status, 0, ran.stderr);
     const ours = parseOurs(sent);
     assert.equal(ours.other, [], 'every line libscope sent is plain StatsD collectd takes');

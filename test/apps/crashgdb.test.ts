@@ -16,9 +16,31 @@ test('a second fault inside our handler ends the process with the original signa
   const dir = tempDir('scope-crashgdb-');
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SCOPE_') && k !== 'LD_PRELOAD') env[k] = v;
-  const r = spawnSync('gdb', ['-batch', '-nx', '-ex', 'set env SCOPE_SNAPSHOT_COREDUMP=true', '-ex', `set env SCOPE_SNAPSHOT_DIR=${dir}/crash`,
-    '-ex', `set env LD_PRELOAD=${libscopePath()}`, '-ex', 'handle SIGSEGV nostop noprint pass', '-ex', 'set breakpoint pending on',
-    '-ex', 'break crash_core', '-ex', 'run', '-ex', 'signal SIGBUS', join(testProgramDir, 'crash_segv')], { env, timeout: 120_000 });
+  const r = spawnSync(
+    'gdb',
+    [
+      '-batch',
+      '-nx',
+      '-ex',
+      'set env SCOPE_SNAPSHOT_COREDUMP=true',
+      '-ex',
+      `set env SCOPE_SNAPSHOT_DIR=${dir}/crash`,
+      '-ex',
+      `set env LD_PRELOAD=${libscopePath()}`,
+      '-ex',
+      'handle SIGSEGV nostop noprint pass',
+      '-ex',
+      'set breakpoint pending on',
+      '-ex',
+      'break crash_core',
+      '-ex',
+      'run',
+      '-ex',
+      'signal SIGBUS',
+      join(testProgramDir, 'crash_segv'),
+    ],
+    { env, timeout: 120_000 },
+  );
   assert.is(r.error, undefined, 'gdb runs (npm run test:apps installs it)');
   const out = `${r.stdout.toString()}${r.stderr.toString()}`;
   assert.match(out, /hit Breakpoint 1, (.* in )?crash_core \(/, out);

@@ -18,7 +18,8 @@ import { tempDir } from '@scope/core/testing';
 import { goBuild } from '../lib/gobuild.js';
 import { assertValidSession, envFor, events, metrics, newHome, readLast, runBin, scopeRunBin, startRecords } from '../lib/harness.js';
 
-const SAYS = ' is a Go program, followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
+const SAYS =
+  ' is a Go program, followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
 
 // argv: DIR NAMESERVER URL — reads /etc/hostname, writes and deletes DIR/out.txt, resolves a name
 // with Go's own resolver against NAMESERVER (UDP), and GETs URL.
@@ -96,8 +97,7 @@ async function scoped(exe: string, expectDynamic: boolean) {
   const work = tempDir('scope-go-run-');
   const home = newHome();
   // SCOPE_DNS_PORTS: libscope reads the test's name server port as DNS
-  const r = await runBin(scopeRunBin, ['--no-stream', '--', exe, work, `127.0.0.1:${ns.port}`, `http://127.0.0.1:${port}/`],
-    envFor(home, { SCOPE_DNS_PORTS: String(ns.port) }));
+  const r = await runBin(scopeRunBin, ['--no-stream', '--', exe, work, `127.0.0.1:${ns.port}`, `http://127.0.0.1:${port}/`], envFor(home, { SCOPE_DNS_PORTS: String(ns.port) }));
   await ns.close();
   await new Promise((res) => http.close(res));
   assert.is(r.status, 0, r.stderr);
@@ -106,19 +106,37 @@ async function scoped(exe: string, expectDynamic: boolean) {
   const { session, events: evs, metrics: mets } = await readLast(home);
   const pid = session.manifest.pid;
   assert.equal(session.manifest.notices, [exe + SAYS]);
-  assert.equal(startRecords(evs).map((s) => [s['info'].process.pid, s['info'].process.procname]), [[pid, exe.split('/').pop()]]);
+  assert.equal(
+    startRecords(evs).map((s) => [s['info'].process.pid, s['info'].process.procname]),
+    [[pid, exe.split('/').pop()]],
+  );
   const mine = (source: string) => events(evs, source).filter((e) => e['body'].pid === pid);
-  assert.ok(mine('fs.open').some((e) => e['body'].data.file === '/etc/hostname'), 'its open of /etc/hostname, Go\'s own openat');
-  assert.ok(mine('fs.open').some((e) => e['body'].data.file === join(work, 'out.txt')), 'the file it wrote');
-  assert.ok(mine('fs.delete').some((e) => e['body'].data.file === join(work, 'out.txt')), 'and deleted');
-  const req = mine('dns.req').filter((e) => e['body'].data.domain === 'go.example.test').map((e) => e['body'].data.query_type).sort();
-  assert.equal(req, ['A', 'AAAA'], 'both queries of Go\'s resolver, as dns.req');
+  assert.ok(
+    mine('fs.open').some((e) => e['body'].data.file === '/etc/hostname'),
+    "its open of /etc/hostname, Go's own openat",
+  );
+  assert.ok(
+    mine('fs.open').some((e) => e['body'].data.file === join(work, 'out.txt')),
+    'the file it wrote',
+  );
+  assert.ok(
+    mine('fs.delete').some((e) => e['body'].data.file === join(work, 'out.txt')),
+    'and deleted',
+  );
+  const req = mine('dns.req')
+    .filter((e) => e['body'].data.domain === 'go.example.test')
+    .map((e) => e['body'].data.query_type)
+    .sort();
+  assert.equal(req, ['A', 'AAAA'], "both queries of Go's resolver, as dns.req");
   assert.ok(ns.asked.includes('go.example.test 1'), 'which the server was asked');
   const web = mine('net.open').find((e) => e['body'].data.net_peer_port === port);
   assert.ok(web, 'net.open of the HTTP connection');
   assert.is(web!['body'].data.net_transport, 'IP.TCP');
   for (const name of ['proc.cpu', 'proc.mem', 'proc.fd', 'proc.thread']) {
-    assert.ok(metrics(mets, name).some((m) => m['body'].pid === pid), `${name}, read at its end`);
+    assert.ok(
+      metrics(mets, name).some((m) => m['body'].pid === pid),
+      `${name}, read at its end`,
+    );
   }
   await assertValidSession(session);
 }

@@ -19,7 +19,8 @@ import { tempDir } from '@scope/core/testing';
 import { goBuild, goProgram } from '../lib/gobuild.js';
 import { assertValidSession, envFor, events, freePort, newHome, parseLines, readLast, runBin, scopeBin, scopeRunBin } from '../lib/harness.js';
 
-const SAYS = ' is a Go program, followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
+const SAYS =
+  ' is a Go program, followed from outside (scope-supervise): its files, connections, DNS queries, processes and the plaintext of its TLS connections (crypto/tls, Go 1.18 and later) are seen, not its other reads and writes';
 
 // The program (test/apps/programs/gotls/main.go): cert DIR, serve CERT KEY, get URL CA h1|h2,
 // both h1|h2 CERT KEY CA.
@@ -52,10 +53,16 @@ async function both(exe: string, proto: 'h1' | 'h2') {
   const { session, events: evs } = await readLast(home);
   const pid = session.manifest.pid;
   const got = http(evs, pid).sort((a, b) => String(a).localeCompare(String(b)));
-  assert.equal(got, [
-    ['http.req', 'POST', '/both', flavor, 'https', null], ['http.req', 'POST', '/both', flavor, 'https', null],
-    ['http.resp', 'POST', '/both', flavor, 'https', 200], ['http.resp', 'POST', '/both', flavor, 'https', 200],
-  ], `the client's and the server's request and response: ${JSON.stringify(got)}`);
+  assert.equal(
+    got,
+    [
+      ['http.req', 'POST', '/both', flavor, 'https', null],
+      ['http.req', 'POST', '/both', flavor, 'https', null],
+      ['http.resp', 'POST', '/both', flavor, 'https', 200],
+      ['http.resp', 'POST', '/both', flavor, 'https', 200],
+    ],
+    `the client's and the server's request and response: ${JSON.stringify(got)}`,
+  );
   // the client's connection and the server's: one has the server's port as its peer, the other as its own
   const reqs = events(evs, 'http.req');
   const ports = reqs.map((e) => [data(e).net_peer_port, data(e).net_host_port]);
@@ -63,7 +70,7 @@ async function both(exe: string, proto: 'h1' | 'h2') {
   await assertValidSession(session);
 }
 
-test('a static Go program, client and server in one process over HTTP/2 (TLS with ALPN): both sides\' http events', async () => {
+test("a static Go program, client and server in one process over HTTP/2 (TLS with ALPN): both sides' http events", async () => {
   await both(statics, 'h2');
 });
 
@@ -115,8 +122,7 @@ function portOf(child: ChildProcess): Promise<number> {
   });
 }
 
-const ended = (child: ChildProcess) =>
-  new Promise<number | null>((res) => (child.exitCode !== null ? res(child.exitCode) : child.once('close', (code) => res(code))));
+const ended = (child: ChildProcess) => new Promise<number | null>((res) => (child.exitCode !== null ? res(child.exitCode) : child.once('close', (code) => res(code))));
 
 test('scope run -p of a stripped Go server: the requests it served, and both directions of plaintext in payloads/', async () => {
   const exe = build('gotls-server', '0', ['-ldflags', '-s -w']);
@@ -136,8 +142,10 @@ test('scope run -p of a stripped Go server: the requests it served, and both dir
   const { session, events: evs } = await readLast(home);
   const pid = session.manifest.pid;
   assert.equal(http(evs, pid), [
-    ['http.req', 'POST', '/one', '1.1', 'https', null], ['http.req', 'POST', '/two', '1.1', 'https', null],
-    ['http.resp', 'POST', '/one', '1.1', 'https', 200], ['http.resp', 'POST', '/two', '1.1', 'https', 200],
+    ['http.req', 'POST', '/one', '1.1', 'https', null],
+    ['http.req', 'POST', '/two', '1.1', 'https', null],
+    ['http.resp', 'POST', '/one', '1.1', 'https', 200],
+    ['http.resp', 'POST', '/two', '1.1', 'https', 200],
   ]);
   const files = readdirSync(session.paths.payloads).sort();
   const text = files.map((f) => readFileSync(join(session.paths.payloads, f), 'latin1')).join('\n');
@@ -159,8 +167,10 @@ test('scope attach to a running static Go server: its TLS requests from then on;
     const dirOf = String(JSON.parse(a.stdout)['session']);
     assert.match(a.stderr, /is a Go program, followed from outside \(scope-supervise, pid \d+\): its files, connections, DNS queries, processes and the plaintext of its TLS connections/);
     assert.is((await fetchTls(port, '/during', 'y')).status, 200);
-    const reqs = () => parseLines(existsSync(join(dirOf, 'events.json')) ? readFileSync(join(dirOf, 'events.json'), 'utf8') : '')
-      .filter((e) => e['body']?.source === 'http.req').map((e) => data(e).http_target);
+    const reqs = () =>
+      parseLines(existsSync(join(dirOf, 'events.json')) ? readFileSync(join(dirOf, 'events.json'), 'utf8') : '')
+        .filter((e) => e['body']?.source === 'http.req')
+        .map((e) => data(e).http_target);
     for (let i = 0; i < 100 && reqs().length < 1; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(reqs(), ['/during'], 'the request after the attach, not the one before');
     const d = spawnSync(process.execPath, [scopeBin, 'detach', String(child.pid)], { env, encoding: 'utf8' });
@@ -193,8 +203,10 @@ test('a current Go (esbuild --serve with a certificate): the requests it served 
   writeFileSync(join(www, 'index.html'), 'hello from esbuild\n');
   const port = await freePort('tcp');
   const home = newHome();
-  const child = spawn(process.execPath, [scopeRunBin, '--no-stream', '--', esbuild!, `--servedir=${www}`, `--serve=127.0.0.1:${port}`, `--certfile=${cert}`, `--keyfile=${key}`],
-    { env: envFor(home), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [scopeRunBin, '--no-stream', '--', esbuild!, `--servedir=${www}`, `--serve=127.0.0.1:${port}`, `--certfile=${cert}`, `--keyfile=${key}`], {
+    env: envFor(home),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   try {
@@ -211,15 +223,21 @@ test('a current Go (esbuild --serve with a certificate): the requests it served 
       });
     }
     assert.equal(got && [got.status, got.text], [200, 'hello from esbuild\n'], err);
-    child.stdin!.end();   // esbuild's serve mode ends with its stdin
+    child.stdin!.end(); // esbuild's serve mode ends with its stdin
     assert.is(await ended(child), 0, err);
   } finally {
     child.kill('SIGKILL');
   }
   const { session, events: evs } = await readLast(home);
   const got = http(evs, session.manifest.pid);
-  assert.equal(got.filter((h) => h[2] === '/index.html').map((h) => [h[0], h[1], h[4], h[5]]),
-    [['http.req', 'GET', 'https', null], ['http.resp', 'GET', 'https', 200]], `esbuild built with ${goVersion}: ${JSON.stringify(got)}; ${err}`);
+  assert.equal(
+    got.filter((h) => h[2] === '/index.html').map((h) => [h[0], h[1], h[4], h[5]]),
+    [
+      ['http.req', 'GET', 'https', null],
+      ['http.resp', 'GET', 'https', 200],
+    ],
+    `esbuild built with ${goVersion}: ${JSON.stringify(got)}; ${err}`,
+  );
 });
 
 test.run();

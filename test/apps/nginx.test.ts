@@ -65,18 +65,16 @@ test('nginx serving 1000 requests: 1000 http.req and 1000 http.resp, paired, not
   const port = await freePort('tcp');
   writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port));
   const home = newHome();
-  const child = spawn(process.execPath, [scopeBin, 'run', '--no-stream', '--', 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir],
-    { env: envFor(home), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [scopeBin, 'run', '--no-stream', '--', 'nginx', '-c', join(dir, 'nginx.conf'), '-p', dir], { env: envFor(home), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   try {
-    await waitForPort(port, 15_000);   // one request (/ready, a 404) before the counted ones
+    await waitForPort(port, 15_000); // one request (/ready, a 404) before the counted ones
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     const statuses: number[] = [];
     const paths = Array.from({ length: REQUESTS }, (_, i) => (i % 2 ? `/index.html?n=${i}` : `/?n=${i}`));
-    for (let i = 0; i < paths.length; i += 8)
-      statuses.push(...(await Promise.all(paths.slice(i, i + 8).map((p) => get(agent, port, p)))));
+    for (let i = 0; i < paths.length; i += 8) statuses.push(...(await Promise.all(paths.slice(i, i + 8).map((p) => get(agent, port, p)))));
     agent.destroy();
     assert.is(statuses.filter((s) => s === 200).length, REQUESTS);
   } finally {
@@ -96,12 +94,15 @@ test('nginx serving 1000 requests: 1000 http.req and 1000 http.resp, paired, not
   const targets = new Set(resps.map((e) => e.body.data.http_target));
   assert.is(targets.size, REQUESTS, 'each request answered once');
   assert.ok(resps.every((e) => e.body.data.http_status_code === 200 && e.body.data.http_method === 'GET'));
-  assert.ok(resps.every((e) => e.body.data.http_server_duration > 0), 'server durations are positive');
+  assert.ok(
+    resps.every((e) => e.body.data.http_server_duration > 0),
+    'server durations are positive',
+  );
   assert.ok(resps.every((e) => e.body.data.http_client_duration === undefined));
   assert.ok(reqs.every((e) => e.body.data.net_host_port === port && e.body.data.http_host === `127.0.0.1:${port}`));
   assert.is(events(ev, 'notice').length, 0, 'no drop notice');
   const manifest = JSON.parse(readFileSync(session.paths.manifest, 'utf8')) as Record<string, unknown>;
-  assert.is(manifest.drops, 0, "no drops in session.json");
+  assert.is(manifest.drops, 0, 'no drops in session.json');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -111,12 +112,15 @@ test('curl over one HTTP/2 TLS connection to nginx: every response of every size
   mkdirSync(join(dir, 'tmp'));
   const sizes = { a: 1000, b: 40_000, c: 200_000, d: 1000, e: 35_000, f: 10 };
   for (const [name, n] of Object.entries(sizes)) writeFileSync(join(dir, 'html', name), 'x'.repeat(n));
-  const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+  const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], {
+    encoding: 'utf8',
+  });
   assert.is(cert.status, 0, cert.stderr);
   const port = await freePort('tcp');
-  writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port).replace(`listen 127.0.0.1:${port};`,
-    `listen 127.0.0.1:${port} ssl http2; ssl_certificate ${dir}/cert.pem; ssl_certificate_key ${dir}/key.pem;`));
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    nginxConf(dir, port).replace(`listen 127.0.0.1:${port};`, `listen 127.0.0.1:${port} ssl http2; ssl_certificate ${dir}/cert.pem; ssl_certificate_key ${dir}/key.pem;`),
+  );
   const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 150; i++) {
@@ -129,7 +133,13 @@ test('curl over one HTTP/2 TLS connection to nginx: every response of every size
     assert.is(ran.status, 0, ran.stderr);
     const { events: ev } = await readLast(home);
     const resps = events(ev, 'http.resp').filter((e) => e.body.proc === 'curl');
-    assert.equal(resps.map((e) => e.body.data.http_target).sort(), Object.keys(sizes).map((n) => `/${n}`).sort(), 'one response per URL');
+    assert.equal(
+      resps.map((e) => e.body.data.http_target).sort(),
+      Object.keys(sizes)
+        .map((n) => `/${n}`)
+        .sort(),
+      'one response per URL',
+    );
     for (const r of resps) {
       assert.is(r.body.data.http_flavor, '2.0');
       assert.is(r.body.data.http_scheme, 'https');

@@ -51,7 +51,10 @@ test('scope run of curl against a local server: its metrics as Prometheus text p
   const { metrics } = await readLast(home);
   const names = new Set(metrics.map((m) => m.body._metric));
   for (const n of ['proc.start', 'proc.cpu', 'fs.open']) assert.ok(names.has(n), `the session has ${n}: ${[...names].join(' ')}`);
-  assert.ok([...names].some((n) => n.startsWith('net.')), `the session has net.* metrics: ${[...names].join(' ')}`);
+  assert.ok(
+    [...names].some((n) => n.startsWith('net.')),
+    `the session has net.* metrics: ${[...names].join(' ')}`,
+  );
 
   const out = await runBin(scopeBin, ['metrics', '--format', 'prometheus'], envFor(home));
   assert.is(out.status, 0, out.stderr);
@@ -72,8 +75,11 @@ test('scope run of curl against a local server: its metrics as Prometheus text p
 
 test('the richest scope-metrics fixture as Prometheus text passes promtool check metrics', async () => {
   const fixture = join(repoRoot, 'tools/scope-metrics/test/fixtures/metrics.ndjson');
-  const out = spawnSync(process.execPath, [join(repoRoot, 'tools/scope-metrics/bin/scope-metrics.js'), '--format', 'prometheus'],
-    { input: readFileSync(fixture), encoding: 'utf8', env: envFor(newHome()) });
+  const out = spawnSync(process.execPath, [join(repoRoot, 'tools/scope-metrics/bin/scope-metrics.js'), '--format', 'prometheus'], {
+    input: readFileSync(fixture),
+    encoding: 'utf8',
+    env: envFor(newHome()),
+  });
   assert.is(out.status, 0, out.stderr);
   assert.match(out.stdout, /^# TYPE net_duration_seconds summary$/m);
   assert.match(out.stdout, /^# TYPE proc_cpu_seconds_total counter$/m);

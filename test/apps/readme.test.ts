@@ -57,9 +57,7 @@ const NOT_HERE: [RegExp, string][] = [
 ];
 
 /** Statuses a line may end with besides 0, as the README says. */
-const STATUS: [RegExp, number[], string][] = [
-  [/scope diff /, [0, 1], 'exit 1 when the job ran a new binary or reached a new host'],
-];
+const STATUS: [RegExp, number[], string][] = [[/scope diff /, [0, 1], 'exit 1 when the job ran a new binary or reached a new host']];
 
 const home = tempDir('scope-readme-');
 const work = join(home, 'work');
@@ -116,7 +114,11 @@ test('the README has recipes, and every one is run here or said why not', () => 
   assert.ok(lines.length >= 20, `${lines.length} lines`);
   const skipped = lines.filter((l) => NOT_HERE.some(([re]) => re.test(l)));
   assert.ok(skipped.length <= 12, skipped.join('\n'));
-  for (const [re, why] of NOT_HERE) assert.ok(lines.some((l) => re.test(l)), `a skip that matches no line any more: ${re} (${why})`);
+  for (const [re, why] of NOT_HERE)
+    assert.ok(
+      lines.some((l) => re.test(l)),
+      `a skip that matches no line any more: ${re} (${why})`,
+    );
 });
 
 for (const line of lines) {

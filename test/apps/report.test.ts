@@ -100,10 +100,16 @@ test('the HTML report in Chromium: sections as the session has them, sortable, n
       const calls = () => page.$$eval('#functions-table tbody tr', (rows) => rows.map((r) => Number((r.children[1] as HTMLElement).dataset['key'])));
       await page.click('#functions-table th:nth-child(2)');
       const asc = await calls();
-      assert.equal(asc, [...asc].sort((a, b) => a - b));
+      assert.equal(
+        asc,
+        [...asc].sort((a, b) => a - b),
+      );
       await page.click('#functions-table th:nth-child(2)');
       const desc = await calls();
-      assert.equal(desc, [...asc].sort((a, b) => b - a));
+      assert.equal(
+        desc,
+        [...asc].sort((a, b) => b - a),
+      );
       assert.ok(desc[0]! > desc.at(-1)!, 'the functions do not all have the same number of calls');
 
       await page.screenshot({ path: join(dir, 'wide.png'), fullPage: true });
@@ -119,11 +125,17 @@ test('the HTML report in Chromium: sections as the session has them, sortable, n
       // The markup a program chose is shown as text, and nothing of it ran.
       assert.is(await page.$$eval('img, main script', (els) => els.length), 0);
       const written = await page.$$eval('#files-written-table td', (tds) => tds.map((td) => td.textContent ?? ''));
-      assert.ok(written.some((t) => t.endsWith('/<img src=x onerror=alert(1)>.txt')), written.join('\n'));
-      assert.ok((await page.textContent('#processes')) ?.includes('/bin/true </code><script>alert(2)</script>'));
+      assert.ok(
+        written.some((t) => t.endsWith('/<img src=x onerror=alert(1)>.txt')),
+        written.join('\n'),
+      );
+      assert.ok((await page.textContent('#processes'))?.includes('/bin/true </code><script>alert(2)</script>'));
       assert.equal(dialogs, []);
       assert.equal(problems, []);
-      assert.equal(requests.filter((u) => !u.startsWith('file://')), []);
+      assert.equal(
+        requests.filter((u) => !u.startsWith('file://')),
+        [],
+      );
     } finally {
       await browser.close();
     }

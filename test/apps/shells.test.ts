@@ -28,7 +28,10 @@ test('fish completes verbs, options, fixed values and the command to run', () =>
   const complete = (line: string): string[] => {
     const r = sh('fish', ['--no-config', '-c', `source '${file}'; complete -C'${line}'`]);
     assert.is(r.status, 0, r.stderr);
-    return r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t')[0] as string);
+    return r.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split('\t')[0] as string);
   };
   assert.ok(complete('scope ev').includes('events'));
   assert.equal(complete('scope events --so').sort(), ['--sort', '--source', '--sourcetype']);
@@ -40,7 +43,11 @@ test('fish completes verbs, options, fixed values and the command to run', () =>
 test('zsh parses the script and registers it for scope and every command', () => {
   const file = script('zsh');
   assert.is(sh('zsh', ['-n', file]).status, 0);
-  const r = sh('zsh', ['-f', '-c', `fpath=('${dir}' $fpath); autoload -U compinit; compinit -u -d '${dir}/zcompdump'; source '${file}'; print -r -- $_comps[scope] $_comps[scope-events] $_comps[scope-run]; print -r -- \${+functions[_scope_events]} \${+functions[_scope_run]}`]);
+  const r = sh('zsh', [
+    '-f',
+    '-c',
+    `fpath=('${dir}' $fpath); autoload -U compinit; compinit -u -d '${dir}/zcompdump'; source '${file}'; print -r -- $_comps[scope] $_comps[scope-events] $_comps[scope-run]; print -r -- \${+functions[_scope_events]} \${+functions[_scope_run]}`,
+  ]);
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stderr, '');
   assert.equal(r.stdout.split('\n').slice(0, 2), ['_scope _scope _scope', '1 1']);

@@ -20,18 +20,32 @@ export interface Op {
 export const key = (o: Op): string => `${o.kind} ${o.ok ? 'ok' : 'failed'} ${o.path}`;
 
 const KIND: Record<string, Kind> = {
-  open: 'open', openat: 'open', openat2: 'open', creat: 'open',
-  unlink: 'delete', unlinkat: 'delete', rmdir: 'delete',
-  rename: 'rename', renameat: 'rename', renameat2: 'rename',
-  mkdir: 'mkdir', mkdirat: 'mkdir',
+  open: 'open',
+  openat: 'open',
+  openat2: 'open',
+  creat: 'open',
+  unlink: 'delete',
+  unlinkat: 'delete',
+  rmdir: 'delete',
+  rename: 'rename',
+  renameat: 'rename',
+  renameat2: 'rename',
+  mkdir: 'mkdir',
+  mkdirat: 'mkdir',
   connect: 'connect',
 };
 export const STRACE_CALLS = Object.keys(KIND).join(',');
 
 /** Paths libc and the loader open for themselves. */
 const LIBC_OWN = [
-  /^\/etc\/ld\.so\./, /\.so(\.\d+)*$/, /\.dylib$/, /^\/usr\/lib\/locale\//, /^\/usr\/share\/locale\//,
-  /\/gconv\//, /^\/etc\/nsswitch\.conf$/, /^\/etc\/(passwd|group|localtime|host\.conf|resolv\.conf|hosts|gai\.conf)$/,
+  /^\/etc\/ld\.so\./,
+  /\.so(\.\d+)*$/,
+  /\.dylib$/,
+  /^\/usr\/lib\/locale\//,
+  /^\/usr\/share\/locale\//,
+  /\/gconv\//,
+  /^\/etc\/nsswitch\.conf$/,
+  /^\/etc\/(passwd|group|localtime|host\.conf|resolv\.conf|hosts|gai\.conf)$/,
   /^\/usr\/share\/zoneinfo\//,
 ];
 export const libcOwn = (path: string): boolean => LIBC_OWN.some((r) => r.test(path));
@@ -41,10 +55,9 @@ export const clean = (p: string): string => normalize(p).replace(/(.)\/$/, '$1')
 
 /** An strace string literal's text, unescaped. */
 function unescape(text: string): string {
-  return (text.replace(/\\(x[0-9a-f]{2}|[0-7]{1,3}|.)/g, (_s, e: string) =>
-      e[0] === 'x' ? String.fromCharCode(parseInt(e.slice(1), 16))
-        : /^[0-7]+$/.test(e) ? String.fromCharCode(parseInt(e, 8))
-          : e === 'n' ? '\n' : e === 't' ? '\t' : e));
+  return text.replace(/\\(x[0-9a-f]{2}|[0-7]{1,3}|.)/g, (_s, e: string) =>
+    e[0] === 'x' ? String.fromCharCode(parseInt(e.slice(1), 16)) : /^[0-7]+$/.test(e) ? String.fromCharCode(parseInt(e, 8)) : e === 'n' ? '\n' : e === 't' ? '\t' : e,
+  );
 }
 
 function peer(args: string): string | null {
@@ -119,11 +132,12 @@ export function scopeOps(events: Rec[]): Op[] {
     else if (src === 'fs.rename') ops.push({ kind: 'rename', path: `${file} -> ${clean(String(d['new_file']))}`, ok: true });
     else if (src === 'net.open' && d['op'] === 'connect' && String(d['net_transport']).startsWith('IP.'))
       ops.push({ kind: 'connect', path: `${String(d['net_peer_ip'])}:${String(d['net_peer_port'])}`, ok: true });
-    else if (src === 'net.error' && d['op'] === 'connect')
-      ops.push({ kind: 'connect', path: `${String(d['net_peer_ip'])}:${String(d['net_peer_port'])}`, ok: false });
+    else if (src === 'net.error' && d['op'] === 'connect') ops.push({ kind: 'connect', path: `${String(d['net_peer_ip'])}:${String(d['net_peer_port'])}`, ok: false });
     else if (src === 'fs.error') {
-      const op = String(d['op']).replace(/^__/, '').replace(/(64)?(_2)?$/, '');
-      const kind = ERR_KIND[op] ?? (op.startsWith('fopen') || op.startsWith('freopen') || op.startsWith('mk') && op.includes('temp') || op === 'opendir' || op === 'tmpfile' ? 'open' : undefined);
+      const op = String(d['op'])
+        .replace(/^__/, '')
+        .replace(/(64)?(_2)?$/, '');
+      const kind = ERR_KIND[op] ?? (op.startsWith('fopen') || op.startsWith('freopen') || (op.startsWith('mk') && op.includes('temp')) || op === 'opendir' || op === 'tmpfile' ? 'open' : undefined);
       if (!kind) continue;
       ops.push({ kind, path: file, ok: false });
     }

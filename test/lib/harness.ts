@@ -237,8 +237,7 @@ export async function startStatsd(options: { flushIntervalMs?: number; dir?: str
     process.once('exit', reap);
     const sock = createSocket('udp4');
     sock.unref();
-    const send = (line: string) =>
-      new Promise<void>((resolve, reject) => sock.send(Buffer.from(line), port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    const send = (line: string) => new Promise<void>((resolve, reject) => sock.send(Buffer.from(line), port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
 
     const flushes = (): StatsdFlush[] =>
       readFileSync(flushFile, 'utf8')

@@ -65,7 +65,7 @@ export function prng(seed: number): () => number {
   };
 }
 
-const MAX_LINE = 4 * 1024 * 1024;   // @scope/core's MAX_LINE_LENGTH, in characters
+const MAX_LINE = 4 * 1024 * 1024; // @scope/core's MAX_LINE_LENGTH, in characters
 
 type Mutation = (line: Buffer, r: () => number) => Buffer;
 const int = (r: () => number, n: number) => Math.floor(r() * n);
@@ -129,7 +129,7 @@ export function makeInput(r: () => number, fixtures: string[], allowHuge = true)
       how.push('');
     } else {
       let m = names[int(r, names.length)] as string;
-      if (m === 'huge' && ++huge > 1) m = 'truncate';   // at most one line of megabytes an input
+      if (m === 'huge' && ++huge > 1) m = 'truncate'; // at most one line of megabytes an input
       let line = (MUTATIONS[m] as Mutation)(base, r);
       // a line cannot hold a newline: what a mutation put there becomes a space
       line = Buffer.from(line.map((c) => (c === 10 ? 32 : c)));
@@ -236,15 +236,13 @@ export async function check(tool: Tool, input: Input, r: () => number): Promise<
   child.stdout.on('data', (d: Buffer) => out.push(d));
   child.stderr.on('data', (d: Buffer) => err.push(d));
   child.stdin.on('error', () => {});
-  const done = new Promise<{ status: number | null; signal: string | null }>((resolve) =>
-    child.on('close', (status, signal) => resolve({ status, signal })),
-  );
+  const done = new Promise<{ status: number | null; signal: string | null }>((resolve) => child.on('close', (status, signal) => resolve({ status, signal })));
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   for (let at = 0; at < bytes.length; ) {
     const n = Math.min(bytes.length - at, r() < 0.3 ? 1 + int(r, 7) : 1 + int(r, 1 << 16));
     if (!child.stdin.write(bytes.subarray(at, at + n))) await new Promise((res) => child.stdin.once('drain', res));
     at += n;
-    if (r() < 0.1) await new Promise((res) => setTimeout(res, 1));   // a read may end mid-character
+    if (r() < 0.1) await new Promise((res) => setTimeout(res, 1)); // a read may end mid-character
   }
   child.stdin.end();
   const { status, signal } = await done;
@@ -291,7 +289,7 @@ export async function check(tool: Tool, input: Input, r: () => number): Promise<
   let bad = 0;
   input.lines.forEach((line, i) => {
     const n = i + 1;
-    if (!input.finalNewline && i === input.lines.length - 1 && line.length === 0) return;   // no line there
+    if (!input.finalNewline && i === input.lines.length - 1 && line.length === 0) return; // no line there
     const e = expectOf(line, input.how[i] ?? '?');
     const times = reported.get(n) ?? 0;
     const passed = e.object && o < outputs.length && sameJson(outputs[o], e.value);
@@ -303,7 +301,7 @@ export async function check(tool: Tool, input: Input, r: () => number): Promise<
     }
     if (passed && times) problems.push(`line ${n} both passed and reported`);
     if (times) bad++;
-    const tornLike = tool.torn && !e.json && line[0] === 0x7b;   // `{`…: maybe counted as torn
+    const tornLike = tool.torn && !e.json && line[0] === 0x7b; // `{`…: maybe counted as torn
     if (!passed && !times) {
       if (tornLike) tornLines++;
       else problems.push(`line ${n} (${input.how[i]}) neither passed nor reported: ${line.subarray(0, 120).toString('utf8')}`);
@@ -312,8 +310,7 @@ export async function check(tool: Tool, input: Input, r: () => number): Promise<
     if (!e.object && passed) problems.push(`line ${n} (not a JSON object) came out`);
   });
   if (o !== outputs.length) problems.push(`${outputs.length - o} output record(s) match no input line (order or content changed)`);
-  for (const n of reported.keys())
-    if (n < 1 || n > input.lines.length) problems.push(`reported line ${n} is past the input's ${input.lines.length} lines`);
+  for (const n of reported.keys()) if (n < 1 || n > input.lines.length) problems.push(`reported line ${n} is past the input's ${input.lines.length} lines`);
   if (tornLines !== torn) problems.push(`${tornLines} line(s) unaccounted for, but ${torn} counted as torn`);
   if (!signal) {
     const want = bad > 0 ? 1 : 0;

@@ -45,7 +45,10 @@ export async function natsServer(port: number, jsDir?: string): Promise<Proc> {
   const server = start('nats-server', ['-a', '127.0.0.1', '-p', String(port), ...(jsDir === undefined ? [] : ['-js', '-sd', jsDir])]);
   let exited = false;
   void server.done.then(() => (exited = true));
-  await waitFor(() => /Server is ready/.test(server.err()) || exited, () => `nats-server to start: ${server.err()}`);
+  await waitFor(
+    () => /Server is ready/.test(server.err()) || exited,
+    () => `nats-server to start: ${server.err()}`,
+  );
   if (exited) throw new Error(`nats-server did not start: ${server.err()}`);
   return server;
 }

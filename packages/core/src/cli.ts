@@ -44,8 +44,7 @@ export function versionLine(tool: string): string {
  * to do), and so does `--version` with the version; otherwise the flags, strictly checked (an
  * unknown one is a UsageError naming it).
  */
-export async function parseToolArgs<T extends ArgsDef>(rawArgs: string[], cmd: CommandDef<T>, def: T,
-  out: NodeJS.WritableStream = process.stdout): Promise<ParsedArgs<T> | null> {
+export async function parseToolArgs<T extends ArgsDef>(rawArgs: string[], cmd: CommandDef<T>, def: T, out: NodeJS.WritableStream = process.stdout): Promise<ParsedArgs<T> | null> {
   if (rawArgs.includes('--help') || rawArgs.includes('-h')) {
     out.write((await usageText(cmd)) + '\n');
     return null;

@@ -191,7 +191,7 @@ function transportUrl(src: YamlSource, node: YamlNode | null, where: string): st
     case 'udp':
     case 'tls': {
       const tls = get('tls');
-      const tlsOn = isMap(tls) && (tls.get('enable') === true);
+      const tlsOn = isMap(tls) && tls.get('enable') === true;
       url = `${tlsOn ? 'tls' : type}://${str('host') ?? ''}:${str('port') ?? ''}`;
       break;
     }
@@ -248,9 +248,7 @@ function watchPairs(src: YamlSource, node: YamlNode | null, section: 'metric' | 
       } else if (section === 'event' && field === 'headers') {
         const list = pair.value;
         if (!isSeq(list)) src.fail(list, 'event.watch.headers: expected a list');
-        out['SCOPE_EVENT_HTTP_HEADER'] = ((list as unknown as { items: YamlNode[] }).items)
-          .map((h) => scalarValue(src, h, 'string', 'event.watch.headers'))
-          .join(',');
+        out['SCOPE_EVENT_HTTP_HEADER'] = (list as unknown as { items: YamlNode[] }).items.map((h) => scalarValue(src, h, 'string', 'event.watch.headers')).join(',');
       } else {
         src.fail(pair.key, `unknown key "${field}" in ${section}.watch`);
       }
@@ -425,11 +423,13 @@ export function pairsToYaml(pairs: ScopePairs): string {
     if (v === undefined) continue;
     // a transport's TLS settings are written inside it, so only with it
     if (entry.kind !== 'transport' && entry.path.includes('transport') && !dests.some((d) => entry.path.join('.').startsWith(d))) continue;
-    const value =
-      entry.kind === 'bool' ? v === 'true' : entry.kind === 'int' ? Number(v) : entry.kind === 'transport' ? urlToTransport(v) : v;
+    const value = entry.kind === 'bool' ? v === 'true' : entry.kind === 'int' ? Number(v) : entry.kind === 'transport' ? urlToTransport(v) : v;
     put(entry.path, value);
   }
-  for (const [section, table] of [['metric', METRIC_WATCH], ['event', EVENT_WATCH]] as const) {
+  for (const [section, table] of [
+    ['metric', METRIC_WATCH],
+    ['event', EVENT_WATCH],
+  ] as const) {
     const watch = Object.entries(table)
       .filter(([, key]) => pairs[key] !== undefined && pairs[key] !== 'false')
       .map(([type, key]) => {

@@ -104,7 +104,9 @@ async function connectVerified(pid: number, deadline: number): Promise<Socket> {
   // The socket file first: only its uid and root can connect to it, so another user's connects
   // cannot keep it busy; reached through the target's root (its /tmp may be private), then by our
   // own view of the path (a listener there that is not the target is refused like any other).
-  const files = controlSocketFiles(pid).flatMap((f) => [`/proc/${pid}/root${f}`, f]).filter((f) => Buffer.byteLength(f) < 108);
+  const files = controlSocketFiles(pid)
+    .flatMap((f) => [`/proc/${pid}/root${f}`, f])
+    .filter((f) => Buffer.byteLength(f) < 108);
   names.unshift(...files);
   const impostors: string[] = [];
   let busy = false;
@@ -129,7 +131,7 @@ async function connectVerified(pid: number, deadline: number): Promise<Socket> {
       if (!impostors.includes(what)) impostors.push(what);
     }
     if (!busy || Date.now() >= deadline) break;
-    await sleep(20);   // a full backlog: the library accepts every 100 ms at most
+    await sleep(20); // a full backlog: the library accepts every 100 ms at most
   }
   if (impostors.length > 0)
     throw new ControlImpostorError(`pid ${pid}: refused to talk to a control socket of another process: ${impostors.join(', ')}, not by pid ${pid}; nothing sent (is pid ${pid} scoped?)`);
@@ -168,9 +170,8 @@ export async function controlRequest(pid: number, request: JsonObject, timeoutMs
       // A library that answered and closed before reading (one refusing a peer) makes the write
       // fail: what it said may still be here.
       if ((err.code === 'EPIPE' || err.code === 'ECONNRESET') && buf.includes('\n')) return parseAnswer(buf.slice(0, buf.indexOf('\n')));
-      const why = err.code === 'EPIPE' || err.code === 'ECONNRESET'
-        ? 'the process closed its control connection without an answer (a process that changed its credentials answers root only)'
-        : err.message;
+      const why =
+        err.code === 'EPIPE' || err.code === 'ECONNRESET' ? 'the process closed its control connection without an answer (a process that changed its credentials answers root only)' : err.message;
       finish(new ScopeError(`pid ${pid}: ${why}`));
     });
     sock.write(JSON.stringify(request) + '\n');

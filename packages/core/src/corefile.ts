@@ -47,8 +47,7 @@ function symbol(program: string, fn: string): [bigint, bigint] | null {
 
 export function coreShows(program: string, corePath: string, fn: string): { ok: boolean; why: string } {
   const core = readFileSync(corePath);
-  if (core.readUInt32BE(0) !== 0x7f454c46 || core[4] !== 2 || core.readUInt16LE(16) !== 4)
-    return { ok: false, why: 'not a 64-bit ELF core' };
+  if (core.readUInt32BE(0) !== 0x7f454c46 || core[4] !== 2 || core.readUInt16LE(16) !== 4) return { ok: false, why: 'not a 64-bit ELF core' };
   const phoff = Number(core.readBigUInt64LE(32));
   const phentsize = core.readUInt16LE(54);
   const phnum = core.readUInt16LE(56);
@@ -60,18 +59,17 @@ export function coreShows(program: string, corePath: string, fn: string): { ok: 
     const ph = phoff + i * phentsize;
     const type = core.readUInt32LE(ph);
     const off = Number(core.readBigUInt64LE(ph + 8));
-    if (type === PT_LOAD)
-      segs.push({ vaddr: core.readBigUInt64LE(ph + 16), off, size: Number(core.readBigUInt64LE(ph + 32)) });
+    if (type === PT_LOAD) segs.push({ vaddr: core.readBigUInt64LE(ph + 16), off, size: Number(core.readBigUInt64LE(ph + 32)) });
     if (type !== PT_NOTE) continue;
     for (const n of notes(core, off, Number(core.readBigUInt64LE(ph + 32)))) {
-      if (n.type === NT_PRSTATUS && n.desc.length >= PR_REG + (RSP + 1) * 8)
-        threads.push({ pc: n.desc.readBigUInt64LE(PR_REG + RIP * 8), sp: n.desc.readBigUInt64LE(PR_REG + RSP * 8) });
+      if (n.type === NT_PRSTATUS && n.desc.length >= PR_REG + (RSP + 1) * 8) threads.push({ pc: n.desc.readBigUInt64LE(PR_REG + RIP * 8), sp: n.desc.readBigUInt64LE(PR_REG + RSP * 8) });
       if (n.type === NT_FILE) {
         const count = Number(n.desc.readBigUInt64LE(0));
-        const names = n.desc.subarray(16 + count * 24).toString('latin1').split('\0');
-        for (let k = 0; k < count; k++)
-          if (names[k] === exe && n.desc.readBigUInt64LE(16 + k * 24 + 16) === 0n && base === null)
-            base = n.desc.readBigUInt64LE(16 + k * 24);
+        const names = n.desc
+          .subarray(16 + count * 24)
+          .toString('latin1')
+          .split('\0');
+        for (let k = 0; k < count; k++) if (names[k] === exe && n.desc.readBigUInt64LE(16 + k * 24 + 16) === 0n && base === null) base = n.desc.readBigUInt64LE(16 + k * 24);
       }
     }
   }

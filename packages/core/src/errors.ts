@@ -64,9 +64,7 @@ export function toolErrorMessage(tool: string, err: unknown, env: NodeJS.Process
   if (fd !== null) return fdExhaustionMessage(fd);
   const message = firstLine(err instanceof Error ? err.message : String(err));
   const file = writeErrorReport(tool, err, env);
-  return file === null
-    ? `internal error: ${message} (no details file could be written; please report it)`
-    : `internal error: ${message} (details in ${file}; please report it with that file)`;
+  return file === null ? `internal error: ${message} (no details file could be written; please report it)` : `internal error: ${message} (details in ${file}; please report it with that file)`;
 }
 
 function firstLine(s: string): string {

@@ -8,7 +8,7 @@
  * record (the start of one, cut where its writer was killed) is not a bad line: each input's torn
  * records are counted and named in one warning when the reading ends.
  */
-import { createReadStream, fstatSync, statSync } from 'node:fs';
+import { accessSync, constants, createReadStream, fstatSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { ArgsDef } from 'citty';
@@ -56,7 +56,14 @@ export function namedInput(word: string, options: { id?: string | undefined; ses
     throw new ScopeError(`${word}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
   }
   if (stats.isDirectory()) return { kind: 'session', dir: word };
-  if (stats.isFile() || stats.isFIFO() || stats.isSocket() || stats.isCharacterDevice()) return { kind: 'file', path: word, stats };
+  if (stats.isFile() || stats.isFIFO() || stats.isSocket() || stats.isCharacterDevice()) {
+    try {
+      accessSync(word, constants.R_OK);
+    } catch {
+      throw new ScopeError(`${word}: permission denied`);
+    }
+    return { kind: 'file', path: word, stats };
+  }
   throw new ScopeError(`${word}: not a file of records, a session directory or -`);
 }
 
@@ -137,7 +144,6 @@ export async function chooseSession(options: Pick<InputOptions, 'id' | 'session'
   return last;
 }
 
-
 /** One file's lines, or stdin's: raw text, for tools that look at a line before parsing it. */
 export interface LineInput {
   /** Batches of lines as read (blank ones included, without their newlines), in order. */
@@ -184,8 +190,7 @@ function sessionFileStream(path: string): Readable {
 /** Complete non-blank lines of a file now (0 when it does not exist). */
 async function countLines(path: string, open: (path: string) => Readable = sessionFileStream): Promise<number> {
   let n = 0;
-  for await (const batch of streamLines(open(path), path))
-    for (const line of batch) if (line !== '') n++;
+  for await (const batch of streamLines(open(path), path)) for (const line of batch) if (line !== '') n++;
   return n;
 }
 
@@ -219,11 +224,7 @@ export async function openLines(options: LineInputOptions): Promise<LineInput> {
  * Records of the lines; a bad line goes to onBad, a torn record (a writer killed mid-line) is
  * counted per file and reported once per file through onTorn when the reading ends.
  */
-async function* parsedLines(
-  lines: AsyncIterable<[string, string, number]>,
-  onBad: (b: BadLine) => boolean,
-  onTorn: (source: string, count: number) => void,
-): AsyncGenerator<InputRecord> {
+async function* parsedLines(lines: AsyncIterable<[string, string, number]>, onBad: (b: BadLine) => boolean, onTorn: (source: string, count: number) => void): AsyncGenerator<InputRecord> {
   const torn = new Map<string, number>();
   try {
     for await (const [source, text, line] of lines) {
@@ -249,8 +250,7 @@ async function* recordsOf(entries: AsyncIterable<InputRecord>): AsyncGenerator<J
 }
 
 /** Lines of each file with their file and line number; followed while `signal` has not aborted. */
-async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal | undefined,
-  open: (path: string) => Readable = sessionFileStream): AsyncGenerator<[string, string, number]> {
+async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal | undefined, open: (path: string) => Readable = sessionFileStream): AsyncGenerator<[string, string, number]> {
   const counts = new Map<string, number>();
   if (follow) {
     // followLines interleaves files as they grow; its lines carry no file name, so each file is
@@ -258,7 +258,11 @@ async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal 
     const stop = signal ?? new AbortController().signal;
     const iters = paths.map((p) => ({ path: p, it: followLines([p], { signal: stop })[Symbol.asyncIterator]() }));
     const pending = new Map<number, Promise<{ i: number; r: IteratorResult<string> }>>();
-    const next = (i: number) => pending.set(i, iters[i]!.it.next().then((r) => ({ i, r })));
+    const next = (i: number) =>
+      pending.set(
+        i,
+        iters[i]!.it.next().then((r) => ({ i, r })),
+      );
     iters.forEach((_, i) => next(i));
     while (pending.size > 0) {
       const { i, r } = await Promise.race(pending.values());
@@ -276,8 +280,7 @@ async function* fileLines(paths: string[], follow: boolean, signal: AbortSignal 
   }
   for (const path of paths) {
     let n = 0;
-    for await (const batch of streamLines(open(path), path))
-      for (const text of batch) yield [path, text, ++n];
+    for await (const batch of streamLines(open(path), path)) for (const text of batch) yield [path, text, ++n];
   }
 }
 
@@ -313,9 +316,7 @@ export async function openInput(options: InputOptions): Promise<RecordInput> {
     return { records: recordsOf(entries), entries, bad: () => bad, torn: () => torn, source: named.path, session: null };
   }
   const session = named?.kind === 'session' ? await readSession(named.dir) : await chooseSession(options);
-  const paths = options.files === 'events' ? [session.paths.events]
-    : options.files === 'metrics' ? [session.paths.metrics]
-    : [session.paths.events, session.paths.metrics];
+  const paths = options.files === 'events' ? [session.paths.events] : options.files === 'metrics' ? [session.paths.metrics] : [session.paths.events, session.paths.metrics];
   const entries = parsedLines(fileLines(paths, options.follow === true, options.signal), onBad, onTorn);
   return {
     records: recordsOf(entries),

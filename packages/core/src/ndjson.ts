@@ -104,7 +104,10 @@ export function parseRecord(text: string): JsonObject | string {
  * Read NDJSON records from a stream. Blank lines are skipped; every other line that is not a JSON
  * object, or is longer than the maximum, goes to `onBadLine` and is counted in `stats.bad`.
  */
-export function readNdjson(input: Readable, options: ReadOptions): {
+export function readNdjson(
+  input: Readable,
+  options: ReadOptions,
+): {
   records: AsyncIterable<JsonObject>;
   stats: ReadStats;
 } {

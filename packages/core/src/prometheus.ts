@@ -66,7 +66,10 @@ export function promMetricName(name: string): string {
 }
 
 export function promLabelName(key: string): string {
-  let s = key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  let s = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_');
   if (s === '' || /^[0-9]/.test(s)) s = `_${s}`;
   if (s.startsWith('__')) s = s.replace(/^_+/, '_');
   if (s === 'quantile') s = 'quantile_';

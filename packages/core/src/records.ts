@@ -48,4 +48,3 @@ export function formatValue(v: unknown): string {
   if (s.length > MAX_VALUE) s = s.slice(0, MAX_VALUE - 1) + '…';
   return s;
 }
-

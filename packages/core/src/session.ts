@@ -235,11 +235,14 @@ export async function createSession(options: CreateSessionOptions): Promise<Sess
  * SCOPE_* in the environment — written as scope.yml (the user's own file when one was given) and
  * scope.env (what libscope reads).
  */
-export async function writeSessionConfig(session: Session, o: {
-  yaml?: { pairs: ScopePairs; file: string } | undefined;
-  flagPairs: ScopePairs;
-  env: NodeJS.ProcessEnv;
-}): Promise<ScopePairs> {
+export async function writeSessionConfig(
+  session: Session,
+  o: {
+    yaml?: { pairs: ScopePairs; file: string } | undefined;
+    flagPairs: ScopePairs;
+    env: NodeJS.ProcessEnv;
+  },
+): Promise<ScopePairs> {
   const own: ScopePairs = {
     SCOPE_EVENT_DEST: `file://${session.paths.events}`,
     SCOPE_METRIC_DEST: `file://${session.paths.metrics}`,

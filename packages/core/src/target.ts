@@ -26,10 +26,12 @@ async function ask(tty: NonNullable<Prompting['tty']>, list: ProcessInfo[]): Pro
   const rl = createInterface({ input: tty.input, output: tty.output });
   try {
     for (;;) {
-      const answer = (await new Promise<string | null>((resolve) => {
-        rl.question('Select an ID from the list (empty to give up): ', resolve);
-        rl.once('close', () => resolve(null));
-      }))?.trim();
+      const answer = (
+        await new Promise<string | null>((resolve) => {
+          rl.question('Select an ID from the list (empty to give up): ', resolve);
+          rl.once('close', () => resolve(null));
+        })
+      )?.trim();
       if (answer === undefined || answer === null || answer === '') throw new ScopeError('nothing selected');
       const n = Number(answer);
       if (Number.isInteger(n) && n >= 1 && n <= list.length) return list[n - 1] as ProcessInfo;
@@ -44,8 +46,7 @@ async function ask(tty: NonNullable<Prompting['tty']>, list: ProcessInfo[]): Pro
  * The process `arg` names. `filter` narrows a name's candidates (detach: the scoped ones, "that
  * is scoped"); `what` says what the verb does, for messages.
  */
-export async function resolveTarget(arg: string, prompting: Prompting, what: string,
-  filter?: { keep: (p: ProcessInfo) => boolean; described: string }): Promise<ProcessInfo> {
+export async function resolveTarget(arg: string, prompting: Prompting, what: string, filter?: { keep: (p: ProcessInfo) => boolean; described: string }): Promise<ProcessInfo> {
   const pid = pidArgument(arg);
   if (pid !== null) return existingProcess(pid);
   if (arg === '' || arg.includes('/')) throw new UsageError(`"${arg}" is neither a pid nor a process name`);

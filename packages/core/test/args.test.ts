@@ -12,7 +12,10 @@ test('our flags end at -- or at the first word that is not a flag', () => {
 });
 
 test('unknown flags and missing values are usage errors', () => {
-  assert.throws(() => splitLeadingFlags(['--bogus', 'ls'], def), (e: unknown) => e instanceof UsageError && /unknown option "--bogus"/.test(e.message));
+  assert.throws(
+    () => splitLeadingFlags(['--bogus', 'ls'], def),
+    (e: unknown) => e instanceof UsageError && /unknown option "--bogus"/.test(e.message),
+  );
   assert.throws(() => splitLeadingFlags(['-u'], def), /needs a value/);
   assert.throws(() => checkFlags(['x', '--nope'], def), /unknown option "--nope"/);
   checkFlags(['x', '-v', '3', '--', '--nope'], def);
@@ -28,7 +31,10 @@ test('run flags become SCOPE_* pairs, validated', () => {
   });
   assert.throws(() => runFlagPairs(parseFlags(['-v', '12'], def)), /--verbosity: "12"/);
   assert.throws(() => runFlagPairs(parseFlags(['-e', 'nowhere'], def)), /--eventdest: /);
-  assert.throws(() => parseFlags(['--metricformat', 'xml'], def), (e: unknown) => e instanceof UsageError && /metricformat/.test(e.message));
+  assert.throws(
+    () => parseFlags(['--metricformat', 'xml'], def),
+    (e: unknown) => e instanceof UsageError && /metricformat/.test(e.message),
+  );
 });
 
 test('-b and -d turn on the crash handler backtrace and core file (AppScope names)', () => {

@@ -31,10 +31,13 @@ test('--color values: auto, always, never, --no-color; anything else a usage err
   assert.is(colorMode(undefined), 'auto');
   assert.is(colorMode('always'), 'always');
   assert.is(colorMode(false), 'never');
-  assert.throws(() => colorMode('sometimes'), (e: Error) => e.message === '--color: "sometimes" is not one of auto, always, never');
+  assert.throws(
+    () => colorMode('sometimes'),
+    (e: Error) => e.message === '--color: "sometimes" is not one of auto, always, never',
+  );
 });
 
-test('width: the terminal\'s, else $COLUMNS, else 80; none into a pipe', () => {
+test("width: the terminal's, else $COLUMNS, else 80; none into a pipe", () => {
   assert.is(terminalWidth(tty, {}), 40);
   assert.is(terminalWidth({ isTTY: true }, { COLUMNS: '100' }), 100);
   assert.is(terminalWidth({ isTTY: true }, { COLUMNS: 'x' }), 80);

@@ -105,12 +105,7 @@ test('an empty file is an empty config', () => {
 });
 
 test('precedence: defaults < scope.yml < flags < environment', () => {
-  const merged = resolveConfig(
-    DEFAULTS,
-    { SCOPE_METRIC_FORMAT: 'statsd', SCOPE_SUMMARY_PERIOD: '2' },
-    { SCOPE_METRIC_FORMAT: 'ndjson', SCOPE_METRIC_VERBOSITY: '7' },
-    { SCOPE_METRIC_VERBOSITY: '9' },
-  );
+  const merged = resolveConfig(DEFAULTS, { SCOPE_METRIC_FORMAT: 'statsd', SCOPE_SUMMARY_PERIOD: '2' }, { SCOPE_METRIC_FORMAT: 'ndjson', SCOPE_METRIC_VERBOSITY: '7' }, { SCOPE_METRIC_VERBOSITY: '9' });
   assert.is(merged['SCOPE_METRIC_FORMAT'], 'ndjson');
   assert.is(merged['SCOPE_SUMMARY_PERIOD'], '2');
   assert.is(merged['SCOPE_METRIC_VERBOSITY'], '9');

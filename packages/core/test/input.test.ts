@@ -18,7 +18,7 @@ async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
 }
 
 const newHome = () => tempDir('scope-input-');
-const tty = Object.assign(Readable.from([]), { fd: openSync('/dev/null', 'r') });   // not a pipe or a file
+const tty = Object.assign(Readable.from([]), { fd: openSync('/dev/null', 'r') }); // not a pipe or a file
 
 async function all(it: AsyncIterable<JsonObject>): Promise<JsonObject[]> {
   const out: JsonObject[] = [];
@@ -114,7 +114,6 @@ test('--follow yields records appended later, from both files, until aborted', a
   await done;
   assert.equal(seen.map((r) => JSON.stringify(r)).sort(), ['{"e":1}', '{"e":2}', '{"m":1}']);
 });
-
 
 test('an input named as an argument: a file, a session directory, - ; stdin untouched then; bad ones named', async () => {
   const home = newHome();

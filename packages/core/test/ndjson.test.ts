@@ -27,7 +27,10 @@ test('reads one object per line, across chunk boundaries, with or without a fina
 test('a bad line is reported with its line number and why, counted, and reading goes on', async () => {
   const { out, bad, stats } = await collect('{"a":1}\nnot json\n[1,2]\n{"d":4}\n');
   assert.equal(out, [{ a: 1 }, { d: 4 }]);
-  assert.equal(bad.map((b) => b.line), [2, 3]);
+  assert.equal(
+    bad.map((b) => b.line),
+    [2, 3],
+  );
   assert.equal(bad[1]?.reason, 'not a JSON object');
   assert.match(bad[0]?.reason ?? '', /JSON/);
   assert.equal(stats.bad, 2);

@@ -32,7 +32,10 @@ test('ids increase, also when many sessions start at once', async () => {
   const home = newHome();
   const made = await Promise.all(Array.from({ length: 20 }, (_, i) => createSession({ home, args: [`c${i}`], scopeVersion: '0' })));
   const ids = made.map((s) => s.id).sort((a, b) => a - b);
-  assert.equal(ids, Array.from({ length: 20 }, (_, i) => i + 1));
+  assert.equal(
+    ids,
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
   const all = await listSessions(home);
   assert.is(all.length, 20);
   assert.is((await lastSession(home))?.id, 20);

@@ -31,9 +31,12 @@ const coreIndex = fileURLToPath(new URL('../src/index.js', import.meta.url));
 function runTool(body: string, env: Record<string, string>, limit?: number): { status: number | null; stderr: string; stdout: string } {
   const dir = tempDir('scope-core-tool-');
   const script = join(dir, 'tool.mjs');
-  writeFileSync(script, `import { runTool } from ${JSON.stringify(coreIndex)};
+  writeFileSync(
+    script,
+    `import { runTool } from ${JSON.stringify(coreIndex)};
 await runTool({ name: 'scope-x', command: { meta: { name: 'scope-x' } }, main: async () => { ${body} } });
-`);
+`,
+  );
   const argv = limit === undefined ? [process.execPath, script, 'an-arg'] : ['bash', '-c', `ulimit -n ${limit}; exec "$@"`, 'bash', process.execPath, script, 'an-arg'];
   const r = spawnSync(argv[0] as string, argv.slice(1), { encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };

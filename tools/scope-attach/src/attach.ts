@@ -39,7 +39,21 @@ import {
   writeSessionConfig,
 } from '@scope/core';
 import type { ControlStatus, ProcessInfo, ScopePairs, Session } from '@scope/core';
-import { GO_PROGRAM, STATIC_EXECUTABLE, controlPeerCheck, dirInRoot, elfInfo, handoverClose, handoverListen, handoverSend, inject, libscopePath, notBuilt, openInDir, unlinkInDir } from '@scope/libscope';
+import {
+  GO_PROGRAM,
+  STATIC_EXECUTABLE,
+  controlPeerCheck,
+  dirInRoot,
+  elfInfo,
+  handoverClose,
+  handoverListen,
+  handoverSend,
+  inject,
+  libscopePath,
+  notBuilt,
+  openInDir,
+  unlinkInDir,
+} from '@scope/libscope';
 import type { HandoverTag, InRootError } from '@scope/libscope';
 import { attachOutside, outsideRefusal } from './outside.js';
 
@@ -114,7 +128,9 @@ async function preflight(target: ProcessInfo, env: NodeJS.ProcessEnv): Promise<H
   if (!status.ok) throw new ScopeError(`pid ${target.pid}: ${status.error}`);
   if (status['scoped'] === true) {
     const dest = (status['config'] as Record<string, string> | undefined)?.['SCOPE_EVENT_DEST'] ?? '';
-    throw new ScopeError(`pid ${target.pid} is already scoped${dest ? ` (events to ${dest})` : ''}: 'scope update ${target.pid}' changes its config; 'scope detach ${target.pid}' then 'scope attach ${target.pid}' reattaches it`);
+    throw new ScopeError(
+      `pid ${target.pid} is already scoped${dest ? ` (events to ${dest})` : ''}: 'scope update ${target.pid}' changes its config; 'scope detach ${target.pid}' then 'scope attach ${target.pid}' reattaches it`,
+    );
   }
   return 'reattach';
 }
@@ -270,7 +286,6 @@ async function verifyRecording(t: ProcessInfo, session: Session, pairs: ScopePai
   }
 }
 
-
 function errnoName(n: number): string {
   const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 12: 'ENOMEM', 13: 'EACCES', 22: 'EINVAL', 114: 'EALREADY' };
   return names[n] ?? `errno ${n}`;
@@ -289,7 +304,7 @@ function javaNotice(t: ProcessInfo): string | null {
     return null;
   }
   if (!/\/libjvm\.so$/m.test(maps)) return null;
-  return 'is a JVM started without scope: its TLS plaintext (Java\'s own TLS) is not seen after scope attach, only when it is started under scope (libscope becomes its JVMTI agent at its start); its files, network and plain HTTP are';
+  return "is a JVM started without scope: its TLS plaintext (Java's own TLS) is not seen after scope attach, only when it is started under scope (libscope becomes its JVMTI agent at its start); its files, network and plain HTTP are";
 }
 
 /** Attach (or reattach); resolves to the status record, or throws a ScopeError saying why not. */
@@ -351,14 +366,17 @@ export async function attach(o: AttachOptions): Promise<StatusRecord> {
     if (why) {
       // Said failed, it must be as if we never came: stop recording (libscope stays loaded, detached,
       // as after scope detach; attaching again reattaches it).
-      const undone = await controlRequest(t.pid, { req: 'detach' }).then((a) => a.ok, () => false);
+      const undone = await controlRequest(t.pid, { req: 'detach' }).then(
+        (a) => a.ok,
+        () => false,
+      );
       await fail(`pid ${t.pid} cannot record: ${why}; ${undone ? 'detached it again' : `could not detach it again (scope detach ${t.pid})`}`);
     }
   } finally {
     closeHandover(handover);
     if (tmpFd !== undefined) closeSync(tmpFd);
   }
-  const jvm = how === 'inject' ? javaNotice(t) : null;   // a reattach: libscope was there from its start
+  const jvm = how === 'inject' ? javaNotice(t) : null; // a reattach: libscope was there from its start
   if (jvm) {
     process.stderr.write(`scope-attach: notice: pid ${t.pid} ${jvm}\n`);
     session.manifest.notices.push(`${t.exe ?? t.comm} ${jvm}`);

@@ -204,7 +204,7 @@ const updateArgs = {
 } as const satisfies ArgsDef;
 
 export const updateCommand = defineCommand({
-  meta: { name: 'scope-update', description: "Replace settings of a scoped process live, without a restart" },
+  meta: { name: 'scope-update', description: 'Replace settings of a scoped process live, without a restart' },
   args: updateArgs,
 });
 

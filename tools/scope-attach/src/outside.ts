@@ -68,7 +68,12 @@ function collect(stream: Readable | null, max = 4096): () => string {
  * session and throws with the reason.
  */
 export async function attachOutside(
-  t: ProcessInfo, kind: string, lib: string, session: Session, pairs: ScopePairs, env: NodeJS.ProcessEnv,
+  t: ProcessInfo,
+  kind: string,
+  lib: string,
+  session: Session,
+  pairs: ScopePairs,
+  env: NodeJS.ProcessEnv,
   fail: (why: string) => Promise<never>,
 ): Promise<StatusRecord> {
   const supervisor = scopeSupervisePath(env);
@@ -136,12 +141,16 @@ export async function attachOutside(
       if (Date.now() >= until) {
         // said failed: the reporting ends; the process stays followed in silence until it exits
         if (child.pid) process.kill(child.pid, 'SIGUSR1');
-        return fail(`pid ${t.pid} cannot record: no process-start record in ${session.paths.events} after ${VERIFY_MS / 1000} s; reporting stopped (scope-supervise, pid ${child.pid}, follows it in silence until it exits)`);
+        return fail(
+          `pid ${t.pid} cannot record: no process-start record in ${session.paths.events} after ${VERIFY_MS / 1000} s; reporting stopped (scope-supervise, pid ${child.pid}, follows it in silence until it exits)`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  process.stderr.write(`scope-attach: notice: pid ${t.pid} (${t.exe ?? t.comm}) ${kind}, followed from outside (scope-supervise, pid ${child.pid}): ${seenFromOutside(kind)}; scope detach ends the reporting, not the following\n`);
+  process.stderr.write(
+    `scope-attach: notice: pid ${t.pid} (${t.exe ?? t.comm}) ${kind}, followed from outside (scope-supervise, pid ${child.pid}): ${seenFromOutside(kind)}; scope detach ends the reporting, not the following\n`,
+  );
   session.manifest.notices.push(`${t.exe ?? t.comm} ${kind}, followed from outside (scope-supervise): ${seenFromOutside(kind)}`);
   await writeManifest(session.paths, session.manifest);
   return { type: 'status', verb: 'attach', pid: t.pid, command: commandLine(t), ok: true, session: session.dir };

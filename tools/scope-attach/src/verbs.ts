@@ -37,7 +37,7 @@ export async function ps(env: NodeJS.ProcessEnv = process.env): Promise<PsRecord
   const out: PsRecord[] = [];
   for (const pid of [...new Set([...pids, ...outside.keys()])].sort((a, b) => a - b)) {
     const info = processInfo(pid);
-    if (!info || info.state === 'Z' || isSupervisor(pid, env)) continue;   // a supervisor's helper: not the app's
+    if (!info || info.state === 'Z' || isSupervisor(pid, env)) continue; // a supervisor's helper: not the app's
     const supervisor = outside.get(pid);
     if (supervisor !== undefined && !libscopeLoaded(pid)) {
       // followed from outside: what scope-supervise reports (after a scope detach it follows in silence)
@@ -83,22 +83,23 @@ export async function detach(target: ProcessInfo, env: NodeJS.ProcessEnv = proce
       return rec;
     }
     dir = d.session;
-  } else try {
-    const s = await controlRequest(target.pid, { req: 'status' });
-    if (s.ok) dir = sessionDirOf((s as unknown as ControlStatus).config);
-    if (s.ok && (s as unknown as ControlStatus).scoped !== true) {
-      rec.error = `pid ${target.pid} is not scoped now (already detached)`;
+  } else
+    try {
+      const s = await controlRequest(target.pid, { req: 'status' });
+      if (s.ok) dir = sessionDirOf((s as unknown as ControlStatus).config);
+      if (s.ok && (s as unknown as ControlStatus).scoped !== true) {
+        rec.error = `pid ${target.pid} is not scoped now (already detached)`;
+        return rec;
+      }
+      const a = await controlRequest(target.pid, { req: 'detach' });
+      if (!a.ok) {
+        rec.error = `pid ${target.pid}: ${a.error}`;
+        return rec;
+      }
+    } catch (err) {
+      rec.error = (err as Error).message;
       return rec;
     }
-    const a = await controlRequest(target.pid, { req: 'detach' });
-    if (!a.ok) {
-      rec.error = `pid ${target.pid}: ${a.error}`;
-      return rec;
-    }
-  } catch (err) {
-    rec.error = (err as Error).message;
-    return rec;
-  }
   rec.ok = true;
   if (dir) {
     rec.session = dir;
@@ -151,24 +152,40 @@ export async function inspect(target: ProcessInfo, env: NodeJS.ProcessEnv = proc
     if (!a.ok) return { ...base, ok: false, error: `pid ${target.pid}: ${a.error}` };
     const s = a as unknown as ControlStatus;
     return {
-      ...base, ok: true, scoped: s.scoped, mode: s.mode, version: s.version, session: sessionDirOf(s.config),
-      config: s.config, destinations: s.destinations, ...(s.counters ? { counters: s.counters } : {}),
+      ...base,
+      ok: true,
+      scoped: s.scoped,
+      mode: s.mode,
+      version: s.version,
+      session: sessionDirOf(s.config),
+      config: s.config,
+      destinations: s.destinations,
+      ...(s.counters ? { counters: s.counters } : {}),
     };
   } catch (err) {
     return { ...base, ok: false, error: (err as Error).message };
   }
 }
 
-const clock = (t: number | null | undefined) => (typeof t === 'number' ? new Date(t * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '');
+const clock = (t: number | null | undefined) =>
+  typeof t === 'number'
+    ? new Date(t * 1000)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC')
+    : '';
 
 /** The readable report of `scope inspect` on a terminal. */
 export function inspectText(r: InspectRecord): string {
   if (!r.ok) return `pid ${r.pid} (${r.command}): ${r.error}`;
   if (r.mode === 'outside') {
-    return [`pid ${r.pid} (${r.command}): followed from outside by scope-supervise (its settings are not asked: it has no control socket)`,
-      ...(r.session ? [`  session: ${r.session}`] : [])].join('\n');
+    return [`pid ${r.pid} (${r.command}): followed from outside by scope-supervise (its settings are not asked: it has no control socket)`, ...(r.session ? [`  session: ${r.session}`] : [])].join(
+      '\n',
+    );
   }
-  const lines = [`pid ${r.pid} (${r.command}): ${r.scoped ? 'scoped' : 'not scoped (detached)'}, ${r.mode === 'attach' ? 'attached' : r.mode === 'preload' ? 'started scoped' : r.mode}, libscope ${r.version ?? '?'}`];
+  const lines = [
+    `pid ${r.pid} (${r.command}): ${r.scoped ? 'scoped' : 'not scoped (detached)'}, ${r.mode === 'attach' ? 'attached' : r.mode === 'preload' ? 'started scoped' : r.mode}, libscope ${r.version ?? '?'}`,
+  ];
   if (r.session) lines.push(`  session: ${r.session}`);
   lines.push('  destinations:');
   for (const d of r.destinations ?? []) {
@@ -179,7 +196,12 @@ export function inspectText(r: InspectRecord): string {
     const dropped = d.dropped ? `, ${d.dropped} lines dropped` : '';
     lines.push(`    ${d.name.padEnd(8)} ${d.state}${since}${tries}${waiting}${dropped}${last}  ${d.url}`);
   }
-  if (r.counters) lines.push(`  counters: ${Object.entries(r.counters).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (r.counters)
+    lines.push(
+      `  counters: ${Object.entries(r.counters)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   lines.push('  config:');
   for (const [k, v] of Object.entries(r.config ?? {}).sort()) lines.push(`    ${k}=${v}`);
   return lines.join('\n');

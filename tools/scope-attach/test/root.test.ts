@@ -92,7 +92,7 @@ const ourConfFiles = (pid: number) => readdirSync('/tmp').filter((f) => f.starts
 const sessions = (home: string) => (existsSync(join(home, 'history')) ? readdirSync(join(home, 'history')) : []);
 const mapsHaveLibscope = (pid: number) => /libscope\.so/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'));
 
-test("a target whose /tmp is a link to a directory outside its root: refused, named, nothing created there, the target untouched", async () => {
+test('a target whose /tmp is a link to a directory outside its root: refused, named, nothing created there, the target untouched', async () => {
   const { root, victim } = makeRoot('victim');
   if (!isRoot) {
     // no chroot here: the lookup attach makes, on the same tree
@@ -155,7 +155,11 @@ test('a target with a /tmp of its own in its root: attached, the config and sock
     // a libscope under /tmp (a checkout there) is in the root's /tmp by the same path
     const libTop = libscopePath().startsWith('/tmp/') ? libscopePath().split('/')[2] : undefined;
     const left = readdirSync(join(root, 'tmp')).filter((n) => n !== libTop);
-    assert.equal(left.filter((n) => n !== ctlDir), [], 'its config file and the handover socket are gone from its /tmp');
+    assert.equal(
+      left.filter((n) => n !== ctlDir),
+      [],
+      'its config file and the handover socket are gone from its /tmp',
+    );
     if (left.includes(ctlDir)) assert.equal(readdirSync(join(root, 'tmp', ctlDir)), [`ctl.${target.pid}`], 'the control socket of the target itself');
     assert.equal(ourConfFiles(target.pid), [], 'and nothing was put in ours');
     assert.equal(readdirSync(victim), []);

@@ -84,8 +84,7 @@ export class Collector {
 
   summary(): string {
     const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-    return `${TOOL}: ${plural(this.records, 'record', 'records')} from ${plural(this.connections, 'connection', 'connections')}, ` +
-      `${plural(this.bad, 'bad line', 'bad lines')}`;
+    return `${TOOL}: ${plural(this.records, 'record', 'records')} from ${plural(this.connections, 'connection', 'connections')}, ` + `${plural(this.bad, 'bad line', 'bad lines')}`;
   }
 
   /** The text to write for one line, or null (blank, or bad and reported). */
@@ -102,7 +101,7 @@ export class Collector {
         this.report(source, line, record, text);
         return null;
       }
-      return this.options.tagPeer ? tagPeer(text, source) ?? text : text;
+      return this.options.tagPeer ? (tagPeer(text, source) ?? text) : text;
     }
     const parsed = parseLine(text);
     if (parsed.kind !== 'metric') {
@@ -111,7 +110,7 @@ export class Collector {
     }
     const now = this.options.now ?? (() => Math.round(Date.now()) / 1000);
     const record = metricRecord(parsed.metric, now());
-    return this.options.tagPeer ? tagPeer(record, source) ?? record : record;
+    return this.options.tagPeer ? (tagPeer(record, source) ?? record) : record;
   }
 
   private report(source: string, line: number, reason: string, text: string): void {

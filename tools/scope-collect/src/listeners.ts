@@ -108,7 +108,10 @@ function listenUdp(url: string, host: string, port: number, collector: Collector
     const items = [...split.push(msg), ...split.end()];
     const offset = before ?? 0;
     lines.set(peer, offset + items.reduce((n, item) => Math.max(n, item.line), 0));
-    collector.feed(peer, items.map((item) => ({ ...item, line: item.line + offset })));
+    collector.feed(
+      peer,
+      items.map((item) => ({ ...item, line: item.line + offset })),
+    );
   });
   return new Promise((resolve, reject) => {
     sock.once('error', (err: NodeJS.ErrnoException) => reject(bindError(url, err)));

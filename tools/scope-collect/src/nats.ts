@@ -79,7 +79,10 @@ export function subscribe(source: NatsSource, collector: Collector, options: Sub
         const data = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
         const items = [...split.push(data), ...split.end()];
         lines.set(where, offset + items.reduce((n, item) => Math.max(n, item.line), 0));
-        collector.feed(where, items.map((item) => ({ ...item, line: item.line + offset })));
+        collector.feed(
+          where,
+          items.map((item) => ({ ...item, line: item.line + offset })),
+        );
       },
     });
     // The server has the subscription once a round trip is done: only then say we receive.

@@ -94,17 +94,18 @@ for (const [what, args, message] of usage) {
 
 test('EPIPE: the reader of stdout goes away (| head -n 1): ends quietly with status 0', async () => {
   // A real shell pipe, so scope-collect writes into the pipe head reads (and closes).
-  const sh = spawn('bash', ['-c', `"${process.execPath}" "${bin}" --listen tcp://127.0.0.1:0 | head -n 1; echo "collect status \${PIPESTATUS[0]}" >&2`],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const sh = spawn('bash', ['-c', `"${process.execPath}" "${bin}" --listen tcp://127.0.0.1:0 | head -n 1; echo "collect status \${PIPESTATUS[0]}" >&2`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   sh.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   sh.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let ended = false;
-  const done = new Promise<void>((resolve) => sh.on('close', () => {
-    ended = true;
-    resolve();
-  }));
+  const done = new Promise<void>((resolve) =>
+    sh.on('close', () => {
+      ended = true;
+      resolve();
+    }),
+  );
   await waitFor(() => /listening on/.test(stderr), 'listening');
   const url = /listening on (\S+)/.exec(stderr)?.[1] as string;
   const sock = await client(url);

@@ -45,10 +45,12 @@ export async function startCollect(args: string[], opts: { listening?: number; c
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   let exited = false;
-  const done = new Promise<number | null>((resolve) => child.on('close', (code) => {
-    exited = true;
-    resolve(code);
-  }));
+  const done = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
   const want = opts.listening ?? args.filter((a) => a === '--listen' || a === '-l').length;
   const listening = () => [...stderr.matchAll(/^scope-collect: listening on (\S+)$/gm)].map((m) => m[1] as string);
   await waitFor(() => listening().length >= want || exited, `scope-collect to listen (stderr: ${stderr})`);
@@ -115,7 +117,9 @@ export async function sendDatagrams(url: string, payloads: (string | Buffer)[]):
 
 /** An event record as libscope writes one (with characters that re-serialising would change). */
 export function eventLine(client: number, n: number): string {
-  return `{"type":"evt","id":"h-app${client}-app${client}","_channel":"${1000 + n}","body":{"sourcetype":"fs","_time":1700000000.500000,` +
+  return (
+    `{"type":"evt","id":"h-app${client}-app${client}","_channel":"${1000 + n}","body":{"sourcetype":"fs","_time":1700000000.500000,` +
     `"source":"fs.open","host":"h","proc":"app${client}","cmd":"app${client} --n ${n}","pid":${100 + client},` +
-    `"data":{"file":"/tmp/f\\u00e9 ${n} \\/x","op":"open","n":${n},"v":1.0e0}}}`;
+    `"data":{"file":"/tmp/f\\u00e9 ${n} \\/x","op":"open","n":${n},"v":1.0e0}}}`
+  );
 }

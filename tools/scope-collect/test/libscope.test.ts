@@ -30,7 +30,7 @@ function scopeRun(cmd: string[], scopeEnv: Record<string, string>): Promise<{ st
 
 const pidOf = (r: Rec): number | undefined => (r['format'] === 'ndjson' ? r['info']?.process?.pid : r['body']?.pid);
 
-test('two scoped processes at once send to one collector: each one\'s process-start record first, then its events; StatsD metrics become valid metric records', async () => {
+test("two scoped processes at once send to one collector: each one's process-start record first, then its events; StatsD metrics become valid metric records", async () => {
   const c = await startCollect(['--listen', 'tcp://127.0.0.1:0', '--listen', 'udp://127.0.0.1:0']);
   const [tcp, udp] = c.urls as [string, string];
   const settings = { SCOPE_EVENT_DEST: tcp, SCOPE_METRIC_DEST: udp, SCOPE_METRIC_FORMAT: 'statsd' };
@@ -39,8 +39,10 @@ test('two scoped processes at once send to one collector: each one\'s process-st
   const records = () => c.lines().map((l) => JSON.parse(l) as Rec);
   const procs = ['cat', 'head'];
   const has = (proc: string, what: (r: Rec) => boolean) => records().some((r) => what(r) && (r['body']?.proc === proc || r['info']?.process?.procname === proc));
-  await waitFor(() => procs.every((p) => has(p, (r) => r['format'] === 'ndjson') && has(p, (r) => r['body']?.source === 'fs.open') &&
-    has(p, (r) => r['body']?._metric === 'proc.start')), `the records of both processes (so far: ${c.out()})`);
+  await waitFor(
+    () => procs.every((p) => has(p, (r) => r['format'] === 'ndjson') && has(p, (r) => r['body']?.source === 'fs.open') && has(p, (r) => r['body']?._metric === 'proc.start')),
+    `the records of both processes (so far: ${c.out()})`,
+  );
   assert.is(await c.stop(), 0, c.err());
   assert.match(c.err(), /^scope-collect: \d+ records from \d+ connections, 0 bad lines$/m);
 
@@ -50,9 +52,15 @@ test('two scoped processes at once send to one collector: each one\'s process-st
     const pid = start['info'].process.pid as number;
     const mine = recs.filter((r) => pidOf(r) === pid && r['type'] !== 'metric');
     assert.is(mine[0], start, `${proc}: the process-start record comes first on its connection`);
-    assert.ok(mine.some((r) => r['type'] === 'evt' && r['body'].source === 'fs.open'), `${proc}: its fs.open events`);
+    assert.ok(
+      mine.some((r) => r['type'] === 'evt' && r['body'].source === 'fs.open'),
+      `${proc}: its fs.open events`,
+    );
     const metrics = recs.filter((r) => r['type'] === 'metric' && r['body'].pid === pid);
-    assert.ok(metrics.some((m) => m['body']._metric === 'proc.start'), `${proc}: its proc.start metric`);
+    assert.ok(
+      metrics.some((m) => m['body']._metric === 'proc.start'),
+      `${proc}: its proc.start metric`,
+    );
   }
   for (const r of recs) {
     const v = validateRecord(r);
@@ -60,7 +68,7 @@ test('two scoped processes at once send to one collector: each one\'s process-st
   }
 });
 
-test('scope-collect | scope-events: a central view of both processes\' events', async () => {
+test("scope-collect | scope-events: a central view of both processes' events", async () => {
   // A real pipe between the two tools: scope-events reads scope-collect's stdout descriptor itself.
   const collect = spawn(process.execPath, [bin, '--listen', 'tcp://127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const events = spawn(process.execPath, [eventsBin, '--pretty', '--sourcetype', 'fs'], { stdio: [collect.stdout, 'pipe', 'pipe'], env: noForcedColour() });
@@ -76,8 +84,10 @@ test('scope-collect | scope-events: a central view of both processes\' events', 
   const url = /listening on (\S+)/.exec(collectErr)?.[1] as string;
   const runs = await Promise.all([scopeRun(['cat', '/etc/hostname'], { SCOPE_EVENT_DEST: url }), scopeRun(['head', '-c', '10', '/etc/passwd'], { SCOPE_EVENT_DEST: url })]);
   for (const r of runs) assert.is(r.status, 0, r.stderr);
-  await waitFor(() => /\bcat\s+fs\s+fs\.open\s+file:\/etc\/hostname/.test(shown) && /\bhead\s+fs\s+fs\.open\s+file:\/etc\/passwd/.test(shown),
-    `both processes' fs.open events in scope-events (so far: ${shown}${eventsErr})`);
+  await waitFor(
+    () => /\bcat\s+fs\s+fs\.open\s+file:\/etc\/hostname/.test(shown) && /\bhead\s+fs\s+fs\.open\s+file:\/etc\/passwd/.test(shown),
+    `both processes' fs.open events in scope-events (so far: ${shown}${eventsErr})`,
+  );
   collect.kill('SIGTERM');
   assert.is(await collectDone, 0, collectErr);
   assert.is(await eventsDone, 0, eventsErr);

@@ -10,13 +10,15 @@ test('tcp: 3 concurrent clients sending records in 7-byte pieces (split mid-line
   const c = await startCollect(['--listen', 'tcp://127.0.0.1:0', '--count', String(3 * N)]);
   assert.match(c.urls[0] ?? '', /^tcp:\/\/127\.0\.0\.1:[1-9]\d*$/);
   const sent: string[] = [];
-  await Promise.all([1, 2, 3].map(async (k) => {
-    const lines = Array.from({ length: N }, (_, n) => eventLine(k, n));
-    sent.push(...lines);
-    const sock = await client(c.urls[0] as string);
-    await writeInPieces(sock, Buffer.from(lines.join('\n') + '\n'), 7);
-    await finish(sock);
-  }));
+  await Promise.all(
+    [1, 2, 3].map(async (k) => {
+      const lines = Array.from({ length: N }, (_, n) => eventLine(k, n));
+      sent.push(...lines);
+      const sock = await client(c.urls[0] as string);
+      await writeInPieces(sock, Buffer.from(lines.join('\n') + '\n'), 7);
+      await finish(sock);
+    }),
+  );
   const status = await c.done;
   assert.is(status, 0, c.err());
   const got = c.lines();
@@ -25,7 +27,10 @@ test('tcp: 3 concurrent clients sending records in 7-byte pieces (split mid-line
   // Within one connection the order is kept.
   for (const k of [1, 2, 3]) {
     const mine = got.filter((l) => l.includes(`"proc":"app${k}"`));
-    assert.equal(mine, sent.filter((l) => l.includes(`"proc":"app${k}"`)));
+    assert.equal(
+      mine,
+      sent.filter((l) => l.includes(`"proc":"app${k}"`)),
+    );
   }
   assert.match(c.err(), new RegExp(`^scope-collect: ${3 * N} records from 3 connections, 0 bad lines$`, 'm'));
 });
@@ -44,7 +49,10 @@ test('udp: datagrams of one or several lines; each line a record', async () => {
   assert.match(c.urls[0] ?? '', /^udp:\/\/127\.0\.0\.1:[1-9]\d*$/);
   await sendDatagrams(c.urls[0] as string, [eventLine(1, 1), `${eventLine(1, 2)}\n${eventLine(1, 3)}\n`, `${eventLine(1, 4)}\n${eventLine(1, 5)}`]);
   assert.is(await c.done, 0, c.err());
-  assert.equal(c.lines(), [1, 2, 3, 4, 5].map((n) => eventLine(1, n)));
+  assert.equal(
+    c.lines(),
+    [1, 2, 3, 4, 5].map((n) => eventLine(1, n)),
+  );
   assert.match(c.err(), /^scope-collect: 5 records from 1 connection, 0 bad lines$/m);
 });
 
@@ -63,7 +71,10 @@ test('unix path: records arrive; a stale socket file is replaced; ours is remove
   await writeInPieces(sock, Buffer.from([1, 2, 3].map((n) => eventLine(2, n)).join('\n') + '\n'), 5);
   await finish(sock);
   assert.is(await c.done, 0, c.err());
-  assert.equal(c.lines(), [1, 2, 3].map((n) => eventLine(2, n)));
+  assert.equal(
+    c.lines(),
+    [1, 2, 3].map((n) => eventLine(2, n)),
+  );
   assert.not.ok(existsSync(path), 'its socket file is gone');
 });
 

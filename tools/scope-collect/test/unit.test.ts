@@ -29,8 +29,7 @@ test('tagPeer puts collector_peer first in the top-level body, every other byte 
   assert.is(tagPeer('{"type":"evt","body":{"a":1.50}}', 'tcp://h:1'), '{"type":"evt","body":{"collector_peer":"tcp://h:1","a":1.50}}');
   assert.is(tagPeer('{"type":"metric","body":{ }}', 'p'), '{"type":"metric","body":{"collector_peer":"p" }}');
   // A "body" key inside data or inside a string is not the record's body.
-  assert.is(tagPeer('{"data":{"body":{"x":1}},"s":"\\"body\\":{","body":{"y":2}}', 'p'),
-    '{"data":{"body":{"x":1}},"s":"\\"body\\":{","body":{"collector_peer":"p","y":2}}');
+  assert.is(tagPeer('{"data":{"body":{"x":1}},"s":"\\"body\\":{","body":{"y":2}}', 'p'), '{"data":{"body":{"x":1}},"s":"\\"body\\":{","body":{"collector_peer":"p","y":2}}');
   assert.is(tagPeer('{"format":"ndjson","info":{"process":{}}}', 'p'), null);
   assert.is(tagPeer('{"body":"text"}', 'p'), null);
 });
@@ -38,8 +37,7 @@ test('tagPeer puts collector_peer first in the top-level body, every other byte 
 test('metricRecord: the record libscope writes for a metric, _time last when given', () => {
   const m = parseStatsd('proc.cpu:4339|c|#proc:sleep,pid:78871') as Metric;
   assert.is(metricRecord(m), '{"type":"metric","body":{"_metric":"proc.cpu","_metric_type":"counter","_value":4339,"proc":"sleep","pid":78871}}');
-  assert.is(metricRecord(m, 1700000000.5),
-    '{"type":"metric","body":{"_metric":"proc.cpu","_metric_type":"counter","_value":4339,"proc":"sleep","pid":78871,"_time":1700000000.5}}');
+  assert.is(metricRecord(m, 1700000000.5), '{"type":"metric","body":{"_metric":"proc.cpu","_metric_type":"counter","_value":4339,"proc":"sleep","pid":78871,"_time":1700000000.5}}');
 });
 
 test.run();

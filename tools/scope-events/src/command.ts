@@ -18,7 +18,7 @@ export const args = {
   json: { ...outputArgs.json, alias: 'j' },
   pretty: outputArgs.pretty,
   ...colorArgs,
-  match: { type: 'string', alias: 'm', valueHint: 'TEXT', description: "Only events whose JSON text contains TEXT" },
+  match: { type: 'string', alias: 'm', valueHint: 'TEXT', description: 'Only events whose JSON text contains TEXT' },
   source: { type: 'string', alias: 's', valueHint: 'NAME[,NAME…]', description: 'Only events from these sources (fs.open, net.close, stdout, …)' },
   sourcetype: { type: 'string', alias: 't', valueHint: 'TYPE[,TYPE…]', description: 'Only events of these source types (fs, net, http, dns, console, file, …)' },
   fields: { type: 'string', valueHint: 'a,b,…', description: 'Show only these data fields, in this order' },
@@ -59,7 +59,10 @@ export const command = defineCommand({
 
 function list(flag: string, value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (names.length === 0) throw new UsageError(`--${flag}: give at least one name`);
   return names;
 }

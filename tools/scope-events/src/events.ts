@@ -207,8 +207,7 @@ class Tail<T> {
  */
 export async function runEvents(batches: AsyncIterable<string[]>, o: EventsOptions): Promise<EventsResult> {
   const result: EventsResult = { bad: 0, selected: 0, shown: 0, found: false };
-  const selecting = o.match !== undefined || o.sources !== undefined || o.sourcetypes !== undefined
-    || o.fields !== undefined || o.sort !== undefined || o.last !== undefined;
+  const selecting = o.match !== undefined || o.sources !== undefined || o.sourcetypes !== undefined || o.fields !== undefined || o.sort !== undefined || o.last !== undefined;
   const passThrough = o.format === 'json' && !selecting;
   const sources = o.sources ? new Set(o.sources) : null;
   const sourcetypes = o.sourcetypes ? new Set(o.sourcetypes) : null;
@@ -276,20 +275,33 @@ export async function runEvents(batches: AsyncIterable<string[]>, o: EventsOptio
         break;
       }
       if (match !== undefined && !line.includes(match)) {
-        if (!checkSkipped(n, line)) { stop = true; break; }
+        if (!checkSkipped(n, line)) {
+          stop = true;
+          break;
+        }
         continue;
       }
       if (prefilter !== null) {
         let hit = false;
-        for (const q of prefilter) if (line.includes(q)) { hit = true; break; }
+        for (const q of prefilter)
+          if (line.includes(q)) {
+            hit = true;
+            break;
+          }
         if (!hit) {
-          if (!checkSkipped(n, line)) { stop = true; break; }
+          if (!checkSkipped(n, line)) {
+            stop = true;
+            break;
+          }
           continue;
         }
       }
       const rec = parseRecord(line);
       if (typeof rec === 'string') {
-        if (!bad(n, line, rec)) { stop = true; break; }
+        if (!bad(n, line, rec)) {
+          stop = true;
+          break;
+        }
         continue;
       }
       const kind = classify(rec);
@@ -298,7 +310,10 @@ export async function runEvents(batches: AsyncIterable<string[]>, o: EventsOptio
         continue;
       }
       if (kind !== 'event') {
-        if (!bad(n, line, kind)) { stop = true; break; }
+        if (!bad(n, line, kind)) {
+          stop = true;
+          break;
+        }
         continue;
       }
       const body = bodyOf(rec);

@@ -36,7 +36,10 @@ const cases: Array<[string, string[]]> = [
 ];
 
 for (const [name, args] of cases) {
-  for (const [format, flag, ext] of [['people', '--pretty', 'txt'], ['ndjson', '--json', 'ndjson']] as const) {
+  for (const [format, flag, ext] of [
+    ['people', '--pretty', 'txt'],
+    ['ndjson', '--json', 'ndjson'],
+  ] as const) {
     test(`golden ${name} (${format}): scope-events ${args.join(' ')}`, () => {
       const r = run([flag, ...args], { stdin: input });
       assert.is(r.stderr, '', 'no message');
@@ -59,7 +62,13 @@ test('NDJSON without any selection passes every record through unchanged, non-ev
 test('into a pipe the default is NDJSON; -j is --json', () => {
   const plain = run(['-s', 'fs.open'], { stdin: input });
   const j = run(['-j', '-s', 'fs.open'], { stdin: input });
-  assert.is(plain.stdout, readFileSync(`${golden}source-list.ndjson`, 'utf8').split('\n').filter((l) => l.includes('"fs.open"')).join('\n') + '\n');
+  assert.is(
+    plain.stdout,
+    readFileSync(`${golden}source-list.ndjson`, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"fs.open"'))
+      .join('\n') + '\n',
+  );
   assert.is(j.stdout, plain.stdout);
 });
 

@@ -38,7 +38,10 @@ test('bad lines in the people format: the good events shown with their own ids',
   const r = run(['--pretty'], { stdin: bad });
   assert.is(r.status, 1);
   assert.equal(messages(r.stderr), [...expectedMessages, TORN]);
-  assert.equal(r.stdout.split('\n').map((l) => l.slice(0, 3)), ['[1]', '[3]', '[8]', '']);
+  assert.equal(
+    r.stdout.split('\n').map((l) => l.slice(0, 3)),
+    ['[1]', '[3]', '[8]', ''],
+  );
 });
 
 test('torn records only (writers killed mid-line, inside and at the end): skipped with one counted warning, status 0', () => {
@@ -142,7 +145,7 @@ test('usage errors: status 2 and a message naming the flag or value', () => {
 // ---------------------------------------------------------------------------------------------
 // On a terminal (a pty made by script(1))
 
-function onTerminal(args: string[], env: Record<string, string>): { status: number | null; stdout: string; } {
+function onTerminal(args: string[], env: Record<string, string>): { status: number | null; stdout: string } {
   const cmd = [process.execPath, bin, ...args].map((a) => `'${a}'`).join(' ');
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { env: toolEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return { status: r.status, stdout: r.stdout.replace(/\r\n/g, '\n') };
@@ -214,13 +217,15 @@ test('a 32 MB line is refused as a bad line (its length and the limit said), a 3
   const dir = tempDir('scope-events-long-');
   {
     // whole events of the fixture (it also holds a process-start record and a torn line)
-    const good = readFileSync(events, 'utf8').split('\n').filter((l) => {
-      try {
-        return (JSON.parse(l) as { body?: { data?: unknown } }).body?.data !== undefined;
-      } catch {
-        return false;
-      }
-    });
+    const good = readFileSync(events, 'utf8')
+      .split('\n')
+      .filter((l) => {
+        try {
+          return (JSON.parse(l) as { body?: { data?: unknown } }).body?.data !== undefined;
+        } catch {
+          return false;
+        }
+      });
     const event = JSON.parse(good[0] as string) as { body: { data: Record<string, unknown> } };
     const long = (size: number) => {
       event.body.data['pad'] = 'x'.repeat(size);
@@ -232,9 +237,10 @@ test('a 32 MB line is refused as a bad line (its length and the limit said), a 3
     writeFileSync(path, [good[0], big, fits, good[1]].join('\n') + '\n');
     const r = run(['--json'], { stdin: path });
     assert.is(r.status, 1, r.stderr);
-    assert.equal(r.stderr.split('\n').filter((l) => l !== ''), [
-      `scope-events: stdin:2: line of ${big.length} characters is longer than the limit (4194304); skipped`,
-    ]);
+    assert.equal(
+      r.stderr.split('\n').filter((l) => l !== ''),
+      [`scope-events: stdin:2: line of ${big.length} characters is longer than the limit (4194304); skipped`],
+    );
     assert.is(r.stdout, [good[0], fits, good[1]].join('\n') + '\n');
   }
 });

@@ -34,15 +34,16 @@ function lines(child: ChildProcess): Array<{ at: number; text: string }> {
   return got;
 }
 
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a session made by a real `scope run`: its events, one of them whole, and `scope events` through the umbrella', () => {
   const home = tempDir('scope-events-run-');
   const made = spawnSync(process.execPath, [scopeBin, 'run', '--no-stream', '--', 'sh', '-c', 'cat /etc/hostname'], {
-    env: toolEnv({ SCOPE_HOME: home }), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    env: toolEnv({ SCOPE_HOME: home }),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   assert.is(made.status, 0, made.stderr);
   const r = run(['--pretty', '--source', 'fs.open', '--match', '/etc/hostname'], { env: { SCOPE_HOME: home } });
@@ -59,7 +60,9 @@ test('a session made by a real `scope run`: its events, one of them whole, and `
   assert.ok(whole.stdout.startsWith('{\n  "type": "evt",\n'), 'pretty-printed with 2 spaces');
 
   const umbrella = spawnSync(process.execPath, [scopeBin, 'events', '--json', '-t', 'console'], {
-    env: toolEnv({ SCOPE_HOME: home }), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    env: toolEnv({ SCOPE_HOME: home }),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   assert.is(umbrella.status, 0, umbrella.stderr);
   const out = umbrella.stdout.trim().split('\n').map(body);
@@ -73,7 +76,8 @@ test('live pipeline: scope-run … | scope-events --match hostname prints matchi
   const endFile = join(home, 'end');
   const script = `cat /etc/hostname; sleep 1; cat /etc/hostname; date +%s%3N > ${endFile}`;
   const child = spawn('sh', ['-c', `"${process.execPath}" ${scopeRunBin} -- sh -c '${script}' | "${process.execPath}" ${bin} --match hostname`], {
-    env: toolEnv({ SCOPE_HOME: home }), stdio: ['ignore', 'pipe', 'pipe'],
+    env: toolEnv({ SCOPE_HOME: home }),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const got = lines(child);
   let stderr = '';
@@ -93,7 +97,8 @@ test('live pipeline: scope-run … | scope-events --match hostname prints matchi
 test('--follow shows events of a running program while it runs, and ends with 0 on SIGINT', async () => {
   const home = tempDir('scope-events-follow-');
   const scoped = spawn(process.execPath, [scopeBin, 'run', '--no-stream', '--', 'sh', '-c', 'for i in 1 2 3; do cat /etc/hostname; sleep 1; done'], {
-    env: toolEnv({ SCOPE_HOME: home }), stdio: ['ignore', 'ignore', 'pipe'],
+    env: toolEnv({ SCOPE_HOME: home }),
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   const scopedDone = exited(scoped);
   // Wait for the session directory.
@@ -101,7 +106,8 @@ test('--follow shows events of a running program while it runs, and ends with 0 
   for (let i = 0; i < 100 && !(existsSync(history) && readdirSync(history).some((d) => existsSync(join(history, d, 'session.json')))); i++) await sleep(20);
   const startedAt = Date.now();
   const follower = spawn(process.execPath, [bin, '-f', '--json', '--source', 'fs.open', '--match', '/etc/hostname'], {
-    env: toolEnv({ SCOPE_HOME: home }), stdio: ['ignore', 'pipe', 'pipe'],
+    env: toolEnv({ SCOPE_HOME: home }),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const got = lines(follower);
   let stderr = '';
@@ -132,17 +138,23 @@ test('--follow --last N: the last N events already written, then each new one', 
   const fixture = `${fixtures}events.ndjson`;
   copyFileSync(fixture, join(dir, 'events.json'));
   const follower = spawn(process.execPath, [bin, '-f', '-n', '2', '--pretty', '-t', 'fs'], {
-    env: toolEnv({ SCOPE_HOME: home }), stdio: ['ignore', 'pipe', 'pipe'],
+    env: toolEnv({ SCOPE_HOME: home }),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const got = lines(follower);
   const done = exited(follower);
   for (let i = 0; i < 100 && got.length < 2; i++) await sleep(20);
-  const line = readFileSync(fixture, 'utf8').split('\n').find((l) => l.includes('nginx.conf'))!;
+  const line = readFileSync(fixture, 'utf8')
+    .split('\n')
+    .find((l) => l.includes('nginx.conf'))!;
   appendFileSync(join(dir, 'events.json'), line.replace('nginx.conf', 'new.conf') + '\n');
   for (let i = 0; i < 100 && got.length < 3; i++) await sleep(20);
   follower.kill('SIGINT');
   assert.is(await done, 0);
-  assert.equal(got.map((l) => l.text.slice(0, 3)), ['[m]', '[p]', '[r]']);
+  assert.equal(
+    got.map((l) => l.text.slice(0, 3)),
+    ['[m]', '[p]', '[r]'],
+  );
   assert.match(got[2]!.text, /file:\/etc\/nginx\/new\.conf/);
 });
 

@@ -62,7 +62,6 @@ export function intFlag(flag: string, value: string | undefined, fallback: numbe
   return n;
 }
 
-
 /** Seconds (a decimal number ≥ 0) from a flag, as ms. */
 export function secondsFlag(flag: string, value: string | undefined, fallbackSeconds: number): number {
   if (value === undefined) return fallbackSeconds * 1000;
@@ -123,7 +122,11 @@ export async function main(rawArgs: string[]): Promise<number> {
   const otlpFlags = { headers: flagValues(rawArgs, 'header'), compression: parsed['otlp-compression'], ca: parsed.ca, encoding: parsed['otlp-encoding'] };
   const isOtlp = (url: string) => url === 'otlp' || url.startsWith('otlp+http://') || url.startsWith('otlp+https://');
   if (!urls.some(isOtlp)) {
-    for (const [flag, given] of [['--header', otlpFlags.headers.length > 0], ['--otlp-compression', otlpFlags.compression !== undefined], ['--ca', otlpFlags.ca !== undefined]] as const) {
+    for (const [flag, given] of [
+      ['--header', otlpFlags.headers.length > 0],
+      ['--otlp-compression', otlpFlags.compression !== undefined],
+      ['--ca', otlpFlags.ca !== undefined],
+    ] as const) {
       if (given) throw new UsageError(`${flag} goes with an OTLP destination (--to otlp+http://…, otlp+https://… or otlp)`);
     }
   }

@@ -94,7 +94,10 @@ export class Destination {
   private warnedFull = false;
   private warnedRefused = false;
 
-  constructor(readonly sink: Sink, private readonly o: DestinationOptions) {}
+  constructor(
+    readonly sink: Sink,
+    private readonly o: DestinationOptions,
+  ) {}
 
   private get size(): number {
     return this.items.length - this.head;

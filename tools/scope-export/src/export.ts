@@ -38,13 +38,16 @@ function nextOrStop<T>(it: AsyncIterator<T>, signal: AbortSignal): Promise<Itera
   return new Promise((resolve, reject) => {
     const onAbort = () => resolve(null);
     signal.addEventListener('abort', onAbort, { once: true });
-    it.next().then((r) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(r);
-    }, (err: unknown) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
+    it.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
   });
 }
 

@@ -42,13 +42,16 @@ function orAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T | null> {
   return new Promise((resolve, reject) => {
     const onAbort = () => resolve(null);
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then((v) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(v);
-    }, (err: unknown) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
   });
 }
 
@@ -101,7 +104,13 @@ export class NatsSink implements Sink {
     let known = this.streamed.get(subject);
     if (!known) {
       const jsm = this.jsm;
-      known = jsm === null ? Promise.resolve(false) : jsm.streams.find(subject).then(() => true, () => false);
+      known =
+        jsm === null
+          ? Promise.resolve(false)
+          : jsm.streams.find(subject).then(
+              () => true,
+              () => false,
+            );
       this.streamed.set(subject, known);
       void known.then((yes) => {
         if (yes) this.o.warn(`${this.o.tool}: ${this.url}: ${subject} is in a JetStream stream: publishing with acks`);

@@ -114,7 +114,13 @@ export function logsOf(events: { record: JsonObject; body: JsonObject }[], servi
 
 /** AppScope's units in UCUM, as OTLP wants them; a count of things is an annotation (`{operation}`). */
 const UNITS: Record<string, string> = {
-  byte: 'By', kibibyte: 'KiBy', second: 's', millisecond: 'ms', microsecond: 'us', nanosecond: 'ns', percent: '%',
+  byte: 'By',
+  kibibyte: 'KiBy',
+  second: 's',
+  millisecond: 'ms',
+  microsecond: 'us',
+  nanosecond: 'ns',
+  percent: '%',
 };
 
 export function unitOf(unit: DimValue | undefined): string {
@@ -153,16 +159,15 @@ export class MetricMapper {
       const attributes: KeyValue[] = [];
       for (const [k, v] of Object.entries(d)) {
         // numops and max describe the value (the calls a summary stands for, the longest), not its series.
-        if (!RESOURCE_DIMS.has(k) && k !== 'numops' && k !== 'max') attributes.push({ key: k, value: typeof v === 'number' && Number.isSafeInteger(v) ? { int: BigInt(v) } : typeof v === 'number' ? { double: v } : { string: v } });
+        if (!RESOURCE_DIMS.has(k) && k !== 'numops' && k !== 'max')
+          attributes.push({ key: k, value: typeof v === 'number' && Number.isSafeInteger(v) ? { int: BigInt(v) } : typeof v === 'number' ? { double: v } : { string: v } });
       }
       const time = m.time === null ? now : nanos(m.time);
       const mkey = `${m.name}\u0000${m.type === 'set' ? 'gauge' : m.type === 'histogram' ? 'timer' : m.type}`;
       let metric = group.byName.get(mkey);
       if (!metric) {
         const unit = unitOf(d['unit']);
-        const data = m.type === 'counter' ? { sum: [], temporality: DELTA, monotonic: true }
-          : m.type === 'timer' || m.type === 'histogram' ? { histogram: [], temporality: DELTA }
-          : { gauge: [] };
+        const data = m.type === 'counter' ? { sum: [], temporality: DELTA, monotonic: true } : m.type === 'timer' || m.type === 'histogram' ? { histogram: [], temporality: DELTA } : { gauge: [] };
         metric = { name: m.name, description: '', unit, data };
         group.byName.set(mkey, metric);
         group.rm.metrics.push(metric);
@@ -187,9 +192,10 @@ export class MetricMapper {
         // A summary of n calls (fs.duration: their mean, and the longest as max) is n observations.
         const n = typeof d['numops'] === 'number' && Number.isSafeInteger(d['numops']) && d['numops'] > 0 ? d['numops'] : 1;
         const max = typeof d['max'] === 'number' ? Math.max(d['max'], m.value) : m.value;
-        const point: HistogramPoint = n === 1
-          ? { attributes, startTimeUnixNano: start, timeUnixNano: time, count: 1n, sum: m.value, min: m.value, max: m.value }
-          : { attributes, startTimeUnixNano: start, timeUnixNano: time, count: BigInt(n), sum: m.value * n, max };
+        const point: HistogramPoint =
+          n === 1
+            ? { attributes, startTimeUnixNano: start, timeUnixNano: time, count: 1n, sum: m.value, min: m.value, max: m.value }
+            : { attributes, startTimeUnixNano: start, timeUnixNano: time, count: BigInt(n), sum: m.value * n, max };
         data.histogram.push(point);
       }
     }

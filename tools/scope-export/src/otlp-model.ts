@@ -6,13 +6,7 @@
  */
 import { ProtoWriter } from './protobuf.js';
 
-export type AnyValue =
-  | { string: string }
-  | { bool: boolean }
-  | { int: bigint }
-  | { double: number }
-  | { array: AnyValue[] }
-  | { kvlist: KeyValue[] };
+export type AnyValue = { string: string } | { bool: boolean } | { int: bigint } | { double: number } | { array: AnyValue[] } | { kvlist: KeyValue[] };
 
 export interface KeyValue {
   key: string;
@@ -61,10 +55,7 @@ export interface HistogramPoint {
 /** AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA */
 export const DELTA = 1;
 
-export type MetricData =
-  | { gauge: NumberPoint[] }
-  | { sum: NumberPoint[]; temporality: number; monotonic: boolean }
-  | { histogram: HistogramPoint[]; temporality: number };
+export type MetricData = { gauge: NumberPoint[] } | { sum: NumberPoint[]; temporality: number; monotonic: boolean } | { histogram: HistogramPoint[]; temporality: number };
 
 export interface OtlpMetric {
   name: string;
@@ -218,16 +209,18 @@ function withAttributes(o: { [key: string]: Json }, attributes: KeyValue[]): { [
 export function logsRequestJson(resources: ResourceLogs[]): string {
   const resourceLogs: Json[] = resources.map((rl) => ({
     resource: withAttributes({}, rl.resource),
-    scopeLogs: [{
-      scope: { name: rl.scope.name, version: rl.scope.version },
-      logRecords: rl.logRecords.map((r) => {
-        const o: { [key: string]: Json } = { timeUnixNano: r.timeUnixNano.toString(), observedTimeUnixNano: r.observedTimeUnixNano.toString() };
-        if (r.severityNumber !== 0) o['severityNumber'] = r.severityNumber;
-        if (r.severityText !== '') o['severityText'] = r.severityText;
-        o['body'] = anyValueJson(r.body);
-        return withAttributes(o, r.attributes);
-      }),
-    }],
+    scopeLogs: [
+      {
+        scope: { name: rl.scope.name, version: rl.scope.version },
+        logRecords: rl.logRecords.map((r) => {
+          const o: { [key: string]: Json } = { timeUnixNano: r.timeUnixNano.toString(), observedTimeUnixNano: r.observedTimeUnixNano.toString() };
+          if (r.severityNumber !== 0) o['severityNumber'] = r.severityNumber;
+          if (r.severityText !== '') o['severityText'] = r.severityText;
+          o['body'] = anyValueJson(r.body);
+          return withAttributes(o, r.attributes);
+        }),
+      },
+    ],
   }));
   return JSON.stringify({ resourceLogs });
 }

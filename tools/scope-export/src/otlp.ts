@@ -137,7 +137,10 @@ export class OtlpSink implements Sink {
       results.push(await this.exchange('logs', this.o.config.logs.encoding === 'json' ? logsRequestJson(resources) : logsRequestPb(resources), events, abort));
     }
     if (metricItems.length > 0) {
-      const resources = this.metrics.map(metricItems.map((i): Metric => i.metric), now);
+      const resources = this.metrics.map(
+        metricItems.map((i): Metric => i.metric),
+        now,
+      );
       results.push(await this.exchange('metrics', this.o.config.metrics.encoding === 'json' ? metricsRequestJson(resources) : metricsRequestPb(resources), metricItems, abort));
     }
     // Logs and metrics go separately, so one may be delivered while the other waits for a retry.

@@ -68,12 +68,13 @@ const toObject = { longs: String, enums: Number, bytes: String, defaults: false,
 function decode(r: Received): { logs: number; metrics: number } {
   const raw = r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body;
   if (r.path.endsWith('/v1/logs')) {
-    const req = otlpRoot.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.toObject(
-      otlpRoot.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.decode(raw), toObject);
+    const req = otlpRoot.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.toObject(otlpRoot.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.decode(raw), toObject);
     return { logs: req.resourceLogs.flatMap((x: any) => x.scopeLogs.flatMap((s: any) => s.logRecords)).length, metrics: 0 };
   }
   const req = otlpRoot.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.toObject(
-    otlpRoot.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.decode(raw), toObject);
+    otlpRoot.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.decode(raw),
+    toObject,
+  );
   return { logs: 0, metrics: req.resourceMetrics.flatMap((x: any) => x.scopeMetrics.flatMap((s: any) => s.metrics)).length };
 }
 const totals = (got: Received[]) => got.map(decode).reduce((a, b) => ({ logs: a.logs + b.logs, metrics: a.metrics + b.metrics }), { logs: 0, metrics: 0 });
@@ -108,7 +109,7 @@ test('otlp+https without the CA: the certificate is refused, nothing delivered, 
   }
 });
 
-test('a wrong key: the receiver\'s 401 refuses the batch, status 1', async () => {
+test("a wrong key: the receiver's 401 refuses the batch, status 1", async () => {
   const r = await receiver();
   try {
     const ran = await exportFixture(['--to', `otlp+https://localhost:${r.port}`, '--ca', CA, '--header', 'x-api-key=wrong']);
@@ -139,7 +140,9 @@ test('OTEL_EXPORTER_OTLP_* alone: endpoint, headers, certificate, compression, p
     assert.ok(logs.every((g) => g.headers['content-type'] === 'application/x-protobuf'));
     assert.ok(metrics.every((g) => g.headers['content-type'] === 'application/json'));
     const decoded = otlpRoot.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.toObject(
-      otlpRoot.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.decode(gunzipSync(logs[0]!.body)), toObject);
+      otlpRoot.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.decode(gunzipSync(logs[0]!.body)),
+      toObject,
+    );
     const service = decoded.resourceLogs[0].resource.attributes.find((a: any) => a.key === 'service.name');
     assert.is(service.value.stringValue, 'checkout');
     const json = JSON.parse(gunzipSync(metrics[0]!.body).toString('utf8'));
@@ -149,16 +152,19 @@ test('OTEL_EXPORTER_OTLP_* alone: endpoint, headers, certificate, compression, p
   }
 });
 
-test('per-signal endpoints are used as given; the signal\'s variables win over the general ones', () => {
-  const c = otlpConfig({ headers: ['x-b=flag'] }, {
-    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
-    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://logs.example:443/custom/path',
-    OTEL_EXPORTER_OTLP_HEADERS: 'x-a=1,x-b=2',
-    OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-a=3',
-    OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
-    OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'none',
-    OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
-  });
+test("per-signal endpoints are used as given; the signal's variables win over the general ones", () => {
+  const c = otlpConfig(
+    { headers: ['x-b=flag'] },
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://logs.example:443/custom/path',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-a=1,x-b=2',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-a=3',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'none',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+    },
+  );
   assert.is(c.logs.url.href, 'https://logs.example/custom/path');
   assert.is(c.metrics.url.href, 'http://collector:4318/v1/metrics');
   assert.equal(c.logs.headers, { 'x-a': '1', 'x-b': 'flag' });

@@ -17,10 +17,11 @@ async function udpReceiver() {
   return { datagrams, url: `statsd://127.0.0.1:${sock.address().port}`, close: () => new Promise<void>((resolve) => sock.close(() => resolve())) };
 }
 
-const expected = (prefix: string) => fixtureLines.flatMap((l) => {
-  const p = parseLine(l);
-  return p.kind === 'metric' ? [statsdLine(prefix + p.metric.name, p.metric.type, p.metric.value, p.metric.dims)] : [];
-});
+const expected = (prefix: string) =>
+  fixtureLines.flatMap((l) => {
+    const p = parseLine(l);
+    return p.kind === 'metric' ? [statsdLine(prefix + p.metric.name, p.metric.type, p.metric.value, p.metric.dims)] : [];
+  });
 
 test('metrics arrive as StatsD lines equal to statsdLine of the input, with the prefix; events are skipped and counted', async () => {
   const r = await udpReceiver();
@@ -30,7 +31,10 @@ test('metrics arrive as StatsD lines equal to statsdLine of the input, with the 
     const want = expected('app.');
     assert.is(want.length, 5);
     await waitFor(() => r.datagrams.flatMap((d) => d.split('\n')).length >= want.length, 'the datagrams');
-    assert.equal(r.datagrams.flatMap((d) => d.split('\n')), want);
+    assert.equal(
+      r.datagrams.flatMap((d) => d.split('\n')),
+      want,
+    );
     assert.ok(want[0]!.startsWith('app.fs.read:13312|c|#'), want[0]);
     assert.match(ran.stderr, `${r.url}: 5 sent, 0 dropped, 0 failed batches, 4 skipped (not exported to statsd)`);
   } finally {
@@ -48,7 +52,10 @@ test('--statsd-max: several lines per datagram, none longer than the maximum; a 
     await waitFor(() => r.datagrams.flatMap((d) => d.split('\n')).length >= 40, 'the datagrams');
     for (const d of r.datagrams) assert.ok(Buffer.byteLength(d) <= 100, `datagram of ${Buffer.byteLength(d)} bytes`);
     assert.ok(r.datagrams.length < 40, 'lines share datagrams');
-    assert.equal(r.datagrams.flatMap((d) => d.split('\n')), metrics.map((_, i) => `m.${i}:${i}|g|#host:h`));
+    assert.equal(
+      r.datagrams.flatMap((d) => d.split('\n')),
+      metrics.map((_, i) => `m.${i}:${i}|g|#host:h`),
+    );
     assert.match(ran.stderr, /longer than 100 bytes \(--statsd-max\)/);
     assert.match(ran.stderr, `${r.url}: 40 sent, 1 dropped`);
   } finally {

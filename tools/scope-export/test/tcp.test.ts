@@ -22,10 +22,11 @@ async function tcpReceiver(port = 0) {
     port: (server.address() as AddressInfo).port,
     lines: () => text.split('\n').filter((l) => l !== ''),
     /** Stop listening and cut every connection. */
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of sockets) s.destroy();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
   };
 }
 
@@ -36,7 +37,10 @@ test('the NDJSON lines arrive unchanged (a StatsD input line as its metric recor
     assert.is(ran.status, 0, ran.stderr);
     await waitFor(() => r.lines().length >= fixtureLines.length, 'the lines');
     assert.equal(r.lines().slice(0, -1), fixtureLines.slice(0, -1));
-    assert.equal(JSON.parse(r.lines().at(-1)!), { type: 'metric', body: { _metric: 'proc.cpu', _metric_type: 'counter', _value: 4339, proc: 'sleep', pid: 78871, host: 'web-2', unit: 'microsecond' } });
+    assert.equal(JSON.parse(r.lines().at(-1)!), {
+      type: 'metric',
+      body: { _metric: 'proc.cpu', _metric_type: 'counter', _value: 4339, proc: 'sleep', pid: 78871, host: 'web-2', unit: 'microsecond' },
+    });
     assert.match(ran.stderr, `tcp://127.0.0.1:${r.port}: 9 sent, 0 dropped, 0 failed batches`);
   } finally {
     await r.close();
@@ -47,7 +51,8 @@ test('the receiver closed and reopened on the same port mid-stream: the sender r
   const first = await tcpReceiver();
   const port = first.port;
   const url = `tcp://127.0.0.1:${port}`;
-  const line = (i: number) => JSON.stringify({ type: 'evt', id: 'x', _channel: String(i), body: { sourcetype: 'fs', _time: 1700000000 + i, source: 'fs.open', host: 'h', proc: 'p', cmd: 'p', pid: 1, data: { n: i } } });
+  const line = (i: number) =>
+    JSON.stringify({ type: 'evt', id: 'x', _channel: String(i), body: { sourcetype: 'fs', _time: 1700000000 + i, source: 'fs.open', host: 'h', proc: 'p', cmd: 'p', pid: 1, data: { n: i } } });
   const e = exporter(['--to', url, '--flush-ms', '0']);
   for (let i = 0; i < 10; i++) e.write(line(i) + '\n');
   await waitFor(() => first.lines().length === 10, 'the first ten lines');
@@ -61,7 +66,10 @@ test('the receiver closed and reopened on the same port mid-stream: the sender r
   const status = await e.done;
   await second.close();
   assert.is(status, 0, e.err());
-  assert.equal([...first.lines(), ...second.lines()], Array.from({ length: 30 }, (_, i) => line(i)));
+  assert.equal(
+    [...first.lines(), ...second.lines()],
+    Array.from({ length: 30 }, (_, i) => line(i)),
+  );
   assert.match(e.err(), `${url}: 30 sent, 0 dropped, 0 failed batches`);
 });
 

@@ -25,15 +25,24 @@ test('protobuf writer: varints (negative int64 too), fixed64, doubles, strings a
     .message(1, kv('b', new ProtoWriter().varint(2, true)));
   const Resource = otlpRoot.opentelemetry.proto.resource.v1.Resource;
   const obj = Resource.toObject(Resource.decode(res.finish()), { longs: String });
-  assert.equal(obj.attributes.map((a: any) => [a.key, a.value]), [
-    ['neg', { intValue: '-5' }],
-    ['big', { intValue: '9007199254740993' }],
-    ['d', { doubleValue: -0.125 }],
-    ['s', { stringValue: 'héllo' }],
-    ['b', { boolValue: true }],
-  ]);
+  assert.equal(
+    obj.attributes.map((a: any) => [a.key, a.value]),
+    [
+      ['neg', { intValue: '-5' }],
+      ['big', { intValue: '9007199254740993' }],
+      ['d', { doubleValue: -0.125 }],
+      ['s', { stringValue: 'héllo' }],
+      ['b', { boolValue: true }],
+    ],
+  );
   const Logs = otlpRoot.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
-  const buf = logsRequestPb([{ resource: [], scope: { name: 's', version: '1' }, logRecords: [{ timeUnixNano: 18446744073709551615n, observedTimeUnixNano: 1n, severityNumber: 9, severityText: 'INFO', body: { array: [{ int: 1n }, { kvlist: [] }] }, attributes: [] }] }]);
+  const buf = logsRequestPb([
+    {
+      resource: [],
+      scope: { name: 's', version: '1' },
+      logRecords: [{ timeUnixNano: 18446744073709551615n, observedTimeUnixNano: 1n, severityNumber: 9, severityText: 'INFO', body: { array: [{ int: 1n }, { kvlist: [] }] }, attributes: [] }],
+    },
+  ]);
   const rec = Logs.toObject(Logs.decode(buf), { longs: String }).resourceLogs[0].scopeLogs[0].logRecords[0];
   assert.is(rec.timeUnixNano, '18446744073709551615', 'fixed64 keeps all 64 bits');
   assert.equal(rec.body.arrayValue.values[0], { intValue: '1' });
@@ -45,10 +54,22 @@ test('nanoseconds from _time round at the microsecond', () => {
 });
 
 test('backoff: starts near 250 ms, doubles, never passes the cap', () => {
-  assert.is(backoffMs(0, () => 0), 125);
-  assert.is(backoffMs(0, () => 1), 250);
-  assert.is(backoffMs(3, () => 1), 2000);
-  assert.is(backoffMs(40, () => 1), BACKOFF_CAP_MS);
+  assert.is(
+    backoffMs(0, () => 0),
+    125,
+  );
+  assert.is(
+    backoffMs(0, () => 1),
+    250,
+  );
+  assert.is(
+    backoffMs(3, () => 1),
+    2000,
+  );
+  assert.is(
+    backoffMs(40, () => 1),
+    BACKOFF_CAP_MS,
+  );
 });
 
 test('Retry-After: seconds or an HTTP date', () => {
@@ -75,21 +96,38 @@ test('NATS subjects: <subject>.<host>.<sourcetype|metric|start>, tokens made saf
 });
 
 test('delta start times: the previous point of the series; the same when a batch is mapped again for a retry', () => {
-  const m = (value: number, time: number) => (readItem(JSON.stringify({ type: 'metric', body: { _metric: 'c', _metric_type: 'counter', _value: value, host: 'h', _time: time } })) as Extract<Item, { kind: 'metric' }>).metric;
+  const m = (value: number, time: number) =>
+    (readItem(JSON.stringify({ type: 'metric', body: { _metric: 'c', _metric_type: 'counter', _value: value, host: 'h', _time: time } })) as Extract<Item, { kind: 'metric' }>).metric;
   const mapper = new MetricMapper(undefined);
   const batch = [m(1, 10), m(2, 20)];
   const starts = () => mapper.map(batch, 0n).flatMap((rm) => rm.metrics.flatMap((x) => ('sum' in x.data ? x.data.sum : []).map((p) => [p.startTimeUnixNano, p.timeUnixNano])));
   const first = starts();
-  assert.equal(first, [[10_000_000_000n, 10_000_000_000n], [10_000_000_000n, 20_000_000_000n]]);
+  assert.equal(first, [
+    [10_000_000_000n, 10_000_000_000n],
+    [10_000_000_000n, 20_000_000_000n],
+  ]);
   assert.equal(starts(), first, 'a retry sends the same points');
   const next = mapper.map([m(3, 30)], 0n)[0]!.metrics[0]!.data;
   assert.ok('sum' in next && next.sum[0]!.startTimeUnixNano === 20_000_000_000n);
 });
 
 test("a summary's numops and max: the histogram point counts numops observations (sum = mean × numops, max the longest); neither is an attribute", () => {
-  const m = (body: Record<string, unknown>) => (readItem(JSON.stringify({ type: 'metric', body: { _metric: 'fs.duration', _metric_type: 'histogram', host: 'h', _time: 1, unit: 'microsecond', op: 'read', summary: 'true', ...body } })) as Extract<Item, { kind: 'metric' }>).metric;
-  const points = new MetricMapper(undefined).map([m({ _value: 10, numops: 4, max: 30 }), m({ _value: 7 })], 0n).flatMap((rm) => rm.metrics.flatMap((x) => ('histogram' in x.data ? x.data.histogram : [])));
-  assert.equal(points.map((p) => [p.count, p.sum, p.min, p.max]), [[4n, 40, undefined, 30], [1n, 7, 7, 7]]);
+  const m = (body: Record<string, unknown>) =>
+    (
+      readItem(
+        JSON.stringify({ type: 'metric', body: { _metric: 'fs.duration', _metric_type: 'histogram', host: 'h', _time: 1, unit: 'microsecond', op: 'read', summary: 'true', ...body } }),
+      ) as Extract<Item, { kind: 'metric' }>
+    ).metric;
+  const points = new MetricMapper(undefined)
+    .map([m({ _value: 10, numops: 4, max: 30 }), m({ _value: 7 })], 0n)
+    .flatMap((rm) => rm.metrics.flatMap((x) => ('histogram' in x.data ? x.data.histogram : [])));
+  assert.equal(
+    points.map((p) => [p.count, p.sum, p.min, p.max]),
+    [
+      [4n, 40, undefined, 30],
+      [1n, 7, 7, 7],
+    ],
+  );
   assert.equal(points[0]!.attributes.map((a) => a.key).sort(), ['op', 'summary']);
 });
 

@@ -6,10 +6,16 @@ import type { KindFilter, Scope, Scopes, ValueSet } from './parse.js';
 
 function values(set: ValueSet, joiner: string): string {
   const words = set.written.map((v) =>
-    v.length > 1 && v.startsWith('*') && v.endsWith('*') ? `anything containing "${v.slice(1, -1)}"`
-      : v.length > 1 && v.endsWith('*') ? `anything starting with "${v.slice(0, -1)}"`
-      : v.length > 1 && v.startsWith('*') ? `anything ending with "${v.slice(1)}"`
-      : /^-?\d+(\.\d+)?$/.test(v) ? v : `"${v}"`);
+    v.length > 1 && v.startsWith('*') && v.endsWith('*')
+      ? `anything containing "${v.slice(1, -1)}"`
+      : v.length > 1 && v.endsWith('*')
+        ? `anything starting with "${v.slice(0, -1)}"`
+        : v.length > 1 && v.startsWith('*')
+          ? `anything ending with "${v.slice(1)}"`
+          : /^-?\d+(\.\d+)?$/.test(v)
+            ? v
+            : `"${v}"`,
+  );
   return words.join(joiner);
 }
 

@@ -97,7 +97,10 @@ function tableRow(mask: bigint, rec: JsonObject, start: boolean): string {
     source = printable(String(b['source']));
     data = (b['data'] ?? {}) as JsonObject;
   }
-  const fields = Object.keys(data).filter((k) => data[k] !== undefined).map((k) => `${printable(k)}:${formatValue(data[k])}`).join(' ');
+  const fields = Object.keys(data)
+    .filter((k) => data[k] !== undefined)
+    .map((k) => `${printable(k)}:${formatValue(data[k])}`)
+    .join(' ');
   return `${hex16(mask)} ${formatTime(time)} ${String(pid ?? '-').padStart(7)} ${formatValue(proc ?? '-').padEnd(12)} ${source.padEnd(10)} ${fields}`;
 }
 
@@ -158,7 +161,8 @@ export async function runFilter(batches: AsyncIterable<string[]>, scopes: Scopes
         out.push(o.format === 'table' ? tableRow(mask, rec, false) : withInBody(line, rec, fragment(mask)));
       } else if (kind === 'other') {
         if (!('format' in rec && 'info' in rec)) {
-          if (o.format === 'json') out.push(line); // metrics and other records pass through
+          if (o.format === 'json')
+            out.push(line); // metrics and other records pass through
           else continue;
         } else {
           const info = infoOfStart(rec);

@@ -121,9 +121,7 @@ export class Matcher {
     m = 0n;
     for (const s of this.list) {
       const ev = s.event;
-      const selected = source === START_MSG
-        ? ev.eq.exact.has(START_MSG) && !ev.ne.has(START_MSG)
-        : (s.allEvents || ev.eq.size === 0 || ev.eq.has(source)) && !(ev.ne.size > 0 && ev.ne.has(source));
+      const selected = source === START_MSG ? ev.eq.exact.has(START_MSG) && !ev.ne.has(START_MSG) : (s.allEvents || ev.eq.size === 0 || ev.eq.has(source)) && !(ev.ne.size > 0 && ev.ne.has(source));
       if (!selected) continue;
       if (s.sourcetype && !s.sourcetype.match(sourcetype)) continue;
       m |= bit(s.n);
@@ -136,21 +134,41 @@ export class Matcher {
     for (const [kind, f] of s.process) {
       let ok: boolean;
       switch (kind) {
-        case 'comm': ok = f.match(ctx.proc); break;
+        case 'comm':
+          ok = f.match(ctx.proc);
+          break;
         case 'binary': {
           const exe = info?.exe;
           ok = exe !== undefined && f.matchAny(info?.mntns === undefined ? [exe] : [exe, `${info.mntns}:${exe}`]);
           break;
         }
-        case 'pid': ok = f.match(ctx.pid); break;
-        case 'ppid': ok = f.match(info?.ppid); break;
-        case 'uid': ok = f.match(ctx.uid ?? info?.uid); break;
-        case 'gid': ok = f.match(ctx.gid ?? info?.gid); break;
-        case 'host': ok = f.match(ctx.host); break;
-        case 'container': ok = f.match(info?.containerid); break;
-        case 'mntns': ok = f.match(info?.mntns); break;
-        case 'pidns': ok = f.match(info?.pidns); break;
-        case 'tree': ok = ctx.pid !== undefined && this.inTree(f, ctx.pid, ctx.host); break;
+        case 'pid':
+          ok = f.match(ctx.pid);
+          break;
+        case 'ppid':
+          ok = f.match(info?.ppid);
+          break;
+        case 'uid':
+          ok = f.match(ctx.uid ?? info?.uid);
+          break;
+        case 'gid':
+          ok = f.match(ctx.gid ?? info?.gid);
+          break;
+        case 'host':
+          ok = f.match(ctx.host);
+          break;
+        case 'container':
+          ok = f.match(info?.containerid);
+          break;
+        case 'mntns':
+          ok = f.match(info?.mntns);
+          break;
+        case 'pidns':
+          ok = f.match(info?.pidns);
+          break;
+        case 'tree':
+          ok = ctx.pid !== undefined && this.inTree(f, ctx.pid, ctx.host);
+          break;
       }
       if (!ok) return false;
     }

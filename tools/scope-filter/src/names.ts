@@ -6,10 +6,25 @@ import { schemas } from '@scope/schemas';
 
 /** The events a filter may name, besides log-file events (named by an absolute path). */
 export const EVENT_NAMES: readonly string[] = [
-  'fs.open', 'fs.close', 'fs.delete', 'fs.rename', 'fs.mkdir', 'fs.error',
-  'net.open', 'net.close', 'net.app', 'net.error',
-  'dns.req', 'dns.resp', 'http.req', 'http.resp',
-  'stdout', 'stderr', 'notice', 'proc.exit', 'start.msg',
+  'fs.open',
+  'fs.close',
+  'fs.delete',
+  'fs.rename',
+  'fs.mkdir',
+  'fs.error',
+  'net.open',
+  'net.close',
+  'net.app',
+  'net.error',
+  'dns.req',
+  'dns.resp',
+  'http.req',
+  'http.resp',
+  'stdout',
+  'stderr',
+  'notice',
+  'proc.exit',
+  'start.msg',
 ];
 const EVENTS = new Set(EVENT_NAMES);
 

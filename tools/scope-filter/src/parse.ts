@@ -63,7 +63,10 @@ export class KindFilter {
   lo: number | undefined;
   hi: number | undefined;
   /** Set semantics: (EQ empty or v in EQ) and v not in NE (the event and tree kinds). */
-  constructor(readonly kind: string, readonly setSemantics = false) {}
+  constructor(
+    readonly kind: string,
+    readonly setSemantics = false,
+  ) {}
 
   get hasRange(): boolean {
     return this.lo !== undefined || this.hi !== undefined;
@@ -144,8 +147,18 @@ export interface Scope {
 
 function newScope(n: number): Scope {
   return {
-    n, name: String(n), texts: [], process: new Map(), pidNew: undefined, inContainer: undefined, follow: undefined,
-    event: new KindFilter('event', true), allEvents: false, sourcetype: undefined, data: new Map(), error: new Map(),
+    n,
+    name: String(n),
+    texts: [],
+    process: new Map(),
+    pidNew: undefined,
+    inContainer: undefined,
+    follow: undefined,
+    event: new KindFilter('event', true),
+    allEvents: false,
+    sourcetype: undefined,
+    data: new Map(),
+    error: new Map(),
   };
 }
 
@@ -183,13 +196,7 @@ function splitOp(where: string, rest: string): { name: string; op: Op; values: s
 }
 
 /** What a name before the operator means. */
-type KindRef =
-  | { k: 'process'; kind: ProcessKind }
-  | { k: 'event' }
-  | { k: 'sourcetype' }
-  | { k: 'follow' }
-  | { k: 'data'; event: string; field: string }
-  | { k: 'error'; event: string };
+type KindRef = { k: 'process'; kind: ProcessKind } | { k: 'event' } | { k: 'sourcetype' } | { k: 'follow' } | { k: 'data'; event: string; field: string } | { k: 'error'; event: string };
 
 function kindOf(where: string, name: string): KindRef {
   if ((PROCESS_KINDS as readonly string[]).includes(name)) return { k: 'process', kind: name as ProcessKind };
@@ -239,22 +246,29 @@ function checkValue(where: string, kindName: string, numeric: boolean, value: st
 }
 
 function addValues(f: KindFilter, where: string, op: Op, values: string[], pattern: boolean): void {
-  const nums = (): number[] => values.map((v) => {
-    const n = numberOf(v);
-    if (n === undefined) fail(where, `"${v}" is not a number (${op} compares numbers)`);
-    return n;
-  });
+  const nums = (): number[] =>
+    values.map((v) => {
+      const n = numberOf(v);
+      if (n === undefined) fail(where, `"${v}" is not a number (${op} compares numbers)`);
+      return n;
+    });
   switch (op) {
-    case '=': for (const v of values) f.eq.add(v, pattern); break;
-    case '!=': for (const v of values) f.ne.add(v, pattern); break;
-    case '>': case '>=': {
+    case '=':
+      for (const v of values) f.eq.add(v, pattern);
+      break;
+    case '!=':
+      for (const v of values) f.ne.add(v, pattern);
+      break;
+    case '>':
+    case '>=': {
       const ns = nums();
       const lo = Math.min(...ns);
       f.lo = f.lo === undefined ? lo : Math.min(f.lo, lo);
       if (op === '>=') for (const v of values) f.eq.add(v, false);
       break;
     }
-    case '<': case '<=': {
+    case '<':
+    case '<=': {
       const ns = nums();
       const hi = Math.max(...ns);
       f.hi = f.hi === undefined ? hi : Math.max(f.hi, hi);

@@ -33,7 +33,10 @@ function filesOf(path: string): string[] {
     throw new UsageError(`--policy ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
   }
   if (!st.isDirectory()) return [path];
-  const files = readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(path, f));
+  const files = readdirSync(path)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(path, f));
   if (files.length === 0) throw new UsageError(`--policy ${path}: no .yml or .yaml file in this directory`);
   return files;
 }
@@ -100,9 +103,7 @@ export function loadPolicies(paths: string[]): Scopes {
       events.push(event);
       for (const f of textList(label, `rules ${event} filters`, rule['filters'])) {
         // `data.FIELD…` and `error` are about the rule's event; a full `EVENT.data…` is taken as written.
-        const text = f.startsWith('data.') ? `${event}.${f}`
-          : f === 'error' || f === 'not-error' ? `${f.startsWith('not-') ? 'not-' : ''}${event}.error`
-          : f;
+        const text = f.startsWith('data.') ? `${event}.${f}` : f === 'error' || f === 'not-error' ? `${f.startsWith('not-') ? 'not-' : ''}${event}.error` : f;
         addFilter(scope, `${label}: rule ${event}: "${f}"`, text);
       }
     }

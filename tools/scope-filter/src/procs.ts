@@ -95,7 +95,10 @@ export class ProcessTable {
   /** Bumped whenever an entry changes, so caches keyed on entries can tell. */
   version = 0;
 
-  constructor(private readonly live: boolean, private readonly hostname: string) {}
+  constructor(
+    private readonly live: boolean,
+    private readonly hostname: string,
+  ) {}
 
   /** Record a process-start record's image; the parent's mask at this moment is kept for follow. */
   start(info: ProcInfo): void {

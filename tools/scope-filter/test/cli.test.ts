@@ -22,9 +22,10 @@ test('in a pipe: NDJSON with matchedScopes and matchedPolicies in the body, the 
   const lsOpen = lines.find((l) => l.includes('"ls-open"')) as string;
   const original = LINES.find((l) => l.includes('"ls-open"')) as string;
   assert.is(lsOpen, original.replace('"body":{', '"body":{"matchedScopes":"260","matchedPolicies":["3","9"],'));
-  assert.equal(lines.map(tagOf).filter((t) => !t.startsWith('start-')), [
-    'sh-open:256', 'ls-open:260', 'ls-close:4', 'ls-error:4', 'ls-stdout:4', 'curl-open:256', 'long-open:256', 'notice:4', 'ghost-open:256', 'proc.cpu:pass',
-  ]);
+  assert.equal(
+    lines.map(tagOf).filter((t) => !t.startsWith('start-')),
+    ['sh-open:256', 'ls-open:260', 'ls-close:4', 'ls-error:4', 'ls-stdout:4', 'curl-open:256', 'long-open:256', 'notice:4', 'ghost-open:256', 'proc.cpu:pass'],
+  );
 });
 
 test('--format table: SCOPES as 16 lowercase hex digits', () => {
@@ -58,30 +59,34 @@ test('bad lines are named by line, the rest still filtered, exit 1; --strict sto
 
 test('--policy: names in matchedPolicies, rules constrain their event, Tracee layout read too', () => {
   const dir = tmp();
-  writeFileSync(join(dir, '1-web.yml'), [
-    'name: web-errors',
-    'scope: [comm=nginx]',
-    'rules:',
-    '  - event: http.resp',
-    '    filters: [data.http_status_code>=500]',
-  ].join('\n'));
-  writeFileSync(join(dir, '2-dns.yaml'), [
-    'apiVersion: tracee.aquasec.com/v1beta1',
-    'kind: Policy',
-    'metadata: {name: example-dns}',
-    'spec:',
-    '  scope: [global]',
-    '  rules:',
-    '    - event: dns.req',
-    '      filters: ["data.domain=*.example.com"]',
-  ].join('\n'));
+  writeFileSync(join(dir, '1-web.yml'), ['name: web-errors', 'scope: [comm=nginx]', 'rules:', '  - event: http.resp', '    filters: [data.http_status_code>=500]'].join('\n'));
+  writeFileSync(
+    join(dir, '2-dns.yaml'),
+    [
+      'apiVersion: tracee.aquasec.com/v1beta1',
+      'kind: Policy',
+      'metadata: {name: example-dns}',
+      'spec:',
+      '  scope: [global]',
+      '  rules:',
+      '    - event: dns.req',
+      '      filters: ["data.domain=*.example.com"]',
+    ].join('\n'),
+  );
   const r = run(['--policy', dir], { stdin: input });
   assert.is(r.status, 0, r.stderr);
-  const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'evt');
-  assert.equal(recs.map((x) => [x.body.tag, x.body.matchedScopes, x.body.matchedPolicies]), [
-    ['curl-dns1', '2', ['example-dns']],
-    ['nginx-503', '1', ['web-errors']],
-  ]);
+  const recs = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((x) => x.type === 'evt');
+  assert.equal(
+    recs.map((x) => [x.body.tag, x.body.matchedScopes, x.body.matchedPolicies]),
+    [
+      ['curl-dns1', '2', ['example-dns']],
+      ['nginx-503', '1', ['web-errors']],
+    ],
+  );
   const ex = run(['--explain', '--policy', dir]);
   assert.is(ex.status, 0, ex.stderr);
   assert.ok(ex.stdout.includes('scope 1 (policy "web-errors")'), ex.stdout);
@@ -102,7 +107,8 @@ test('--explain: each scope in plain words, and the SCOPE_FILTER for libscope; r
     'scope 3:',
     'dns.req records only where data.domain is anything ending with ".example.com"',
     'SCOPE_FILTER): 1:comm=ls,curl;1:event=fs.*;2:tree=100;2:follow;2:pid!=101;3:dns.req.data.domain=*.example.com',
-  ]) assert.ok(r.stdout.includes(words), `${words}\n---\n${r.stdout}`);
+  ])
+    assert.ok(r.stdout.includes(words), `${words}\n---\n${r.stdout}`);
 });
 
 test('a reader that goes away ends the tool quietly with status 0', () => {
@@ -117,7 +123,14 @@ test('a reader that goes away ends the tool quietly with status 0', () => {
 test('the umbrella runs it as `scope filter`', () => {
   const r = sh(`node ${scopeBin} filter -f pid=102 -f event=dns.req < ${input}`);
   assert.is(r.status, 0, r.stderr);
-  assert.equal(r.stdout.trim().split('\n').map(tagOf).filter((t) => !t.startsWith('start-')), ['curl-dns1:1', 'curl-dns2:1', 'proc.cpu:pass']);
+  assert.equal(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map(tagOf)
+      .filter((t) => !t.startsWith('start-')),
+    ['curl-dns1:1', 'curl-dns2:1', 'proc.cpu:pass'],
+  );
 });
 
 test('reading stdin, a live pid without a start record is looked up in /proc', () => {
@@ -125,7 +138,12 @@ test('reading stdin, a live pid without a start record is looked up in /proc', (
   try {
     const dir = tmp();
     const file = join(dir, 'live.json');
-    const rec = { type: 'evt', id: 'x', _channel: '0', body: { sourcetype: 'fs', _time: 1796000000, source: 'fs.open', host: hostname(), proc: 'sleep', cmd: 'sleep 30', pid: sleeper.pid, data: { file: '/x', op: 'open', fd: 3 } } };
+    const rec = {
+      type: 'evt',
+      id: 'x',
+      _channel: '0',
+      body: { sourcetype: 'fs', _time: 1796000000, source: 'fs.open', host: hostname(), proc: 'sleep', cmd: 'sleep 30', pid: sleeper.pid, data: { file: '/x', op: 'open', fd: 3 } },
+    };
     writeFileSync(file, JSON.stringify(rec) + '\n');
     const exe = realpathSync('/usr/bin/sleep');
     const hit = run(['-f', `ppid=${process.pid}`, '-f', `binary=${exe}`], { stdin: file });

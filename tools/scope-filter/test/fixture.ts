@@ -40,9 +40,22 @@ function start(p: P): object {
     format: 'ndjson',
     info: {
       process: {
-        libscopever: '0.1.0', pid: p.pid, ppid: p.ppid, uid: p.uid, gid: p.gid, username: 'u', groupname: 'g',
-        hostname: p.host, procname: p.procname, cmd: p.procname, id: `${p.host}-${p.procname}-${p.procname}`, exe: p.exe,
-        cgroup: p.containerid ? `0::/docker/${p.containerid}` : '0::/', containerid: p.containerid, mntns: p.mntns, pidns: PIDNS,
+        libscopever: '0.1.0',
+        pid: p.pid,
+        ppid: p.ppid,
+        uid: p.uid,
+        gid: p.gid,
+        username: 'u',
+        groupname: 'g',
+        hostname: p.host,
+        procname: p.procname,
+        cmd: p.procname,
+        id: `${p.host}-${p.procname}-${p.procname}`,
+        exe: p.exe,
+        cgroup: p.containerid ? `0::/docker/${p.containerid}` : '0::/',
+        containerid: p.containerid,
+        mntns: p.mntns,
+        pidns: PIDNS,
       },
       configuration: { current: {} },
       environment: {},
@@ -54,7 +67,13 @@ let time = 1796000000;
 function evt(tag: string, pid: number, source: string, sourcetype: string, data: object, opts: { uid?: boolean } = {}): object {
   const p = procs.find((x) => x.pid === pid);
   const body: Record<string, unknown> = {
-    sourcetype, _time: (time += 0.001), source, host: p?.host ?? 'vm', proc: p?.procname ?? 'ghost', cmd: p?.procname ?? 'ghost', pid,
+    sourcetype,
+    _time: (time += 0.001),
+    source,
+    host: p?.host ?? 'vm',
+    proc: p?.procname ?? 'ghost',
+    cmd: p?.procname ?? 'ghost',
+    pid,
   };
   if (opts.uid !== false && p) {
     body['uid'] = p.uid;
@@ -122,11 +141,26 @@ export function tagOf(line: string): string {
 export async function filtered(flags: string[] | Scopes, lines: string[] = LINES): Promise<string[]> {
   const scopes = Array.isArray(flags) ? parseFilters(flags) : flags;
   const out: string[] = [];
-  await runFilter((async function* () { yield lines; })(), scopes, {
-    tool: 'scope-filter', where: 'stdin', format: 'json', strict: false, live: false, hostname: 'vm',
-    warn: (m) => { throw new Error(`unexpected warning: ${m}`); },
-    write: async (text) => { out.push(...text.split('\n')); },
-  });
+  await runFilter(
+    (async function* () {
+      yield lines;
+    })(),
+    scopes,
+    {
+      tool: 'scope-filter',
+      where: 'stdin',
+      format: 'json',
+      strict: false,
+      live: false,
+      hostname: 'vm',
+      warn: (m) => {
+        throw new Error(`unexpected warning: ${m}`);
+      },
+      write: async (text) => {
+        out.push(...text.split('\n'));
+      },
+    },
+  );
   return out.map(tagOf);
 }
 

@@ -67,7 +67,7 @@ export async function main(rawArgs: string[]): Promise<number> {
   const peers = typeof parsed.peer === 'string' ? parsePeers(parsed.peer) : null;
   if (typeof parsed.in === 'string' && typeof parsed.out === 'string') throw new UsageError('use one of --in and --out');
   const dumpId = parsed.in ?? parsed.out;
-  const dump = typeof dumpId === 'string' ? { id: dumpId, dir: typeof parsed.in === 'string' ? 'in' as const : 'out' as const } : null;
+  const dump = typeof dumpId === 'string' ? { id: dumpId, dir: typeof parsed.in === 'string' ? ('in' as const) : ('out' as const) } : null;
   if (dump !== null && !/^[0-9a-z]+$/i.test(dump.id)) throw new UsageError(`--${dump.dir}: "${dump.id}" is not a flow id`);
   const follow = parsed.follow === true;
   if (follow && dump !== null) throw new UsageError(`--${dump.dir} cannot be used with --follow`);

@@ -82,10 +82,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** What feeding one record did. */
-export type Fed =
-  | { kind: 'ignored' }
-  | { kind: 'flow'; flow: Flow; closed: boolean }
-  | { kind: 'bad'; reason: string };
+export type Fed = { kind: 'ignored' } | { kind: 'flow'; flow: Flow; closed: boolean } | { kind: 'bad'; reason: string };
 
 /** Why a record cannot be read as scope records at all, or a net event lacks what a flow needs; null when fine. */
 export function shapeProblem(record: JsonObject): string | null {
@@ -333,12 +330,14 @@ function compareAddress(a: Flow, b: Flow, side: 'local' | 'peer'): number {
  */
 export function sortFlows(flows: Flow[], field: SortField, reverse: boolean, lastTime: number | null): Flow[] {
   const sign = reverse ? -1 : 1;
-  const numeric = (get: (f: Flow) => number | null) => (a: Flow, b: Flow): number => {
-    const x = get(a);
-    const y = get(b);
-    if (x === null || y === null) return x === y ? 0 : x === null ? 2 : -2; // marker: not reversed
-    return sign * (x - y);
-  };
+  const numeric =
+    (get: (f: Flow) => number | null) =>
+    (a: Flow, b: Flow): number => {
+      const x = get(a);
+      const y = get(b);
+      if (x === null || y === null) return x === y ? 0 : x === null ? 2 : -2; // marker: not reversed
+      return sign * (x - y);
+    };
   const text = (get: (f: Flow) => string) => (a: Flow, b: Flow) => sign * (get(a) < get(b) ? -1 : get(a) > get(b) ? 1 : 0);
   const cmp: Record<SortField, (a: Flow, b: Flow) => number> = {
     id: numeric((f) => f.seq),

@@ -58,13 +58,14 @@ export async function* numbered(entries: AsyncIterable<InputRecord>): AsyncGener
 async function writeFile(path: string, out: Writable): Promise<void> {
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
     if (out.destroyed || out.writableEnded) return;
-    if (!out.write(chunk)) await new Promise<void>((resolve) => {
-      const done = () => {
-        out.off('drain', done).off('close', done).off('error', done);
-        resolve();
-      };
-      out.once('drain', done).once('close', done).once('error', done);
-    });
+    if (!out.write(chunk))
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          out.off('drain', done).off('close', done).off('error', done);
+          resolve();
+        };
+        out.once('drain', done).once('close', done).once('error', done);
+      });
   }
 }
 
@@ -83,8 +84,7 @@ export async function flows(options: FlowsOptions): Promise<FlowsResult> {
   const writer = createNdjsonWriter(options.stdout);
   const fit = options.fit ?? ((line: string) => line);
   const style = { colour: options.colour };
-  const payload = options.payloadDir === null ? undefined
-    : (f: Flow, which: 'in' | 'out') => payloadPath(options.payloadDir as string, f, which);
+  const payload = options.payloadDir === null ? undefined : (f: Flow, which: 'in' | 'out') => payloadPath(options.payloadDir as string, f, which);
   const wanted = (f: Flow) => options.peers === null || peerMatches(f, options.peers);
   const emit = async (rec: FlowRecord) => {
     if (options.format === 'json') await writer.write(rec);

@@ -45,10 +45,22 @@ test('stdin from a file gives the same records as from a pipe', () => {
 
 test('the NDJSON records: one per flow, TCP v4/v6, UDP, unix, open, protocols, two pids on one channel', () => {
   const recs = parse(run([], { input: flowsText }).stdout);
-  assert.equal(recs.map((r) => r['type']), Array(6).fill('flow'));
-  assert.equal(recs.map((r) => r['protocol']), ['IP.TCP HTTP', 'IP.TCP TLS', 'Unix.TCP HTTP', 'IP.UDP', 'IP.TCP TLS HTTP/2', 'IP.TCP HTTP']);
-  assert.equal(recs.map((r) => r['close']), ['local', 'open', 'local', 'local', 'remote', 'remote']);
-  assert.equal(recs.map((r) => r['pid']), [4500, 4500, 4710, 5120, 9002, 9003]);
+  assert.equal(
+    recs.map((r) => r['type']),
+    Array(6).fill('flow'),
+  );
+  assert.equal(
+    recs.map((r) => r['protocol']),
+    ['IP.TCP HTTP', 'IP.TCP TLS', 'Unix.TCP HTTP', 'IP.UDP', 'IP.TCP TLS HTTP/2', 'IP.TCP HTTP'],
+  );
+  assert.equal(
+    recs.map((r) => r['close']),
+    ['local', 'open', 'local', 'local', 'remote', 'remote'],
+  );
+  assert.equal(
+    recs.map((r) => r['pid']),
+    [4500, 4500, 4710, 5120, 9002, 9003],
+  );
   assert.equal(recs[4]!['channel'], recs[5]!['channel']);
   assert.equal([recs[0]!['bytes_in'], recs[0]!['bytes_out']], [912, 78]);
   assert.equal([recs[1]!['bytes_in'], recs[1]!['duration']], [null, 40190]);
@@ -133,7 +145,7 @@ test('bad lines are named; every good flow is still printed; status 1', () => {
   assert.is(r.status, 1);
   matchGolden('bad.stdout.ndjson', r.stdout);
   matchGolden('bad.stderr.txt', r.stderr);
-  assert.match(r.stderr, 'scope-flows: stdin: 1 torn record skipped');   // line 2, an event cut short
+  assert.match(r.stderr, 'scope-flows: stdin: 1 torn record skipped'); // line 2, an event cut short
   assert.match(r.stderr, 'scope-flows: stdin:3: ');
   assert.match(r.stderr, 'scope-flows: stdin:5: not a scope record');
   assert.match(r.stderr, 'scope-flows: stdin:7: net.close event without an integer body.pid');
@@ -148,7 +160,11 @@ test('a wrong-shaped record after blank lines is named by its own line', () => {
 test('--strict stops at the first bad line', () => {
   const r = run(['--strict'], { input: readFileSync(`${fixtures}bad.ndjson`, 'utf8') });
   assert.is(r.status, 1);
-  assert.equal(parse(r.stdout).map((f) => [f['id'], f['close']]), [['1', 'open']], 'what came before the bad line');
+  assert.equal(
+    parse(r.stdout).map((f) => [f['id'], f['close']]),
+    [['1', 'open']],
+    'what came before the bad line',
+  );
   // the bad line 3, and the torn record of line 2 counted at the end
   assert.is(lines(r.stderr).filter((l) => l.startsWith('scope-flows:')).length, 2);
   assert.match(r.stderr, 'scope-flows: stdin: 1 torn record skipped');
@@ -217,17 +233,27 @@ test('--follow writes each flow when it closes, and the open ones when stopped',
   const p = start(['--follow', '--json'], { SCOPE_HOME: home });
   try {
     await waitFor(() => p.out().includes('\n'), 'the first closed flow');
-    assert.equal(parse(p.out()).map((r) => r['id']), ['1']);
+    assert.equal(
+      parse(p.out()).map((r) => r['id']),
+      ['1'],
+    );
     appendFileSync(events, all.slice(7).join('\n') + '\n');
     await waitFor(() => lines(p.out()).length >= 4, 'the other closed flows');
-    assert.equal(parse(p.out()).map((r) => r['id']), ['1', '3', '4', '6', '5'].slice(0, lines(p.out()).length));
+    assert.equal(
+      parse(p.out()).map((r) => r['id']),
+      ['1', '3', '4', '6', '5'].slice(0, lines(p.out()).length),
+    );
     await waitFor(() => lines(p.out()).length >= 5, 'flow 5');
   } finally {
     p.child.kill('SIGINT');
   }
   assert.is(await p.done, 0, p.err());
   const recs = parse(p.out());
-  assert.equal(recs.map((r) => r['id']), ['1', '3', '4', '6', '5', '2'], 'in closing order, then the open flow');
+  assert.equal(
+    recs.map((r) => r['id']),
+    ['1', '3', '4', '6', '5', '2'],
+    'in closing order, then the open flow',
+  );
   assert.is(recs[5]!['close'], 'open');
   assert.is(recs[0]!['payload_out'], join(dir, 'payloads', '4500_127.0.0.1:8080_127.0.0.1:40112.out'));
 });

@@ -41,7 +41,9 @@ test('scope run -p curl: the flow, its byte counts and its payloads', async () =
     server.close();
   }
   const dir = join(home, 'history', readdirSync(join(home, 'history'))[0]!);
-  const closes = readFileSync(join(dir, 'events.json'), 'utf8').split('\n').filter((l) => l.includes('"net.close"'))
+  const closes = readFileSync(join(dir, 'events.json'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"net.close"'))
     .map((l) => JSON.parse(l) as { _channel: string; body: { pid: number; data: Record<string, unknown> } })
     .filter((e) => e.body.data['net_peer_port'] === port);
   assert.is(closes.length, 1, 'one net.close for the connection to the server');
@@ -49,7 +51,10 @@ test('scope run -p curl: the flow, its byte counts and its payloads', async () =
 
   const r = run(['--json'], { env: { SCOPE_HOME: home } });
   assert.is(r.status, 0, r.stderr);
-  const flows = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const flows = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const flow = flows.find((f) => f['peer_port'] === port);
   assert.ok(flow, `a flow to port ${port} in ${r.stdout}`);
   assert.is(flow['peer'], `127.0.0.1:${port}`);

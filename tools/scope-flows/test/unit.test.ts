@@ -85,7 +85,10 @@ test('a close without totals (a process followed from outside): bytes unknown, c
   const t = new FlowTracker();
   t.feed(evt('7', 1, 'net.open', 1, tcp));
   t.feed(evt('7', 1, 'net.close', 2, { ...tcp, duration: 1000 }));
-  assert.equal(t.flows().map((f) => [f.close, f.bytesIn, f.bytesOut, f.duration]), [['closed', null, null, 1000]]);
+  assert.equal(
+    t.flows().map((f) => [f.close, f.bytesIn, f.bytesOut, f.duration]),
+    [['closed', null, null, 1000]],
+  );
 });
 
 test('ids are base 36 of the order first seen; a reopened channel is a new flow', () => {
@@ -95,7 +98,13 @@ test('ids are base 36 of the order first seen; a reopened channel is a new flow'
   t.feed(evt('7', 1, 'net.open', 1, tcp));
   t.feed(evt('7', 1, 'net.close', 2, close));
   t.feed(evt('7', 1, 'net.open', 3, tcp));
-  assert.equal(t.flows().map((f) => [f.seq, f.close]), [[1, 'local'], [2, 'open']]);
+  assert.equal(
+    t.flows().map((f) => [f.seq, f.close]),
+    [
+      [1, 'local'],
+      [2, 'open'],
+    ],
+  );
   assert.is(t.find('2')?.seq, 2);
 });
 
@@ -105,12 +114,7 @@ test('payload file names follow libscope: pid_peer_local, unix by local inode, u
   t.feed(evt('2', 4, 'net.open', 1, { net_transport: 'Unix.TCP', unix_peer_inode: 5, unix_local_inode: 6 }));
   t.feed(evt('3', 4, 'net.open', 1, { net_transport: 'IP.UDP', net_peer_ip: '10.0.0.5', net_peer_port: 514, net_host_ip: '0.0.0.0', net_host_port: 0 }));
   t.feed(evt('4', 4, 'net.open', 1, { net_transport: 'IP.TCP', net_peer_ip: '::1', net_peer_port: 80, net_host_ip: '::1', net_host_port: 9 }));
-  assert.equal(t.flows().map(payloadBases), [
-    ['4_1.2.3.4:80_10.0.0.2:5555'],
-    ['4_unix_6'],
-    ['4_10.0.0.5:514_0.0.0.0:0', '4_10.0.0.5:514_:0'],
-    ['4_::1:80_::1:9'],
-  ]);
+  assert.equal(t.flows().map(payloadBases), [['4_1.2.3.4:80_10.0.0.2:5555'], ['4_unix_6'], ['4_10.0.0.5:514_0.0.0.0:0', '4_10.0.0.5:514_:0'], ['4_::1:80_::1:9']]);
 });
 
 test('records of the wrong shape are named; other records pass', () => {

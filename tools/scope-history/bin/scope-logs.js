@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // The tool is loaded through @scope/core/launch, so that a failure to load it (ulimit -n too low,
 // a broken install) is one line saying what is wrong, not Node's trace.
-import('@scope/core/launch').then((m) => m.launch('scope-logs', () => import('../dist/src/cli-logs.js')), (err) => {
-  const why = err?.code === 'EMFILE' || err?.code === 'ENFILE' ? 'too many open files' : String(err?.message ?? err).split('\n')[0];
-  process.stderr.write(`scope-logs: cannot load @scope/core (${why}); if ulimit -n is low, raise it (ulimit -n 1024)\n`);
-  process.exit(1);
-});
+import('@scope/core/launch').then(
+  (m) => m.launch('scope-logs', () => import('../dist/src/cli-logs.js')),
+  (err) => {
+    const why = err?.code === 'EMFILE' || err?.code === 'ENFILE' ? 'too many open files' : String(err?.message ?? err).split('\n')[0];
+    process.stderr.write(`scope-logs: cannot load @scope/core (${why}); if ulimit -n is low, raise it (ulimit -n 1024)\n`);
+    process.exit(1);
+  },
+);

@@ -79,7 +79,7 @@ export async function historyMain(rawArgs: string[], io: Io = processIo()): Prom
     return status;
   }
 
-  const limit = parsed.all === true || id !== undefined ? undefined : last ?? (people ? DEFAULT_LAST : undefined);
+  const limit = parsed.all === true || id !== undefined ? undefined : (last ?? (people ? DEFAULT_LAST : undefined));
   const rows = await historyRows(chosen, { running: parsed.running === true, last: limit });
   if (people) {
     const term = terminal(io.stdout, io.env, parsed.color);

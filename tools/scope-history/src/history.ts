@@ -61,19 +61,12 @@ export function formatTable(rows: HistoryRow[], now: number, colour: boolean): s
     const m = row.session.manifest;
     let cmdline = commandLine(m.args);
     if (cmdline.length > CMDLINE_MAX) cmdline = cmdline.slice(0, CMDLINE_MAX - 1) + '…';
-    return [
-      String(m.id),
-      String(m.cmd ?? ''),
-      cmdline,
-      typeof m.pid === 'number' ? String(m.pid) : '-',
-      formatAge(now - Date.parse(m.start)),
-      durationCell(row),
-      String(row.totalEvents),
-    ].map((c) => printable(c)); // a program's name is its own choice of characters: escaped for the terminal
+    return [String(m.id), String(m.cmd ?? ''), cmdline, typeof m.pid === 'number' ? String(m.pid) : '-', formatAge(now - Date.parse(m.start)), durationCell(row), String(row.totalEvents)].map((c) =>
+      printable(c),
+    ); // a program's name is its own choice of characters: escaped for the terminal
   });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
-  const line = (c: string[], paint: (i: number, text: string) => string) =>
-    c.map((text, i) => paint(i, text) + (i === c.length - 1 ? '' : ' '.repeat((widths[i] as number) - text.length))).join('  ');
+  const line = (c: string[], paint: (i: number, text: string) => string) => c.map((text, i) => paint(i, text) + (i === c.length - 1 ? '' : ' '.repeat((widths[i] as number) - text.length))).join('  ');
   const out = [line(header, (_, t) => (colour ? `${BOLD}${t}${RESET}` : t))];
   rows.forEach((row, r) => {
     out.push(

@@ -16,7 +16,10 @@ export function logLines(text: string, last: number | undefined, completeOnly: b
   const parts = text.split('\n');
   const tail = parts.pop() ?? '';
   if (tail !== '' && !completeOnly) parts.push(tail);
-  const seen = text.split('\n').slice(0, -1).filter((l) => l !== '').length;
+  const seen = text
+    .split('\n')
+    .slice(0, -1)
+    .filter((l) => l !== '').length;
   const lines = last === undefined ? parts : last === 0 ? [] : parts.slice(-last);
   return { lines, seen };
 }

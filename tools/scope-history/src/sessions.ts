@@ -76,7 +76,10 @@ export async function loadSessions(home: string, warn: (message: string) => void
     try {
       await readSession(dir);
     } catch (err) {
-      const manifestExists = await stat(join(dir, 'session.json')).then(() => true, () => false);
+      const manifestExists = await stat(join(dir, 'session.json')).then(
+        () => true,
+        () => false,
+      );
       if (!manifestExists) {
         const st = await stat(dir).catch(() => null);
         if (!st?.isDirectory() || Date.now() - st.mtimeMs < graceMs) continue;
@@ -187,4 +190,3 @@ function shellWord(arg: SessionArg): string {
   if (shown !== quoted) return `$'${shown}'`;
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
-

@@ -51,7 +51,12 @@ export function buildHome(keep: (id: number) => boolean = () => true): string {
     writeFileSync(join(dir, 'session.json'), JSON.stringify(manifest, null, 2) + '\n');
     if (row.events !== null) {
       const lines = Array.from({ length: row.events }, (_, i) =>
-        JSON.stringify({ type: 'evt', id: `e${i}`, _channel: '1', body: { sourcetype: 'fs', _time: 1700000000 + i, source: 'fs.open', host: 'h', proc: String(manifest['cmd']), cmd: String(manifest['cmd']), pid: 1, data: {} } }),
+        JSON.stringify({
+          type: 'evt',
+          id: `e${i}`,
+          _channel: '1',
+          body: { sourcetype: 'fs', _time: 1700000000 + i, source: 'fs.open', host: 'h', proc: String(manifest['cmd']), cmd: String(manifest['cmd']), pid: 1, data: {} },
+        }),
       );
       writeFileSync(join(dir, 'events.json'), lines.join('\n') + (row.eventsNoFinalNewline ? '' : '\n'));
     }
@@ -87,7 +92,8 @@ export function run(bin: string, args: string[], env: NodeJS.ProcessEnv, input?:
 export function normalize(text: string, home: string): string {
   const pid = String(process.pid);
   return text
-    .split(home).join('$SCOPE_HOME')
+    .split(home)
+    .join('$SCOPE_HOME')
     .replace(new RegExp(`"pid":${pid}\\b`, 'g'), `"pid":"${SELF}"`)
     .replace(new RegExp(`(?<=  )${pid}( *)(?=  )`, 'g'), (_m, pad: string) => SELF.padEnd(pid.length + pad.length));
 }

@@ -21,10 +21,22 @@ test('history into a pipe: NDJSON, one record per session, with dir, state, runn
   assert.is(r.status, 0);
   assert.is(r.stderr, '');
   golden('history.ndjson', normalize(r.stdout, home));
-  const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(records.map((x) => x.id), [1, 2, 3, 4, 5]);
-  assert.equal(records.map((x) => x.state), ['ended', 'ended', 'abnormal', 'ended', 'running']);
-  assert.equal(records.map((x) => x.totalEvents), [3, 12, 2, 0, 1]);
+  const records = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(
+    records.map((x) => x.id),
+    [1, 2, 3, 4, 5],
+  );
+  assert.equal(
+    records.map((x) => x.state),
+    ['ended', 'ended', 'abnormal', 'ended', 'running'],
+  );
+  assert.equal(
+    records.map((x) => x.totalEvents),
+    [3, 12, 2, 0, 1],
+  );
   assert.is(records[4].pid, process.pid);
 });
 
@@ -38,12 +50,21 @@ test('--json forces NDJSON; --json with --pretty is a usage error', () => {
 
 test('--last N / -n N shows the newest N; --all everything; --running only running ones', () => {
   golden('history-last2.txt', normalize(run(bins.history, ['--pretty', '-n', '2'], env).stdout, home));
-  const last = run(bins.history, ['--last', '2'], env).stdout.trim().split('\n').map((l) => JSON.parse(l).id);
+  const last = run(bins.history, ['--last', '2'], env)
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).id);
   assert.equal(last, [4, 5]);
   const all = run(bins.history, ['-a', '--pretty'], env);
   assert.is(all.stdout, run(bins.history, ['--pretty'], env).stdout);
-  const running = run(bins.history, ['-r'], env).stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(running.map((x) => [x.id, x.running]), [[5, true]]);
+  const running = run(bins.history, ['-r'], env)
+    .stdout.trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(
+    running.map((x) => [x.id, x.running]),
+    [[5, true]],
+  );
   // (not a golden file: the PID column is as wide as this test's pid)
   const table = run(bins.history, ['--running', '--pretty'], env).stdout.split('\n');
   assert.is(table.length, 3);
@@ -66,8 +87,15 @@ test('by default on a terminal only the last 20 are shown (here: --pretty), with
     writeFileSync(join(dir, 'session.json'), JSON.stringify({ id, cmd: 'true', args: ['true'], pid: 100 + id, start, end, exitStatus: 0 }));
   }
   const r = run(bins.history, ['--pretty'], { SCOPE_HOME: many, SCOPE_NOW: NOW });
-  const ids = r.stdout.trim().split('\n').slice(1).map((l) => Number(l.split(/\s+/)[0]));
-  assert.equal(ids, Array.from({ length: 20 }, (_, i) => i + 4));
+  const ids = r.stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(/\s+/)[0]));
+  assert.equal(
+    ids,
+    Array.from({ length: 20 }, (_, i) => i + 4),
+  );
   assert.match(r.stderr, /3 older sessions not shown \(--all shows them\)/);
   assert.is(run(bins.history, ['--pretty', '--all'], { SCOPE_HOME: many, SCOPE_NOW: NOW }).stdout.trim().split('\n').length, 24);
   assert.is(run(bins.history, [], { SCOPE_HOME: many }).stdout.trim().split('\n').length, 23, 'into a pipe: all');
@@ -131,7 +159,14 @@ test('a corrupt session.json is skipped with a warning naming the file; the othe
   assert.match(warnings[0]!, /; skipped$/);
   assert.match(warnings[1]!, `scope-history: ${old}: not a scope session (no readable session.json); skipped`);
   assert.is(warnings[2], `scope-history: ${join(shape, 'session.json')}: not a session manifest ("id" is not an integer); skipped`);
-  assert.equal(r.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), ['1', '2']);
+  assert.equal(
+    r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/)[0]),
+    ['1', '2'],
+  );
   assert.ok(existsSync(young));
 });
 
@@ -141,7 +176,10 @@ test('a real `scope run --no-stream -- true` session is listed with its id, and 
   assert.is(ran.status, 0, ran.stderr);
   const h = run(bins.history, [], { SCOPE_HOME: real });
   assert.is(h.status, 0, h.stderr);
-  const records = h.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const records = h.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.is(records.length, 1);
   const rec = records[0];
   assert.is(rec.type, 'session');
@@ -167,7 +205,12 @@ test('a real `scope run --no-stream -- true` session is listed with its id, and 
 
 test('on a terminal: the table, in colour unless NO_COLOR is set', () => {
   const onTerminal = (extra: NodeJS.ProcessEnv) => {
-    const r = spawnSync('script', ['-qec', `stty cols 200; '${process.execPath}' '${bins.history}'`, '/dev/null'], { input: '', encoding: 'utf8', env: { PATH: process.env['PATH'], ...env, ...extra }, timeout: 20_000 });
+    const r = spawnSync('script', ['-qec', `stty cols 200; '${process.execPath}' '${bins.history}'`, '/dev/null'], {
+      input: '',
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'], ...env, ...extra },
+      timeout: 20_000,
+    });
     return String(r.stdout).replace(/\r\n/g, '\n');
   };
   const coloured = onTerminal({});
@@ -176,7 +219,7 @@ test('on a terminal: the table, in colour unless NO_COLOR is set', () => {
   assert.match(coloured, '\u001b[31mabnormal\u001b[0m');
   const plain = onTerminal({ NO_COLOR: '1' });
   assert.not.match(plain, '\u001b[');
-  assert.is(plain, run(bins.history, ["--pretty"], env).stdout);
+  assert.is(plain, run(bins.history, ['--pretty'], env).stdout);
 });
 
 test.run();

@@ -9,7 +9,7 @@ const home = buildHome();
 const env = { SCOPE_HOME: home };
 const dir5 = join(home, 'history', 'sleep_5_1000040_1700431955000000000');
 
-test('the last session\'s libscope.log by default; --id N / -i N; --session DIR', () => {
+test("the last session's libscope.log by default; --id N / -i N; --session DIR", () => {
   assert.equal(run(bins.logs, [], env), { status: 0, stdout: 'line 1\nline 2\nline 3\n', stderr: '' });
   assert.is(run(bins.logs, ['-i', '2'], env).stdout, 'scope: connected to example.com\n');
   assert.is(run(bins.logs, ['--id', '5'], env).stdout, 'line 1\nline 2\nline 3\n');

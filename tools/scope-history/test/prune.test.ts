@@ -5,7 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bins, buildHome, golden, normalize, run } from './helpers.js';
 
-const left = (home: string) => readdirSync(join(home, 'history')).map((n) => Number(n.split('_')[1])).sort((a, b) => a - b);
+const left = (home: string) =>
+  readdirSync(join(home, 'history'))
+    .map((n) => Number(n.split('_')[1]))
+    .sort((a, b) => a - b);
 
 test('--keep N --force: the newest N stay; NDJSON "pruned" records into a pipe; the count file stays', () => {
   const home = buildHome();
@@ -21,7 +24,17 @@ test('--delete N / -d N -f: the oldest N go', () => {
   const home = buildHome();
   const r = run(bins.prune, ['-d', '2', '-f'], { SCOPE_HOME: home });
   assert.is(r.status, 0, r.stderr);
-  assert.equal(r.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((x) => [x.type, x.id]), [['pruned', 1], ['pruned', 2]]);
+  assert.equal(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .map((x) => [x.type, x.id]),
+    [
+      ['pruned', 1],
+      ['pruned', 2],
+    ],
+  );
   assert.equal(left(home), [3, 4, 5]);
 });
 

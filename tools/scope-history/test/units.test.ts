@@ -12,7 +12,26 @@ import { tempDir } from '@scope/core/testing';
 
 function session(id: number, pid: number | null, end: string | null): Session {
   const dir = `/h/history/x_${id}_77_1`;
-  return { id, dir, paths: sessionPaths(dir), manifest: { id, cmd: 'x', args: ['x'], pid, scoped: true, start: '2023-01-01T00:00:00Z', end, exitStatus: null, signal: null, scopeVersion: '0', records: { events: 0, metrics: 0 }, drops: 0, notices: [] } };
+  return {
+    id,
+    dir,
+    paths: sessionPaths(dir),
+    manifest: {
+      id,
+      cmd: 'x',
+      args: ['x'],
+      pid,
+      scoped: true,
+      start: '2023-01-01T00:00:00Z',
+      end,
+      exitStatus: null,
+      signal: null,
+      scopeVersion: '0',
+      records: { events: 0, metrics: 0 },
+      drops: 0,
+      notices: [],
+    },
+  };
 }
 
 test('AGE and DURATION formats', () => {
@@ -27,13 +46,16 @@ test('SCOPE_NOW replaces the clock only when set; a bad value is an error', () =
   assert.throws(() => nowMs({ SCOPE_NOW: 'noon' }), /SCOPE_NOW: "noon" is not a time/);
 });
 
-test('state: ended with an end time; running when the pid lives; abnormal when not; before the pid, the launcher\'s', () => {
+test("state: ended with an end time; running when the pid lives; abnormal when not; before the pid, the launcher's", () => {
   const alive = (pid: number) => pid === 10 || pid === 77;
   assert.is(sessionState(session(1, 10, '2023-01-01T00:00:01Z'), alive), 'ended');
   assert.is(sessionState(session(1, 10, null), alive), 'running');
   assert.is(sessionState(session(1, 11, null), alive), 'abnormal');
   assert.is(sessionState(session(1, null, null), alive), 'running');
-  assert.is(sessionState(session(1, null, null), () => false), 'abnormal');
+  assert.is(
+    sessionState(session(1, null, null), () => false),
+    'abnormal',
+  );
   assert.is(sessionState(session(1, process.pid, null)), 'running');
   assert.is(sessionState(session(1, 0, null)), 'abnormal', 'pid 0 is never taken as alive');
 });

@@ -22,7 +22,9 @@ export interface Aggregate {
 
 /** The tag set of a metric: its dimensions sorted by key. */
 export function sortedDims(dims: Record<string, DimValue>): [string, DimValue][] {
-  return Object.keys(dims).sort().map((k) => [k, dims[k] as DimValue]);
+  return Object.keys(dims)
+    .sort()
+    .map((k) => [k, dims[k] as DimValue]);
 }
 
 /** Identity of a metric series: name, type and every dimension. */
@@ -39,10 +41,7 @@ function compareValue(a: DimValue | undefined, b: DimValue | undefined): number 
 }
 
 /** Order for uniq and aggregated rows: name, then type, then the sorted dimensions (numbers as numbers). */
-export function compareSeries(
-  a: { name: string; type: string; dims: Record<string, DimValue> },
-  b: { name: string; type: string; dims: Record<string, DimValue> },
-): number {
+export function compareSeries(a: { name: string; type: string; dims: Record<string, DimValue> }, b: { name: string; type: string; dims: Record<string, DimValue> }): number {
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
   if (a.type !== b.type) return a.type < b.type ? -1 : 1;
   const da = sortedDims(a.dims);

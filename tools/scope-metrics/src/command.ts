@@ -48,7 +48,10 @@ export async function main(rawArgs: string[]): Promise<number> {
 
   let names: string[] | undefined;
   if (parsed.metric !== undefined) {
-    names = String(parsed.metric).split(',').map((s) => s.trim()).filter((s) => s !== '');
+    names = String(parsed.metric)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (names.length === 0) throw new UsageError('--metric: give at least one metric name');
   }
 

@@ -17,6 +17,5 @@ export interface Line {
 /** The lines of an input, numbered (a following input skips blank lines, which libscope never writes). */
 export async function* numbered(input: LineInput): AsyncGenerator<Line> {
   let n = 0;
-  for await (const batch of input.batches)
-    for (const text of batch) yield { where: input.where, line: ++n, text: text.endsWith('\r') ? text.slice(0, -1) : text };
+  for await (const batch of input.batches) for (const text of batch) yield { where: input.where, line: ++n, text: text.endsWith('\r') ? text.slice(0, -1) : text };
 }

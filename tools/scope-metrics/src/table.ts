@@ -36,7 +36,9 @@ export function fmtTime(t: number, digits: 3 | 6 = 6): string {
 
 /** TAGS: the dimensions as k:v, sorted by key, joined by commas (`-` when there is none). */
 export function fmtTags(dims: Record<string, DimValue>, skip: ReadonlySet<string>): string {
-  const keys = Object.keys(dims).filter((k) => !skip.has(k)).sort();
+  const keys = Object.keys(dims)
+    .filter((k) => !skip.has(k))
+    .sort();
   return keys.length === 0 ? '-' : keys.map((k) => `${k}:${dims[k]}`).join(',');
 }
 
@@ -67,7 +69,13 @@ export function renderTable(columns: Column[], cells: string[][], color: boolean
   const rows = cells.map((r) => r.map(visible));
   const widths = columns.map((c, i) => Math.max(c.title.length, ...rows.map((r) => (r[i] ?? '').length)));
   return [
-    line(columns.map((c) => c.title), widths, columns, color, true),
+    line(
+      columns.map((c) => c.title),
+      widths,
+      columns,
+      color,
+      true,
+    ),
     ...rows.map((r) => line(r, widths, columns, color, false)),
   ];
 }
@@ -75,11 +83,20 @@ export function renderTable(columns: Column[], cells: string[][], color: boolean
 /** A table written row by row (--follow): fixed widths, wider cells push the line on. */
 export class StreamTable {
   private readonly widths: number[];
-  constructor(private readonly columns: Column[], private readonly color: boolean) {
+  constructor(
+    private readonly columns: Column[],
+    private readonly color: boolean,
+  ) {
     this.widths = columns.map((c) => Math.max(c.title.length, c.width ?? 0));
   }
   header(): string {
-    return line(this.columns.map((c) => c.title), this.widths, this.columns, this.color, true);
+    return line(
+      this.columns.map((c) => c.title),
+      this.widths,
+      this.columns,
+      this.color,
+      true,
+    );
   }
   row(values: string[]): string {
     return line(values.map(visible), this.widths, this.columns, this.color, false);

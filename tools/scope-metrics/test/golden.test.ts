@@ -77,7 +77,10 @@ test('graph width follows COLUMNS: every line fits, the axis fills it', () => {
   for (const cols of ['40', '80', '132']) {
     const out = lines(run(['-g', '-m', 'proc.cpu'], { stdin: METRICS, env: { COLUMNS: cols } }).stdout);
     assert.is(out.length, 1 + 10 + 2, 'title, 10 rows, axis, labels');
-    assert.ok(out.slice(1).every((l) => l.length <= Number(cols)), `the chart fits in ${cols}`);
+    assert.ok(
+      out.slice(1).every((l) => l.length <= Number(cols)),
+      `the chart fits in ${cols}`,
+    );
     assert.is((out[11] as string).length, Number(cols), 'x axis as wide as the chart');
   }
 });
@@ -153,8 +156,11 @@ test('colour only on a terminal: a pipe with --pretty gets none', () => {
 
 /** Run scope-metrics with stdout a terminal (util-linux `script` gives it a pty). */
 function onTerminal(args: string, env: Record<string, string> = {}): string {
-  const r = spawnSync('script', ['-qec', `stty cols 200; ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${args} < ${JSON.stringify(METRICS)}`, '/dev/null'],
-    { encoding: 'utf8', env: toolEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync('script', ['-qec', `stty cols 200; ${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${args} < ${JSON.stringify(METRICS)}`, '/dev/null'], {
+    encoding: 'utf8',
+    env: toolEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return r.stdout.replace(/\r\n/g, '\n');
 }
 
@@ -171,8 +177,10 @@ test('a reader that goes away (| head -1): status 0, nothing on stderr', () => {
   const big = join(tempDir('scope-metrics-big-'), 'big.ndjson');
   writeFileSync(big, readFileSync(METRICS, 'utf8').repeat(3000));
   for (const args of ['', '--format statsd', '--pretty']) {
-    const r = spawnSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${args} < ${big} 2>${big}.err | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"; cat ${big}.err`],
-      { encoding: 'utf8', env: toolEnv() });
+    const r = spawnSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} ${args} < ${big} 2>${big}.err | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"; cat ${big}.err`], {
+      encoding: 'utf8',
+      env: toolEnv(),
+    });
     assert.is(r.stdout, '0\n', args);
   }
 });

@@ -25,8 +25,14 @@ test('--id 1: every metric of metrics.json, unchanged, as NDJSON into a pipe', (
   const recs = records(r.stdout);
   const starts = recs.filter((m) => m.body['_metric'] === 'proc.start').map((m) => m.body['proc']);
   assert.ok(starts.includes('sh') && starts.includes('cat') && starts.includes('ls'), starts.join(' '));
-  assert.ok(recs.some((m) => m.body['_metric'] === 'fs.open'), 'fs.open');
-  assert.ok(recs.some((m) => m.body['_metric'] === 'fs.read' && m.body['proc'] === 'cat'), 'fs.read of cat');
+  assert.ok(
+    recs.some((m) => m.body['_metric'] === 'fs.open'),
+    'fs.open',
+  );
+  assert.ok(
+    recs.some((m) => m.body['_metric'] === 'fs.read' && m.body['proc'] === 'cat'),
+    'fs.read of cat',
+  );
 });
 
 test('-i 1 --pretty: the table has proc.start and fs.* rows with their pids', () => {
@@ -49,7 +55,13 @@ test('-A --id 1: one row per name and tag set, proc.start 1 per process, fs.* ag
   assert.ok(recs.every((m) => m.body['_metric'] === 'proc.start' || m.body['_metric'].startsWith('fs.')));
   const durations = recs.filter((m) => m.body['_metric'] === 'fs.duration');
   assert.ok(durations.length > 0 && durations.every((m) => m.body['_min'] <= m.body['_avg'] && m.body['_avg'] <= m.body['_max']));
-  const keys = recs.map((m) => JSON.stringify(Object.entries(m.body).filter(([k]) => !k.startsWith('_') || k === '_metric').sort()));
+  const keys = recs.map((m) =>
+    JSON.stringify(
+      Object.entries(m.body)
+        .filter(([k]) => !k.startsWith('_') || k === '_metric')
+        .sort(),
+    ),
+  );
   assert.is(new Set(keys).size, keys.length, 'no two rows for one name and tag set');
   // the per-name sums agree with the raw records
   const raw = records(run(['--id', '1', '-m', 'fs.read'], { env }).stdout).reduce((s, m) => s + m.body['_value'], 0);
@@ -100,7 +112,10 @@ test('--follow: rows appended later come out; SIGINT ends it with status 0', asy
   await waitFor('the appended record', () => t.out().includes('"_value":42'));
   t.child.kill('SIGINT');
   assert.is(await t.done, 0, t.err());
-  assert.equal(records(t.out()).map((m) => m.body['_value']), [42]);
+  assert.equal(
+    records(t.out()).map((m) => m.body['_value']),
+    [42],
+  );
 });
 
 test('-f -A: aggregates until SIGINT, then writes the table and exits 0', async () => {

@@ -18,7 +18,13 @@ test('a StatsD line is a metric: type letters, tags, numeric dims back to number
   assert.equal([m.name, m.type, m.value, m.time], ['net.duration', 'timer', 2.5, null]);
   assert.equal(m.dims, { proc: 'cat', pid: 12037, port: 443, file: '/a:b', unit: 'millisecond' });
   assert.equal(JSON.parse(m.json), { type: 'metric', body: { _metric: 'net.duration', _metric_type: 'timer', _value: 2.5, proc: 'cat', pid: 12037, port: 443, file: '/a:b', unit: 'millisecond' } });
-  for (const [letter, type] of [['c', 'counter'], ['g', 'gauge'], ['ms', 'timer'], ['h', 'histogram'], ['s', 'set']]) {
+  for (const [letter, type] of [
+    ['c', 'counter'],
+    ['g', 'gauge'],
+    ['ms', 'timer'],
+    ['h', 'histogram'],
+    ['s', 'set'],
+  ]) {
     assert.is(metric(`x:1|${letter}`).type, type);
   }
   assert.equal(metric('app.up:1|g').dims, {});
@@ -49,12 +55,7 @@ test('--metric names: exact, and prefixes with a trailing *', () => {
 
 test('aggregation: counters summed, gauges last, timers count/min/avg/max, sets distinct; tag sets apart', () => {
   const agg = new Aggregator();
-  for (const l of [
-    'c:1|c|#pid:1', 'c:2|c|#pid:1', 'c:5|c|#pid:2',
-    'g:10|g', 'g:4|g', 'g:7|g',
-    't:2|ms', 't:4|ms', 't:9|ms',
-    's:1|s', 's:2|s', 's:1|s',
-  ]) agg.add(metric(l));
+  for (const l of ['c:1|c|#pid:1', 'c:2|c|#pid:1', 'c:5|c|#pid:2', 'g:10|g', 'g:4|g', 'g:7|g', 't:2|ms', 't:4|ms', 't:9|ms', 's:1|s', 's:2|s', 's:1|s']) agg.add(metric(l));
   const out = agg.all().map((a) => aggregateRecord(a)['body']);
   assert.equal(out, [
     { _metric: 'c', _metric_type: 'counter', _value: 3, pid: 1, _count: 2 },
@@ -82,14 +83,7 @@ test('prometheus: one sample per family and label set, a type clash left out wit
   const warnings: string[] = [];
   const w = new PrometheusWriter((m) => warnings.push(m));
   for (const l of ['x.y:1|c|#a:1', 'x.y:2|c|#a:1', 'x.y:3|g|#a:1', 'x.y:4|g|#a:1', 'x.y:5|ms|#a:1', 'x.y:7|s']) w.add(metric(l));
-  assert.equal(w.lines(), [
-    '# HELP x_y scope metric x.y (gauge)',
-    '# TYPE x_y gauge',
-    'x_y{a="1"} 4',
-    '# HELP x_y_total scope metric x.y (counter)',
-    '# TYPE x_y_total counter',
-    'x_y_total{a="1"} 3',
-  ]);
+  assert.equal(w.lines(), ['# HELP x_y scope metric x.y (gauge)', '# TYPE x_y gauge', 'x_y{a="1"} 4', '# HELP x_y_total scope metric x.y (counter)', '# TYPE x_y_total counter', 'x_y_total{a="1"} 3']);
   assert.is(warnings.length, 1, warnings.join('\n'));
   assert.match(warnings[0] as string, /x\.y is a timer here but x_y is already a gauge/);
 });
@@ -100,29 +94,34 @@ test('prometheus: numops and max are not labels; a summary record of n calls wei
   w.add(metric('fs.duration:4|h|#op:read,numops:1,max:4'));
   w.add(metric('fs.read:100|c|#op:read,numops:3'));
   w.add(metric('fs.read:50|c|#op:read,numops:2'));
-  assert.equal(w.lines().filter((l) => !l.startsWith('#')), [
-    'fs_duration_sum{op="read"} 34',
-    'fs_duration_count{op="read"} 4',
-    'fs_read_total{op="read"} 150',
-  ]);
+  assert.equal(
+    w.lines().filter((l) => !l.startsWith('#')),
+    ['fs_duration_sum{op="read"} 34', 'fs_duration_count{op="read"} 4', 'fs_read_total{op="read"} 150'],
+  );
 });
 
 test('prometheus names: units as base-unit suffixes with the values converted, _total on counters, pid a label only when asked (gauges of several processes summed)', () => {
   const w = new PrometheusWriter(() => {});
-  for (const l of ['proc.mem:2|g|#proc:a,pid:1,unit:kibibyte', 'proc.mem:3|g|#proc:a,pid:2,unit:kibibyte', 'proc.mem:4|g|#proc:a,pid:1,unit:kibibyte',
-    'proc.cpu:1500|c|#proc:a,pid:1,unit:microsecond', 'proc.cpu_perc:50|g|#proc:a,pid:1,unit:percent', 'net.duration:20|ms|#unit:millisecond', 'fs.open:3|c|#unit:operation'])
+  for (const l of [
+    'proc.mem:2|g|#proc:a,pid:1,unit:kibibyte',
+    'proc.mem:3|g|#proc:a,pid:2,unit:kibibyte',
+    'proc.mem:4|g|#proc:a,pid:1,unit:kibibyte',
+    'proc.cpu:1500|c|#proc:a,pid:1,unit:microsecond',
+    'proc.cpu_perc:50|g|#proc:a,pid:1,unit:percent',
+    'net.duration:20|ms|#unit:millisecond',
+    'fs.open:3|c|#unit:operation',
+  ])
     w.add(metric(l));
-  assert.equal(w.lines().filter((l) => !l.startsWith('#')), [
-    'fs_open_total 3',
-    'net_duration_seconds_sum 0.02',
-    'net_duration_seconds_count 1',
-    'proc_cpu_ratio{proc="a"} 0.5',
-    'proc_cpu_seconds_total{proc="a"} 0.0015',
-    'proc_mem_bytes{proc="a"} 7168',
-  ]);
+  assert.equal(
+    w.lines().filter((l) => !l.startsWith('#')),
+    ['fs_open_total 3', 'net_duration_seconds_sum 0.02', 'net_duration_seconds_count 1', 'proc_cpu_ratio{proc="a"} 0.5', 'proc_cpu_seconds_total{proc="a"} 0.0015', 'proc_mem_bytes{proc="a"} 7168'],
+  );
   const p = new PrometheusWriter(() => {}, { pidLabel: true });
   for (const l of ['proc.mem:2|g|#proc:a,pid:1,unit:kibibyte', 'proc.mem:3|g|#proc:a,pid:2,unit:kibibyte']) p.add(metric(l));
-  assert.equal(p.lines().filter((l) => !l.startsWith('#')), ['proc_mem_bytes{pid="1",proc="a"} 2048', 'proc_mem_bytes{pid="2",proc="a"} 3072']);
+  assert.equal(
+    p.lines().filter((l) => !l.startsWith('#')),
+    ['proc_mem_bytes{pid="1",proc="a"} 2048', 'proc_mem_bytes{pid="2",proc="a"} 3072'],
+  );
 });
 
 test('statsd out: characters that would break the line replaced', () => {

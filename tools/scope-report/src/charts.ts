@@ -84,9 +84,11 @@ export function lineChart(title: string, unit: string, series: Series[]): string
   });
   // Classes, not style attributes: the page's policy allows its own style sheet only.
   const legend = drawn.map((s, i) => `<span class="key"><i class="c${i % COLOURS.length}"></i>${esc(s.name)}</span>`).join('');
-  return `<figure class="chart" data-chart="${esc(title)}"><figcaption>${esc(title)} <small>(${esc(unit)})</small></figcaption>` +
+  return (
+    `<figure class="chart" data-chart="${esc(title)}"><figcaption>${esc(title)} <small>(${esc(unit)})</small></figcaption>` +
     `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${frame(yTicks, yMax, xMax, (v) => `${shortNumber(v)}s`, xTicks)}${lines.join('')}</svg>` +
-    `<div class="legend">${legend}</div></figure>`;
+    `<div class="legend">${legend}</div></figure>`
+  );
 }
 
 /** A histogram of values over logarithmic buckets (1, 2, 5, 10 …); null without values. */
@@ -115,10 +117,14 @@ export function histogram(title: string, unit: string, values: number[]): string
   const bars = ns.map((n, i) => {
     const h = (n / yMax) * plotH;
     const x = PAD.left + i * bw;
-    return `<rect x="${(x + 1).toFixed(1)}" y="${(PAD.top + plotH - h).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#2563eb"><title>≤ ${bins[i]} ${esc(unit)}: ${n}</title></rect>` +
-      `<text x="${(x + bw / 2).toFixed(1)}" y="${H - 8}" text-anchor="middle">≤${esc(shortNumber(bins[i]!))}</text>`;
+    return (
+      `<rect x="${(x + 1).toFixed(1)}" y="${(PAD.top + plotH - h).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#2563eb"><title>≤ ${bins[i]} ${esc(unit)}: ${n}</title></rect>` +
+      `<text x="${(x + bw / 2).toFixed(1)}" y="${H - 8}" text-anchor="middle">≤${esc(shortNumber(bins[i]!))}</text>`
+    );
   });
   const grid = frame(yTicks, yMax, 0, () => '', []);
-  return `<figure class="chart" data-chart="${esc(title)}"><figcaption>${esc(title)} <small>(${esc(unit)}, ${values.length} responses)</small></figcaption>` +
-    `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${grid}${bars.join('')}</svg></figure>`;
+  return (
+    `<figure class="chart" data-chart="${esc(title)}"><figcaption>${esc(title)} <small>(${esc(unit)}, ${values.length} responses)</small></figcaption>` +
+    `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">${grid}${bars.join('')}</svg></figure>`
+  );
 }

@@ -257,8 +257,10 @@ function onEvent(c: Collected, body: JsonObject): void {
       const path = str(d['file']);
       if (path === null) break;
       const f = file(c, path);
-      const rb = num(d['file_read_bytes']) ?? 0, wb = num(d['file_write_bytes']) ?? 0;
-      const ro = num(d['file_read_ops']) ?? 0, wo = num(d['file_write_ops']) ?? 0;
+      const rb = num(d['file_read_bytes']) ?? 0,
+        wb = num(d['file_write_bytes']) ?? 0;
+      const ro = num(d['file_read_ops']) ?? 0,
+        wo = num(d['file_write_ops']) ?? 0;
       f.readBytes += rb;
       f.writeBytes += wb;
       f.readOps += ro;

@@ -38,7 +38,11 @@ export function normalisePath(path: string, o: NormaliseOptions = {}): string {
   for (const dir of [...TEMP_DIRS, ...(o.tmpdirs ?? [])]) {
     const d = dir.replace(/\/+$/, '');
     if (d === '' || !p.startsWith(d + '/')) continue;
-    p = `${d}/${p.slice(d.length + 1).split('/').map((c) => randomTail(c) ?? c).join('/')}`;
+    p = `${d}/${p
+      .slice(d.length + 1)
+      .split('/')
+      .map((c) => randomTail(c) ?? c)
+      .join('/')}`;
     break;
   }
   return p.replace(/\d{6,}/g, '<n>');

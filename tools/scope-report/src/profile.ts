@@ -67,7 +67,13 @@ export async function buildProfile(c: Collected, o: ProfileOptions = {}): Promis
   for (const p of c.processes.values()) {
     if (p.exe === null) continue;
     const set = exes.get(p.exe) ?? new Set<string>();
-    if (p.cmd !== '') set.add(p.cmd.split(' ').map((a) => normaliseArg(a, o)).join(' '));
+    if (p.cmd !== '')
+      set.add(
+        p.cmd
+          .split(' ')
+          .map((a) => normaliseArg(a, o))
+          .join(' '),
+      );
     exes.set(p.exe, set);
   }
   const hash = o.hash ?? sha256File;

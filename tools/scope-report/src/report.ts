@@ -59,7 +59,17 @@ export interface Report {
     deleted: { path: string; count: number }[];
   };
   connections: { peer: string; name: string | null; transport: string; connections: number; accepted: number; sent: number; received: number }[];
-  http: { side: 'client' | 'server'; host: string; method: string; route: string; count: number; status: Record<string, number>; p50_ms: number | null; p99_ms: number | null; max_ms: number | null }[];
+  http: {
+    side: 'client' | 'server';
+    host: string;
+    method: string;
+    route: string;
+    count: number;
+    status: Record<string, number>;
+    p50_ms: number | null;
+    p99_ms: number | null;
+    max_ms: number | null;
+  }[];
   dns: { name: string; requests: number; answers: string[]; errors: Record<string, number> }[];
   /** Grouped by kind, function and reason; processes killed by a signal first, then non-zero exits, HTTP, DNS, network and file failures. */
   failures: { kind: string; op: string; why: string; count: number; targets: { target: string; count: number }[]; pids: number[] }[];
@@ -78,7 +88,11 @@ export function manifestFields(m: unknown): ManifestLike {
   const sv = (v: unknown) => (typeof v === 'string' ? v : null);
   const out: ManifestLike = {
     cmd: sv(o['cmd']) ?? '',
-    args: Array.isArray(o['args']) ? (o['args'] as unknown[]).filter((a): a is SessionManifest['args'][number] => typeof a === 'string' || (a !== null && typeof a === 'object' && typeof (a as { base64?: unknown }).base64 === 'string')) : [],
+    args: Array.isArray(o['args'])
+      ? (o['args'] as unknown[]).filter(
+          (a): a is SessionManifest['args'][number] => typeof a === 'string' || (a !== null && typeof a === 'object' && typeof (a as { base64?: unknown }).base64 === 'string'),
+        )
+      : [],
     pid: n(o['pid']),
     start: sv(o['start']) ?? '',
     end: sv(o['end']),
@@ -136,7 +150,19 @@ function tree(c: Collected, manifest: ManifestLike | null): { roots: ReportProce
   for (const p of ordered) nodes.set(p.pid, node(p));
   // The main process left no record (killed before its first was written): it is still the run's root.
   if (manifest !== null && manifest.pid !== null && !nodes.has(manifest.pid)) {
-    const main = node({ pid: manifest.pid, ppid: null, cmd: manifest.args.map((a) => argText(a)).join(' '), exe: null, first: null, last: null, exitStatus: null, signal: null, reads: new Set(), writes: new Set(), deletes: new Set() });
+    const main = node({
+      pid: manifest.pid,
+      ppid: null,
+      cmd: manifest.args.map((a) => argText(a)).join(' '),
+      exe: null,
+      first: null,
+      last: null,
+      exitStatus: null,
+      signal: null,
+      reads: new Set(),
+      writes: new Set(),
+      deletes: new Set(),
+    });
     nodes.set(main.pid, main);
     ordered.unshift({ pid: main.pid, ppid: null } as ProcessInfo);
   }
@@ -165,7 +191,8 @@ export function buildReport(c: Collected, manifest: ManifestLike | null, dir: st
   if (manifest?.pid != null && !c.processes.get(manifest.pid)?.exitStatus) {
     const main = `${manifest.pid} ${manifest.args.map((a) => argText(a)).join(' ') || manifest.cmd}`;
     if (manifest.signal) failures.push({ kind: 'crash', op: 'killed', why: manifest.signal, count: 1, targets: new Map([[main, 1]]), pids: new Set([manifest.pid]) });
-    else if (manifest.exitStatus !== null && manifest.exitStatus !== 0) failures.push({ kind: 'exit', op: 'exit', why: `status ${manifest.exitStatus}`, count: 1, targets: new Map([[main, 1]]), pids: new Set([manifest.pid]) });
+    else if (manifest.exitStatus !== null && manifest.exitStatus !== 0)
+      failures.push({ kind: 'exit', op: 'exit', why: `status ${manifest.exitStatus}`, count: 1, targets: new Map([[main, 1]]), pids: new Set([manifest.pid]) });
   }
   return {
     type: 'report',
@@ -184,26 +211,55 @@ export function buildReport(c: Collected, manifest: ManifestLike | null, dir: st
       notices: [...notices],
     },
     functions: functions(c),
-    network_metrics: [...c.netMetrics.values()].map((m) => ({ metric: m.metric, class: m.cls, unit: m.unit, value: m.value })).sort((a, b) => a.metric.localeCompare(b.metric) || a.class.localeCompare(b.class)),
+    network_metrics: [...c.netMetrics.values()]
+      .map((m) => ({ metric: m.metric, class: m.cls, unit: m.unit, value: m.value }))
+      .sort((a, b) => a.metric.localeCompare(b.metric) || a.class.localeCompare(b.class)),
     processes: roots,
     process_count: count,
     files: {
-      read: files.filter((f) => f.readBytes > 0 || f.readOps > 0).sort((a, b) => b.readBytes - a.readBytes || b.readOps - a.readOps || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, bytes: f.readBytes, ops: f.readOps })),
-      written: files.filter((f) => f.writeBytes > 0 || f.writeOps > 0 || f.renamedTo > 0).sort((a, b) => b.writeBytes - a.writeBytes || b.writeOps - a.writeOps || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, bytes: f.writeBytes, ops: f.writeOps })),
-      deleted: files.filter((f) => f.deletes > 0).sort((a, b) => b.deletes - a.deletes || a.path.localeCompare(b.path)).map((f) => ({ path: f.path, count: f.deletes })),
+      read: files
+        .filter((f) => f.readBytes > 0 || f.readOps > 0)
+        .sort((a, b) => b.readBytes - a.readBytes || b.readOps - a.readOps || a.path.localeCompare(b.path))
+        .map((f) => ({ path: f.path, bytes: f.readBytes, ops: f.readOps })),
+      written: files
+        .filter((f) => f.writeBytes > 0 || f.writeOps > 0 || f.renamedTo > 0)
+        .sort((a, b) => b.writeBytes - a.writeBytes || b.writeOps - a.writeOps || a.path.localeCompare(b.path))
+        .map((f) => ({ path: f.path, bytes: f.writeBytes, ops: f.writeOps })),
+      deleted: files
+        .filter((f) => f.deletes > 0)
+        .sort((a, b) => b.deletes - a.deletes || a.path.localeCompare(b.path))
+        .map((f) => ({ path: f.path, count: f.deletes })),
     },
     connections: [...c.peers.values()]
-      .map((p) => ({ peer: p.peer, name: p.name ?? c.addrNames.get(p.peer.replace(/^\[(.*)\]:\d+$/, '$1').replace(/^([^:\]]+):\d+$/, '$1')) ?? null, transport: p.transport, connections: p.connections, accepted: p.accepted, sent: p.sent, received: p.received }))
-        .sort((a, b) => b.sent + b.received - (a.sent + a.received) || b.connections + b.accepted - (a.connections + a.accepted) || a.peer.localeCompare(b.peer)),
+      .map((p) => ({
+        peer: p.peer,
+        name: p.name ?? c.addrNames.get(p.peer.replace(/^\[(.*)\]:\d+$/, '$1').replace(/^([^:\]]+):\d+$/, '$1')) ?? null,
+        transport: p.transport,
+        connections: p.connections,
+        accepted: p.accepted,
+        sent: p.sent,
+        received: p.received,
+      }))
+      .sort((a, b) => b.sent + b.received - (a.sent + a.received) || b.connections + b.accepted - (a.connections + a.accepted) || a.peer.localeCompare(b.peer)),
     http: [...c.http.values()]
-        .map((h) => {
-          const sorted = [...h.latencies].sort((a, b) => a - b);
-          return { side: h.side, host: h.host, method: h.method, route: h.route, count: h.count, status: h.status, p50_ms: quantile(sorted, 0.5), p99_ms: quantile(sorted, 0.99), max_ms: sorted.at(-1) ?? null };
-        })
-        .sort((a, b) => b.count - a.count || a.host.localeCompare(b.host) || a.route.localeCompare(b.route) || a.method.localeCompare(b.method)),
+      .map((h) => {
+        const sorted = [...h.latencies].sort((a, b) => a - b);
+        return {
+          side: h.side,
+          host: h.host,
+          method: h.method,
+          route: h.route,
+          count: h.count,
+          status: h.status,
+          p50_ms: quantile(sorted, 0.5),
+          p99_ms: quantile(sorted, 0.99),
+          max_ms: sorted.at(-1) ?? null,
+        };
+      })
+      .sort((a, b) => b.count - a.count || a.host.localeCompare(b.host) || a.route.localeCompare(b.route) || a.method.localeCompare(b.method)),
     dns: [...c.dns.values()]
-        .map((d) => ({ name: d.name, requests: d.requests, answers: [...d.answers].sort(), errors: Object.fromEntries(d.errors) }))
-        .sort((a, b) => b.requests - a.requests || a.name.localeCompare(b.name)),
+      .map((d) => ({ name: d.name, requests: d.requests, answers: [...d.answers].sort(), errors: Object.fromEntries(d.errors) }))
+      .sort((a, b) => b.requests - a.requests || a.name.localeCompare(b.name)),
     failures: failures
       .map((f) => ({
         kind: f.kind,

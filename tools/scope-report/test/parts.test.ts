@@ -99,7 +99,10 @@ test('diffProfiles: equal profiles, an added peer, a removed file, a changed exe
   assert.match(diffText(same), /^no change between a and b/);
   const b = profile({ peers: ['x:80', 'evil.example:443'], files: { written: [], deleted: [] }, executables: [{ path: '/usr/bin/curl', sha256: 'bb', args: ['curl -s http://x/'] }] });
   const d = diffProfiles(profile(), b, new Map(), { a: 'a', b: 'b' });
-  assert.equal(d.changes.map((c) => `${c.change} ${c.section} ${c.item}`), ['removed files.written /tmp/tmp.*/out', 'added peers evil.example:443', 'changed executables.content /usr/bin/curl']);
+  assert.equal(
+    d.changes.map((c) => `${c.change} ${c.section} ${c.item}`),
+    ['removed files.written /tmp/tmp.*/out', 'added peers evil.example:443', 'changed executables.content /usr/bin/curl'],
+  );
   assert.is(d.unexpected, 3);
   const allowed = diffProfiles(profile(), b, parseAllowList('files.written: ["/tmp/**"]\nexecutables.content: ["/usr/bin/*"]', 'a.yml'), { a: 'a', b: 'b' });
   assert.is(allowed.unexpected, 1);

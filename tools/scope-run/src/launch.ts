@@ -44,7 +44,6 @@ export function resolveCommand(name: string | Buffer, pathVar: string | undefine
   return denied ? { error: 'not-executable', path: denied } : { error: 'not-found', path: name };
 }
 
-
 /** Why libscope cannot be loaded into this executable (or would see nothing of it), or null. */
 export function unscopableReason(path: string | Buffer): string | null {
   const st = statSync(path);

@@ -184,8 +184,7 @@ export async function run(options: RunOptions): Promise<number> {
   // scope-supervise, whose helpers report its calls through libscope. Not with arguments that are
   // not UTF-8 (they go through scope-exec), nor without scope-supervise.
   const supervisor = scopeSupervisePath(options.env);
-  const supervised = (unscopable === STATIC_EXECUTABLE || unscopable === GO_PROGRAM) && typeof resolved.path === 'string' &&
-    argv.every((a) => typeof a === 'string') && existsSync(supervisor);
+  const supervised = (unscopable === STATIC_EXECUTABLE || unscopable === GO_PROGRAM) && typeof resolved.path === 'string' && argv.every((a) => typeof a === 'string') && existsSync(supervisor);
   let reason = supervised ? null : unscopable;
   const notices: string[] = [];
   const unscopedNotice = (why: string) => {
@@ -252,7 +251,6 @@ export async function run(options: RunOptions): Promise<number> {
     throw new ScopeError(`cannot make a session in ${home}: ${e.code}${e.path ? ` (${e.path})` : ''}${e.code === 'ENOSPC' ? ': the file system is full' : ''}; the command was not started`);
   }
   childEnv['SCOPE_CONF_PATH'] = session.paths.env;
-
 
   const stop = new AbortController();
   // The stream is NDJSON: StatsD metric lines stay in the session's metrics.json.
@@ -345,7 +343,8 @@ export async function run(options: RunOptions): Promise<number> {
     options.warn(`error: ${why}`);
     await rm(`${session.paths.manifest}.tmp`, { force: true }).catch(() => {});
     await rewriteInPlace(session.paths.manifest, JSON.stringify(session.manifest, null, 2) + '\n').catch((again: NodeJS.ErrnoException) =>
-      options.warn(`error: ${session.paths.manifest} could not be completed either (${again.code ?? again.message}): it still says the command is running`));
+      options.warn(`error: ${session.paths.manifest} could not be completed either (${again.code ?? again.message}): it still says the command is running`),
+    );
   }
   if (counts.drops > 0) options.warn(`warning: libscope dropped ${counts.drops} records (see ${session.paths.log})`);
   if (readerGone && coupled) return EXIT_SIGPIPE;
@@ -384,8 +383,11 @@ async function recordedNothing(session: Session, pairs: ScopePairs, scoped: bool
   const { hasRecordOf, hasStartRecord } = await import('@scope/core/recorded');
   if (await hasStartRecord(session.paths.events, pid)) return null;
   // scope filters may leave the process-start record out; any record of the process proves it too
-  if (pairs['SCOPE_FILTER'] && (await hasRecordOf(session.paths.events, pid) ||
-      (pairs['SCOPE_METRIC_DEST'] === `file://${session.paths.metrics}` && await hasRecordOf(session.paths.metrics, pid)))) return null;
+  if (
+    pairs['SCOPE_FILTER'] &&
+    ((await hasRecordOf(session.paths.events, pid)) || (pairs['SCOPE_METRIC_DEST'] === `file://${session.paths.metrics}` && (await hasRecordOf(session.paths.metrics, pid))))
+  )
+    return null;
   const log = (await readFile(session.paths.log, 'utf8').catch(() => '')).trim().split('\n').pop();
   return `${session.manifest.cmd} (pid ${pid}) left no record in ${session.dir}: libscope did not load into it or could not write there${log ? ` (its log: ${log})` : ''}`;
 }
@@ -465,9 +467,15 @@ function spawnChild(
   onStart: (pid: number, kill: (sig: NodeJS.Signals) => void, child: ChildProcess) => void,
 ): Promise<{ status: number; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = typeof file === 'string' && argv.every((a) => typeof a === 'string')
-      ? spawn(file, argv.slice(1) as string[], { argv0: argv[0] as string, env, stdio })
-      : spawnBytes(Buffer.from(file), argv.map((a) => Buffer.from(a)), env, stdio);
+    const child =
+      typeof file === 'string' && argv.every((a) => typeof a === 'string')
+        ? spawn(file, argv.slice(1) as string[], { argv0: argv[0] as string, env, stdio })
+        : spawnBytes(
+            Buffer.from(file),
+            argv.map((a) => Buffer.from(a)),
+            env,
+            stdio,
+          );
     // A terminal's ^C reaches the whole foreground group, the command included: let the command decide
     // what it means and report how it ended. Signals sent to us alone are passed on.
     const onInt = () => {};
@@ -496,4 +504,3 @@ function spawnChild(
 async function spawnAndWait(file: string | Buffer, argv: (string | Buffer)[], env: NodeJS.ProcessEnv, stdio: StdioOptions): Promise<number> {
   return (await spawnChild(file, argv, env, stdio, () => {})).status;
 }
-

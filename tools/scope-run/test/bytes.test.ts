@@ -35,7 +35,7 @@ function onlySession(home: string): string {
   return join(home, 'history', names[0] as string);
 }
 
-test('scope run -- cat $\'\\xff.txt\': the file is read, exit 0, args.json holds the bytes', () => {
+test("scope run -- cat $'\\xff.txt': the file is read, exit 0, args.json holds the bytes", () => {
   // made by its bytes (a string path would be UTF-8 encoded)
   writeFileSync(Buffer.concat([Buffer.from(dir + '/'), FF_TXT]), 'bytes stay bytes\n');
   const home = join(dir, 'home-cat');
@@ -49,10 +49,16 @@ test('scope run -- cat $\'\\xff.txt\': the file is read, exit 0, args.json holds
   const manifest = JSON.parse(readFileSync(join(session, 'session.json'), 'utf8'));
   assert.equal(manifest.args, args);
   // the helper that passed the bytes is not a process of the session: only cat is
-  const events = readFileSync(join(session, 'events.json'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  const events = readFileSync(join(session, 'events.json'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
   const procs = new Set(events.map((e) => e.info?.process?.procname ?? e.body?.proc));
   assert.equal([...procs], ['cat']);
-  assert.ok(events.some((e) => e.body?.source === 'fs.open' && String(e.body.data.file).endsWith('.txt')), JSON.stringify(events));
+  assert.ok(
+    events.some((e) => e.body?.source === 'fs.open' && String(e.body.data.file).endsWith('.txt')),
+    JSON.stringify(events),
+  );
 });
 
 test('a command whose own name is not UTF-8 is found and run; an unknown one is "command not found" (127)', () => {
@@ -61,13 +67,16 @@ test('a command whose own name is not UTF-8 is found and run; an unknown one is 
   const r = scopeRunFromShell(home, `"./$(printf '\\376-true')" x`);
   assert.is(r.status, 0, r.stderr);
   const args = JSON.parse(readFileSync(join(onlySession(home), 'args.json'), 'utf8')) as SessionArg[];
-  assert.equal(args.map((a) => argBytes(a)), [Buffer.from('./\xfe-true', 'latin1'), Buffer.from('x')]);
+  assert.equal(
+    args.map((a) => argBytes(a)),
+    [Buffer.from('./\xfe-true', 'latin1'), Buffer.from('x')],
+  );
   const missing = scopeRunFromShell(join(dir, 'home-missing'), `"./$(printf '\\375-none')"`);
   assert.is(missing.status, 127);
   assert.match(missing.stderr, /^scope-run: command not found: \.\/\\xfd-none\n/);
 });
 
-test('argvBytes: the last entries of the command line, or the strings\' own bytes when they are not those', () => {
+test("argvBytes: the last entries of the command line, or the strings' own bytes when they are not those", () => {
   const cmdline = join(dir, 'cmdline');
   writeFileSync(cmdline, Buffer.concat([Buffer.from('node\0/x/bin.js\0--\0cat\0'), FF_TXT, Buffer.from('\0\0')]));
   const lossy = FF_TXT.toString('utf8');

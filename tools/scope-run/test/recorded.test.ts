@@ -37,8 +37,11 @@ test('a library that records nothing: said on stderr and in session.json; status
   const ok = scopeRun(['--librarypath', lib, '--', 'true']);
   assert.is(ok.status, 125, ok.stderr);
   assert.match(ok.stderr, /scope-run: error: true \(pid \d+\) left no record in \S+: libscope did not load into it or could not write there/);
-  assert.ok(ok.manifest.notices.some((n: string) => n.includes('left no record')), JSON.stringify(ok.manifest));
-  assert.is(ok.manifest.exitStatus, 0, 'session.json keeps the command\'s own status');
+  assert.ok(
+    ok.manifest.notices.some((n: string) => n.includes('left no record')),
+    JSON.stringify(ok.manifest),
+  );
+  assert.is(ok.manifest.exitStatus, 0, "session.json keeps the command's own status");
   const failed = scopeRun(['--librarypath', lib, '--', 'sh', '-c', 'exit 3']);
   assert.is(failed.status, 3, failed.stderr);
   assert.match(failed.stderr, /left no record/);

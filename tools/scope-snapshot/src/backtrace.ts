@@ -87,8 +87,9 @@ export function parseGdb(text: string): Map<number, string[]> {
 
 function run(file: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; failed: string | null }> {
   return new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...env, DEBUGINFOD_URLS: '' } },
-      (err, stdout, stderr) => resolve({ stdout, stderr, failed: err ? err.message.split('\n')[0] ?? 'failed' : null }));
+    execFile(file, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...env, DEBUGINFOD_URLS: '' } }, (err, stdout, stderr) =>
+      resolve({ stdout, stderr, failed: err ? (err.message.split('\n')[0] ?? 'failed') : null }),
+    );
   });
 }
 

@@ -32,7 +32,12 @@ export function parseInfo(text: string): Record<string, string> {
   for (const line of text.split('\n')) {
     const m = /^([^:]+):\s?(.*)$/.exec(line);
     if (!m) continue;
-    out[(m[1] as string).trim().toLowerCase().replace(/[^a-z0-9]+/g, '_')] = (m[2] as string).trim();
+    out[
+      (m[1] as string)
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '_')
+    ] = (m[2] as string).trim();
   }
   return out;
 }
@@ -50,7 +55,10 @@ export function crashDirs(home: string, tmpRoot = '/tmp/scope'): string[] {
       return [];
     }
   };
-  const pidDirs = (d: string) => list(d).filter((n) => /^\d+$/.test(n)).map((n) => join(d, n));
+  const pidDirs = (d: string) =>
+    list(d)
+      .filter((n) => /^\d+$/.test(n))
+      .map((n) => join(d, n));
   dirs.push(...pidDirs(tmpRoot));
   const history = historyDir(home);
   for (const session of list(history)) {
@@ -66,7 +74,10 @@ export function readCrash(dir: string, withBacktrace = false): CrashRecord | nul
   let info: Record<string, string>;
   let files: string[];
   try {
-    files = readdirSync(dir, { withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => e.name).sort();
+    files = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => !e.isDirectory())
+      .map((e) => e.name)
+      .sort();
     info = existsSync(join(dir, 'info')) ? parseInfo(readFileSync(join(dir, 'info'), 'utf8')) : {};
   } catch {
     return null;
@@ -76,7 +87,17 @@ export function readCrash(dir: string, withBacktrace = false): CrashRecord | nul
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid < 1) return null;
   const time = crashTime(info['time'], dir);
-  const rec: CrashRecord = { type: 'crash', crashed: true, pid, dir, time, signal: info['signal_name'] ?? info['signal'] ?? 'unknown', process: info['process'] ?? info['process_name'] ?? 'unknown', files, info };
+  const rec: CrashRecord = {
+    type: 'crash',
+    crashed: true,
+    pid,
+    dir,
+    time,
+    signal: info['signal_name'] ?? info['signal'] ?? 'unknown',
+    process: info['process'] ?? info['process_name'] ?? 'unknown',
+    files,
+    info,
+  };
   if (withBacktrace) {
     try {
       rec.backtrace = readFileSync(join(dir, 'backtrace'), 'utf8');

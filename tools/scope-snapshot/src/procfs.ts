@@ -72,7 +72,11 @@ export function parseStatus(text: string): StatusSummary {
     const m = /^(\d+)\s*kB$/.exec(field(name));
     return m ? Number(m[1]) * 1024 : null;
   };
-  const ids = (name: string) => field(name).split(/\s+/).filter((s) => s !== '').map(Number);
+  const ids = (name: string) =>
+    field(name)
+      .split(/\s+/)
+      .filter((s) => s !== '')
+      .map(Number);
   return { state: field('State'), threads: Number(field('Threads')) || 0, vm_rss: kb('VmRSS'), vm_size: kb('VmSize'), uid: ids('Uid'), gid: ids('Gid') };
 }
 
@@ -127,7 +131,10 @@ export function procAddress(hex: string): string {
   if (groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff') {
     return `[::ffff:${bytes.slice(12).join('.')}]:${p}`;
   }
-  const text = groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:::+/, '::');
+  const text = groups
+    .join(':')
+    .replace(/(^|:)0(:0)+(:|$)/, '::')
+    .replace(/:::+/, '::');
   return `[${text}]:${p}`;
 }
 
@@ -178,7 +185,9 @@ export interface Descriptor {
 export function descriptors(pid: number): Descriptor[] {
   const sockets = socketTable(pid);
   const out: Descriptor[] = [];
-  const fds = readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+  const fds = readdirSync(`/proc/${pid}/fd`)
+    .map(Number)
+    .sort((a, b) => a - b);
   for (const fd of fds) {
     let target: string;
     try {
@@ -209,7 +218,9 @@ export interface ThreadInfo {
 /** /proc/<pid>/task: every thread's id, name and state letter. */
 export function threads(pid: number): ThreadInfo[] {
   const out: ThreadInfo[] = [];
-  for (const t of readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b)) {
+  for (const t of readdirSync(`/proc/${pid}/task`)
+    .map(Number)
+    .sort((a, b) => a - b)) {
     try {
       const status = readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8');
       const name = /^Name:\s*(.*)$/m.exec(status)?.[1] ?? '';

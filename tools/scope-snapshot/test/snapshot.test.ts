@@ -19,9 +19,7 @@ const tmp = tempDir('scope-snapshot-test-');
 const children: ChildProcess[] = [];
 
 function runTool(args: string[], options: { env?: NodeJS.ProcessEnv; user?: string } = {}) {
-  const [file, argv] = options.user
-    ? ['runuser', ['-u', options.user, '--', process.execPath, bin, ...args]]
-    : [process.execPath, [bin, ...args]];
+  const [file, argv] = options.user ? ['runuser', ['-u', options.user, '--', process.execPath, bin, ...args]] : [process.execPath, [bin, ...args]];
   const r = spawnSync(file as string, argv as string[], { encoding: 'utf8', env: options.env ?? { ...noForcedColour(), SCOPE_HOME: tmp }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -79,8 +77,14 @@ function assertThreads(rec: any, pid: number, tool: 'eu-stack' | 'gdb' | null): 
   const spinning = ours.filter((t: any) => t.backtrace.some((f: string) => /\bspin\b.* at \S*attach_threads\.c:\d+/.test(f)));
   assert.is(spinning.length, 8, JSON.stringify(ours.map((t: any) => t.backtrace)));
   const main = rec.threads.find((t: any) => t.tid === pid);
-  assert.ok(main.backtrace.some((f: string) => /\bmain\b.* at \S*attach_threads\.c:\d+/.test(f)), main.backtrace.join('\n'));
-  assert.ok(main.backtrace.some((f: string) => /pthread_cond_timedwait/.test(f)), main.backtrace.join('\n'));
+  assert.ok(
+    main.backtrace.some((f: string) => /\bmain\b.* at \S*attach_threads\.c:\d+/.test(f)),
+    main.backtrace.join('\n'),
+  );
+  assert.ok(
+    main.backtrace.some((f: string) => /pthread_cond_timedwait/.test(f)),
+    main.backtrace.join('\n'),
+  );
 }
 
 test('an unscoped multithreaded program: every thread with a backtrace naming its function, the file it holds', async () => {
@@ -95,9 +99,15 @@ test('an unscoped multithreaded program: every thread with a backtrace naming it
   assert.is(rec.scoped, false);
   assert.is(rec.scope, undefined);
   assertThreads(rec, c.pid as number, debuggerOn(process.env['PATH'] ?? ''));
-  assert.ok(rec.fds.some((d: any) => d.fd === 3 && d.kind === 'file' && d.target === held), JSON.stringify(rec.fds));
+  assert.ok(
+    rec.fds.some((d: any) => d.fd === 3 && d.kind === 'file' && d.target === held),
+    JSON.stringify(rec.fds),
+  );
   // node hands a child its stdout as one end of a unix socketpair
-  assert.ok(rec.fds.some((d: any) => d.fd === 1 && d.kind === 'socket' && d.socket?.protocol === 'unix'), JSON.stringify(rec.fds));
+  assert.ok(
+    rec.fds.some((d: any) => d.fd === 1 && d.kind === 'socket' && d.socket?.protocol === 'unix'),
+    JSON.stringify(rec.fds),
+  );
   assert.ok(rec.mappings.objects.some((o: string) => o.endsWith('/attach_threads')));
   assert.ok(rec.limits.some((l: any) => l.name === 'Max open files' && typeof l.soft === 'number'));
   assert.ok(rec.status.vm_rss > 0 && rec.status.threads >= 9);
@@ -115,12 +125,20 @@ test('a scoped multithreaded program: live config, destinations and counters, se
     MY_API_TOKEN: 'hunter2',
   });
   const pid = c.pid as number;
-  await until('the control socket', () => controlRequest(pid, { req: 'status' }, 1000).then((a) => a.ok, () => false));
+  await until('the control socket', () =>
+    controlRequest(pid, { req: 'status' }, 1000).then(
+      (a) => a.ok,
+      () => false,
+    ),
+  );
   const rec = snapshotOf(pid);
   assert.is(rec.scoped, true);
   assert.ok(rec.scope.destinations.length >= 1, JSON.stringify(rec.scope));
   assert.is(rec.scope.config['SCOPE_EVENT_DEST'], `file://${events}`);
-  assert.ok(rec.scope.destinations.some((d: any) => d.url === `file://${events}` && d.state === 'connected'), JSON.stringify(rec.scope.destinations));
+  assert.ok(
+    rec.scope.destinations.some((d: any) => d.url === `file://${events}` && d.state === 'connected'),
+    JSON.stringify(rec.scope.destinations),
+  );
   assert.type(rec.scope.counters?.['events'], 'number');
   assert.ok(rec.mappings.objects.some((o: string) => o.endsWith('/libscope.so')));
   assert.is(rec.environment['MY_API_TOKEN'], '[REDACTED]');
@@ -139,7 +157,11 @@ test('a listening socket is listed with its address and state', async () => {
   const sock = rec.fds.find((d: any) => d.socket?.protocol === 'tcp');
   assert.ok(sock, JSON.stringify(rec.fds));
   assert.equal(sock.socket, { protocol: 'tcp', local: `127.0.0.1:${port}`, remote: '0.0.0.0:0', state: 'LISTEN' });
-  if (rec.backtrace_tool !== null) assert.ok(rec.threads[0].backtrace.some((f: string) => /accept/.test(f)), rec.threads[0].backtrace.join('\n'));
+  if (rec.backtrace_tool !== null)
+    assert.ok(
+      rec.threads[0].backtrace.some((f: string) => /accept/.test(f)),
+      rec.threads[0].backtrace.join('\n'),
+    );
   else assert.is(rec.threads[0].backtrace, null);
   const text = runTool(['--pretty', String(c.pid)]);
   assert.is(text.status, 0, text.stderr);
@@ -216,7 +238,12 @@ test('a name several processes have: status 2, the candidates listed', async () 
 });
 
 test('usage errors: status 2', () => {
-  for (const [args, says] of [[[], /which process\?/], [['1', '2'], /one process at a time/], [['--crashes', '1'], /--crashes takes no PID/], [['--watch', 'name'], /--watch takes a PID/]] as const) {
+  for (const [args, says] of [
+    [[], /which process\?/],
+    [['1', '2'], /one process at a time/],
+    [['--crashes', '1'], /--crashes takes no PID/],
+    [['--watch', 'name'], /--watch takes a PID/],
+  ] as const) {
     const r = runTool([...args]);
     assert.is(r.status, 2, r.stderr);
     assert.match(r.stderr, says);

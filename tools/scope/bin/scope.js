@@ -2,8 +2,11 @@
 // The tool is loaded through @scope/core/launch, so that a failure to load it (ulimit -n too low,
 // a broken install) is one line saying what is wrong, not Node's trace. What it loads is
 // dist/src/cli.js and the modules `scope run` needs, bundled in one script (scripts/bundle.mjs).
-import('@scope/core/launch').then((m) => m.launch('scope', () => import('../dist/scope.bundle.js').then((b) => b.start())), (err) => {
-  const why = err?.code === 'EMFILE' || err?.code === 'ENFILE' ? 'too many open files' : String(err?.message ?? err).split('\n')[0];
-  process.stderr.write(`scope: cannot load @scope/core (${why}); if ulimit -n is low, raise it (ulimit -n 1024)\n`);
-  process.exit(1);
-});
+import('@scope/core/launch').then(
+  (m) => m.launch('scope', () => import('../dist/scope.bundle.js').then((b) => b.start())),
+  (err) => {
+    const why = err?.code === 'EMFILE' || err?.code === 'ENFILE' ? 'too many open files' : String(err?.message ?? err).split('\n')[0];
+    process.stderr.write(`scope: cannot load @scope/core (${why}); if ulimit -n is low, raise it (ulimit -n 1024)\n`);
+    process.exit(1);
+  },
+);

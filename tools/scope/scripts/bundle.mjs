@@ -207,16 +207,16 @@ const __importFor = (table) => (spec) => {
   return __hostImport(t.slice(2));
 };`);
 for (const m of order) {
-  const table = Object.fromEntries(
-    [...m.requires].map(([spec, t]) => [spec, t.builtin ? `b:${t.builtin}` : t.module ? `m:${t.module.id}` : `e:${t.external}`]),
-  );
-  const dyn = Object.fromEntries(
-    [...m.imports].map(([spec, t]) => [spec, t.module ? `m:${t.module.id}` : t.place ? `p:${t.place[0]}:${t.place[1]}` : `u:${t.url}`]),
-  );
+  const table = Object.fromEntries([...m.requires].map(([spec, t]) => [spec, t.builtin ? `b:${t.builtin}` : t.module ? `m:${t.module.id}` : `e:${t.external}`]));
+  const dyn = Object.fromEntries([...m.imports].map(([spec, t]) => [spec, t.module ? `m:${t.module.id}` : t.place ? `p:${t.place[0]}:${t.place[1]}` : `u:${t.url}`]));
   const [anchor, path] = place(m.file);
   const url = `new URL(${JSON.stringify(path)}, __base(${anchor})).href`;
   const code = m.code.replace(/^\/\/# sourceMappingURL=.*$/gm, '');
-  lines.push(`// ${relative(join(pkg, '..', '..'), m.file).split(sep).join('/')}`);
+  lines.push(
+    `// ${relative(join(pkg, '..', '..'), m.file)
+      .split(sep)
+      .join('/')}`,
+  );
   lines.push(`__defs[${m.id}] = ${m.isEntry ? 'async ' : ''}(module) => {
   const exports = module.exports;
   const require = __requireFor(${JSON.stringify(table)});
@@ -339,7 +339,10 @@ try {
       renameSync(tmp, ${JSON.stringify(cacheOut)});
     }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', make, '--', '-', 'run', '--no-stream', '--', 'true'], {
-    cwd: home, env: { ...process.env, SCOPE_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8',
+    cwd: home,
+    env: { ...process.env, SCOPE_HOME: home },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
   });
   let size = 0;
   try {
@@ -347,8 +350,11 @@ try {
   } catch {
     // not made
   }
-  process.stdout.write(`${relative(pkg, scriptOut)}: ${order.length} modules bundled, ${externals.size} imported as they are; ` +
-    (size > 0 ? `${relative(pkg, cacheOut)}: ${size} bytes` : `no code cache (${r.stderr.trim().split('\n')[0] || `status ${r.status}`})`) + '\n');
+  process.stdout.write(
+    `${relative(pkg, scriptOut)}: ${order.length} modules bundled, ${externals.size} imported as they are; ` +
+      (size > 0 ? `${relative(pkg, cacheOut)}: ${size} bytes` : `no code cache (${r.stderr.trim().split('\n')[0] || `status ${r.status}`})`) +
+      '\n',
+  );
   if (r.status !== 0) process.stderr.write(`note: the run that made the code cache said: ${r.stderr.trim().split('\n')[0]}\n`);
 } finally {
   rmSync(home, { recursive: true, force: true });

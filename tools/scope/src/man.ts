@@ -23,7 +23,7 @@ export function roff(text: string): string {
 
 const optionLine = (o: OptionDoc): string => {
   const forms = [...o.short.map((s) => `\\fB\\-${s}\\fR`), `\\fB\\-\\-${roff(o.long)}\\fR`, ...o.aliases.map((a) => `\\fB\\-\\-${roff(a)}\\fR`)];
-  const value = o.takesValue ? ` \\fI${roff(o.values ? o.values.join('|') : o.valueHint ?? 'VALUE')}\\fR` : '';
+  const value = o.takesValue ? ` \\fI${roff(o.values ? o.values.join('|') : (o.valueHint ?? 'VALUE'))}\\fR` : '';
   return forms.join(', ') + value;
 };
 
@@ -38,10 +38,7 @@ const seeAlso = (names: string[]): string[] => ['.SH SEE ALSO', names.map((n) =>
 /** scope-<verb>(1). */
 export function commandPage(d: CommandDoc, version: string, all: CommandDoc[]): string {
   const name = d.bin ?? `scope ${d.verb}`;
-  const usage = [
-    `\\fB${roff(name)}\\fR [\\fIoptions\\fR]`,
-    ...d.positionals.map((p) => (p.required ? `\\fI${roff(p.name)}\\fR` : `[\\fI${roff(p.name)}\\fR]`)),
-  ].join(' ');
+  const usage = [`\\fB${roff(name)}\\fR [\\fIoptions\\fR]`, ...d.positionals.map((p) => (p.required ? `\\fI${roff(p.name)}\\fR` : `[\\fI${roff(p.name)}\\fR]`))].join(' ');
   const lines = [...header(name, version, d.summary), '.SH SYNOPSIS', usage];
   if (d.bin) lines.push('.br', `\\fBscope ${roff(d.verb)}\\fR [\\fIoptions\\fR] ...`);
   lines.push('.SH DESCRIPTION', roff(d.description) + (d.description.endsWith('.') ? '' : '.'));
@@ -56,8 +53,10 @@ export function commandPage(d: CommandDoc, version: string, all: CommandDoc[]): 
   }
   lines.push(
     '.SH EXIT STATUS',
-    roff('2 on a usage error (a bad option or argument), with the usage on standard error; 1 on a failure, with a message naming what failed; ' +
-      (d.verb === 'run' ? "otherwise the command's own status (125 when a command that succeeded left no record)." : "otherwise 0, or as the tool's README says.")),
+    roff(
+      '2 on a usage error (a bad option or argument), with the usage on standard error; 1 on a failure, with a message naming what failed; ' +
+        (d.verb === 'run' ? "otherwise the command's own status (125 when a command that succeeded left no record)." : "otherwise 0, or as the tool's README says."),
+    ),
     '.SH ENVIRONMENT',
     '.TP',
     '\\fBSCOPE_HOME\\fR',
@@ -89,7 +88,10 @@ export function scopePage(all: CommandDoc[], reserved: { verb: string; summary: 
   ];
   for (const d of all) lines.push('.TP', `\\fB${roff(d.verb)}\\fR`, roff(d.summary) + (d.bin ? ` (\\fB${roff(d.bin)}\\fR(1))` : ''));
   if (reserved.length > 0) {
-    lines.push('.PP', roff(`AppScope's verbs not built here yet, reserved: ${reserved.map((r) => r.verb).join(', ')}. They are a usage error (status 2); scope run -- NAME scopes a program of that name.`));
+    lines.push(
+      '.PP',
+      roff(`AppScope's verbs not built here yet, reserved: ${reserved.map((r) => r.verb).join(', ')}. They are a usage error (status 2); scope run -- NAME scopes a program of that name.`),
+    );
   }
   if (run) {
     lines.push('.SH RUN OPTIONS');
@@ -99,7 +101,7 @@ export function scopePage(all: CommandDoc[], reserved: { verb: string; summary: 
     '.SH EXAMPLES',
     '.nf',
     roff('scope run -- cat /etc/hostname'),
-    roff("scope-run -- curl -s http://example.org | scope-events --match net"),
+    roff('scope-run -- curl -s http://example.org | scope-events --match net'),
     roff('scope report'),
     roff('scope attach nginx'),
     '.fi',

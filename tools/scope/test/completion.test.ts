@@ -31,13 +31,20 @@ test('bad input: no shell, two shells, or an unknown one is a usage error', () =
 });
 
 test('every built verb and every option of every command is in the definitions the scripts come from', () => {
-  assert.equal(docs.map((d) => d.verb), VERBS.filter((v) => v.load).map((v) => v.name));
+  assert.equal(
+    docs.map((d) => d.verb),
+    VERBS.filter((v) => v.load).map((v) => v.name),
+  );
   const events = docs.find((d) => d.verb === 'events');
   assert.ok(events?.options.some((o) => o.long === 'sourcetype' && o.short.includes('t') && o.takesValue));
   const filter = docs.find((d) => d.verb === 'filter');
   assert.equal(filter?.options.find((o) => o.long === 'format')?.values, ['json', 'table']);
   assert.ok(docs.find((d) => d.verb === 'run')?.positionals.some((p) => p.name === 'command'));
-  for (const d of docs) assert.ok(d.options.some((o) => o.long === 'version'), d.verb);
+  for (const d of docs)
+    assert.ok(
+      d.options.some((o) => o.long === 'version'),
+      d.verb,
+    );
 });
 
 /** COMPREPLY for a command line whose last word is being completed, by the generated bash script. */
@@ -94,7 +101,7 @@ test('zsh and fish scripts name every command and option', () => {
 test('roff escapes what troff would take as its own', () => {
   assert.is(roff('--source'), '\\-\\-source');
   assert.is(roff('a\\b'), 'a\\eb');
-  assert.is(roff('.x\n\'y'), '\\&.x\n\\&\'y');
+  assert.is(roff(".x\n'y"), "\\&.x\n\\&'y");
   assert.is(roff('NAME[,NAME…]'), 'NAME[,NAME\\[u2026]]');
 });
 

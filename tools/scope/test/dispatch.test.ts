@@ -24,7 +24,12 @@ test('every verb of the design is listed, with its state', () => {
   assert.match(text, /^\s+diff\s+what changed between two runs/m);
   // The design's verbs are built; AppScope's others are reserved, and say so.
   for (const v of VERBS) assert.is(new RegExp(`^  ${v.name} .*\\(not built yet\\)$`, 'm').test(text), v.load === undefined, v.name);
-  assert.equal(VERBS.filter((v) => !v.load).map((v) => v.name).sort(), ['dash', 'extract', 'k8s', 'service', 'start', 'stop', 'watch']);
+  assert.equal(
+    VERBS.filter((v) => !v.load)
+      .map((v) => v.name)
+      .sort(),
+    ['dash', 'extract', 'k8s', 'service', 'start', 'stop', 'watch'],
+  );
   assert.match(text, /^\s+events\s+read, filter and follow events$/m);
 });
 
@@ -44,7 +49,11 @@ test('did you mean: a first word that is no verb and no program, close to a verb
   assert.is(meantVerb('reprot', '/usr/bin', none), 'report');
   assert.is(meantVerb('atach', '/usr/bin', none), 'attach');
   assert.is(meantVerb('curl', '/usr/bin', none), null, 'far from every verb: a command to run');
-  assert.is(meantVerb('evnets', '/opt/bin', (p) => p === '/opt/bin/evnets'), null, 'a program of that name runs');
+  assert.is(
+    meantVerb('evnets', '/opt/bin', (p) => p === '/opt/bin/evnets'),
+    null,
+    'a program of that name runs',
+  );
   assert.is(meantVerb('./evnets', '', none), null, 'a path is a program');
   assert.is(meantVerb('-v', '', none), null);
 });
@@ -53,7 +62,8 @@ test('the real bin: a reserved verb and a misspelt one are usage errors (status 
   const home = mkdtempSync(join(tmpdir(), 'scope-dispatch-'));
   try {
     const bin = fileURLToPath(new URL('../../bin/scope.js', import.meta.url));
-    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...noForcedColour(), SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...noForcedColour(), SCOPE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
     const watch = run(['watch', 'ls']);
     assert.is(watch.status, 2);
     assert.match(watch.stderr, /^scope: "watch" is AppScope's verb, not built yet; use "scope run -- watch …"/);

@@ -30,7 +30,10 @@ symlinkSync(which('cat'), join(catDir, NAME));
 /** Run `scope …` with stdout a pipe; stdin the given text, else nothing (so that a session is read). */
 function scopeCmd(args: string[], stdin?: string, cwd?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [scope, ...args], {
-    encoding: 'utf8', env: { ...noForcedColour(), SCOPE_HOME: home, NO_COLOR: '1' }, maxBuffer: 64 << 20, cwd,
+    encoding: 'utf8',
+    env: { ...noForcedColour(), SCOPE_HOME: home, NO_COLOR: '1' },
+    maxBuffer: 64 << 20,
+    cwd,
     ...(stdin === undefined ? { stdio: ['ignore', 'pipe', 'pipe'] } : { input: stdin }),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -41,9 +44,17 @@ test('scope run of the program: its records keep the name exactly (NDJSON escape
   const r = scopeCmd(['run', '--', `./${NAME}`, '0', '\u202e'], undefined, dir);
   assert.is(r.status, 0, r.stderr);
   assert.not.match(r.stdout, /[\u001b\u0007]/); // (U+202E may stand in JSON as it is)
-  const procs = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)).map((rec) => rec.body?.proc).filter((p) => p !== undefined);
+  const procs = r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l))
+    .map((rec) => rec.body?.proc)
+    .filter((p) => p !== undefined);
   assert.ok(procs.length > 0);
-  assert.ok(procs.every((p) => p === NAME), JSON.stringify(procs.slice(0, 3)));
+  assert.ok(
+    procs.every((p) => p === NAME),
+    JSON.stringify(procs.slice(0, 3)),
+  );
 });
 
 test('scope history --pretty shows the name and its arguments escaped; --json keeps them', () => {
@@ -67,7 +78,12 @@ test('scope events --pretty: the proc column escaped', () => {
 });
 
 test('scope events --pretty on crafted records: names, keys, values and the bad-line echo escaped', () => {
-  const evt = { type: 'evt', id: 'x', _channel: '1', body: { sourcetype: 'fs', _time: 1700000000, source: 'fs.open\u009b2J', host: 'h', proc: NAME, cmd: 'c', pid: 1, data: { 'k\u202e': 'v\u001b]8;;http://evil\u0007', n: 1 } } };
+  const evt = {
+    type: 'evt',
+    id: 'x',
+    _channel: '1',
+    body: { sourcetype: 'fs', _time: 1700000000, source: 'fs.open\u009b2J', host: 'h', proc: NAME, cmd: 'c', pid: 1, data: { 'k\u202e': 'v\u001b]8;;http://evil\u0007', n: 1 } },
+  };
   const input = `${JSON.stringify(evt)}\n\u001b[2Jnot json\u001b]0;x\u0007\n`;
   const r = scopeCmd(['events', '--pretty'], input);
   assert.is(r.status, 1, r.stderr);
@@ -92,14 +108,19 @@ test('scope logs: a log line with escape sequences shown escaped, its tabs kept'
 
 test('scope ps and scope inspect while it runs: the command escaped', async () => {
   const child = spawn(process.execPath, [scope, 'run', '--no-stream', '--', sleeper, '30'], {
-    stdio: 'ignore', detached: true, env: { ...noForcedColour(), SCOPE_HOME: home },
+    stdio: 'ignore',
+    detached: true,
+    env: { ...noForcedColour(), SCOPE_HOME: home },
   });
   const ended = new Promise((resolve) => child.once('exit', resolve));
   try {
     let pid: number | undefined;
     for (let i = 0; i < 100 && pid === undefined; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      const rows = scopeCmd(['ps', '--json']).stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+      const rows = scopeCmd(['ps', '--json'])
+        .stdout.split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l));
       pid = rows.find((row) => row.command === `${sleeper} 30` && row.scoped)?.pid;
     }
     assert.ok(pid !== undefined, 'the scoped program shows in scope ps --json, its command exactly');
