@@ -80,17 +80,23 @@ test("scope-collect | scope-events: a central view of both processes' events", a
   events.stderr!.on('data', (d: Buffer) => (eventsErr += d.toString()));
   const collectDone = new Promise<number | null>((resolve) => collect.on('exit', resolve));
   const eventsDone = new Promise<number | null>((resolve) => events.on('close', resolve));
-  await waitFor(() => /listening on/.test(collectErr), 'scope-collect to listen');
-  const url = /listening on (\S+)/.exec(collectErr)?.[1] as string;
-  const runs = await Promise.all([scopeRun(['cat', '/etc/hostname'], { SCOPE_EVENT_DEST: url }), scopeRun(['head', '-c', '10', '/etc/passwd'], { SCOPE_EVENT_DEST: url })]);
-  for (const r of runs) assert.is(r.status, 0, r.stderr);
-  await waitFor(
-    () => /\bcat\s+fs\s+fs\.open\s+file:\/etc\/hostname/.test(shown) && /\bhead\s+fs\s+fs\.open\s+file:\/etc\/passwd/.test(shown),
-    `both processes' fs.open events in scope-events (so far: ${shown}${eventsErr})`,
-  );
-  collect.kill('SIGTERM');
-  assert.is(await collectDone, 0, collectErr);
-  assert.is(await eventsDone, 0, eventsErr);
+  try {
+    await waitFor(() => /listening on/.test(collectErr), 'scope-collect to listen');
+    const url = /listening on (\S+)/.exec(collectErr)?.[1] as string;
+    const runs = await Promise.all([scopeRun(['cat', '/etc/hostname'], { SCOPE_EVENT_DEST: url }), scopeRun(['head', '-c', '10', '/etc/passwd'], { SCOPE_EVENT_DEST: url })]);
+    for (const r of runs) assert.is(r.status, 0, r.stderr);
+    await waitFor(
+      () => /\bcat\s+fs\s+fs\.open\s+file:\/etc\/hostname/.test(shown) && /\bhead\s+fs\s+fs\.open\s+file:\/etc\/passwd/.test(shown),
+      `both processes' fs.open events in scope-events (so far: ${shown}${eventsErr})`,
+    );
+    collect.kill('SIGTERM');
+    assert.is(await collectDone, 0, collectErr);
+    assert.is(await eventsDone, 0, eventsErr);
+  } finally {
+    // a failure above must not leave them running (the suite would never end)
+    collect.kill('SIGKILL');
+    events.kill('SIGKILL');
+  }
 });
 
 test.run();
