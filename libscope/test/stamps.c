@@ -8,6 +8,9 @@
  *                                then opens FILE itself); then open and close FILE again and print
  *                                {"before":ns,"after":ns} around that; a fault kills the program
  *                                (SIGSEGV), so exit 0 means libscope stopped reading the counter
+ *   stamps tscoff thread FILE reenable   the same, the thread letting rdtsc run again before it
+ *                                ends: the ASan runtime's allocator reads the vDSO clock as a thread
+ *                                ends, which would fault (the sanitized test run; not libscope's)
  *
  * The time is CLOCK_REALTIME, in ns, read by the system call itself: the vDSO's clock_gettime reads
  * the counter in user space, so once rdtsc faults it would kill this program on a machine that
@@ -41,12 +44,15 @@ static void round_trip(const char *file)
 }
 
 static const char *thread_file;
+static int thread_reenable;
 static void *in_thread(void *arg)
 {
     (void)arg;
     if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0)
         return (void *)1;
     round_trip(thread_file);
+    if (thread_reenable && prctl(PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0) != 0)
+        return (void *)1;
     return NULL;
 }
 
@@ -61,8 +67,9 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    if (argc == 4 && !strcmp(argv[1], "tscoff")) {
+    if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "reenable"))) && !strcmp(argv[1], "tscoff")) {
         const char *how = argv[2], *file = argv[3];
+        thread_reenable = argc == 5;
         round_trip(file);
         if (!strcmp(how, "thread")) {
             pthread_t t;
@@ -80,6 +87,6 @@ int main(int argc, char **argv)
         round_trip(file);
         return 0;
     }
-    fprintf(stderr, "usage: stamps times FILE N GAP_MS | stamps tscoff prctl|syscall|thread FILE\n");
+    fprintf(stderr, "usage: stamps times FILE N GAP_MS | stamps tscoff prctl|syscall|thread FILE [reenable]\n");
     return 2;
 }
