@@ -2,7 +2,7 @@
  * The typed face of libscope's native side: where libscope.so is, and the addon's helpers.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
@@ -142,6 +142,15 @@ function load(): Addon {
   return addon;
 }
 
+/** The platforms this package carries binaries for (prebuilds/<platform>-<arch>/). */
+function carried(): string {
+  try {
+    return readdirSync(`${packageDir}prebuilds`).join(' and ') || 'no platform';
+  } catch {
+    return 'no platform';
+  }
+}
+
 /**
  * Why a binary of this package is missing, and what to do: in a checkout, build it; in an installed
  * package, this platform has no prebuilt binaries, so build them from the package's sources.
@@ -150,7 +159,7 @@ export function notBuilt(file: string): string {
   if (!file.startsWith(packageDir)) return `${file}: no such file (named by SCOPE_LIB_PATH, --librarypath or the like)`;
   if (existsSync(packageDir + 'test')) return `${file} is not built (run npm ci, or npm run build)`;
   return (
-    `${file} is missing: this package carries libscope for linux-x64 only, not ${platformName}; build it from ` +
+    `${file} is missing: this package carries libscope for ${carried()}, not ${platformName}; build it from ` +
     `its sources with "node ${packageDir}scripts/install.mjs" (needs cmake and a C and C++ compiler), or ` +
     `install with npm install -g --allow-scripts=@scope/libscope, which runs that script`
   );

@@ -2,7 +2,9 @@
 /**
  * Run by `npm pack` / `npm publish` (prepack): copies the binaries `npm run build` made in
  * build/Release into prebuilds/<platform>-<arch>/, the directory an installed package loads them from
- * (addon/index.ts), so that `npm install -g @scope/scope` needs no compiler on this platform. The
+ * (addon/index.ts), so that `npm install -g @scope/scope` needs no compiler on this platform; and, when
+ * `npm run build:arm64` (scripts/cross.mjs) made them, the linux-arm64 ones from
+ * build-linux-arm64/Release into prebuilds/linux-arm64/ (said either way). The
  * build must be the plain one (not the sanitized one, which lives in build/sanitize), and must exist:
  * packing without it fails here rather than shipping a package that cannot run anything.
  */
@@ -28,3 +30,17 @@ for (const b of BINARIES) {
   chmodSync(join(to, b), 0o755);
 }
 console.error(`prebuild: ${BINARIES.join(', ')} → prebuilds/${process.platform}-${process.arch}/`);
+const cross = join(pkg, 'build-linux-arm64', 'Release');
+if (`${process.platform}-${process.arch}` !== 'linux-arm64') {
+  if (BINARIES.every((b) => existsSync(join(cross, b)))) {
+    const arm = join(pkg, 'prebuilds', 'linux-arm64');
+    mkdirSync(arm, { recursive: true });
+    for (const b of BINARIES) {
+      copyFileSync(join(cross, b), join(arm, b));
+      chmodSync(join(arm, b), 0o755);
+    }
+    console.error(`prebuild: and the linux-arm64 ones (build-linux-arm64/Release) → prebuilds/linux-arm64/`);
+  } else {
+    console.error('prebuild: no linux-arm64 binaries (npm run build:arm64 -w @scope/libscope makes them, with aarch64-linux-gnu-gcc)');
+  }
+}

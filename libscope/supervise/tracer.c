@@ -294,8 +294,10 @@ static void entry(struct thread *t, const struct __ptrace_syscall_info *si)
 
 static bool makes_fd(long nr)
 {
-    return nr == SYS_open || nr == SYS_openat || nr == SYS_creat || nr == SYS_socket || nr == SYS_accept ||
-           nr == SYS_accept4
+    return nr == SYS_openat || nr == SYS_socket || nr == SYS_accept || nr == SYS_accept4
+#ifdef SYS_open
+           || nr == SYS_open || nr == SYS_creat   /* (aarch64 has only openat) */
+#endif
 #ifdef SYS_openat2
            || nr == SYS_openat2
 #endif

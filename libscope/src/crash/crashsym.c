@@ -252,7 +252,13 @@ void crash_backtrace(int dirfd, const ucontext_t *uc)
     struct cbuf c = {.fd = crash_openat(dirfd, "backtrace", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600)};
     if (c.fd < 0)
         return;
+#if defined(__x86_64__)
     uintptr_t pc = uc ? (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] : 0;
+#elif defined(__aarch64__)
+    uintptr_t pc = uc ? (uintptr_t)uc->uc_mcontext.pc : 0;
+#else
+    uintptr_t pc = 0;   /* the trace starts at the handler's own frames */
+#endif
     int from = 0;
     for (int i = 0; i < n; i++)
         if ((uintptr_t)f[i] == pc) {

@@ -75,7 +75,7 @@ static jint create_vm(JavaVM **pvm, void **penv, void *vargs)
     return rc;
 }
 
-static void *launcher_dlsym(void *handle, const char *name)
+static __attribute__((unused)) void *launcher_dlsym(void *handle, const char *name)
 {
     void *r = real_dlsym(handle, name);
     if (r && name && !strcmp(name, "JNI_CreateJavaVM")) {
@@ -113,7 +113,7 @@ static int find_jli(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 /* libjli's GOT slot for dlsym (its PLT relocation), or NULL. */
-static void **jli_dlsym_slot(struct jli_find *f)
+static __attribute__((unused)) void **jli_dlsym_slot(struct jli_find *f)
 {
     if (!dl_iterate_phdr(find_jli, f) || !f->dyn)
         return NULL;

@@ -108,7 +108,12 @@ static bool read_within(int fd, void *buf, size_t n)
     struct pollfd pf = {fd, POLLIN, 0};
     long r;
     do
+#ifdef SYS_poll
         r = sys(SYS_poll, (long)&pf, 1, HANDSHAKE_MS, 0, 0);
+#else
+        /* (aarch64 has only ppoll) */
+        r = sys(SYS_ppoll, (long)&pf, 1, (long)&(struct timespec){HANDSHAKE_MS / 1000, (HANDSHAKE_MS % 1000) * 1000000L}, 0, 0);
+#endif
     while (r < 0 && errno == EINTR);
     if (r != 1)
         return false;

@@ -40,7 +40,7 @@ SCOPE_HOT_DATA _Atomic int scope_tsc_faults;
 struct anchor {
     uint64_t tsc, raw_ns, real_ns;
 };
-static struct anchor oldest, newest;   /* oldest: the start of the rate's span */
+static __attribute__((unused)) struct anchor oldest, newest;   /* oldest: the start of the rate's span */
 static double ns_per_tick;
 
 #if defined(__x86_64__)
