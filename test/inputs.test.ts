@@ -103,6 +103,15 @@ test('bad inputs: named, status non-zero, nothing read from elsewhere', () => {
   const notSession = sh('scope-events /tmp');
   assert.is(notSession.status, 1);
   assert.match(notSession.stderr, /\/tmp: not a scope session/);
+  // a file its user may not read (/etc/shadow; as root, the tool runs as nobody)
+  const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'nobody', '--'] : [];
+  const shadow = spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length ? [process.execPath] : []), bin('scope-events'), '/etc/shadow'], {
+    cwd: '/',
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: '/' },
+    encoding: 'utf8',
+  });
+  assert.is(shadow.status, 1, shadow.stderr);
+  assert.is(shadow.stderr, 'scope-events: /etc/shadow: permission denied\n');
   const dir = sh('scope-export "$S" --to tcp://127.0.0.1:9');
   assert.is(dir.status, 2);
   assert.match(dir.stderr, /is a directory: give a file of records/);
