@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '@scope/core/testing';
 import { repoRoot, scopeBin } from '../lib/harness.js';
@@ -38,6 +38,8 @@ test('fish completes verbs, options, fixed values and the command to run', () =>
   assert.equal(complete('scope-events --so').sort(), ['--sort', '--source', '--sourcetype']);
   assert.equal(complete('scope-filter --format ').sort(), ['json', 'table']);
   assert.ok(complete('scope run -- bas').includes('bash'));
+  // a reserved verb is neither offered as a verb nor as the program of that name
+  assert.not.ok(complete('scope wat').includes('watch'));
 });
 
 test('zsh parses the script and registers it for scope and every command', () => {
@@ -51,6 +53,8 @@ test('zsh parses the script and registers it for scope and every command', () =>
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stderr, '');
   assert.equal(r.stdout.split('\n').slice(0, 2), ['_scope _scope _scope', '1 1']);
+  // the programs offered after `scope` leave out the reserved verbs' names
+  assert.match(readFileSync(file, 'utf8'), /programs=\(\$\{\(k\)commands:#\(watch\|dash\|start\|stop\|service\|k8s\|extract\)\}\)/);
 });
 
 test('groff formats every man page without a warning', () => {

@@ -146,7 +146,12 @@ export function zsh(docs: CommandDoc[]): string {
     '      local -a verbs',
     `      verbs=(${docs.map((d) => `'${d.verb}:${zq(d.summary)}'`).join(' ')})`,
     "      _describe -t verbs 'scope verb' verbs",
-    '      _command_names -e',
+    '      # scope <command> is scope run <command>; a program named like a reserved verb is not offered',
+    '      local -a programs',
+    `      programs=(\${(k)commands:#(${reservedVerbs()
+      .map((r) => r.verb)
+      .join('|')})})`,
+    "      _wanted commands expl 'command' compadd -a programs",
     '      return',
     '    fi',
     '    local verb=${words[2]}',
@@ -195,7 +200,14 @@ export function fish(docs: CommandDoc[]): string {
       lines.push(`complete -c scope -n ${fq(`__fish_seen_subcommand_from ${d.verb}`)} -F`);
     }
   }
-  lines.push(`# scope <command> is scope run <command>`, `complete -c scope -n ${fq(`not __fish_seen_subcommand_from ${verbs}`)} -a '(__fish_complete_command)'`);
+  lines.push(
+    `# scope <command> is scope run <command>`,
+    `complete -c scope -n ${fq(`not __fish_seen_subcommand_from ${verbs}`)} -a ${fq(
+      `(__fish_complete_command | string match -rv '^(${reservedVerbs()
+        .map((r) => r.verb)
+        .join('|')})(\\t|$)')`,
+    )}`,
+  );
   return lines.join('\n') + '\n';
 }
 
