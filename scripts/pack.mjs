@@ -5,18 +5,11 @@
  * together, they are scope without this repository: `npm install -g ./pack/*.tgz`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJson as read, root, workspaceDirs } from './workspaces.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const read = (f) => JSON.parse(readFileSync(f, 'utf8'));
-const dirs = [];
-for (const pattern of read(join(root, 'package.json')).workspaces) {
-  if (pattern.endsWith('/*')) for (const d of readdirSync(join(root, pattern.slice(0, -2))).sort()) dirs.push(join(pattern.slice(0, -2), d));
-  else dirs.push(pattern);
-}
-const published = dirs.filter((d) => read(join(root, d, 'package.json')).private !== true);
+const published = workspaceDirs().filter((d) => read(join(root, d, 'package.json')).private !== true);
 const out = join(root, 'pack');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out);

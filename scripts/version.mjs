@@ -7,25 +7,14 @@
  *   node scripts/version.mjs            check: exit 1 naming every package.json that disagrees
  *   node scripts/version.mjs 0.2.0      set the root's version, and every package's and pin, to 0.2.0
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJson as read, root, workspaceDirs } from './workspaces.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const read = (f) => JSON.parse(readFileSync(f, 'utf8'));
 const write = (f, p) => writeFileSync(f, JSON.stringify(p, null, 2) + '\n');
 
 /** The package.json of every workspace, the root's first. */
-export function manifests() {
-  const files = [join(root, 'package.json')];
-  for (const pattern of read(files[0]).workspaces) {
-    if (pattern.endsWith('/*')) {
-      const dir = join(root, pattern.slice(0, -2));
-      for (const name of readdirSync(dir).sort()) files.push(join(dir, name, 'package.json'));
-    } else files.push(join(root, pattern, 'package.json'));
-  }
-  return files;
-}
+const manifests = () => [join(root, 'package.json'), ...workspaceDirs().map((d) => join(root, d, 'package.json'))];
 
 const wanted = process.argv[2];
 if (wanted !== undefined && !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(wanted)) {

@@ -6,31 +6,23 @@
  * them for prebuilds/linux-arm64/. The addon is built against Node-API's headers (node-api-headers),
  * which are the same for every architecture. What is missing is named before anything is built.
  */
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildBinaries, runs } from './binaries.mjs';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const build = join(pkg, 'build-linux-arm64');
 const say = (line) => console.error(`build:arm64: ${line}`);
-const runs = (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 const missing = ['cmake', 'aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-g++'].filter((c) => !runs(c));
 if (missing.length > 0) {
   say(`${missing.join(', ')} not found (Debian: apt-get install cmake gcc-aarch64-linux-gnu g++-aarch64-linux-gnu)`);
   process.exit(1);
 }
-const headers = createRequire(import.meta.url)('node-api-headers').include_dir;
 rmSync(build, { recursive: true, force: true });
-for (const args of [
-  ['-S', pkg, '-B', build, '-DCMAKE_BUILD_TYPE=Release', '-DSCOPE_BUILD_TESTS=OFF', `-DCMAKE_TOOLCHAIN_FILE=${join(pkg, 'cmake', 'aarch64-linux-gnu.cmake')}`, `-DSCOPE_NODE_API_INC=${headers}`],
-  ['--build', build, '--parallel', '--target', 'scope', 'scope_exec', 'scope_supervise', 'scope_addon'],
-]) {
-  const r = spawnSync('cmake', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) {
-    say(`cmake ${args[0]} failed`);
-    process.exit(1);
-  }
+const toolchain = `-DCMAKE_TOOLCHAIN_FILE=${join(pkg, 'cmake', 'aarch64-linux-gnu.cmake')}`;
+if (!buildBinaries(pkg, build, [toolchain], (text) => process.stderr.write(`${text}\n`))) {
+  say('the build failed (its output is above)');
+  process.exit(1);
 }
 say(`built into ${join(build, 'Release')}`);

@@ -14,10 +14,9 @@
  * is built, and a failed build says where its output is. `--force` builds even where prebuilt binaries
  * exist.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { buildBinaries, runs } from './binaries.mjs';
 import { fileURLToPath } from 'node:url';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,8 +33,6 @@ if (process.platform !== 'linux') {
   process.exit(1);
 }
 
-/** True when `cmd --version` runs. */
-const runs = (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 const missing = [];
 if (!runs('cmake')) missing.push('cmake (3.20 or later)');
 if (!runs(process.env.CC ?? 'cc')) missing.push(`a C compiler (${process.env.CC ?? 'cc'})`);
@@ -48,22 +45,13 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
-const require = createRequire(import.meta.url);
-const headers = require('node-api-headers').include_dir;
 const build = join(pkg, 'build');
 const log = join(build, 'install-build.log');
 rmSync(build, { recursive: true, force: true });
 mkdirSync(build, { recursive: true });
 say(`no prebuilt libscope for ${platform}: building it from its sources (a minute or two)`);
 const output = [];
-const step = (args) => {
-  const r = spawnSync('cmake', args, { cwd: pkg, encoding: 'utf8', maxBuffer: 64 << 20 });
-  output.push(`$ cmake ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`);
-  return r.status === 0;
-};
-const ok =
-  step(['-S', pkg, '-B', build, '-DCMAKE_BUILD_TYPE=Release', '-DSCOPE_BUILD_TESTS=OFF', `-DSCOPE_NODE_API_INC=${headers}`]) &&
-  step(['--build', build, '--parallel', '--target', 'scope', 'scope_exec', 'scope_supervise', 'scope_addon']);
+const ok = buildBinaries(pkg, build, [], (text) => output.push(text));
 writeFileSync(log, output.join('\n'));
 if (!ok) {
   // build/Release must not hold a half-built library: addon/index.ts loads from there when libscope.so is.

@@ -8,11 +8,10 @@
  * build must be the plain one (not the sanitized one, which lives in build/sanitize), and must exist:
  * packing without it fails here rather than shipping a package that cannot run anything.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-export const BINARIES = ['libscope.so', 'scope_addon.node', 'scope-exec', 'scope-supervise'];
+import { BINARIES, complete, copyBinaries } from './binaries.mjs';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
 const from = join(pkg, 'build', 'Release');
@@ -24,21 +23,12 @@ if (missing.length > 0) {
   process.exit(1);
 }
 rmSync(join(pkg, 'prebuilds'), { recursive: true, force: true });
-mkdirSync(to, { recursive: true });
-for (const b of BINARIES) {
-  copyFileSync(join(from, b), join(to, b));
-  chmodSync(join(to, b), 0o755);
-}
+copyBinaries(from, to);
 console.error(`prebuild: ${BINARIES.join(', ')} → prebuilds/${process.platform}-${process.arch}/`);
 const cross = join(pkg, 'build-linux-arm64', 'Release');
 if (`${process.platform}-${process.arch}` !== 'linux-arm64') {
-  if (BINARIES.every((b) => existsSync(join(cross, b)))) {
-    const arm = join(pkg, 'prebuilds', 'linux-arm64');
-    mkdirSync(arm, { recursive: true });
-    for (const b of BINARIES) {
-      copyFileSync(join(cross, b), join(arm, b));
-      chmodSync(join(arm, b), 0o755);
-    }
+  if (complete(cross)) {
+    copyBinaries(cross, join(pkg, 'prebuilds', 'linux-arm64'));
     console.error(`prebuild: and the linux-arm64 ones (build-linux-arm64/Release) → prebuilds/linux-arm64/`);
   } else {
     console.error('prebuild: no linux-arm64 binaries (npm run build:arm64 -w @scope/libscope makes them, with aarch64-linux-gnu-gcc)');

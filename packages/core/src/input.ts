@@ -69,8 +69,7 @@ export function namedInput(word: string, options: { id?: string | undefined; ses
 
 /** A file the user named (symlinks and pipes allowed, unlike a session's own files). */
 function namedFileStream(path: string): Readable {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  return stream;
+  return createReadStream(path, { highWaterMark: 1 << 20 });
 }
 
 /** Follow a named file as it grows; a pipe is read to its end (it has no more to follow). */
@@ -198,19 +197,28 @@ async function* followBatches(path: string, signal: AbortSignal): AsyncGenerator
   for await (const line of followLines([path], { signal })) yield [line];
 }
 
+/**
+ * Where to read, by the rules at the top of this file: the input named, else stdin when nothing else
+ * is named and it has data, else a session (`chooseSession`: --session, --id, the last one).
+ */
+function whichInput(options: Pick<InputOptions, 'id' | 'session' | 'input' | 'stdin'>): NamedInput | { kind: 'chosen' } {
+  if (options.input !== undefined) return namedInput(options.input, options);
+  if (options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0)) return { kind: 'stdin' };
+  return { kind: 'chosen' };
+}
+
 /** The raw lines of stdin (a pipe or a file) or of one file of a session, followed or not. */
 export async function openLines(options: LineInputOptions): Promise<LineInput> {
-  const named = options.input === undefined ? null : namedInput(options.input, options);
-  const fromStdin = named?.kind === 'stdin' || (named === null && options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0));
-  if (fromStdin) return { batches: streamLines(options.stdin, 'stdin'), where: 'stdin', source: 'stdin', session: null };
-  if (named?.kind === 'file') {
+  const named = whichInput(options);
+  if (named.kind === 'stdin') return { batches: streamLines(options.stdin, 'stdin'), where: 'stdin', source: 'stdin', session: null };
+  if (named.kind === 'file') {
     if (options.follow === true) {
       const backlog = named.stats.isFile() ? await countLines(named.path, namedFileStream) : 0;
       return { batches: followNamed(named, options.signal ?? new AbortController().signal), where: named.path, source: named.path, session: null, backlog };
     }
     return { batches: streamLines(namedFileStream(named.path), named.path), where: named.path, source: named.path, session: null };
   }
-  const session = named?.kind === 'session' ? await readSession(named.dir) : await chooseSession(options);
+  const session = named.kind === 'session' ? await readSession(named.dir) : await chooseSession(options);
   const path = options.file === 'events' ? session.paths.events : session.paths.metrics;
   if (options.follow === true) {
     const backlog = await countLines(path);
@@ -297,9 +305,8 @@ export async function openInput(options: InputOptions): Promise<RecordInput> {
     torn += count;
     options.warn(formatTorn(options.tool, source, count));
   };
-  const named = options.input === undefined ? null : namedInput(options.input, options);
-  const fromStdin = named?.kind === 'stdin' || (named === null && options.id === undefined && options.session === undefined && stdinHasData(options.stdin.fd ?? 0));
-  if (fromStdin) {
+  const named = whichInput(options);
+  if (named.kind === 'stdin') {
     const { records, stats } = readNdjson(options.stdin, { source: 'stdin', onBadLine: onBad, strict: options.strict === true, skipTorn: true });
     const entries = (async function* () {
       try {
@@ -310,12 +317,12 @@ export async function openInput(options: InputOptions): Promise<RecordInput> {
     })();
     return { records: recordsOf(entries), entries, bad: () => bad, torn: () => torn, source: 'stdin', session: null };
   }
-  if (named?.kind === 'file') {
+  if (named.kind === 'file') {
     // a pipe (<(…)) is read to its end, not followed
     const entries = parsedLines(fileLines([named.path], options.follow === true && named.stats.isFile(), options.signal, namedFileStream), onBad, onTorn);
     return { records: recordsOf(entries), entries, bad: () => bad, torn: () => torn, source: named.path, session: null };
   }
-  const session = named?.kind === 'session' ? await readSession(named.dir) : await chooseSession(options);
+  const session = named.kind === 'session' ? await readSession(named.dir) : await chooseSession(options);
   const paths = options.files === 'events' ? [session.paths.events] : options.files === 'metrics' ? [session.paths.metrics] : [session.paths.events, session.paths.metrics];
   const entries = parsedLines(fileLines(paths, options.follow === true, options.signal), onBad, onTorn);
   return {

@@ -8,6 +8,7 @@
  * any other 4xx refused for good (the batch is dropped).
  */
 import { Agent, request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import type { Metric } from '@scope/core';
@@ -90,7 +91,7 @@ export class OtlpSink implements Sink {
         timeout: target.timeoutMs,
         headers,
       };
-      const onReply = (res: import('node:http').IncomingMessage) => {
+      const onReply = (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);

@@ -65,14 +65,14 @@ const real = (p) => realpathSync(p);
  */
 const ANCHORS = [null, '@scope/scope-run', '@scope/core/run-api', 'citty', '@scope/libscope'];
 const fromHere = createRequire(out);
+/** This package's dependencies: what resolves from here once installed. */
+const declared = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).dependencies ?? {};
+/** The package a specifier names: `@scope/core/run-api` → `@scope/core`, `citty` → `citty`. */
+const packageOf = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
 const inside = ANCHORS.map((spec) => (spec === null ? join(pkg, 'dist', 'src') : dirname(real(fromHere.resolve(spec)))) + sep);
-{
-  // every anchor a dependency of this package's, so that it resolves from here once installed
-  const declared = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).dependencies ?? {};
-  for (const spec of ANCHORS) {
-    const name = spec?.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec?.split('/')[0];
-    if (name && !(name in declared)) throw new Error(`${name}: bundled, so it must be a dependency of ${join(pkg, 'package.json')}`);
-  }
+// every anchor a dependency of this package's, so that it resolves from here once installed
+for (const spec of ANCHORS) {
+  if (spec !== null && !(packageOf(spec) in declared)) throw new Error(`${packageOf(spec)}: bundled, so it must be a dependency of ${join(pkg, 'package.json')}`);
 }
 const coreDir = dirname(real(require.resolve('@scope/core/run-api')));
 /** Kept as the real modules (see above). */
@@ -148,9 +148,7 @@ function add(file, isEntry = false) {
     else if (r?.builtin || !/^[./]/.test(spec)) {
       // a builtin, or a package: imported by its name from this package's place at run time, which
       // resolves to the same file only if this package depends on it
-      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
-      const declared = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).dependencies ?? {};
-      if (!r?.builtin && !(name in declared)) throw new Error(`${file}: import("${spec}") needs ${name} as a dependency of ${join(pkg, 'package.json')}`);
+      if (!r?.builtin && !(packageOf(spec) in declared)) throw new Error(`${file}: import("${spec}") needs ${packageOf(spec)} as a dependency of ${join(pkg, 'package.json')}`);
       m.imports.set(spec, { url: r?.builtin ?? spec });
     } else if (r?.file) m.imports.set(spec, { place: place(r.file) });
     else throw new Error(`${file}: import("${spec}") does not resolve`);
