@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `npm run test:apps` needs from Debian's packages: nginx (nginx-light is enough), promtool
 # (package prometheus), collectd (collectd-core, for its statsd plugin), strace, sqlite3 and git for the
-# loss audits (audit*.test.ts), Go (golang-go: go.test.ts, gotls.test.ts build Go programs), a JDK (javatls.test.ts), gdb (crashgdb.test.ts), chromium (report.test.ts), zsh, fish and groff (shells.test.ts), jq (readme.test.ts), the aarch64 cross compilers and qemu-user (arm64.test.ts). Each installed only
+# loss audits (audit*.test.ts), Go (golang-go: go.test.ts, gotls.test.ts build Go programs), a JDK (javatls.test.ts), gdb (crashgdb.test.ts), chromium (report.test.ts), zsh, fish and groff (shells.test.ts), jq (readme.test.ts), the aarch64 cross compilers and qemu-user (arm64.test.ts), elfutils (debuggers.test.ts). Each installed only
 # when missing; needs root (CI runs as root).
 set -euo pipefail
 updated=no
@@ -72,4 +72,8 @@ fi
 # linux-arm64 (npm run build:arm64) and runs a program under it with qemu-aarch64.
 if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v aarch64-linux-gnu-g++ >/dev/null || ! command -v qemu-aarch64 >/dev/null; then
   install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
+fi
+# eu-stack (elfutils): apps/debuggers.test.ts takes scope-snapshot's backtraces with it alone (gdb above).
+if ! command -v eu-stack >/dev/null; then
+  install elfutils
 fi

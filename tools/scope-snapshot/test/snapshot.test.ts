@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, openSync, closeSync, chmodSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, openSync, closeSync, chmodSync, rmSync, } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest, useControlPeerCheck } from '@scope/core';
@@ -169,27 +169,8 @@ test('a listening socket is listed with its address and state', async () => {
   c.kill('SIGKILL');
 });
 
-// Each debugger installed here, alone on PATH (a directory holding only a link to it): the same
-// functions and source lines from either. Both installed is the tests above (eu-stack is preferred),
-// neither is the test below.
-for (const tool of ['eu-stack', 'gdb'] as const) {
-  const found = onPath(tool, process.env['PATH'] ?? '');
-  if (!found) continue;
-  test(`with only ${tool} installed: every thread's function and file:line`, async () => {
-    const dir = join(tmp, `only-${tool}`);
-    mkdirSync(dir);
-    symlinkSync(found, join(dir, tool));
-    const c = start('attach_threads', []);
-    await sleep(300);
-    const r = runTool(['--json', String(c.pid)], { env: { ...noForcedColour(), SCOPE_HOME: tmp, PATH: dir } });
-    assert.is(r.status, 0, r.stderr);
-    const rec = JSON.parse(r.stdout);
-    assert.ok(validateRecord(rec).ok);
-    assertThreads(rec, c.pid as number, tool);
-    c.kill('SIGKILL');
-  });
-}
-
+// Each debugger alone on PATH is test/apps/debuggers.test.ts (test:apps installs both); neither is
+// the test below.
 test('without eu-stack or gdb the record says so plainly', async () => {
   const c = start('attach_sleep', []);
   await sleep(200);
